@@ -51,6 +51,8 @@ export class HybridLogicalClock {
 
   /** Merges a timestamp seen on a message; refuses one too far ahead of our wall clock. */
   receive(remote: HlcTimestamp): HlcReceiveResult {
+    // A NaN or fractional timestamp would become `last` and make every later now() fail.
+    assertTimestamp(remote, "receive");
     const wallMs = Math.floor(this.clock.nowMs());
     const skewMs = hlcPhysicalMs(remote) - wallMs;
     if (skewMs > this.maxSkewMs) return { ok: false, skewMs };
@@ -67,6 +69,11 @@ export class HybridLogicalClock {
 
   /** Restores the floor after a restart so timestamps never go backwards across restarts. */
   advanceTo(floor: HlcTimestamp): void {
+    assertTimestamp(floor, "advanceTo");
     if (floor > this.last) this.last = floor;
   }
+}
+
+function assertTimestamp(ts: HlcTimestamp, action: string): void {
+  assert(Number.isSafeInteger(ts) && ts >= 0, `${action}: timestamp ${ts} is not a non-negative safe integer`);
 }
