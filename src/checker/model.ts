@@ -1,0 +1,31 @@
+import type { HistoryOperation } from "./history.js";
+
+/** The outcome of applying one operation to a model state. */
+export type ModelStep<State> = { readonly ok: true; readonly next: State } | { readonly ok: false };
+
+/**
+ * A sequential specification (Herlihy & Wing's "sequential object") the linearizability
+ * checker searches against. States are immutable values: `step` returns a new one.
+ *
+ * `step(state, op)` says whether `op`, applied alone to `state`, could have produced
+ * `op.output`, and if so the state after it. When the output is unknown (`unknownOutput`),
+ * `step` must accept and return the state the operation would leave; the checker itself
+ * decides whether the operation took effect at all (it may stay unlinearized). Failed
+ * operations never reach `step`.
+ */
+export interface Model<State, Op extends HistoryOperation> {
+  readonly name: string;
+  init(): State;
+  step(state: State, op: Op): ModelStep<State>;
+  equal(a: State, b: State): boolean;
+  /** A 32-bit hash consistent with `equal`, for the memo of visited (linearized set, state). */
+  hash(state: State): number;
+  /**
+   * True when `op` never changes the state (a get). An indeterminate read-only operation
+   * cannot explain anything, so the checker drops it before searching.
+   */
+  isReadOnly(op: Op): boolean;
+  /** One operation as the counterexample prints it, e.g. `put("v1") -> ok`. */
+  describeOperation(op: Op): string;
+  describeState(state: State): string;
+}
