@@ -1,0 +1,130 @@
+import { assert } from "../assert.js";
+import { Namespace } from "./keyspace.js";
+
+/**
+ * The order-preserving encoding of an item's key (DESIGN.md, "Data model"):
+ *
+ *   [0x01 items][table id u32 BE][escaped partition key][0x00 0x01][escaped sort key]
+ *
+ * Escaping maps each 0x00 byte to 0x00 0xFF, and the partition key ends with 0x00 0x01. A
+ * terminator sorts below every escaped byte that can follow it (0x00 0xFF and 0x01..0xFF), so a
+ * partition key sorts before every longer key it is a prefix of, and memcmp order of encoded
+ * keys equals the order of (table id, partition key, sort key) tuples compared bytewise. One
+ * partition's items are therefore contiguous and sorted by sort key (a Query is a range scan),
+ * and the escaped form of a raw partition-key prefix is a byte prefix of every key starting
+ * with it (list-by-prefix is a prefix scan).
+ *
+ * The sort key comes last and needs no terminator; it is escaped anyway so a stray 0x00 in a
+ * stored key is caught on decode. An empty sort key encodes like an absent one: the edges
+ * refuse empty key attributes, and decode returns `sortKey: undefined` for both.
+ */
+export interface ItemKey {
+  tableId: number;
+  partitionKey: Uint8Array;
+  sortKey?: Uint8Array;
+}
+
+const HEADER_BYTES = 1 + 4;
+const ESCAPE = 0x00;
+const ESCAPED_ZERO = 0xff;
+const TERMINATOR = 0x01;
+const TABLE_ID_MAX = 0xffff_ffff;
+
+export function encodeItemKey(tableId: number, partitionKey: Uint8Array, sortKey?: Uint8Array): Uint8Array {
+  const sortBytes = sortKey ?? EMPTY;
+  const length = HEADER_BYTES + escapedLength(partitionKey) + 2 + escapedLength(sortBytes);
+  const out = new Uint8Array(length);
+  let offset = writeHeader(out, tableId);
+  offset = writeEscaped(out, offset, partitionKey);
+  out[offset++] = ESCAPE;
+  out[offset++] = TERMINATOR;
+  offset = writeEscaped(out, offset, sortBytes);
+  assert(offset === length, "encodeItemKey: length mismatch");
+  return out;
+}
+
+export function decodeItemKey(bytes: Uint8Array): ItemKey {
+  assert(bytes.length >= HEADER_BYTES + 2 && bytes[0] === Namespace.items, "decodeItemKey: not an item key");
+  const tableId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1);
+  const partition = readEscaped(bytes, HEADER_BYTES, true);
+  assert(partition.next >= 0, "decodeItemKey: partition key has no terminator");
+  const sort = readEscaped(bytes, partition.next, false);
+  const key: ItemKey = { tableId, partitionKey: partition.bytes };
+  if (sort.bytes.length > 0) key.sortKey = sort.bytes;
+  return key;
+}
+
+/** Every item of one table starts with these bytes (scan it to drop or list a table). */
+export function tableItemsPrefix(tableId: number): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES);
+  writeHeader(out, tableId);
+  return out;
+}
+
+/**
+ * Every item of `tableId` whose partition key starts with the raw bytes `partitionKeyPrefix`
+ * starts with these bytes ("keys starting with"). An empty prefix is the whole table.
+ */
+export function itemKeyPrefix(tableId: number, partitionKeyPrefix: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + escapedLength(partitionKeyPrefix));
+  writeEscaped(out, writeHeader(out, tableId), partitionKeyPrefix);
+  return out;
+}
+
+/** Every item of exactly one partition key (all its sort keys) starts with these bytes. */
+export function partitionItemsPrefix(tableId: number, partitionKey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + escapedLength(partitionKey) + 2);
+  const offset = writeEscaped(out, writeHeader(out, tableId), partitionKey);
+  out[offset] = ESCAPE;
+  out[offset + 1] = TERMINATOR;
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function writeHeader(out: Uint8Array, tableId: number): number {
+  assert(Number.isInteger(tableId) && tableId >= 0 && tableId <= TABLE_ID_MAX, `item key: table id must be a u32, got ${tableId}`);
+  out[0] = Namespace.items;
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(1, tableId);
+  return HEADER_BYTES;
+}
+
+function escapedLength(raw: Uint8Array): number {
+  let length = raw.length;
+  for (const byte of raw) if (byte === ESCAPE) length++;
+  return length;
+}
+
+function writeEscaped(out: Uint8Array, start: number, raw: Uint8Array): number {
+  let offset = start;
+  for (const byte of raw) {
+    out[offset++] = byte;
+    if (byte === ESCAPE) out[offset++] = ESCAPED_ZERO;
+  }
+  return offset;
+}
+
+/**
+ * Unescapes from `start`. With `terminated`, stops after the 0x00 0x01 terminator and returns
+ * the offset after it in `next` (-1 if none); otherwise reads to the end.
+ */
+function readEscaped(bytes: Uint8Array, start: number, terminated: boolean): { bytes: Uint8Array; next: number } {
+  const out = new Uint8Array(bytes.length - start);
+  let length = 0;
+  let offset = start;
+  while (offset < bytes.length) {
+    const byte = bytes[offset++]!;
+    if (byte !== ESCAPE) {
+      out[length++] = byte;
+      continue;
+    }
+    const marker = bytes[offset++];
+    if (marker === ESCAPED_ZERO) {
+      out[length++] = ESCAPE;
+      continue;
+    }
+    assert(terminated && marker === TERMINATOR, `decodeItemKey: bad escape 0x00 0x${(marker ?? 0).toString(16)} at byte ${offset - 2}`);
+    return { bytes: out.slice(0, length), next: offset };
+  }
+  return { bytes: out.slice(0, length), next: terminated ? -1 : offset };
+}
