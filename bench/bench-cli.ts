@@ -1,0 +1,172 @@
+import type { CliIo } from "../src/cli/command.js";
+import { booleanFlag, parseCommandArgs, stringFlag, type FlagValues } from "../src/cli/parse-command-args.js";
+import { UsageError } from "../src/cli/usage-error.js";
+import { formatMachine, formatRatios, formatSystems, formatTable, formatTargets, rewriteDocsSection, writeResultsFile } from "./bench-report.js";
+import { ratios, summarize, targetChecks } from "./bench-summary.js";
+import { machineInfo } from "./machine-info.js";
+import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
+import { allSystems, createBenchTable, runLoadProcess, runSingleNodeBenchmark, type BenchOptions, type Op, type SystemName } from "./single-node-benchmark.js";
+
+export const benchUsage = `Usage: shoal bench [options]          (also: npm run bench -- [options])
+       shoal bench --url URL [--op get|put] [--concurrency N] [--value-bytes B] [--duration-s S]
+
+Without --url: the single-node benchmark. Starts Shoal (its own process, core 0), the bare
+node:http ceiling and Redis (if installed) one after another, drives each from a separate load
+process (core 1), and prints ops/s with p50/p99/p99.9/max for GET and PUT at each concurrency and
+value size, the median of --runs runs with their spread, and Shoal's ratios to the others. Writes
+bench/results/<date>-single-node.json and, unless --quick or --skip-docs, the table in
+docs/benchmarks.md.
+
+With --url: a quick load against a running node (table "bench", created if missing).
+
+Options:
+  --systems LIST       comma-separated: shoal,ceiling,redis (default all)
+  --ops LIST           get,put (default both)
+  --concurrency LIST   operations in flight (default 1,64)
+  --value-bytes LIST   value sizes (default 100,4096)
+  --duration-s S       measured seconds per scenario (default 10; --quick 0.5)
+  --warmup-s S         warm-up seconds per scenario (default 2; --quick 0.2)
+  --runs N             runs per scenario; the median is reported (default 3; --quick 1)
+  --keys N             key space per value size (default 10000; --quick 1000)
+  --quick              a short smoke run; never rewrites docs/benchmarks.md
+  --results-dir DIR    where the JSON goes (default bench/results)
+  --skip-docs          do not rewrite docs/benchmarks.md
+  --url URL            quick load against a running node instead
+  --op OP              with --url: get or put (default get)
+  -h, --help           show this help
+
+Example:
+  npm run bench -- --runs 3 --duration-s 10
+`;
+
+const flagSpec = {
+  systems: { type: "string" },
+  ops: { type: "string" },
+  concurrency: { type: "string" },
+  "value-bytes": { type: "string" },
+  "duration-s": { type: "string" },
+  "warmup-s": { type: "string" },
+  runs: { type: "string" },
+  keys: { type: "string" },
+  quick: { type: "boolean" },
+  "results-dir": { type: "string" },
+  "skip-docs": { type: "boolean" },
+  url: { type: "string" },
+  op: { type: "string" },
+} as const;
+
+/** Bounds on the knobs, so a typo cannot start an hour-long or million-connection run. */
+const concurrencyMax = 1024;
+const valueBytesMax = 25 * 1024 * 1024;
+const durationSMax = 600;
+const runsMax = 20;
+const keysMax = 1_000_000;
+
+export async function runBenchCli(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs("bench", argv, flagSpec, { min: 0, max: 0 });
+  if (args.help) {
+    io.stdout.write(benchUsage);
+    return 0;
+  }
+  const quick = booleanFlag(args.flags, "quick");
+  const log = (line: string) => io.stderr.write(`${line}\n`);
+  const options: BenchOptions = {
+    systems: listFlag(args.flags, "systems", [...allSystems], (item) => oneOf(item, allSystems, "--systems")),
+    ops: listFlag(args.flags, "ops", ["get", "put"], (item) => oneOf(item, ["get", "put"] as const, "--ops")),
+    concurrencies: listFlag(args.flags, "concurrency", [1, 64], (item) => integer(item, "--concurrency", 1, concurrencyMax)),
+    valueSizes: listFlag(args.flags, "value-bytes", [100, 4096], (item) => integer(item, "--value-bytes", 1, valueBytesMax)),
+    durationS: seconds(args.flags, "duration-s", quick ? 0.5 : 10),
+    warmupS: seconds(args.flags, "warmup-s", quick ? 0.2 : 2),
+    runs: integer(stringFlag(args.flags, "runs") ?? (quick ? "1" : "3"), "--runs", 1, runsMax),
+    keyCount: integer(stringFlag(args.flags, "keys") ?? (quick ? "1000" : "10000"), "--keys", 1, keysMax),
+    log,
+  };
+  const url = stringFlag(args.flags, "url");
+  if (url !== undefined) return quickLoad(url, args.flags, options, io);
+  return fullBenchmark(options, { quick, flags: args.flags, argv, io });
+}
+
+async function fullBenchmark(options: BenchOptions, context: { quick: boolean; flags: FlagValues; argv: string[]; io: CliIo }): Promise<number> {
+  const machine = machineInfo(new Date());
+  const { results, systems } = await runSingleNodeBenchmark(options);
+  const rows = summarize(results);
+  const ratioRows = ratios(rows);
+  const checks = targetChecks(rows, ratioRows);
+  const command = `npm run bench${context.argv.length > 0 ? ` -- ${context.argv.join(" ")}` : ""}`;
+  const section = [
+    `Command: \`${command}\` (${options.runs} run${options.runs === 1 ? "" : "s"} of ${options.durationS} s per scenario after ${options.warmupS} s warm-up; median run shown, spread = min/max ops/s across runs)`,
+    "",
+    formatMachine(machine),
+    "",
+    formatSystems(systems),
+    "",
+    formatTable(rows, systems),
+    "",
+    formatRatios(ratioRows),
+    "",
+    "Targets (issue 2):",
+    "",
+    formatTargets(checks),
+  ].join("\n");
+  context.io.stdout.write(`${section}\n`);
+  const date = machine.date.slice(0, 10);
+  const resultsDir = stringFlag(context.flags, "results-dir") ?? resultsDirDefault;
+  const path = writeResultsFile(resultsDir, date, { command, machine, systems, options: { ...options, log: undefined }, summary: rows, ratios: ratioRows, targets: checks, runs: results });
+  context.io.stdout.write(`\nresults: ${path}\n`);
+  if (!context.quick && !booleanFlag(context.flags, "skip-docs")) {
+    rewriteDocsSection(benchmarksDocPath, `## Latest single-node run (${date})\n\n${section}`);
+    context.io.stdout.write(`docs: ${benchmarksDocPath}\n`);
+  }
+  return results.some((result) => result.result.ops === 0) ? 1 : 0;
+}
+
+async function quickLoad(url: string, flags: FlagValues, options: BenchOptions, io: CliIo): Promise<number> {
+  const op = oneOf(stringFlag(flags, "op") ?? "get", ["get", "put"] as const, "--op") satisfies Op;
+  await createBenchTable(url);
+  const spec = {
+    target: { kind: "http" as const, url, table: "bench" },
+    op,
+    valueBytes: options.valueSizes[0]!,
+    concurrency: options.concurrencies.at(-1)!,
+    keyPrefix: `v${options.valueSizes[0]!}-`,
+    keyCount: options.keyCount,
+    preload: op === "get",
+    warmupMs: options.warmupS * 1000,
+    durationMs: options.durationS * 1000,
+    opsMax: Math.ceil(options.durationS * 1_000_000),
+    serverPids: [],
+    seed: 1,
+  };
+  const result = await runLoadProcess(spec, options);
+  io.stdout.write(`${JSON.stringify({ url, op, valueBytes: spec.valueBytes, concurrency: spec.concurrency, ...result })}\n`);
+  return result.ops > 0 ? 0 : 1;
+}
+
+function listFlag<T>(flags: FlagValues, name: string, fallback: T[], parse: (item: string) => T): T[] {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return fallback;
+  const items = text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  if (items.length === 0) throw new UsageError(`--${name} needs at least one value`, "bench");
+  return items.map(parse);
+}
+
+function oneOf<T extends string>(item: string, choices: readonly T[], flag: string): T {
+  if (!(choices as readonly string[]).includes(item)) throw new UsageError(`${flag} takes ${choices.join(", ")}; got ${JSON.stringify(item)}`, "bench");
+  return item as T;
+}
+
+function integer(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`, "bench");
+  return value;
+}
+
+function seconds(flags: FlagValues, name: string, fallback: number): number {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || value > durationSMax) throw new UsageError(`--${name} must be from 0 to ${durationSMax} seconds; got ${JSON.stringify(text)}`, "bench");
+  return value;
+}
+
+export type { SystemName };

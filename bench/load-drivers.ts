@@ -1,0 +1,73 @@
+import { randomBytes } from "node:crypto";
+import { Pool } from "undici";
+import { KeyPicker, keyName } from "./key-picker.js";
+import type { LoadSpec } from "./load-spec.js";
+import { RespClient } from "./resp-client.js";
+
+/** One system's client side: a keep-alive connection per worker, an operation, a preload. */
+export interface LoadDriver {
+  operation(worker: number): Promise<boolean>;
+  /** Writes every key once, `concurrency` at a time. */
+  preload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Requests wait at most this long for headers or body; a stuck server shows as errors, not a hang. */
+const requestTimeoutMs = 10_000;
+
+export async function createLoadDriver(spec: LoadSpec): Promise<LoadDriver> {
+  const value = randomBytes(spec.valueBytes);
+  const pickers = Array.from({ length: spec.concurrency }, (_, worker) => new KeyPicker(spec.keyPrefix, spec.keyCount, spec.seed + worker * 7919));
+  return spec.target.kind === "http"
+    ? createHttpDriver(spec, spec.target, value, pickers)
+    : createRedisDriver(spec, spec.target, value, pickers);
+}
+
+function createHttpDriver(spec: LoadSpec, target: { url: string; table: string }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
+  // One connection per worker, no pipelining: the same shape a browser or an SDK client has.
+  const pool = new Pool(target.url, { connections: spec.concurrency, pipelining: 1, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs });
+  const base = `/v1/tables/${encodeURIComponent(target.table)}/items/`;
+  const headers = { "content-type": "application/octet-stream" };
+  const put = async (key: string) => {
+    const response = await pool.request({ method: "PUT", path: base + encodeURIComponent(key), body: value, headers });
+    await response.body.dump();
+    return response.statusCode >= 200 && response.statusCode < 300;
+  };
+  const get = async (key: string) => {
+    const response = await pool.request({ method: "GET", path: base + encodeURIComponent(key) });
+    const body = await response.body.arrayBuffer();
+    return response.statusCode === 200 && body.byteLength === spec.valueBytes;
+  };
+  return {
+    operation: (worker) => (spec.op === "get" ? get : put)(pickers[worker]!.next()),
+    preload: () => preloadKeys(spec, put),
+    close: () => pool.close(),
+  };
+}
+
+async function createRedisDriver(spec: LoadSpec, target: { host: string; port: number }, value: Buffer, pickers: KeyPicker[]): Promise<LoadDriver> {
+  const clients = await Promise.all(pickers.map(() => RespClient.connect({ host: target.host, port: target.port, pipelineMax: 1024 })));
+  const put = async (key: string, worker = 0) => (await clients[worker]!.command(["SET", key, value])) === "OK";
+  const get = async (key: string, worker: number) => {
+    const reply = await clients[worker]!.command(["GET", key]);
+    return Buffer.isBuffer(reply) && reply.length === spec.valueBytes;
+  };
+  return {
+    operation: (worker) => (spec.op === "get" ? get : put)(pickers[worker]!.next(), worker),
+    preload: () => preloadKeys(spec, (key, worker) => put(key, worker)),
+    close: async () => {
+      for (const client of clients) client.close();
+    },
+  };
+}
+
+async function preloadKeys(spec: LoadSpec, put: (key: string, worker: number) => Promise<boolean>): Promise<void> {
+  let next = 0;
+  const worker = async (index: number) => {
+    while (next < spec.keyCount) {
+      const key = keyName(spec.keyPrefix, next++);
+      if (!(await put(key, index))) throw new Error(`preload of ${key} failed`);
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, (_, index) => worker(index)));
+}

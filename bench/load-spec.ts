@@ -1,0 +1,49 @@
+/**
+ * What the orchestrator (single-node-benchmark.ts) asks of one load process (load.ts), and what
+ * that process answers on stdout as one JSON line. The load process is separate from every server
+ * so that client CPU never competes with the server inside one event loop.
+ */
+export type LoadTarget =
+  | { kind: "http"; url: string; table: string }
+  | { kind: "redis"; host: string; port: number };
+
+export interface LoadSpec {
+  target: LoadTarget;
+  op: "get" | "put";
+  valueBytes: number;
+  /** Operations in flight at once: one connection each. */
+  concurrency: number;
+  /** Keys are `<keyPrefix><n>` for n below keyCount, chosen by a seeded generator. */
+  keyPrefix: string;
+  keyCount: number;
+  /** Write every key once before the warm-up (GET needs the keys to exist). */
+  preload: boolean;
+  warmupMs: number;
+  durationMs: number;
+  /** The measured phase also stops after this many operations. */
+  opsMax: number;
+  /** Server processes whose CPU time (from /proc/<pid>/stat) is measured over the same window. */
+  serverPids: number[];
+  seed: number;
+}
+
+export interface LatencySummary {
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  meanUs: number;
+}
+
+export interface LoadResult {
+  ops: number;
+  errors: number;
+  /** The first error seen, for the report; errors are counted, not thrown. */
+  firstError: string | null;
+  durationMs: number;
+  opsPerSec: number;
+  latency: LatencySummary;
+  /** CPU used over the measured window, in percent of one core; null where not measurable. */
+  loadCpuPct: number;
+  serverCpuPct: number | null;
+}

@@ -1,0 +1,67 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readConfigFile, resolveNodeConfig } from "./resolve-node-config.js";
+import { UsageError } from "./usage-error.js";
+import { defaultLimits } from "../limits.js";
+
+const usageError = (pattern: RegExp) => (error: unknown) => error instanceof UsageError && pattern.test(error.message);
+
+test("defaults apply when neither file nor flags say anything", () => {
+  const config = resolveNodeConfig({ flags: {} });
+  assert.equal(config.host, "127.0.0.1");
+  assert.equal(config.port, 8000);
+  assert.equal(config.dataDir, "./data");
+  assert.equal(config.storage, "lmdb");
+  assert.equal(config.nodeId, undefined);
+  assert.deepEqual(config.limits, defaultLimits);
+});
+
+test("the config file overrides defaults and flags override the file, limits merged key by key", () => {
+  const config = resolveNodeConfig({
+    file: { port: 8100, host: "0.0.0.0", logLevel: "warn", limits: { valueBytesMax: 1024 * 1024 } },
+    flags: { port: 8200, host: undefined },
+  });
+  assert.equal(config.port, 8200);
+  assert.equal(config.host, "0.0.0.0");
+  assert.equal(config.logLevel, "warn");
+  assert.equal(config.limits.valueBytesMax, 1024 * 1024);
+  assert.equal(config.limits.keyBytesMax, defaultLimits.keyBytesMax);
+});
+
+test("a bad port, level, storage or clash of ports is a usage error naming the setting", () => {
+  assert.throws(() => resolveNodeConfig({ flags: { port: 70000 } }), usageError(/port must be an integer from 0 to 65535; got 70000/));
+  assert.throws(() => resolveNodeConfig({ flags: { logLevel: "loud" as never } }), usageError(/logLevel must be one of/));
+  assert.throws(() => resolveNodeConfig({ flags: { storage: "disk" as never } }), usageError(/storage must be one of lmdb, memory/));
+  assert.throws(() => resolveNodeConfig({ flags: { port: 9000, peerPort: 9000 } }), usageError(/port and peerPort must differ; both are 9000/));
+  assert.throws(() => resolveNodeConfig({ file: { port: "8000" as never }, flags: {} }), usageError(/port must be an integer/));
+});
+
+test("unknown settings and limits in the file are refused, so a typo does not pass silently", () => {
+  assert.throws(() => resolveNodeConfig({ file: { prot: 1 } as never, flags: {} }), usageError(/unknown config setting "prot"/));
+  assert.throws(() => resolveNodeConfig({ file: { limits: { keyBytes: 5 } } as never, flags: {} }), usageError(/unknown limit "keyBytes"/));
+});
+
+test("limits that contradict each other are a usage error, not an assertion crash", () => {
+  assert.throws(
+    () => resolveNodeConfig({ file: { limits: { valueBytesMax: 64 * 1024 * 1024 } }, flags: {} }),
+    usageError(/invalid limits: requestBodyBytesMax must admit the largest value/),
+  );
+});
+
+test("readConfigFile names the file when it is missing or not a JSON object", () => {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-config-"));
+  try {
+    assert.throws(() => readConfigFile(join(dir, "missing.json")), usageError(/cannot read config file .*missing\.json: ENOENT/));
+    writeFileSync(join(dir, "bad.json"), "{port: 1}");
+    assert.throws(() => readConfigFile(join(dir, "bad.json")), usageError(/bad\.json is not valid JSON/));
+    writeFileSync(join(dir, "array.json"), "[1]");
+    assert.throws(() => readConfigFile(join(dir, "array.json")), usageError(/must hold a JSON object/));
+    writeFileSync(join(dir, "good.json"), '{"port": 8123}');
+    assert.deepEqual(readConfigFile(join(dir, "good.json")), { port: 8123 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

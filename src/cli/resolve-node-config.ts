@@ -1,0 +1,111 @@
+import { readFileSync } from "node:fs";
+import { checkLimits, defaultLimits, type Limits } from "../limits.js";
+import { nodeConfigDefaults, type NodeConfig } from "../node/node-config.js";
+import { AssertionError } from "../assert.js";
+import { UsageError } from "./usage-error.js";
+
+/** A NodeConfig before the data directory has supplied (or confirmed) the node id. */
+export type StartConfig = Omit<NodeConfig, "nodeId"> & { nodeId: string | undefined };
+
+/** Settings a config file or flags may give; `limits` may name any subset of the limits. */
+export type ConfigLayer = Partial<Omit<NodeConfig, "limits">> & { limits?: Partial<Limits> };
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const storageKinds = ["lmdb", "memory"] as const;
+const portMax = 65_535;
+/** Clock offsets beyond a day are typos, not fault injection. */
+const clockOffsetAbsMaxMs = 24 * 3600 * 1000;
+const configFileBytesMax = 1024 * 1024;
+
+const layerKeys: ReadonlySet<string> = new Set([
+  "host", "port", "peerPort", "dataDir", "nodeId", "storage", "durableWrites", "logLevel", "limits",
+  "expirySweepIntervalMs", "shutdownGraceMs", "clockOffsetMs",
+]);
+
+/**
+ * Merges the defaults (nodeConfigDefaults, defaultLimits), the config file and the flags, later
+ * layers winning, then validates the result so a bad port or limit fails before anything opens.
+ * Relative paths stay relative to the working directory.
+ *
+ * @example
+ *   resolveNodeConfig({ file: { port: 8100, limits: { valueBytesMax: 1048576 } }, flags: { port: 8200 } }).port // 8200
+ */
+export function resolveNodeConfig(layers: { file?: ConfigLayer; flags: ConfigLayer }): StartConfig {
+  const file = layers.file ?? {};
+  checkLayerKeys(file);
+  const limits = { ...defaultLimits, ...file.limits, ...layers.flags.limits };
+  const merged = { ...nodeConfigDefaults, nodeId: undefined, ...withoutUndefined(file), ...withoutUndefined(layers.flags), limits };
+  return validate(merged as StartConfig);
+}
+
+/** Reads a JSON config file; any problem is a UsageError naming the file. */
+export function readConfigFile(path: string): ConfigLayer {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, "start");
+  }
+  if (text.length > configFileBytesMax) throw new UsageError(`config file ${path} is ${text.length} bytes; the limit is ${configFileBytesMax}`, "start");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(error as Error).message}`, "start");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`config file ${path} must hold a JSON object`, "start");
+  return parsed as ConfigLayer;
+}
+
+function checkLayerKeys(layer: ConfigLayer): void {
+  for (const key of Object.keys(layer)) {
+    if (!layerKeys.has(key)) throw new UsageError(`unknown config setting ${JSON.stringify(key)}; known: ${[...layerKeys].join(", ")}`, "start");
+  }
+  for (const key of Object.keys(layer.limits ?? {})) {
+    if (!(key in defaultLimits)) throw new UsageError(`unknown limit ${JSON.stringify(key)} in config`, "start");
+  }
+}
+
+function withoutUndefined<T extends object>(layer: T): Partial<T> {
+  return Object.fromEntries(Object.entries(layer).filter(([key, value]) => value !== undefined && key !== "limits")) as Partial<T>;
+}
+
+function validate(config: StartConfig): StartConfig {
+  checkString("host", config.host);
+  checkString("dataDir", config.dataDir);
+  checkInteger("port", config.port, 0, portMax);
+  checkInteger("peerPort", config.peerPort, 0, portMax);
+  if (config.port !== 0 && config.port === config.peerPort) fail(`port and peerPort must differ; both are ${config.port}`);
+  checkChoice("logLevel", config.logLevel, logLevels);
+  checkChoice("storage", config.storage, storageKinds);
+  if (typeof config.durableWrites !== "boolean") fail(`durableWrites must be true or false; got ${JSON.stringify(config.durableWrites)}`);
+  checkInteger("expirySweepIntervalMs", config.expirySweepIntervalMs, 1, 24 * 3600 * 1000);
+  checkInteger("shutdownGraceMs", config.shutdownGraceMs, 0, 3600 * 1000);
+  checkInteger("clockOffsetMs", config.clockOffsetMs, -clockOffsetAbsMaxMs, clockOffsetAbsMaxMs);
+  if (config.nodeId !== undefined) checkString("nodeId", config.nodeId);
+  try {
+    checkLimits(config.limits);
+  } catch (error) {
+    if (error instanceof AssertionError) fail(`invalid limits: ${error.message}`);
+    throw error;
+  }
+  return config;
+}
+
+function checkString(name: string, value: unknown): void {
+  if (typeof value !== "string" || value === "") fail(`${name} must be a non-empty string; got ${JSON.stringify(value)}`);
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(`${name} must be an integer from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  }
+}
+
+function checkChoice(name: string, value: unknown, choices: readonly string[]): void {
+  if (typeof value !== "string" || !choices.includes(value)) fail(`${name} must be one of ${choices.join(", ")}; got ${JSON.stringify(value)}`);
+}
+
+function fail(message: string): never {
+  throw new UsageError(message, "start");
+}
