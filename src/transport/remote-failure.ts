@@ -19,10 +19,9 @@ export function remoteFailure(message: string): RemoteFailure {
   return { [tag]: { message } } as RemoteFailure;
 }
 
-/** The remote failure's message when thrown error `error` is turned into a reply. */
-export function remoteFailureFromError(error: unknown): RemoteFailure {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
-  return remoteFailure(message);
+/** How a thrown value is described in a remote failure: `Error: message` or `thrown: value`. */
+export function describeThrown(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
 }
 
 export function isRemoteFailure(reply: unknown): reply is RemoteFailure {
