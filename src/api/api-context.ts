@@ -1,0 +1,58 @@
+import type { TableCatalog } from "../catalog/table-catalog.js";
+import type { TableDefinition } from "../catalog/table-definition.js";
+import type { ItemOperations } from "../coordinator/item-operations.js";
+import type { Limits } from "../limits.js";
+import type { Clock } from "../runtime/runtime.js";
+import { ShoalError, notFound, preconditionFailed, unavailable } from "../errors.js";
+import type { StoreFailure } from "../replica/store-result.js";
+
+/**
+ * What the REST handlers need from the node: the catalog, the item operations (an interface:
+ * the handlers never see storage or replicas), the limits and a clock for expiry times.
+ */
+export interface ApiContext {
+  readonly tables: TableCatalog;
+  readonly items: ItemOperations;
+  readonly limits: Limits;
+  readonly clock: Clock;
+  /** Members of the cluster, for the effective replication a table description shows. */
+  clusterSize(): number;
+  /** A table was dropped: remove its items in the background. */
+  tableDropped(table: TableDefinition): void;
+}
+
+/** The table a request names, or 404 TableNotFound. */
+export function requireTable(context: ApiContext, rawName: string): TableDefinition {
+  let name = rawName;
+  if (rawName.includes("%")) {
+    try {
+      name = decodeURIComponent(rawName);
+    } catch {
+      name = rawName;
+    }
+  }
+  const table = context.tables.get(name);
+  if (table === undefined) throw notFound("TableNotFound", `table "${name.slice(0, 255)}" does not exist`);
+  return table;
+}
+
+/** A failure value from the coordinator, as the edge's error. */
+export function storeError(failure: StoreFailure, action: string): ShoalError {
+  const message = `${action}: ${failure.message}`;
+  switch (failure.code) {
+    case "PreconditionFailed":
+      return preconditionFailed(message);
+    case "ItemNotFound":
+      return notFound("ItemNotFound", message);
+    case "TableNotFound":
+      return notFound("TableNotFound", message);
+    case "Overloaded":
+      return unavailable("Overloaded", message);
+  }
+}
+
+/** A key for messages: decoded, shortened, quoted. */
+export function describeKey(table: TableDefinition, key: Uint8Array): string {
+  const text = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("utf8");
+  return `"${table.name}/${text.length > 100 ? `${text.slice(0, 100)}...` : text}"`;
+}

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from "node:http";
+import { badRequest, type ShoalError } from "../errors.js";
+
+/**
+ * Reads a request body of at most `maxBytes`. A declared Content-Length over the cap is refused
+ * before reading a byte; a chunked body is counted while it streams and reading stops at the
+ * first byte past the cap (the rest is never buffered: the caller answers and closes the
+ * connection).
+ */
+export class BodyTooLarge {
+  constructor(readonly error: ShoalError) {}
+}
+
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers["content-length"];
+  if (header === undefined) return undefined;
+  const length = Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+export function readBody(req: IncomingMessage, maxBytes: number, tooLarge: (bytes: number, exact: boolean) => ShoalError): Promise<Buffer> {
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > maxBytes) return Promise.reject(new BodyTooLarge(tooLarge(declared, true)));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        req.pause();
+        reject(new BodyTooLarge(tooLarge(size, false)));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const onAborted = (): void => {
+      cleanup();
+      reject(badRequest("RequestAborted", "the client closed the connection before sending the whole body"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
+}

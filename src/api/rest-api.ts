@@ -1,0 +1,160 @@
+import type { IncomingMessage } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { ShoalError, notFound, unavailable } from "../errors.js";
+import type { NodeMetrics } from "../observability/node-metrics.js";
+import type { ApiContext } from "./api-context.js";
+import { deleteItem, getItem, putItem } from "./item-handlers.js";
+import { listItems } from "./list-handler.js";
+import { runBatch } from "./batch-handler.js";
+import { BodyTooLarge } from "./read-body.js";
+import { sendError, sendJson } from "./respond.js";
+import { Route, matchRoute, routeMethods, routePatterns, type RouteMatch } from "./route-match.js";
+import type { ShoalResponse } from "./shoal-response.js";
+import { createTable, dropTable, getTable, listTables } from "./table-handlers.js";
+
+/**
+ * The native REST front door (DESIGN.md, api/): matches the route, refuses what it cannot take
+ * (unknown route 404, wrong method 405, too many in flight or shutting down 503), hands the
+ * request to its handler and turns what it throws into the JSON error shape. Metrics are
+ * recorded when the response closes, by route pattern. One log line per unexpected error.
+ */
+function onResponseClose(this: ShoalResponse): void {
+  this.observer?.responseClosed(this);
+}
+
+export type NodeState = "starting" | "ready" | "stopping";
+
+export interface RestApiOptions {
+  context: ApiContext;
+  metrics: NodeMetrics;
+  logger: Logger;
+  nodeId: string;
+  httpInFlightMax: number;
+}
+
+export class RestApi {
+  state: NodeState = "starting";
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly context: ApiContext;
+  private readonly logRequests: boolean;
+
+  constructor(private readonly options: RestApiOptions) {
+    this.context = options.context;
+    this.logRequests = options.logger.isLevelEnabled("debug");
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  /** The node:http request listener (bound, so it can be passed as is). */
+  readonly handle = (req: IncomingMessage, res: ShoalResponse): void => {
+    res.startMs = performance.now();
+    res.observer = this;
+    res.once("close", onResponseClose);
+    const match = matchRoute(req.url ?? "/");
+    if (match === undefined) {
+      sendError(res, notFound("RouteNotFound", `no route for ${req.method} ${(req.url ?? "").slice(0, 200)}`));
+      return;
+    }
+    res.route = routePatterns[match.route];
+    if (match.route === Route.health) {
+      this.health(res);
+      return;
+    }
+    const allowed = routeMethods[match.route];
+    if (!allowed.includes(req.method ?? "")) {
+      const error = new ShoalError("MethodNotAllowed", 405, `${req.method} is not allowed on ${res.route}; allowed: ${allowed.join(", ")}`);
+      sendError(res, error, { allow: allowed.join(", ") });
+      return;
+    }
+    if (this.state !== "ready") {
+      res.shouldKeepAlive = false;
+      sendError(res, unavailable(this.state === "stopping" ? "ShuttingDown" : "Starting", `the node is ${this.state}`), { connection: "close" });
+      return;
+    }
+    if (this.inFlight >= this.options.httpInFlightMax) {
+      const message = `${this.inFlight} requests are in flight; the limit is ${this.options.httpInFlightMax}`;
+      sendError(res, unavailable("Overloaded", message), { "retry-after": "1" });
+      return;
+    }
+    this.inFlight++;
+    res.counted = true;
+    void this.run(req, res, match);
+  };
+
+  responseClosed(res: ShoalResponse): void {
+    if (res.counted) {
+      res.counted = false;
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+    const seconds = (performance.now() - res.startMs) / 1000;
+    this.options.metrics.recordRequest(res.route, res.req.method ?? "", res.statusCode, seconds);
+    if (this.logRequests) this.options.logger.debug({ method: res.req.method, route: res.route, status: res.statusCode, seconds }, "request");
+  }
+
+  /** Resolves once no counted request is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private health(res: ShoalResponse): void {
+    const status = this.state === "ready" ? "ok" : this.state;
+    sendJson(res, this.state === "ready" ? 200 : 503, { status, nodeId: this.options.nodeId });
+  }
+
+  private async run(req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+    const context = this.context;
+    const method = req.method;
+    try {
+      switch (match.route) {
+        case Route.item:
+          if (method === "GET" || method === "HEAD") await getItem(context, req, res, match);
+          else if (method === "PUT") await putItem(context, req, res, match);
+          else await deleteItem(context, req, res, match);
+          return;
+        case Route.items:
+          return await listItems(context, req, res, match);
+        case Route.batch:
+          return await runBatch(context, req, res, match);
+        case Route.tables:
+          return await (method === "POST" ? createTable(context, req, res) : listTables(context, req, res));
+        case Route.table:
+          return await (method === "DELETE" ? dropTable(context, req, res, match) : getTable(context, req, res, match));
+        case Route.metrics:
+          return await this.metricsText(res);
+      }
+    } catch (error) {
+      this.fail(res, error);
+    }
+  }
+
+  private async metricsText(res: ShoalResponse): Promise<void> {
+    const text = await this.options.metrics.text();
+    res.writeHead(200, { "content-type": this.options.metrics.contentType, "content-length": String(Buffer.byteLength(text)) });
+    res.end(text);
+  }
+
+  private fail(res: ShoalResponse, error: unknown): void {
+    if (error instanceof BodyTooLarge) {
+      // The rest of the body is never read: answer and close the connection.
+      res.shouldKeepAlive = false;
+      sendError(res, error.error, { connection: "close" });
+      return;
+    }
+    if (error instanceof ShoalError) {
+      sendError(res, error);
+      return;
+    }
+    this.options.logger.error({ err: error, route: res.route, method: res.req.method }, "request failed");
+    sendError(res, new ShoalError("InternalError", 500, "the node failed to answer this request; see its log"));
+  }
+}
