@@ -127,7 +127,12 @@ export class RpcConnection {
     if (this.pending.size >= this.options.inFlightMax) return Promise.resolve({ ok: false, error: "overloaded" });
     if (this.writer.pendingBytes > this.options.writeBufferBytesMax) return Promise.resolve({ ok: false, error: "overloaded" });
     const requestId = this.takeRequestId();
-    const frame = this.encoder.encode(wire.request(requestId, body));
+    let frame: Buffer;
+    try {
+      frame = this.encoder.encode(wire.request(requestId, body));
+    } catch (error) {
+      return Promise.reject(error as Error); // FrameTooLarge: the caller built a message the limits forbid
+    }
     return new Promise<RpcResult<T>>((resolve) => {
       const timer = this.options.timers.setTimeout(() => this.expire(requestId), timeoutMs);
       this.pending.set(requestId, { resolve: resolve as (result: RpcResult) => void, timer });

@@ -1,0 +1,292 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, createServer, type Socket } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+import { ShoalError } from "../errors.js";
+import { NodeTimers } from "../runtime/node-runtime.js";
+import { FrameDecoder, FrameEncoder, PayloadDecoder } from "./frame-codec.js";
+import { RpcConnection } from "./rpc-connection.js";
+import { TcpNetwork, type TcpNetworkOptions } from "./tcp-network.js";
+import { parseWireMessage, protocolVersion, wire, type WireMessage } from "./wire-protocol.js";
+
+// TCP-only behaviour; what every Network does is in test/contracts/network.contract.ts.
+
+const host = "127.0.0.1";
+const limits = { frameBytesMax: 64 * 1024, peerInFlightMax: 8 };
+
+interface Node {
+  network: TcpNetwork;
+  port: number;
+  errors: ShoalError[];
+}
+
+async function startNode(nodeId: string, options: Partial<TcpNetworkOptions> = {}, port = 0): Promise<Node> {
+  const errors: ShoalError[] = [];
+  const network = new TcpNetwork({ nodeId, limits, backoffBaseMs: 10, backoffMaxMs: 40, onError: (e) => errors.push(e), ...options });
+  return { network, port: await network.listen(host, port), errors };
+}
+
+/** Retries `attempt` until it yields a value, failing after `deadlineMs`. */
+async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, deadlineMs = 5000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${deadlineMs} ms`);
+    await delay(10);
+  }
+}
+
+/** A raw socket speaking frames by hand, for what a TcpNetwork would never send. */
+async function rawPeer(port: number): Promise<{ socket: Socket; messages: WireMessage[]; closed: Promise<void>; write: (m: unknown) => void }> {
+  const socket = connect({ host, port });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const messages: WireMessage[] = [];
+  const decoder = new FrameDecoder(1 << 20);
+  const payloads = new PayloadDecoder();
+  socket.on("data", (chunk: Buffer) => decoder.push(chunk, (p) => messages.push(parseWireMessage(payloads.decode(p))!)));
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.on("error", () => undefined);
+  const encoder = new FrameEncoder(1 << 20);
+  return { socket, messages, closed, write: (m) => socket.write(encoder.encode(m)) };
+}
+
+test("a peer speaking another protocol version is refused with a reason naming both versions", async () => {
+  const b = await startNode("b");
+  try {
+    const raw = await rawPeer(b.port);
+    raw.write(wire.hello("node", "a", "b", protocolVersion + 1));
+    await raw.closed;
+    assert.equal(raw.messages[0]?.kind, "refuse");
+    assert.match((raw.messages[0] as { reason: string }).reason, new RegExp(`version ${protocolVersion}; the peer speaks ${protocolVersion + 1}`));
+    assert.ok(b.errors.some((e) => e.code === "ProtocolVersionMismatch"));
+  } finally {
+    await b.network.close();
+  }
+});
+
+test("dialing an address where another node answers is refused and the request is unreachable", async () => {
+  const a = await startNode("a");
+  const c = await startNode("c");
+  try {
+    c.network.serve(() => "c answered");
+    a.network.setPeer("b", host, c.port); // a stale address book: b's entry points at c
+    assert.deepEqual(await a.network.request("b", "hi", { timeoutMs: 5000 }), { ok: false, error: "unreachable" });
+    const refusal = a.errors.find((e) => e.code === "HandshakeRefused");
+    assert.ok(refusal, `errors: ${a.errors.map((e) => e.code).join(", ")}`);
+    assert.match(refusal.message, /dialed node b but reached node c/);
+    assert.ok(c.errors.some((e) => e.code === "NodeIdMismatch"));
+  } finally {
+    await Promise.all([a.network.close(), c.network.close()]);
+  }
+});
+
+test("a frame over the bound closes the connection with a FrameTooLarge error", async () => {
+  const b = await startNode("b");
+  try {
+    b.network.serve(() => "ok");
+    const raw = await rawPeer(b.port);
+    raw.write(wire.hello("client", null, null));
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(limits.frameBytesMax + 1, 0);
+    raw.socket.write(header);
+    await raw.closed;
+    assert.equal(raw.messages[0]?.kind, "welcome");
+    const error = b.errors.find((e) => e.code === "FrameTooLarge");
+    assert.ok(error);
+    assert.match(error.message, new RegExp(`frame is ${limits.frameBytesMax + 1} bytes; the limit is ${limits.frameBytesMax}`));
+  } finally {
+    await b.network.close();
+  }
+});
+
+test("before the handshake even a moderate frame is refused, so strangers cannot make us allocate", async () => {
+  const b = await startNode("b");
+  try {
+    const raw = await rawPeer(b.port);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(10_000, 0);
+    raw.socket.write(header);
+    await raw.closed;
+    assert.ok(b.errors.some((e) => e.code === "FrameTooLarge" && /limit is 4096/.test(e.message)));
+  } finally {
+    await b.network.close();
+  }
+});
+
+test("a message larger than the frame bound is refused before it is sent", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    a.network.setPeer("b", host, b.port);
+    await assert.rejects(
+      a.network.request("b", { value: new Uint8Array(limits.frameBytesMax + 1) }, { timeoutMs: 1000 }),
+      (e: unknown) => e instanceof ShoalError && e.code === "FrameTooLarge",
+    );
+  } finally {
+    await Promise.all([a.network.close(), b.network.close()]);
+  }
+});
+
+test("a reply too large to send reaches the caller as a remote failure", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    b.network.serve(() => new Uint8Array(limits.frameBytesMax + 1));
+    a.network.setPeer("b", host, b.port);
+    const result = await a.network.request("b", null, { timeoutMs: 5000 });
+    assert.ok(result.ok);
+    assert.match(JSON.stringify(result.reply), /cannot send the reply: ShoalError: cannot send message: frame is/);
+  } finally {
+    await Promise.all([a.network.close(), b.network.close()]);
+  }
+});
+
+test("beyond peerInFlightMax requests to one peer, the next is overloaded at once", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    const held: Array<() => void> = [];
+    b.network.serve((_from, message) => (message === "hold" ? new Promise<string>((resolve) => held.push(() => resolve("released"))) : "quick"));
+    a.network.setPeer("b", host, b.port);
+    const holding = Array.from({ length: limits.peerInFlightMax }, () => a.network.request("b", "hold", { timeoutMs: 10_000 }));
+    assert.deepEqual(await a.network.request("b", "quick", { timeoutMs: 10_000 }), { ok: false, error: "overloaded" });
+    await eventually("every held request reaching b", async () => (held.length === limits.peerInFlightMax ? true : undefined));
+    for (const release of held) release();
+    assert.deepEqual(await Promise.all(holding), holding.map(() => ({ ok: true, reply: "released" })));
+    assert.deepEqual(await a.network.request("b", "quick", { timeoutMs: 5000 }), { ok: true, reply: "quick" });
+  } finally {
+    await Promise.all([a.network.close(), b.network.close()]);
+  }
+});
+
+test("a node reconnects to a peer that restarted on the same port", async () => {
+  const a = await startNode("a");
+  let b = await startNode("b");
+  const port = b.port;
+  try {
+    b.network.serve(() => "first life");
+    a.network.setPeer("b", host, port);
+    assert.deepEqual(await a.network.request("b", null, { timeoutMs: 5000 }), { ok: true, reply: "first life" });
+    await b.network.close();
+    const whileDown = await a.network.request("b", null, { timeoutMs: 5000 });
+    assert.ok(!whileDown.ok && (whileDown.error === "unreachable" || whileDown.error === "timeout"));
+    b = await startNode("b", {}, port);
+    b.network.serve(() => "second life");
+    const reply = await eventually("a request to the restarted peer succeeding", async () => {
+      const result = await a.network.request("b", null, { timeoutMs: 1000 });
+      return result.ok ? result.reply : undefined;
+    });
+    assert.equal(reply, "second life");
+  } finally {
+    await Promise.all([a.network.close(), b.network.close()]);
+  }
+});
+
+test("a peer that cannot be connected is unreachable, and later requests fail fast while backing off", async () => {
+  const a = await startNode("a", { backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
+  const closedPort = await freePort();
+  try {
+    a.network.setPeer("b", host, closedPort);
+    assert.deepEqual(await a.network.request("b", null, { timeoutMs: 5000 }), { ok: false, error: "unreachable" });
+    assert.ok(a.errors.some((e) => e.code === "PeerUnreachable" && e.message.includes(`${host}:${closedPort}`)));
+    // A minute-long backoff: a second dial would need the peer, so answering at all proves no dial.
+    assert.deepEqual(await a.network.request("b", null, { timeoutMs: 5000 }), { ok: false, error: "unreachable" });
+    assert.equal(a.errors.length, 1, "no second dial during the backoff");
+  } finally {
+    await a.network.close();
+  }
+});
+
+test("a peer that accepts but never shakes hands is unreachable after the handshake timeout", async () => {
+  const accepted: Socket[] = [];
+  const silent = createServer((socket) => void accepted.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, host, resolve));
+  const silentPort = (silent.address() as { port: number }).port;
+  const a = await startNode("a", { handshakeTimeoutMs: 100 });
+  try {
+    a.network.setPeer("b", host, silentPort);
+    assert.deepEqual(await a.network.request("b", null, { timeoutMs: 10_000 }), { ok: false, error: "unreachable" });
+    assert.ok(a.errors.some((e) => e.code === "HandshakeTimeout"));
+  } finally {
+    await a.network.close();
+    for (const socket of accepted) socket.destroy(); // a socket nobody reads keeps server.close waiting
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
+
+test("close fails pending requests with closed, and later requests too", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    let arrived!: () => void;
+    const reachedB = new Promise<void>((resolve) => (arrived = resolve));
+    b.network.serve(() => {
+      arrived();
+      return new Promise(() => undefined);
+    });
+    a.network.setPeer("b", host, b.port);
+    const pending = a.network.request("b", null, { timeoutMs: 10_000 });
+    await reachedB;
+    await a.network.close();
+    assert.deepEqual(await pending, { ok: false, error: "closed" });
+    assert.deepEqual(await a.network.request("b", null, { timeoutMs: 1000 }), { ok: false, error: "closed" });
+  } finally {
+    await Promise.all([a.network.close(), b.network.close()]);
+  }
+});
+
+test("moving a peer to a new address fails its in-flight requests and uses the new address", async () => {
+  const a = await startNode("a");
+  const b1 = await startNode("b");
+  const b2 = await startNode("b");
+  try {
+    b1.network.serve(() => new Promise(() => undefined));
+    b2.network.serve(() => "new address");
+    a.network.setPeer("b", host, b1.port);
+    const stranded = a.network.request("b", null, { timeoutMs: 10_000 });
+    a.network.setPeer("b", host, b2.port);
+    assert.deepEqual(await stranded, { ok: false, error: "unreachable" });
+    assert.deepEqual(await a.network.request("b", null, { timeoutMs: 5000 }), { ok: true, reply: "new address" });
+  } finally {
+    await Promise.all([a.network.close(), b1.network.close(), b2.network.close()]);
+  }
+});
+
+test("a client that is not a node can connect, send requests and is named as a client", async () => {
+  const b = await startNode("b");
+  const timers = new NodeTimers();
+  try {
+    b.network.serve((from, message) => ({ from, message }));
+    const client = new RpcConnection({
+      socket: connect({ host, port: b.port }),
+      side: "dial",
+      self: { role: "client", nodeId: null },
+      expectedPeerNodeId: null,
+      peerDescription: `node at ${host}:${b.port}`,
+      frameBytesMax: limits.frameBytesMax,
+      inFlightMax: 16,
+      servedInFlightMax: 1,
+      sendsQueuedMax: 16,
+      writeBufferBytesMax: 1 << 20,
+      handshakeTimeoutMs: 5000,
+      timers,
+      handler: () => undefined,
+    });
+    const result = await client.request("ring?", 5000);
+    assert.deepEqual(result, { ok: true, reply: { from: "client:1", message: "ring?" } });
+    assert.equal(client.remoteNodeId, "b");
+    client.close();
+  } finally {
+    timers.clearAll();
+    await b.network.close();
+  }
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
