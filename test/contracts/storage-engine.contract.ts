@@ -248,7 +248,10 @@ function lifecycleContract(open: OpenStorageEngine): void {
 type ModelOp = { type: "put"; key: number[]; value: number } | { type: "delete"; key: number[] };
 
 // Small alphabet and short keys so prefixes, duplicates and boundary bytes collide often.
-const modelKey = fc.array(fc.constantFrom(0x00, 0x01, 0x7f, 0xfe, 0xff), { minLength: 1, maxLength: 3 });
+const modelKey: fc.Arbitrary<number[]> = fc.oneof(
+  fc.constantFrom<number[]>([0x00], [0x00, 0x00], [0xff], [0xff, 0xff]),
+  fc.array(fc.constantFrom(0x00, 0x01, 0x7f, 0xfe, 0xff), { minLength: 1, maxLength: 3 }),
+);
 const modelOp: fc.Arbitrary<ModelOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ type: fc.constant("put" as const), key: modelKey, value: fc.integer({ min: 0, max: 255 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("delete" as const), key: modelKey }) },
