@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import * as dvvset from "./dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "./dotted-version-vector-set.js";
@@ -162,6 +163,22 @@ test("sync loses a value only when the other side saw a write that supersedes it
       }
     }),
     { ...runs, seed: 0x5eed_0012 },
+  );
+});
+
+test("equal agrees with structural equality on sets of one history", () => {
+  fc.assert(
+    fc.property(historyArb, (ops) => {
+      // The latest states of the replicas and reads: near neighbours, so near misses are common.
+      const recent = run(ops).states.slice(-2 * (nodeIds.length + slotCount)).map((state) => state.set);
+      for (const a of recent) {
+        for (const b of recent) {
+          assert.equal(dvvset.equal(a, b), isDeepStrictEqual(a, b));
+          assert.ok(dvvset.equal(dvvset.sync(a, b), dvvset.sync(b, a)));
+        }
+      }
+    }),
+    { ...runs, seed: 0x5eed_0017 },
   );
 });
 

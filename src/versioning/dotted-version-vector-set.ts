@@ -132,6 +132,22 @@ export function size<T>(set: DottedVersionVectorSet<T>): number {
   return count;
 }
 
+/**
+ * Whether two sets of one key's history are equal, without comparing value bytes: within one
+ * history a dot names one value, so equal entries (ids, counters, live counts) mean equal
+ * dotted values; anonymous values are compared structurally. Read repair uses it to find
+ * replicas that differ from the merged set.
+ */
+export function equal<T>(a: DottedVersionVectorSet<T>, b: DottedVersionVectorSet<T>): boolean {
+  if (a.entries.length !== b.entries.length || a.anonymous.length !== b.anonymous.length) return false;
+  for (let i = 0; i < a.entries.length; i++) {
+    const [idA, counterA, valuesA] = a.entries[i]!;
+    const [idB, counterB, valuesB] = b.entries[i]!;
+    if (idA !== idB || counterA !== counterB || valuesA.length !== valuesB.length) return false;
+  }
+  return a.anonymous.every((value, i) => comparePlainData(value, b.anonymous[i]) === 0);
+}
+
 /** Strict causal order of the histories: `b` has seen everything `a` has, and more. */
 export function less<T>(a: DottedVersionVectorSet<T>, b: DottedVersionVectorSet<T>): boolean {
   const historyA = join(a);
