@@ -92,6 +92,7 @@ export class ShoalNode {
       tableDropped: () => purger.kick(),
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
+    metrics.setInFlightSource(() => api.inFlightCount);
     const server = createServer({ ServerResponse: ShoalResponse, keepAlive: true }, api.handle);
     const url = await listen(server, config);
     api.state = "ready";

@@ -16,6 +16,7 @@ export class NodeMetrics {
   private readonly itemsExpired: Counter;
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
+  private inFlightSource: () => number = () => 0;
 
   constructor(options: { nodeId: string; storage: StorageEngine }) {
     this.registry.setDefaultLabels({ node: options.nodeId });
@@ -36,6 +37,15 @@ export class NodeMetrics {
       name: "shoal_items_expired_total",
       help: "Expired items removed by the background sweeper",
       registers: [this.registry],
+    });
+    const inFlight = (): number => this.inFlightSource();
+    new Gauge({
+      name: "shoal_http_requests_in_flight",
+      help: "HTTP requests being served right now",
+      registers: [this.registry],
+      collect() {
+        this.set(inFlight());
+      },
     });
     const storage = options.storage;
     new Gauge({
@@ -64,6 +74,11 @@ export class NodeMetrics {
       this.latencyChildren.set(latencyKey, histogram);
     }
     histogram.observe(seconds);
+  }
+
+  /** Read at scrape time, so the hot path pays nothing for the gauge. */
+  setInFlightSource(source: () => number): void {
+    this.inFlightSource = source;
   }
 
   recordExpired(count: number): void {

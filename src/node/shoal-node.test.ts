@@ -1,0 +1,183 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fetch } from "undici";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import { LmdbStorageEngine } from "../storage/lmdb-storage-engine.js";
+import { tableItemsPrefix } from "../storage/item-key.js";
+import type { StorageEngine } from "../storage/storage-engine.js";
+import { createTable, itemUrl, json, put } from "../api/test-requests.js";
+import { startTestNode } from "./test-node.js";
+
+/** Waits for `condition` to hold, checking every few ms, failing after `deadlineMs`. */
+async function eventually(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 5000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function storedItems(storage: StorageEngine, tableId: number): number {
+  return [...storage.range({ prefix: tableItemsPrefix(tableId), limit: 10_000 })].length;
+}
+
+test("GET /health is 200 with the node id when ready; the node answers on the url it reports", async () => {
+  const t = await startTestNode({ config: { nodeId: "node-a" } });
+  try {
+    assert.match(t.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(t.node.nodeId, "node-a");
+    const res = await fetch(`${t.url}/health`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await json(res), { status: "ok", nodeId: "node-a" });
+  } finally {
+    await t.close();
+  }
+});
+
+test("GET /metrics has request counts by route pattern and status, latency histograms, storage size and expired items", async () => {
+  const t = await startTestNode();
+  try {
+    await createTable(t.url, "met");
+    await put(itemUrl(t.url, "met", "some/raw/key"), "x");
+    await fetch(itemUrl(t.url, "met", "absent"));
+    const res = await fetch(`${t.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /shoal_http_requests_total\{route="\/v1\/tables\/\{table\}\/items\/\{key\}",method="PUT",status="201",node="n1"\} 1/);
+    assert.match(text, /shoal_http_requests_total\{route="\/v1\/tables\/\{table\}\/items\/\{key\}",method="GET",status="404",node="n1"\} 1/);
+    assert.match(text, /shoal_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/tables",method="POST"/);
+    assert.match(text, /shoal_storage_size_bytes\{node="n1"\} [1-9]\d*/);
+    assert.match(text, /shoal_items_expired_total\{node="n1"\} 0/);
+    assert.doesNotMatch(text, /some\/raw\/key/);
+  } finally {
+    await t.close();
+  }
+});
+
+test("expired items are hidden at once and removed in the background by the sweeper", async () => {
+  const t = await startTestNode({ config: { expirySweepIntervalMs: 5 }, limits: { expirySweepBatchMax: 3 } });
+  try {
+    await createTable(t.url, "ttl");
+    for (let i = 0; i < 10; i++) await put(itemUrl(t.url, "ttl", `k${i}`), "x", { "x-shoal-expires-in": "10" });
+    await put(itemUrl(t.url, "ttl", "forever"), "x");
+    await put(itemUrl(t.url, "ttl", "rewritten"), "x", { "x-shoal-expires-in": "10" });
+    await put(itemUrl(t.url, "ttl", "rewritten"), "y", { "x-shoal-expires-in": "1000" });
+    const tableId = 1;
+    assert.equal(storedItems(t.storage, tableId), 12);
+    t.clock.advance(10_000);
+    assert.equal((await fetch(itemUrl(t.url, "ttl", "k0"))).status, 404);
+    await eventually(() => storedItems(t.storage, tableId) === 2, "the sweeper to remove 10 expired items");
+    assert.equal(await (await fetch(itemUrl(t.url, "ttl", "rewritten"))).text(), "y");
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(metrics, /shoal_items_expired_total\{node="n1"\} 10/);
+  } finally {
+    await t.close();
+  }
+});
+
+test("dropping a table removes its definition at once and its items in the background, in bounded chunks", async () => {
+  const t = await startTestNode({ limits: { dropTableBatchMax: 7 } });
+  try {
+    await createTable(t.url, "big");
+    await createTable(t.url, "kept");
+    const batch = { put: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: "v", ttl: 100 })) };
+    const res = await fetch(`${t.url}/v1/tables/big/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(batch) });
+    assert.equal(res.status, 200);
+    await put(itemUrl(t.url, "kept", "k0"), "stays");
+    assert.equal(storedItems(t.storage, 1), 50);
+    assert.equal((await fetch(`${t.url}/v1/tables/big`, { method: "DELETE" })).status, 204);
+    assert.equal((await fetch(itemUrl(t.url, "big", "k0"))).status, 404);
+    await eventually(() => storedItems(t.storage, 1) === 0, "the purge of the dropped table");
+    // Expiry-index entries went too; the other table is untouched; a new table of the same name is empty.
+    assert.equal([...t.storage.range({ prefix: Uint8Array.of(0x03) })].length, 0);
+    assert.equal(await (await fetch(itemUrl(t.url, "kept", "k0"))).text(), "stays");
+    await createTable(t.url, "big");
+    assert.deepEqual((await json(await fetch(`${t.url}/v1/tables/big/items`))).items, []);
+  } finally {
+    await t.close();
+  }
+});
+
+test("close drains an in-flight request before returning, and then the port refuses connections", async () => {
+  const t = await startTestNode();
+  await createTable(t.url, "drain");
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const pending = fetch(itemUrl(t.url, "drain", "slow"), {
+    method: "PUT",
+    duplex: "half",
+    body: new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) }),
+  });
+  controller!.enqueue(new Uint8Array([1, 2, 3]));
+  await eventually(async () => (await t.node.metrics.text()).includes('shoal_http_requests_in_flight{node="n1"} 1'), "the PUT to be in flight");
+  const closing = t.close();
+  controller!.close();
+  assert.equal((await pending).status, 201);
+  await closing;
+  await assert.rejects(fetch(`${t.url}/health`));
+  // The write was acknowledged, so it is in storage.
+  const restarted = await startTestNode({ storage: t.storage });
+  try {
+    assert.deepEqual(new Uint8Array(await (await fetch(itemUrl(restarted.url, "drain", "slow"))).arrayBuffer()), Uint8Array.from([1, 2, 3]));
+  } finally {
+    await restarted.close();
+  }
+});
+
+test("a restart over the same storage keeps tables and items, and versions keep increasing even if the clock went back", async () => {
+  const storage = new MemoryStorageEngine();
+  const first = await startTestNode({ storage, nowMs: Date.UTC(2026, 5, 1) });
+  await createTable(first.url, "keep");
+  const v1 = (await put(itemUrl(first.url, "keep", "k"), "one")).headers.get("etag");
+  await first.close();
+  const second = await startTestNode({ storage, nowMs: Date.UTC(2026, 4, 1) });
+  try {
+    const got = await fetch(itemUrl(second.url, "keep", "k"));
+    assert.equal(got.headers.get("etag"), v1);
+    const res = await put(itemUrl(second.url, "keep", "k"), "two", { "if-match": v1! });
+    assert.equal(res.status, 200);
+    const lastModified = Date.parse(res.headers.get("last-modified")!);
+    assert.ok(lastModified >= Date.UTC(2026, 5, 1) - 1000, "Last-Modified did not go backwards");
+  } finally {
+    await second.close();
+  }
+});
+
+test("against LMDB: items, metadata, expiry and tables survive closing and reopening the database", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "shoal-node-"));
+  try {
+    const storage = await LmdbStorageEngine.open({ path: join(dir, "lmdb") });
+    const first = await startTestNode({ storage });
+    await createTable(first.url, "disk");
+    const etag = (await put(itemUrl(first.url, "disk", "a/ключ"), Uint8Array.from([0, 1, 2]), { "x-shoal-meta-m": "v", "x-shoal-expires-in": "60" })).headers.get("etag");
+    const res = await fetch(`${first.url}/v1/tables/disk/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ put: [{ key: "b1", value: "1" }, { key: "b2", value: "2" }] }),
+    });
+    assert.equal(res.status, 200);
+    await first.close();
+    await storage.close();
+    const reopened = await LmdbStorageEngine.open({ path: join(dir, "lmdb") });
+    const second = await startTestNode({ storage: reopened });
+    try {
+      const got = await fetch(itemUrl(second.url, "disk", "a/ключ"));
+      assert.equal(got.headers.get("etag"), etag);
+      assert.equal(got.headers.get("x-shoal-meta-m"), "v");
+      assert.ok(got.headers.get("x-shoal-expires-at"));
+      assert.deepEqual(new Uint8Array(await got.arrayBuffer()), Uint8Array.from([0, 1, 2]));
+      const list = await json(await fetch(`${second.url}/v1/tables/disk/items`));
+      assert.deepEqual(list.items.map((i: { key: string }) => i.key), ["a/ключ", "b1", "b2"]);
+      const race = await Promise.all(Array.from({ length: 20 }, (_, i) => put(itemUrl(second.url, "disk", "race"), `w${i}`, { "if-none-match": "*" })));
+      assert.equal(race.filter((r) => r.status === 201).length, 1);
+    } finally {
+      await second.close();
+      await reopened.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
