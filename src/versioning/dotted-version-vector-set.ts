@@ -21,7 +21,8 @@ import { assertVersionVector, descends, type Dot, type VersionVector } from "./v
  *
  * Anonymous values never disappear by causality: no context can name them, so no write can
  * prove it saw one. `sync` and `update` keep them; only `lww` may drop one. Shoal's
- * coordinators always `update` before storing, so stored sets carry none.
+ * coordinators always `update` before storing, so a siblings table's stored sets carry none;
+ * on a last-writer-wins table `lww` may leave one winner anonymous (see there).
  *
  * Usage (the eventual path, DESIGN.md):
  *   read:   context = join(merged replies); show values(merged)
