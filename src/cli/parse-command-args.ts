@@ -21,18 +21,27 @@ export interface PositionalBounds {
  * Strict parsing: an unknown flag, a missing flag value or a wrong number of positionals is a
  * UsageError naming the command, so the dispatcher exits with code 2. `--help` wins over
  * everything else, so `shoal put --help` works without the positionals.
+ *
+ * @example
+ *   parseCommandArgs("get", ["cart", "k", "--url", "http://127.0.0.1:8000"], { url: { type: "string" } }, { min: 2, max: 2 })
+ *   // { flags: { url: "http://127.0.0.1:8000" }, positionals: ["cart", "k"], help: false }
  */
 export function parseCommandArgs(command: string, argv: string[], spec: FlagSpec, positionals: PositionalBounds): ParsedArgs {
+  if (asksForHelp(argv)) return { flags: {}, positionals: [], help: true };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options: { ...spec, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(parseErrorMessage(error), command);
   }
-  const flags = parsed.values as FlagValues;
-  const help = flags.help === true;
-  if (!help) checkPositionals(command, parsed.positionals, positionals);
-  return { flags, positionals: parsed.positionals, help };
+  checkPositionals(command, parsed.positionals, positionals);
+  return { flags: parsed.values as FlagValues, positionals: parsed.positionals, help: false };
+}
+
+/** `--help` anywhere before a `--` terminator, even beside flags this command does not know. */
+function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
 }
 
 function checkPositionals(command: string, given: string[], bounds: PositionalBounds): void {

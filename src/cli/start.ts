@@ -1,0 +1,137 @@
+import { pino, type Logger } from "pino";
+import type { Command, CliIo } from "./command.js";
+import { parseCommandArgs, parseInteger, stringFlag, type FlagValues } from "./parse-command-args.js";
+import { readConfigFile, resolveNodeConfig, type ConfigLayer, type StartConfig } from "./resolve-node-config.js";
+import { DataDir } from "../node/data-dir.js";
+import type { NodeConfig } from "../node/node-config.js";
+import { ShoalNode } from "../node/shoal-node.js";
+import { LmdbStorageEngine } from "../storage/lmdb-storage-engine.js";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import type { StorageEngine } from "../storage/storage-engine.js";
+
+const usage = `Usage: shoal start [options]
+
+Starts a Shoal node in the foreground. Settings come from the defaults, then the JSON config file,
+then the flags (flags win). Logs are JSON lines on stdout; the "listening" line carries the url
+and the node id. SIGINT or SIGTERM drains in-flight requests and closes storage; a second signal
+exits at once.
+
+Options:
+  --host H             address to listen on (default 127.0.0.1)
+  --port P             client port for the REST API; 0 picks a free port (default 8000)
+  --peer-port Q        peer port for node-to-node traffic, reserved for clustering (default 9000)
+  --data-dir D         data directory; LMDB lives in D/lmdb (default ./data)
+  --node-id ID         node id; generated once and kept in the data directory when not given
+  --config FILE        JSON file with any NodeConfig setting, e.g. {"port": 8100, "limits": {"valueBytesMax": 1048576}}
+  --log-level L        fatal, error, warn, info, debug, trace or silent (default info)
+  --storage S          lmdb or memory (default lmdb; memory keeps nothing across restarts)
+  --clock-offset-ms N  fault injection: add N ms to this node's wall clock
+  -h, --help           show this help
+
+Example:
+  shoal start --port 8000 --data-dir ./data
+`;
+
+const flagSpec = {
+  host: { type: "string" },
+  port: { type: "string" },
+  "peer-port": { type: "string" },
+  "data-dir": { type: "string" },
+  "node-id": { type: "string" },
+  config: { type: "string" },
+  "log-level": { type: "string" },
+  storage: { type: "string" },
+  "clock-offset-ms": { type: "string" },
+} as const;
+
+export const startCommand: Command = {
+  name: "start",
+  summary: "start a node in the foreground",
+  usage,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const args = parseCommandArgs("start", argv, flagSpec, { min: 0, max: 0 });
+    if (args.help) {
+      io.stdout.write(usage);
+      return 0;
+    }
+    const configPath = stringFlag(args.flags, "config");
+    const config = resolveNodeConfig({
+      ...(configPath !== undefined ? { file: readConfigFile(configPath) } : {}),
+      flags: flagLayer(args.flags),
+    });
+    return runNode(config, io);
+  },
+};
+
+/** Flags as a config layer; numbers are checked here, the rest in resolveNodeConfig. */
+function flagLayer(flags: FlagValues): ConfigLayer {
+  const port = (name: string) => {
+    const text = stringFlag(flags, name);
+    return text === undefined ? undefined : parseInteger("start", `--${name}`, text, { min: 0, max: 65_535 });
+  };
+  const offset = stringFlag(flags, "clock-offset-ms");
+  return {
+    host: stringFlag(flags, "host"),
+    port: port("port"),
+    peerPort: port("peer-port"),
+    dataDir: stringFlag(flags, "data-dir"),
+    nodeId: stringFlag(flags, "node-id"),
+    logLevel: stringFlag(flags, "log-level") as NodeConfig["logLevel"] | undefined,
+    storage: stringFlag(flags, "storage") as NodeConfig["storage"] | undefined,
+    clockOffsetMs: offset === undefined ? undefined : parseInteger("start", "--clock-offset-ms", offset, { min: -86_400_000, max: 86_400_000 }),
+  };
+}
+
+/**
+ * Lock the data directory, open storage, start the node, wait for a signal, then shut down in
+ * reverse order. The lock is taken first and released last, so a refused second process never
+ * opens LMDB.
+ */
+async function runNode(startConfig: StartConfig, io: CliIo): Promise<number> {
+  const logger = pino({ level: startConfig.logLevel, base: { pid: process.pid } }, io.stdout);
+  const dataDir = DataDir.open({ path: startConfig.dataDir, ...(startConfig.nodeId !== undefined ? { nodeId: startConfig.nodeId } : {}) });
+  const config: NodeConfig = { ...startConfig, nodeId: dataDir.nodeId };
+  let storage: StorageEngine | undefined;
+  let node: ShoalNode | undefined;
+  try {
+    storage = config.storage === "lmdb" ? await LmdbStorageEngine.open({ path: dataDir.lmdbPath }) : new MemoryStorageEngine();
+    const stopped = waitForStopSignal(logger);
+    node = await ShoalNode.start(config, { storage, logger });
+    logger.info({ url: node.url, nodeId: node.nodeId, dataDir: config.dataDir, storage: config.storage, peerPort: config.peerPort }, "listening");
+    const signal = await stopped;
+    logger.info({ signal }, "shutting down: draining in-flight requests");
+    return 0;
+  } catch (error) {
+    logger.fatal({ err: error }, "node failed");
+    throw error;
+  } finally {
+    await shutDown({ node, storage, dataDir, logger });
+  }
+}
+
+async function shutDown(parts: { node: ShoalNode | undefined; storage: StorageEngine | undefined; dataDir: DataDir; logger: Logger }): Promise<void> {
+  try {
+    await parts.node?.close();
+    await parts.storage?.close();
+    parts.logger.info("stopped");
+  } finally {
+    parts.dataDir.release();
+  }
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once (drain skipped). */
+function waitForStopSignal(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) {
+        logger.warn({ signal }, "second signal: exiting without draining");
+        process.exit(1);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
