@@ -207,6 +207,7 @@ function writeContract(open: OpenStorageEngine): void {
     withEngine(open, async (engine) => {
       await engine.write([{ type: "put", key: text("d"), value: text("1") }], { durable: true });
       await engine.sync();
+      await engine.write([], { durable: true });
       await Promise.all([engine.sync(), engine.write([{ type: "put", key: text("e"), value: text("2") }]), engine.sync()]);
       assert.deepEqual(engine.get(text("e")), text("2"));
     }));
