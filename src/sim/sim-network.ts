@@ -4,6 +4,7 @@ import { ShoalError } from "../errors.js";
 import { defaultLimits } from "../limits.js";
 import type { NodeId, RequestResult } from "../runtime/network.js";
 import type { Random } from "../runtime/runtime.js";
+import { describeThrown, remoteFailure } from "../transport/remote-failure.js";
 import { LinkFaults } from "./link-faults.js";
 import type { Scheduler } from "./scheduler.js";
 import { SimEndpoint, type SimEndpointFabric } from "./sim-endpoint.js";
@@ -16,6 +17,11 @@ import { SimEndpoint, type SimEndpointFabric } from "./sim-endpoint.js";
  * links (symmetric and one-way partitions, the bridge), clogged links that hold messages
  * until released, and crashed nodes whose messages are dropped. Cuts and crashes are checked
  * again at delivery: a message in flight when a link is cut is lost, as on a real wire.
+ *
+ * Results match the TCP transport: `unreachable` for a node that never attached, `timeout`
+ * for everything lost on the way (a cut, a crashed peer, loss), `overloaded` beyond
+ * peerInFlightMax, `closed` after close(); a handler that throws or rejects reaches the caller
+ * as `{ ok: true, reply: RemoteFailure }` (transport/remote-failure.ts).
  */
 export interface NetworkFaults {
   /** One-way latency is uniform in [delayMinMs, delayMaxMs]. */
@@ -73,8 +79,6 @@ interface Envelope {
   requester: SimEndpoint | undefined;
 }
 
-/** What a caller sees when the remote handler threw or rejected. */
-export const handlerFailureResult: RequestResult<never> = { ok: false, error: "unreachable" };
 
 export class SimNetwork implements SimEndpointFabric {
   readonly links = new LinkFaults();
@@ -303,7 +307,7 @@ export class SimNetwork implements SimEndpointFabric {
     }
     outcome.then(
       (reply) => this.reply(target, envelope, { ok: true, reply }),
-      () => this.reply(target, envelope, handlerFailureResult),
+      (error: unknown) => this.reply(target, envelope, { ok: true, reply: remoteFailure(describeThrown(error)) }),
     );
   }
 
@@ -312,8 +316,8 @@ export class SimNetwork implements SimEndpointFabric {
     let bytes: Uint8Array;
     try {
       bytes = this.encode(result);
-    } catch {
-      bytes = this.encode(handlerFailureResult); // a reply too large to send fails the request
+    } catch (error) {
+      bytes = this.encode({ ok: true, reply: remoteFailure(describeThrown(error)) }); // a reply too large to send
     }
     this.transmit({ kind: "reply", id: request.id, from: request.to, to: request.from, bytes, requester: request.requester });
   }
