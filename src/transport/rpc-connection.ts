@@ -193,7 +193,7 @@ export class RpcConnection {
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     const result = this.decoder.push(chunk, this.onPayload);
-    if (!result.ok) this.fail(frameTooLargeError(`reading from ${this.options.peerDescription}`, result.frameBytes, result.frameBytesMax));
+    if (!result.ok) this.refuse(frameTooLargeError(`reading from ${this.options.peerDescription}`, result.frameBytes, result.frameBytesMax));
   }
 
   private receive(payload: Uint8Array): void {
@@ -205,7 +205,7 @@ export class RpcConnection {
       message = undefined;
     }
     if (message === undefined) {
-      this.fail(transportError("ProtocolError", `${this.options.peerDescription} sent a frame that is not a Shoal protocol message`));
+      this.refuse(transportError("ProtocolError", `${this.options.peerDescription} sent a frame that is not a Shoal protocol message`));
     } else if (this.state === "open") {
       this.receiveOpen(message);
     } else {
@@ -220,19 +220,13 @@ export class RpcConnection {
     if (side === "dial" && message.kind === "refuse") {
       return this.fail(transportError("HandshakeRefused", `${this.options.peerDescription} refused the connection: ${message.reason}`));
     }
-    this.fail(transportError("ProtocolError", `${this.options.peerDescription} sent ${message.kind} before the handshake finished`));
+    this.refuse(transportError("ProtocolError", `${this.options.peerDescription} sent ${message.kind} before the handshake finished`));
   }
 
   private answerHello(hello: Extract<WireMessage, { kind: "hello" }>): void {
     const nodeId = this.options.self.nodeId!;
     const check = checkHello(hello, { nodeId, version: protocolVersion });
-    if (!check.ok) {
-      const frame = this.encoder.encode(wire.refuse(check.reason));
-      const socket = this.options.socket;
-      this.finish(transportError(check.code, `refused ${this.options.peerDescription}: ${check.reason}`));
-      socket.end(frame, () => socket.destroy());
-      return;
-    }
+    if (!check.ok) return this.refuse(transportError(check.code, `refused ${this.options.peerDescription}: ${check.reason}`), check.reason);
     this.options.socket.write(this.encoder.encode(wire.welcome(nodeId)));
     this.peerNodeId = hello.nodeId;
     this.open();
@@ -268,8 +262,10 @@ export class RpcConnection {
         return this.serveRequest(message.requestId, message.body);
       case "send":
         return this.serveSend(message.body);
+      case "refuse":
+        return this.fail(transportError("ConnectionRefused", `${this.options.peerDescription} closed the connection: ${message.reason}`));
       default:
-        this.fail(transportError("ProtocolError", `${this.options.peerDescription} sent ${message.kind} after the handshake`));
+        this.refuse(transportError("ProtocolError", `${this.options.peerDescription} sent ${message.kind} after the handshake`));
     }
   }
 
@@ -305,6 +301,10 @@ export class RpcConnection {
   private answer(requestId: number, ok: boolean, value: unknown): void {
     this.served--;
     if (this.state !== "open") return;
+    if (this.writer.pendingBytes > this.options.writeBufferBytesMax) {
+      // The peer asks but does not read its answers; buffering them would grow without bound.
+      return this.fail(transportError("SlowPeer", `${this.options.peerDescription} left ${this.writer.pendingBytes} bytes of replies unread; the limit is ${this.options.writeBufferBytesMax}`));
+    }
     let frame: Buffer;
     try {
       frame = ok ? this.encoder.encode(wire.reply(requestId, value)) : this.encoder.encode(wire.failure(requestId, "remote", describeThrown(value)));
@@ -330,6 +330,17 @@ export class RpcConnection {
   private handshakeTimedOut(): void {
     if (this.state === "open" || this.state === "closed") return;
     this.fail(transportError("HandshakeTimeout", `no handshake with ${this.options.peerDescription} within ${this.options.handshakeTimeoutMs} ms`));
+  }
+
+  /**
+   * The peer broke the protocol or was refused: tell it why in a `refuse` frame (so its side
+   * can log a reason instead of a bare reset), then close. Pending requests resolve `unreachable`.
+   */
+  private refuse(error: ShoalError, reason = error.message): void {
+    if (this.state === "closed") return;
+    const socket = this.options.socket;
+    this.finish(error);
+    socket.end(this.encoder.encode(wire.refuse(reason)), () => socket.destroy());
   }
 
   /** The connection broke: pending requests resolve `unreachable`. */

@@ -92,6 +92,7 @@ test("a frame over the bound closes the connection with a FrameTooLarge error", 
     raw.socket.write(header);
     await raw.closed;
     assert.equal(raw.messages[0]?.kind, "welcome");
+    assert.equal(raw.messages[1]?.kind, "refuse", "the peer is told why before the connection closes");
     const error = b.errors.find((e) => e.code === "FrameTooLarge");
     assert.ok(error);
     assert.match(error.message, new RegExp(`frame is ${limits.frameBytesMax + 1} bytes; the limit is ${limits.frameBytesMax}`));
@@ -111,6 +112,52 @@ test("before the handshake even a moderate frame is refused, so strangers cannot
     assert.ok(b.errors.some((e) => e.code === "FrameTooLarge" && /limit is 4096/.test(e.message)));
   } finally {
     await b.network.close();
+  }
+});
+
+test("a peer with a smaller frame bound refuses a large request and the sender learns why", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b", { limits: { frameBytesMax: 8192, peerInFlightMax: 8 } });
+  try {
+    b.network.serve(() => "ok");
+    a.network.setPeer("b", host, b.port);
+    assert.deepEqual(await a.network.request("b", "small", { timeoutMs: 5000 }), { ok: true, reply: "ok" });
+    assert.deepEqual(await a.network.request("b", new Uint8Array(10_000), { timeoutMs: 5000 }), { ok: false, error: "unreachable" });
+    const refused = await eventually("the refusal reaching a", async () => a.errors.find((e) => e.code === "ConnectionRefused"));
+    assert.match(refused.message, /limit is 8192/);
+    assert.deepEqual(await a.network.request("b", "small again", { timeoutMs: 5000 }), { ok: true, reply: "ok" }, "a redials");
+  } finally {
+    await Promise.all([a.network.close(), b.network.close()]);
+  }
+});
+
+test("a client that sends requests but never reads the replies is cut off", async () => {
+  const frameBytesMax = 64 * 1024;
+  const b = await startNode("b", { limits: { frameBytesMax, peerInFlightMax: 8 }, writeBufferBytesMax: frameBytesMax });
+  try {
+    b.network.serve(() => new Uint8Array(60_000));
+    const raw = await rawPeer(b.port);
+    raw.write(wire.hello("client", null, null));
+    raw.socket.pause();
+    for (let i = 0; i < 1000 && !b.errors.some((e) => e.code === "SlowPeer"); i++) {
+      raw.write(wire.request(i, null));
+      await delay(1);
+    }
+    assert.ok(b.errors.some((e) => e.code === "SlowPeer"), `errors: ${b.errors.map((e) => e.code).join(", ")}`);
+    raw.socket.resume(); // reading again, the client sees what is left and then the close
+    await raw.closed;
+  } finally {
+    await b.network.close();
+  }
+});
+
+test("listening on a port already in use fails with the address in the message", async () => {
+  const a = await startNode("a");
+  const b = new TcpNetwork({ nodeId: "b", limits });
+  try {
+    await assert.rejects(b.listen(host, a.port), (e: unknown) => e instanceof ShoalError && e.code === "PeerListenFailed" && e.message.includes(`${host}:${a.port}`));
+  } finally {
+    await Promise.all([a.network.close(), b.close()]);
   }
 });
 

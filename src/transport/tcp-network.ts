@@ -102,9 +102,10 @@ export class TcpNetwork implements Network {
     server.maxConnections = this.settings.acceptedConnectionsMax;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      const onError = (error: Error) => reject(new ShoalError("PeerListenFailed", 500, `cannot listen for peers on ${host}:${port}: ${error.message}`));
+      server.once("error", onError);
       server.listen(port, host, () => {
-        server.off("error", reject);
+        server.off("error", onError);
         resolve();
       });
     });
@@ -115,6 +116,7 @@ export class TcpNetwork implements Network {
 
   /** Adds or moves a peer. A moved peer's connection closes; its requests fail `unreachable`. */
   setPeer(nodeId: NodeId, host: string, port: number): void {
+    assert(nodeId.length > 0 && host.length > 0 && Number.isInteger(port) && port > 0 && port < 65536, `bad peer address for ${nodeId}: ${host}:${port}`);
     const existing = this.peers.get(nodeId);
     if (existing !== undefined && existing.address.host === host && existing.address.port === port) return;
     if (existing === undefined && this.peers.size >= this.settings.peersMax) {
