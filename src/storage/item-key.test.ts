@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AssertionError } from "../assert.js";
 import { compareBytes, startsWith } from "./byte-order.js";
-import { decodeItemKey, encodeItemKey, itemKeyPrefix, partitionItemsPrefix, tableItemsPrefix } from "./item-key.js";
+import { ITEM_KEY_ENCODED_BYTES_MAX, decodeItemKey, encodeItemKey, encodedItemKeyLength, itemKeyPrefix, partitionItemsPrefix, tableItemsPrefix } from "./item-key.js";
+import { expiryIndexKey } from "./keyspace.js";
+import { STORAGE_KEY_BYTES_MAX } from "./write-ops.js";
 
 const SEED = 20241122;
 const runs = { seed: SEED, numRuns: 200 };
@@ -103,4 +105,22 @@ test("a table id outside u32 is refused", () => {
     assert.throws(() => encodeItemKey(tableId, Uint8Array.of(1)), AssertionError);
     assert.throws(() => tableItemsPrefix(tableId), AssertionError);
   }
+});
+
+test("encodedItemKeyLength predicts the encoded length without encoding", () => {
+  fc.assert(
+    fc.property(itemTuple, (tuple) => {
+      assert.equal(encodedItemKeyLength(tuple.partitionKey, tuple.sortKey), encodeItemKey(tuple.tableId, tuple.partitionKey, tuple.sortKey).length);
+    }),
+    runs,
+  );
+});
+
+test("an item key at the encoded maximum still fits the engines with its expiry index entry", () => {
+  const partitionKey = new Uint8Array(ITEM_KEY_ENCODED_BYTES_MAX - 7).fill(0x61);
+  const itemKey = encodeItemKey(1, partitionKey);
+  assert.equal(itemKey.length, ITEM_KEY_ENCODED_BYTES_MAX);
+  assert.equal(expiryIndexKey(Number.MAX_SAFE_INTEGER, itemKey).length, STORAGE_KEY_BYTES_MAX);
+  // A key of 1024 NUL bytes is within keyBytesMax but not within the encoded maximum.
+  assert.ok(encodedItemKeyLength(new Uint8Array(1024)) > ITEM_KEY_ENCODED_BYTES_MAX);
 });

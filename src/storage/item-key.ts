@@ -1,5 +1,6 @@
 import { assert } from "../assert.js";
-import { Namespace } from "./keyspace.js";
+import { EXPIRY_HEADER_BYTES, Namespace } from "./keyspace.js";
+import { STORAGE_KEY_BYTES_MAX } from "./write-ops.js";
 
 /**
  * The order-preserving encoding of an item's key (DESIGN.md, "Data model"):
@@ -25,6 +26,19 @@ export interface ItemKey {
 }
 
 const HEADER_BYTES = 1 + 4;
+
+/**
+ * The longest encoded item key the engines can store together with its expiry index entry.
+ * Escaping doubles every 0x00 byte, so a key within limits.ts keyBytesMax can still be too long
+ * encoded (1024 NUL bytes encode to 2055); the edge checks `encodedItemKeyLength` against this
+ * and refuses the request instead of tripping the storage engine's key assertion.
+ */
+export const ITEM_KEY_ENCODED_BYTES_MAX = STORAGE_KEY_BYTES_MAX - EXPIRY_HEADER_BYTES;
+
+/** The length `encodeItemKey` would produce, without encoding. */
+export function encodedItemKeyLength(partitionKey: Uint8Array, sortKey?: Uint8Array): number {
+  return HEADER_BYTES + escapedLength(partitionKey) + 2 + (sortKey === undefined ? 0 : escapedLength(sortKey));
+}
 const ESCAPE = 0x00;
 const ESCAPED_ZERO = 0xff;
 const TERMINATOR = 0x01;

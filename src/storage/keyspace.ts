@@ -59,7 +59,8 @@ export function decodeMetaKey(key: Uint8Array): string {
   return utf8Decoder.decode(key.subarray(1));
 }
 
-const EXPIRY_HEADER_BYTES = 1 + 8;
+/** Bytes an expiry index key adds in front of the item key (namespace and time). */
+export const EXPIRY_HEADER_BYTES = 1 + 8;
 const TWO_POW_32 = 2 ** 32;
 
 /**
