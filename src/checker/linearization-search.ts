@@ -55,6 +55,8 @@ interface Entry {
 interface Frame<State> {
   readonly entry: Entry;
   readonly stateBefore: State;
+  /** A read-only operation linearized as soon as it could be; see `run`. */
+  readonly forced: boolean;
 }
 
 export function searchLinearization<State, Op extends HistoryOperation>(
@@ -71,6 +73,8 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
   readonly #model: Model<State, Op>;
   readonly #limits: SearchLimits;
   readonly #head: Entry;
+  /** Per operation: determinate and read-only, so linearized as soon as the state allows. */
+  readonly #readOnly: boolean[];
   readonly #linearized: LinearizedSet;
   readonly #memo: Map<number, Array<{ readonly bits: Uint32Array; readonly state: State }>> = new Map();
   readonly #stack: Array<Frame<State>> = [];
@@ -84,6 +88,7 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     this.#model = model;
     this.#limits = limits;
     this.#head = buildEntryList(ops);
+    this.#readOnly = ops.map((op) => !isUnknownOutput(op.output) && model.isReadOnly(op));
     this.#linearized = new LinearizedSet(ops.length);
     this.#state = model.init();
     for (const op of ops) if (!isUnknownOutput(op.output)) this.#determinateLeft += 1;
@@ -91,39 +96,78 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
 
   run(): SearchResult<State> {
     let entry = this.#head.next;
+    let readPass = true;
     let steps = 0;
     while (this.#determinateLeft > 0) {
       if (steps >= this.#limits.stepsMax) return { ok: "unknown", steps };
       steps += 1;
-      // Every unlinearized determinate operation still has its return entry in the list, so
-      // the walk meets one before it can run off the end.
-      assert(entry !== null, "linearization search ran past the last entry with determinate operations left");
-      if (entry.isCall) {
-        entry = this.#tryLinearize(entry) ? this.#head.next : entry.next;
+      if (entry === null || !entry.isCall) {
+        if (readPass) {
+          readPass = false;
+          entry = this.#head.next;
+          continue;
+        }
+        // Every unlinearized determinate operation still has its return entry in the list, so
+        // the walk meets one before it can run off the end.
+        assert(entry !== null, "linearization search ran past the last entry with determinate operations left");
+        this.#noteDeadEnd(entry);
+        const resumeAfter = this.#backtrack();
+        if (resumeAfter === null) return { ok: false, steps, deadEnd: this.#deadEnd! };
+        entry = resumeAfter.next;
         continue;
       }
-      this.#noteDeadEnd(entry);
-      const frame = this.#stack.pop();
-      if (frame === undefined) return { ok: false, steps, deadEnd: this.#deadEnd! };
-      entry = this.#undo(frame).next;
+      const readOnly = this.#readOnly[entry.index]!;
+      if (readOnly !== readPass) {
+        entry = entry.next;
+        continue;
+      }
+      const outcome = this.#tryLinearize(entry, readOnly);
+      if (outcome === "linearized") {
+        entry = this.#head.next;
+        readPass = true;
+      } else if (outcome === "seen" && readOnly) {
+        // The configuration after the forced read was explored and failed, so this one fails.
+        const resumeAfter = this.#backtrack();
+        if (resumeAfter === null) return { ok: false, steps, deadEnd: this.#deadEnd! };
+        entry = resumeAfter.next;
+      } else {
+        entry = entry.next;
+      }
     }
     return { ok: true, steps };
   }
 
-  /** Linearizes `call`'s operation now if the model accepts it and the pair is new. */
-  #tryLinearize(call: Entry): boolean {
+  /**
+   * Linearizes `call`'s operation now if the model accepts it and the (linearized set, state)
+   * pair is new; "seen" when the memo already holds it (Lowe: that subtree failed before).
+   */
+  #tryLinearize(call: Entry, forced: boolean): "linearized" | "rejected" | "seen" {
     const step = this.#model.step(this.#state, this.#ops[call.index]!);
-    if (!step.ok) return false;
+    if (!step.ok) return "rejected";
     this.#linearized.add(call.index);
     if (!this.#remember(step.next)) {
       this.#linearized.remove(call.index);
-      return false;
+      return "seen";
     }
-    this.#stack.push({ entry: call, stateBefore: this.#state });
+    this.#stack.push({ entry: call, stateBefore: this.#state, forced });
     this.#state = step.next;
     if (call.match !== null) this.#determinateLeft -= 1;
     lift(call);
-    return true;
+    return "linearized";
+  }
+
+  /**
+   * Undoes linearizations until one that had an alternative; returns its call entry, after
+   * which the walk resumes, or null when nothing is left to try. A forced read has no
+   * alternative: if nothing worked after it, nothing works without it either.
+   */
+  #backtrack(): Entry | null {
+    for (;;) {
+      const frame = this.#stack.pop();
+      if (frame === undefined) return null;
+      const call = this.#undo(frame);
+      if (!frame.forced) return call;
+    }
   }
 
   #undo(frame: Frame<State>): Entry {

@@ -21,8 +21,10 @@ export interface Model<State, Op extends HistoryOperation> {
   /** A 32-bit hash consistent with `equal`, for the memo of visited (linearized set, state). */
   hash(state: State): number;
   /**
-   * True when `op` never changes the state (a get). An indeterminate read-only operation
-   * cannot explain anything, so the checker drops it before searching.
+   * True when no step `op`'s output allows changes the state (a get; a compare-and-set that
+   * reported failure). The checker drops indeterminate read-only operations (they cannot
+   * explain anything) and linearizes determinate ones as soon as the state allows, which is
+   * always safe: a linearization that places a read-only operation later can place it earlier.
    */
   isReadOnly(op: Op): boolean;
   /** One operation as the counterexample prints it, e.g. `put("v1") -> ok`. */

@@ -37,9 +37,11 @@ test("increment counts absent as zero and returns the new value", () => {
   assert.deepEqual(next(3, "c increment(2) -> 2 [0, 1]"), { ok: false });
 });
 
-test("only get is read-only", () => {
-  assert.equal(registerModel.isReadOnly(op("c get() -> ? [0, inf)")), true);
-  for (const line of ["c put(a) -> ? [0, inf)", "c delete() -> ? [0, inf)", "c cas(a, b) -> ? [0, inf)", "c increment(1) -> ? [0, inf)"]) {
+test("reads, failed compare-and-sets and not-found deletes are read-only; nothing else is", () => {
+  for (const line of ["c get() -> ? [0, inf)", "c get() -> a [0, 1]", "c cas(a, b) -> fail [0, 1]", "c delete() -> not-found [0, 1]"]) {
+    assert.equal(registerModel.isReadOnly(op(line)), true, line);
+  }
+  for (const line of ["c put(a) -> ? [0, inf)", "c delete() -> ? [0, inf)", "c delete() -> deleted [0, 1]", "c cas(a, b) -> ? [0, inf)", "c cas(a, b) -> ok [0, 1]", "c increment(1) -> ? [0, inf)"]) {
     assert.equal(registerModel.isReadOnly(op(line)), false, line);
   }
 });

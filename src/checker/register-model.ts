@@ -29,7 +29,7 @@ export const registerModel: Model<RegisterState, RegisterOperation> = {
   step: stepRegister,
   equal: (a, b) => a === b,
   hash: hashRegisterState,
-  isReadOnly: (op) => op.kind === "get",
+  isReadOnly: isReadOnlyRegisterOperation,
   describeOperation: describeRegisterOperation,
   describeState: formatRegisterValue,
 };
@@ -73,6 +73,14 @@ function stepIncrement(state: RegisterState, op: Extract<RegisterOperation, { ki
   const next = (state ?? 0) + op.input.by;
   if (isUnknownOutput(op.output)) return accept(next);
   return op.output === next ? accept(next) : reject;
+}
+
+/**
+ * Operations whose every accepted step leaves the state as it was: reads, compare-and-sets
+ * reported as failed, and deletes reported as not-found.
+ */
+export function isReadOnlyRegisterOperation(op: RegisterOperation): boolean {
+  return op.kind === "get" || (op.kind === "cas" && op.output === "fail") || (op.kind === "delete" && op.output === "not-found");
 }
 
 /** FNV-1a over the value's type tag and text; absent hashes to its own constant. */
