@@ -78,13 +78,11 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   await Promise.all(Array.from({ length: options.concurrency }, (_, index) => worker(index)));
   options.onMeasureEnd?.();
   const durationMs = measureStartNs === undefined ? 0 : Number(lastDoneNs - measureStartNs) / 1e6;
-  const latency = {
-    p50Us: histogram.getValueAtPercentile(50),
-    p99Us: histogram.getValueAtPercentile(99),
-    p999Us: histogram.getValueAtPercentile(99.9),
-    maxUs: histogram.maxValue,
-    meanUs: Math.round(histogram.mean),
-  };
+  // HDR reports a percentile as the top of its bucket, which can exceed the largest recorded
+  // value; no sample is above the maximum, so clamp to it.
+  const maxUs = histogram.maxValue;
+  const at = (percentile: number) => Math.min(histogram.getValueAtPercentile(percentile), maxUs);
+  const latency = { p50Us: at(50), p99Us: at(99), p999Us: at(99.9), maxUs, meanUs: Math.round(histogram.mean) };
   histogram.destroy();
   return { ops, errors, firstError, durationMs, latency };
 }
