@@ -162,14 +162,12 @@ function writeContract(open: OpenStorageEngine): void {
       const pending = engine.write(ops).then(() => {
         done = true;
       });
-      const observations = new Set<string>();
       // Observe on every turn until the batch commits; each view must be all or nothing.
       for (let turn = 0; !done && turn < 100_000; turn++) {
         const first = engine.get(text("batch-0000")) !== undefined;
         const last = engine.get(text("batch-0199"));
         const lastNew = last !== undefined && new TextDecoder().decode(last) === "v199";
         assert.equal(first, lastNew, "a reader saw part of a batch");
-        observations.add(String(first));
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       await pending;
