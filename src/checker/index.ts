@@ -9,3 +9,4 @@ export * from "./model.js";
 export * from "./register-model.js";
 export * from "./counterexample.js";
 export * from "./linearizability-checker.js";
+export * from "./eventual-checker.js";
