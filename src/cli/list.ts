@@ -14,7 +14,7 @@ page on stderr.
 Options:
 ${urlHelp}
   --prefix P           only keys that start with P
-  --limit N            keys per page, 1-${defaultLimits.listPageItemsMax}
+  --limit N            keys per page, 1-${defaultLimits.listPageItemsMax} (with --all: page size while following cursors)
   --cursor C           continue after a previous page
   --all                follow cursors to the end
   --json               print each item as a JSON line
@@ -50,17 +50,23 @@ export const listCommand: Command = {
     const limit = integerFlag("list", args.flags, "limit", { min: 1, max: defaultLimits.listPageItemsMax });
     const print = (item: ListedItem) => writeLine(io.stdout, booleanFlag(args.flags, "json") ? JSON.stringify(item) : item.key);
     return withClient("list", args.flags, async (client) => {
-      if (booleanFlag(args.flags, "all")) await printAll(client, table, args.flags, print);
+      if (booleanFlag(args.flags, "all")) await printAll(client, table, { flags: args.flags, limit }, print);
       else await printPage(client, table, args.flags, limit, print, io);
       return 0;
     });
   },
 };
 
-async function printAll(client: ShoalHttpClient, table: string, flags: FlagValues, print: (item: ListedItem) => Promise<void>): Promise<void> {
-  if (flags.cursor !== undefined) throw new UsageError("--all starts from the beginning; it does not take --cursor", "list");
-  const prefix = stringFlag(flags, "prefix");
-  for await (const item of client.listAllItems(table, { pagesMax: listPagesMax, ...(prefix !== undefined ? { prefix } : {}) })) await print(item);
+async function printAll(
+  client: ShoalHttpClient,
+  table: string,
+  options: { flags: FlagValues; limit: number | undefined },
+  print: (item: ListedItem) => Promise<void>,
+): Promise<void> {
+  if (options.flags.cursor !== undefined) throw new UsageError("--all starts from the beginning; it does not take --cursor", "list");
+  const prefix = stringFlag(options.flags, "prefix");
+  const pages = { pagesMax: listPagesMax, ...(prefix !== undefined ? { prefix } : {}), ...(options.limit !== undefined ? { pageItems: options.limit } : {}) };
+  for await (const item of client.listAllItems(table, pages)) await print(item);
 }
 
 async function printPage(

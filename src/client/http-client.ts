@@ -165,10 +165,14 @@ export class ShoalHttpClient {
   }
 
   /** Follows cursors page by page; stops after `pagesMax` pages so a bad cursor cannot loop forever. */
-  async *listAllItems(table: string, options: { prefix?: string; pagesMax: number }): AsyncGenerator<ListedItem> {
+  async *listAllItems(table: string, options: { prefix?: string; pageItems?: number; pagesMax: number }): AsyncGenerator<ListedItem> {
     let cursor: string | undefined;
     for (let page = 0; page < options.pagesMax; page++) {
-      const result = await this.listItems(table, { ...(options.prefix !== undefined ? { prefix: options.prefix } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+      const result = await this.listItems(table, {
+        ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+        ...(options.pageItems !== undefined ? { limit: options.pageItems } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
       yield* result.items;
       if (result.cursor === null) return;
       cursor = result.cursor;

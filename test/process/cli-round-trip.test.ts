@@ -51,7 +51,7 @@ test("put from an argument, stdin and a file; get prints the exact bytes", async
 
 test("list prints keys in byte order, filtered by prefix; delete removes; a missing item is exit 1", async () => {
   for (const key of ["list/b", "list/a", "list/c"]) assert.equal((await runShoal(group, ["put", "demo", key, "x", "--url", url])).code, 0);
-  const all = await runShoal(group, ["list", "demo", "--prefix", "list/", "--all", "--url", url]);
+  const all = await runShoal(group, ["list", "demo", "--prefix", "list/", "--all", "--limit", "1", "--url", url]);
   assert.deepEqual(all.stdout.toString().trim().split("\n"), ["list/a", "list/b", "list/c"]);
   const page = await runShoal(group, ["list", "demo", "--prefix", "list/", "--limit", "2", "--url", url]);
   assert.deepEqual(page.stdout.toString().trim().split("\n"), ["list/a", "list/b"]);
@@ -63,8 +63,8 @@ test("list prints keys in byte order, filtered by prefix; delete removes; a miss
   assert.match(missing.stderr, /^error \w+: .+/);
 });
 
-test("every command has --help, and bad calls exit 2 with a pointer to it", async () => {
-  for (const command of ["start", "tables", "put", "get", "delete", "list", "bench"]) {
+test("the process answers --help and exits 2 on bad calls (run-cli.test.ts covers every command in-process)", async () => {
+  for (const command of ["start", "put"]) {
     const help = await runShoal(group, [command, "--help"]);
     assert.equal(help.code, 0, `${command} --help: ${help.stderr}`);
     assert.match(help.stdout.toString(), new RegExp(`^Usage: shoal ${command}`));
