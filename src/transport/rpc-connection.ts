@@ -1,10 +1,11 @@
 import type { Socket } from "node:net";
 import type { RequestHandler, RequestResult } from "../runtime/network.js";
-import type { TimerHandle, Timers } from "../runtime/runtime.js";
+import type { Clock, TimerHandle, Timers } from "../runtime/runtime.js";
 import { assert } from "../assert.js";
 import { ShoalError } from "../errors.js";
 import { FrameDecoder, FrameEncoder, PayloadDecoder, frameTooLargeError } from "./frame-codec.js";
 import { FrameWriter } from "./frame-writer.js";
+import { PendingRequests } from "./pending-requests.js";
 import { describeThrown } from "./remote-failure.js";
 import { checkHello, checkWelcome, parseWireMessage, protocolVersion, wire, type PeerRole, type WireMessage } from "./wire-protocol.js";
 
@@ -38,6 +39,8 @@ export interface RpcConnectionOptions {
   /** Dialing plus the handshake must finish within this. */
   handshakeTimeoutMs: number;
   timers: Timers;
+  /** Measures request deadlines; should be monotonic. */
+  clock: Clock;
   /** Looked up per message, so serve() may be called after connections exist. */
   handler: () => RequestHandler | undefined;
   onOpen?: (peerNodeId: string | null) => void;
@@ -53,11 +56,6 @@ const requestIdModulus = 2 ** 31;
 
 type State = "connecting" | "handshaking" | "open" | "closed";
 
-interface PendingRequest {
-  resolve: (result: RpcResult) => void;
-  timer: TimerHandle;
-}
-
 export function transportError(code: string, message: string): ShoalError {
   return new ShoalError(code, 502, message);
 }
@@ -71,7 +69,7 @@ export function transportError(code: string, message: string): ShoalError {
  */
 export class RpcConnection {
   private state: State;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending: PendingRequests<RpcResult>;
   private nextRequestId = 1;
   private served = 0;
   private sendsQueued = 0;
@@ -89,6 +87,7 @@ export class RpcConnection {
     assert(options.side === "dial" || options.self.nodeId !== null, "the accepting side of a connection must be a node");
     assert(options.inFlightMax > 0 && options.servedInFlightMax > 0 && options.sendsQueuedMax >= 0, "connection bounds must be positive");
     const socket = options.socket;
+    this.pending = new PendingRequests<RpcResult>(options.timers, options.clock, { ok: false, error: "timeout" });
     this.encoder = new FrameEncoder(options.frameBytesMax);
     this.writer = new FrameWriter(socket);
     this.state = socket.connecting ? "connecting" : "handshaking";
@@ -134,8 +133,7 @@ export class RpcConnection {
       return Promise.reject(error as Error); // FrameTooLarge: the caller built a message the limits forbid
     }
     return new Promise<RpcResult<T>>((resolve) => {
-      const timer = this.options.timers.setTimeout(() => this.expire(requestId), timeoutMs);
-      this.pending.set(requestId, { resolve: resolve as (result: RpcResult) => void, timer });
+      this.pending.add(requestId, resolve as (result: RpcResult) => void, timeoutMs);
       this.writer.enqueue(frame);
     });
   }
@@ -168,19 +166,9 @@ export class RpcConnection {
     return requestId;
   }
 
-  private expire(requestId: number): void {
-    const pending = this.pending.get(requestId);
-    if (pending === undefined) return;
-    this.pending.delete(requestId);
-    pending.resolve({ ok: false, error: "timeout" });
-  }
-
   private settle(requestId: number, result: RpcResult): void {
-    const pending = this.pending.get(requestId);
-    if (pending === undefined) return; // it timed out already; the late answer has no one to go to
-    this.pending.delete(requestId);
-    this.options.timers.clearTimeout(pending.timer);
-    pending.resolve(result);
+    // False when it timed out already: the late answer has no one to go to.
+    this.pending.settle(requestId, result);
   }
 
   private sayHello(): void {
@@ -355,13 +343,7 @@ export class RpcConnection {
     this.state = "closed";
     this.options.timers.clearTimeout(this.handshakeTimer);
     this.writer.discard();
-    const failure = this.closeFailure;
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const request of pending) {
-      this.options.timers.clearTimeout(request.timer);
-      request.resolve({ ok: false, error: failure });
-    }
+    this.pending.settleAll({ ok: false, error: this.closeFailure });
     if (error === null) this.options.socket.destroy();
     this.options.onClose?.(error, this.opened);
   }

@@ -318,6 +318,7 @@ test("a client that is not a node can connect, send requests and is named as a c
       writeBufferBytesMax: 1 << 20,
       handshakeTimeoutMs: 5000,
       timers,
+      clock: { nowMs: () => performance.now() },
       handler: () => undefined,
     });
     const result = await client.request("ring?", 5000);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { Network, NodeId, RequestHandler, RequestResult } from "../runtime/network.js";
-import type { Random, Timers } from "../runtime/runtime.js";
+import type { Clock, Random, Timers } from "../runtime/runtime.js";
 import type { Limits } from "../limits.js";
 import { assert } from "../assert.js";
 import { ShoalError } from "../errors.js";
@@ -17,6 +17,8 @@ export interface TcpNetworkOptions {
   /** The runtime's timers and random; real ones when absent. */
   timers?: Timers;
   random?: Random;
+  /** Measures request deadlines; a monotonic clock (performance.now) when absent. */
+  clock?: Clock;
   /** Dialing plus the version handshake; default 5 s. */
   handshakeTimeoutMs?: number;
   /** Reconnect backoff after failed dials; defaults 50 ms doubling to 5 s. */
@@ -73,7 +75,8 @@ export class TcpNetwork implements Network {
   private readonly timers: Timers;
   private readonly ownTimers: NodeTimers | null;
   private readonly random: Random;
-  private readonly settings: Required<Omit<TcpNetworkOptions, "timers" | "random" | "onError" | "nodeId" | "limits">>;
+  private readonly clock: Clock;
+  private readonly settings: Required<Omit<TcpNetworkOptions, "timers" | "random" | "clock" | "onError" | "nodeId" | "limits">>;
   private clientSerial = 0;
   private closed = false;
 
@@ -83,6 +86,7 @@ export class TcpNetwork implements Network {
     this.ownTimers = options.timers === undefined ? new NodeTimers() : null;
     this.timers = options.timers ?? this.ownTimers!;
     this.random = options.random ?? new SeededRandom(randomBytes(6).readUIntBE(0, 6));
+    this.clock = options.clock ?? monotonicClock;
     this.settings = {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
       backoffBaseMs: options.backoffBaseMs ?? defaults.backoffBaseMs,
@@ -211,11 +215,15 @@ export class TcpNetwork implements Network {
       writeBufferBytesMax: this.settings.writeBufferBytesMax,
       handshakeTimeoutMs: this.settings.handshakeTimeoutMs,
       timers: this.timers,
+      clock: this.clock,
       handler: () => this.handler,
       onError: this.options.onError,
     };
   }
 }
+
+/** Deadlines need elapsed time, not the wall clock (which may jump). */
+const monotonicClock: Clock = { nowMs: () => performance.now() };
 
 /** The Network's result shape: a remote handler's error becomes a RemoteFailure reply. */
 function asRequestResult<T>(result: RpcResult<T>): RequestResult<T> {
