@@ -1,0 +1,234 @@
+import { assert } from "../assert.js";
+import type { Network, NodeId } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { isLive, type Member, type MemberAddress } from "./member.js";
+import { FailureDetector } from "./failure-detector.js";
+import { Gossip } from "./gossip.js";
+import { parseMembershipMessage } from "./membership-messages.js";
+import { resolveMembershipSettings, type MembershipBounds, type MembershipIntervals } from "./membership-options.js";
+import { MembershipView, type MemberChange } from "./membership-view.js";
+import { PiggybackQueue, transmitsFor } from "./piggyback-queue.js";
+import { RingKeeper } from "./ring-keeper.js";
+import { ringLeader } from "./ring-leader.js";
+import { parseVersionedRing, type RingRecord, type VersionedRing } from "./ring-record.js";
+import { shuffle } from "./shuffle.js";
+
+/**
+ * A node's membership: who is in the cluster, who is alive, and which ring is current. It
+ * composes the view (membership-view.ts), SWIM failure detection (failure-detector.ts),
+ * push-pull gossip (gossip.ts) and the ring it disseminates (ring-keeper.ts), all on the
+ * node's Runtime, so the simulator runs it unchanged.
+ *
+ * The ring is the caller's: `computeRing(current, members)` returns the next ring (a higher
+ * version) or undefined when `current` already fits. The ring leader (ring-leader.ts) calls it
+ * once per gossip round after any membership change. A fitting hook adds members that are
+ * "joining" or "up" and not yet placed, removes "leaving" ones, and leaves "suspect" and
+ * "down" members where they are (Dynamo: a failure is transient; only an administrative
+ * change moves partitions). A joining node turns "up" once it holds a ring that includes it.
+ *
+ * Example:
+ *   const membership = new Membership(runtime, {
+ *     self: { id: runtime.nodeId, address: { host, peerPort, clientPort } },
+ *     seeds: ["n1"],
+ *     computeRing: (ring, members) => myClaim(ring, members),
+ *   });
+ *   membership.onChange((e) => { if (e.kind === "member") network.setPeer(e.member.id, ...) });
+ *   dispatcher.route("membership.", (from, m) => membership.handle(from, m));
+ *   membership.start();
+ */
+export interface MembershipSelf {
+  id: NodeId;
+  address: MemberAddress;
+  zone?: string;
+}
+
+export type ComputeRing<R extends VersionedRing> = (current: R | undefined, members: readonly Member[]) => R | undefined;
+
+export interface MembershipOptions<R extends VersionedRing> {
+  self: MembershipSelf;
+  /** Node ids the caller registered seed addresses under; empty for the cluster's first node. */
+  seeds?: readonly NodeId[];
+  intervals?: Partial<MembershipIntervals>;
+  bounds?: Partial<MembershipBounds>;
+  computeRing: ComputeRing<R>;
+  /** Whether `ring` places `id`; by default, looks for `id` in `ring.members` (ids or {id}). */
+  ringIncludes?: (ring: R, id: NodeId) => boolean;
+  /** Checks a ring from a peer (after decoding); by default any object with a version. */
+  parseRing?: (value: unknown) => R | undefined;
+  /** The ring this node persisted before a restart, if any. */
+  ring?: R;
+}
+
+export type MembershipEvent<R extends VersionedRing> =
+  | { kind: "member"; before: Member | undefined; member: Member }
+  | { kind: "ring"; ring: R; origin: NodeId };
+
+export type MembershipListener<R extends VersionedRing> = (event: MembershipEvent<R>) => void;
+
+/** Live peers told directly when this node leaves. */
+const leaveNoticePeersMax = 3;
+
+export class Membership<R extends VersionedRing = VersionedRing> {
+  private readonly view: MembershipView;
+  private readonly rings = new RingKeeper<R>();
+  private readonly piggyback: PiggybackQueue;
+  private readonly detector: FailureDetector;
+  private readonly gossip: Gossip<R>;
+  private readonly listeners: Array<MembershipListener<R>> = [];
+  private readonly network: Network;
+  private readonly settings: { intervals: MembershipIntervals; bounds: MembershipBounds };
+  private readonly ringIncludes: (ring: R, id: NodeId) => boolean;
+  private ringDirty = true;
+  private running = false;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: MembershipOptions<R>,
+  ) {
+    assert(runtime.network !== undefined, "membership needs the runtime's network");
+    assert(options.self.id === runtime.nodeId, `membership self ${options.self.id} is not the runtime's node ${runtime.nodeId}`);
+    this.network = runtime.network;
+    this.settings = resolveMembershipSettings(options.intervals, options.bounds);
+    const { bounds } = this.settings;
+    assert((options.seeds ?? []).length <= bounds.seedsMax, `${(options.seeds ?? []).length} seeds given; the limit is ${bounds.seedsMax}`);
+    this.ringIncludes = options.ringIncludes ?? defaultRingIncludes;
+    if (options.ring !== undefined) this.rings.adopt({ ring: options.ring, origin: options.self.id });
+    const placed = options.ring !== undefined && this.ringIncludes(options.ring, options.self.id);
+    const self: Member = { ...options.self, state: placed ? "up" : "joining", incarnation: 0 };
+    this.view = new MembershipView(self, { membersMax: bounds.membersMax });
+    this.piggyback = new PiggybackQueue({ entriesMax: bounds.piggybackEntriesMax, perMessageMax: bounds.piggybackPerMessageMax });
+    this.view.onChange((change) => this.onMemberChange(change));
+    this.rings.onAdopt((record) => this.onRingAdopted(record));
+    this.detector = new FailureDetector({ ...this.parts(), piggybackOut: () => this.piggybackOut(), piggybackIn: (u) => this.piggybackIn(u) });
+    this.gossip = new Gossip<R>({
+      ...this.parts(),
+      rings: this.rings,
+      seeds: options.seeds ?? [],
+      parseRing: options.parseRing ?? ((value) => parseVersionedRing(value) as R | undefined),
+      onRound: () => this.maybeComputeRing(),
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.gossip.start();
+    this.detector.start();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.gossip.stop();
+    this.detector.stop();
+  }
+
+  /** Handles a "membership." message from `from`; returns the reply (undefined for one-way). */
+  handle(_from: NodeId, message: unknown): unknown {
+    if (!this.running) return undefined;
+    const parsed = parseMembershipMessage(message, this.settings.bounds.membersMax);
+    switch (parsed?.type) {
+      case "membership.ping": return this.detector.handlePing(parsed);
+      case "membership.ping-req": return this.detector.handlePingReq(parsed);
+      case "membership.sync": return this.gossip.handleSync(parsed);
+      case "membership.ring": return this.gossip.handleRing(parsed);
+      default: return undefined;
+    }
+  }
+
+  get self(): Member {
+    return this.view.self;
+  }
+
+  /** Every member this node knows, itself included, sorted by id. */
+  members(): readonly Member[] {
+    return this.view.members();
+  }
+
+  member(id: NodeId): Member | undefined {
+    return this.view.get(id);
+  }
+
+  /** Believed alive: up, joining or leaving (not suspect, not down, not unknown). */
+  isUp(id: NodeId): boolean {
+    const member = this.view.get(id);
+    return member !== undefined && isLive(member.state);
+  }
+
+  ring(): R | undefined {
+    return this.rings.record?.ring;
+  }
+
+  /** The node this view expects to compute the next ring. */
+  leader(): NodeId | undefined {
+    return ringLeader(this.view.members());
+  }
+
+  onChange(listener: MembershipListener<R>): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Announces that this node is leaving: "leaving" at a new incarnation, pushed at once to a
+   * few live peers; the ring leader then computes a ring without it. Resolves with the number
+   * of peers that took the news. Call stop() once the ring has moved on.
+   */
+  async leave(): Promise<number> {
+    this.view.setSelfState("leaving");
+    const peers = this.view.peers().filter((m) => isLive(m.state)).map((m) => m.id);
+    shuffle(peers, this.runtime.random);
+    const results = await Promise.all(peers.slice(0, leaveNoticePeersMax).map((peer) => this.gossip.exchange(peer)));
+    return results.filter(Boolean).length;
+  }
+
+  private parts() {
+    const { timers, random } = this.runtime;
+    return { timers, random, network: this.network, view: this.view, ...this.settings };
+  }
+
+  private piggybackOut(): Member[] {
+    return this.piggyback.take(transmitsFor(this.view.size, this.settings.bounds.piggybackTransmitMultiplier));
+  }
+
+  private piggybackIn(updates: readonly Member[]): void {
+    for (const member of updates) this.view.apply(member);
+  }
+
+  private onMemberChange({ before, after }: MemberChange): void {
+    this.piggyback.push(after);
+    const visible = before === undefined || before.state !== after.state || before.zone !== after.zone ||
+      before.address.host !== after.address.host || before.address.peerPort !== after.address.peerPort || before.address.clientPort !== after.address.clientPort;
+    if (!visible) return;
+    if (before?.state !== after.state) this.ringDirty = true;
+    this.emit({ kind: "member", before, member: after });
+  }
+
+  private onRingAdopted(record: RingRecord<R>): void {
+    this.ringDirty = true;
+    if (this.view.self.state === "joining" && this.ringIncludes(record.ring, this.view.selfId)) this.view.setSelfState("up");
+    this.emit({ kind: "ring", ring: record.ring, origin: record.origin });
+  }
+
+  /** The leader's step: after a membership change, ask the hook for the next ring. */
+  private maybeComputeRing(): void {
+    if (!this.ringDirty || this.leader() !== this.view.selfId) return;
+    // A node with seeds has not seen the cluster until one exchange succeeded; leading before
+    // that would publish a ring of one.
+    if ((this.options.seeds ?? []).some((s) => s !== this.view.selfId) && !this.gossip.contacted) return;
+    this.ringDirty = false;
+    const current = this.rings.record?.ring;
+    const next = this.options.computeRing(current, this.view.members());
+    if (next === undefined) return;
+    assert(current === undefined || next.version > current.version, `computeRing must raise the ring version: ${current?.version} -> ${next.version}`);
+    this.rings.adopt({ ring: next, origin: this.view.selfId });
+  }
+
+  private emit(event: MembershipEvent<R>): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function defaultRingIncludes(ring: VersionedRing, id: NodeId): boolean {
+  const members = (ring as { members?: unknown }).members;
+  if (!Array.isArray(members)) return false;
+  return members.some((m: unknown) => m === id || (typeof m === "object" && m !== null && (m as { id?: unknown }).id === id));
+}
