@@ -6,6 +6,7 @@ import { describeKey, requireTable, storeError, type ApiContext } from "./api-co
 import { conditionFromHeaders, expiryFromRequest, metadataFromHeaders, metadataHeaderPrefix, parseEtagList, parseKeySegment } from "./item-request.js";
 import type { RouteMatch } from "./route-match.js";
 import { readBody } from "./read-body.js";
+import { httpDate } from "./http-date.js";
 import type { ShoalResponse } from "./shoal-response.js";
 
 /**
@@ -62,7 +63,7 @@ export async function deleteItem(context: ApiContext, req: IncomingMessage, res:
 }
 
 export function lastModified(item: ItemVersion): string {
-  return new Date(hlcPhysicalMs(item.timestamp)).toUTCString();
+  return httpDate(hlcPhysicalMs(item.timestamp));
 }
 
 export function expiresAt(item: ItemVersion): string | null {

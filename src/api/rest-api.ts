@@ -19,10 +19,6 @@ import { createTable, dropTable, getTable, listTables } from "./table-handlers.j
  * request to its handler and turns what it throws into the JSON error shape. Metrics are
  * recorded when the response closes, by route pattern. One log line per unexpected error.
  */
-function onResponseClose(this: ShoalResponse): void {
-  this.observer?.responseClosed(this);
-}
-
 export type NodeState = "starting" | "ready" | "stopping";
 
 export interface RestApiOptions {
@@ -53,7 +49,6 @@ export class RestApi {
   readonly handle = (req: IncomingMessage, res: ShoalResponse): void => {
     res.startMs = performance.now();
     res.observer = this;
-    res.once("close", onResponseClose);
     const match = matchRoute(req.url ?? "/");
     if (match === undefined) {
       sendError(res, notFound("RouteNotFound", `no route for ${req.method} ${(req.url ?? "").slice(0, 200)}`));

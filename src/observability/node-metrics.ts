@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry, type Metric } from "prom-client";
+import { RequestStats } from "./request-stats.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 
 /**
@@ -6,33 +7,23 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  * several nodes in one process, as in tests, must not share counters).
  *
  * Request series are labelled by route pattern (`/v1/tables/{table}/items/{key}`), never the
- * raw path, so their number stays bounded. The labelled children are cached so the hot path
- * pays one Map lookup instead of prom-client's label hashing.
+ * raw path, so their number stays bounded. They live in RequestStats, which is cheap to update
+ * on the hot path and becomes Prometheus series at scrape time.
  */
 export class NodeMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<"route" | "method" | "status">;
-  private readonly latency: Histogram<"route" | "method">;
+  private readonly requests = new RequestStats();
   private readonly itemsExpired: Counter;
-  private readonly requestChildren = new Map<string, { inc(): void }>();
-  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
   private inFlightSource: () => number = () => 0;
 
   constructor(options: { nodeId: string; storage: StorageEngine }) {
     this.registry.setDefaultLabels({ node: options.nodeId });
-    this.requests = new Counter({
-      name: "shoal_http_requests_total",
-      help: "HTTP requests answered, by route pattern, method and status",
-      labelNames: ["route", "method", "status"],
-      registers: [this.registry],
-    });
-    this.latency = new Histogram({
-      name: "shoal_http_request_duration_seconds",
-      help: "Time from request to the end of the response, by route pattern and method",
-      labelNames: ["route", "method"],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [this.registry],
-    });
+    this.registry.registerMetric(
+      this.requests.counterMetric("shoal_http_requests_total", "HTTP requests answered, by route pattern, method and status") as unknown as Metric,
+    );
+    this.registry.registerMetric(
+      this.requests.histogramMetric("shoal_http_request_duration_seconds", "Time from request to the end of the response, by route pattern and method") as unknown as Metric,
+    );
     this.itemsExpired = new Counter({
       name: "shoal_items_expired_total",
       help: "Expired items removed by the background sweeper",
@@ -58,22 +49,9 @@ export class NodeMetrics {
     });
   }
 
-  /** Child series are bounded: routes and methods are fixed sets, statuses a small one. */
+  /** Routes and methods are fixed sets and statuses a small one, so the series are bounded. */
   recordRequest(route: string, method: string, status: number, seconds: number): void {
-    const requestKey = `${route} ${method} ${status}`;
-    let counter = this.requestChildren.get(requestKey);
-    if (counter === undefined) {
-      counter = this.requests.labels(route, method, String(status));
-      this.requestChildren.set(requestKey, counter);
-    }
-    counter.inc();
-    const latencyKey = `${route} ${method}`;
-    let histogram = this.latencyChildren.get(latencyKey);
-    if (histogram === undefined) {
-      histogram = this.latency.labels(route, method);
-      this.latencyChildren.set(latencyKey, histogram);
-    }
-    histogram.observe(seconds);
+    this.requests.record(route, method, status, seconds);
   }
 
   /** Read at scrape time, so the hot path pays nothing for the gauge. */
