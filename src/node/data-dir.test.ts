@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataDir, readProcessStat } from "./data-dir.js";
@@ -59,9 +59,11 @@ test("a second open of a held directory names the holder's pid and touches nothi
   withTempDir((dir) => {
     const held = DataDir.open({ path: dir });
     const before = readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), "utf8")]);
+    const directoryModifiedMs = statSync(dir).mtimeMs;
     assert.throws(() => DataDir.open({ path: dir }), expectShoalError("DataDirInUse", new RegExp(`${dir} is in use by process ${process.pid}$`)));
     const after = readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), "utf8")]);
     assert.deepEqual(after, before);
+    assert.equal(statSync(dir).mtimeMs, directoryModifiedMs, "the refused open created or removed a file");
     held.release();
   });
 });

@@ -93,6 +93,9 @@ export function checkNodeId(nodeId: string): void {
 function acquireLock(dir: string): LockOwner {
   const self = currentOwner();
   const lockPath = join(dir, lockFileName);
+  // Look before writing anything: a refused process must not even create a temp file here.
+  const existing = readOwner(lockPath);
+  if (existing !== undefined && isAlive(existing)) throw inUse(dir, existing);
   if (tryCreateExclusive(lockPath, serializeOwner(self))) return self;
   const holder = readOwner(lockPath);
   if (holder !== undefined && isAlive(holder)) throw inUse(dir, holder);
