@@ -94,7 +94,7 @@ async function runSystem(system: SystemName, run: number, options: BenchOptions)
           const preload: boolean = op === "get" && !preloaded;
           preloaded ||= preload;
           const spec = loadSpec({ system, op, valueBytes, concurrency }, started, { preload, run, options });
-          const result = await runLoadProcess(spec, options);
+          const result = await runLoadProcess(spec, options).catch((error: unknown) => failedLoad(error));
           options.log(`  ${op} ${valueBytes} B x${concurrency}: ${Math.round(result.opsPerSec)} ops/s, p99.9 ${result.latency.p999Us} us${result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : ""}`);
           results.push({ system, op, valueBytes, concurrency, run, result });
         }
@@ -104,6 +104,21 @@ async function runSystem(system: SystemName, run: number, options: BenchOptions)
     await started.stop();
   }
   return results;
+}
+
+/** A scenario whose load process failed still gets a row (zero ops, the error), and the run goes on. */
+function failedLoad(error: unknown): LoadResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    ops: 0,
+    errors: 1,
+    firstError: message.slice(0, 2000),
+    durationMs: 0,
+    opsPerSec: 0,
+    latency: { p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, meanUs: 0 },
+    loadCpuPct: 0,
+    serverCpuPct: null,
+  };
 }
 
 interface StartedSystem {
