@@ -5,7 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { ShoalError } from "../errors.js";
 import { NodeTimers } from "../runtime/node-runtime.js";
 import { FrameDecoder, FrameEncoder, PayloadDecoder } from "./frame-codec.js";
-import { RpcConnection } from "./rpc-connection.js";
+import { connectToNode } from "./client-connection.js";
 import { TcpNetwork, type TcpNetworkOptions } from "./tcp-network.js";
 import { parseWireMessage, protocolVersion, wire, type WireMessage } from "./wire-protocol.js";
 
@@ -305,26 +305,41 @@ test("a client that is not a node can connect, send requests and is named as a c
   const timers = new NodeTimers();
   try {
     b.network.serve((from, message) => ({ from, message }));
-    const client = new RpcConnection({
-      socket: connect({ host, port: b.port }),
-      side: "dial",
-      self: { role: "client", nodeId: null },
-      expectedPeerNodeId: null,
-      peerDescription: `node at ${host}:${b.port}`,
-      frameBytesMax: limits.frameBytesMax,
-      inFlightMax: 16,
-      servedInFlightMax: 1,
-      sendsQueuedMax: 16,
-      writeBufferBytesMax: 1 << 20,
-      handshakeTimeoutMs: 5000,
+    const client = connectToNode({
+      host,
+      port: b.port,
+      expectedNodeId: null,
+      limits,
       timers,
       clock: { nowMs: () => performance.now() },
-      handler: () => undefined,
     });
     const result = await client.request("ring?", 5000);
     assert.deepEqual(result, { ok: true, reply: { from: "client:1", message: "ring?" } });
     assert.equal(client.remoteNodeId, "b");
     client.close();
+  } finally {
+    timers.clearAll();
+    await b.network.close();
+  }
+});
+
+test("a client that expects another node than the one answering is refused", async () => {
+  const b = await startNode("b");
+  const timers = new NodeTimers();
+  try {
+    b.network.serve(() => "b answered");
+    let closeError: Error | null = null;
+    const client = connectToNode({
+      host,
+      port: b.port,
+      expectedNodeId: "c",
+      limits,
+      timers,
+      clock: { nowMs: () => performance.now() },
+      onClose: (error) => (closeError = error),
+    });
+    assert.deepEqual(await client.request("hi", 5000), { ok: false, error: "unreachable" });
+    assert.match(String(closeError), /dialed node c but reached node b/);
   } finally {
     timers.clearAll();
     await b.network.close();
