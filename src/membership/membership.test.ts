@@ -1,0 +1,149 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { bootCluster, nodeIds, SimCluster } from "./sim-cluster.test-support.js";
+
+/** Virtual-time bounds the scenarios must meet (defaults: 1 s gossip and probe periods). */
+const convergeWithinMs = 15_000;
+
+test("3 nodes booted through one seed converge on the same members and ring", async (t) => {
+  const cluster = new SimCluster({ seed: 3 });
+  await bootCluster(cluster, nodeIds(3));
+  const tookMs = await cluster.runUntil(() => cluster.converged(nodeIds(3)), convergeWithinMs);
+  assert.notEqual(tookMs, undefined, "3 nodes did not converge");
+  t.diagnostic(`3 nodes converged in ${tookMs} ms of virtual time, ring version ${cluster.membership("n1")!.ring()!.version}`);
+});
+
+test("7 nodes booted through one seed converge on the same members and ring", async (t) => {
+  const cluster = new SimCluster({ seed: 7 });
+  await bootCluster(cluster, nodeIds(7));
+  const tookMs = await cluster.runUntil(() => cluster.converged(nodeIds(7)), convergeWithinMs);
+  assert.notEqual(tookMs, undefined, "7 nodes did not converge");
+  t.diagnostic(`7 nodes converged in ${tookMs} ms of virtual time, ring version ${cluster.membership("n1")!.ring()!.version}`);
+});
+
+async function convergedCluster(seed: number, size: number): Promise<SimCluster> {
+  const cluster = new SimCluster({ seed });
+  await bootCluster(cluster, nodeIds(size));
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(nodeIds(size)), convergeWithinMs), undefined, `${size} nodes did not converge`);
+  return cluster;
+}
+
+test("a crashed node is suspected, then declared down by every other node", async (t) => {
+  const cluster = await convergedCluster(11, 5);
+  const crashedAtMs = cluster.sim.now();
+  cluster.sim.crash("n3");
+  const others = ["n1", "n2", "n4", "n5"];
+  const tookMs = await cluster.runUntil(() => others.every((id) => cluster.stateSeenBy(id, "n3") === "down"), 20_000);
+  assert.notEqual(tookMs, undefined, "n3 was not declared down everywhere");
+  for (const observer of others) {
+    const seen = cluster.events.filter((e) => e.observer === observer && e.member === "n3" && e.atMs >= crashedAtMs).map((e) => e.state);
+    assert.equal(seen.at(-1), "down", `${observer} ends with n3 down`);
+    assert.ok(seen.indexOf("suspect") !== -1 && seen.indexOf("suspect") < seen.indexOf("down"), `${observer} suspected n3 before declaring it down: ${seen.join(" > ")}`);
+  }
+  const firstSuspectMs = Math.min(...cluster.events.filter((e) => e.member === "n3" && e.state === "suspect" && e.atMs >= crashedAtMs).map((e) => e.atMs));
+  t.diagnostic(`first suspicion after ${firstSuspectMs - crashedAtMs} ms, down everywhere after ${tookMs} ms (virtual)`);
+  assert.ok(others.every((id) => cluster.membership(id)!.isUp("n3") === false));
+});
+
+test("a restarted node refutes its death and is up everywhere again", async (t) => {
+  const cluster = await convergedCluster(12, 4);
+  const before = cluster.membership("n1")!.member("n2")!.incarnation;
+  cluster.sim.crash("n2");
+  assert.notEqual(await cluster.runUntil(() => cluster.stateSeenBy("n1", "n2") === "down", 20_000), undefined, "n2 was not declared down");
+  await cluster.restart("n2");
+  const tookMs = await cluster.runUntil(() => cluster.converged(nodeIds(4)), convergeWithinMs);
+  assert.notEqual(tookMs, undefined, "the restarted n2 did not come back up everywhere");
+  assert.ok(cluster.membership("n1")!.member("n2")!.incarnation > before, "n2 came back with a higher incarnation");
+  t.diagnostic(`restarted node up everywhere after ${tookMs} ms (virtual)`);
+});
+
+test("a node joining through one seed that is not the ring leader is seen by everyone", async (t) => {
+  const cluster = await convergedCluster(13, 3);
+  const ringBefore = cluster.membership("n1")!.ring()!.version;
+  await cluster.add("n4", ["n3"]);
+  const tookMs = await cluster.runUntil(() => cluster.converged(nodeIds(4)), convergeWithinMs);
+  assert.notEqual(tookMs, undefined, "n4 was not seen up by everyone");
+  assert.ok(cluster.membership("n2")!.ring()!.version > ringBefore);
+  const n4States = cluster.events.filter((e) => e.observer === "n4" && e.member === "n4").map((e) => e.state);
+  assert.deepEqual(n4States, ["up"], "n4 announced itself up (from joining) once the ring placed it");
+  t.diagnostic(`joined and placed in ${tookMs} ms (virtual)`);
+});
+
+test("a symmetric partition marks the other side down on each side and heals", async () => {
+  const cluster = await convergedCluster(14, 5);
+  const left = ["n1", "n2"];
+  const right = ["n3", "n4", "n5"];
+  cluster.sim.network.partition(left, right);
+  const split = await cluster.runUntil(
+    () => left.every((l) => right.every((r) => cluster.stateSeenBy(l, r) === "down" && cluster.stateSeenBy(r, l) === "down")),
+    25_000,
+  );
+  assert.notEqual(split, undefined, "each side did not declare the other down");
+  assert.ok(left.every((a) => left.every((b) => cluster.stateSeenBy(a, b) === "up")), "the left side still sees itself up");
+  cluster.sim.network.heal();
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(nodeIds(5)), convergeWithinMs), undefined, "the cluster did not heal");
+});
+
+test("a one-way partition from one node marks it down on the other side and heals", async () => {
+  const cluster = await convergedCluster(15, 4);
+  const others = ["n2", "n3", "n4"];
+  cluster.sim.network.partitionOneWay(["n1"], others);
+  assert.notEqual(await cluster.runUntil(() => others.every((id) => cluster.stateSeenBy(id, "n1") === "down"), 25_000), undefined, "n1 was not declared down");
+  cluster.sim.network.heal();
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(nodeIds(4)), convergeWithinMs), undefined, "the cluster did not heal");
+});
+
+test("one broken link does not get a node suspected: indirect probes get through", async () => {
+  const cluster = await convergedCluster(16, 4);
+  const fromMs = cluster.sim.now();
+  cluster.sim.network.partitionOneWay(["n1"], ["n2"]);
+  await cluster.sim.runUntil(fromMs + 20_000);
+  const accusations = cluster.events.filter((e) => e.atMs >= fromMs && (e.state === "suspect" || e.state === "down"));
+  assert.deepEqual(accusations, []);
+});
+
+test("20% message loss still converges and a crash is still detected", async (t) => {
+  const cluster = new SimCluster({ seed: 17, network: { faults: { lossProbability: 0.2 } } });
+  await bootCluster(cluster, nodeIds(5));
+  const tookMs = await cluster.runUntil(() => cluster.converged(nodeIds(5)), 30_000);
+  assert.notEqual(tookMs, undefined, "5 nodes did not converge under 20% loss");
+  cluster.sim.crash("n5");
+  const others = nodeIds(4);
+  assert.notEqual(await cluster.runUntil(() => others.every((id) => cluster.stateSeenBy(id, "n5") === "down"), 30_000), undefined, "n5 was not declared down under loss");
+  const falseSuspicions = cluster.events.filter((e) => e.member !== "n5" && e.state === "suspect").length;
+  t.diagnostic(`converged under 20% loss in ${tookMs} ms (virtual); ${falseSuspicions} false suspicions (refuted)`);
+});
+
+test("a leaving node is taken out of the ring everywhere", async () => {
+  const cluster = await convergedCluster(18, 4);
+  const told = await leaveAndRun(cluster, "n4");
+  assert.ok(told >= 1, "the leave notice reached a peer");
+  const rest = nodeIds(3);
+  assert.notEqual(
+    await cluster.runUntil(() => rest.every((id) => cluster.membership(id)!.ring()!.members.join() === rest.join() && cluster.stateSeenBy(id, "n4") === "leaving"), convergeWithinMs),
+    undefined,
+    "the ring did not drop n4",
+  );
+});
+
+async function leaveAndRun(cluster: SimCluster, id: string): Promise<number> {
+  let told = -1;
+  void cluster.membership(id)!.leave().then((n) => (told = n));
+  await cluster.runUntil(() => told >= 0, 5_000);
+  return told;
+}
+
+async function traceOf(seed: number): Promise<string> {
+  const cluster = new SimCluster({ seed, network: { faults: { lossProbability: 0.1, jitterMs: 5 } } });
+  await bootCluster(cluster, nodeIds(4));
+  await cluster.sim.runUntil(5_000);
+  cluster.sim.crash("n2");
+  await cluster.sim.runUntil(12_000);
+  return cluster.sim.traceHash();
+}
+
+test("the same seed gives the same trace hash; another seed does not", async () => {
+  const first = await traceOf(21);
+  assert.equal(await traceOf(21), first);
+  assert.notEqual(await traceOf(22), first);
+});

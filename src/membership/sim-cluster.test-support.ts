@@ -1,0 +1,122 @@
+import type { NodeId } from "../runtime/network.js";
+import { Simulation, type SimulationOptions } from "../sim/simulation.js";
+import type { SimRuntime } from "../sim/sim-runtime.js";
+import type { Member, MemberState } from "./member.js";
+import { Membership, type MembershipEvent } from "./membership.js";
+import type { MembershipBounds, MembershipIntervals } from "./membership-options.js";
+
+/**
+ * Test support for the membership simulator tests: a cluster of Membership instances on the
+ * simulated network, a toy ring (a version and the placed member ids), and predicates over
+ * every running node's view. Not product code.
+ */
+export interface TestRing {
+  version: number;
+  members: NodeId[];
+}
+
+/** The ring hook the brief asks for: place joining and up members, drop leaving ones. */
+export function computeTestRing(current: TestRing | undefined, members: readonly Member[]): TestRing | undefined {
+  const placed = new Set(current?.members ?? []);
+  for (const m of members) {
+    if (m.state === "joining" || m.state === "up") placed.add(m.id);
+    if (m.state === "leaving") placed.delete(m.id);
+  }
+  const next = [...placed].sort();
+  if (current !== undefined && next.join() === current.members.join()) return undefined;
+  if (next.length === 0) return undefined;
+  return { version: (current?.version ?? 0) + 1, members: next };
+}
+
+export interface ObservedEvent {
+  atMs: number;
+  observer: NodeId;
+  member: NodeId;
+  state: MemberState;
+}
+
+export interface SimClusterOptions {
+  seed: number;
+  network?: SimulationOptions["network"];
+  intervals?: Partial<MembershipIntervals>;
+  bounds?: Partial<MembershipBounds>;
+}
+
+export class SimCluster {
+  readonly sim: Simulation;
+  /** Every member state change every node saw, in order (bounded by the short runs). */
+  readonly events: ObservedEvent[] = [];
+
+  constructor(private readonly options: SimClusterOptions) {
+    this.sim = new Simulation({ seed: options.seed, ...(options.network ? { network: options.network } : {}) });
+  }
+
+  /** Adds a node that joins through `seeds` and boots it. */
+  async add(id: NodeId, seeds: readonly NodeId[]): Promise<void> {
+    this.sim.addNode(id, (runtime) => this.startMember(runtime, seeds));
+    await this.sim.node(id).boot();
+  }
+
+  async restart(id: NodeId): Promise<void> {
+    await this.sim.restart(id);
+  }
+
+  membership(id: NodeId): Membership<TestRing> | undefined {
+    return this.sim.node<Membership<TestRing>>(id).instance;
+  }
+
+  running(): NodeId[] {
+    return this.sim.nodeIds().filter((id) => this.sim.isUp(id));
+  }
+
+  stateSeenBy(observer: NodeId, member: NodeId): MemberState | undefined {
+    return this.membership(observer)?.member(member)?.state;
+  }
+
+  /** Every running node sees exactly `expected` as up members and holds one ring placing them. */
+  converged(expected: readonly NodeId[] = this.running()): boolean {
+    const sorted = [...expected].sort().join();
+    let ringVersion: number | undefined;
+    for (const id of this.running()) {
+      const m = this.membership(id);
+      if (m === undefined) return false;
+      const up = m.members().filter((x) => x.state === "up").map((x) => x.id).join();
+      const ring = m.ring();
+      if (up !== sorted || ring === undefined || ring.members.join() !== sorted) return false;
+      if (ringVersion !== undefined && ring.version !== ringVersion) return false;
+      ringVersion = ring.version;
+    }
+    return true;
+  }
+
+  /** Runs until `predicate` holds or `withinMs` of virtual time passes; returns the time taken or undefined. */
+  async runUntil(predicate: () => boolean, withinMs: number): Promise<number | undefined> {
+    const startMs = this.sim.now();
+    const result = await this.sim.runUntil(predicate, { deadlineMs: startMs + withinMs });
+    return result.reason === "predicate" ? this.sim.now() - startMs : undefined;
+  }
+
+  private startMember(runtime: SimRuntime, seeds: readonly NodeId[]): Membership<TestRing> {
+    const membership = new Membership<TestRing>(runtime, {
+      self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
+      seeds,
+      computeRing: computeTestRing,
+      ...(this.options.intervals ? { intervals: this.options.intervals } : {}),
+      ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
+    });
+    membership.onChange((event: MembershipEvent<TestRing>) => {
+      if (event.kind !== "member") return;
+      this.events.push({ atMs: this.sim.now(), observer: runtime.nodeId, member: event.member.id, state: event.member.state });
+    });
+    runtime.network.serve((from, message) => membership.handle(from, message));
+    membership.start();
+    return membership;
+  }
+}
+
+export const nodeIds = (count: number): NodeId[] => Array.from({ length: count }, (_, i) => `n${i + 1}`);
+
+/** Boots `ids`, each seeded with the first node (the first node has no seeds). */
+export async function bootCluster(cluster: SimCluster, ids: readonly NodeId[]): Promise<void> {
+  for (const id of ids) await cluster.add(id, id === ids[0] ? [] : [ids[0]!]);
+}
