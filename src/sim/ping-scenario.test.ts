@@ -19,6 +19,13 @@ test("one seed run twice under faults gives the same trace hash; other seeds dif
   assert.ok(!others.has(first.traceHash));
 });
 
+test("every microtask drain mode gives the same trace for a faulty run", async () => {
+  const options = { safetyPhaseMs: 2000, livenessPhaseMs: 500 };
+  const hashes = new Set<string>();
+  for (const drain of ["auto", "promise-hooks", "macrotask"] as const) hashes.add((await pingScenario(21, { ...options, drain })).traceHash);
+  assert.equal(hashes.size, 1);
+});
+
 test("the ping workload survives every fault kind over a handful of seeds and recovers after heal", async () => {
   for (let seed = 100; seed < 112; seed++) {
     const result = await pingScenario(seed, { safetyPhaseMs: 4000, livenessPhaseMs: 1500, kinds: undefined });

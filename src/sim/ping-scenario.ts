@@ -2,6 +2,7 @@ import type { FaultKind } from "./fault-plan.js";
 import { planFaults } from "./fault-plan.js";
 import { FaultSchedule } from "./fault-schedule.js";
 import { PingNode } from "./ping-node.js";
+import type { DrainMode } from "./microtask-drain.js";
 import type { ScenarioResult } from "./scenario.js";
 import { Simulation } from "./simulation.js";
 
@@ -14,12 +15,14 @@ export interface PingScenarioOptions {
   safetyPhaseMs?: number;
   livenessPhaseMs?: number;
   kinds?: readonly FaultKind[];
+  /** How the scheduler drains microtasks (microtask-drain.ts); every mode gives one trace. */
+  drain?: DrainMode;
   /** Called with the simulation before it runs (tests use it to look inside). */
   inspect?: (sim: Simulation) => void;
 }
 
 export async function pingScenario(seed: number, options: PingScenarioOptions = {}): Promise<ScenarioResult> {
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ seed, ...(options.drain ? { scheduler: { drain: options.drain } } : {}) });
   options.inspect?.(sim);
   const sizeRandom = sim.fork("cluster size");
   const nodeIds = Array.from({ length: 3 + sizeRandom.int(3) }, (_, i) => `n${i + 1}`);
