@@ -1,0 +1,135 @@
+import { assert } from "../assert.js";
+import type { NodeId } from "../runtime/network.js";
+import { isValidPartitionCount } from "./partition-hash.js";
+
+/**
+ * The ring as data (Riak's riak_core_ring, reduced to what placement needs): which node owns
+ * each partition, who the members are, and a version that grows with every change so gossip
+ * can tell the newer of two rings apart. It is immutable and plain (arrays, strings, numbers),
+ * so it travels in gossip and to the partition-aware client as it is.
+ *
+ * Canonical form: members sorted by id, a member's `zone` absent rather than undefined. Two
+ * rings with equal fields are equal rings; claim produces canonical rings only.
+ */
+export interface RingMember {
+  readonly id: NodeId;
+  /** Failure domain (zone, rack); preference lists prefer distinct zones when members carry one. */
+  readonly zone?: string;
+}
+
+export interface RingState {
+  readonly version: number;
+  /** A power of two, at least the member count (partition-hash.ts). */
+  readonly partitionCount: number;
+  /** `owners[p]` owns partition p. */
+  readonly owners: readonly NodeId[];
+  readonly members: readonly RingMember[];
+}
+
+export type RingParseResult = { ok: true; ring: RingState } | { ok: false; error: string };
+
+/** Builds a canonical, frozen ring; the fields must describe a valid ring (asserted). */
+export function ringState(fields: RingState): RingState {
+  const problem = ringProblem(fields);
+  assert(problem === undefined, `invalid ring: ${problem}`);
+  return canonical(fields);
+}
+
+/**
+ * Checks a ring that arrived from outside (gossip, the client's fetch, disk) after decoding.
+ * A malformed ring from a peer is an operating error, not a bug here, so it is a value.
+ */
+export function parseRing(value: unknown): RingParseResult {
+  const problem = ringProblem(value);
+  if (problem !== undefined) return { ok: false, error: problem };
+  return { ok: true, ring: canonical(value as RingState) };
+}
+
+/** The first thing wrong with `value` as a ring, or undefined when it is a valid ring. */
+export function ringProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return "a ring must be an object";
+  const ring = value as Partial<Record<keyof RingState, unknown>>;
+  if (!Number.isSafeInteger(ring.version) || (ring.version as number) < 0) return `version must be a non-negative integer, got ${String(ring.version)}`;
+  if (typeof ring.partitionCount !== "number" || !isValidPartitionCount(ring.partitionCount)) return `partition count must be a power of two in range, got ${String(ring.partitionCount)}`;
+  const membersProblem = membersProblemOf(ring.members, ring.partitionCount);
+  if (membersProblem !== undefined) return membersProblem;
+  return ownersProblemOf(ring.owners, ring.partitionCount, ring.members as RingMember[]);
+}
+
+function membersProblemOf(members: unknown, partitionCount: number): string | undefined {
+  if (!Array.isArray(members) || members.length === 0) return "a ring needs at least one member";
+  if (members.length > partitionCount) return `${members.length} members cannot share ${partitionCount} partitions`;
+  const seen = new Set<string>();
+  for (const member of members as unknown[]) {
+    if (typeof member !== "object" || member === null) return "a member must be an object";
+    const { id, zone } = member as { id?: unknown; zone?: unknown };
+    if (typeof id !== "string" || id.length === 0) return "a member id must be a non-empty string";
+    if (zone !== undefined && (typeof zone !== "string" || zone.length === 0)) return `member ${id}: zone must be a non-empty string`;
+    if (seen.has(id)) return `member ${id} appears twice`;
+    seen.add(id);
+  }
+  return undefined;
+}
+
+function ownersProblemOf(owners: unknown, partitionCount: number, members: readonly RingMember[]): string | undefined {
+  if (!Array.isArray(owners) || owners.length !== partitionCount) return `owners must list one node per partition (${partitionCount})`;
+  const ids = new Set(members.map((m) => m.id));
+  for (let p = 0; p < owners.length; p++) {
+    const owner: unknown = owners[p];
+    if (typeof owner !== "string" || !ids.has(owner)) return `partition ${p} is owned by ${String(owner)}, not a member`;
+  }
+  return undefined;
+}
+
+function canonical(ring: RingState): RingState {
+  const members = ring.members
+    .map((m): RingMember => Object.freeze(m.zone === undefined ? { id: m.id } : { id: m.id, zone: m.zone }))
+    .sort((a, b) => compareNodeIds(a.id, b.id));
+  return Object.freeze({
+    version: ring.version,
+    partitionCount: ring.partitionCount,
+    owners: Object.freeze([...ring.owners]),
+    members: Object.freeze(members),
+  });
+}
+
+/** The one order of node ids every tie-break in ring/ uses (UTF-16 code units, like `<`). */
+export function compareNodeIds(a: NodeId, b: NodeId): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function ringsEqual(a: RingState, b: RingState): boolean {
+  if (a === b) return true;
+  if (a.version !== b.version || a.partitionCount !== b.partitionCount) return false;
+  if (a.members.length !== b.members.length) return false;
+  for (let i = 0; i < a.members.length; i++) {
+    const x = a.members[i]!;
+    const y = b.members[i]!;
+    if (x.id !== y.id || x.zone !== y.zone) return false;
+  }
+  for (let p = 0; p < a.owners.length; p++) if (a.owners[p] !== b.owners[p]) return false;
+  return true;
+}
+
+export function ownerOf(ring: RingState, partition: number): NodeId {
+  assert(Number.isSafeInteger(partition) && partition >= 0 && partition < ring.partitionCount, `partition ${partition} is outside 0..${ring.partitionCount - 1}`);
+  return ring.owners[partition]!;
+}
+
+export function memberOf(ring: RingState, id: NodeId): RingMember | undefined {
+  return ring.members.find((m) => m.id === id);
+}
+
+/** The partitions `id` owns, ascending. */
+export function partitionsOwnedBy(ring: RingState, id: NodeId): number[] {
+  const owned: number[] = [];
+  for (let p = 0; p < ring.owners.length; p++) if (ring.owners[p] === id) owned.push(p);
+  return owned;
+}
+
+/** How many partitions each member owns (every member listed, in member order). */
+export function partitionShares(ring: RingState): Map<NodeId, number> {
+  const shares = new Map<NodeId, number>(ring.members.map((m) => [m.id, 0]));
+  for (const owner of ring.owners) shares.set(owner, shares.get(owner)! + 1);
+  return shares;
+}
