@@ -32,6 +32,7 @@ export const droppedTablesKey = metaKey("catalog.droppedTables");
 
 export class TableCatalog {
   private readonly byName = new Map<string, TableDefinition>();
+  private readonly liveIds = new Set<number>();
   /** Names being created or dropped right now: a second change to one name waits its turn. */
   private readonly changing = new Set<string>();
   private nextTableId: number;
@@ -42,7 +43,10 @@ export class TableCatalog {
     private readonly options: TableCatalogOptions,
     state: { tables: TableDefinition[]; nextTableId: number; dropped: number[] },
   ) {
-    for (const table of state.tables) this.byName.set(table.name, table);
+    for (const table of state.tables) {
+      this.byName.set(table.name, table);
+      this.liveIds.add(table.id);
+    }
     this.nextTableId = state.nextTableId;
     this.droppedTableIds = state.dropped;
   }
@@ -67,6 +71,14 @@ export class TableCatalog {
 
   get(name: string): TableDefinition | undefined {
     return this.byName.get(name);
+  }
+
+  /**
+   * Whether a table id is live. Writes check it (synchronously, right before they reach
+   * storage), so a write that looked its table up before a drop cannot land after the purge.
+   */
+  isLive(tableId: number): boolean {
+    return this.liveIds.has(tableId);
   }
 
   list(): TableDefinition[] {
@@ -105,6 +117,7 @@ export class TableCatalog {
         { durable: this.options.durableWrites },
       );
       this.byName.set(spec.name, table);
+      this.liveIds.add(id);
     } finally {
       this.changing.delete(spec.name);
     }
@@ -123,12 +136,14 @@ export class TableCatalog {
     // State changes before the write so a concurrent forgetDropped sees this id; writes commit
     // in call order, so the last list written is the last list computed.
     this.byName.delete(name);
+    this.liveIds.delete(table.id);
     this.changing.add(name);
     this.droppedTableIds = [...this.droppedTableIds, table.id];
     try {
       await this.writeDropList(this.droppedTableIds, { type: "delete", key: catalogKey(name) });
     } catch (error) {
       this.byName.set(name, table);
+      this.liveIds.add(table.id);
       this.droppedTableIds = this.droppedTableIds.filter((id) => id !== table.id);
       throw error;
     } finally {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { fetch } from "undici";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import { LmdbStorageEngine } from "../storage/lmdb-storage-engine.js";
@@ -180,4 +181,27 @@ test("against LMDB: items, metadata, expiry and tables survive closing and reope
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("while shutting down, requests on an open connection get 503 (health says stopping) and the connection closes", async () => {
+  const t = await startTestNode();
+  await createTable(t.url, "stop");
+  const { port } = new URL(t.url);
+  const socket = connect(Number(port), "127.0.0.1");
+  let received = "";
+  socket.setEncoding("latin1");
+  socket.on("data", (chunk: string) => (received += chunk));
+  const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  socket.write("PUT /v1/tables/stop/items/k HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\na");
+  await eventually(async () => (await t.node.metrics.text()).includes('shoal_http_requests_in_flight{node="n1"} 1'), "the PUT to be in flight");
+  const closing = t.close();
+  // The PUT completes; the pipelined requests arrive while the node is stopping.
+  socket.write("bc");
+  socket.write("GET /health HTTP/1.1\r\nhost: x\r\n\r\nGET /v1/tables/stop/items/k HTTP/1.1\r\nhost: x\r\n\r\n");
+  await closing;
+  await ended;
+  const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+  assert.deepEqual(statuses, ["201", "503", "503"]);
+  assert.match(received, /"status":"stopping"/);
+  assert.match(received, /"code":"ShuttingDown"/);
 });

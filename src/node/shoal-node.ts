@@ -69,9 +69,9 @@ export class ShoalNode {
     const runtime =
       deps.runtime ??
       createNodeRuntime({ nodeId: config.nodeId, storage, clockOffsetMs: config.clockOffsetMs, clockSkewMaxMs: limits.clockSkewMaxMs });
-    const store = new ItemStore(runtime, { durableWrites: config.durableWrites });
-    store.restoreClock();
     const catalog = TableCatalog.open(runtime, { tablesMax: limits.tablesMax, durableWrites: config.durableWrites });
+    const store = new ItemStore(runtime, { durableWrites: config.durableWrites, isTableLive: (id) => catalog.isLive(id) });
+    store.restoreClock();
     const metrics = new NodeMetrics({ nodeId: config.nodeId, storage });
     const onError = (error: unknown): void => logger.error({ err: error }, "background step failed");
     const sweeper = new ExpirySweeper({

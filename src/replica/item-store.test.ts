@@ -160,3 +160,22 @@ test("restoreClock keeps timestamps increasing across a restart", async () => {
   new ItemStore(restarted, { durableWrites: true }).restoreClock();
   assert.ok(restarted.hlc.now() > put.value.record.timestamp);
 });
+
+test("a write that waited while its table was dropped is refused and stores nothing", async () => {
+  const storage = new MemoryStorageEngine();
+  const runtime = createTestRuntime({ storage });
+  // Live for the first write's check only: the table is dropped while the others wait.
+  let checks = 0;
+  const store = new ItemStore(runtime, { durableWrites: true, isTableLive: () => checks++ === 0 });
+  const first = store.put(key("w"), write("first"), {});
+  const waiting = store.put(key("w"), write("second"), {});
+  const batch = store.batch([], [{ type: "put", itemKey: key("other"), write: write("x") }]);
+  assert.ok((await first).ok);
+  const refused = await waiting;
+  assert.ok(!refused.ok);
+  assert.equal(refused.error.code, "TableNotFound");
+  const refusedBatch = await batch;
+  assert.ok(!refusedBatch.ok);
+  assert.equal(new TextDecoder().decode(store.read(key("w"))!.value), "first");
+  assert.equal(store.read(key("other")), undefined);
+});

@@ -27,6 +27,12 @@ import { storeFailure, type StoreResult } from "./store-result.js";
 export interface ItemStoreOptions {
   durableWrites: boolean;
   locks?: KeyLocksOptions;
+  /**
+   * Whether writes to a table id may still land (the catalog's view). Checked after the key
+   * locks are held and right before the storage write is issued, in the same turn: a write
+   * that passes was queued before any drop of its table, so the purge will see it.
+   */
+  isTableLive?: (tableId: number) => boolean;
 }
 
 export type BatchWrite = { type: "put"; itemKey: Bytes; write: ItemWrite } | { type: "delete"; itemKey: Bytes };
@@ -57,11 +63,13 @@ export interface PutOutcome {
 
 const hlcFloorKey = metaKey("replica.hlcFloor");
 const noBytes = new Uint8Array(0);
+const tableGone = storeFailure("TableNotFound", "the table was dropped while the write waited");
 const overloaded = storeFailure("Overloaded", "too many writes are waiting on the same keys; retry later");
 
 export class ItemStore {
   private readonly locks: KeyLocks;
   private readonly writeOptions: { durable: boolean };
+  private readonly isTableLive: (tableId: number) => boolean;
 
   constructor(
     private readonly runtime: Runtime,
@@ -69,6 +77,7 @@ export class ItemStore {
   ) {
     this.locks = new KeyLocks(options.locks ?? defaultKeyLocksOptions);
     this.writeOptions = { durable: options.durableWrites };
+    this.isTableLive = options.isTableLive ?? (() => true);
   }
 
   /** Advances the HLC past every timestamp persisted before a restart. */
@@ -93,6 +102,7 @@ export class ItemStore {
       const live = previous !== undefined && !isExpired(previous, this.runtime.clock.nowMs()) ? previous : undefined;
       const refusal = conditionRefusal(live, condition);
       if (refusal !== null) return storeFailure("PreconditionFailed", refusal);
+      if (!this.isTableLive(tableIdOf(itemKey))) return tableGone;
       const ops: WriteOp[] = [];
       const record = this.addPut(ops, itemKey, write, previous);
       await this.commit(ops);
@@ -113,6 +123,7 @@ export class ItemStore {
       const refusal = conditionRefusal(live, condition);
       if (refusal !== null) return storeFailure("PreconditionFailed", refusal);
       assert(live !== undefined);
+      if (!this.isTableLive(tableIdOf(itemKey))) return tableGone;
       const ops: WriteOp[] = [];
       addDelete(ops, itemKey, live);
       await this.commit(ops);
@@ -132,6 +143,7 @@ export class ItemStore {
     assert(new Set(lock).size === lock.length, "a batch writes one key twice");
     if (!(await this.locks.acquire(lock))) return overloaded;
     try {
+      for (const w of writes) if (!this.isTableLive(tableIdOf(w.itemKey))) return tableGone;
       const outcome: BatchOutcome = { gets: gets.map((key) => this.read(key)), writes: [] };
       const now = this.runtime.clock.nowMs();
       const ops: WriteOp[] = [];
@@ -266,6 +278,11 @@ function addDelete(ops: WriteOp[], itemKey: Bytes, previous: StoredRecord): void
 
 function isExpired(record: StoredRecord, nowMs: number): boolean {
   return record.expiresAtMs !== null && record.expiresAtMs <= nowMs;
+}
+
+/** The table id of an encoded item key (item-key.ts: namespace byte, then u32 big-endian). */
+function tableIdOf(itemKey: Bytes): number {
+  return ((itemKey[1]! << 24) >>> 0) + (itemKey[2]! << 16) + (itemKey[3]! << 8) + itemKey[4]!;
 }
 
 function lockName(itemKey: Bytes): string {
