@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { FaultSchedule } from "../sim/fault-schedule.js";
+import { planFaults, type FaultPlan } from "../sim/fault-plan.js";
 import { bootCluster, nodeIds, SimCluster } from "./sim-cluster.test-support.js";
 
 /** Virtual-time bounds the scenarios must meet (defaults: 1 s gossip and probe periods). */
@@ -146,4 +148,55 @@ test("the same seed gives the same trace hash; another seed does not", async () 
   const first = await traceOf(21);
   assert.equal(await traceOf(21), first);
   assert.notEqual(await traceOf(22), first);
+});
+
+test("two sides of a partition that each place a joiner agree on one ring after healing", async () => {
+  const cluster = await convergedCluster(19, 4);
+  cluster.sim.network.partition(["n1", "n2"], ["n3", "n4"]);
+  const split = () => ["n1", "n2"].every((l) => cluster.stateSeenBy(l, "n3") === "down") && ["n3", "n4"].every((r) => cluster.stateSeenBy(r, "n1") === "down");
+  assert.notEqual(await cluster.runUntil(split, 25_000), undefined, "the sides did not split");
+  await cluster.add("n5", ["n1"]);
+  await cluster.add("n6", ["n4"]);
+  cluster.sim.network.partition(["n1", "n2", "n5"], ["n3", "n4", "n6"]);
+  const placedOnEachSide = () => cluster.membership("n2")!.ring()!.members.includes("n5") && cluster.membership("n4")!.ring()!.members.includes("n6");
+  assert.notEqual(await cluster.runUntil(placedOnEachSide, convergeWithinMs), undefined, "each side did not place its joiner");
+  const left = cluster.membership("n1")!.ring()!;
+  const right = cluster.membership("n3")!.ring()!;
+  assert.notDeepEqual(left.members, right.members, "the two sides published different rings");
+  cluster.sim.network.heal();
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(nodeIds(6)), convergeWithinMs), undefined, "the healed cluster did not agree on a ring placing all six");
+});
+
+/** Seeds for the swarm test: each picks a cluster size and a mix of faults (sim/fault-plan.ts). */
+const swarmSeeds = Array.from({ length: 12 }, (_, i) => 1000 + i);
+
+/**
+ * One long episode per fault kind, and the heal comes 2.5 s after the last disruptive fault
+ * began (episodes last at least 3.75 s), long enough for suspicion to be under way: the
+ * liveness phase starts from a cluster that disagrees.
+ */
+function healAtMs(plan: FaultPlan): number {
+  const disruptive = new Set(["partition", "partitionOneWay", "bridge", "crash", "clogLink"]);
+  const starts = plan.events.filter((e) => disruptive.has(e.kind)).map((e) => e.atMs);
+  return starts.length === 0 ? 18_000 : Math.max(...starts) + 2_500;
+}
+
+test("after any seed's mix of faults, healing brings every node up with one ring", async (t) => {
+  let brokenAtHeal = 0;
+  for (const seed of swarmSeeds) {
+    const size = 3 + (seed % 5);
+    const ids = nodeIds(size);
+    const cluster = await convergedCluster(seed, size);
+    const plan = planFaults(seed, { nodeIds: ids, safetyPhaseMs: 30_000, episodesPerKindMax: 1 });
+    const faults = FaultSchedule.start(plan, cluster.sim);
+    await cluster.sim.runUntil(cluster.sim.now() + healAtMs(plan));
+    if (!cluster.converged(ids)) brokenAtHeal++;
+    await faults.heal();
+    const tookMs = await cluster.runUntil(() => cluster.converged(ids), 30_000);
+    const replay = `seed ${seed}: ${size} nodes, faults [${plan.enabled.join(", ")}]`;
+    assert.notEqual(tookMs, undefined, `${replay} did not converge within 30 s of healing`);
+    assert.deepEqual(cluster.sim.errors, [], replay);
+    t.diagnostic(`${replay}: healed at ${Math.round(healAtMs(plan))} ms, converged ${Math.round(tookMs!)} ms later`);
+  }
+  assert.ok(brokenAtHeal >= swarmSeeds.length / 3, `only ${brokenAtHeal} of ${swarmSeeds.length} seeds left the cluster disagreeing at the heal`);
 });
