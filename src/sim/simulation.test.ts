@@ -102,3 +102,14 @@ test("each node gets its own random stream, and a restart gets a fresh one", asy
   const replay = await new Simulation({ seed: 5 }).addNode("a", (r) => r).boot();
   assert.equal(replay.random.next(), first);
 });
+
+test("guard records a rejected background task as an error of the run", async () => {
+  const sim = new Simulation({ seed: 1 });
+  sim.guard("client 3", Promise.reject(new Error("lost write")));
+  await sim.runUntil(1);
+  assert.deepEqual(sim.errors, ["0 ms: client 3: lost write"]);
+});
+
+test("a simulation refuses network bounds its scheduler could not queue", () => {
+  assert.throws(() => new Simulation({ seed: 1, scheduler: { eventsQueuedMax: 1000 } }), /the network may hold 220000 messages but the scheduler queues only 1000 events/);
+});

@@ -4,9 +4,9 @@ import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import type { NodeId } from "../runtime/network.js";
 import type { SeededRandom } from "../runtime/seeded-random.js";
 import { forkRandom } from "./fork-random.js";
-import { Scheduler, type RunOptions, type RunResult, type RunTarget, type SchedulerOptions } from "./scheduler.js";
+import { Scheduler, schedulerDefaults, type RunOptions, type RunResult, type RunTarget, type SchedulerOptions } from "./scheduler.js";
 import { SimClock, type SimClockOptions } from "./sim-clock.js";
-import { SimNetwork, type SimNetworkOptions } from "./sim-network.js";
+import { SimNetwork, simNetworkDefaults, type SimNetworkOptions } from "./sim-network.js";
 import { SimNode, type CrashableEngine, type StartNode } from "./sim-node.js";
 import type { SimStorageOptions } from "./sim-storage.js";
 import { Trace } from "./trace.js";
@@ -55,6 +55,9 @@ export class Simulation {
     this.scheduler = new Scheduler({ ...options.scheduler, trace: new Trace({ linesMax: options.traceLinesMax ?? 0 }) });
     this.network = new SimNetwork(this.scheduler, { ...options.network, random: this.fork("network") });
     this.errorsMax = options.errorsMax ?? 100;
+    const queuedMax = options.scheduler?.eventsQueuedMax ?? schedulerDefaults.eventsQueuedMax;
+    const messagesMax = (options.network?.inFlightMax ?? simNetworkDefaults.inFlightMax) + (options.network?.heldMax ?? simNetworkDefaults.heldMax);
+    assert(messagesMax < queuedMax, `the network may hold ${messagesMax} messages but the scheduler queues only ${queuedMax} events`);
   }
 
   /** A random stream of its own for a named part of the run (workload, faults, ...). */
@@ -116,6 +119,14 @@ export class Simulation {
 
   clock(nodeId: NodeId): SimClock {
     return this.node(nodeId).clock;
+  }
+
+  /**
+   * Watches a promise the workload does not await (a client loop, a background task): a
+   * rejection becomes a recorded error instead of an unhandled rejection that kills the run.
+   */
+  guard(label: string, work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.recordError(`${label}: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   /** Keeps an error from simulated code for the scenario's verdict (bounded). */

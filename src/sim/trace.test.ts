@@ -27,3 +27,9 @@ test("trace hash depends on content and order, and keeps lines only up to linesM
   d.addBytes(new Uint8Array([1, 2, 4]));
   assert.notEqual(c.hex(), d.hex());
 });
+
+test("firstDifference finds where two recorded runs diverge", () => {
+  assert.equal(Trace.firstDifference(["a", "b", "c"], ["a", "x", "c"]), 1);
+  assert.equal(Trace.firstDifference(["a", "b"], ["a", "b"]), -1);
+  assert.equal(Trace.firstDifference(["a"], ["a", "b"]), 1);
+});

@@ -60,6 +60,13 @@ export class Trace {
     return this.kept;
   }
 
+  /** Index of the first line where two recorded runs differ (-1: none within what both kept). */
+  static firstDifference(a: readonly string[], b: readonly string[]): number {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+    return a.length === b.length ? -1 : n;
+  }
+
   private mix(byte: number): void {
     const lo = (this.lo ^ byte) >>> 0;
     const low = lo * PRIME_LOW;
