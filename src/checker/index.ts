@@ -10,3 +10,4 @@ export * from "./register-model.js";
 export * from "./counterexample.js";
 export * from "./linearizability-checker.js";
 export * from "./eventual-checker.js";
+export * from "./register-history-text.js";
