@@ -56,3 +56,10 @@ test("drop removes the definition, queues the id for purging, and ids are never 
   assert.ok(!missing.ok);
   assert.equal(missing.error.code, "TableNotFound");
 });
+
+test("opening a catalog that holds more than tablesMax tables fails loudly instead of hiding some", async () => {
+  const storage = new MemoryStorageEngine();
+  const catalog = TableCatalog.open(createTestRuntime({ storage }), options);
+  for (const name of ["aaa", "bbb", "ccc"]) assert.ok((await catalog.create(spec(name))).ok);
+  assert.throws(() => TableCatalog.open(createTestRuntime({ storage }), { ...options, tablesMax: 2 }), /more than 2 tables/);
+});

@@ -62,6 +62,10 @@ export class TableCatalog {
       tables.push(table);
       highestId = Math.max(highestId, table.id);
     }
+    // Loading only part of the catalog would hide tables; refuse to start instead.
+    if (tables.length > options.tablesMax) {
+      throw new Error(`cannot open the table catalog: it holds more than ${options.tablesMax} tables; raise limits.tablesMax to start this node`);
+    }
     const counter = storage.get(nextTableIdKey);
     const dropped = readDroppedTableIds(runtime);
     for (const id of dropped) highestId = Math.max(highestId, id);
