@@ -5,7 +5,7 @@ import { formatMachine, formatRatios, formatSystems, formatTable, formatTargets,
 import { ratios, summarize, targetChecks } from "./bench-summary.js";
 import { machineInfo } from "./machine-info.js";
 import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
-import { allSystems, createBenchTable, runLoadProcess, runSingleNodeBenchmark, type BenchOptions, type Op, type SystemName } from "./single-node-benchmark.js";
+import { allSystems, createBenchTable, runLoadProcess, runSingleNodeBenchmark, type BenchOptions, type Op } from "./single-node-benchmark.js";
 
 export const benchUsage = `Usage: shoal bench [options]          (also: npm run bench -- [options])
        shoal bench --url URL [--op get|put] [--concurrency N] [--value-bytes B] [--duration-s S]
@@ -169,4 +169,3 @@ function seconds(flags: FlagValues, name: string, fallback: number): number {
   return value;
 }
 
-export type { SystemName };
