@@ -11,7 +11,14 @@ import type { ShoalResponse } from "./shoal-response.js";
 
 /**
  * GET, HEAD, PUT and DELETE of one item: the value travels as the raw body, everything else
- * as headers; no JSON on this path. Every check that can refuse the request runs before the
+ * as headers; no JSON on this path.
+ *
+ *   curl -XPUT localhost:8000/v1/tables/cart/items/user1%2Fa -H 'content-type: text/plain' \
+ *        -H 'x-shoal-meta-owner: ana' -H 'x-shoal-expires-in: 3600' -H 'if-none-match: *' -d hello
+ *     -> 201, ETag: "<version>", Last-Modified
+ *   curl -i localhost:8000/v1/tables/cart/items/user1%2Fa   -> hello, with the same headers
+ *   curl -XDELETE localhost:8000/v1/tables/cart/items/user1%2Fa -H 'if-match: "<version>"'  -> 204
+ * Every check that can refuse the request runs before the
  * coordinator is asked to write, so a refused request changes nothing.
  */
 const defaultContentType = "application/octet-stream";

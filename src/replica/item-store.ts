@@ -96,7 +96,7 @@ export class ItemStore {
 
   async put(itemKey: Bytes, write: ItemWrite, condition: WriteCondition): Promise<StoreResult<PutOutcome>> {
     const lock = [lockName(itemKey)];
-    if (!(await this.locks.acquire(lock))) return overloaded;
+    if (!this.locks.tryAcquireOne(lock[0]!) && !(await this.locks.acquire(lock))) return overloaded;
     try {
       const previous = this.readAny(itemKey);
       const live = previous !== undefined && !isExpired(previous, this.runtime.clock.nowMs()) ? previous : undefined;
@@ -115,7 +115,7 @@ export class ItemStore {
   /** Removes a live record (and its expiry-index entry); the deleted record is returned. */
   async delete(itemKey: Bytes, condition: WriteCondition): Promise<StoreResult<StoredRecord>> {
     const lock = [lockName(itemKey)];
-    if (!(await this.locks.acquire(lock))) return overloaded;
+    if (!this.locks.tryAcquireOne(lock[0]!) && !(await this.locks.acquire(lock))) return overloaded;
     try {
       const previous = this.readAny(itemKey);
       const live = previous !== undefined && !isExpired(previous, this.runtime.clock.nowMs()) ? previous : undefined;

@@ -30,3 +30,14 @@ test("bounds refuse instead of queueing without end", async () => {
   locks.release(["a"]);
   assert.equal(locks.heldCount, 0);
 });
+
+test("tryAcquireOne takes a free key at once and refuses a held one", async () => {
+  const locks = new KeyLocks({ keysMax: 10, waitersPerKeyMax: 10 });
+  assert.equal(locks.tryAcquireOne("a"), true);
+  assert.equal(locks.tryAcquireOne("a"), false);
+  const waiting = locks.acquire(["a"]);
+  locks.release(["a"]);
+  assert.equal(await waiting, true);
+  locks.release(["a"]);
+  assert.equal(locks.heldCount, 0);
+});

@@ -26,6 +26,13 @@ export class KeyLocks {
     return this.held.size;
   }
 
+  /** Takes one free key at once (no promise, no microtask); false when held or at the bound. */
+  tryAcquireOne(key: string): boolean {
+    if (this.held.has(key) || this.held.size >= this.options.keysMax) return false;
+    this.held.set(key, []);
+    return true;
+  }
+
   /**
    * Takes every key (sorted, deduplicated by the caller or here). Resolves true once all are
    * held, false (holding none) when a bound refused it.
