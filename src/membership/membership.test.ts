@@ -200,3 +200,40 @@ test("after any seed's mix of faults, healing brings every node up with one ring
   }
   assert.ok(brokenAtHeal >= swarmSeeds.length / 3, `only ${brokenAtHeal} of ${swarmSeeds.length} seeds left the cluster disagreeing at the heal`);
 });
+
+test("a lone node without seeds places itself and is up", async () => {
+  const cluster = new SimCluster({ seed: 31 });
+  await cluster.add("solo", []);
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(["solo"]), 2_000), undefined);
+  assert.deepEqual(cluster.membership("solo")!.ring(), { version: 1, members: ["solo"] });
+  assert.equal(cluster.membership("solo")!.leader(), "solo");
+});
+
+test("a node whose seeds never answer stays joining and publishes no ring", async () => {
+  const cluster = new SimCluster({ seed: 32 });
+  await cluster.add("n1", ["n2"]);
+  await cluster.add("n2", ["n1"]);
+  cluster.sim.network.isolate("n1");
+  await cluster.sim.runUntil(cluster.sim.now() + 10_000);
+  assert.equal(cluster.membership("n1")!.self.state, "joining");
+  assert.equal(cluster.membership("n1")!.ring(), undefined);
+});
+
+test("nodes booted together, each seeded with the others, elect one ring leader and converge", async () => {
+  const cluster = new SimCluster({ seed: 33 });
+  const ids = nodeIds(5);
+  for (const id of ids) await cluster.add(id, ids.filter((x) => x !== id));
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(ids), convergeWithinMs), undefined);
+  assert.ok(ids.every((id) => cluster.membership(id)!.leader() === "n1"));
+});
+
+test("handle ignores malformed and foreign messages, and a stopped node answers nothing", async () => {
+  const cluster = await convergedCluster(34, 3);
+  const n1 = cluster.membership("n1")!;
+  assert.equal(n1.handle("n2", { type: "replica.put" }), undefined);
+  assert.equal(n1.handle("n2", { type: "membership.ping-req" }), undefined);
+  assert.equal((n1.handle("n2", { type: "membership.ping", updates: "junk" }) as { type: string }).type, "membership.ack");
+  n1.stop();
+  assert.equal(n1.handle("n2", { type: "membership.ping", updates: [] }), undefined);
+  assert.notEqual(await cluster.runUntil(() => cluster.stateSeenBy("n2", "n1") === "down", 20_000), undefined, "a stopped node was not declared down");
+});
