@@ -98,8 +98,10 @@ export class Scheduler {
 
   /** Runs `fn` at virtual time `timeMs` (not in the past). `label` goes into the trace. */
   at(timeMs: number, fn: () => void, label = "event"): EventHandle {
-    assert(Number.isFinite(timeMs), `cannot schedule "${label}" at a non-finite time ${timeMs}`);
-    assert(timeMs >= this.nowMsValue, `cannot schedule "${label}" at ${timeMs} ms: it is already ${this.nowMsValue} ms`);
+    // Hot path: build assertion messages only on failure.
+    if (!(timeMs >= this.nowMsValue && timeMs < Infinity)) {
+      assert(false, `cannot schedule "${label}" at ${timeMs} ms: it is already ${this.nowMsValue} ms`);
+    }
     if (this.heap.size >= this.eventsQueuedMax) this.compact();
     if (this.heap.size >= this.eventsQueuedMax) {
       throw new ShoalError(
@@ -115,7 +117,7 @@ export class Scheduler {
 
   /** Runs `fn` after `delayMs` of virtual time. */
   after(delayMs: number, fn: () => void, label = "event"): EventHandle {
-    assert(delayMs >= 0, `cannot schedule "${label}" after a negative delay ${delayMs} ms`);
+    if (!(delayMs >= 0)) assert(false, `cannot schedule "${label}" after a negative delay ${delayMs} ms`);
     return this.at(this.nowMsValue + delayMs, fn, label);
   }
 
@@ -178,7 +180,7 @@ export class Scheduler {
       event.cancelled = true;
       steps++;
       this.dispatched++;
-      this.trace.add(`${event.timeMs} ${event.label}`);
+      this.trace.addEvent(event.timeMs, event.label);
       event.fn();
       await drainMicrotasks(this.drainMode, this.drainYieldsMax);
     }

@@ -62,7 +62,7 @@ export class SimEndpoint implements Network {
   }
 
   request<T = unknown>(to: NodeId, message: unknown, options: { timeoutMs: number }): Promise<RequestResult<T>> {
-    assert(options.timeoutMs >= 0, `request timeout must not be negative, got ${options.timeoutMs} ms`);
+    if (!(options.timeoutMs >= 0)) assert(false, `request timeout must not be negative, got ${options.timeoutMs} ms`);
     if (this.state === "killed") return new Promise<never>(() => undefined);
     if (this.state === "closed") return Promise.resolve({ ok: false, error: "closed" });
     if (!this.fabric.isKnown(to)) return Promise.resolve({ ok: false, error: "unreachable" });

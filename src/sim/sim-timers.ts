@@ -36,10 +36,10 @@ export class SimTimers implements Timers {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    assert(Number.isFinite(delayMs), `timer delay must be finite, got ${delayMs}`);
+    if (!Number.isFinite(delayMs)) assert(false, `timer delay must be finite, got ${delayMs}`);
     const id = this.nextId++;
     if (this.closed) return { id };
-    assert(this.live.size < this.timersMax, `node ${this.options.nodeId} holds ${this.live.size} timers, the limit is ${this.timersMax}`);
+    if (this.live.size >= this.timersMax) assert(false, `node ${this.options.nodeId} holds ${this.live.size} timers, the limit is ${this.timersMax}`);
     const rate = this.options.rate?.() ?? 1;
     const event = this.scheduler.after(Math.max(0, delayMs) / rate, () => {
       this.live.delete(id);

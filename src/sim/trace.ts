@@ -12,6 +12,8 @@ import { assert } from "../assert.js";
  */
 const PRIME_LOW = 0x1b3;
 const TWO_32 = 0x1_0000_0000;
+const timeBytes = new Uint8Array(8);
+const timeView = new DataView(timeBytes.buffer);
 
 export interface TraceOptions {
   /** Keep at most this many appended lines for debugging (0: keep none). */
@@ -36,6 +38,13 @@ export class Trace {
     this.mix(0x0a);
     this.appended++;
     if (this.kept.length < this.linesMax) this.kept.push(line);
+  }
+
+  /** Appends one dispatched event: its virtual time (the float's 8 bytes) and its label. */
+  addEvent(timeMs: number, label: string): void {
+    timeView.setFloat64(0, timeMs, true); // little-endian: the same bytes on every host
+    for (let i = 0; i < 8; i++) this.mix(timeBytes[i]!);
+    this.add(label);
   }
 
   /** Appends raw bytes, e.g. a message's encoding, so its content is part of the fingerprint. */
