@@ -36,7 +36,8 @@ export function isValidPartitionCount(partitionCount: number): boolean {
 
 /** The partition (the arc of the ring) that holds a position: the top log2(count) bits. */
 export function partitionOfPosition(position: number, partitionCount: number): number {
-  assert(isValidPartitionCount(partitionCount), `partition count must be a power of two in [${partitionCountMin}, ${partitionCountMax}], got ${partitionCount}`);
+  // Checked on every request, so the message is only built on failure.
+  if (!isValidPartitionCount(partitionCount)) assert(false, `partition count must be a power of two in [${partitionCountMin}, ${partitionCountMax}], got ${partitionCount}`);
   // `>>> 32` would shift by 0 in JavaScript, so one partition is its own case.
   if (partitionCount === 1) return 0;
   return position >>> (32 - (31 - Math.clz32(partitionCount)));

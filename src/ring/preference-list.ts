@@ -59,9 +59,10 @@ export function preferenceListWithFallbacks(ring: RingState, partition: number, 
   return entries;
 }
 
+/** On every request's path, so messages are only built on failure. */
 function checkArguments(ring: RingState, partition: number, n: number): void {
-  assert(Number.isSafeInteger(partition) && partition >= 0 && partition < ring.partitionCount, `partition ${partition} is outside 0..${ring.partitionCount - 1}`);
-  assert(Number.isSafeInteger(n) && n >= 0, `a preference list needs a non-negative length, got ${n}`);
+  if (!(Number.isSafeInteger(partition) && partition >= 0 && partition < ring.partitionCount)) assert(false, `partition ${partition} is outside 0..${ring.partitionCount - 1}`);
+  if (!(Number.isSafeInteger(n) && n >= 0)) assert(false, `a preference list needs a non-negative length, got ${n}`);
 }
 
 /** Up to `wanted` distinct owners, clockwise from `partition`, in walk order. */

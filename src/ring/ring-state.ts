@@ -112,7 +112,7 @@ export function ringsEqual(a: RingState, b: RingState): boolean {
 }
 
 export function ownerOf(ring: RingState, partition: number): NodeId {
-  assert(Number.isSafeInteger(partition) && partition >= 0 && partition < ring.partitionCount, `partition ${partition} is outside 0..${ring.partitionCount - 1}`);
+  if (!(Number.isSafeInteger(partition) && partition >= 0 && partition < ring.partitionCount)) assert(false, `partition ${partition} is outside 0..${ring.partitionCount - 1}`);
   return ring.owners[partition]!;
 }
 
