@@ -39,6 +39,7 @@ export class FailureDetector {
   private probeIndex = 0;
   private tickTimer: TimerHandle | undefined;
   private probing = false;
+  private pingReqsInFlight = 0;
   private running = false;
   /** Suspicion timers, one per suspect member (bounded by membersMax). */
   private readonly suspicions = new Map<NodeId, { incarnation: number; timer: TimerHandle }>();
@@ -70,7 +71,17 @@ export class FailureDetector {
   /** Pings `target` on a peer's behalf (SWIM's indirect probe) and reports whether it answered. */
   async handlePingReq(message: PingReqMessage): Promise<PingReqReplyMessage> {
     this.parts.piggybackIn(message.updates);
-    const reached = message.target === this.parts.view.selfId || (await this.ping(message.target));
+    let reached = message.target === this.parts.view.selfId;
+    // Indirect pings we run for others are bounded; beyond the bound we say "not reached",
+    // which costs the asker nothing it would not lose to a slow helper anyway.
+    if (!reached && this.pingReqsInFlight < this.parts.bounds.pingReqsInFlightMax) {
+      this.pingReqsInFlight++;
+      try {
+        reached = await this.ping(message.target);
+      } finally {
+        this.pingReqsInFlight--;
+      }
+    }
     return { type: "membership.ping-req-reply", reached, updates: this.parts.piggybackOut() };
   }
 

@@ -76,7 +76,9 @@ export class Gossip<R extends VersionedRing> {
     const result = await this.parts.network.request(peer, request, { timeoutMs: this.parts.intervals.gossipTimeoutMs });
     const reply = result.ok ? parseMembershipMessage(result.reply, this.parts.bounds.membersMax) : undefined;
     if (reply?.type !== "membership.sync-reply") return false;
-    this.contactedValue = true;
+    // A seed address may be our own (a cluster started with every address as a seed): only an
+    // answer that knows another member counts as having reached the cluster.
+    if (reply.members.some((m) => m.id !== this.parts.view.selfId)) this.contactedValue = true;
     this.merge(reply.members);
     if (reply.ring !== null && reply.ringStamp !== null) this.adoptRing(reply.ring, reply.ringStamp);
     const ours = this.parts.rings.record;

@@ -40,6 +40,8 @@ export interface MembershipBounds {
   piggybackTransmitMultiplier: number;
   /** Seed node ids kept. */
   seedsMax: number;
+  /** Indirect pings this node runs for others at once (SWIM ping-req helpers). */
+  pingReqsInFlightMax: number;
 }
 
 export const membershipIntervalsDefault: Readonly<MembershipIntervals> = Object.freeze({
@@ -59,6 +61,7 @@ export const membershipBoundsDefault: Readonly<MembershipBounds> = Object.freeze
   piggybackEntriesMax: 256,
   piggybackTransmitMultiplier: 3,
   seedsMax: 64,
+  pingReqsInFlightMax: 64,
 });
 
 /** Fills in defaults and asserts the relations between the timings and bounds. */

@@ -4,6 +4,7 @@ import type { SimRuntime } from "../sim/sim-runtime.js";
 import type { Member, MemberState } from "./member.js";
 import { Membership, type MembershipEvent } from "./membership.js";
 import type { MembershipBounds, MembershipIntervals } from "./membership-options.js";
+import type { VersionedRing } from "./ring-record.js";
 
 /**
  * Test support for the membership simulator tests: a cluster of Membership instances on the
@@ -35,19 +36,32 @@ export interface ObservedEvent {
   state: MemberState;
 }
 
-export interface SimClusterOptions {
+/** How a cluster computes, checks and reads its ring (the toy TestRing by default). */
+export interface RingHooks<R extends VersionedRing> {
+  computeRing(current: R | undefined, members: readonly Member[]): R | undefined;
+  parseRing?(value: unknown): R | undefined;
+  /** The member ids the ring places, sorted. */
+  placed(ring: R): NodeId[];
+}
+
+export const testRingHooks: RingHooks<TestRing> = { computeRing: computeTestRing, placed: (ring) => ring.members };
+
+export interface SimClusterOptions<R extends VersionedRing = TestRing> {
   seed: number;
+  ring?: RingHooks<R>;
   network?: SimulationOptions["network"];
   intervals?: Partial<MembershipIntervals>;
   bounds?: Partial<MembershipBounds>;
 }
 
-export class SimCluster {
+export class SimCluster<R extends VersionedRing = TestRing> {
   readonly sim: Simulation;
+  private readonly hooks: RingHooks<R>;
   /** Every member state change every node saw, in order (bounded by the short runs). */
   readonly events: ObservedEvent[] = [];
 
-  constructor(private readonly options: SimClusterOptions) {
+  constructor(private readonly options: SimClusterOptions<R>) {
+    this.hooks = options.ring ?? (testRingHooks as unknown as RingHooks<R>);
     this.sim = new Simulation({ seed: options.seed, ...(options.network ? { network: options.network } : {}) });
   }
 
@@ -61,8 +75,8 @@ export class SimCluster {
     await this.sim.restart(id);
   }
 
-  membership(id: NodeId): Membership<TestRing> | undefined {
-    return this.sim.node<Membership<TestRing>>(id).instance;
+  membership(id: NodeId): Membership<R> | undefined {
+    return this.sim.node<Membership<R>>(id).instance;
   }
 
   running(): NodeId[] {
@@ -82,7 +96,7 @@ export class SimCluster {
       if (m === undefined) return false;
       const up = m.members().filter((x) => x.state === "up").map((x) => x.id).join();
       const ring = m.ring();
-      if (up !== sorted || ring === undefined || ring.members.join() !== sorted) return false;
+      if (up !== sorted || ring === undefined || this.hooks.placed(ring).join() !== sorted) return false;
       if (ringVersion !== undefined && ring.version !== ringVersion) return false;
       ringVersion = ring.version;
     }
@@ -96,15 +110,16 @@ export class SimCluster {
     return result.reason === "predicate" ? this.sim.now() - startMs : undefined;
   }
 
-  private startMember(runtime: SimRuntime, seeds: readonly NodeId[]): Membership<TestRing> {
-    const membership = new Membership<TestRing>(runtime, {
+  private startMember(runtime: SimRuntime, seeds: readonly NodeId[]): Membership<R> {
+    const membership = new Membership<R>(runtime, {
       self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
       seeds,
-      computeRing: computeTestRing,
+      computeRing: this.hooks.computeRing,
+      ...(this.hooks.parseRing ? { parseRing: this.hooks.parseRing } : {}),
       ...(this.options.intervals ? { intervals: this.options.intervals } : {}),
       ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
     });
-    membership.onChange((event: MembershipEvent<TestRing>) => {
+    membership.onChange((event: MembershipEvent<R>) => {
       if (event.kind !== "member") return;
       this.events.push({ atMs: this.sim.now(), observer: runtime.nodeId, member: event.member.id, state: event.member.state });
     });
@@ -117,6 +132,6 @@ export class SimCluster {
 export const nodeIds = (count: number): NodeId[] => Array.from({ length: count }, (_, i) => `n${i + 1}`);
 
 /** Boots `ids`, each seeded with the first node (the first node has no seeds). */
-export async function bootCluster(cluster: SimCluster, ids: readonly NodeId[]): Promise<void> {
+export async function bootCluster<R extends VersionedRing>(cluster: SimCluster<R>, ids: readonly NodeId[]): Promise<void> {
   for (const id of ids) await cluster.add(id, id === ids[0] ? [] : [ids[0]!]);
 }
