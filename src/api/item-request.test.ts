@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultLimits } from "../limits.js";
-import { checkMetadata, conditionFromHeaders, parseEtagList, parseKeySegment, parseTtlSeconds } from "./item-request.js";
+import { checkMetadata, conditionFromHeaders, keyBytes, parseEtagList, parseKeySegment, parseTtlSeconds } from "./item-request.js";
 
 test("parseEtagList reads *, strong and weak tags, and lists", () => {
   assert.equal(parseEtagList(" * "), "*");
@@ -35,4 +35,10 @@ test("metadata names must be lower-case tokens and values header-safe; entries a
   assert.throws(() => checkMetadata({ ok: "snow ☃" }, defaultLimits), /printable/);
   const many = Object.fromEntries(Array.from({ length: defaultLimits.metadataEntriesMax + 1 }, (_, i) => [`m${i}`, ""]));
   assert.throws(() => checkMetadata(many, defaultLimits), /entries; the limit is 64/);
+});
+
+test("keys with lone surrogates are refused; paired ones are fine", () => {
+  assert.equal(keyBytes("😀", defaultLimits).length, 4);
+  assert.throws(() => keyBytes("a\ud800", defaultLimits), /lone surrogate/);
+  assert.throws(() => keyBytes("\udc00b", defaultLimits), /lone surrogate/);
 });

@@ -32,7 +32,7 @@ export function keyBytes(key: string, limits: Limits): Uint8Array {
   if (key === "") throw badRequest("InvalidKey", "key is empty; a key needs at least 1 byte");
   const bytes = Buffer.from(key, "utf8");
   if (bytes.length > limits.keyBytesMax) throw badRequest("KeyTooLong", `key is ${bytes.length} bytes; the limit is ${limits.keyBytesMax}`);
-  if (bytes.includes(0xef) && bytes.toString("utf8") !== key) throw badRequest("InvalidKey", "key is not well-formed Unicode (lone surrogate)");
+  if (bytes.length !== key.length && hasLoneSurrogate(key)) throw badRequest("InvalidKey", "key is not well-formed Unicode (lone surrogate)");
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
@@ -118,6 +118,17 @@ export function conditionFromHeaders(headers: IncomingHttpHeaders): WriteConditi
   if (ifMatch !== undefined) condition.ifMatch = parseEtagList(ifMatch);
   if (ifNoneMatch !== undefined) condition.ifNoneMatch = parseEtagList(ifNoneMatch);
   return condition;
+}
+
+function hasLoneSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    else return true;
+  }
+  return false;
 }
 
 function isToken(name: string): boolean {

@@ -1,6 +1,6 @@
 /**
- * Route matching for the native API without regular expressions: split the path on "/" and
- * look at the segments. Each route has a pattern (the metrics label) and the methods it allows
+ * Route matching for the native API without regular expressions or splitting: walk the
+ * segments with indexOf. Each route has a pattern (the metrics label) and the methods it allows
  * (the `Allow` header of a 405).
  */
 export const Route = Object.freeze({
@@ -45,28 +45,41 @@ export interface RouteMatch {
   query: string;
 }
 
+const tablesPrefix = "/v1/tables";
+const SLASH = 47;
+
 /** Matches `url` (path plus optional query), or undefined for an unknown route. */
 export function matchRoute(url: string): RouteMatch | undefined {
   const q = url.indexOf("?");
-  const path = q < 0 ? url : url.slice(0, q);
+  const end = q < 0 ? url.length : q;
   const query = q < 0 ? "" : url.slice(q + 1);
-  const s = path.split("/");
-  if (s[0] !== "") return undefined;
-  if (s.length === 2) {
-    if (s[1] === "health") return { route: Route.health, table: "", key: "", query };
-    if (s[1] === "metrics") return { route: Route.metrics, table: "", key: "", query };
+  if (!url.startsWith(tablesPrefix)) {
+    const path = q < 0 ? url : url.slice(0, end);
+    if (path === "/health") return { route: Route.health, table: "", key: "", query };
+    if (path === "/metrics") return { route: Route.metrics, table: "", key: "", query };
     return undefined;
   }
-  if (s[1] !== "v1" || s[2] !== "tables") return undefined;
-  if (s.length === 3) return { route: Route.tables, table: "", key: "", query };
-  const table = s[3]!;
-  if (table === "") return undefined;
-  if (s.length === 4) return { route: Route.table, table, key: "", query };
-  if (s[4] === "items") {
-    if (s.length === 5) return { route: Route.items, table, key: "", query };
-    if (s.length === 6) return { route: Route.item, table, key: s[5]!, query };
-    return undefined;
-  }
-  if (s[4] === "batch" && s.length === 5) return { route: Route.batch, table, key: "", query };
-  return undefined;
+  // Walk the segments after "/v1/tables" with indexOf: no split, no regular expression.
+  let at = tablesPrefix.length;
+  if (at === end) return { route: Route.tables, table: "", key: "", query };
+  if (url.charCodeAt(at) !== SLASH) return undefined;
+  const tableEnd = segmentEnd(url, at + 1, end);
+  if (tableEnd === at + 1) return undefined;
+  const table = url.slice(at + 1, tableEnd);
+  if (tableEnd === end) return { route: Route.table, table, key: "", query };
+  at = tableEnd + 1;
+  const wordEnd = segmentEnd(url, at, end);
+  const word = url.slice(at, wordEnd);
+  if (word === "batch") return wordEnd === end ? { route: Route.batch, table, key: "", query } : undefined;
+  if (word !== "items") return undefined;
+  if (wordEnd === end) return { route: Route.items, table, key: "", query };
+  const keyEnd = segmentEnd(url, wordEnd + 1, end);
+  if (keyEnd !== end) return undefined;
+  return { route: Route.item, table, key: url.slice(wordEnd + 1, end), query };
+}
+
+/** Index of the "/" ending the segment that starts at `from`, or `end`. */
+function segmentEnd(url: string, from: number, end: number): number {
+  const slash = url.indexOf("/", from);
+  return slash < 0 || slash > end ? end : slash;
 }
