@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { Route, matchRoute } from "./route-match.js";
 
 test("matchRoute finds each route with its raw table and key segments and the query", () => {
@@ -17,4 +18,35 @@ test("matchRoute refuses everything else", () => {
   for (const url of ["", "/", "health", "/healthz", "/v1", "/v1/table", "/v2/tables", "/v1/tables/", "/v1/tables//items", "/v1/tables/cart/items/a/b", "/v1/tables/cart/batch/x", "/v1/tables/cart/nope", "/metrics/x"]) {
     assert.equal(matchRoute(url), undefined, url);
   }
+});
+
+/** The obvious split-based matcher, as the reference the indexOf walk must agree with. */
+function referenceMatch(url: string) {
+  const q = url.indexOf("?");
+  const query = q < 0 ? "" : url.slice(q + 1);
+  const s = (q < 0 ? url : url.slice(0, q)).split("/");
+  if (s[0] !== "") return undefined;
+  if (s.length === 2 && s[1] === "health") return { route: Route.health, table: "", key: "", query };
+  if (s.length === 2 && s[1] === "metrics") return { route: Route.metrics, table: "", key: "", query };
+  if (s[1] !== "v1" || s[2] !== "tables") return undefined;
+  if (s.length === 3) return { route: Route.tables, table: "", key: "", query };
+  const table = s[3]!;
+  if (table === "") return undefined;
+  if (s.length === 4) return { route: Route.table, table, key: "", query };
+  if (s[4] === "batch" && s.length === 5) return { route: Route.batch, table, key: "", query };
+  if (s[4] !== "items") return undefined;
+  if (s.length === 5) return { route: Route.items, table, key: "", query };
+  if (s.length === 6) return { route: Route.item, table, key: s[5]!, query };
+  return undefined;
+}
+
+test("matchRoute agrees with a split-based reference on generated paths", () => {
+  const segment = fc.constantFrom("", "v1", "tables", "items", "batch", "health", "metrics", "cart", "a%2Fb", "x?y=1", "v1tables");
+  const url = fc.tuple(fc.array(segment, { maxLength: 7 }), fc.option(fc.constantFrom("ttl=1", "", "a=/b"))).map(([parts, query]) => `/${parts.join("/")}${query === null ? "" : `?${query}`}`);
+  fc.assert(
+    fc.property(fc.oneof(url, fc.string({ maxLength: 40 })), (u) => {
+      assert.deepEqual(matchRoute(u), referenceMatch(u), u);
+    }),
+    { numRuns: 500, seed: 5 },
+  );
 });
