@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { claimInitial, claimJoin, claimLeave, reclaim, type ClaimResult } from "./claim.js";
 import { movedPartitionCount, ringDiff } from "./ring-diff.js";
 import { preferenceList } from "./preference-list.js";
-import { partitionShares, ringProblem, ringState, ringsEqual, type RingMember, type RingState } from "./ring-state.js";
+import { partitionShares, ringMembersMax, ringProblem, ringState, ringsEqual, type RingMember, type RingState } from "./ring-state.js";
 
 const node = (i: number): RingMember => ({ id: `node-${String(i).padStart(2, "0")}` });
 const nodes = (count: number, from = 0): RingMember[] => Array.from({ length: count }, (_, i) => node(from + i));
@@ -162,8 +162,8 @@ test("law: claim is deterministic and ignores the order members are given in", (
   );
 });
 
-test("the first claim spaces owners: any 4 consecutive partitions are distinct for 6..16 nodes at P >= 256", () => {
-  for (const partitionCount of [256, 512, 1024]) {
+test("the first claim spaces owners: any 4 consecutive partitions are distinct for 6..16 nodes at P >= 128", () => {
+  for (const partitionCount of [128, 256, 512, 1024]) {
     for (let size = 6; size <= 16; size++) {
       const ring = ok(claimInitial(nodes(size), { partitionCount }));
       assert.equal(spacingViolations(ring, 4), 0, `P=${partitionCount} M=${size}`);
@@ -229,6 +229,11 @@ test("law: with 4 or more nodes, after any join/leave sequence, preference lists
   assert.ok(loadsChecked >= 50, `only ${loadsChecked} rings checked`);
 });
 
+test("claim refuses more than ringMembersMax members", () => {
+  const result = claimInitial(nodes(ringMembersMax + 1), { partitionCount: 1024 });
+  assert.deepEqual(result, { ok: false, error: { code: "too-many-members", members: ringMembersMax + 1, partitionCount: 1024, membersMax: ringMembersMax } });
+});
+
 test("claimJoin of a present member and claimLeave of an absent one change nothing", () => {
   const ring = ok(claimInitial(nodes(4), { partitionCount: 64 }));
   assert.equal(ok(claimJoin(ring, node(2))), ring);
@@ -237,9 +242,9 @@ test("claimJoin of a present member and claimLeave of an absent one change nothi
 
 test("claim refuses no members and more members than partitions, as values", () => {
   assert.deepEqual(claimInitial([], { partitionCount: 8 }), { ok: false, error: { code: "no-members" } });
-  assert.deepEqual(claimInitial(nodes(9), { partitionCount: 8 }), { ok: false, error: { code: "too-many-members", members: 9, partitionCount: 8 } });
+  assert.deepEqual(claimInitial(nodes(9), { partitionCount: 8 }), { ok: false, error: { code: "too-many-members", members: 9, partitionCount: 8, membersMax: 8 } });
   const full = ok(claimInitial(nodes(8), { partitionCount: 8 }));
-  assert.deepEqual(claimJoin(full, node(8)), { ok: false, error: { code: "too-many-members", members: 9, partitionCount: 8 } });
+  assert.deepEqual(claimJoin(full, node(8)), { ok: false, error: { code: "too-many-members", members: 9, partitionCount: 8, membersMax: 8 } });
   const single = ok(claimInitial(nodes(1), { partitionCount: 8 }));
   assert.deepEqual(claimLeave(single, node(0).id), { ok: false, error: { code: "no-members" } });
 });

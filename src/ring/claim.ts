@@ -2,7 +2,7 @@ import { assert } from "../assert.js";
 import type { NodeId } from "../runtime/network.js";
 import { isValidPartitionCount, partitionCountDefault } from "./partition-hash.js";
 import { Placement } from "./placement.js";
-import { compareNodeIds, ringState, type RingMember, type RingState } from "./ring-state.js";
+import { compareNodeIds, ringMembersMax, ringState, type RingMember, type RingState } from "./ring-state.js";
 
 /**
  * Claim: which node owns which partition (Dynamo paper, section 6.2, strategy 3: a fixed
@@ -37,11 +37,12 @@ export interface InitialClaimOptions extends ClaimOptions {
 
 export type ClaimError =
   | { code: "no-members" }
-  | { code: "too-many-members"; members: number; partitionCount: number };
+  /** More members than partitions, or than ringMembersMax. */
+  | { code: "too-many-members"; members: number; partitionCount: number; membersMax: number };
 
 export type ClaimResult = { ok: true; ring: RingState } | { ok: false; error: ClaimError };
 
-/** The first ring of a cluster (version 1): a diagonal walk, then the seam spaced by `reclaim`. */
+/** The first ring of a cluster (version 1): a diagonal walk, then the seam placed by the greedy. */
 export function claimInitial(members: readonly RingMember[], options: InitialClaimOptions = {}): ClaimResult {
   const partitionCount = options.partitionCount ?? partitionCountDefault;
   assert(isValidPartitionCount(partitionCount), `partition count must be a power of two in range, got ${partitionCount}`);
@@ -49,9 +50,10 @@ export function claimInitial(members: readonly RingMember[], options: InitialCla
   const problem = claimProblem(sorted.length, partitionCount);
   if (problem !== undefined) return { ok: false, error: problem };
   // Diagonal (partition p to member p mod M) spaces owners perfectly except where the walk wraps
-  // past partition 0, so the last stretch is left unowned for the general claim to place.
+  // past partition 0 (when M does not divide P), so the last round plus a spacing window each
+  // side is left unowned for the greedy, which also chooses who gets the P mod M extra ones.
   const ids = sorted.map((m) => m.id);
-  const seam = Math.min(partitionCount, 2 * sorted.length * Math.min(targetNVal(options), sorted.length));
+  const seam = Math.min(partitionCount, sorted.length + 2 * targetNVal(options));
   const owners: Array<NodeId | undefined> = [];
   for (let p = 0; p < partitionCount; p++) owners.push(p < partitionCount - seam ? ids[p % ids.length] : undefined);
   return { ok: true, ring: place({ version: 1, partitionCount, owners, members: sorted }, options, { flexibleExtras: true }) };
@@ -90,7 +92,8 @@ export function reclaim(ring: RingState, members: readonly RingMember[], options
 
 function claimProblem(memberCount: number, partitionCount: number): ClaimError | undefined {
   if (memberCount === 0) return { code: "no-members" };
-  if (memberCount > partitionCount) return { code: "too-many-members", members: memberCount, partitionCount };
+  const membersMax = Math.min(partitionCount, ringMembersMax);
+  if (memberCount > membersMax) return { code: "too-many-members", members: memberCount, partitionCount, membersMax };
   return undefined;
 }
 

@@ -27,6 +27,7 @@ export {
   parseRing,
   partitionShares,
   partitionsOwnedBy,
+  ringMembersMax,
   ringProblem,
   ringState,
   ringsEqual,

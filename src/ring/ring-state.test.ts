@@ -41,6 +41,7 @@ const invalid: Array<[string, unknown, RegExp]> = [
   ["a partition count that is not a power of two", { ...sample(), partitionCount: 6 }, /power of two/],
   ["no members", { ...sample(), members: [] }, /at least one member/],
   ["more members than partitions", { ...sample(), partitionCount: 2, owners: ["a", "b"] }, /cannot share 2 partitions/],
+  ["more members than ringMembersMax", { version: 1, partitionCount: 512, owners: Array.from({ length: 512 }, (_, p) => `n${p % 257}`), members: Array.from({ length: 257 }, (_, i) => ({ id: `n${i}` })) }, /exceed the limit of 256/],
   ["a duplicated member", { ...sample(), members: [{ id: "a" }, { id: "a" }, { id: "b" }, { id: "c" }] }, /appears twice/],
   ["an empty member id", { ...sample(), members: [{ id: "" }, { id: "a" }, { id: "b" }] }, /non-empty/],
   ["an empty zone", { ...sample(), members: [{ id: "a", zone: "" }, { id: "b" }, { id: "c" }] }, /zone/],

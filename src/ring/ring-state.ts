@@ -26,6 +26,12 @@ export interface RingState {
   readonly members: readonly RingMember[];
 }
 
+/**
+ * The most members a ring may have. Claim's first placement costs about M^3 steps at worst
+ * (2 s near 1024 members), so we bound it well above any cluster Shoal is meant for.
+ */
+export const ringMembersMax = 256;
+
 export type RingParseResult = { ok: true; ring: RingState } | { ok: false; error: string };
 
 /** Builds a canonical, frozen ring; the fields must describe a valid ring (asserted). */
@@ -59,6 +65,7 @@ export function ringProblem(value: unknown): string | undefined {
 function membersProblemOf(members: unknown, partitionCount: number): string | undefined {
   if (!Array.isArray(members) || members.length === 0) return "a ring needs at least one member";
   if (members.length > partitionCount) return `${members.length} members cannot share ${partitionCount} partitions`;
+  if (members.length > ringMembersMax) return `${members.length} members exceed the limit of ${ringMembersMax}`;
   const seen = new Set<string>();
   for (const member of members as unknown[]) {
     if (typeof member !== "object" || member === null) return "a member must be an object";
