@@ -58,6 +58,13 @@ const defaults = {
  * limits.peerInFlightMax requests in flight from us (or our write buffer is full, or the peer
  * said so); `closed` after close(). A handler that throws or rejects reaches the caller as
  * `{ ok: true, reply: RemoteFailure }`: test it with `isRemoteFailure` (remote-failure.ts).
+ * The one exception to "failures are values": a message whose frame would pass
+ * limits.frameBytesMax rejects with ShoalError FrameTooLarge, since the limits size frames for
+ * the largest item and such a message is a bug in its builder.
+ *
+ * `send` is fire and forget: it is dropped for an unknown peer, a dial in backoff, or a full
+ * buffer, and lost with a connection that breaks. A node is not special-cased as its own peer:
+ * coordinators call their local replica directly (DESIGN.md, "How a request flows").
  *
  * Example:
  *   const network = new TcpNetwork({ nodeId: "a", limits: defaultLimits });
