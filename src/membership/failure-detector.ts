@@ -51,6 +51,8 @@ export class FailureDetector {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Suspects heard of while stopped get their timers now.
+    for (const member of this.parts.view.peers()) this.onMemberChange({ before: member, after: member });
     this.scheduleTick();
   }
 

@@ -237,3 +237,18 @@ test("handle ignores malformed and foreign messages, and a stopped node answers 
   assert.equal(n1.handle("n2", { type: "membership.ping", updates: [] }), undefined);
   assert.notEqual(await cluster.runUntil(() => cluster.stateSeenBy("n2", "n1") === "down", 20_000), undefined, "a stopped node was not declared down");
 });
+
+test("a member that comes back on a new address is reported, so the node can update its address book", async () => {
+  const cluster = new SimCluster({ seed: 35 });
+  await cluster.add("solo", []);
+  const solo = cluster.membership("solo")!;
+  const seen: string[] = [];
+  solo.onChange((e) => {
+    if (e.kind === "member" && e.member.id === "n9") seen.push(`${e.member.state}@${e.member.address.host}:${e.member.address.peerPort}`);
+  });
+  const record = (host: string, incarnation: number) => ({ id: "n9", address: { host, peerPort: 9009, clientPort: 8009 }, state: "up", incarnation });
+  solo.handle("n9", { type: "membership.sync", members: [record("10.0.0.9", 0)], ringStamp: null });
+  solo.handle("n9", { type: "membership.sync", members: [record("10.0.0.9", 0)], ringStamp: null });
+  solo.handle("n9", { type: "membership.sync", members: [record("10.0.0.19", 1)], ringStamp: null });
+  assert.deepEqual(seen, ["up@10.0.0.9:9009", "up@10.0.0.19:9009"]);
+});
