@@ -13,7 +13,8 @@ import { loadRegressionSeeds, runSeeds } from "./run-seeds.js";
  * The regression seeds of the scenario (src/sim/regression-seeds.json) always run first.
  * Exits 1 if any seed failed, printing each failure and the command that replays it.
  */
-const seedsSpanMax = 2 ** 48;
+/** Random start seeds are drawn below this (crypto.randomInt's range is under 2^48). */
+const seedsSpanMax = 2 ** 47;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -49,15 +50,16 @@ export async function main(argv: string[]): Promise<number> {
 
 function chooseSeeds(values: { seeds?: string | undefined; seed?: string | undefined; from?: string | undefined }): number[] | string {
   const parse = (text: string, what: string): number | string => {
-    const n = Number(text);
+    const n = text.trim() === "" ? NaN : Number(text);
     return Number.isSafeInteger(n) && n >= 0 ? n : `${what} must be a non-negative integer, got "${text}"`;
   };
   if (values.seed !== undefined) {
     const seed = parse(values.seed, "--seed");
     return typeof seed === "string" ? seed : [seed];
   }
-  const count = parse(values.seeds ?? "", "--seeds");
-  if (typeof count === "string") return "give --seeds N or --seed S";
+  if (values.seeds === undefined) return "give --seeds N or --seed S";
+  const count = parse(values.seeds, "--seeds");
+  if (typeof count === "string") return count;
   const from = values.from === undefined ? randomInt(0, seedsSpanMax) : parse(values.from, "--from");
   if (typeof from === "string") return from;
   console.log(`seeds ${from}..${from + count - 1}`);

@@ -79,7 +79,8 @@ export class SimEndpoint implements Network {
       try {
         this.fabric.transmitRequest(this, to, id, message);
       } catch (error) {
-        this.forget(id);
+        const waiting = this.forget(id);
+        if (waiting !== undefined) this.fabric.scheduler.cancel(waiting.deadline);
         throw error;
       }
     });

@@ -218,9 +218,12 @@ test("requests beyond peerInFlightMax to one peer fail overloaded at once", asyn
   assert.equal((await other).ok, true);
 });
 
-test("an oversized message throws FrameTooLarge naming the sizes", () => {
-  const { ep } = setup({}, { messageBytesMax: 100 });
+test("an oversized message throws FrameTooLarge naming the sizes; an oversized request rejects and leaves nothing behind", async () => {
+  const { scheduler, ep } = setup({}, { messageBytesMax: 100 });
   assert.throws(() => ep("a").send("b", new Uint8Array(200)), /frame is 20\d bytes; the limit is 100/);
+  await assert.rejects(ep("a").request("b", new Uint8Array(200), { timeoutMs: 100 }), /FrameTooLarge|frame is 20\d bytes/);
+  assert.equal(ep("a").waitingCount, 0);
+  assert.equal(scheduler.pending, 0, "the deadline of the refused request is cancelled");
 });
 
 test("in-flight and held messages are bounded", async () => {
