@@ -346,6 +346,43 @@ test("a client that expects another node than the one answering is refused", asy
   }
 });
 
+test("a node answers overloaded when a peer runs more requests at once than it serves", async () => {
+  const b = await startNode("b", { limits: { frameBytesMax: limits.frameBytesMax, peerInFlightMax: 2 } });
+  const timers = new NodeTimers();
+  try {
+    const held: Array<() => void> = [];
+    b.network.serve(() => new Promise<string>((resolve) => held.push(() => resolve("done"))));
+    const client = connectToNode({ host, port: b.port, expectedNodeId: "b", limits: { ...limits, peerInFlightMax: 16 }, timers, clock: { nowMs: () => performance.now() } });
+    const results = Array.from({ length: 3 }, () => client.request(null, 10_000));
+    assert.deepEqual(await results[2], { ok: false, error: "overloaded" });
+    await eventually("both served requests reaching the handler", async () => (held.length === 2 ? true : undefined));
+    for (const release of held) release();
+    assert.deepEqual(await Promise.all(results.slice(0, 2)), [{ ok: true, reply: "done" }, { ok: true, reply: "done" }]);
+    client.close();
+  } finally {
+    timers.clearAll();
+    await b.network.close();
+  }
+});
+
+test("one-way sends made before the handshake are held up to a bound, then dropped", async () => {
+  const accepted: Socket[] = [];
+  const silent = createServer((socket) => void accepted.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, host, resolve));
+  const timers = new NodeTimers();
+  try {
+    const port = (silent.address() as { port: number }).port;
+    const client = connectToNode({ host, port, expectedNodeId: null, limits: { ...limits, peerInFlightMax: 2 }, timers, clock: { nowMs: () => performance.now() } });
+    assert.deepEqual([client.send("one"), client.send("two"), client.send("three")], [true, true, false]);
+    client.close();
+    assert.equal(client.send("after close"), false);
+  } finally {
+    timers.clearAll();
+    for (const socket of accepted) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
