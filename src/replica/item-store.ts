@@ -78,6 +78,8 @@ export class ItemStore {
     this.locks = new KeyLocks(options.locks ?? defaultKeyLocksOptions);
     this.writeOptions = { durable: options.durableWrites };
     this.isTableLive = options.isTableLive ?? (() => true);
+    // The node id is part of every version, and versions travel quoted as ETags.
+    assert(!runtime.nodeId.includes('"') && runtime.nodeId.length > 0, `node id ${JSON.stringify(runtime.nodeId)} cannot name versions`);
   }
 
   /** Advances the HLC past every timestamp persisted before a restart. */
