@@ -91,6 +91,11 @@ export class Scheduler {
     return this.heap.size - this.cancelledQueued;
   }
 
+  /** Whether a runUntil is in progress (the caller is inside an event or its microtasks). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
   /** Events dispatched since the start of the run. */
   get steps(): number {
     return this.dispatched;

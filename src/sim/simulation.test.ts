@@ -113,3 +113,22 @@ test("guard records a rejected background task as an error of the run", async ()
 test("a simulation refuses network bounds its scheduler could not queue", () => {
   assert.throws(() => new Simulation({ seed: 1, scheduler: { eventsQueuedMax: 1000 } }), /the network may hold 220000 messages but the scheduler queues only 1000 events/);
 });
+
+test("nodes whose start needs virtual time boot and restart from outside the run and from fault events", async () => {
+  const sim = new Simulation({ seed: 1 });
+  const node = sim.addNode("n1", async (runtime) => {
+    await put(runtime, "boots", String(Number(read(runtime, "boots") ?? "0") + 1), true);
+    return runtime;
+  });
+  await sim.bootAll(); // outside any event: the simulation drives the durable write itself
+  assert.equal(read(node.runtime!, "boots"), "1");
+  sim.crash("n1");
+  await sim.restart("n1");
+  assert.equal(read(node.runtime!, "boots"), "2");
+  sim.scheduler.after(10, () => {
+    sim.crash("n1");
+    void sim.restart("n1"); // inside an event: the running scheduler carries it
+  });
+  await sim.runUntil(100);
+  assert.equal(read(node.runtime!, "boots"), "3");
+});

@@ -95,7 +95,7 @@ export class Simulation {
 
   /** Boots every machine that is not running, in the order they were added. */
   async bootAll(): Promise<void> {
-    for (const node of this.machines.values()) if (!node.up) await node.boot();
+    for (const node of this.machines.values()) if (!node.up) await this.drive(node.boot());
   }
 
   crash(nodeId: NodeId): void {
@@ -107,7 +107,7 @@ export class Simulation {
     const node = this.node(nodeId);
     if (node.up) return;
     try {
-      await node.boot();
+      await this.drive(node.boot());
     } catch (error) {
       this.recordError(`node ${nodeId} failed to restart: ${String(error)}`);
     }
@@ -153,6 +153,14 @@ export class Simulation {
       throw new ShoalError("SimNotSettled", 500, `cannot settle the awaited work: the run stopped (${result.reason}) at ${result.nowMs} ms after ${result.steps} events`);
     }
     return work;
+  }
+
+  /**
+   * Work that may need virtual time (a node whose start writes to its disk): inside an event
+   * the running scheduler will carry it; from outside, run the world until it settles.
+   */
+  private drive<T>(work: Promise<T>): Promise<T> {
+    return this.scheduler.isRunning ? work : this.settle(work);
   }
 
   runUntil(target: RunTarget, options?: RunOptions): Promise<RunResult> {
