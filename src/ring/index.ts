@@ -47,4 +47,4 @@ export {
   type InitialClaimOptions,
 } from "./claim.js";
 export { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "./preference-list.js";
-export { movedPartitionCount, ringDiff, type PartitionTransfer } from "./ring-diff.js";
+export { movedPartitionCount, replicaChanges, ringDiff, type PartitionTransfer, type ReplicaChange } from "./ring-diff.js";
