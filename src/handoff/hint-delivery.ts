@@ -113,12 +113,22 @@ export class HintDelivery<T> {
     if (!this.running) return;
     const { hintsPerSecondMax, intervalMs } = this.settings;
     this.tokens = Math.min(hintsPerSecondMax, this.tokens + (hintsPerSecondMax * intervalMs) / 1000);
-    for (const target of [...this.options.store.countByTarget().keys()]) {
+    const targets = this.options.store.countByTarget();
+    this.forgetDrainedTargets(targets);
+    for (const target of [...targets.keys()]) {
       if (this.inFlight.size >= this.settings.targetsInFlightMax || this.tokens < 1) break;
       if (this.inFlight.has(target) || this.backingOff.has(target) || !this.options.isUp(target)) continue;
       this.startBatch(target);
     }
     this.schedule();
+  }
+
+  /** Failure counts and cursors of targets with no hints left (bounds both maps by the store's targets). */
+  private forgetDrainedTargets(targets: ReadonlyMap<NodeId, number>): void {
+    for (const target of this.failures.keys()) {
+      if (!targets.has(target) && !this.backingOff.has(target) && !this.inFlight.has(target)) this.failures.delete(target);
+    }
+    for (const target of this.cursors.keys()) if (!targets.has(target)) this.cursors.delete(target);
   }
 
   private startBatch(target: NodeId): void {
