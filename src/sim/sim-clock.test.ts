@@ -14,13 +14,14 @@ test("sim clock follows virtual time from its epoch and offset", async () => {
 test("sim clock drifts by its ppm rate and a drift change does not jump the reading", async () => {
   const s = new Scheduler();
   const clock = new SimClock(s, { epochMs: 0, driftPpm: 1000 }); // 0.1% fast
-  const near = (actual: number, expected: number): void => assert.ok(Math.abs(actual - expected) < 1e-6, `${actual} != ${expected}`);
   await s.runUntil(10_000);
-  near(clock.nowMs(), 10_010);
+  assert.equal(clock.nowMs(), 10_010);
   clock.setDriftPpm(-1000);
-  near(clock.nowMs(), 10_010);
+  assert.equal(clock.nowMs(), 10_010);
   await s.runUntil(20_000);
-  near(clock.nowMs(), 20_000);
+  assert.equal(clock.nowMs(), 20_000);
+  await s.runUntil(20_000.5);
+  assert.equal(clock.nowMs(), 20_000, "whole milliseconds, like Date.now()");
 });
 
 test("sim clock jumps forwards and backwards", async () => {

@@ -4,7 +4,7 @@ import type { Scheduler } from "./scheduler.js";
 
 /**
  * One simulated node's wall clock over virtual time (TESTING.md: "clock drift and jumps per
- * node"). It reads `epochMs + offsetMs + elapsed * (1 + driftPpm / 1e6)`, where `elapsed` is
+ * node"). It reads `epochMs + offsetMs + elapsed * (1 + driftPpm / 1e6)` in whole ms, where `elapsed` is
  * virtual time since the drift last changed, so changing the drift never makes the clock jump;
  * only `jump` does (an NTP step, a VM resume), and a negative jump runs the clock backwards,
  * which the hybrid logical clock must tolerate.
@@ -38,8 +38,9 @@ export class SimClock implements Clock {
     this.setDriftPpm(options.driftPpm ?? 0);
   }
 
+  /** Whole milliseconds, like Date.now(). */
   nowMs(): number {
-    return this.baseReadingMs + (this.scheduler.now() - this.baseVirtualMs) * this.rate;
+    return Math.floor(this.exactMs());
   }
 
   get driftPpm(): number {
@@ -65,8 +66,13 @@ export class SimClock implements Clock {
     this.baseReadingMs += deltaMs;
   }
 
+  private exactMs(): number {
+    const elapsedMs = this.scheduler.now() - this.baseVirtualMs;
+    return this.baseReadingMs + elapsedMs + (elapsedMs * this.driftPpmValue) / 1e6;
+  }
+
   private rebase(): void {
-    this.baseReadingMs = this.nowMs();
+    this.baseReadingMs = this.exactMs();
     this.baseVirtualMs = this.scheduler.now();
   }
 }
