@@ -79,8 +79,9 @@ export class Gossip<R extends VersionedRing> {
     // A seed address may be our own (a cluster started with every address as a seed): only an
     // answer that knows another member counts as having reached the cluster.
     if (reply.members.some((m) => m.id !== this.parts.view.selfId)) this.contactedValue = true;
-    this.merge(reply.members);
+    // The ring first: whether a dead member is news depends on whether the ring places it.
     if (reply.ring !== null && reply.ringStamp !== null) this.adoptRing(reply.ring, reply.ringStamp);
+    this.merge(reply.members);
     const ours = this.parts.rings.record;
     if (ours !== undefined && compareRingStamps(this.parts.rings.stamp, reply.ringStamp) > 0) {
       const push: RingMessage = { type: "membership.ring", ring: ours.ring, origin: ours.origin };

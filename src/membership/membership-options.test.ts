@@ -11,5 +11,6 @@ test("settings that could never work are refused at construction", () => {
   assert.throws(() => resolveMembershipSettings({ gossipTimeoutMs: 2000 }), /gossipTimeoutMs/);
   assert.throws(() => resolveMembershipSettings({ suspicionTimeoutMs: 10 }), /suspicionTimeoutMs/);
   assert.throws(() => resolveMembershipSettings({}, { membersMax: 0 }), /membersMax/);
+  assert.throws(() => resolveMembershipSettings({ forgetDownAfterMs: 5000 }), /forgetDownAfterMs/);
   assert.throws(() => resolveMembershipSettings({}, { piggybackPerMessageMax: 300 }), /piggybackPerMessageMax/);
 });

@@ -23,6 +23,12 @@ export interface MembershipIntervals {
   gossipIntervalMs: number;
   /** How long a push-pull exchange waits for the peer's digest. */
   gossipTimeoutMs: number;
+  /**
+   * How long a member that is down and not placed in the ring (it left, or died while joining)
+   * stays in the view before it is forgotten, freeing room under membersMax. Counted in gossip
+   * rounds, so it needs no clock.
+   */
+  forgetDownAfterMs: number;
 }
 
 export interface MembershipBounds {
@@ -51,6 +57,7 @@ export const membershipIntervalsDefault: Readonly<MembershipIntervals> = Object.
   suspicionTimeoutMs: 5000,
   gossipIntervalMs: 1000,
   gossipTimeoutMs: 500,
+  forgetDownAfterMs: 60_000,
 });
 
 export const membershipBoundsDefault: Readonly<MembershipBounds> = Object.freeze({
@@ -78,6 +85,7 @@ export function resolveMembershipSettings(
   assert(i.probeTimeoutMs + i.indirectProbeTimeoutMs <= i.probeIntervalMs * 2, "a probe (direct plus indirect) must fit in two probe intervals");
   assert(i.suspicionTimeoutMs >= i.probeIntervalMs, "suspicionTimeoutMs must give the suspect at least one probe interval to refute");
   assert(i.gossipTimeoutMs <= i.gossipIntervalMs, "gossipTimeoutMs must not exceed gossipIntervalMs");
+  assert(i.forgetDownAfterMs >= i.suspicionTimeoutMs + 2 * i.gossipIntervalMs, "forgetDownAfterMs must leave time for the news of a death to spread first");
   assert(b.piggybackPerMessageMax <= b.piggybackEntriesMax, "piggybackPerMessageMax must not exceed piggybackEntriesMax");
   return { intervals: i, bounds: b };
 }

@@ -60,3 +60,15 @@ test("two views that receive the same records in different orders agree", () => 
     { numRuns: 150 },
   );
 });
+
+test("a forgotten member is gone until news about it is admitted again", () => {
+  const view = new MembershipView(member("a"), { membersMax: 4, admitNew: (record) => record.state !== "down" });
+  view.apply(member("b", "up", 2));
+  view.apply(member("b", "down", 2));
+  assert.equal(view.forget("b"), true);
+  assert.equal(view.get("b"), undefined);
+  assert.equal(view.apply(member("b", "down", 2)), "stale");
+  assert.equal(view.get("b"), undefined);
+  assert.equal(view.apply(member("b", "joining", 0)), "added");
+  assert.throws(() => view.forget("a"));
+});

@@ -11,8 +11,9 @@ import { compareMembers, mergeMember, type Member, type MemberState } from "./me
  * incarnation above it and keep our own state (SWIM section 4.2; memberlist's refute).
  *
  * Bounded by `membersMax`: a record about an unknown member is dropped when the map is full.
- * Members are never removed (a removed record would come back with the next digest); a
- * member that left stays as "leaving" or "down".
+ * A member is removed only by `forget`, which the facade calls for members that have been
+ * down and unplaced for a long time (memberlist's reaping of dead nodes); `admitNew` keeps
+ * peers that have not forgotten it yet from gossiping it back.
  */
 export interface MemberChange {
   /** undefined when the member is new to this view. */
@@ -27,6 +28,12 @@ export type ApplyOutcome = "added" | "updated" | "stale" | "refuted" | "full";
 
 export interface MembershipViewOptions {
   membersMax: number;
+  /**
+   * Whether to take a record about a member this view does not know. The facade refuses news
+   * of unplaced dead members, so a member forgotten here is not gossiped back in (memberlist
+   * likewise ignores "dead" about nodes it does not know).
+   */
+  admitNew?: (record: Member) => boolean;
 }
 
 export class MembershipView {
@@ -76,6 +83,7 @@ export class MembershipView {
     if (record.id === this.selfId) return this.applyAboutSelf(record);
     const current = this.records.get(record.id);
     if (current === undefined) {
+      if (this.options.admitNew !== undefined && !this.options.admitNew(record)) return "stale";
       if (this.records.size >= this.options.membersMax) return "full";
       this.store(undefined, record);
       return "added";
@@ -94,6 +102,14 @@ export class MembershipView {
     const current = this.records.get(id);
     if (current === undefined) return "stale";
     return this.apply({ ...current, state, incarnation });
+  }
+
+  /** Drops a member's record (never our own); returns whether there was one. */
+  forget(id: NodeId): boolean {
+    assert(id !== this.selfId, "a view never forgets its own node");
+    const deleted = this.records.delete(id);
+    if (deleted) this.sortedCache = undefined;
+    return deleted;
   }
 
   /** This node changes its own state; the incarnation goes up so the news wins everywhere. */

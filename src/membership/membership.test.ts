@@ -128,6 +128,31 @@ test("a leaving node is taken out of the ring everywhere", async () => {
   );
 });
 
+test("a member that left and died is forgotten everywhere and stays forgotten", async () => {
+  const cluster = new SimCluster({ seed: 36, intervals: { forgetDownAfterMs: 10_000 } });
+  await bootCluster(cluster, nodeIds(4));
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(nodeIds(4)), convergeWithinMs), undefined);
+  await leaveAndRun(cluster, "n4");
+  const rest = nodeIds(3);
+  assert.notEqual(await cluster.runUntil(() => rest.every((id) => !cluster.membership(id)!.ring()!.members.includes("n4")), convergeWithinMs), undefined);
+  cluster.sim.crash("n4");
+  const forgotten = () => rest.every((id) => cluster.membership(id)!.member("n4") === undefined);
+  assert.notEqual(await cluster.runUntil(forgotten, 30_000), undefined, "n4 was not forgotten");
+  const fromMs = cluster.sim.now();
+  await cluster.sim.runUntil(fromMs + 30_000);
+  assert.ok(forgotten(), "a forgotten member was gossiped back in");
+  assert.ok(cluster.converged(rest));
+});
+
+test("a crashed member that the ring still places is never forgotten", async () => {
+  const cluster = new SimCluster({ seed: 37, intervals: { forgetDownAfterMs: 10_000 } });
+  await bootCluster(cluster, nodeIds(3));
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(nodeIds(3)), convergeWithinMs), undefined);
+  cluster.sim.crash("n3");
+  await cluster.sim.runUntil(cluster.sim.now() + 40_000);
+  assert.ok(["n1", "n2"].every((id) => cluster.stateSeenBy(id, "n3") === "down"));
+});
+
 async function leaveAndRun(cluster: SimCluster, id: string): Promise<number> {
   let told = -1;
   void cluster.membership(id)!.leave().then((n) => (told = n));

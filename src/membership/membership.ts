@@ -61,6 +61,7 @@ export interface MembershipOptions<R extends VersionedRing> {
 
 export type MembershipEvent<R extends VersionedRing> =
   | { kind: "member"; before: Member | undefined; member: Member }
+  | { kind: "forgotten"; member: Member }
   | { kind: "ring"; ring: R; origin: NodeId };
 
 export type MembershipListener<R extends VersionedRing> = (event: MembershipEvent<R>) => void;
@@ -78,6 +79,8 @@ export class Membership<R extends VersionedRing = VersionedRing> {
   private readonly network: Network;
   private readonly settings: { intervals: MembershipIntervals; bounds: MembershipBounds };
   private readonly ringIncludes: (ring: R, id: NodeId) => boolean;
+  /** Gossip rounds each down, unplaced member has stayed so (bounded by membersMax). */
+  private readonly downRounds = new Map<NodeId, number>();
   private ringDirty = true;
   private running = false;
 
@@ -95,7 +98,7 @@ export class Membership<R extends VersionedRing = VersionedRing> {
     if (options.ring !== undefined) this.rings.adopt({ ring: options.ring, origin: options.self.id });
     const placed = options.ring !== undefined && this.ringIncludes(options.ring, options.self.id);
     const self: Member = { ...options.self, state: placed ? "up" : "joining", incarnation: 0 };
-    this.view = new MembershipView(self, { membersMax: bounds.membersMax });
+    this.view = new MembershipView(self, { membersMax: bounds.membersMax, admitNew: (record) => this.admitNew(record) });
     this.piggyback = new PiggybackQueue({ entriesMax: bounds.piggybackEntriesMax, perMessageMax: bounds.piggybackPerMessageMax });
     this.view.onChange((change) => this.onMemberChange(change));
     this.rings.onAdopt((record) => this.onRingAdopted(record));
@@ -105,7 +108,10 @@ export class Membership<R extends VersionedRing = VersionedRing> {
       rings: this.rings,
       seeds: options.seeds ?? [],
       parseRing: options.parseRing ?? ((value) => parseVersionedRing(value) as R | undefined),
-      onRound: () => this.maybeComputeRing(),
+      onRound: () => {
+        this.maybeComputeRing();
+        this.forgetLongDown();
+      },
     });
   }
 
@@ -220,6 +226,32 @@ export class Membership<R extends VersionedRing = VersionedRing> {
     if (next === undefined) return;
     assert(current === undefined || next.version > current.version, `computeRing must raise the ring version: ${current?.version} -> ${next.version}`);
     this.rings.adopt({ ring: next, origin: this.view.selfId });
+  }
+
+  /** A dead member we do not know is news only while the ring still places it. */
+  private admitNew(record: Member): boolean {
+    const ring = this.rings.record?.ring;
+    return record.state !== "down" || (ring !== undefined && this.ringIncludes(ring, record.id));
+  }
+
+  /** Forgets members down and unplaced for forgetDownAfterMs (counted in gossip rounds). */
+  private forgetLongDown(): void {
+    const { forgetDownAfterMs, gossipIntervalMs } = this.settings.intervals;
+    const roundsMax = Math.ceil(forgetDownAfterMs / gossipIntervalMs);
+    const ring = this.rings.record?.ring;
+    for (const member of this.view.peers()) {
+      const forgettable = member.state === "down" && (ring === undefined || !this.ringIncludes(ring, member.id));
+      if (!forgettable) {
+        this.downRounds.delete(member.id);
+        continue;
+      }
+      const rounds = (this.downRounds.get(member.id) ?? 0) + 1;
+      this.downRounds.set(member.id, rounds);
+      if (rounds < roundsMax) continue;
+      this.downRounds.delete(member.id);
+      this.view.forget(member.id);
+      this.emit({ kind: "forgotten", member });
+    }
   }
 
   private emit(event: MembershipEvent<R>): void {
