@@ -17,7 +17,7 @@ import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
  */
 export async function runBatch(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
-  const request = parseBatchRequest(await readJsonBody(req, context.limits), context.limits, context.clock.nowMs());
+  const request = parseBatchRequest(await readJsonBody(req, res, context.limits), context.limits, context.clock.nowMs());
   const result = await context.items.batch(table, request.gets, request.writes);
   if (!result.ok) throw storeError(result.error, `cannot apply a batch to table "${table.name}"`);
   const gets = result.value.gets.map((item, i) => describeGet(request.getKeys[i]!, item));

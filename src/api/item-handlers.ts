@@ -49,7 +49,7 @@ export async function putItem(context: ApiContext, req: IncomingMessage, res: Sh
   const metadata = metadataFromHeaders(req.headers, limits);
   const expiresAtMs = expiryFromRequest(req.headers, match.query, limits, context.clock.nowMs());
   const condition = conditionFromHeaders(req.headers);
-  const value = await readBody(req, limits.valueBytesMax, (bytes, exact) =>
+  const value = await readBody(req, res, limits.valueBytesMax, (bytes, exact) =>
     payloadTooLarge("ValueTooLarge", `value is ${exact ? "" : "more than "}${exact ? bytes : limits.valueBytesMax} bytes; the limit is ${limits.valueBytesMax}`),
   );
   const write = { value, contentType: req.headers["content-type"] ?? defaultContentType, metadata, expiresAtMs };

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { ShoalError, badRequest, payloadTooLarge } from "../errors.js";
 import type { Limits } from "../limits.js";
 import { readBody } from "./read-body.js";
@@ -7,13 +7,13 @@ import { readBody } from "./read-body.js";
  * The body of a JSON endpoint (tables, batch): Content-Type must be application/json (415
  * otherwise), at most limits.jsonBodyBytesMax bytes (413), and well-formed (400 InvalidJson).
  */
-export async function readJsonBody(req: IncomingMessage, limits: Limits): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, limits: Limits): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !isJson(type)) {
     throw new ShoalError("UnsupportedMediaType", 415, `this endpoint takes application/json, got ${type === undefined ? "no Content-Type" : `"${type.slice(0, 100)}"`}`);
   }
   const max = limits.jsonBodyBytesMax;
-  const body = await readBody(req, max, (bytes, exact) => payloadTooLarge("RequestTooLarge", `request body is ${exact ? bytes : `more than ${max}`} bytes; the limit is ${max}`));
+  const body = await readBody(req, res, max, (bytes, exact) => payloadTooLarge("RequestTooLarge", `request body is ${exact ? bytes : `more than ${max}`} bytes; the limit is ${max}`));
   try {
     return JSON.parse(body.toString("utf8"));
   } catch (error) {

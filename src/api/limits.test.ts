@@ -1,5 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { fetch } from "undici";
 import { startTestNode, type TestNode } from "../node/test-node.js";
 import { createTable, errorCode, itemUrl, json, postJson, put } from "./test-requests.js";
@@ -153,4 +154,32 @@ test("past httpInFlightMax requests in flight the node answers 503 Overloaded", 
   } finally {
     await small.close();
   }
+});
+
+test("with Expect: 100-continue an over-limit upload is refused before the body is sent, and a fitting one is invited", async () => {
+  const { port } = new URL(t.url);
+  const exchange = (head: string, body?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      let received = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk: string) => {
+        received += chunk;
+        if (body !== undefined && received.startsWith("HTTP/1.1 100")) {
+          socket.write(body);
+          body = undefined;
+        }
+        if (/HTTP\/1\.1 [2-5]\d\d[\s\S]*\r\n\r\n/.test(received)) socket.end();
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve(received));
+      socket.write(head);
+    });
+  const path = "/v1/tables/lim/items/expect";
+  const refused = await exchange(`PUT ${path} HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: ${valueBytesMax + 1}\r\n\r\n`);
+  assert.match(refused, /^HTTP\/1\.1 413 /);
+  assert.doesNotMatch(refused, /100 Continue/);
+  const invited = await exchange(`PUT ${path} HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5\r\nconnection: close\r\n\r\n`, "hello");
+  assert.match(invited, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
+  await expectUnchanged(itemUrl(t.url, "lim", "expect"), "hello");
 });

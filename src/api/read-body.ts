@@ -1,9 +1,9 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { badRequest, type ShoalError } from "../errors.js";
 
 /**
  * Reads a request body of at most `maxBytes`. A declared Content-Length over the cap is refused
- * before reading a byte; a chunked body is counted while it streams and reading stops at the
+ * before reading a byte (and before a 100 Continue is sent); a chunked body is counted while it streams and reading stops at the
  * first byte past the cap (the rest is never buffered: the caller answers and closes the
  * connection).
  */
@@ -18,9 +18,12 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number, tooLarge: (bytes: number, exact: boolean) => ShoalError): Promise<Buffer> {
+export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, tooLarge: (bytes: number, exact: boolean) => ShoalError): Promise<Buffer> {
   const declared = declaredLength(req);
   if (declared !== undefined && declared > maxBytes) return Promise.reject(new BodyTooLarge(tooLarge(declared, true)));
+  // A client that asked to wait (Expect: 100-continue) sends the body only once told to, so a
+  // refused request never uploads it (the node routes checkContinue to the normal handler).
+  if (req.headers.expect !== undefined && req.headers.expect.toLowerCase() === "100-continue") res.writeContinue();
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

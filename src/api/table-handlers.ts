@@ -16,7 +16,7 @@ import { describeTable, parseTableSpec } from "./table-request.js";
  *   curl -XDELETE localhost:8000/v1/tables/cart   (204; items are removed in the background)
  */
 export async function createTable(context: ApiContext, req: IncomingMessage, res: ShoalResponse): Promise<void> {
-  const spec = parseTableSpec(await readJsonBody(req, context.limits), context.limits);
+  const spec = parseTableSpec(await readJsonBody(req, res, context.limits), context.limits);
   const result = await context.tables.create(spec);
   if (!result.ok) throw catalogError(result.error);
   sendJson(res, 201, describeTable(result.value, context.clusterSize()), { location: `/v1/tables/${result.value.name}` });

@@ -94,6 +94,8 @@ export class ShoalNode {
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
     metrics.setInFlightSource(() => api.inFlightCount);
     const server = createServer({ ServerResponse: ShoalResponse, keepAlive: true }, api.handle);
+    // Handlers decide on Expect: 100-continue themselves (after checking the declared length).
+    server.on("checkContinue", api.handle);
     const url = await listen(server, config);
     api.state = "ready";
     sweeper.start();
