@@ -60,6 +60,9 @@ export class PayloadDecoder {
 
 export type FrameDecodeResult = { ok: true } | { ok: false; frameBytes: number; frameBytesMax: number };
 
+/** Shared, so a chunk that decodes cleanly allocates no result. */
+const decodeOk: FrameDecodeResult = Object.freeze({ ok: true });
+
 /**
  * A streaming splitter of a byte stream into frame payloads. Chunks may hold part of a frame,
  * part of a header, or many frames; the payloads come out in order and whole. A header that
@@ -99,7 +102,7 @@ export class FrameDecoder {
         continue;
       }
       const headerEnd = this.readHeader(chunk, offset);
-      if (headerEnd < 0) return { ok: true };
+      if (headerEnd < 0) return decodeOk;
       offset = headerEnd;
       const frameBytes = this.takeLength();
       if (frameBytes > this.frameBytesMax) {
@@ -114,7 +117,7 @@ export class FrameDecoder {
         this.partialFilled = 0;
       }
     }
-    return { ok: true };
+    return decodeOk;
   }
 
   /** Copies header bytes from `chunk`; the offset after the header, or -1 if the chunk ran out. */
