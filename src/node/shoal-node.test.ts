@@ -205,3 +205,24 @@ test("while shutting down, requests on an open connection get 503 (health says s
   assert.match(received, /"status":"stopping"/);
   assert.match(received, /"code":"ShuttingDown"/);
 });
+
+test("against LMDB: the expiry sweep and a table drop remove their items from disk", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "shoal-node-"));
+  const storage = await LmdbStorageEngine.open({ path: join(dir, "lmdb") });
+  const t = await startTestNode({ storage, config: { expirySweepIntervalMs: 5 }, limits: { dropTableBatchMax: 4, expirySweepBatchMax: 4 } });
+  try {
+    await createTable(t.url, "short");
+    await createTable(t.url, "gone");
+    for (let i = 0; i < 9; i++) {
+      await put(itemUrl(t.url, "short", `s${i}`), "x", { "x-shoal-expires-in": "5" });
+      await put(itemUrl(t.url, "gone", `g${i}`), "x");
+    }
+    t.clock.advance(5000);
+    assert.equal((await fetch(`${t.url}/v1/tables/gone`, { method: "DELETE" })).status, 204);
+    await eventually(() => storedItems(storage, 1) === 0 && storedItems(storage, 2) === 0, "sweep and purge on LMDB");
+  } finally {
+    await t.close();
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
