@@ -139,7 +139,7 @@ test("past httpInFlightMax requests in flight the node answers 503 Overloaded", 
       }),
     );
     for (const c of held) c.enqueue(new Uint8Array([1]));
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     let res = await fetch(itemUrl(small.url, "busy", "x"));
     while (res.status !== 503 && Date.now() < deadline) {
       await res.text();

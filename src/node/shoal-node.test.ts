@@ -13,7 +13,7 @@ import { createTable, itemUrl, json, put } from "../api/test-requests.js";
 import { startTestNode } from "./test-node.js";
 
 /** Waits for `condition` to hold, checking every few ms, failing after `deadlineMs`. */
-async function eventually(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 5000): Promise<void> {
+async function eventually(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   while (!(await condition())) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
