@@ -98,5 +98,5 @@ test("the chi-square check can fail: a skewed spread is rejected", () => {
   counts[1] = 0;
   counts[2] = 0;
   counts[3] = 0;
-  assert.ok(chiSquare(counts) > chiSquareCritical(255));
+  assert.ok(chiSquare(counts) > chiSquareCritical(255), `chi-square ${chiSquare(counts)} passed`);
 });
