@@ -88,6 +88,14 @@ test("GetCore fails when r is out of reach and names the replies it got", () => 
   ]);
 });
 
+test("GetCore reads an empty set as not found", () => {
+  const core = new GetCore<string>({ n: 2, r: 2, pr: 0, preferenceList: primaries("a", "b") });
+  core.addReply("a", found(dvvset.empty()));
+  core.addReply("b", found(undefined));
+  assert.deepEqual(core.response(), { ok: true, found: false });
+  assert.deepEqual(core.repairs(), []);
+});
+
 test("GetCore ignores a duplicate reply", () => {
   const x = write(dvvset.empty(), "x", "a");
   const core = new GetCore<string>({ n: 3, r: 2, pr: 0, preferenceList: primaries("a", "b", "c") });

@@ -80,10 +80,12 @@ export class GetCore<T> {
       this.failed.set(node, reply.error);
       return true;
     }
-    this.sets.set(node, reply.set);
+    // A set with no history and no values is what a key nobody wrote has: not found.
+    const set = reply.set === undefined || isEmpty(reply.set) ? undefined : reply.set;
+    this.sets.set(node, set);
     this.got.r++;
     if (replica.primary) this.got.pr++;
-    if (reply.set !== undefined) this.merged = this.merged === undefined ? reply.set : dvvset.sync(this.merged, reply.set);
+    if (set !== undefined) this.merged = this.merged === undefined ? set : dvvset.sync(this.merged, set);
     return true;
   }
 
@@ -133,4 +135,8 @@ export class GetCore<T> {
   private impossible(): boolean {
     return this.got.r + this.pending < this.needed.r || this.got.pr + this.pendingPrimaries < this.needed.pr;
   }
+}
+
+function isEmpty<T>(set: DottedVersionVectorSet<T>): boolean {
+  return set.entries.length === 0 && set.anonymous.length === 0;
 }

@@ -142,8 +142,10 @@ test("PutCore succeeds iff w ok, dw durable and pw primary replies arrived, at e
       for (let step = 0; step < s.events.length; step++) {
         const { index, reply } = s.events[step]!;
         core.addReply(s.list[index]!.node, reply);
-        const expected = shouldSucceed(s, firstReplies(s, s.events.slice(0, step + 1)));
-        assert.equal(core.response().ok, expected);
+        const replies = firstReplies(s, s.events.slice(0, step + 1));
+        const response = core.response();
+        assert.equal(response.ok, shouldSucceed(s, replies));
+        if (!response.ok) assert.equal(response.got.w + response.errors.length, replies.size, "every counted reply is an acknowledgement or an error");
       }
     }),
     { ...runs, seed: 0x5eed_0301 },
