@@ -55,14 +55,14 @@ export class RestApi {
       return;
     }
     res.route = routePatterns[match.route];
-    if (match.route === Route.health) {
-      this.health(res);
-      return;
-    }
     const allowed = routeMethods[match.route];
     if (!allowed.includes(req.method ?? "")) {
       const error = new ShoalError("MethodNotAllowed", 405, `${req.method} is not allowed on ${res.route}; allowed: ${allowed.join(", ")}`);
       sendError(res, error, { allow: allowed.join(", ") });
+      return;
+    }
+    if (match.route === Route.health) {
+      this.health(res);
       return;
     }
     if (this.state !== "ready") {

@@ -33,6 +33,9 @@ test("GET /health is 200 with the node id when ready; the node answers on the ur
     const res = await fetch(`${t.url}/health`);
     assert.equal(res.status, 200);
     assert.deepEqual(await json(res), { status: "ok", nodeId: "node-a" });
+    const post = await fetch(`${t.url}/health`, { method: "POST" });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET, HEAD");
   } finally {
     await t.close();
   }
