@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FaultSchedule } from "../sim/fault-schedule.js";
 import { planFaults, type FaultPlan } from "../sim/fault-plan.js";
-import { bootCluster, nodeIds, SimCluster } from "./sim-cluster.test-support.js";
+import { bootCluster, nodeIds, SimCluster, type TestRing } from "./sim-cluster.test-support.js";
 
 /** Virtual-time bounds the scenarios must meet (defaults: 1 s gossip and probe periods). */
 const convergeWithinMs = 15_000;
@@ -151,6 +151,21 @@ test("a crashed member that the ring still places is never forgotten", async () 
   cluster.sim.crash("n3");
   await cluster.sim.runUntil(cluster.sim.now() + 40_000);
   assert.ok(["n1", "n2"].every((id) => cluster.stateSeenBy(id, "n3") === "down"));
+});
+
+test("a whole cluster restarted from its persisted rings keeps its ring version", async () => {
+  const persisted = new Map<string, TestRing>();
+  const cluster = new SimCluster({ seed: 38, persistedRing: (id) => persisted.get(id) });
+  const ids = nodeIds(3);
+  await bootCluster(cluster, ids);
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(ids), convergeWithinMs), undefined);
+  for (const id of ids) persisted.set(id, cluster.membership(id)!.ring()!);
+  const version = persisted.get("n1")!.version;
+  for (const id of ids) cluster.sim.crash(id);
+  for (const id of ids) await cluster.restart(id);
+  assert.ok(ids.every((id) => cluster.membership(id)!.self.state === "up"), "a node placed by its persisted ring starts up");
+  assert.notEqual(await cluster.runUntil(() => cluster.converged(ids), convergeWithinMs), undefined);
+  assert.ok(ids.every((id) => cluster.membership(id)!.ring()!.version === version));
 });
 
 async function leaveAndRun(cluster: SimCluster, id: string): Promise<number> {

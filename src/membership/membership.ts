@@ -97,7 +97,8 @@ export class Membership<R extends VersionedRing = VersionedRing> {
     this.ringIncludes = options.ringIncludes ?? defaultRingIncludes;
     if (options.ring !== undefined) this.rings.adopt({ ring: options.ring, origin: options.self.id });
     const placed = options.ring !== undefined && this.ringIncludes(options.ring, options.self.id);
-    const self: Member = { ...options.self, state: placed ? "up" : "joining", incarnation: 0 };
+    const { id, address, zone } = options.self;
+    const self: Member = { id, address, state: placed ? "up" : "joining", incarnation: 0, ...(zone !== undefined ? { zone } : {}) };
     this.view = new MembershipView(self, { membersMax: bounds.membersMax, admitNew: (record) => this.admitNew(record) });
     this.piggyback = new PiggybackQueue({ entriesMax: bounds.piggybackEntriesMax, perMessageMax: bounds.piggybackPerMessageMax });
     this.view.onChange((change) => this.onMemberChange(change));

@@ -52,6 +52,8 @@ export interface SimClusterOptions<R extends VersionedRing = TestRing> {
   network?: SimulationOptions["network"];
   intervals?: Partial<MembershipIntervals>;
   bounds?: Partial<MembershipBounds>;
+  /** The ring a node persisted, read when it boots (none by default). */
+  persistedRing?: (id: NodeId) => R | undefined;
 }
 
 export class SimCluster<R extends VersionedRing = TestRing> {
@@ -111,6 +113,7 @@ export class SimCluster<R extends VersionedRing = TestRing> {
   }
 
   private startMember(runtime: SimRuntime, seeds: readonly NodeId[]): Membership<R> {
+    const ring = this.options.persistedRing?.(runtime.nodeId);
     const membership = new Membership<R>(runtime, {
       self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
       seeds,
@@ -118,6 +121,7 @@ export class SimCluster<R extends VersionedRing = TestRing> {
       ...(this.hooks.parseRing ? { parseRing: this.hooks.parseRing } : {}),
       ...(this.options.intervals ? { intervals: this.options.intervals } : {}),
       ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
+      ...(ring !== undefined ? { ring } : {}),
     });
     membership.onChange((event: MembershipEvent<R>) => {
       if (event.kind !== "member") return;
