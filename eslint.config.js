@@ -15,6 +15,7 @@ export const coreFolders = [
   "handoff",
   "anti-entropy",
   "catalog",
+  "checker",
   "cache",
   "queue",
 ];
