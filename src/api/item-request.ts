@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { badRequest } from "../errors.js";
 import type { Limits } from "../limits.js";
 import type { WriteCondition } from "../replica/item-write.js";
+import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../storage/item-key.js";
 
 /**
  * Validation of what an item request carries: the key, user metadata, expiry and
@@ -32,6 +33,15 @@ export function keyBytes(key: string, limits: Limits): Uint8Array {
   if (key === "") throw badRequest("InvalidKey", "key is empty; a key needs at least 1 byte");
   const bytes = Buffer.from(key, "utf8");
   if (bytes.length > limits.keyBytesMax) throw badRequest("KeyTooLong", `key is ${bytes.length} bytes; the limit is ${limits.keyBytesMax}`);
+  // The order-preserving key encoding spends two bytes on each NUL byte, and LMDB caps keys;
+  // only keys dense in NULs reach this (1024 bytes need more than 945 NULs).
+  const encodedBytes = encodedItemKeyLength(bytes);
+  if (encodedBytes > ITEM_KEY_ENCODED_BYTES_MAX) {
+    throw badRequest(
+      "KeyTooLong",
+      `key is ${bytes.length} bytes but encodes to ${encodedBytes} (each NUL byte counts twice); the limit is ${ITEM_KEY_ENCODED_BYTES_MAX} encoded bytes`,
+    );
+  }
   if (bytes.length !== key.length && hasLoneSurrogate(key)) throw badRequest("InvalidKey", "key is not well-formed Unicode (lone surrogate)");
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }

@@ -26,6 +26,19 @@ test("a key of 1024 UTF-8 bytes is accepted and 1025 is 400 KeyTooLong naming bo
   assert.deepEqual(body, { error: { code: "KeyTooLong", message: "key is 1025 bytes; the limit is 1024" } });
 });
 
+test("a key dense in NUL bytes that would encode past the storage key limit is 400 KeyTooLong on write and read", async () => {
+  const dense = itemUrl(t.url, "lim", "\u0000".repeat(1000));
+  const res = await put(dense, "no");
+  assert.equal(res.status, 400);
+  const body = (await json(res)) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, "KeyTooLong");
+  assert.match(body.error.message, /key is 1000 bytes but encodes to \d+ \(each NUL byte counts twice\); the limit is 1969 encoded bytes/);
+  assert.equal((await fetch(dense)).status, 400, "a read of the same key is refused the same way");
+  const ok = itemUrl(t.url, "lim", "\u0000".repeat(900));
+  assert.equal((await put(ok, "ok")).status, 201, "900 NULs encode to 1809 bytes and fit");
+  assert.equal(await (await fetch(ok)).text(), "ok");
+});
+
 test("an empty key and a malformed percent-encoding are 400 InvalidKey", async () => {
   for (const path of ["/v1/tables/lim/items/", "/v1/tables/lim/items/%E0%A4%A", "/v1/tables/lim/items/%ED%A0%80"]) {
     const res = await fetch(`${t.url}${path}`, { method: "PUT", body: "x" });
