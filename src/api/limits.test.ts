@@ -39,6 +39,13 @@ test("a key dense in NUL bytes that would encode past the storage key limit is 4
   assert.equal(await (await fetch(ok)).text(), "ok");
 });
 
+test("a list prefix dense in NUL bytes past the encoded key limit is 400 KeyTooLong", async () => {
+  const res = await fetch(`${t.url}/v1/tables/lim/items?prefix=${"%00".repeat(1000)}`);
+  assert.equal(res.status, 400);
+  assert.equal(await errorCode(res), "KeyTooLong");
+  assert.equal((await fetch(`${t.url}/v1/tables/lim/items?prefix=${"%00".repeat(900)}`)).status, 200);
+});
+
 test("an empty key and a malformed percent-encoding are 400 InvalidKey", async () => {
   for (const path of ["/v1/tables/lim/items/", "/v1/tables/lim/items/%E0%A4%A", "/v1/tables/lim/items/%ED%A0%80"]) {
     const res = await fetch(`${t.url}${path}`, { method: "PUT", body: "x" });

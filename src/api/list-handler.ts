@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { badRequest } from "../errors.js";
 import type { Limits } from "../limits.js";
+import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../storage/item-key.js";
 import { requireTable, storeError, type ApiContext } from "./api-context.js";
 import { expiresAt } from "./item-handlers.js";
 import type { RouteMatch } from "./route-match.js";
@@ -45,6 +46,10 @@ export function parseListQuery(queryString: string, limits: Limits): ListQuery {
   const prefixText = params.get("prefix") ?? "";
   const prefix = Buffer.from(prefixText, "utf8");
   if (prefix.length > limits.keyBytesMax) throw badRequest("KeyTooLong", `prefix is ${prefix.length} bytes; the limit is ${limits.keyBytesMax}`);
+  const encodedBytes = encodedItemKeyLength(prefix);
+  if (encodedBytes > ITEM_KEY_ENCODED_BYTES_MAX) {
+    throw badRequest("KeyTooLong", `prefix is ${prefix.length} bytes but encodes to ${encodedBytes} (each NUL byte counts twice); the limit is ${ITEM_KEY_ENCODED_BYTES_MAX} encoded bytes`);
+  }
   const limitText = params.get("limit");
   let limit = limits.listPageItemsDefault;
   if (limitText !== null) {
