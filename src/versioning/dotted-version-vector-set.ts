@@ -1,6 +1,6 @@
 import { assert } from "../assert.js";
 import { comparePlainData } from "./plain-data-order.js";
-import { assertVersionVector, descends, type Dot, type VersionVector } from "./version-vector.js";
+import { assertVersionVector, descends, mergeJoinByNodeId, type Dot, type VersionVector } from "./version-vector.js";
 
 /**
  * Dotted version vector sets (Almeida, Baquero, Gonçalves, Preguiça, Fonte, "Scalable and
@@ -223,25 +223,7 @@ function entryError<T>(entry: unknown, previousId: string | undefined, isValue: 
  * min(|l1|, n1 - n2 + |l2|) values of l1.
  */
 function mergeEntries<T>(a: readonly DvvEntry<T>[], b: readonly DvvEntry<T>[]): DvvEntry<T>[] {
-  const merged: DvvEntry<T>[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const left = a[i];
-    const right = b[j];
-    if (right === undefined || (left !== undefined && left[0] < right[0])) {
-      merged.push(left!);
-      i++;
-    } else if (left === undefined || right[0] < left[0]) {
-      merged.push(right);
-      j++;
-    } else {
-      merged.push(mergeEntry(left, right));
-      i++;
-      j++;
-    }
-  }
-  return merged;
+  return mergeJoinByNodeId(a, b, mergeEntry);
 }
 
 function mergeEntry<T>(a: DvvEntry<T>, b: DvvEntry<T>): DvvEntry<T> {

@@ -65,7 +65,15 @@ export function concurrent(a: VersionVector, b: VersionVector): boolean {
 
 /** The least vector that descends both: the pointwise maximum. */
 export function mergeVersionVectors(a: VersionVector, b: VersionVector): VersionVector {
-  const merged: VersionVectorEntry[] = [];
+  return mergeJoinByNodeId(a, b, (left, right) => (left[1] >= right[1] ? left : right));
+}
+
+/**
+ * Merge-join of two lists sorted by node id (their first element): an entry only one side has
+ * is kept as it is; `both` combines the two entries of a node both sides know.
+ */
+export function mergeJoinByNodeId<E extends readonly [string, ...unknown[]]>(a: readonly E[], b: readonly E[], both: (left: E, right: E) => E): E[] {
+  const merged: E[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
@@ -78,7 +86,7 @@ export function mergeVersionVectors(a: VersionVector, b: VersionVector): Version
       merged.push(right);
       j++;
     } else {
-      merged.push(left[1] >= right[1] ? left : right);
+      merged.push(both(left, right));
       i++;
       j++;
     }
