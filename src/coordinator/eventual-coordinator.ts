@@ -1,0 +1,241 @@
+import { assert } from "../assert.js";
+import type { ReplicaService } from "../replica/replica-service.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "../ring/preference-list.js";
+import type { RingState } from "../ring/ring-state.js";
+import type { Network, NodeId, RequestResult } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { decodeItemKey } from "../storage/item-key.js";
+import { isRemoteFailure } from "../transport/remote-failure.js";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
+import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
+import { compareSiblingsForLww, isSibling, type Sibling } from "../versioning/sibling.js";
+import { versionVectorError, type Dot, type VersionVector } from "../versioning/version-vector.js";
+import { GetCore, type GetReply } from "./get-core.js";
+import { PutCore, type PutReply } from "./put-core.js";
+import type { QuorumFailure } from "./quorum-failure.js";
+import type { Quorum } from "./quorum-options.js";
+
+/**
+ * The eventual path's coordinator (DESIGN.md, "The eventual path"; Dynamo paper, sections
+ * 4.4-4.7): get, put and delete with causal context over a key's preference list, with
+ * fallbacks standing in for down primaries (sloppy quorum).
+ *
+ * put: the coordinator is this node when it is a primary of the key, else the first primary
+ * that is up, which gets the request as "coordinator.put" (its dot must name a replica that
+ * keeps the key, so its counter survives). It adds its event locally (ReplicaService
+ * .coordinateWrite, durable), sends the resulting set to the other replicas as "replica.merge"
+ * (a fallback keeps it as a hint for the primary it stands in for), feeds PutCore, and answers
+ * once PutCore has enough: ok with the dot it assigned, or the quorum failure.
+ * get: "replica.fetch" to every replica, GetCore, answer once r replied with the merged set and
+ * its context (dvvset.join); then, without delaying the answer, send the merged set to every
+ * replica whose reply differed (read repair).
+ * delete: a tombstone sibling written like a put.
+ *
+ * Deadlines: every message carries `requestTimeoutMs` (the network's timeout), so a request
+ * ends at the latest when its slowest replica's deadline passes; a forwarded put waits twice
+ * that for the remote coordinator's own round.
+ */
+export interface EventualCoordinatorOptions {
+  runtime: Runtime;
+  replicas: ReplicaService;
+  /** Where keys live and who is up (Membership). */
+  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean };
+  requestTimeoutMs: number;
+  /**
+   * Test only: a deliberately broken coordinator that keeps only the newest sibling (treats
+   * every table as last-writer-wins), which the simulator's checker must catch.
+   */
+  unsafeKeepNewestOnly?: boolean;
+}
+
+/** What a client proposes; the coordinator stamps the timestamp. */
+export type SiblingProposal = Omit<Sibling, "timestamp">;
+
+export interface EventualWriteRequest {
+  key: Uint8Array;
+  proposal: SiblingProposal;
+  /** The causal context of the client's read; undefined for a blind write. */
+  context: VersionVector | undefined;
+  quorum: Quorum;
+  lww: boolean;
+}
+
+export type EventualUnavailable = { ok: false; error: "unavailable" | "siblings-full" | "overloaded" | "bad-request"; message: string };
+
+export type EventualPutResult = { ok: true; dot: Dot } | QuorumFailure<"w" | "dw" | "pw"> | EventualUnavailable;
+
+export type EventualGetResult =
+  | { ok: true; found: boolean; siblings: Sibling[]; set: DottedVersionVectorSet<Sibling>; context: VersionVector }
+  | QuorumFailure<"r" | "pr">
+  | EventualUnavailable;
+
+interface ForwardedPut {
+  type: "coordinator.put";
+  key: Uint8Array;
+  proposal: SiblingProposal;
+  context: VersionVector | null;
+  quorum: Quorum;
+  lww: boolean;
+}
+
+export const coordinatorMessagePrefix = "coordinator.";
+
+export class EventualCoordinator {
+  private readonly network: Network;
+  private readonly self: NodeId;
+
+  constructor(private readonly options: EventualCoordinatorOptions) {
+    assert(options.runtime.network !== undefined, "the eventual coordinator needs the runtime's network");
+    this.network = options.runtime.network;
+    this.self = options.runtime.nodeId;
+  }
+
+  async put(request: EventualWriteRequest): Promise<EventualPutResult> {
+    const placed = this.place(request.key, request.quorum.n);
+    if (!placed.ok) return placed;
+    if (placed.primaries.includes(this.self)) return this.coordinatePut(request, placed.list);
+    const target = placed.primaries.find((node) => this.isUp(node));
+    if (target === undefined) return unavailable(`no primary of the key is up among ${placed.primaries.join(", ")}`);
+    const message: ForwardedPut = { type: "coordinator.put", ...request, context: request.context ?? null };
+    const result = await this.network.request<EventualPutResult>(target, message, { timeoutMs: 2 * this.options.requestTimeoutMs });
+    if (!result.ok) return unavailable(`forwarding the write to ${target} failed: ${result.error}`);
+    if (isRemoteFailure(result.reply)) return unavailable(`coordinator ${target} failed: ${result.reply.shoalRemoteFailure.message}`);
+    return result.reply;
+  }
+
+  delete(request: Omit<EventualWriteRequest, "proposal">): Promise<EventualPutResult> {
+    const tombstone: SiblingProposal = { value: new Uint8Array(0), contentType: "application/octet-stream", metadata: [], tombstone: true, expiresAtMs: null };
+    return this.put({ ...request, proposal: tombstone });
+  }
+
+  async get(key: Uint8Array, quorum: Quorum, lww: boolean): Promise<EventualGetResult> {
+    const placed = this.place(key, quorum.n);
+    if (!placed.ok) return placed;
+    const core = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list });
+    const answered = new Promise<void>((resolve) => {
+      let pending = placed.list.length;
+      for (const replica of placed.list) {
+        void this.fetchFrom(key, replica).then((reply) => {
+          core.addReply(replica.node, reply);
+          pending--;
+          if (core.enough()) resolve();
+          if (pending === 0) {
+            resolve();
+            void this.repair(key, core, lww);
+          }
+        });
+      }
+      if (placed.list.length === 0) resolve();
+    });
+    await answered;
+    const response = core.response();
+    if (!response.ok) return response;
+    const merged = response.found ? response.set : dvvset.empty<Sibling>();
+    const set = lww ? dvvset.lww(merged, compareSiblingsForLww) : merged;
+    const siblings = dvvset.values(set).filter((sibling) => !sibling.tombstone);
+    return { ok: true, found: siblings.length > 0, siblings, set, context: dvvset.join(set) };
+  }
+
+  /** Serves "coordinator.put" forwarded by a node that is not a primary of the key. */
+  async handle(_from: NodeId, message: unknown): Promise<unknown> {
+    const forwarded = message as ForwardedPut;
+    if (forwarded?.type !== "coordinator.put") return unavailable(`unknown coordinator message ${String(forwarded?.type)}`);
+    const problem = forwardedPutProblem(forwarded);
+    if (problem !== undefined) return { ok: false, error: "bad-request", message: problem };
+    const placed = this.place(forwarded.key, forwarded.quorum.n);
+    if (!placed.ok) return placed;
+    // Coordinate here even if this node's ring disagrees: forwarding again could loop.
+    return this.coordinatePut({ ...forwarded, context: forwarded.context ?? undefined }, placed.list);
+  }
+
+  private async coordinatePut(request: EventualWriteRequest, list: readonly PreferenceListEntry[]): Promise<EventualPutResult> {
+    const lww = request.lww || this.options.unsafeKeepNewestOnly === true;
+    const sibling: Sibling = { ...request.proposal, timestamp: this.options.runtime.hlc.now() };
+    const local = await this.options.replicas.coordinateWrite(request.key, sibling, request.context, { lww });
+    if (!local.ok) return local;
+    const { quorum } = request;
+    // When a forwarded write reached a node its ring does not place for the key, the local
+    // copy counts toward nothing; the list's replicas still get the write.
+    const replicas = list;
+    const core = new PutCore({ n: quorum.n, w: Math.min(quorum.w, quorum.n), dw: quorum.dw, pw: quorum.pw, preferenceList: replicas });
+    await new Promise<void>((resolve) => {
+      for (const replica of replicas) {
+        if (replica.node === this.self) {
+          core.addReply(this.self, { ok: true, durable: true });
+          continue;
+        }
+        void this.sendMerge(request.key, local.set, replica, lww).then((reply) => {
+          core.addReply(replica.node, reply);
+          if (core.enough()) resolve();
+        });
+      }
+      if (core.enough()) resolve();
+    });
+    const response = core.response();
+    return response.ok ? { ok: true, dot: local.dot } : response;
+  }
+
+  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry): Promise<GetReply<Sibling>> {
+    if (replica.node === this.self) return { ok: true, set: this.options.replicas.fetch(key) };
+    const message = { type: "replica.fetch", key, hintFor: replica.standsInFor ?? null };
+    const result = await this.network.request<{ ok: boolean; set?: unknown; error?: string }>(replica.node, message, { timeoutMs: this.options.requestTimeoutMs });
+    const failure = replyFailure(result);
+    if (failure !== undefined) return { ok: false, error: failure };
+    const reply = (result as { ok: true; reply: { set?: unknown } }).reply;
+    if (reply.set === null || reply.set === undefined) return { ok: true, set: undefined };
+    const parsed = dvvset.parse(reply.set, isSibling);
+    return parsed.ok ? { ok: true, set: parsed.set } : { ok: false, error: `fetch from ${replica.node}: ${parsed.error}` };
+  }
+
+  private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean): Promise<PutReply> {
+    if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww });
+    const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww };
+    const result = await this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs: this.options.requestTimeoutMs });
+    const failure = replyFailure(result);
+    if (failure !== undefined) return { ok: false, error: failure };
+    return { ok: true, durable: (result as { ok: true; reply: { durable?: boolean } }).reply.durable === true };
+  }
+
+  /** Read repair (paper, section 5): the merged set to every replica whose reply differed. */
+  private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean): Promise<void> {
+    const merged = core.mergedSet();
+    if (merged === undefined) return;
+    await Promise.all(core.repairs().map((replica) => this.sendMerge(key, merged, replica, lww || this.options.unsafeKeepNewestOnly === true)));
+  }
+
+  private place(key: Uint8Array, n: number): { ok: true; list: PreferenceListEntry[]; primaries: NodeId[] } | EventualUnavailable {
+    const ring = this.options.membership.ring();
+    if (ring === undefined) return unavailable("this node has no ring yet");
+    const partition = partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount);
+    const width = Math.min(n, ring.members.length);
+    const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
+    return { ok: true, list, primaries: preferenceList(ring, partition, width) };
+  }
+
+  private isUp(id: NodeId): boolean {
+    return id === this.self || this.options.membership.isUp(id);
+  }
+}
+
+function unavailable(message: string): EventualUnavailable {
+  return { ok: false, error: "unavailable", message };
+}
+
+/** Why a replica's reply counts as failed, or undefined when it is an ok reply. */
+function replyFailure(result: RequestResult<{ ok: boolean; error?: string }>): string | undefined {
+  if (!result.ok) return result.error;
+  if (isRemoteFailure(result.reply)) return result.reply.shoalRemoteFailure.message;
+  if (result.reply?.ok !== true) return result.reply?.error ?? "refused";
+  return undefined;
+}
+
+function forwardedPutProblem(message: ForwardedPut): string | undefined {
+  if (!(message.key instanceof Uint8Array)) return "key is not bytes";
+  if (message.context !== null && (!Array.isArray(message.context) || versionVectorError(message.context) !== undefined)) return "context is not a version vector";
+  if (!isSibling({ ...message.proposal, timestamp: 0 })) return "proposal is not a sibling";
+  const q = message.quorum as Partial<Quorum> | undefined;
+  const fields = [q?.n, q?.r, q?.w, q?.dw, q?.pr, q?.pw];
+  if (!fields.every((value) => typeof value === "number" && Number.isSafeInteger(value) && value >= 0) || q!.n! < 1 || q!.w! < 1) return "quorum is malformed";
+  return undefined;
+}

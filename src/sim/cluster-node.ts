@@ -1,0 +1,131 @@
+import { Packr } from "msgpackr";
+import { assert } from "../assert.js";
+import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
+import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
+import { HintStore, type ListedHint } from "../handoff/hint-store.js";
+import { defaultLimits } from "../limits.js";
+import type { Member } from "../membership/member.js";
+import { Membership } from "../membership/membership.js";
+import type { MembershipIntervals } from "../membership/membership-options.js";
+import { ReplicaService } from "../replica/replica-service.js";
+import { reclaim } from "../ring/claim.js";
+import { parseRing, type RingMember, type RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { metaKey } from "../storage/keyspace.js";
+import { isSibling, type Sibling } from "../versioning/sibling.js";
+
+/**
+ * One simulated Shoal node on the eventual path: Membership (with a claim-based ring),
+ * ReplicaService, EventualCoordinator, HintStore and HintDelivery, and one message dispatcher
+ * by type prefix. Every incarnation opens from what its disk holds: the ring it persisted
+ * (else the cluster's initial ring), the hints, the items.
+ */
+export interface ClusterNodeOptions {
+  seeds: readonly NodeId[];
+  /** The ring every node starts from (all nodes placed, so the workload starts on a stable ring). */
+  initialRing: RingState;
+  requestTimeoutMs: number;
+  membershipIntervals?: Partial<MembershipIntervals>;
+  hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
+  /** Test only: see EventualCoordinatorOptions.unsafeKeepNewestOnly. */
+  unsafeKeepNewestOnly?: boolean;
+}
+
+const ringKey = metaKey("eventual-ring");
+const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+
+export class ClusterNode {
+  readonly membership: Membership<RingState>;
+  readonly hints: HintStore<Sibling>;
+  readonly replicas: ReplicaService;
+  readonly coordinator: EventualCoordinator;
+  readonly delivery: HintDelivery<Sibling>;
+
+  private constructor(
+    private readonly runtime: Runtime,
+    options: ClusterNodeOptions,
+  ) {
+    const network = runtime.network;
+    assert(network !== undefined, "a cluster node needs a network");
+    this.membership = new Membership<RingState>(runtime, {
+      self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
+      seeds: options.seeds.filter((id) => id !== runtime.nodeId),
+      computeRing: computeClaimedRing,
+      parseRing: (value) => {
+        const parsed = parseRing(value);
+        return parsed.ok ? parsed.ring : undefined;
+      },
+      ring: storedRing(runtime) ?? options.initialRing,
+      ...(options.membershipIntervals ? { intervals: options.membershipIntervals } : {}),
+    });
+    this.hints = HintStore.open({ storage: runtime.storage, isValue: isSibling, hintsPerTargetMax: defaultLimits.hintsPerTargetMax });
+    this.replicas = new ReplicaService({ nodeId: runtime.nodeId, storage: runtime.storage, hints: this.hints, siblingsMax: defaultLimits.siblingsMax });
+    this.coordinator = new EventualCoordinator({
+      runtime,
+      replicas: this.replicas,
+      membership: this.membership,
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.unsafeKeepNewestOnly === true ? { unsafeKeepNewestOnly: true } : {}),
+    });
+    this.delivery = new HintDelivery<Sibling>({
+      ...options.hintDelivery,
+      store: this.hints,
+      timers: runtime.timers,
+      random: runtime.random,
+      isUp: (node) => this.membership.isUp(node),
+      deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
+    });
+    network.serve((from, message) => this.dispatch(from, message));
+    this.membership.onChange((event) => {
+      if (event.kind === "ring") void runtime.storage.write([{ type: "put", key: ringKey, value: packr.pack(event.ring) }], { durable: true });
+    });
+    this.membership.start();
+    this.delivery.start();
+  }
+
+  static open(runtime: Runtime, options: ClusterNodeOptions): ClusterNode {
+    return new ClusterNode(runtime, options);
+  }
+
+  /** One dispatcher by message type prefix (membership., replica., coordinator.). */
+  private dispatch(from: NodeId, message: unknown): unknown {
+    const type = (message as { type?: unknown } | null)?.type;
+    if (typeof type !== "string") return undefined;
+    if (type.startsWith("membership.")) return this.membership.handle(from, message);
+    if (type.startsWith("replica.")) return this.replicas.handle(from, message);
+    if (type.startsWith("coordinator.")) return this.coordinator.handle(from, message);
+    return undefined;
+  }
+
+  /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */
+  private async handBack(target: NodeId, batch: readonly ListedHint<Sibling>[], timeoutMs: number): Promise<HintDeliveryResult> {
+    const network = this.runtime.network!;
+    const results = await Promise.all(
+      batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: null, lww: false }, { timeoutMs })),
+    );
+    return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
+  }
+}
+
+function storedRing(runtime: Runtime): RingState | undefined {
+  const bytes = runtime.storage.get(ringKey);
+  if (bytes === undefined) return undefined;
+  const parsed = parseRing(packr.unpack(bytes));
+  return parsed.ok ? parsed.ring : undefined;
+}
+
+/**
+ * The ring leader's hook: joining and up members are placed, leaving ones claimed away;
+ * suspect and down members keep their partitions (a failure is transient in Dynamo).
+ */
+function computeClaimedRing(current: RingState | undefined, members: readonly Member[]): RingState | undefined {
+  if (current === undefined) return undefined;
+  const wanted: RingMember[] = members.filter((m) => m.state === "joining" || m.state === "up").map((m) => ({ id: m.id }));
+  const leaving = new Set(members.filter((m) => m.state === "leaving").map((m) => m.id));
+  const kept = current.members.filter((m) => !leaving.has(m.id));
+  const added = wanted.filter((m) => !current.members.some((c) => c.id === m.id));
+  if (added.length === 0 && kept.length === current.members.length) return undefined;
+  const next = reclaim(current, [...kept, ...added]);
+  return next.ok ? next.ring : undefined;
+}
