@@ -1,3 +1,4 @@
+import { eventualScenario } from "./eventual-scenario.js";
 import { pingScenario } from "./ping-scenario.js";
 import type { Scenario } from "./scenario.js";
 
@@ -6,6 +7,9 @@ import type { Scenario } from "./scenario.js";
  * replicas under faults, with the no-lost-writes and convergence checkers) joins here and
  * becomes the default once it exists; "ping" is the engine's own demo workload.
  */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map<string, Scenario>([["ping", (seed) => pingScenario(seed)]]);
+export const scenarios: ReadonlyMap<string, Scenario> = new Map<string, Scenario>([
+  ["ping", (seed) => pingScenario(seed)],
+  ["eventual", (seed) => eventualScenario(seed)],
+]);
 
 export const defaultScenarioName = "ping";

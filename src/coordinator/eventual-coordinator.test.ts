@@ -1,0 +1,124 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { claimInitial } from "../ring/claim.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import type { RingState } from "../ring/ring-state.js";
+import { ClusterNode } from "../sim/cluster-node.js";
+import { itemKeyOf } from "../sim/eventual-workload.js";
+import { Simulation } from "../sim/simulation.js";
+import type { Quorum } from "./quorum-options.js";
+import type { EventualCoordinator, EventualGetResult, EventualPutResult, SiblingProposal } from "./eventual-coordinator.js";
+
+// The coordinator on a small simulated cluster (three ClusterNodes, n=3 r=2 w=2, no faults
+// unless a test makes them): what a client sees through get, put and delete.
+
+const quorum: Quorum = { n: 3, r: 2, w: 2, dw: 0, pr: 0, pw: 0 };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function proposal(text: string): SiblingProposal {
+  return { value: encoder.encode(text), contentType: "text/plain", metadata: [], tombstone: false, expiresAtMs: null };
+}
+
+async function cluster(seed: number, ids = ["n1", "n2", "n3"]): Promise<{ sim: Simulation; ring: RingState }> {
+  const sim = new Simulation({ seed });
+  const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 64 });
+  assert.ok(claimed.ok);
+  const ring = claimed.ring;
+  const intervals = { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 200, gossipTimeoutMs: 150 };
+  const hintDelivery = { intervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 1_000 };
+  for (const id of ids) sim.addNode(id, (runtime) => ClusterNode.open(runtime, { seeds: ids, initialRing: ring, requestTimeoutMs: 400, membershipIntervals: intervals, hintDelivery }));
+  await sim.bootAll();
+  await sim.runUntil(sim.now() + 1_000);
+  return { sim, ring };
+}
+
+function coordinatorOf(sim: Simulation, id: string): EventualCoordinator {
+  return sim.node<ClusterNode>(id).instance!.coordinator;
+}
+
+function put(sim: Simulation, id: string, key: string, text: string, context?: EventualGetResult): Promise<EventualPutResult> {
+  const ctx = context?.ok === true ? context.context : undefined;
+  return sim.settle(coordinatorOf(sim, id).put({ key: itemKeyOf(key), proposal: proposal(text), context: ctx, quorum, lww: false }));
+}
+
+function get(sim: Simulation, id: string, key: string): Promise<EventualGetResult> {
+  return sim.settle(coordinatorOf(sim, id).get(itemKeyOf(key), quorum, false));
+}
+
+function texts(result: EventualGetResult): string[] {
+  assert.ok(result.ok, JSON.stringify(result));
+  return result.siblings.map((s) => decoder.decode(s.value)).sort();
+}
+
+test("a put acknowledged at w=2 is read back with its context from any node", async () => {
+  const { sim } = await cluster(1);
+  const written = await put(sim, "n1", "cart", "apple");
+  assert.ok(written.ok, JSON.stringify(written));
+  for (const id of ["n1", "n2", "n3"]) assert.deepEqual(texts(await get(sim, id, "cart")), ["apple"]);
+  const read = await get(sim, "n2", "cart");
+  assert.ok(read.ok && read.context.some(([node, counter]) => node === written.dot[0] && counter >= written.dot[1]));
+});
+
+test("blind writes become siblings; a write with the read's context replaces exactly them", async () => {
+  const { sim } = await cluster(2);
+  assert.ok((await put(sim, "n1", "k", "a")).ok);
+  assert.ok((await put(sim, "n3", "k", "b")).ok);
+  const read = await get(sim, "n2", "k");
+  assert.deepEqual(texts(read), ["a", "b"]);
+  assert.ok((await put(sim, "n2", "k", "merged", read)).ok);
+  assert.deepEqual(texts(await get(sim, "n1", "k")), ["merged"]);
+});
+
+test("a delete with the read's context makes the key read as not found", async () => {
+  const { sim } = await cluster(3);
+  assert.ok((await put(sim, "n1", "gone", "x")).ok);
+  const read = await get(sim, "n1", "gone");
+  const deleted = await sim.settle(coordinatorOf(sim, "n2").delete({ key: itemKeyOf("gone"), context: read.ok ? read.context : undefined, quorum, lww: false }));
+  assert.ok(deleted.ok);
+  const after = await get(sim, "n3", "gone");
+  assert.ok(after.ok && !after.found && after.siblings.length === 0);
+});
+
+test("with two of three replicas down a write fails its quorum, naming what it got", async () => {
+  const { sim } = await cluster(4);
+  sim.crash("n2");
+  sim.crash("n3");
+  await sim.runUntil(sim.now() + 3_000);
+  const result = await put(sim, "n1", "k", "lonely");
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok && result.error === "quorum" && result.got.w === 1 && result.needed.w === 2, JSON.stringify(result));
+});
+
+test("a write while a primary is down goes to a fallback as a hint and is handed back when it returns", async () => {
+  const ids = ["n1", "n2", "n3", "n4"];
+  const { sim, ring } = await cluster(5, ids);
+  const key = "hinted";
+  const primaries = preferenceList(ring, partitionOf(encoder.encode(key), ring.partitionCount), 3);
+  const down = primaries[2]!;
+  const fallback = ids.find((id) => !primaries.includes(id))!;
+  sim.crash(down);
+  await sim.runUntil(sim.now() + 3_000);
+  assert.ok((await put(sim, primaries[0]!, key, "while-down")).ok);
+  assert.equal(sim.node<ClusterNode>(fallback).instance!.hints.count(down), 1);
+  await sim.restart(down);
+  const handedBack = await sim.runUntil(() => sim.node<ClusterNode>(fallback).instance!.hints.count(down) === 0, { deadlineMs: sim.now() + 10_000 });
+  assert.equal(handedBack.reason, "predicate");
+  const local = sim.node<ClusterNode>(down).instance!.replicas.fetch(itemKeyOf(key));
+  assert.ok(local !== undefined);
+});
+
+test("a read repairs a replica that missed a write, after answering", async () => {
+  const { sim, ring } = await cluster(6);
+  const key = "repair";
+  const primaries = preferenceList(ring, partitionOf(encoder.encode(key), ring.partitionCount), 3);
+  const stale = primaries[2]!;
+  sim.network.isolate(stale);
+  assert.ok((await put(sim, primaries[0]!, key, "fresh")).ok);
+  sim.network.heal();
+  assert.equal(sim.node<ClusterNode>(stale).instance!.replicas.fetch(itemKeyOf(key)), undefined);
+  assert.deepEqual(texts(await get(sim, primaries[1]!, key)), ["fresh"]);
+  const repaired = await sim.runUntil(() => sim.node<ClusterNode>(stale).instance!.replicas.fetch(itemKeyOf(key)) !== undefined, { deadlineMs: sim.now() + 2_000 });
+  assert.equal(repaired.reason, "predicate");
+});
