@@ -122,3 +122,14 @@ test("a read repairs a replica that missed a write, after answering", async () =
   const repaired = await sim.runUntil(() => sim.node<ClusterNode>(stale).instance!.replicas.fetch(itemKeyOf(key)) !== undefined, { deadlineMs: sim.now() + 2_000 });
   assert.equal(repaired.reason, "predicate");
 });
+
+test("a last-writer-wins table keeps only the later of two blind writes", async () => {
+  const { sim } = await cluster(7);
+  const lwwPut = (id: string, text: string) =>
+    sim.settle(coordinatorOf(sim, id).put({ key: itemKeyOf("lww"), proposal: proposal(text), context: undefined, quorum, lww: true }));
+  assert.ok((await lwwPut("n1", "first")).ok);
+  await sim.runUntil(sim.now() + 10);
+  assert.ok((await lwwPut("n3", "second")).ok);
+  const read = await sim.settle(coordinatorOf(sim, "n2").get(itemKeyOf("lww"), quorum, true));
+  assert.deepEqual(texts(read), ["second"]);
+});

@@ -42,6 +42,8 @@ export interface EventualCoordinatorOptions {
   /** Where keys live and who is up (Membership). */
   membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean };
   requestTimeoutMs: number;
+  /** Where to count what it does (a simulator shares one across nodes and restarts); a fresh one by default. */
+  stats?: EventualCoordinatorStats;
   /**
    * Test only: a deliberately broken coordinator that keeps only the newest sibling (treats
    * every table as last-writer-wins), which the simulator's checker must catch.
@@ -81,14 +83,25 @@ interface ForwardedPut {
 
 export const coordinatorMessagePrefix = "coordinator.";
 
+/** What this coordinator did since it started (for the simulator's summary and metrics). */
+export interface EventualCoordinatorStats {
+  forwarded: number;
+  /** Writes sent to a fallback as a hint for a down primary. */
+  hinted: number;
+  /** Read repairs sent to a replica whose reply differed from the merge. */
+  repaired: number;
+}
+
 export class EventualCoordinator {
   private readonly network: Network;
   private readonly self: NodeId;
+  readonly stats: EventualCoordinatorStats;
 
   constructor(private readonly options: EventualCoordinatorOptions) {
     assert(options.runtime.network !== undefined, "the eventual coordinator needs the runtime's network");
     this.network = options.runtime.network;
     this.self = options.runtime.nodeId;
+    this.stats = options.stats ?? { forwarded: 0, hinted: 0, repaired: 0 };
   }
 
   async put(request: EventualWriteRequest): Promise<EventualPutResult> {
@@ -98,6 +111,7 @@ export class EventualCoordinator {
     const target = placed.primaries.find((node) => this.isUp(node));
     if (target === undefined) return unavailable(`no primary of the key is up among ${placed.primaries.join(", ")}`);
     const message: ForwardedPut = { type: "coordinator.put", ...request, context: request.context ?? null };
+    this.stats.forwarded++;
     const result = await this.network.request<EventualPutResult>(target, message, { timeoutMs: 2 * this.options.requestTimeoutMs });
     if (!result.ok) return unavailable(`forwarding the write to ${target} failed: ${result.error}`);
     if (isRemoteFailure(result.reply)) return unavailable(`coordinator ${target} failed: ${result.reply.shoalRemoteFailure.message}`);
@@ -165,6 +179,7 @@ export class EventualCoordinator {
           core.addReply(this.self, { ok: true, durable: true });
           continue;
         }
+        if (!replica.primary) this.stats.hinted++;
         void this.sendMerge(request.key, local.set, replica, lww).then((reply) => {
           core.addReply(replica.node, reply);
           if (core.enough()) resolve();
@@ -201,7 +216,9 @@ export class EventualCoordinator {
   private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean): Promise<void> {
     const merged = core.mergedSet();
     if (merged === undefined) return;
-    await Promise.all(core.repairs().map((replica) => this.sendMerge(key, merged, replica, lww || this.options.unsafeKeepNewestOnly === true)));
+    const stale = core.repairs();
+    this.stats.repaired += stale.length;
+    await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, lww || this.options.unsafeKeepNewestOnly === true)));
   }
 
   private place(key: Uint8Array, n: number): { ok: true; list: PreferenceListEntry[]; primaries: NodeId[] } | EventualUnavailable {

@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
-import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
+import { EventualCoordinator, type EventualCoordinatorStats } from "../coordinator/eventual-coordinator.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import { defaultLimits } from "../limits.js";
@@ -28,6 +28,8 @@ export interface ClusterNodeOptions {
   requestTimeoutMs: number;
   membershipIntervals?: Partial<MembershipIntervals>;
   hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
+  /** Counts shared across nodes and incarnations (see EventualCoordinatorOptions.stats). */
+  stats?: EventualCoordinatorStats;
   /** Test only: see EventualCoordinatorOptions.unsafeKeepNewestOnly. */
   unsafeKeepNewestOnly?: boolean;
 }
@@ -66,6 +68,7 @@ export class ClusterNode {
       replicas: this.replicas,
       membership: this.membership,
       requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.stats ? { stats: options.stats } : {}),
       ...(options.unsafeKeepNewestOnly === true ? { unsafeKeepNewestOnly: true } : {}),
     });
     this.delivery = new HintDelivery<Sibling>({

@@ -1,4 +1,5 @@
 import { checkEventualHistory, formatEventualViolations, type EventualFinalState } from "../checker/eventual-checker.js";
+import type { EventualCoordinatorStats } from "../coordinator/eventual-coordinator.js";
 import type { Quorum } from "../coordinator/quorum-options.js";
 import { claimInitial } from "../ring/claim.js";
 import { partitionOf } from "../ring/partition-hash.js";
@@ -43,12 +44,13 @@ const fullRead: Quorum = { ...quorum, r: 3 };
 const requestTimeoutMs = 400;
 const fullReadAttemptsMax = 5;
 
-const nodeOptions = (nodeIds: readonly NodeId[], initialRing: RingState, unsafe: boolean): ClusterNodeOptions => ({
+const nodeOptions = (nodeIds: readonly NodeId[], initialRing: RingState, stats: EventualCoordinatorStats, unsafe: boolean): ClusterNodeOptions => ({
   seeds: nodeIds.slice(0, 2),
   initialRing,
   requestTimeoutMs,
   membershipIntervals: { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 200, gossipTimeoutMs: 150 },
   hintDelivery: { intervalMs: 100, deliverTimeoutMs: 1_000, backoffBaseMs: 100, backoffMaxMs: 1_000 },
+  stats,
   ...(unsafe ? { unsafeKeepNewestOnly: true } : {}),
 });
 
@@ -63,7 +65,9 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
   const claimed = claimInitial(nodeIds.map((id) => ({ id })), { partitionCount: 64 });
   if (!claimed.ok) return { ok: false, reason: `claim failed: ${claimed.error}`, traceHash: sim.traceHash(), summary: "" };
   const ring = claimed.ring;
-  for (const id of nodeIds) sim.addNode(id, (runtime) => ClusterNode.open(runtime, nodeOptions(nodeIds, ring, options.unsafeKeepNewestOnly === true)));
+  const stats: EventualCoordinatorStats = { forwarded: 0, hinted: 0, repaired: 0 };
+  const unsafe = options.unsafeKeepNewestOnly === true;
+  for (const id of nodeIds) sim.addNode(id, (runtime) => ClusterNode.open(runtime, nodeOptions(nodeIds, ring, stats, unsafe)));
   await sim.bootAll();
   const nodeOf = (id: NodeId): ClusterNode | undefined => (sim.isUp(id) ? sim.node<ClusterNode>(id).instance : undefined);
   const workload = new EventualWorkload({ sim, coordinatorOf: (id) => nodeOf(id)?.coordinator, nodeIds, keys, quorum, thinkMsMax: 60, clientTimeoutMs: 3 * requestTimeoutMs });
@@ -81,7 +85,8 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
 
   const summary = (): string =>
     `${nodeIds.length} nodes, ${keys.length} keys, ${clients} clients, faults [${plan.enabled.join(", ")}], ${plan.events.length} fault events, ` +
-    `${workload.writes.length} writes (${workload.writes.filter((w) => w.acknowledged).length} acknowledged), ${workload.readsOk}/${workload.reads} reads ok, ${sim.scheduler.steps} events`;
+    `${workload.writes.length} writes (${workload.writes.filter((w) => w.acknowledged).length} acknowledged), ${workload.readsOk}/${workload.reads} reads ok, ` +
+    `${stats.forwarded} forwarded, ${stats.hinted} hinted, ${stats.repaired} repaired, ${sim.scheduler.steps} events`;
   const fail = (reason: string): ScenarioResult => ({ ok: false, reason, traceHash: sim.traceHash(), summary: summary() });
 
   const deadlineMs = sim.now() + settings.convergenceMs;
