@@ -390,3 +390,32 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+test("identify learns the node id behind a seed address, and the id then works as a peer", async () => {
+  const seed = await startNode("seed-node");
+  const joiner = await startNode("joiner");
+  try {
+    seed.network.serve((from, message) => ({ from, echo: message }));
+    const found = await joiner.network.identify(host, seed.port, { timeoutMs: 2000 });
+    assert.deepEqual(found, { ok: true, nodeId: "seed-node" });
+    joiner.network.setPeer("seed-node", host, seed.port);
+    const reply = await joiner.network.request("seed-node", "hi", { timeoutMs: 2000 });
+    assert.deepEqual(reply, { ok: true, reply: { from: "joiner", echo: "hi" } });
+  } finally {
+    await Promise.all([seed.network.close(), joiner.network.close()]);
+  }
+});
+
+test("identify of an address nobody listens on fails with a message naming the address", async () => {
+  const gone = await startNode("gone");
+  const port = gone.port;
+  await gone.network.close();
+  const joiner = await startNode("joiner");
+  try {
+    const found = await joiner.network.identify(host, port, { timeoutMs: 2000 });
+    assert.equal(found.ok, false);
+    assert.match(!found.ok ? found.error : "", new RegExp(`${host}:${port}`));
+  } finally {
+    await joiner.network.close();
+  }
+});

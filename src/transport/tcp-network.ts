@@ -36,6 +36,9 @@ export interface TcpNetworkOptions {
   onError?: (error: ShoalError) => void;
 }
 
+/** The node id found at an address, or why not (a message for the log). */
+export type IdentifyResult = { ok: true; nodeId: NodeId } | { ok: false; error: string };
+
 const defaults = {
   handshakeTimeoutMs: 5000,
   backoffBaseMs: 50,
@@ -135,6 +138,38 @@ export class TcpNetwork implements Network {
     }
     existing?.close("unreachable");
     this.peers.set(nodeId, this.link(nodeId, { host, port }));
+  }
+
+  /**
+   * Learns the node id listening at `host:port` with one handshake (dialing as this node,
+   * expecting any id), then hangs up. This is how a node that knows only a seed's address
+   * (`--join host:peerport`) finds the id to register it under with `setPeer`.
+   */
+  identify(host: string, port: number, options: { timeoutMs: number }): Promise<IdentifyResult> {
+    if (this.closed) return Promise.resolve({ ok: false, error: "closed" });
+    assert(host.length > 0 && Number.isInteger(port) && port > 0 && port < 65536, `bad seed address ${host}:${port}`);
+    return new Promise((resolve) => {
+      let settled = false;
+      const connection: RpcConnection = new RpcConnection({
+        ...this.connectionBounds(),
+        handshakeTimeoutMs: Math.min(options.timeoutMs, this.settings.handshakeTimeoutMs),
+        socket: connect({ host, port }),
+        side: "dial",
+        self: { role: "node", nodeId: this.nodeId },
+        expectedPeerNodeId: null,
+        peerDescription: `seed at ${host}:${port}`,
+        handler: () => undefined,
+        onOpen: (peerNodeId) => {
+          settled = true;
+          resolve(peerNodeId === null ? { ok: false, error: `${host}:${port} answered without a node id` } : { ok: true, nodeId: peerNodeId });
+          connection.close();
+        },
+        onClose: (error) => {
+          if (!settled) resolve({ ok: false, error: error?.message ?? `connection to ${host}:${port} closed during the handshake` });
+          settled = true;
+        },
+      });
+    });
   }
 
   /** Forgets a peer; its pending requests fail `unreachable`. */
