@@ -130,13 +130,13 @@ export class EventualCoordinator {
     const answered = new Promise<void>((resolve) => {
       let pending = placed.list.length;
       for (const replica of placed.list) {
-        void this.fetchFrom(key, replica).then((reply) => {
+        void asReply(this.fetchFrom(key, replica)).then((reply) => {
           core.addReply(replica.node, reply);
           pending--;
           if (core.enough()) resolve();
           if (pending === 0) {
             resolve();
-            void this.repair(key, core, lww);
+            void this.repair(key, core, lww).catch(() => undefined); // a repair that fails is retried by the next read
           }
         });
       }
@@ -180,7 +180,7 @@ export class EventualCoordinator {
           continue;
         }
         if (!replica.primary) this.stats.hinted++;
-        void this.sendMerge(request.key, local.set, replica, lww).then((reply) => {
+        void asReply(this.sendMerge(request.key, local.set, replica, lww)).then((reply) => {
           core.addReply(replica.node, reply);
           if (core.enough()) resolve();
         });
@@ -233,6 +233,11 @@ export class EventualCoordinator {
   private isUp(id: NodeId): boolean {
     return id === this.self || this.options.membership.isUp(id);
   }
+}
+
+/** A replica whose handling threw locally counts as a failed reply, like a remote failure. */
+function asReply<R>(work: Promise<R>): Promise<R | { ok: false; error: string }> {
+  return work.catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : String(error) }) as const);
 }
 
 function unavailable(message: string): EventualUnavailable {
