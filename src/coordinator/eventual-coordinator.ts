@@ -115,6 +115,9 @@ export class EventualCoordinator {
     const result = await this.network.request<EventualPutResult>(target, message, { timeoutMs: 2 * this.options.requestTimeoutMs });
     if (!result.ok) return unavailable(`forwarding the write to ${target} failed: ${result.error}`);
     if (isRemoteFailure(result.reply)) return unavailable(`coordinator ${target} failed: ${result.reply.shoalRemoteFailure.message}`);
+    const reply = result.reply as Partial<EventualPutResult> | null;
+    if (reply?.ok === true && !(Array.isArray(reply.dot) && reply.dot.length === 2)) return unavailable(`coordinator ${target} acknowledged without a dot`);
+    if (typeof reply?.ok !== "boolean") return unavailable(`coordinator ${target} answered something that is not a write result`);
     return result.reply;
   }
 
