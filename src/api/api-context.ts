@@ -5,6 +5,7 @@ import type { Limits } from "../limits.js";
 import type { Clock } from "../runtime/runtime.js";
 import { ShoalError, notFound, preconditionFailed, unavailable } from "../errors.js";
 import type { StoreFailure } from "../replica/store-result.js";
+import type { ClusterStatus } from "./cluster-handler.js";
 
 /**
  * What the REST handlers need from the node: the catalog, the item operations (an interface:
@@ -17,6 +18,8 @@ export interface ApiContext {
   readonly clock: Clock;
   /** Members of the cluster, for the effective replication a table description shows. */
   clusterSize(): number;
+  /** This node's view of the cluster, for GET /v1/cluster. */
+  cluster(): ClusterStatus;
   /** A table was dropped: remove its items in the background. */
   tableDropped(table: TableDefinition): void;
 }

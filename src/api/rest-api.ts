@@ -7,6 +7,7 @@ import type { ApiContext } from "./api-context.js";
 import { deleteItem, getItem, putItem } from "./item-handlers.js";
 import { listItems } from "./list-handler.js";
 import { runBatch } from "./batch-handler.js";
+import { getCluster } from "./cluster-handler.js";
 import { BodyTooLarge } from "./read-body.js";
 import { sendError, sendJson } from "./respond.js";
 import { Route, matchRoute, routeMethods, routePatterns, type RouteMatch } from "./route-match.js";
@@ -126,6 +127,8 @@ export class RestApi {
           return await (method === "DELETE" ? dropTable(context, req, res, match) : getTable(context, req, res, match));
         case Route.metrics:
           return await this.metricsText(res);
+        case Route.cluster:
+          return getCluster(context, req, res);
       }
     } catch (error) {
       this.fail(res, error);

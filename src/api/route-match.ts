@@ -11,6 +11,7 @@ export const Route = Object.freeze({
   items: 4,
   item: 5,
   batch: 6,
+  cluster: 7,
 } as const);
 
 export type RouteId = (typeof Route)[keyof typeof Route];
@@ -23,6 +24,7 @@ export const routePatterns: Readonly<Record<RouteId, string>> = Object.freeze({
   [Route.items]: "/v1/tables/{table}/items",
   [Route.item]: "/v1/tables/{table}/items/{key}",
   [Route.batch]: "/v1/tables/{table}/batch",
+  [Route.cluster]: "/v1/cluster",
 });
 
 export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object.freeze({
@@ -33,6 +35,7 @@ export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object
   [Route.items]: ["GET", "HEAD"],
   [Route.item]: ["GET", "HEAD", "PUT", "DELETE"],
   [Route.batch]: ["POST"],
+  [Route.cluster]: ["GET", "HEAD"],
 });
 
 export interface RouteMatch {
@@ -57,6 +60,7 @@ export function matchRoute(url: string): RouteMatch | undefined {
     const path = q < 0 ? url : url.slice(0, end);
     if (path === "/health") return { route: Route.health, table: "", key: "", query };
     if (path === "/metrics") return { route: Route.metrics, table: "", key: "", query };
+    if (path === "/v1/cluster") return { route: Route.cluster, table: "", key: "", query };
     return undefined;
   }
   // Walk the segments after "/v1/tables" with indexOf: no split, no regular expression.

@@ -9,8 +9,20 @@ export interface NodeConfig {
   host: string;
   /** Client port: native REST, admin, and (later) the DynamoDB API. 0 picks a free port. */
   port: number;
-  /** Peer port for node-to-node RPC; reserved until the cluster issue uses it. */
+  /** Peer port for node-to-node RPC (membership now, replication later). 0 picks a free port. */
   peerPort: number;
+  /**
+   * Seeds to join, as "host:peerPort" (`--join`). Empty: this node forms a cluster of one, or
+   * (after a restart) resumes the ring it persisted and waits for its peers to reach it.
+   */
+  join: readonly string[];
+  /**
+   * The host peers and clients should use to reach this node, gossiped in its member record.
+   * Absent: `host`, or 127.0.0.1 when `host` is a wildcard (0.0.0.0, ::).
+   */
+  advertisedHost?: string;
+  /** How long start() keeps trying to reach at least one seed before giving up. */
+  joinTimeoutMs: number;
   dataDir: string;
   nodeId: string;
   storage: "lmdb" | "memory";
@@ -30,6 +42,8 @@ export const nodeConfigDefaults = {
   host: "127.0.0.1",
   port: 8000,
   peerPort: 9000,
+  join: [],
+  joinTimeoutMs: 10_000,
   dataDir: "./data",
   storage: "lmdb",
   durableWrites: true,

@@ -13,13 +13,17 @@ import { LocalCoordinator } from "../coordinator/local-coordinator.js";
 import { NodeMetrics } from "../observability/node-metrics.js";
 import { RestApi } from "../api/rest-api.js";
 import { ShoalResponse } from "../api/shoal-response.js";
+import { ShoalError } from "../errors.js";
 import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
+import { NodeCluster } from "./node-cluster.js";
+import { parseSeedAddress, splitSeedList, type SeedAddress } from "./seed-address.js";
 
 /**
  * One running Shoal node: composes the runtime, the catalog, the replica's ItemStore, the
- * coordinator and the HTTP front door, and runs the background expiry sweep and table purge.
- * The caller (the CLI, or a test) opens storage and closes it after `close()`.
+ * coordinator, the HTTP front door and the cluster (peer port, membership, ring: node-cluster.ts),
+ * and runs the background expiry sweep and table purge. The caller (the CLI, or a test) opens
+ * storage and closes it after `close()`. Items still take the local path on every node.
  *
  * Example:
  *   const storage = await LmdbStorageEngine.open({ path: "./data/lmdb" });
@@ -41,6 +45,8 @@ const purgeIdleDelayMs = 60_000;
 export class ShoalNode {
   readonly url: string;
   readonly nodeId: string;
+  /** The bound peer port (useful when config.peerPort is 0). */
+  readonly peerPort: number;
 
   private constructor(
     private readonly parts: {
@@ -53,10 +59,16 @@ export class ShoalNode {
       metrics: NodeMetrics;
       logger: Logger;
       url: string;
+      cluster: NodeCluster;
     },
   ) {
     this.url = parts.url;
     this.nodeId = parts.config.nodeId;
+    this.peerPort = parts.cluster.peerPort;
+  }
+
+  get cluster(): NodeCluster {
+    return this.parts.cluster;
   }
 
   get metrics(): NodeMetrics {
@@ -83,12 +95,16 @@ export class ShoalNode {
       onError,
     });
     const purger = new TablePurger({ timers: runtime.timers, store, catalog, batchMax: limits.dropTableBatchMax, idleDelayMs: purgeIdleDelayMs, onError });
+    // The cluster starts once the client port is bound (members gossip it); until then the API
+    // answers 503 Starting, so these two are never called without it.
+    let cluster: NodeCluster | undefined;
     const context: ApiContext = {
       tables: catalog,
       items: new LocalCoordinator(store),
       limits,
       clock: runtime.clock,
-      clusterSize: () => 1,
+      clusterSize: () => cluster?.size() ?? 1,
+      cluster: () => cluster!.status(),
       tableDropped: () => purger.kick(),
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
@@ -96,11 +112,29 @@ export class ShoalNode {
     const server = createServer({ ServerResponse: ShoalResponse, keepAlive: true }, api.handle);
     // Handlers decide on Expect: 100-continue themselves (after checking the declared length).
     server.on("checkContinue", api.handle);
-    const url = await listen(server, config);
+    const { url, port } = await listen(server, config);
+    try {
+      cluster = await NodeCluster.start({
+        runtime,
+        listenHost: config.host,
+        advertisedHost: advertisedHostOf(config),
+        peerPort: config.peerPort,
+        clientPort: port,
+        seeds: seedsOf(config),
+        joinTimeoutMs: config.joinTimeoutMs,
+        limits,
+        logger,
+      });
+    } catch (error) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
+      throw error;
+    }
     api.state = "ready";
     sweeper.start();
     purger.start();
-    return new ShoalNode({ config, runtime, server, api, sweeper, purger, metrics, logger, url });
+    return new ShoalNode({ config, runtime, server, api, sweeper, purger, metrics, logger, url, cluster });
   }
 
   /**
@@ -109,7 +143,7 @@ export class ShoalNode {
    * background work. Storage stays open (the caller opened it).
    */
   async close(): Promise<void> {
-    const { api, server, sweeper, purger, runtime, config, logger } = this.parts;
+    const { api, server, sweeper, purger, runtime, config, logger, cluster } = this.parts;
     if (api.state === "stopping") return;
     api.state = "stopping";
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -118,19 +152,33 @@ export class ShoalNode {
     if (!drained) logger.warn({ inFlight: api.inFlightCount, graceMs: config.shutdownGraceMs }, "shutdown grace ended with requests in flight");
     server.closeAllConnections();
     await closed;
-    await Promise.all([sweeper.stop(), purger.stop()]);
+    await Promise.all([sweeper.stop(), purger.stop(), cluster.close()]);
     if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
   }
 }
 
-function listen(server: Server<typeof IncomingMessage, typeof ShoalResponse>, config: NodeConfig): Promise<string> {
+/** The host peers and clients are told: the configured one, or loopback for a wildcard listen. */
+function advertisedHostOf(config: NodeConfig): string {
+  if (config.advertisedHost !== undefined) return config.advertisedHost;
+  return config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+}
+
+function seedsOf(config: NodeConfig): SeedAddress[] {
+  return splitSeedList(config.join).map((text) => {
+    const seed = parseSeedAddress(text);
+    if (seed === undefined) throw new ShoalError("BadSeed", 400, `cannot join ${JSON.stringify(text)}: a seed is host:peerPort`);
+    return seed;
+  });
+}
+
+function listen(server: Server<typeof IncomingMessage, typeof ShoalResponse>, config: NodeConfig): Promise<{ url: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
       server.off("error", reject);
       const address = server.address() as AddressInfo;
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      resolve(`http://${host}:${address.port}`);
+      resolve({ url: `http://${host}:${address.port}`, port: address.port });
     });
   });
 }

@@ -25,6 +25,7 @@ export async function startTestNode(options: { storage?: StorageEngine; limits?:
   const config: NodeConfig = {
     ...nodeConfigDefaults,
     port: 0,
+    peerPort: 0,
     nodeId: "n1",
     dataDir: "",
     shutdownGraceMs: 2000,

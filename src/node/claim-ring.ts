@@ -1,0 +1,36 @@
+import type { ComputeRing } from "../membership/membership.js";
+import type { Member } from "../membership/member.js";
+import { claimInitial, reclaim } from "../ring/claim.js";
+import type { RingMember, RingState } from "../ring/ring-state.js";
+
+/**
+ * The ring leader's hook for Membership (membership.ts, "The ring is the caller's"), on
+ * ring/claim.ts: joining and up members not yet placed are claimed in at once (a new node takes
+ * partitions at once; staged plans come with the elasticity issue), leaving members are claimed
+ * away, and suspect and down members keep their partitions (Dynamo, section 4.8.1: a failure is
+ * transient; only an administrative change moves partitions). Undefined when the ring fits.
+ */
+export function claimRingHook(options: { partitionCount: number }): ComputeRing<RingState> {
+  return (current, members) => (current === undefined ? firstRing(members, options.partitionCount) : nextRing(current, members));
+}
+
+/** A cluster that formed before any node held a ring: every live member, one claim. */
+function firstRing(members: readonly Member[], partitionCount: number): RingState | undefined {
+  const claimed = claimInitial(placeable(members), { partitionCount });
+  return claimed.ok ? claimed.ring : undefined;
+}
+
+function nextRing(current: RingState, members: readonly Member[]): RingState | undefined {
+  const leaving = new Set(members.filter((m) => m.state === "leaving").map((m) => m.id));
+  const kept = current.members.filter((m) => !leaving.has(m.id));
+  const added = placeable(members).filter((m) => !current.members.some((c) => c.id === m.id));
+  if (added.length === 0 && kept.length === current.members.length) return undefined;
+  const next = reclaim(current, [...kept, ...added]);
+  return next.ok ? next.ring : undefined;
+}
+
+function placeable(members: readonly Member[]): RingMember[] {
+  return members
+    .filter((m) => m.state === "joining" || m.state === "up")
+    .map((m) => (m.zone === undefined ? { id: m.id } : { id: m.id, zone: m.zone }));
+}

@@ -1,0 +1,216 @@
+import { performance } from "node:perf_hooks";
+import { Packr } from "msgpackr";
+import type { Logger } from "pino";
+import type { ClusterStatus } from "../api/cluster-handler.js";
+import { ShoalError } from "../errors.js";
+import type { Limits } from "../limits.js";
+import { Membership, type MembershipEvent } from "../membership/membership.js";
+import type { MembershipIntervals } from "../membership/membership-options.js";
+import { claimInitial } from "../ring/claim.js";
+import { partitionCountDefault } from "../ring/partition-hash.js";
+import { parseRing, type RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { metaKey } from "../storage/keyspace.js";
+import { TcpNetwork } from "../transport/tcp-network.js";
+import { claimRingHook } from "./claim-ring.js";
+import { clusterStatus } from "./cluster-status.js";
+import { PeerDispatcher } from "./peer-dispatcher.js";
+import { formatHostPort, type SeedAddress } from "./seed-address.js";
+
+/**
+ * A node's part in the cluster: the peer port (TcpNetwork), one dispatcher for peer messages,
+ * and Membership carrying a claimed RingState that is persisted on every change and passed
+ * back at the next start. Data still takes the local path; the eventual coordinator will be
+ * routed through the same dispatcher.
+ *
+ * Joining: a seed is only an address (`--join host:peerPort`). Before membership starts, each
+ * seed's node id is learned with one handshake (TcpNetwork.identify) and registered with
+ * setPeer, so membership only ever sees real node ids. Without seeds and without a persisted
+ * ring, the node claims a ring of one and is "up" at once.
+ *
+ * Example:
+ *   const cluster = await NodeCluster.start({ runtime, listenHost: "127.0.0.1", advertisedHost: "127.0.0.1",
+ *     peerPort: 0, clientPort: 8000, seeds: [{ host: "127.0.0.1", port: 9000 }], joinTimeoutMs: 10_000, limits, logger });
+ *   cluster.status(); // GET /v1/cluster
+ *   await cluster.close();
+ */
+export interface NodeClusterOptions {
+  /** The node's runtime without a network; the cluster adds its TcpNetwork. */
+  runtime: Runtime;
+  listenHost: string;
+  /** The host gossiped to peers and shown to clients. */
+  advertisedHost: string;
+  peerPort: number;
+  clientPort: number;
+  seeds: readonly SeedAddress[];
+  joinTimeoutMs: number;
+  limits: Pick<Limits, "frameBytesMax" | "peerInFlightMax">;
+  logger: Logger;
+  /** Partitions of a first ring; default ring/partitionCountDefault. */
+  partitionCount?: number;
+  membershipIntervals?: Partial<MembershipIntervals>;
+}
+
+/** Where the ring lives between restarts. */
+export const ringMetaKey = metaKey("cluster.ring");
+const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+/** One seed handshake's deadline, and the pause between rounds over all seeds. */
+const identifyTimeoutMs = 1000;
+const identifyRetryDelayMs = 200;
+
+export class NodeCluster {
+  private constructor(
+    readonly network: TcpNetwork,
+    readonly membership: Membership<RingState>,
+    readonly peerPort: number,
+    private readonly runtime: Runtime,
+  ) {}
+
+  static async start(options: NodeClusterOptions): Promise<NodeCluster> {
+    const { runtime, logger } = options;
+    const network = new TcpNetwork({
+      nodeId: runtime.nodeId,
+      limits: options.limits,
+      random: runtime.random,
+      onError: (error) => logTransportError(logger, error),
+    });
+    try {
+      const peerPort = await network.listen(options.listenHost, options.peerPort);
+      const stored = storedRing(runtime, logger);
+      const seedIds = await resolveSeeds(network, options, stored !== undefined);
+      const ring = stored ?? (seedIds.length === 0 ? ringOfOne(runtime.nodeId, options.partitionCount) : undefined);
+      const dispatcher = new PeerDispatcher();
+      network.serve(dispatcher.handle);
+      const membership = new Membership<RingState>({ ...runtime, network }, {
+        self: { id: runtime.nodeId, address: { host: options.advertisedHost, peerPort, clientPort: options.clientPort } },
+        seeds: seedIds,
+        computeRing: claimRingHook({ partitionCount: options.partitionCount ?? partitionCountDefault }),
+        parseRing: (value) => {
+          const parsed = parseRing(value);
+          return parsed.ok ? parsed.ring : undefined;
+        },
+        ...(ring !== undefined ? { ring } : {}),
+        ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
+      });
+      dispatcher.route("membership.", (from, message) => membership.handle(from, message));
+      const cluster = new NodeCluster(network, membership, peerPort, runtime);
+      membership.onChange((event) => cluster.onMembershipEvent(event, logger));
+      if (ring !== undefined && stored === undefined) await cluster.persistRing(ring);
+      membership.start();
+      return cluster;
+    } catch (error) {
+      await network.close();
+      throw error;
+    }
+  }
+
+  /** Members of the current ring (at least 1: before its first ring a node counts itself). */
+  size(): number {
+    return Math.max(1, this.membership.ring()?.members.length ?? 0);
+  }
+
+  status(): ClusterStatus {
+    return clusterStatus(this.runtime.nodeId, this.membership.members(), this.membership.ring());
+  }
+
+  /** Stops gossip and failure detection, then closes every peer connection and the port. */
+  async close(): Promise<void> {
+    this.membership.stop();
+    await this.network.close();
+  }
+
+  private onMembershipEvent(event: MembershipEvent<RingState>, logger: Logger): void {
+    switch (event.kind) {
+      case "member": {
+        const { member, before } = event;
+        logger.info({ member: member.id, state: member.state, was: before?.state, address: formatHostPort(member.address.host, member.address.peerPort) }, "member changed");
+        if (member.id !== this.runtime.nodeId) this.addPeer(member.id, member.address.host, member.address.peerPort, logger);
+        return;
+      }
+      case "forgotten":
+        logger.info({ member: event.member.id }, "member forgotten");
+        this.network.removePeer(event.member.id);
+        return;
+      case "ring":
+        logger.info({ ringVersion: event.ring.version, origin: event.origin, members: event.ring.members.length }, "ring changed");
+        this.persistRing(event.ring).catch((error: unknown) => logger.error({ err: error, ringVersion: event.ring.version }, "persisting the ring failed"));
+        return;
+    }
+  }
+
+  private addPeer(id: NodeId, host: string, port: number, logger: Logger): void {
+    try {
+      this.network.setPeer(id, host, port);
+    } catch (error) {
+      logger.warn({ err: error, member: id }, "cannot add peer");
+    }
+  }
+
+  private persistRing(ring: RingState): Promise<void> {
+    return this.runtime.storage.write([{ type: "put", key: ringMetaKey, value: packr.pack(ring) }], { durable: true });
+  }
+}
+
+function ringOfOne(nodeId: NodeId, partitionCount = partitionCountDefault): RingState {
+  const claimed = claimInitial([{ id: nodeId }], { partitionCount });
+  if (!claimed.ok) throw new ShoalError("RingClaimFailed", 500, `cannot claim a ring of one for ${nodeId}: ${claimed.error.code}`);
+  return claimed.ring;
+}
+
+function storedRing(runtime: Runtime, logger: Logger): RingState | undefined {
+  const bytes = runtime.storage.get(ringMetaKey);
+  if (bytes === undefined) return undefined;
+  const parsed = parseRing(packr.unpack(bytes));
+  if (parsed.ok) return parsed.ring;
+  logger.warn({ problem: parsed.error }, "ignoring the persisted ring");
+  return undefined;
+}
+
+/**
+ * The node ids behind the seed addresses: rounds of one handshake per unresolved seed until at
+ * least one answers or joinTimeoutMs passes. A seed that is this node is dropped. With no seed
+ * reachable, a node that persisted a ring (a restart) starts anyway and waits for its peers to
+ * reach it; a new node fails with JoinFailed, since it would otherwise form a cluster alone.
+ */
+async function resolveSeeds(network: TcpNetwork, options: NodeClusterOptions, hasRing: boolean): Promise<NodeId[]> {
+  const { seeds, runtime, logger, joinTimeoutMs } = options;
+  if (seeds.length === 0) return [];
+  // Elapsed time, not the runtime's wall clock (a test's clock stands still).
+  const deadlineMs = performance.now() + joinTimeoutMs;
+  const errors = new Map<string, string>();
+  for (;;) {
+    const resolved: NodeId[] = [];
+    for (const seed of seeds) {
+      const timeoutMs = Math.max(1, Math.min(identifyTimeoutMs, deadlineMs - performance.now()));
+      const found = await network.identify(seed.host, seed.port, { timeoutMs });
+      const label = formatHostPort(seed.host, seed.port);
+      if (!found.ok) {
+        errors.set(label, found.error);
+        continue;
+      }
+      if (found.nodeId === runtime.nodeId || resolved.includes(found.nodeId)) continue;
+      network.setPeer(found.nodeId, seed.host, seed.port);
+      resolved.push(found.nodeId);
+      logger.info({ seed: label, nodeId: found.nodeId }, "seed resolved");
+    }
+    const allSelf = errors.size === 0;
+    if (resolved.length > 0 || allSelf) return resolved;
+    if (performance.now() >= deadlineMs) break;
+    await new Promise<void>((resolve) => runtime.timers.setTimeout(resolve, identifyRetryDelayMs));
+    errors.clear();
+  }
+  const detail = [...errors].map(([seed, error]) => `${seed}: ${error}`).join("; ");
+  if (hasRing) {
+    logger.warn({ seeds: [...errors.keys()], detail }, "no seed reachable; resuming the persisted ring and waiting for peers");
+    return [];
+  }
+  throw new ShoalError("JoinFailed", 503, `cannot join: none of the ${seeds.length} seeds answered within ${joinTimeoutMs} ms (${detail})`);
+}
+
+/** A dead peer makes a failed dial every probe: worth a debug line, not a warning each time. */
+function logTransportError(logger: Logger, error: ShoalError): void {
+  const routine = error.code === "PeerUnreachable" || error.code === "ConnectionLost";
+  if (routine) logger.debug({ code: error.code, problem: error.message }, "peer transport");
+  else logger.warn({ code: error.code, problem: error.message }, "peer transport");
+}
