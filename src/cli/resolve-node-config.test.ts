@@ -65,3 +65,12 @@ test("readConfigFile names the file when it is missing or not a JSON object", ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("seeds to join come from the file or the flags, and each must be host:peerPort", () => {
+  assert.deepEqual(resolveNodeConfig({ flags: {} }).join, []);
+  assert.deepEqual(resolveNodeConfig({ file: { join: ["127.0.0.1:9000,[::1]:9001"] }, flags: {} }).join, ["127.0.0.1:9000,[::1]:9001"]);
+  assert.deepEqual(resolveNodeConfig({ file: { join: ["a:1"] }, flags: { join: ["b:2"] } }).join, ["b:2"]);
+  assert.throws(() => resolveNodeConfig({ flags: { join: ["127.0.0.1"] } }), usageError(/join: "127.0.0.1" is not host:peerPort/));
+  assert.throws(() => resolveNodeConfig({ file: { join: "a:1" as never }, flags: {} }), usageError(/join must be a list/));
+  assert.throws(() => resolveNodeConfig({ flags: { joinTimeoutMs: 0 } }), usageError(/joinTimeoutMs must be an integer/));
+});

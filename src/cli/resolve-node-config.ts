@@ -3,6 +3,8 @@ import { checkLimits, defaultLimits, type Limits } from "../limits.js";
 import { nodeConfigDefaults, type NodeConfig } from "../node/node-config.js";
 import { AssertionError } from "../assert.js";
 import { UsageError } from "./usage-error.js";
+import { parseSeedAddress, splitSeedList } from "../node/seed-address.js";
+import { membershipBoundsDefault } from "../membership/membership-options.js";
 
 /** A NodeConfig before the data directory has supplied (or confirmed) the node id. */
 export type StartConfig = Omit<NodeConfig, "nodeId"> & { nodeId: string | undefined };
@@ -16,10 +18,12 @@ const portMax = 65_535;
 /** Clock offsets beyond a day are typos, not fault injection. */
 const clockOffsetAbsMaxMs = 24 * 3600 * 1000;
 const configFileBytesMax = 1024 * 1024;
+/** Membership keeps at most membershipBoundsDefault.seedsMax seeds. */
+const seedsMax = membershipBoundsDefault.seedsMax;
 
 const layerKeys: ReadonlySet<string> = new Set([
   "host", "port", "peerPort", "dataDir", "nodeId", "storage", "durableWrites", "logLevel", "limits",
-  "expirySweepIntervalMs", "shutdownGraceMs", "clockOffsetMs",
+  "expirySweepIntervalMs", "shutdownGraceMs", "clockOffsetMs", "join", "advertisedHost", "joinTimeoutMs",
 ]);
 
 /**
@@ -83,6 +87,9 @@ function validate(config: StartConfig): StartConfig {
   checkInteger("shutdownGraceMs", config.shutdownGraceMs, 0, 3600 * 1000);
   checkInteger("clockOffsetMs", config.clockOffsetMs, -clockOffsetAbsMaxMs, clockOffsetAbsMaxMs);
   if (config.nodeId !== undefined) checkString("nodeId", config.nodeId);
+  checkSeeds(config.join);
+  if (config.advertisedHost !== undefined) checkString("advertisedHost", config.advertisedHost);
+  checkInteger("joinTimeoutMs", config.joinTimeoutMs, 1, 3600 * 1000);
   try {
     checkLimits(config.limits);
   } catch (error) {
@@ -90,6 +97,15 @@ function validate(config: StartConfig): StartConfig {
     throw error;
   }
   return config;
+}
+
+/** Seeds are "host:peerPort"; a config file may also give one comma-separated string per entry. */
+function checkSeeds(value: unknown): void {
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) fail(`join must be a list of "host:peerPort" strings; got ${JSON.stringify(value)}`);
+  const seeds = splitSeedList(value as string[]);
+  if (seeds.length > seedsMax) fail(`join names ${seeds.length} seeds; the limit is ${seedsMax}`);
+  const bad = seeds.find((seed) => parseSeedAddress(seed) === undefined);
+  if (bad !== undefined) fail(`join: ${JSON.stringify(bad)} is not host:peerPort (port 1 to ${portMax}; IPv6 hosts in brackets)`);
 }
 
 function checkString(name: string, value: unknown): void {

@@ -8,8 +8,9 @@ import { getCommand } from "./get.js";
 import { deleteCommand } from "./delete.js";
 import { listCommand } from "./list.js";
 import { benchCommand } from "./bench.js";
+import { clusterCommand } from "./cluster.js";
 
-export const commands: readonly Command[] = [startCommand, tablesCommand, putCommand, getCommand, deleteCommand, listCommand, benchCommand];
+export const commands: readonly Command[] = [startCommand, tablesCommand, putCommand, getCommand, deleteCommand, listCommand, benchCommand, clusterCommand];
 
 /** Exit codes: 0 success, 1 the operation failed (server error, unreachable node), 2 bad usage. */
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;

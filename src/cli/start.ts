@@ -1,6 +1,7 @@
 import { pino, type Logger } from "pino";
 import type { Command, CliIo } from "./command.js";
-import { parseCommandArgs, parseInteger, stringFlag, type FlagValues } from "./parse-command-args.js";
+import { parseCommandArgs, parseInteger, stringFlag, stringsFlag, type FlagValues } from "./parse-command-args.js";
+import { splitSeedList } from "../node/seed-address.js";
 import { readConfigFile, resolveNodeConfig, type ConfigLayer, type StartConfig } from "./resolve-node-config.js";
 import { DataDir } from "../node/data-dir.js";
 import type { NodeConfig } from "../node/node-config.js";
@@ -19,7 +20,11 @@ exits at once.
 Options:
   --host H             address to listen on (default 127.0.0.1)
   --port P             client port for the REST API; 0 picks a free port (default 8000)
-  --peer-port Q        peer port for node-to-node traffic, reserved for clustering (default 9000)
+  --peer-port Q        peer port for node-to-node traffic (membership); 0 picks a free port (default 9000)
+  --join HOST:PORT     join the cluster of the node whose peer port this is; repeat the flag or
+                       separate seeds by commas; without it the node forms a cluster of one
+  --advertise-host H   host other nodes and clients use to reach this one (default: --host, or
+                       127.0.0.1 when --host is 0.0.0.0 or ::)
   --data-dir D         data directory; LMDB lives in D/lmdb (default ./data)
   --node-id ID         node id; generated once and kept in the data directory when not given
   --config FILE        JSON file with any NodeConfig setting, e.g. {"port": 8100, "limits": {"valueBytesMax": 1048576}}
@@ -28,14 +33,17 @@ Options:
   --clock-offset-ms N  fault injection: add N ms to this node's wall clock
   -h, --help           show this help
 
-Example:
+Examples:
   shoal start --port 8000 --data-dir ./data
+  shoal start --port 8001 --peer-port 9001 --data-dir ./data2 --join 127.0.0.1:9000
 `;
 
 const flagSpec = {
   host: { type: "string" },
   port: { type: "string" },
   "peer-port": { type: "string" },
+  join: { type: "string", multiple: true },
+  "advertise-host": { type: "string" },
   "data-dir": { type: "string" },
   "node-id": { type: "string" },
   config: { type: "string" },
@@ -74,6 +82,8 @@ function flagLayer(flags: FlagValues): ConfigLayer {
     host: stringFlag(flags, "host"),
     port: port("port"),
     peerPort: port("peer-port"),
+    join: stringsFlag(flags, "join").length > 0 ? splitSeedList(stringsFlag(flags, "join")) : undefined,
+    advertisedHost: stringFlag(flags, "advertise-host"),
     dataDir: stringFlag(flags, "data-dir"),
     nodeId: stringFlag(flags, "node-id"),
     logLevel: stringFlag(flags, "log-level") as NodeConfig["logLevel"] | undefined,
@@ -97,7 +107,7 @@ async function runNode(startConfig: StartConfig, io: CliIo): Promise<number> {
     storage = config.storage === "lmdb" ? await LmdbStorageEngine.open({ path: dataDir.lmdbPath }) : new MemoryStorageEngine();
     const stopped = waitForStopSignal(logger);
     node = await ShoalNode.start(config, { storage, logger });
-    logger.info({ url: node.url, nodeId: node.nodeId, dataDir: config.dataDir, storage: config.storage, peerPort: config.peerPort }, "listening");
+    logger.info({ url: node.url, nodeId: node.nodeId, dataDir: config.dataDir, storage: config.storage, peerPort: node.peerPort }, "listening");
     const signal = await stopped;
     logger.info({ signal }, "shutting down: draining in-flight requests");
     return 0;
