@@ -57,9 +57,8 @@ async function view(url: string): Promise<ClusterView | undefined> {
 /** Polls until `check` holds for the views of `nodes`; returns them, or fails naming the last views. */
 async function until(what: string, nodes: readonly NodeProcess[], check: (views: ClusterView[]) => boolean, deadlineMs: number): Promise<ClusterView[]> {
   const deadline = Date.now() + deadlineMs;
-  let last: Array<ClusterView | undefined> = [];
   for (;;) {
-    last = await Promise.all(nodes.map((n) => view(n.url)));
+    const last = await Promise.all(nodes.map((n) => view(n.url)));
     const views = last.filter((v): v is ClusterView => v !== undefined);
     if (views.length === nodes.length && check(views)) return views;
     if (Date.now() > deadline) assert.fail(`${what} did not happen within ${deadlineMs} ms; last views: ${JSON.stringify(last)}`);
