@@ -68,3 +68,20 @@ test("a seed list naming only this node itself forms a cluster of one", async ()
   await until("the node forming a ring of one", () => self.node.cluster.status().ringVersion >= 1);
   assert.deepEqual(self.node.cluster.status().members.map((m) => m.id), ["self"]);
 });
+
+test("a restarted node without --join finds its cluster again through the peers it persisted", async () => {
+  const storage = new MemoryStorageEngine();
+  const first = await start({ storage, config: { nodeId: "r1" } });
+  const second = await start({ config: { nodeId: "r2", join: [`127.0.0.1:${first.node.peerPort}`] } });
+  const bothUp = (nodes: TestNode[]) => () => nodes.every((t) => {
+    const status = t.node.cluster.status();
+    return status.members.length === 2 && status.members.every((m) => m.state === "up");
+  });
+  await until("two nodes up", bothUp([first, second]));
+  await first.close();
+  await until("the survivor noticing", () => second.node.cluster.status().members.find((m) => m.id === "r1")?.state !== "up");
+  // Same storage, no seeds, and a new peer port (0 again): only the persisted peers lead back.
+  const restarted = await start({ storage, config: { nodeId: "r1" } });
+  await until("both nodes up again", bothUp([restarted, second]));
+  assert.equal(restarted.node.cluster.status().ringVersion, second.node.cluster.status().ringVersion);
+});

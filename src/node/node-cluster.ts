@@ -5,7 +5,7 @@ import type { ClusterStatus } from "../api/cluster-handler.js";
 import { ShoalError } from "../errors.js";
 import type { Limits } from "../limits.js";
 import { Membership, type MembershipEvent } from "../membership/membership.js";
-import type { MembershipIntervals } from "../membership/membership-options.js";
+import { membershipBoundsDefault, type MembershipIntervals } from "../membership/membership-options.js";
 import { claimInitial } from "../ring/claim.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
 import { parseRing, type RingState } from "../ring/ring-state.js";
@@ -15,6 +15,7 @@ import { metaKey } from "../storage/keyspace.js";
 import { TcpNetwork } from "../transport/tcp-network.js";
 import { claimRingHook } from "./claim-ring.js";
 import { clusterStatus } from "./cluster-status.js";
+import { KnownPeers } from "./known-peers.js";
 import { PeerDispatcher } from "./peer-dispatcher.js";
 import { formatHostPort, type SeedAddress } from "./seed-address.js";
 
@@ -27,7 +28,8 @@ import { formatHostPort, type SeedAddress } from "./seed-address.js";
  * Joining: a seed is only an address (`--join host:peerPort`). Before membership starts, each
  * seed's node id is learned with one handshake (TcpNetwork.identify) and registered with
  * setPeer, so membership only ever sees real node ids. Without seeds and without a persisted
- * ring, the node claims a ring of one and is "up" at once.
+ * ring, the node claims a ring of one and is "up" at once. Peers' addresses are persisted too
+ * (known-peers.ts), and a restarted node gossips with them as well as with its seeds.
  *
  * Example:
  *   const cluster = await NodeCluster.start({ runtime, listenHost: "127.0.0.1", advertisedHost: "127.0.0.1",
@@ -65,6 +67,7 @@ export class NodeCluster {
     readonly membership: Membership<RingState>,
     readonly peerPort: number,
     private readonly runtime: Runtime,
+    private readonly knownPeers: KnownPeers,
   ) {}
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
@@ -78,8 +81,10 @@ export class NodeCluster {
     try {
       const peerPort = await network.listen(options.listenHost, options.peerPort);
       const stored = storedRing(runtime, logger);
-      const seedIds = await resolveSeeds(network, options, stored !== undefined);
-      const ring = stored ?? (seedIds.length === 0 ? ringOfOne(runtime.nodeId, options.partitionCount) : undefined);
+      const joined = await resolveSeeds(network, options, stored !== undefined);
+      const ring = stored ?? (joined.length === 0 ? ringOfOne(runtime.nodeId, options.partitionCount) : undefined);
+      const knownPeers = KnownPeers.load(runtime.storage, membershipBoundsDefault.membersMax);
+      const seedIds = stored === undefined ? joined : withKnownPeers(joined, knownPeers, network, runtime.nodeId);
       const dispatcher = new PeerDispatcher();
       network.serve(dispatcher.handle);
       const membership = new Membership<RingState>({ ...runtime, network }, {
@@ -94,7 +99,7 @@ export class NodeCluster {
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
       dispatcher.route("membership.", (from, message) => membership.handle(from, message));
-      const cluster = new NodeCluster(network, membership, peerPort, runtime);
+      const cluster = new NodeCluster(network, membership, peerPort, runtime, knownPeers);
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
       if (ring !== undefined && stored === undefined) await cluster.persistRing(ring);
       membership.start();
@@ -125,12 +130,15 @@ export class NodeCluster {
       case "member": {
         const { member, before } = event;
         logger.info({ member: member.id, state: member.state, was: before?.state, address: formatHostPort(member.address.host, member.address.peerPort) }, "member changed");
-        if (member.id !== this.runtime.nodeId) this.addPeer(member.id, member.address.host, member.address.peerPort, logger);
+        if (member.id === this.runtime.nodeId) return;
+        this.addPeer(member.id, member.address.host, member.address.peerPort, logger);
+        this.knownPeers.set({ id: member.id, host: member.address.host, peerPort: member.address.peerPort }).catch((error: unknown) => logger.warn({ err: error }, "persisting peer addresses failed"));
         return;
       }
       case "forgotten":
         logger.info({ member: event.member.id }, "member forgotten");
         this.network.removePeer(event.member.id);
+        this.knownPeers.delete(event.member.id).catch((error: unknown) => logger.warn({ err: error }, "persisting peer addresses failed"));
         return;
       case "ring":
         logger.info({ ringVersion: event.ring.version, origin: event.origin, members: event.ring.members.length }, "ring changed");
@@ -150,6 +158,21 @@ export class NodeCluster {
   private persistRing(ring: RingState): Promise<void> {
     return this.runtime.storage.write([{ type: "put", key: ringMetaKey, value: packr.pack(ring) }], { durable: true });
   }
+}
+
+/**
+ * A restarted node's seeds: the --join ones plus the peers it persisted, registered under their
+ * known ids (the handshake checks them), up to membership's seedsMax.
+ */
+function withKnownPeers(joined: readonly NodeId[], knownPeers: KnownPeers, network: TcpNetwork, selfId: NodeId): NodeId[] {
+  const seeds = [...joined];
+  for (const peer of knownPeers.list()) {
+    if (seeds.length >= membershipBoundsDefault.seedsMax) break;
+    if (peer.id === selfId || seeds.includes(peer.id)) continue;
+    network.setPeer(peer.id, peer.host, peer.peerPort);
+    seeds.push(peer.id);
+  }
+  return seeds;
 }
 
 function ringOfOne(nodeId: NodeId, partitionCount = partitionCountDefault): RingState {
