@@ -146,7 +146,7 @@ async function startShoal(): Promise<StartedSystem> {
     shoal = await startListeningProcess({
       cpu: serverCpu,
       command: process.execPath,
-      args: [shoalCliPath, "start", "--port", "0", "--data-dir", dataDir, "--log-level", "info"],
+      args: [shoalCliPath, "start", "--port", "0", "--peer-port", "0", "--data-dir", dataDir, "--log-level", "info"],
       deadlineMs: serverStartDeadlineMs,
     });
     await createBenchTable(shoal.url);
