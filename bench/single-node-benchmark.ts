@@ -13,7 +13,7 @@ import { pinned, startListeningProcess, type ServerProcess } from "./server-proc
  * The single-node benchmark (BENCHMARKS.md, question 1): Shoal's native GET and PUT against the
  * bare node:http ceiling and Redis, in the same run, servers on core 0 and the load process on
  * core 1. Each run starts every system fresh, runs every scenario, and stops it; runs interleave
- * the systems so slow drift on a shared machine hits all of them alike.
+ * the systems, in a rotating order, so slow drift on a shared machine hits all of them alike.
  */
 export type SystemName = "shoal" | "ceiling" | "redis";
 export type Op = "get" | "put";
@@ -64,7 +64,10 @@ export async function runSingleNodeBenchmark(options: BenchOptions): Promise<{ r
   const active = systems.filter((system) => system.skipped === undefined).map((system) => system.name);
   const results: RunResult[] = [];
   for (let run = 1; run <= options.runs; run++) {
-    for (const system of active) {
+    // Rotate which system goes first, so load that rises or falls during a run does not always
+    // favour the same system.
+    const shift = (run - 1) % active.length;
+    for (const system of [...active.slice(shift), ...active.slice(0, shift)]) {
       options.log(`run ${run}/${options.runs}: ${system}`);
       results.push(...(await runSystem(system, run, options)));
     }
