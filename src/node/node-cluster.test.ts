@@ -1,6 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as delay } from "node:timers/promises";
+import { eventually } from "../testing/eventually.js";
 import { fetch } from "undici";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import { startTestNode, type TestNode } from "./test-node.js";
@@ -16,15 +16,6 @@ async function start(options: Parameters<typeof startTestNode>[0]): Promise<Test
   return node;
 }
 
-/** Polls `check` until it returns true, failing after `deadlineMs` with `what`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, deadlineMs = 20_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${deadlineMs} ms`);
-    await delay(25);
-  }
-}
-
 test("a node joining by seed address is claimed into the ring; both agree and count two members", async () => {
   const first = await start({ config: { nodeId: "n1" } });
   const second = await start({ config: { nodeId: "n2", join: [`127.0.0.1:${first.node.peerPort}`] } });
@@ -32,7 +23,7 @@ test("a node joining by seed address is claimed into the ring; both agree and co
     const status = t.node.cluster.status();
     return status.ringVersion === 2 && status.members.length === 2 && status.members.every((m) => m.state === "up" && m.partitions === 128);
   });
-  await until("two nodes converging on ring version 2", converged);
+  await eventually("two nodes converging on ring version 2", converged);
   assert.equal(first.node.cluster.size(), 2);
   const table = await (await fetch(`${second.url}/v1/tables`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "cart" }) })).json();
   assert.deepEqual((table as { effectiveReplication: unknown }).effectiveReplication, { n: 2, r: 2, w: 2 }, JSON.stringify(table));
@@ -65,7 +56,7 @@ test("a seed list naming only this node itself forms a cluster of one", async ()
   const port = probe.node.peerPort;
   await probe.close();
   const self = await start({ config: { nodeId: "self", peerPort: port, join: [`127.0.0.1:${port}`] } });
-  await until("the node forming a ring of one", () => self.node.cluster.status().ringVersion >= 1);
+  await eventually("the node forming a ring of one", () => self.node.cluster.status().ringVersion >= 1);
   assert.deepEqual(self.node.cluster.status().members.map((m) => m.id), ["self"]);
 });
 
@@ -77,11 +68,11 @@ test("a restarted node without --join finds its cluster again through the peers 
     const status = t.node.cluster.status();
     return status.members.length === 2 && status.members.every((m) => m.state === "up");
   });
-  await until("two nodes up", bothUp([first, second]));
+  await eventually("two nodes up", bothUp([first, second]));
   await first.close();
-  await until("the survivor noticing", () => second.node.cluster.status().members.find((m) => m.id === "r1")?.state !== "up");
+  await eventually("the survivor noticing", () => second.node.cluster.status().members.find((m) => m.id === "r1")?.state !== "up");
   // Same storage, no seeds, and a new peer port (0 again): only the persisted peers lead back.
   const restarted = await start({ storage, config: { nodeId: "r1" } });
-  await until("both nodes up again", bothUp([restarted, second]));
+  await eventually("both nodes up again", bothUp([restarted, second]));
   assert.equal(restarted.node.cluster.status().ringVersion, second.node.cluster.status().ringVersion);
 });

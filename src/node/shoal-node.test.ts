@@ -11,15 +11,7 @@ import { tableItemsPrefix } from "../storage/item-key.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 import { createTable, itemUrl, json, put } from "../api/test-requests.js";
 import { startTestNode } from "./test-node.js";
-
-/** Waits for `condition` to hold, checking every few ms, failing after `deadlineMs`. */
-async function eventually(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { eventually } from "../testing/eventually.js";
 
 function storedItems(storage: StorageEngine, tableId: number): number {
   return [...storage.range({ prefix: tableItemsPrefix(tableId), limit: 10_000 })].length;
@@ -74,7 +66,7 @@ test("expired items are hidden at once and removed in the background by the swee
     assert.equal(storedItems(t.storage, tableId), 12);
     t.clock.advance(10_000);
     assert.equal((await fetch(itemUrl(t.url, "ttl", "k0"))).status, 404);
-    await eventually(() => storedItems(t.storage, tableId) === 2, "the sweeper to remove 10 expired items");
+    await eventually("the sweeper to remove 10 expired items", () => storedItems(t.storage, tableId) === 2);
     assert.equal(await (await fetch(itemUrl(t.url, "ttl", "rewritten"))).text(), "y");
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     assert.match(metrics, /shoal_items_expired_total\{node="n1"\} 10/);
@@ -95,7 +87,7 @@ test("dropping a table removes its definition at once and its items in the backg
     assert.equal(storedItems(t.storage, 1), 50);
     assert.equal((await fetch(`${t.url}/v1/tables/big`, { method: "DELETE" })).status, 204);
     assert.equal((await fetch(itemUrl(t.url, "big", "k0"))).status, 404);
-    await eventually(() => storedItems(t.storage, 1) === 0, "the purge of the dropped table");
+    await eventually("the purge of the dropped table", () => storedItems(t.storage, 1) === 0);
     // Expiry-index entries went too; the other table is untouched; a new table of the same name is empty.
     assert.equal([...t.storage.range({ prefix: Uint8Array.of(0x03) })].length, 0);
     assert.equal(await (await fetch(itemUrl(t.url, "kept", "k0"))).text(), "stays");
@@ -116,7 +108,7 @@ test("close drains an in-flight request before returning, and then the port refu
     body: new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) }),
   });
   controller!.enqueue(new Uint8Array([1, 2, 3]));
-  await eventually(async () => (await t.node.metrics.text()).includes('shoal_http_requests_in_flight{node="n1"} 1'), "the PUT to be in flight");
+  await eventually("the PUT to be in flight", async () => (await t.node.metrics.text()).includes('shoal_http_requests_in_flight{node="n1"} 1'));
   const closing = t.close();
   controller!.close();
   assert.equal((await pending).status, 201);
@@ -196,7 +188,7 @@ test("while shutting down, requests on an open connection get 503 (health says s
   socket.on("data", (chunk: string) => (received += chunk));
   const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
   socket.write("PUT /v1/tables/stop/items/k HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\na");
-  await eventually(async () => (await t.node.metrics.text()).includes('shoal_http_requests_in_flight{node="n1"} 1'), "the PUT to be in flight");
+  await eventually("the PUT to be in flight", async () => (await t.node.metrics.text()).includes('shoal_http_requests_in_flight{node="n1"} 1'));
   const closing = t.close();
   // The PUT completes; the pipelined requests arrive while the node is stopping.
   socket.write("bc");
@@ -222,7 +214,7 @@ test("against LMDB: the expiry sweep and a table drop remove their items from di
     }
     t.clock.advance(5000);
     assert.equal((await fetch(`${t.url}/v1/tables/gone`, { method: "DELETE" })).status, 204);
-    await eventually(() => storedItems(storage, 1) === 0 && storedItems(storage, 2) === 0, "sweep and purge on LMDB");
+    await eventually("sweep and purge on LMDB", () => storedItems(storage, 1) === 0 && storedItems(storage, 2) === 0);
   } finally {
     await t.close();
     await storage.close();

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createServer, type Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
+import { eventually } from "../testing/eventually.js";
 import { ShoalError } from "../errors.js";
 import { NodeTimers } from "../runtime/node-runtime.js";
 import { FrameDecoder, FrameEncoder, PayloadDecoder } from "./frame-codec.js";
@@ -24,17 +25,6 @@ async function startNode(nodeId: string, options: Partial<TcpNetworkOptions> = {
   const errors: ShoalError[] = [];
   const network = new TcpNetwork({ nodeId, limits, backoffBaseMs: 10, backoffMaxMs: 40, onError: (e) => errors.push(e), ...options });
   return { network, port: await network.listen(host, port), errors };
-}
-
-/** Retries `attempt` until it yields a value, failing after `deadlineMs`. */
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, deadlineMs = 5000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${deadlineMs} ms`);
-    await delay(10);
-  }
 }
 
 /** A raw socket speaking frames by hand, for what a TcpNetwork would never send. */
