@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import { encodeItemKey, itemKeyPrefix } from "../storage/item-key.js";
 import { createTestRuntime } from "../node/test-runtime.js";
+import { unpack } from "msgpackr";
+import { metaKey } from "../storage/keyspace.js";
 import { ItemStore } from "./item-store.js";
 import type { ItemWrite } from "./item-write.js";
 
@@ -159,6 +161,22 @@ test("restoreClock keeps timestamps increasing across a restart", async () => {
   const restarted = createTestRuntime({ storage, nowMs: runtime.clock.nowMs() - 60_000 });
   new ItemStore(restarted, { durableWrites: true }).restoreClock();
   assert.ok(restarted.hlc.now() > put.value.record.timestamp);
+});
+
+test("the persisted clock floor stays above every stored timestamp and is rewritten about once per lease", async () => {
+  const { store, storage, runtime } = setup();
+  const floorKey = metaKey("replica.hlcFloor");
+  const floor = (): number => unpack(storage.get(floorKey)!) as number;
+  const floors = new Set<number>();
+  for (let i = 0; i < 200; i++) {
+    const put = await store.put(key(`k${i}`), write("v"), {});
+    assert.ok(put.ok);
+    assert.ok(put.value.record.timestamp < floor(), `write ${i}: timestamp ${put.value.record.timestamp} is not below the floor ${floor()}`);
+    floors.add(floor());
+    runtime.clock.advance(20); // 200 writes over 4 s of wall time
+  }
+  // A floor leases 1 s ahead, so 4 s of writes need about 4-5 floors, not 200.
+  assert.ok(floors.size >= 4 && floors.size <= 6, `floors written: ${floors.size}`);
 });
 
 test("a write that waited while its table was dropped is refused and stores nothing", async () => {

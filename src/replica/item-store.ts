@@ -4,6 +4,7 @@ import type { Bytes, WriteOp } from "../storage/storage-engine.js";
 import { decodeRecord, encodeRecord, type StoredRecord } from "../storage/record.js";
 import { decodeExpiryIndexKey, expiryIndexBound, expiryIndexKey, metaKey } from "../storage/keyspace.js";
 import { assert } from "../assert.js";
+import { hlcFrom, hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 import { KeyLocks, defaultKeyLocksOptions, type KeyLocksOptions } from "./key-locks.js";
 import type { ItemWrite, WriteCondition } from "./item-write.js";
 import { conditionRefusal } from "./check-condition.js";
@@ -20,9 +21,12 @@ import { storeFailure, type StoreResult } from "./store-result.js";
  * storage write, so it is atomic against concurrent requests; unrelated writes run
  * concurrently and share the engine's group commit.
  *
- * Every write also records the hybrid-logical-clock floor (the highest timestamp issued so
- * far) in a meta key, in the same transaction; `restoreClock` advances the HLC past it at start,
- * so timestamps never go backwards across a restart.
+ * Timestamps never go backwards across a restart: a meta key holds a floor above every
+ * timestamp in storage, and `restoreClock` advances the HLC to it at start. The floor is a
+ * lease (hlcFloorLeaseMs ahead of the newest timestamp), written in the same atomic batch as
+ * the first record that would reach it, so a busy node writes it about once per lease rather
+ * than on every write. Invariant: every committed record's timestamp is below a floor that
+ * committed no later than the record (storage commits batches in issue order).
  */
 export interface ItemStoreOptions {
   durableWrites: boolean;
@@ -62,6 +66,8 @@ export interface PutOutcome {
 }
 
 const hlcFloorKey = metaKey("replica.hlcFloor");
+/** How far the persisted HLC floor runs ahead of the newest timestamp; bounds how far ahead of the wall clock Last-Modified can be after a restart. */
+const hlcFloorLeaseMs = 1000;
 const noBytes = new Uint8Array(0);
 const tableGone = storeFailure("TableNotFound", "the table was dropped while the write waited");
 const overloaded = storeFailure("Overloaded", "too many writes are waiting on the same keys; retry later");
@@ -70,6 +76,8 @@ export class ItemStore {
   private readonly locks: KeyLocks;
   private readonly writeOptions: { durable: boolean };
   private readonly isTableLive: (tableId: number) => boolean;
+  /** The highest HLC floor written or being written (see the class comment). */
+  private hlcFloor = 0;
 
   constructor(
     private readonly runtime: Runtime,
@@ -85,7 +93,10 @@ export class ItemStore {
   /** Advances the HLC past every timestamp persisted before a restart. */
   restoreClock(): void {
     const bytes = this.runtime.storage.get(hlcFloorKey);
-    if (bytes !== undefined) this.runtime.hlc.advanceTo(unpack(bytes) as number);
+    if (bytes === undefined) return;
+    const floor = unpack(bytes) as number;
+    this.runtime.hlc.advanceTo(floor);
+    this.hlcFloor = floor;
   }
 
   /** The live record, or undefined when absent or expired. */
@@ -268,8 +279,18 @@ export class ItemStore {
   }
 
   private async commit(ops: WriteOp[]): Promise<void> {
-    ops.push({ type: "put", key: hlcFloorKey, value: pack(this.runtime.hlc.peek()) });
-    await this.runtime.storage.write(ops, this.writeOptions);
+    const newest = this.runtime.hlc.peek();
+    if (newest >= this.hlcFloor) {
+      this.hlcFloor = hlcFrom(hlcPhysicalMs(newest) + hlcFloorLeaseMs, 0);
+      ops.push({ type: "put", key: hlcFloorKey, value: pack(this.hlcFloor) });
+    }
+    try {
+      await this.runtime.storage.write(ops, this.writeOptions);
+    } catch (error) {
+      // The floor this batch carried may not have landed: make the next write carry one.
+      this.hlcFloor = 0;
+      throw error;
+    }
   }
 }
 
