@@ -4,12 +4,12 @@ import { EventualCoordinator, type EventualCoordinatorStats } from "../coordinat
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import { defaultLimits } from "../limits.js";
-import type { Member } from "../membership/member.js";
 import { Membership } from "../membership/membership.js";
 import type { MembershipIntervals } from "../membership/membership-options.js";
 import { ReplicaService } from "../replica/replica-service.js";
-import { reclaim } from "../ring/claim.js";
-import { parseRing, type RingMember, type RingState } from "../ring/ring-state.js";
+import { claimRingHook } from "../node/claim-ring.js";
+import { partitionCountDefault } from "../ring/partition-hash.js";
+import { parseRing, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
@@ -53,7 +53,9 @@ export class ClusterNode {
     this.membership = new Membership<RingState>(runtime, {
       self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
       seeds: options.seeds.filter((id) => id !== runtime.nodeId),
-      computeRing: computeClaimedRing,
+      // The product's claim hook; the simulated cluster boots from a claimed ring, so the
+      // partition count only matters if a node ever starts without one.
+      computeRing: claimRingHook({ partitionCount: partitionCountDefault }),
       parseRing: (value) => {
         const parsed = parseRing(value);
         return parsed.ok ? parsed.ring : undefined;
@@ -118,17 +120,3 @@ function storedRing(runtime: Runtime): RingState | undefined {
   return parsed.ok ? parsed.ring : undefined;
 }
 
-/**
- * The ring leader's hook: joining and up members are placed, leaving ones claimed away;
- * suspect and down members keep their partitions (a failure is transient in Dynamo).
- */
-function computeClaimedRing(current: RingState | undefined, members: readonly Member[]): RingState | undefined {
-  if (current === undefined) return undefined;
-  const wanted: RingMember[] = members.filter((m) => m.state === "joining" || m.state === "up").map((m) => ({ id: m.id }));
-  const leaving = new Set(members.filter((m) => m.state === "leaving").map((m) => m.id));
-  const kept = current.members.filter((m) => !leaving.has(m.id));
-  const added = wanted.filter((m) => !current.members.some((c) => c.id === m.id));
-  if (added.length === 0 && kept.length === current.members.length) return undefined;
-  const next = reclaim(current, [...kept, ...added]);
-  return next.ok ? next.ring : undefined;
-}
