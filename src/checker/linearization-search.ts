@@ -1,4 +1,5 @@
 import { assert } from "../assert.js";
+import { fmix32 } from "../ring/murmur-hash3.js";
 import { type HistoryOperation, isUnknownOutput } from "./history.js";
 import type { Model } from "./model.js";
 
@@ -307,11 +308,5 @@ class LinearizedSet {
 
 /** A 32-bit finaliser (murmur3 fmix32) so that XOR of a set's members spreads well. */
 function mixIndex(index: number): number {
-  let h = (index + 0x9e3779b9) | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((index + 0x9e3779b9) | 0);
 }

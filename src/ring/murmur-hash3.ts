@@ -33,7 +33,11 @@ export function murmurHash3(bytes: Uint8Array, seed = 0): number {
     if (tail === 3) k |= bytes[i + 2]! << 16;
     h ^= scramble(k);
   }
-  h ^= length;
+  return fmix32(h ^ length);
+}
+
+/** MurmurHash3's 32-bit finaliser (fmix32): every input bit affects every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
