@@ -14,6 +14,7 @@ export const coreFolders = [
   "replica",
   "handoff",
   "anti-entropy",
+  "paxos",
   "catalog",
   "checker",
   "cache",

@@ -1,29 +1,108 @@
-import type { TableDefinition } from "../catalog/table-definition.js";
+import type { Consistency, TableDefinition } from "../catalog/table-definition.js";
 import type { ItemWrite, WriteCondition } from "../replica/item-write.js";
 import type { StoreResult } from "../replica/store-result.js";
 import type { HlcTimestamp } from "../versioning/hybrid-logical-clock.js";
+import type { QuorumOverrides } from "./quorum-options.js";
 
 /**
- * The operations the front doors (api/) run on items, whoever carries them out: the
- * single-node `LocalCoordinator` now, a quorum coordinator over the preference list with the
- * cluster issue. The api sees only this interface. Keys are the user's raw key bytes (the
- * partition key); the coordinator owns the encoding. Not-found is a normal result
- * (`undefined`), not a failure; expected failures are values.
+ * The operations the front doors (REST, the binary client protocol, the DynamoDB API) run on
+ * items, whoever carries them out. On a node this is the cluster coordinator: the eventual path
+ * (quorums over the preference list, siblings under dotted version vectors) for eventual
+ * tables, CASPaxos per key for strong tables; a single node after `npm start` is a cluster of
+ * one with n, r and w capped at 1. The front doors see only this interface. Keys are the
+ * user's raw key bytes (the partition key); the coordinator owns the encoding. Not-found is a
+ * normal result, not a failure; expected failures are values (StoreFailure codes, which the
+ * edge maps to HTTP statuses).
  */
 export interface ItemVersion {
   readonly value: Uint8Array;
   readonly contentType: string;
   readonly metadata: Readonly<Record<string, string>>;
-  /** Names this version; the HTTP ETag is it, quoted. */
+  /** Names this version (of this sibling); the HTTP ETag is it, quoted. */
   readonly version: string;
   /** Hybrid-logical-clock timestamp of the write; its physical part is Last-Modified. */
   readonly timestamp: HlcTimestamp;
   readonly expiresAtMs: number | null;
 }
 
+/**
+ * What a read found. `siblings` is empty when the item does not exist (or only tombstones
+ * remain), holds one version on strong and last-writer-wins tables, and every concurrent
+ * version on siblings tables. `context` is the opaque causal context (X-Shoal-Context) naming
+ * everything the read saw, tombstones included; a write carrying it replaces exactly that.
+ * It is "" when the replicas hold nothing for the key.
+ */
+export interface ItemRead {
+  siblings: ItemVersion[];
+  context: string;
+  /**
+   * An eventual read of a strong table (one replica, no protocol round): an upper bound in ms
+   * on how old the answer may be, when the replica can tell; undefined otherwise.
+   */
+  staleMaxMs?: number;
+}
+
+export interface ReadOptions {
+  /** ?r=, ?pr= (eventual tables); validated against the table's n by the coordinator. */
+  quorum: QuorumOverrides;
+  /**
+   * Strong tables: "strong" (default) runs the protocol and is linearizable; "eventual" reads
+   * one replica. Eventual tables accept only "eventual" (the default) and refuse "strong".
+   */
+  consistency?: Consistency;
+}
+
+export interface WriteOptions {
+  /** ?w=, ?dw=, ?pw= (eventual tables). */
+  quorum: QuorumOverrides;
+  /**
+   * If-Match / If-None-Match over versions. Atomic on strong tables (checked inside the
+   * CASPaxos change). On eventual tables checked against the coordinator's quorum read just
+   * before the write, best effort (two coordinators can both pass): documented as such.
+   */
+  condition: WriteCondition;
+  /** The X-Shoal-Context of the read this write follows; absent for a blind write. */
+  context?: string;
+}
+
+export interface PutResult {
+  /** The version written (for the ETag and Last-Modified of the answer). */
+  item: ItemVersion;
+  /** True when no live version existed before (201 rather than 200), as far as the coordinator saw. */
+  created: boolean;
+  /** The causal context after the write (the client may send it with its next write). */
+  context: string;
+}
+
+export interface DeleteResult {
+  /** Whether a live version existed, as far as the coordinator saw. */
+  existed: boolean;
+}
+
+/**
+ * A read-modify-write of one key (strong tables only): CASPaxos runs `change` on the current
+ * version inside the protocol round, so the decision and the write are atomic; it may run more
+ * than once (after a lost race), so it must be a pure function of its argument.
+ */
+export type ItemChange = (current: ItemVersion | undefined) => ItemChangeDecision;
+
+export type ItemChangeDecision =
+  | { type: "put"; write: ItemWrite }
+  | { type: "delete" }
+  /** Leave the item as it is and fail the request with this failure (e.g. PreconditionFailed). */
+  | { type: "abort"; code: "PreconditionFailed" | "BadRequest"; message: string };
+
+export interface ModifyResult {
+  /** The version after the change; undefined after a delete (or an abort, which fails instead). */
+  item: ItemVersion | undefined;
+  /** The version before the change; undefined when there was none. */
+  previous: ItemVersion | undefined;
+}
+
 export interface ListedItem {
   key: Uint8Array;
-  item: ItemVersion;
+  /** The item's live versions (one unless it has siblings). */
+  siblings: ItemVersion[];
 }
 
 export interface ListRequest {
@@ -45,20 +124,21 @@ export type BatchItemWrite = { type: "put"; key: Uint8Array; write: ItemWrite } 
 export type BatchItemOutcome = { type: "put"; item: ItemVersion } | { type: "delete"; existed: boolean };
 
 export interface BatchResult {
-  gets: Array<ItemVersion | undefined>;
+  gets: ItemRead[];
   writes: BatchItemOutcome[];
 }
 
-export interface PutResult {
-  item: ItemVersion;
-  created: boolean;
-}
-
 export interface ItemOperations {
-  get(table: TableDefinition, key: Uint8Array): Promise<StoreResult<ItemVersion | undefined>>;
-  put(table: TableDefinition, key: Uint8Array, write: ItemWrite, condition: WriteCondition): Promise<StoreResult<PutResult>>;
-  delete(table: TableDefinition, key: Uint8Array, condition: WriteCondition): Promise<StoreResult<ItemVersion>>;
+  get(table: TableDefinition, key: Uint8Array, options: ReadOptions): Promise<StoreResult<ItemRead>>;
+  put(table: TableDefinition, key: Uint8Array, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>>;
+  delete(table: TableDefinition, key: Uint8Array, options: WriteOptions): Promise<StoreResult<DeleteResult>>;
+  /** Strong tables only; an eventual table answers BadRequest naming the table's consistency. */
+  modify(table: TableDefinition, key: Uint8Array, change: ItemChange): Promise<StoreResult<ModifyResult>>;
   list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>>;
-  /** Gets answered and writes applied atomically; no key may appear twice among the writes. */
+  /**
+   * Gets then blind writes; each key's write is applied as a put or delete would be, but the
+   * batch is not atomic across keys on a cluster (each key lives on its own replicas). No key
+   * may appear twice among the writes.
+   */
   batch(table: TableDefinition, gets: readonly Uint8Array[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>>;
 }
