@@ -10,10 +10,20 @@ import type { QuorumOverrides } from "./quorum-options.js";
  * (quorums over the preference list, siblings under dotted version vectors) for eventual
  * tables, CASPaxos per key for strong tables; a single node after `npm start` is a cluster of
  * one with n, r and w capped at 1. The front doors see only this interface. Keys are the
- * user's raw key bytes (the partition key); the coordinator owns the encoding. Not-found is a
+ * user's raw key bytes (ItemKeyParts); the coordinator owns the encoding (storage/item-key.ts). Not-found is a
  * normal result, not a failure; expected failures are values (StoreFailure codes, which the
  * edge maps to HTTP statuses).
  */
+/**
+ * An item's key as the user gave it: the partition key places the item on the ring (its
+ * preference list); the optional sort key orders items that share a partition key (DynamoDB's
+ * range key; the native API uses partition keys only). Both are raw bytes.
+ */
+export interface ItemKeyParts {
+  readonly partitionKey: Uint8Array;
+  readonly sortKey?: Uint8Array;
+}
+
 export interface ItemVersion {
   readonly value: Uint8Array;
   readonly contentType: string;
@@ -100,26 +110,51 @@ export interface ModifyResult {
 }
 
 export interface ListedItem {
-  key: Uint8Array;
+  key: ItemKeyParts;
   /** The item's live versions (one unless it has siblings). */
   siblings: ItemVersion[];
 }
 
+/** A whole-table listing in key order (partition key, then sort key), across the cluster. */
 export interface ListRequest {
-  /** Raw key prefix; empty for the whole table. */
+  /** Raw partition-key prefix; empty for the whole table. */
   prefix: Uint8Array;
-  /** Resume strictly after this raw key. */
-  after?: Uint8Array;
+  /** Resume strictly after this key. */
+  after?: ItemKeyParts;
   limit: number;
+}
+
+/** A bound on the sort key of a query. */
+export interface SortKeyBound {
+  key: Uint8Array;
+  inclusive: boolean;
+}
+
+/**
+ * The items of one partition key, in sort-key order (bytewise), from that key's replicas only
+ * (DynamoDB's Query): optionally within [lower, upper] and/or starting with `sortKeyPrefix`,
+ * forwards or backwards, resuming strictly after (or, backwards, before) `after`.
+ */
+export interface QueryRequest {
+  partitionKey: Uint8Array;
+  lower?: SortKeyBound;
+  upper?: SortKeyBound;
+  sortKeyPrefix?: Uint8Array;
+  /** The sort key to resume after (exclusive), in the direction of the query. */
+  after?: Uint8Array;
+  reverse: boolean;
+  limit: number;
+  /** Strong tables: "strong" reads each returned key through the protocol; default "eventual". */
+  consistency?: Consistency;
 }
 
 export interface ListPage {
   items: ListedItem[];
-  /** The raw key to resume after, or null at the end. */
-  resumeAfter: Uint8Array | null;
+  /** The key to resume after, or null at the end. */
+  resumeAfter: ItemKeyParts | null;
 }
 
-export type BatchItemWrite = { type: "put"; key: Uint8Array; write: ItemWrite } | { type: "delete"; key: Uint8Array };
+export type BatchItemWrite = { type: "put"; key: ItemKeyParts; write: ItemWrite } | { type: "delete"; key: ItemKeyParts };
 
 export type BatchItemOutcome = { type: "put"; item: ItemVersion } | { type: "delete"; existed: boolean };
 
@@ -129,16 +164,17 @@ export interface BatchResult {
 }
 
 export interface ItemOperations {
-  get(table: TableDefinition, key: Uint8Array, options: ReadOptions): Promise<StoreResult<ItemRead>>;
-  put(table: TableDefinition, key: Uint8Array, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>>;
-  delete(table: TableDefinition, key: Uint8Array, options: WriteOptions): Promise<StoreResult<DeleteResult>>;
+  get(table: TableDefinition, key: ItemKeyParts, options: ReadOptions): Promise<StoreResult<ItemRead>>;
+  put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>>;
+  delete(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): Promise<StoreResult<DeleteResult>>;
   /** Strong tables only; an eventual table answers BadRequest naming the table's consistency. */
-  modify(table: TableDefinition, key: Uint8Array, change: ItemChange): Promise<StoreResult<ModifyResult>>;
+  modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange): Promise<StoreResult<ModifyResult>>;
   list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>>;
+  query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>>;
   /**
    * Gets then blind writes; each key's write is applied as a put or delete would be, but the
    * batch is not atomic across keys on a cluster (each key lives on its own replicas). No key
    * may appear twice among the writes.
    */
-  batch(table: TableDefinition, gets: readonly Uint8Array[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>>;
+  batch(table: TableDefinition, gets: readonly ItemKeyParts[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>>;
 }
