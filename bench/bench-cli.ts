@@ -4,6 +4,7 @@ import { UsageError } from "../src/cli/usage-error.js";
 import { formatMachine, formatRatios, formatSystems, formatTable, formatTargets, rewriteDocsSection, writeResultsFile } from "./bench-report.js";
 import { ratios, summarize, targetChecks } from "./bench-summary.js";
 import { machineInfo } from "./machine-info.js";
+import { clusterTargets, formatClusterTable, runClusterBenchmark, summarizeCluster, type ClusterBenchOptions } from "./cluster-benchmark.js";
 import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
 import { allSystems, createBenchTable, runLoadProcess, runSingleNodeBenchmark, type BenchOptions, type Op } from "./single-node-benchmark.js";
 
@@ -19,6 +20,14 @@ docs/benchmarks.md.
 
 With --url: a quick load against a running node (table "bench", created if missing).
 
+With --cluster: the cluster benchmark. A 3-node Shoal cluster (separate processes on
+loopback) against a 3-member etcd cluster (if etcd-server is installed), servers on core 0 and
+the load on core 1, 100-byte values at concurrency 64 (override with --value-bytes and
+--concurrency, one value each): Shoal eventual put/get (n=3, r=2, w=2), strong put/get,
+compare-and-set increments, 64 clients incrementing one key; etcd put and linearizable get.
+Writes bench/results/<date>-cluster.json and, unless --skip-docs, its section of
+docs/benchmarks.md.
+
 Options:
   --systems LIST       comma-separated: shoal,ceiling,redis (default all)
   --ops LIST           get,put (default both)
@@ -31,6 +40,8 @@ Options:
   --quick              a short smoke run; never rewrites docs/benchmarks.md
   --results-dir DIR    where the JSON goes (default bench/results)
   --skip-docs          do not rewrite docs/benchmarks.md
+  --cluster            the cluster benchmark instead (see above)
+  --members N          cluster size for --cluster (default 3)
   --url URL            quick load against a running node instead
   --op OP              with --url: get or put (default get)
   -h, --help           show this help
@@ -53,6 +64,8 @@ const flagSpec = {
   "skip-docs": { type: "boolean" },
   url: { type: "string" },
   op: { type: "string" },
+  cluster: { type: "boolean" },
+  members: { type: "string" },
 } as const;
 
 /** Bounds on the knobs, so a typo cannot start an hour-long or million-connection run. */
@@ -71,7 +84,8 @@ export async function runBenchCli(argv: string[], io: CliIo): Promise<number> {
   const quick = booleanFlag(args.flags, "quick");
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const options: BenchOptions = {
-    systems: listFlag(args.flags, "systems", [...allSystems], (item) => oneOf(item, allSystems, "--systems")),
+    // --cluster has systems of its own (shoal, etcd), parsed by clusterBenchmark.
+    systems: booleanFlag(args.flags, "cluster") ? [] : listFlag(args.flags, "systems", [...allSystems], (item) => oneOf(item, allSystems, "--systems")),
     ops: listFlag(args.flags, "ops", ["get", "put"], (item) => oneOf(item, ["get", "put"] as const, "--ops")),
     concurrencies: listFlag(args.flags, "concurrency", [1, 64], (item) => integer(item, "--concurrency", 1, concurrencyMax)),
     valueSizes: listFlag(args.flags, "value-bytes", [100, 4096], (item) => integer(item, "--value-bytes", 1, valueBytesMax)),
@@ -83,6 +97,7 @@ export async function runBenchCli(argv: string[], io: CliIo): Promise<number> {
   };
   const url = stringFlag(args.flags, "url");
   if (url !== undefined) return quickLoad(url, args.flags, options, io);
+  if (booleanFlag(args.flags, "cluster")) return clusterBenchmark(options, { quick, flags: args.flags, argv, io });
   return fullBenchmark(options, { quick, flags: args.flags, argv, io });
 }
 
@@ -115,6 +130,47 @@ async function fullBenchmark(options: BenchOptions, context: { quick: boolean; f
   context.io.stdout.write(`\nresults: ${path}\n`);
   if (!context.quick && !booleanFlag(context.flags, "skip-docs")) {
     rewriteDocsSection(benchmarksDocPath, `## Latest single-node run (${date})\n\n${section}`);
+    context.io.stdout.write(`docs: ${benchmarksDocPath}\n`);
+  }
+  return results.some((result) => result.result.ops === 0) ? 1 : 0;
+}
+
+async function clusterBenchmark(options: BenchOptions, context: { quick: boolean; flags: FlagValues; argv: string[]; io: CliIo }): Promise<number> {
+  const machine = machineInfo(new Date());
+  const clusterOptions: ClusterBenchOptions = {
+    systems: listFlag(context.flags, "systems", ["shoal", "etcd"], (item) => oneOf(item, ["shoal", "etcd"] as const, "--systems")),
+    members: integer(stringFlag(context.flags, "members") ?? "3", "--members", 1, 7),
+    valueBytes: stringFlag(context.flags, "value-bytes") === undefined ? 100 : options.valueSizes[0]!,
+    concurrency: stringFlag(context.flags, "concurrency") === undefined ? 64 : options.concurrencies[0]!,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    runs: options.runs,
+    keyCount: options.keyCount,
+    log: options.log,
+  };
+  const { results, systems } = await runClusterBenchmark(clusterOptions);
+  const rows = summarizeCluster(results);
+  const command = `npm run bench${context.argv.length > 0 ? ` -- ${context.argv.join(" ")}` : ""}`;
+  const section = [
+    `Command: \`${command}\` (${clusterOptions.runs} run${clusterOptions.runs === 1 ? "" : "s"} of ${clusterOptions.durationS} s per scenario after ${clusterOptions.warmupS} s warm-up; ${clusterOptions.valueBytes}-byte values, ${clusterOptions.concurrency} in flight; median run shown)`,
+    "",
+    formatMachine(machine),
+    "",
+    ...systems,
+    "",
+    formatClusterTable(rows),
+    "",
+    "Targets (issue 4):",
+    "",
+    ...clusterTargets(rows),
+  ].join("\n");
+  context.io.stdout.write(`${section}\n`);
+  const date = machine.date.slice(0, 10);
+  const resultsDir = stringFlag(context.flags, "results-dir") ?? resultsDirDefault;
+  const path = writeResultsFile(resultsDir, date, { command, machine, systems, options: { ...clusterOptions, log: undefined }, summary: rows, runs: results }, "cluster");
+  context.io.stdout.write(`\nresults: ${path}\n`);
+  if (!context.quick && !booleanFlag(context.flags, "skip-docs")) {
+    rewriteDocsSection(benchmarksDocPath, `## Latest cluster run (${date})\n\n${section}`, "cluster");
     context.io.stdout.write(`docs: ${benchmarksDocPath}\n`);
   }
   return results.some((result) => result.result.ops === 0) ? 1 : 0;

@@ -69,22 +69,21 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`;
 }
 
-/** Writes `<dir>/<date>-single-node.json` and returns its path. */
-export function writeResultsFile(dir: string, date: string, content: unknown): string {
+/** Writes `<dir>/<date>-<name>.json` and returns its path. */
+export function writeResultsFile(dir: string, date: string, content: unknown, name = "single-node"): string {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${date}-single-node.json`);
+  const path = join(dir, `${date}-${name}.json`);
   writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
   return path;
 }
 
-const startMarker = "<!-- bench:single-node:start -->";
-const endMarker = "<!-- bench:single-node:end -->";
-
 /**
- * Replaces the generated section of docs/benchmarks.md (between the markers) and keeps the
- * hand-written text around it. A file without markers gets the section appended.
+ * Replaces a generated section of docs/benchmarks.md (between the markers of `name`) and keeps
+ * the hand-written text around it. A file without the markers gets the section appended.
  */
-export function rewriteDocsSection(path: string, section: string): void {
+export function rewriteDocsSection(path: string, section: string, name = "single-node"): void {
+  const startMarker = `<!-- bench:${name}:start -->`;
+  const endMarker = `<!-- bench:${name}:end -->`;
   const generated = `${startMarker}\n${section.trim()}\n${endMarker}`;
   const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
   const start = current.indexOf(startMarker);

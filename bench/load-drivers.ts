@@ -18,9 +18,81 @@ const requestTimeoutMs = 10_000;
 export async function createLoadDriver(spec: LoadSpec): Promise<LoadDriver> {
   const value = randomBytes(spec.valueBytes);
   const pickers = Array.from({ length: spec.concurrency }, (_, worker) => new KeyPicker(spec.keyPrefix, spec.keyCount, spec.seed + worker * 7919));
-  return spec.target.kind === "http"
-    ? createHttpDriver(spec, spec.target, value, pickers)
-    : createRedisDriver(spec, spec.target, value, pickers);
+  switch (spec.target.kind) {
+    case "http":
+      return createHttpDriver(spec, spec.target, value, pickers);
+    case "redis":
+      return createRedisDriver(spec, spec.target, value, pickers);
+    case "shoal-cluster":
+      return createShoalClusterDriver(spec, spec.target, value, pickers);
+    case "etcd":
+      return createEtcdDriver(spec, spec.target, value, pickers);
+  }
+}
+
+/** One pool per node, `ceil(concurrency / nodes)` connections each; worker i uses node i mod n. */
+function poolsFor(urls: readonly string[], concurrency: number): Pool[] {
+  const perNode = Math.max(1, Math.ceil(concurrency / urls.length));
+  return urls.map((url) => new Pool(url, { connections: perNode, pipelining: 1, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs }));
+}
+
+function createShoalClusterDriver(spec: LoadSpec, target: { urls: string[]; table: string }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
+  const pools = poolsFor(target.urls, spec.concurrency);
+  const base = `/v1/tables/${encodeURIComponent(target.table)}/items/`;
+  const headers = { "content-type": "application/octet-stream" };
+  const pool = (worker: number) => pools[worker % pools.length]!;
+  const put = async (key: string, worker: number) => {
+    const answer = await dispatch(pool(worker), { method: "PUT", path: base + encodeURIComponent(key), body: value, headers });
+    return answer.status >= 200 && answer.status < 300;
+  };
+  const get = async (key: string, worker: number) => {
+    const answer = await dispatch(pool(worker), { method: "GET", path: base + encodeURIComponent(key) });
+    return answer.status === 200 && answer.bodyBytes === spec.valueBytes;
+  };
+  const increment = async (key: string, worker: number) => {
+    const answer = await dispatch(pool(worker), { method: "POST", path: `${base}${encodeURIComponent(key)}/increment?by=1` });
+    return answer.status === 200;
+  };
+  const operation = spec.op === "get" ? get : spec.op === "put" ? put : increment;
+  return {
+    operation: (worker) => operation(pickers[worker]!.next(), worker),
+    preload: () => preloadKeys(spec, put),
+    close: async () => {
+      await Promise.all(pools.map((p) => p.close()));
+    },
+  };
+}
+
+/**
+ * etcd's v3 API through its JSON gateway (keys and values base64): put is a Raft-committed,
+ * fsynced write; range without `serializable` is etcd's linearizable read (a ReadIndex round
+ * through the leader). Any member answers; followers forward to the leader.
+ */
+function createEtcdDriver(spec: LoadSpec, target: { urls: string[] }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
+  const pools = poolsFor(target.urls, spec.concurrency);
+  const headers = { "content-type": "application/json" };
+  const valueBase64 = value.toString("base64");
+  const pool = (worker: number) => pools[worker % pools.length]!;
+  const put = async (key: string, worker: number) => {
+    const body = JSON.stringify({ key: Buffer.from(key).toString("base64"), value: valueBase64 });
+    const answer = await dispatch(pool(worker), { method: "POST", path: "/v3/kv/put", body, headers });
+    return answer.status === 200;
+  };
+  const get = async (key: string, worker: number) => {
+    const body = JSON.stringify({ key: Buffer.from(key).toString("base64") });
+    const answer = await dispatch(pool(worker), { method: "POST", path: "/v3/kv/range", body, headers });
+    // The JSON answer carries the value base64-encoded; a found key makes the body longer than the value.
+    return answer.status === 200 && answer.bodyBytes > spec.valueBytes;
+  };
+  if (spec.op === "increment") throw new Error("etcd has no increment scenario here");
+  const operation = spec.op === "get" ? get : put;
+  return {
+    operation: (worker) => operation(pickers[worker]!.next(), worker),
+    preload: () => preloadKeys(spec, put),
+    close: async () => {
+      await Promise.all(pools.map((p) => p.close()));
+    },
+  };
 }
 
 function createHttpDriver(spec: LoadSpec, target: { url: string; table: string }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
@@ -36,6 +108,7 @@ function createHttpDriver(spec: LoadSpec, target: { url: string; table: string }
     const answer = await dispatch(pool, { method: "GET", path: base + encodeURIComponent(key) });
     return answer.status === 200 && answer.bodyBytes === spec.valueBytes;
   };
+  if (spec.op === "increment") throw new Error("the single-node benchmark has no increment scenario");
   return {
     operation: (worker) => (spec.op === "get" ? get : put)(pickers[worker]!.next()),
     preload: () => preloadKeys(spec, put),
@@ -74,6 +147,7 @@ async function createRedisDriver(spec: LoadSpec, target: { host: string; port: n
     const reply = await clients[worker]!.command(["GET", key]);
     return Buffer.isBuffer(reply) && reply.length === spec.valueBytes;
   };
+  if (spec.op === "increment") throw new Error("the single-node benchmark has no increment scenario");
   return {
     operation: (worker) => (spec.op === "get" ? get : put)(pickers[worker]!.next(), worker),
     preload: () => preloadKeys(spec, (key, worker) => put(key, worker)),

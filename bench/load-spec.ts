@@ -5,11 +5,16 @@
  */
 export type LoadTarget =
   | { kind: "http"; url: string; table: string }
-  | { kind: "redis"; host: string; port: number };
+  | { kind: "redis"; host: string; port: number }
+  /** Several Shoal nodes: worker i sends to urls[i % urls.length] (any node coordinates). */
+  | { kind: "shoal-cluster"; urls: string[]; table: string }
+  /** An etcd cluster through its v3 JSON gateway; worker i talks to urls[i % urls.length]. */
+  | { kind: "etcd"; urls: string[] };
 
 export interface LoadSpec {
   target: LoadTarget;
-  op: "get" | "put";
+  /** increment: Shoal's compare-and-set increment endpoint (strong tables). */
+  op: "get" | "put" | "increment";
   valueBytes: number;
   /** Operations in flight at once: one connection each. */
   concurrency: number;
