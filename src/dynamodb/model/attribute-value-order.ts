@@ -1,0 +1,47 @@
+import { compareBytes } from "../../storage/byte-order.js";
+import type { AttributeValue } from "./attribute-value.js";
+import { compareNumbers } from "./dynamo-number.js";
+
+/**
+ * DynamoDB's comparisons (developer guide, "Comparison operator and function reference"):
+ * numbers compare numerically, strings by their UTF-8 bytes, binaries bytewise. Other types
+ * and mixed types have no order: `compareScalars` answers undefined and the comparison is
+ * false. Equality is defined for every type: sets compare as sets, maps and lists deeply.
+ */
+export function compareScalars(a: AttributeValue, b: AttributeValue): number | undefined {
+  if ("N" in a && "N" in b) return compareNumbers(a.N, b.N);
+  if ("S" in a && "S" in b) return compareStrings(a.S, b.S);
+  if ("B" in a && "B" in b) return compareBytes(a.B, b.B);
+  return undefined;
+}
+
+/** UTF-8 byte order of two strings (not UTF-16 code unit order, which differs above U+FFFF). */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const encoder = new TextEncoder();
+  return compareBytes(encoder.encode(a), encoder.encode(b));
+}
+
+export function attributeValuesEqual(a: AttributeValue, b: AttributeValue): boolean {
+  if ("S" in a) return "S" in b && a.S === b.S;
+  if ("N" in a) return "N" in b && compareNumbers(a.N, b.N) === 0;
+  if ("B" in a) return "B" in b && compareBytes(a.B, b.B) === 0;
+  if ("BOOL" in a) return "BOOL" in b && a.BOOL === b.BOOL;
+  if ("NULL" in a) return "NULL" in b;
+  if ("M" in a) return "M" in b && mapsEqual(a.M, b.M);
+  if ("L" in a) return "L" in b && a.L.length === b.L.length && a.L.every((v, i) => attributeValuesEqual(v, b.L[i]!));
+  if ("SS" in a) return "SS" in b && setsEqual(a.SS, b.SS, (x, y) => x === y);
+  if ("NS" in a) return "NS" in b && setsEqual(a.NS, b.NS, (x, y) => compareNumbers(x, y) === 0);
+  return "BS" in b && setsEqual(a.BS, b.BS, (x, y) => compareBytes(x, y) === 0);
+}
+
+function mapsEqual(a: Readonly<Record<string, AttributeValue>>, b: Readonly<Record<string, AttributeValue>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && attributeValuesEqual(a[key]!, b[key]!));
+}
+
+/** Sets hold no duplicates, so equal sizes and inclusion one way mean equality. */
+function setsEqual<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
+  return a.length === b.length && a.every((x) => b.some((y) => same(x, y)));
+}

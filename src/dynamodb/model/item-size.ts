@@ -1,0 +1,49 @@
+import type { AttributeValue, Item } from "./attribute-value.js";
+
+/**
+ * DynamoDB's item size (developer guide, "Item sizes and formats"): the sum of attribute name
+ * lengths and value sizes, in UTF-8 bytes. Strings and binaries count their bytes; a number
+ * counts about one byte per two significant digits plus one; BOOL and NULL one byte; a map or
+ * list three bytes of overhead plus one per element (plus names for maps); a set the sum of its
+ * members. The size decides the 400 KB item limit and the capacity units consumed.
+ */
+export const itemBytesMax = 400 * 1024;
+
+export const itemSizeMessage = "Item size has exceeded the maximum allowed size";
+
+const encoder = new TextEncoder();
+
+export function utf8Length(text: string): number {
+  // Fast path for ASCII, which is most attribute names and many values.
+  let ascii = true;
+  for (let i = 0; i < text.length && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
+  return ascii ? text.length : encoder.encode(text).length;
+}
+
+export function numberSize(number: string): number {
+  const digits = number.replace(/[-.]/g, "").replace(/^0+/, "").replace(/0+$/, "").length;
+  return Math.ceil(digits / 2) + 1;
+}
+
+export function attributeValueSize(value: AttributeValue): number {
+  if ("S" in value) return utf8Length(value.S);
+  if ("N" in value) return numberSize(value.N);
+  if ("B" in value) return value.B.length;
+  if ("BOOL" in value || "NULL" in value) return 1;
+  if ("M" in value) return 3 + attributesSize(value.M) + Object.keys(value.M).length;
+  if ("L" in value) return 3 + value.L.reduce((sum, member) => sum + attributeValueSize(member) + 1, 0);
+  if ("SS" in value) return value.SS.reduce((sum, member) => sum + utf8Length(member), 0);
+  if ("NS" in value) return value.NS.reduce((sum, member) => sum + numberSize(member), 0);
+  return value.BS.reduce((sum, member) => sum + member.length, 0);
+}
+
+function attributesSize(attributes: Readonly<Record<string, AttributeValue>>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(attributes)) size += utf8Length(name) + attributeValueSize(value);
+  return size;
+}
+
+/** The size of an item by DynamoDB's rules, in bytes. */
+export function itemSize(item: Item): number {
+  return attributesSize(item);
+}
