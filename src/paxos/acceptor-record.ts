@@ -1,0 +1,114 @@
+import { Packr } from "msgpackr";
+import { assert } from "../assert.js";
+import { ballotFromTuple, ballotToTuple, type Ballot } from "./ballot.js";
+import type { StrongVersioned } from "./strong-coordinator.js";
+
+/**
+ * What one acceptor keeps for one key (CASPaxos, section 2.2: the promised ballot and the
+ * accepted ballot with its value), stored at the item key itself in the items namespace, so a
+ * table purge and a range scan (list, query) find it like any item.
+ *
+ * `accepted.value` undefined is a tombstone (a delete, or the identity change of an absent
+ * key): accepted, so later rounds build on "absent", and collectable by the GC step once every
+ * acceptor has it. `acceptedAtMs` is the acceptor's wall clock when it accepted, for an eventual
+ * read's "how old may this be".
+ */
+export interface AcceptorRecord {
+  promised: Ballot;
+  accepted: AcceptedState | undefined;
+}
+
+export interface AcceptedState {
+  ballot: Ballot;
+  value: StrongVersioned | undefined;
+  acceptedAtMs: number;
+}
+
+/**
+ * On disk: MessagePack of
+ *   [3, promised [counter, node], accepted [counter, node] | null, acceptedAtMs | null,
+ *    value | null]
+ * with value = [bytes, contentType, metadata as [name, value, ...], expiresAtMs | null,
+ * timestamp, version]. Format 3 is distinct from the single-node record (1) and the sibling
+ * record (2), so no reader takes another's bytes for its own; decode refuses anything else.
+ */
+export const ACCEPTOR_RECORD_FORMAT = 3;
+
+// Plain MessagePack: no shared structures or records, so the bytes describe themselves.
+const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+
+export function encodeAcceptorRecord(record: AcceptorRecord): Uint8Array {
+  const accepted = record.accepted;
+  return packr.pack([
+    ACCEPTOR_RECORD_FORMAT,
+    ballotToTuple(record.promised),
+    accepted === undefined ? null : ballotToTuple(accepted.ballot),
+    accepted === undefined ? null : accepted.acceptedAtMs,
+    accepted?.value === undefined ? null : valueToFields(accepted.value),
+  ]);
+}
+
+export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
+  const fields: unknown = packr.unpack(bytes);
+  assert(Array.isArray(fields) && fields.length === 5, "acceptor record: not a five-field array");
+  assert(fields[0] === ACCEPTOR_RECORD_FORMAT, `acceptor record: format ${String(fields[0])}; this node reads format ${ACCEPTOR_RECORD_FORMAT}`);
+  const promised = ballotFromTuple(fields[1]);
+  assert(promised !== undefined, "acceptor record: promised ballot is malformed");
+  if (fields[2] === null) return { promised, accepted: undefined };
+  const ballot = ballotFromTuple(fields[2]);
+  assert(ballot !== undefined, "acceptor record: accepted ballot is malformed");
+  const acceptedAtMs = fields[3] as number;
+  assert(Number.isSafeInteger(acceptedAtMs), "acceptor record: acceptedAtMs is not a safe integer");
+  const value = fields[4] === null ? undefined : valueFromFields(fields[4]);
+  return { promised, accepted: { ballot, value, acceptedAtMs } };
+}
+
+/**
+ * The accepted value an acceptor record holds, for scans that list a strong table's items:
+ * undefined for a tombstone or a key with only a promise. Expiry is the caller's to apply (it
+ * has the clock). The value is what this one acceptor accepted, which may not be chosen yet.
+ */
+export function decodeAcceptedValue(bytes: Uint8Array): StrongVersioned | undefined {
+  return decodeAcceptorRecord(bytes).accepted?.value;
+}
+
+/** Whether `bytes` are an acceptor record (so a scan can tell strong items from others). */
+export function isAcceptorRecord(bytes: Uint8Array): boolean {
+  // MessagePack: 0x95 opens a five-element array, and the format number 3 is a positive fixint.
+  return bytes.length > 2 && bytes[0] === 0x95 && bytes[1] === ACCEPTOR_RECORD_FORMAT;
+}
+
+type ValueFields = [Uint8Array, string, string[], number | null, number, string];
+
+function valueToFields(value: StrongVersioned): ValueFields {
+  assertVersioned(value, "encodeAcceptorRecord");
+  const metadata: string[] = [];
+  for (const [name, text] of value.metadata) metadata.push(name, text);
+  return [value.value, value.contentType, metadata, value.expiresAtMs, value.timestamp, value.version];
+}
+
+function valueFromFields(fields: unknown): StrongVersioned {
+  assert(Array.isArray(fields) && fields.length === 6, "acceptor record: value is not a six-field array");
+  const [bytes, contentType, flat, expiresAtMs, timestamp, version] = fields as ValueFields;
+  assert(bytes instanceof Uint8Array, "acceptor record: value is not bytes");
+  assert(Array.isArray(flat) && flat.length % 2 === 0, "acceptor record: metadata is not a list of pairs");
+  const metadata: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) metadata.push([flat[i]!, flat[i + 1]!]);
+  // A plain Uint8Array view (not the decoder's Buffer subclass), so callers see one type.
+  const value = { value: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType, metadata, expiresAtMs, timestamp, version };
+  assertVersioned(value, "decodeAcceptorRecord");
+  return value;
+}
+
+/** The shape both sides of the disk and the wire agree on. */
+export function assertVersioned(value: StrongVersioned, action: string): void {
+  assert(value.value instanceof Uint8Array, `${action}: value is not bytes`);
+  assert(typeof value.contentType === "string", `${action}: contentType is not a string`);
+  assert(Array.isArray(value.metadata), `${action}: metadata is not a list`);
+  for (const pair of value.metadata) {
+    assert(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === "string" && typeof pair[1] === "string", `${action}: metadata entry is not a [name, value] pair of strings`);
+  }
+  assert(value.expiresAtMs === null || (Number.isSafeInteger(value.expiresAtMs) && value.expiresAtMs >= 0), `${action}: expiresAtMs ${value.expiresAtMs} is neither null nor a non-negative safe integer`);
+  assert(Number.isSafeInteger(value.timestamp) && value.timestamp >= 0, `${action}: timestamp ${value.timestamp} is not a non-negative safe integer`);
+  assert(typeof value.version === "string", `${action}: version is not a string`);
+}
