@@ -1,9 +1,9 @@
 import type { TableCatalog } from "../catalog/table-catalog.js";
 import type { TableDefinition } from "../catalog/table-definition.js";
-import type { ItemOperations } from "../coordinator/item-operations.js";
+import type { ItemKeyParts, ItemOperations } from "../coordinator/item-operations.js";
 import type { Limits } from "../limits.js";
 import type { Clock } from "../runtime/runtime.js";
-import { ShoalError, notFound, preconditionFailed, unavailable } from "../errors.js";
+import { ShoalError, badRequest, conflict, notFound, preconditionFailed, unavailable } from "../errors.js";
 import type { StoreFailure } from "../replica/store-result.js";
 import type { ClusterStatus } from "./cluster-handler.js";
 
@@ -39,7 +39,11 @@ export function requireTable(context: ApiContext, rawName: string): TableDefinit
   return table;
 }
 
-/** A failure value from the coordinator, as the edge's error. */
+/**
+ * A failure value from the coordinator, as the edge's error. The statuses are the ones
+ * replica/store-result.ts lists; 503 and 504 carry different codes so a client can tell "nothing
+ * was written" (Unavailable, Overloaded) from "the outcome is unknown" (Indeterminate).
+ */
 export function storeError(failure: StoreFailure, action: string): ShoalError {
   const message = `${action}: ${failure.message}`;
   switch (failure.code) {
@@ -49,13 +53,27 @@ export function storeError(failure: StoreFailure, action: string): ShoalError {
       return notFound("ItemNotFound", message);
     case "TableNotFound":
       return notFound("TableNotFound", message);
+    case "BadRequest":
+      return badRequest("BadRequest", message);
+    case "TooManySiblings":
+      return conflict("TooManySiblings", message);
     case "Overloaded":
       return unavailable("Overloaded", message);
+    case "Unavailable":
+      return unavailable("Unavailable", message);
+    case "Indeterminate":
+      return new ShoalError("Indeterminate", 504, message);
   }
 }
 
-/** A key for messages: decoded, shortened, quoted. */
-export function describeKey(table: TableDefinition, key: Uint8Array): string {
-  const text = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("utf8");
-  return `"${table.name}/${text.length > 100 ? `${text.slice(0, 100)}...` : text}"`;
+/** A key for messages: decoded, shortened, quoted (the sort key after a "/" when there is one). */
+export function describeKey(table: TableDefinition, key: ItemKeyParts | Uint8Array): string {
+  const parts = key instanceof Uint8Array ? { partitionKey: key } : key;
+  const text = shortText(parts.partitionKey) + (parts.sortKey === undefined ? "" : `/${shortText(parts.sortKey)}`);
+  return `"${table.name}/${text}"`;
+}
+
+function shortText(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }

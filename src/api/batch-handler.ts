@@ -1,26 +1,33 @@
 import type { IncomingMessage } from "node:http";
-import type { ItemVersion } from "../coordinator/item-operations.js";
+import type { ItemRead } from "../coordinator/item-operations.js";
 import { requireTable, storeError, type ApiContext } from "./api-context.js";
 import { parseBatchRequest } from "./batch-request.js";
 import { expiresAt } from "./item-handlers.js";
 import { readJsonBody } from "./json-body.js";
 import type { RouteMatch } from "./route-match.js";
 import { sendJson } from "./respond.js";
+import { isTextual, siblingJson } from "./sibling-json.js";
 import type { ShoalResponse } from "./shoal-response.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 
 /**
- * Answers a batch's gets and applies its writes atomically on this node (one storage write).
- * Response: `{"get": [{"key", "found", "valueBase64", "value"?, ...}], "put": [{"key", "etag",
- * "lastModified"}], "delete": [{"key", "deleted"}]}`; `value` (UTF-8) is given for text and
- * JSON content types.
+ * `POST /v1/tables/{t}/batch` (body: batch-request.ts): answers the gets, then applies the
+ * writes, each as a blind put or delete would be. Not atomic across keys on a cluster: each key
+ * lives on its own replicas, so a failure part-way leaves the earlier writes in place.
+ * Response: `{"get": [...], "put": [{"key", "etag", "lastModified"}], "delete": [{"key",
+ * "deleted"}]}` where each get is
+ *   - `{"key", "found": false}` (plus `"context"` when tombstones were seen),
+ *   - `{"key", "found": true, "value"?, "valueBase64", "contentType", "metadata", "etag",
+ *     "lastModified", "expiresAt", "context"}` for one version (`value`, UTF-8, for text and
+ *     JSON content types), or
+ *   - `{"key", "found": true, "siblings": [SiblingJson, ...], "context"}` for siblings.
  */
 export async function runBatch(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const request = parseBatchRequest(await readJsonBody(req, res, context.limits), context.limits, context.clock.nowMs());
   const result = await context.items.batch(table, request.gets, request.writes);
   if (!result.ok) throw storeError(result.error, `cannot apply a batch to table "${table.name}"`);
-  const gets = result.value.gets.map((item, i) => describeGet(request.getKeys[i]!, item));
+  const gets = result.value.gets.map((read, i) => describeGet(request.getKeys[i]!, read));
   const puts: unknown[] = [];
   const deletes: unknown[] = [];
   result.value.writes.forEach((outcome, i) => {
@@ -34,23 +41,22 @@ export async function runBatch(context: ApiContext, req: IncomingMessage, res: S
   sendJson(res, 200, { get: gets, put: puts, delete: deletes });
 }
 
-function describeGet(key: string, item: ItemVersion | undefined): unknown {
-  if (item === undefined) return { key, found: false };
+function describeGet(key: string, read: ItemRead): unknown {
+  const context = read.context === "" ? {} : { context: read.context };
+  if (read.siblings.length === 0) return { key, found: false, ...context };
+  if (read.siblings.length > 1) return { key, found: true, siblings: read.siblings.map(siblingJson), ...context };
+  const item = read.siblings[0]!;
   const bytes = Buffer.from(item.value.buffer, item.value.byteOffset, item.value.byteLength);
   return {
     key,
     found: true,
-    ...(isText(item.contentType) ? { value: bytes.toString("utf8") } : {}),
+    ...(isTextual(item.contentType) ? { value: bytes.toString("utf8") } : {}),
     valueBase64: bytes.toString("base64"),
     contentType: item.contentType,
     metadata: item.metadata,
     etag: `"${item.version}"`,
     lastModified: new Date(hlcPhysicalMs(item.timestamp)).toISOString(),
     expiresAt: expiresAt(item),
+    ...context,
   };
-}
-
-function isText(contentType: string): boolean {
-  const type = contentType.toLowerCase();
-  return type.startsWith("text/") || type.startsWith("application/json");
 }

@@ -1,6 +1,6 @@
 import { badRequest, payloadTooLarge } from "../errors.js";
 import type { Limits } from "../limits.js";
-import type { BatchItemWrite } from "../coordinator/item-operations.js";
+import type { BatchItemWrite, ItemKeyParts } from "../coordinator/item-operations.js";
 import { checkMetadata, keyBytes, parseTtlSeconds } from "./item-request.js";
 import { refuseUnknownFields, requireObject } from "./json-body.js";
 
@@ -17,7 +17,7 @@ import { refuseUnknownFields, requireObject } from "./json-body.js";
  */
 export interface BatchRequest {
   getKeys: string[];
-  gets: Uint8Array[];
+  gets: ItemKeyParts[];
   writes: BatchItemWrite[];
   /** The user's key strings, aligned with `writes`, for the response. */
   writeKeys: string[];
@@ -39,7 +39,7 @@ export function parseBatchRequest(body: unknown, limits: Limits, nowMs: number):
   if (writeCount > limits.batchWritesMax) {
     throw badRequest("BatchTooLarge", `batch has ${writeCount} puts and deletes; the limit is ${limits.batchWritesMax} (limits.batchWritesMax)`);
   }
-  const request: BatchRequest = { getKeys, gets: getKeys.map((k) => keyBytes(k, limits)), writes: [], writeKeys: [] };
+  const request: BatchRequest = { getKeys, gets: getKeys.map((k) => ({ partitionKey: keyBytes(k, limits) })), writes: [], writeKeys: [] };
   const seen = new Set<string>();
   const claim = (key: string): void => {
     if (seen.has(key)) throw badRequest("DuplicateKey", `key "${key.slice(0, 100)}" appears more than once among the batch's writes`);
@@ -53,7 +53,7 @@ export function parseBatchRequest(body: unknown, limits: Limits, nowMs: number):
   });
   for (const key of deleteKeys) {
     claim(key);
-    request.writes.push({ type: "delete", key: keyBytes(key, limits) });
+    request.writes.push({ type: "delete", key: { partitionKey: keyBytes(key, limits) } });
     request.writeKeys.push(key);
   }
   return request;
@@ -75,7 +75,7 @@ function parsePut(value: unknown, index: number, limits: Limits, nowMs: number) 
   }
   const metadata = putMetadata(put.metadata, what, limits);
   const expiresAtMs = put.ttl === undefined ? null : nowMs + parseTtlSeconds(typeof put.ttl === "number" ? String(put.ttl) : "", limits, `${what}.ttl`) * 1000;
-  return { keyText: put.key, key, write: { value: bytes, contentType, metadata, expiresAtMs } };
+  return { keyText: put.key, key: { partitionKey: key }, write: { value: bytes, contentType, metadata, expiresAtMs } };
 }
 
 function putValue(put: Record<string, unknown>, what: string): Uint8Array {

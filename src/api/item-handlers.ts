@@ -1,43 +1,67 @@
 import type { IncomingMessage } from "node:http";
 import { notFound, payloadTooLarge } from "../errors.js";
-import type { ItemVersion } from "../coordinator/item-operations.js";
+import type { ItemKeyParts, ItemRead, ItemVersion } from "../coordinator/item-operations.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 import { describeKey, requireTable, storeError, type ApiContext } from "./api-context.js";
-import { conditionFromHeaders, expiryFromRequest, metadataFromHeaders, metadataHeaderPrefix, parseEtagList, parseKeySegment } from "./item-request.js";
+import { expiryFromRequest, metadataFromHeaders, metadataHeaderPrefix, parseEtagList, parseKeySegment } from "./item-request.js";
+import { contextHeader, readOptionsFromRequest, writeOptionsFromRequest } from "./request-options.js";
 import type { RouteMatch } from "./route-match.js";
 import { readBody } from "./read-body.js";
 import { httpDate } from "./http-date.js";
+import { sendError, sendJson } from "./respond.js";
+import { siblingJson } from "./sibling-json.js";
 import type { ShoalResponse } from "./shoal-response.js";
 
 /**
  * GET, HEAD, PUT and DELETE of one item: the value travels as the raw body, everything else
- * as headers; no JSON on this path.
+ * as headers; no JSON on this path unless the item has siblings.
  *
  *   curl -XPUT localhost:8000/v1/tables/cart/items/user1%2Fa -H 'content-type: text/plain' \
  *        -H 'x-shoal-meta-owner: ana' -H 'x-shoal-expires-in: 3600' -H 'if-none-match: *' -d hello
- *     -> 201, ETag: "<version>", Last-Modified
+ *     -> 201, ETag: "<version>", Last-Modified, X-Shoal-Context: <context>
  *   curl -i localhost:8000/v1/tables/cart/items/user1%2Fa   -> hello, with the same headers
  *   curl -XDELETE localhost:8000/v1/tables/cart/items/user1%2Fa -H 'if-match: "<version>"'  -> 204
- * Every check that can refuse the request runs before the
- * coordinator is asked to write, so a refused request changes nothing.
+ *
+ * Reads (issue 3 item 4): `?r=`, `?pr=`, `?consistency=strong|eventual`. Every answer carries
+ * the causal context in X-Shoal-Context when the replicas held anything for the key (a 404 too,
+ * when only tombstones were seen). One live version answers 200 with the bytes; several
+ * (siblings) answer `300 Multiple Choices` with `{"siblings": [SiblingJson, ...]}` (see
+ * sibling-json.ts) and, from limits.siblingsWarn siblings on, a `Warning: 199 shoal "..."`
+ * header; a PUT or DELETE carrying that context replaces exactly the siblings it saw. An
+ * eventual read of a strong table adds X-Shoal-Stale-Max-Ms when the replica can bound the age.
+ *
+ * Writes: `?w=`, `?dw=`, `?pw=`, X-Shoal-Context, If-Match / If-None-Match (atomic on strong
+ * tables, best effort on eventual ones). Every check that can refuse the request runs before
+ * the coordinator is asked to write, so a refused request changes nothing.
  */
 const defaultContentType = "application/octet-stream";
+const staleMaxHeader = "x-shoal-stale-max-ms";
 
 export async function getItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
-  const key = parseKeySegment(match.key, context.limits);
-  const result = await context.items.get(table, key);
+  const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, context.limits) };
+  const options = readOptionsFromRequest(match.query);
+  const result = await context.items.get(table, key, options);
   if (!result.ok) throw storeError(result.error, `cannot read ${describeKey(table, key)}`);
-  const item = result.value;
-  if (item === undefined) throw notFound("ItemNotFound", `item ${describeKey(table, key)} does not exist`);
+  const read = result.value;
+  const headers = readHeaders(read);
+  if (read.siblings.length === 0) {
+    sendError(res, notFound("ItemNotFound", `item ${describeKey(table, key)} does not exist`), headers);
+    return;
+  }
+  if (read.siblings.length > 1) {
+    answerSiblings(context, res, read, headers);
+    return;
+  }
+  const item = read.siblings[0]!;
   const etag = `"${item.version}"`;
   const ifNoneMatch = req.headers["if-none-match"];
   if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, item.version)) {
-    res.writeHead(304, { etag, "last-modified": lastModified(item) });
+    res.writeHead(304, { ...headers, etag, "last-modified": lastModified(item) });
     res.end();
     return;
   }
-  res.writeHead(200, itemHeaders(item, etag));
+  res.writeHead(200, { ...headers, ...itemHeaders(item, etag) });
   if (req.method === "HEAD") res.end();
   else res.end(item.value);
 }
@@ -45,28 +69,48 @@ export async function getItem(context: ApiContext, req: IncomingMessage, res: Sh
 export async function putItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const { limits } = context;
   const table = requireTable(context, match.table);
-  const key = parseKeySegment(match.key, limits);
+  const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, limits) };
   const metadata = metadataFromHeaders(req.headers, limits);
   const expiresAtMs = expiryFromRequest(req.headers, match.query, limits, context.clock.nowMs());
-  const condition = conditionFromHeaders(req.headers);
+  const options = writeOptionsFromRequest(req.headers, match.query);
   const value = await readBody(req, res, limits.valueBytesMax, (bytes, exact) =>
     payloadTooLarge("ValueTooLarge", `value is ${exact ? "" : "more than "}${exact ? bytes : limits.valueBytesMax} bytes; the limit is ${limits.valueBytesMax}`),
   );
   const write = { value, contentType: req.headers["content-type"] ?? defaultContentType, metadata, expiresAtMs };
-  const result = await context.items.put(table, key, write, condition);
+  const result = await context.items.put(table, key, write, options);
   if (!result.ok) throw storeError(result.error, `cannot write ${describeKey(table, key)}`);
-  const item = result.value.item;
-  res.writeHead(result.value.created ? 201 : 200, { etag: `"${item.version}"`, "last-modified": lastModified(item), "content-length": "0" });
+  const { item, created } = result.value;
+  const headers: Record<string, string> = { etag: `"${item.version}"`, "last-modified": lastModified(item), "content-length": "0" };
+  if (result.value.context !== "") headers[contextHeader] = result.value.context;
+  res.writeHead(created ? 201 : 200, headers);
   res.end();
 }
 
 export async function deleteItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
-  const key = parseKeySegment(match.key, context.limits);
-  const result = await context.items.delete(table, key, conditionFromHeaders(req.headers));
+  const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, context.limits) };
+  const result = await context.items.delete(table, key, writeOptionsFromRequest(req.headers, match.query));
   if (!result.ok) throw storeError(result.error, `cannot delete ${describeKey(table, key)}`);
+  if (!result.value.existed) throw notFound("ItemNotFound", `item ${describeKey(table, key)} does not exist`);
   res.writeHead(204);
   res.end();
+}
+
+/** The headers every read answer carries: the causal context and, if known, the staleness bound. */
+function readHeaders(read: ItemRead): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (read.context !== "") headers[contextHeader] = read.context;
+  if (read.staleMaxMs !== undefined) headers[staleMaxHeader] = String(read.staleMaxMs);
+  return headers;
+}
+
+/** `300 Multiple Choices` listing every sibling; HEAD gets the same status and headers. */
+function answerSiblings(context: ApiContext, res: ShoalResponse, read: ItemRead, headers: Record<string, string>): void {
+  const count = read.siblings.length;
+  if (count >= context.limits.siblingsWarn) {
+    headers.warning = `199 shoal "${count} siblings (warning at ${context.limits.siblingsWarn}, refused past ${context.limits.siblingsMax}); resolve them with a write carrying X-Shoal-Context"`;
+  }
+  sendJson(res, 300, { siblings: read.siblings.map(siblingJson) }, headers);
 }
 
 export function lastModified(item: ItemVersion): string {

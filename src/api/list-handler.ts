@@ -9,6 +9,8 @@ import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { sendJson } from "./respond.js";
 import type { ShoalResponse } from "./shoal-response.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
+import type { ItemKeyParts, ListedItem } from "../coordinator/item-operations.js";
+import { siblingJson } from "./sibling-json.js";
 
 /**
  * `GET /v1/tables/{t}/items?prefix=&cursor=&limit=`: one bounded page of keys in byte order
@@ -16,10 +18,14 @@ import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
  *
  * Example: `curl 'localhost:8000/v1/tables/cart/items?prefix=user1/&limit=2'` ->
  * `{"items": [{"key": "user1/a", "size": 3, ...}, ...], "cursor": "AXVzZXIxL2I"}`
+ *
+ * An item with siblings is `{"key": "user1/b", "siblings": [SiblingJson, ...]}` instead (the
+ * shape of a 300 answer, sibling-json.ts); its context comes with a GET of the item. Items of
+ * tables with sort keys (made through the DynamoDB API) also carry `"sortKey"` (UTF-8).
  */
 export interface ListQuery {
   prefix: Uint8Array;
-  after?: Uint8Array;
+  after?: ItemKeyParts;
   limit: number;
 }
 
@@ -29,16 +35,28 @@ export async function listItems(context: ApiContext, _req: IncomingMessage, res:
   const result = await context.items.list(table, query);
   if (!result.ok) throw storeError(result.error, `cannot list table "${table.name}"`);
   const page = result.value;
-  const items = page.items.map(({ key, item }) => ({
-    key: Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("utf8"),
+  const items = page.items.filter((item) => item.siblings.length > 0).map(listedItemJson);
+  sendJson(res, 200, { items, cursor: page.resumeAfter === null ? null : encodeCursor(page.resumeAfter) });
+}
+
+function listedItemJson({ key, siblings }: ListedItem): Record<string, unknown> {
+  const keyText: Record<string, unknown> = { key: utf8(key.partitionKey) };
+  if (key.sortKey !== undefined) keyText.sortKey = utf8(key.sortKey);
+  if (siblings.length > 1) return { ...keyText, siblings: siblings.map(siblingJson) };
+  const item = siblings[0]!;
+  return {
+    ...keyText,
     size: item.value.byteLength,
     contentType: item.contentType,
     metadata: item.metadata,
     expiresAt: expiresAt(item),
     etag: `"${item.version}"`,
     lastModified: new Date(hlcPhysicalMs(item.timestamp)).toISOString(),
-  }));
-  sendJson(res, 200, { items, cursor: page.resumeAfter === null ? null : encodeCursor(page.resumeAfter) });
+  };
+}
+
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }
 
 export function parseListQuery(queryString: string, limits: Limits): ListQuery {

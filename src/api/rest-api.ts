@@ -5,6 +5,7 @@ import { ShoalError, notFound, unavailable } from "../errors.js";
 import type { NodeMetrics } from "../observability/node-metrics.js";
 import type { ApiContext } from "./api-context.js";
 import { deleteItem, getItem, putItem } from "./item-handlers.js";
+import { incrementItem } from "./increment-handler.js";
 import { listItems } from "./list-handler.js";
 import { runBatch } from "./batch-handler.js";
 import { getCluster } from "./cluster-handler.js";
@@ -117,6 +118,8 @@ export class RestApi {
           else if (method === "PUT") await putItem(context, req, res, match);
           else await deleteItem(context, req, res, match);
           return;
+        case Route.increment:
+          return await incrementItem(context, req, res, match);
         case Route.items:
           return await listItems(context, req, res, match);
         case Route.batch:

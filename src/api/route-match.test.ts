@@ -13,10 +13,12 @@ test("matchRoute finds each route with its raw table and key segments and the qu
   assert.deepEqual(matchRoute("/v1/tables/cart/items/"), { route: Route.item, table: "cart", key: "", query: "" });
   assert.equal(matchRoute("/v1/tables/cart/batch")?.route, Route.batch);
   assert.deepEqual(matchRoute("/v1/cluster?x=1"), { route: Route.cluster, table: "", key: "", query: "x=1" });
+  assert.deepEqual(matchRoute("/v1/tables/cart/items/a%2Fb/increment?by=2"), { route: Route.increment, table: "cart", key: "a%2Fb", query: "by=2" });
+  assert.deepEqual(matchRoute("/v1/tables/cart/items/increment"), { route: Route.item, table: "cart", key: "increment", query: "" });
 });
 
 test("matchRoute refuses everything else", () => {
-  for (const url of ["", "/", "health", "/healthz", "/v1", "/v1/table", "/v2/tables", "/v1/tables/", "/v1/tables//items", "/v1/tables/cart/items/a/b", "/v1/tables/cart/batch/x", "/v1/tables/cart/nope", "/metrics/x", "/v1/cluster/", "/v1/cluster/x", "/v1/clusters"]) {
+  for (const url of ["", "/", "health", "/healthz", "/v1", "/v1/table", "/v2/tables", "/v1/tables/", "/v1/tables//items", "/v1/tables/cart/items/a/b", "/v1/tables/cart/items//increment", "/v1/tables/cart/items/a/increment/x", "/v1/tables/cart/items/a/incr", "/v1/tables/cart/batch/x", "/v1/tables/cart/nope", "/metrics/x", "/v1/cluster/", "/v1/cluster/x", "/v1/clusters"]) {
     assert.equal(matchRoute(url), undefined, url);
   }
 });
@@ -39,11 +41,12 @@ function referenceMatch(url: string) {
   if (s[4] !== "items") return undefined;
   if (s.length === 5) return { route: Route.items, table, key: "", query };
   if (s.length === 6) return { route: Route.item, table, key: s[5]!, query };
+  if (s.length === 7 && s[6] === "increment" && s[5] !== "") return { route: Route.increment, table, key: s[5]!, query };
   return undefined;
 }
 
 test("matchRoute agrees with a split-based reference on generated paths", () => {
-  const segment = fc.constantFrom("", "v1", "tables", "items", "batch", "health", "metrics", "cluster", "cart", "a%2Fb", "x?y=1", "v1tables");
+  const segment = fc.constantFrom("", "v1", "tables", "items", "batch", "health", "metrics", "cluster", "cart", "a%2Fb", "x?y=1", "v1tables", "increment");
   const url = fc.tuple(fc.array(segment, { maxLength: 7 }), fc.option(fc.constantFrom("ttl=1", "", "a=/b"))).map(([parts, query]) => `/${parts.join("/")}${query === null ? "" : `?${query}`}`);
   fc.assert(
     fc.property(fc.oneof(url, fc.string({ maxLength: 40 })), (u) => {

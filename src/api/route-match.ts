@@ -12,6 +12,7 @@ export const Route = Object.freeze({
   item: 5,
   batch: 6,
   cluster: 7,
+  increment: 8,
 } as const);
 
 export type RouteId = (typeof Route)[keyof typeof Route];
@@ -25,6 +26,7 @@ export const routePatterns: Readonly<Record<RouteId, string>> = Object.freeze({
   [Route.item]: "/v1/tables/{table}/items/{key}",
   [Route.batch]: "/v1/tables/{table}/batch",
   [Route.cluster]: "/v1/cluster",
+  [Route.increment]: "/v1/tables/{table}/items/{key}/increment",
 });
 
 export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object.freeze({
@@ -36,13 +38,14 @@ export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object
   [Route.item]: ["GET", "HEAD", "PUT", "DELETE"],
   [Route.batch]: ["POST"],
   [Route.cluster]: ["GET", "HEAD"],
+  [Route.increment]: ["POST"],
 });
 
 export interface RouteMatch {
   route: RouteId;
   /** Raw (still percent-encoded) table segment, when the route has one. */
   table: string;
-  /** Raw (still percent-encoded) key segment, for the item route. */
+  /** Raw (still percent-encoded) key segment, for the item and increment routes. */
   key: string;
   /** The query string after "?", or "". */
   query: string;
@@ -78,8 +81,11 @@ export function matchRoute(url: string): RouteMatch | undefined {
   if (word !== "items") return undefined;
   if (wordEnd === end) return { route: Route.items, table, key: "", query };
   const keyEnd = segmentEnd(url, wordEnd + 1, end);
-  if (keyEnd !== end) return undefined;
-  return { route: Route.item, table, key: url.slice(wordEnd + 1, end), query };
+  const key = url.slice(wordEnd + 1, keyEnd);
+  if (keyEnd === end) return { route: Route.item, table, key, query };
+  // A "/" inside a key travels as %2F, so a further segment is an action on the item.
+  if (key !== "" && url.slice(keyEnd + 1, end) === "increment") return { route: Route.increment, table, key, query };
+  return undefined;
 }
 
 /** Index of the "/" ending the segment that starts at `from`, or `end`. */
