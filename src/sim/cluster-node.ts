@@ -6,6 +6,8 @@ import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import { defaultLimits } from "../limits.js";
 import { Membership } from "../membership/membership.js";
 import type { MembershipIntervals } from "../membership/membership-options.js";
+import { AcceptorService } from "../paxos/acceptor-service.js";
+import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } from "../paxos/strong-coordinator.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import { claimRingHook } from "../node/claim-ring.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
@@ -14,11 +16,13 @@ import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
+import { ringStrongPlacement } from "./ring-strong-placement.js";
 
 /**
  * One simulated Shoal node on the eventual path: Membership (with a claim-based ring),
  * ReplicaService, EventualCoordinator, HintStore and HintDelivery, and one message dispatcher
- * by type prefix. Every incarnation opens from what its disk holds: the ring it persisted
+ * by type prefix. With `strong`, also the strong path: an AcceptorService and a
+ * StrongCoordinator whose acceptors are each key's primaries on the node's ring. Every incarnation opens from what its disk holds: the ring it persisted
  * (else the cluster's initial ring), the hints, the items.
  */
 export interface ClusterNodeOptions {
@@ -32,6 +36,8 @@ export interface ClusterNodeOptions {
   stats?: EventualCoordinatorStats;
   /** Test only: see EventualCoordinatorOptions.unsafeKeepNewestOnly. */
   unsafeKeepNewestOnly?: boolean;
+  /** Host the strong path (CASPaxos acceptor and coordinator) too; its options but the wiring. */
+  strong?: Omit<StrongCoordinatorOptions, "runtime" | "acceptors" | "placement" | "requestTimeoutMs">;
 }
 
 const ringKey = metaKey("eventual-ring");
@@ -43,6 +49,9 @@ export class ClusterNode {
   readonly replicas: ReplicaService;
   readonly coordinator: EventualCoordinator;
   readonly delivery: HintDelivery<Sibling>;
+  /** The strong path, when the node was opened with `strong`. */
+  readonly acceptors: AcceptorService | undefined;
+  readonly strong: StrongCoordinator | undefined;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -81,6 +90,11 @@ export class ClusterNode {
       isUp: (node) => this.membership.isUp(node),
       deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
     });
+    if (options.strong !== undefined) {
+      this.acceptors = new AcceptorService({ runtime });
+      const placement = ringStrongPlacement(() => this.membership.ring());
+      this.strong = new StrongCoordinator({ ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
+    }
     network.serve((from, message) => this.dispatch(from, message));
     this.membership.onChange((event) => {
       if (event.kind === "ring") void runtime.storage.write([{ type: "put", key: ringKey, value: packr.pack(event.ring) }], { durable: true });
@@ -93,13 +107,14 @@ export class ClusterNode {
     return new ClusterNode(runtime, options);
   }
 
-  /** One dispatcher by message type prefix (membership., replica., coordinator.). */
+  /** One dispatcher by message type prefix (membership., replica., coordinator., paxos.). */
   private dispatch(from: NodeId, message: unknown): unknown {
     const type = (message as { type?: unknown } | null)?.type;
     if (typeof type !== "string") return undefined;
     if (type.startsWith("membership.")) return this.membership.handle(from, message);
     if (type.startsWith("replica.")) return this.replicas.handle(from, message);
     if (type.startsWith("coordinator.")) return this.coordinator.handle(from, message);
+    if (type.startsWith(paxosMessagePrefix)) return this.strong?.handle(from, message);
     return undefined;
   }
 
