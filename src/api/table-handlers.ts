@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { ShoalError, conflict, notFound } from "../errors.js";
+import { ShoalError, badRequest, conflict, notFound } from "../errors.js";
 import type { CatalogFailure } from "../catalog/table-catalog.js";
 import { requireTable, type ApiContext } from "./api-context.js";
 import { readJsonBody } from "./json-body.js";
@@ -49,5 +49,11 @@ function catalogError(failure: CatalogFailure): ShoalError {
       return notFound("TableNotFound", failure.message);
     case "TooManyTables":
       return new ShoalError("TooManyTables", 400, failure.message);
+    case "InvalidTableOptions":
+      return badRequest("InvalidTableOptions", failure.message);
+    case "CatalogUnavailable":
+      // The change is kept on this node and catalog sync spreads it; the client learns which
+      // members had not acknowledged it yet.
+      return new ShoalError("CatalogUnavailable", 503, failure.message, { missing: failure.missing });
   }
 }

@@ -49,7 +49,9 @@ test("drop removes the definition, queues the id for purging, and ids are never 
   assert.deepEqual(reopened.droppedIds(), [first.value.id]);
   const second = await reopened.create(spec("cart"));
   assert.ok(second.ok);
-  assert.ok(second.value.id > first.value.id);
+  assert.notEqual(second.value.id, first.value.id);
+  assert.equal(reopened.isLive(first.value.id), false);
+  assert.equal(reopened.isLive(second.value.id), true);
   await reopened.forgetDropped(first.value.id);
   assert.deepEqual(TableCatalog.open(createTestRuntime({ storage }), options).droppedIds(), []);
   const missing = await reopened.drop("nope");

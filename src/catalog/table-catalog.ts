@@ -1,80 +1,89 @@
 import { pack, unpack } from "msgpackr";
+import { assert } from "../assert.js";
+import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { WriteOp } from "../storage/storage-engine.js";
 import { Namespace, catalogKey, metaKey, namespacePrefix } from "../storage/keyspace.js";
-import { assert } from "../assert.js";
-import type { TableDefinition, TableSpec } from "./table-definition.js";
+import type { CatalogPublisher } from "./catalog-publisher.js";
+import { highestStamp, liveIncarnation, type CatalogStamp, type NameRecord, type TableIncarnation } from "./catalog-record.js";
+import { CatalogState, type AppliedChange } from "./catalog-state.js";
+import { settleNameRecord } from "./merge-name-record.js";
+import { legacyNameRecord, parseNameRecord, type NameRecordBounds } from "./parse-name-record.js";
+import type { TableDefinition, TablePatch, TableSpec } from "./table-definition.js";
+import { checkTableExtensions, copyTableExtensions } from "./table-extensions.js";
+import { freshTableId } from "./table-id.js";
 
 /**
- * Table definitions, stored in the key space (one catalog key per table) and cached in memory,
- * so a lookup on the item path is one Map read. Ids come from a persisted counter and are never
- * reused. Dropping a table removes its definition and records its id in the drop list in one
- * atomic write; `TablePurger` (replica/) removes the items in the background and clears the
- * entry, and resumes after a restart.
+ * Table definitions, replicated to every node (issue 3: "any node accepts any request"). Each
+ * name has a versioned record (catalog-record.ts) kept in the key space under the name's catalog
+ * key and in memory, so a lookup on the item path is one Map read. A create, update or drop is
+ * stamped with the hybrid logical clock, merged locally, persisted, then pushed to every up
+ * member through the attached publisher (CatalogSync); it answers once all acknowledged, or
+ * with CatalogUnavailable naming who did not. The change is kept either way: the background
+ * catalog sync finishes spreading it, so nothing is left half-done.
  *
- * Single node for now: the cluster issue replaces the storage of definitions by gossiped or
- * strongly replicated metadata behind the same methods.
+ * Dropped (dead) incarnations keep their ids in the records, so an id is never used twice; the
+ * ids whose items may still be in storage wait in the persisted drop list until `TablePurger`
+ * (replica/) has removed the items and calls `forgetDropped`.
  */
 export type CatalogFailure =
   | { code: "TableExists"; message: string }
   | { code: "TableNotFound"; message: string }
-  | { code: "TooManyTables"; message: string };
+  | { code: "TooManyTables"; message: string }
+  | { code: "InvalidTableOptions"; message: string }
+  | { code: "CatalogUnavailable"; message: string; missing: NodeId[] };
 
 export type CatalogResult<T> = { ok: true; value: T } | { ok: false; error: CatalogFailure };
 
 export interface TableCatalogOptions {
+  /** Live tables. */
   tablesMax: number;
   durableWrites: boolean;
+  /** Live and dead incarnations together (every table id ever used); default tablesMax * 16. */
+  incarnationsMax?: number;
+  /** Bytes of one table's extensions as JSON; default 16 KiB. */
+  extensionsBytesMax?: number;
+  /** Longest table name a peer's record may carry; default 1024. */
+  nameLengthMax?: number;
 }
 
-const nextTableIdKey = metaKey("catalog.nextTableId");
+/** The single-node catalog's id counter: ids below it may have been used, so they stay taken. */
+const legacyNextTableIdKey = metaKey("catalog.nextTableId");
 export const droppedTablesKey = metaKey("catalog.droppedTables");
+const incarnationsPerTable = 16;
+const extensionsBytesDefault = 16 * 1024;
+const nameLengthDefault = 1024;
 
 export class TableCatalog {
-  private readonly byName = new Map<string, TableDefinition>();
-  private readonly liveIds = new Set<number>();
-  /** Names being created or dropped right now: a second change to one name waits its turn. */
-  private readonly changing = new Set<string>();
-  private nextTableId: number;
-  private droppedTableIds: number[];
+  private readonly state = new CatalogState();
+  /** Tail of each name's queue of local changes: one change of a name at a time. */
+  private readonly nameQueues = new Map<string, Promise<unknown>>();
+  private readonly droppedListeners: Array<(ids: readonly number[]) => void> = [];
+  private publisher: CatalogPublisher | undefined;
 
   private constructor(
     private readonly runtime: Runtime,
     private readonly options: TableCatalogOptions,
-    state: { tables: TableDefinition[]; nextTableId: number; dropped: number[] },
-  ) {
-    for (const table of state.tables) {
-      this.byName.set(table.name, table);
-      this.liveIds.add(table.id);
-    }
-    this.nextTableId = state.nextTableId;
-    this.droppedTableIds = state.dropped;
-  }
+    readonly bounds: NameRecordBounds,
+    private readonly legacyIdFloor: number,
+    private droppedTableIds: number[],
+  ) {}
 
-  /** Loads every definition; the catalog is bounded by tablesMax, so one scan is bounded too. */
+  /** Loads every record; records are bounded by incarnationsMax, so one scan is bounded too. */
   static open(runtime: Runtime, options: TableCatalogOptions): TableCatalog {
-    const storage = runtime.storage;
-    const tables: TableDefinition[] = [];
-    let highestId = 0;
-    for (const entry of storage.range({ prefix: namespacePrefix(Namespace.catalog), limit: options.tablesMax + 1 })) {
-      const table = unpack(entry.value) as TableDefinition;
-      assert(typeof table.name === "string" && Number.isSafeInteger(table.id), "catalog entry is not a table definition");
-      tables.push(table);
-      highestId = Math.max(highestId, table.id);
-    }
-    // Loading only part of the catalog would hide tables; refuse to start instead.
-    if (tables.length > options.tablesMax) {
-      throw new Error(`cannot open the table catalog: it holds more than ${options.tablesMax} tables; raise limits.tablesMax to start this node`);
-    }
-    const counter = storage.get(nextTableIdKey);
-    const dropped = readDroppedTableIds(runtime);
-    for (const id of dropped) highestId = Math.max(highestId, id);
-    const nextTableId = Math.max(counter === undefined ? 1 : (unpack(counter) as number), highestId + 1);
-    return new TableCatalog(runtime, options, { tables, nextTableId, dropped });
+    const bounds: NameRecordBounds = {
+      incarnationsMax: options.incarnationsMax ?? options.tablesMax * incarnationsPerTable,
+      extensionsBytesMax: options.extensionsBytesMax ?? extensionsBytesDefault,
+      nameLengthMax: options.nameLengthMax ?? nameLengthDefault,
+    };
+    const counter = runtime.storage.get(legacyNextTableIdKey);
+    const catalog = new TableCatalog(runtime, options, bounds, counter === undefined ? 0 : (unpack(counter) as number), readDroppedTableIds(runtime));
+    catalog.load();
+    return catalog;
   }
 
   get(name: string): TableDefinition | undefined {
-    return this.byName.get(name);
+    return this.state.definition(name);
   }
 
   /**
@@ -82,11 +91,11 @@ export class TableCatalog {
    * storage), so a write that looked its table up before a drop cannot land after the purge.
    */
   isLive(tableId: number): boolean {
-    return this.liveIds.has(tableId);
+    return this.state.isLive(tableId);
   }
 
   list(): TableDefinition[] {
-    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.state.definitions().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Ids of dropped tables whose items may still be in storage. */
@@ -94,80 +103,228 @@ export class TableCatalog {
     return this.droppedTableIds;
   }
 
-  async create(spec: TableSpec): Promise<CatalogResult<TableDefinition>> {
-    if (this.byName.has(spec.name) || this.changing.has(spec.name)) {
-      return { ok: false, error: { code: "TableExists", message: `cannot create table "${spec.name}": it exists` } };
-    }
-    if (this.byName.size + this.changing.size >= this.options.tablesMax) {
-      const message = `cannot create table "${spec.name}": ${this.byName.size} tables exist; the limit is ${this.options.tablesMax}`;
-      return { ok: false, error: { code: "TooManyTables", message } };
-    }
-    const id = this.nextTableId++;
-    const table: TableDefinition = {
-      name: spec.name,
-      id,
-      replication: { ...spec.replication },
-      consistency: spec.consistency,
-      conflicts: spec.conflicts,
-      createdAtMs: this.runtime.clock.nowMs(),
-    };
-    this.changing.add(spec.name);
-    try {
-      await this.runtime.storage.write(
-        [
-          { type: "put", key: catalogKey(spec.name), value: pack(table) },
-          { type: "put", key: nextTableIdKey, value: pack(this.nextTableId) },
-        ],
-        { durable: this.options.durableWrites },
-      );
-      this.byName.set(spec.name, table);
-      this.liveIds.add(id);
-    } finally {
-      this.changing.delete(spec.name);
-    }
-    return { ok: true, value: table };
-  }
-
-  /**
-   * Removes the definition at once (its items become unreachable) and queues the id for the
-   * background purge, in one atomic write so a crash cannot lose the purge.
-   */
-  async drop(name: string): Promise<CatalogResult<TableDefinition>> {
-    const table = this.byName.get(name);
-    if (table === undefined || this.changing.has(name)) {
-      return { ok: false, error: { code: "TableNotFound", message: `cannot drop table "${name}": it does not exist` } };
-    }
-    // State changes before the write so a concurrent forgetDropped sees this id; writes commit
-    // in call order, so the last list written is the last list computed.
-    this.byName.delete(name);
-    this.liveIds.delete(table.id);
-    this.changing.add(name);
-    this.droppedTableIds = [...this.droppedTableIds, table.id];
-    try {
-      await this.writeDropList(this.droppedTableIds, { type: "delete", key: catalogKey(name) });
-    } catch (error) {
-      this.byName.set(name, table);
-      this.liveIds.add(table.id);
-      this.droppedTableIds = this.droppedTableIds.filter((id) => id !== table.id);
-      throw error;
-    } finally {
-      this.changing.delete(name);
-    }
-    return { ok: true, value: table };
-  }
-
   /** Called by the purger once every item of a dropped table is gone. */
   async forgetDropped(tableId: number): Promise<void> {
-    const remaining = this.droppedTableIds.filter((id) => id !== tableId);
-    this.droppedTableIds = remaining;
-    await this.writeDropList(remaining);
+    this.droppedTableIds = this.droppedTableIds.filter((id) => id !== tableId);
+    await this.write([dropListOp(this.droppedTableIds)]);
   }
 
-  private async writeDropList(ids: number[], extra?: WriteOp): Promise<void> {
-    const ops: WriteOp[] = [{ type: "put", key: droppedTablesKey, value: pack(ids) }];
-    if (extra !== undefined) ops.push(extra);
-    await this.runtime.storage.write(ops, { durable: this.options.durableWrites });
+  /** Tables died here, by a local drop or one learned from a peer: kick the purger. */
+  onDropped(listener: (ids: readonly number[]) => void): void {
+    this.droppedListeners.push(listener);
   }
+
+  /** Where local changes are pushed before they answer; undefined on a node without peers. */
+  attach(publisher: CatalogPublisher | undefined): void {
+    this.publisher = publisher;
+  }
+
+  create(spec: TableSpec): Promise<CatalogResult<TableDefinition>> {
+    return this.serialize(spec.name, () => this.createNow(spec));
+  }
+
+  /** Drops the live table of `name`: its items become unreachable at once, then get purged. */
+  drop(name: string): Promise<CatalogResult<TableDefinition>> {
+    return this.serialize(name, () => this.dropNow(name));
+  }
+
+  /** Changes replication and/or extensions of a live table (last writer wins per table). */
+  update(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>> {
+    return this.serialize(name, () => this.updateNow(name, patch));
+  }
+
+  /** The stored record of a name, live or not (for sync and tests). */
+  record(name: string): NameRecord | undefined {
+    return this.state.record(name);
+  }
+
+  digestBuckets(): number[] {
+    return this.state.digest.buckets();
+  }
+
+  differingBuckets(other: readonly number[]): number[] {
+    return this.state.digest.differing(other);
+  }
+
+  recordsInBuckets(buckets: readonly number[], bytesMax: number): NameRecord[] {
+    return this.state.recordsInBuckets(buckets, bytesMax);
+  }
+
+  /** Merges records from a peer (already parsed) and persists what changed; returns the merged records. */
+  async merge(records: readonly NameRecord[]): Promise<NameRecord[]> {
+    const changes = records.map((record) => this.state.apply(record));
+    await this.persist(changes);
+    return changes.map((change) => change.record);
+  }
+
+  private async createNow(spec: TableSpec): Promise<CatalogResult<TableDefinition>> {
+    const refused = this.refuseCreate(spec);
+    if (refused !== undefined) return { ok: false, error: refused };
+    const before = this.state.record(spec.name);
+    const created = this.nextStamp(before);
+    const id = freshTableId(created, (candidate) => this.isIdTaken(candidate));
+    assert(id !== undefined, `no free table id for "${spec.name}" after every attempt`);
+    const incarnation: TableIncarnation = {
+      id,
+      created,
+      createdAtMs: this.runtime.clock.nowMs(),
+      consistency: spec.consistency,
+      conflicts: spec.conflicts,
+      settings: { stamp: created, replication: { ...spec.replication }, ...(spec.extensions !== undefined ? { extensions: copyTableExtensions(spec.extensions) } : {}) },
+      dead: false,
+    };
+    const incarnations = [...(before?.incarnations ?? []), incarnation].sort((a, b) => a.id - b.id);
+    await this.changeLocally(settleNameRecord({ name: spec.name, dropFloor: before?.dropFloor ?? null, incarnations }));
+    const missing = await this.publishName(spec.name);
+    const live = this.state.definition(spec.name);
+    if (live?.id !== id) return { ok: false, error: this.lostCreate(spec.name) };
+    if (missing.length > 0) return { ok: false, error: unavailable(`create table "${spec.name}"`, missing) };
+    return { ok: true, value: live };
+  }
+
+  private async dropNow(name: string): Promise<CatalogResult<TableDefinition>> {
+    const table = this.state.definition(name);
+    const before = this.state.record(name);
+    if (table === undefined || before === undefined) {
+      return { ok: false, error: { code: "TableNotFound", message: `cannot drop table "${name}": it does not exist` } };
+    }
+    await this.changeLocally(settleNameRecord({ ...before, dropFloor: this.nextStamp(before) }));
+    const missing = await this.publishName(name);
+    if (missing.length > 0) return { ok: false, error: unavailable(`drop table "${name}"`, missing) };
+    return { ok: true, value: table };
+  }
+
+  private async updateNow(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>> {
+    const before = this.state.record(name);
+    const live = before === undefined ? undefined : liveIncarnation(before);
+    if (before === undefined || live === undefined) {
+      return { ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": it does not exist` } };
+    }
+    const invalid = patch.extensions === undefined ? undefined : this.checkExtensions(`update table "${name}"`, patch.extensions);
+    if (invalid !== undefined) return { ok: false, error: invalid };
+    const extensions = patch.extensions !== undefined ? copyTableExtensions(patch.extensions) : live.settings.extensions;
+    const settings = { stamp: this.nextStamp(before), replication: { ...(patch.replication ?? live.settings.replication) }, ...(extensions !== undefined ? { extensions } : {}) };
+    const incarnations = before.incarnations.map((i) => (i.id === live.id ? { ...i, settings } : i));
+    await this.changeLocally({ ...before, incarnations });
+    const missing = await this.publishName(name);
+    const after = this.state.definition(name);
+    if (after?.id !== live.id) return { ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": a concurrent drop removed it` } };
+    if (missing.length > 0) return { ok: false, error: unavailable(`update table "${name}"`, missing) };
+    return { ok: true, value: after };
+  }
+
+  /** Every id a record holds, the purge queue's (the single-node catalog forgot those), and the old counter's range. */
+  private isIdTaken(id: number): boolean {
+    return id < this.legacyIdFloor || this.state.isIdSeen(id) || this.droppedTableIds.includes(id);
+  }
+
+  private refuseCreate(spec: TableSpec): CatalogFailure | undefined {
+    if (this.state.definition(spec.name) !== undefined) return { code: "TableExists", message: `cannot create table "${spec.name}": it exists` };
+    if (this.state.liveCount >= this.options.tablesMax) {
+      return { code: "TooManyTables", message: `cannot create table "${spec.name}": ${this.state.liveCount} tables exist; the limit is ${this.options.tablesMax}` };
+    }
+    if (this.state.incarnationCount >= this.bounds.incarnationsMax) {
+      const message = `cannot create table "${spec.name}": ${this.state.incarnationCount} tables were created over the cluster's life; the limit is ${this.bounds.incarnationsMax}`;
+      return { code: "TooManyTables", message };
+    }
+    return spec.extensions === undefined ? undefined : this.checkExtensions(`create table "${spec.name}"`, spec.extensions);
+  }
+
+  private checkExtensions(action: string, extensions: unknown): CatalogFailure | undefined {
+    const check = checkTableExtensions(extensions, this.bounds.extensionsBytesMax);
+    return check.ok ? undefined : { code: "InvalidTableOptions", message: `cannot ${action}: ${check.message}` };
+  }
+
+  /** Why a create that was stored did not win: a concurrent create with a lower stamp, or a drop. */
+  private lostCreate(name: string): CatalogFailure {
+    const winner = this.state.record(name);
+    const live = winner === undefined ? undefined : liveIncarnation(winner);
+    const message =
+      live === undefined
+        ? `cannot create table "${name}": a concurrent drop removed it`
+        : `cannot create table "${name}": a concurrent create on node ${live.created.by} came first`;
+    return { code: "TableExists", message };
+  }
+
+  /** A stamp above everything the name's record holds, so this change beats all it saw. */
+  private nextStamp(record: NameRecord | undefined): CatalogStamp {
+    const highest = record === undefined ? null : highestStamp(record);
+    let at = this.runtime.hlc.now();
+    if (highest !== null && at <= highest.at) {
+      at = highest.at + 1;
+      this.runtime.hlc.advanceTo(at);
+    }
+    return { at, by: this.runtime.nodeId };
+  }
+
+  private async changeLocally(record: NameRecord): Promise<void> {
+    await this.persist([this.state.apply(record)]);
+  }
+
+  /** Pushes the name's record to the others; merges their answers; returns who did not answer. */
+  private async publishName(name: string): Promise<NodeId[]> {
+    const record = this.state.record(name);
+    if (this.publisher === undefined || record === undefined) return [];
+    const outcome = await this.publisher.publish([record]);
+    await this.merge(outcome.replies.filter((reply) => reply.name === name));
+    return outcome.missing;
+  }
+
+  private async persist(changes: readonly AppliedChange[]): Promise<void> {
+    const ops: WriteOp[] = changes.filter((c) => c.changed).map((c) => ({ type: "put", key: catalogKey(c.record.name), value: pack(c.record) }));
+    const queued = new Set(this.droppedTableIds);
+    const died = [...new Set(changes.flatMap((c) => c.died))].filter((id) => !queued.has(id));
+    if (died.length > 0) {
+      this.droppedTableIds = [...this.droppedTableIds, ...died];
+      ops.push(dropListOp(this.droppedTableIds));
+    }
+    if (ops.length > 0) await this.write(ops);
+    if (died.length > 0) for (const listener of this.droppedListeners) listener(died);
+  }
+
+  private write(ops: readonly WriteOp[]): Promise<void> {
+    return this.runtime.storage.write(ops, { durable: this.options.durableWrites });
+  }
+
+  /** Runs one local change of `name` after the ones already queued (bounded by callers in flight). */
+  private serialize<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.nameQueues.get(name) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.nameQueues.set(name, tail);
+    void tail.then(() => {
+      if (this.nameQueues.get(name) === tail) this.nameQueues.delete(name);
+    });
+    return next;
+  }
+
+  private load(): void {
+    const { storage } = this.runtime;
+    let highest = 0;
+    for (const entry of storage.range({ prefix: namespacePrefix(Namespace.catalog), limit: this.bounds.incarnationsMax + 1 })) {
+      const value = unpack(entry.value) as unknown;
+      const record = parseNameRecord(value, this.bounds) ?? legacyNameRecord(value, this.runtime.nodeId, this.bounds);
+      assert(record !== undefined, "a catalog entry is neither a name record nor a table definition");
+      this.state.apply(record);
+      highest = Math.max(highest, highestStamp(record)?.at ?? 0);
+    }
+    // Loading only part of the catalog would hide tables; refuse to start instead.
+    if (this.state.liveCount > this.options.tablesMax) {
+      throw new Error(`cannot open the table catalog: it holds more than ${this.options.tablesMax} tables; raise limits.tablesMax to start this node`);
+    }
+    // Stamps issued after a restart stay above every stamp the catalog holds.
+    if (highest > 0) this.runtime.hlc.advanceTo(highest);
+  }
+}
+
+function unavailable(action: string, missing: NodeId[]): CatalogFailure {
+  const shown = missing.slice(0, 10).join(", ");
+  const message = `cannot ${action} on every node: ${missing.length} up member(s) did not acknowledge (${shown}${missing.length > 10 ? ", ..." : ""}); the change is kept here and catalog sync will finish it`;
+  return { code: "CatalogUnavailable", message, missing };
+}
+
+function dropListOp(ids: readonly number[]): WriteOp {
+  return { type: "put", key: droppedTablesKey, value: pack(ids) };
 }
 
 function readDroppedTableIds(runtime: Runtime): number[] {

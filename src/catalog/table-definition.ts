@@ -25,7 +25,15 @@ export interface TableDefinition {
   readonly conflicts: ConflictMode;
   /** Wall-clock creation time (ms since the epoch), for display only. */
   readonly createdAtMs: number;
+  /**
+   * Plain data a front door keeps with the table (the DynamoDB API: key schema, billing mode,
+   * throughput, TTL attribute). Bounded in size (table-extensions.ts); the catalog replicates it
+   * and never looks inside.
+   */
+  readonly extensions?: TableExtensions;
 }
+
+export type TableExtensions = Readonly<Record<string, unknown>>;
 
 /** What a client asks for; validated by `validateTableSpec`. */
 export interface TableSpec {
@@ -33,6 +41,17 @@ export interface TableSpec {
   replication: Replication;
   consistency: Consistency;
   conflicts: ConflictMode;
+  extensions?: TableExtensions;
+}
+
+/**
+ * What `TableCatalog.update` may change after create. Consistency and conflict mode are fixed
+ * for a table's life: items already written depend on them. `extensions` replaces the whole
+ * record (front doors read-modify-write their own keys).
+ */
+export interface TablePatch {
+  replication?: Replication;
+  extensions?: TableExtensions;
 }
 
 export const defaultReplication: Readonly<Replication> = Object.freeze({ n: 3, r: 2, w: 2 });
