@@ -22,12 +22,26 @@ export interface AcceptedState {
   ballot: Ballot;
   value: StrongVersioned | undefined;
   acceptedAtMs: number;
+  /**
+   * The ballots of the rounds that computed this value and its ancestors, oldest first, at
+   * most `originsMax` (the lineage's newest end). A proposer whose accept may have reached a
+   * minority asks on its next round whether its ballot is in the current value's lineage (its
+   * change happened) or provably not (the lineage passes below its ballot without it). An
+   * identity change (a read) keeps the value and its origins as they are.
+   */
+  origins: Ballot[];
 }
+
+/** What a proposer asks acceptors to accept: a value (undefined: a tombstone) and its lineage. */
+export type Proposal = Pick<AcceptedState, "value" | "origins">;
+
+/** Origins an accepted value carries (bounds the record; see AcceptedState.origins). */
+export const originsMax = 8;
 
 /**
  * On disk: MessagePack of
  *   [3, promised [counter, node], accepted [counter, node] | null, acceptedAtMs | null,
- *    value | null]
+ *    value | null, origins [[counter, node], ...]]
  * with value = [bytes, contentType, metadata as [name, value, ...], expiresAtMs | null,
  * timestamp, version]. Format 3 is distinct from the single-node record (1) and the sibling
  * record (2), so no reader takes another's bytes for its own; decode refuses anything else.
@@ -45,12 +59,13 @@ export function encodeAcceptorRecord(record: AcceptorRecord): Uint8Array {
     accepted === undefined ? null : ballotToTuple(accepted.ballot),
     accepted === undefined ? null : accepted.acceptedAtMs,
     accepted?.value === undefined ? null : valueToFields(accepted.value),
+    (accepted?.origins ?? []).map(ballotToTuple),
   ]);
 }
 
 export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
   const fields: unknown = packr.unpack(bytes);
-  assert(Array.isArray(fields) && fields.length === 5, "acceptor record: not a five-field array");
+  assert(Array.isArray(fields) && fields.length === 6, "acceptor record: not a six-field array");
   assert(fields[0] === ACCEPTOR_RECORD_FORMAT, `acceptor record: format ${String(fields[0])}; this node reads format ${ACCEPTOR_RECORD_FORMAT}`);
   const promised = ballotFromTuple(fields[1]);
   assert(promised !== undefined, "acceptor record: promised ballot is malformed");
@@ -60,7 +75,10 @@ export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
   const acceptedAtMs = fields[3] as number;
   assert(Number.isSafeInteger(acceptedAtMs), "acceptor record: acceptedAtMs is not a safe integer");
   const value = fields[4] === null ? undefined : valueFromFields(fields[4]);
-  return { promised, accepted: { ballot, value, acceptedAtMs } };
+  assert(Array.isArray(fields[5]) && fields[5].length <= originsMax, "acceptor record: origins are not a bounded list");
+  const origins = (fields[5] as unknown[]).map(ballotFromTuple);
+  assert(origins.every((origin) => origin !== undefined), "acceptor record: an origin ballot is malformed");
+  return { promised, accepted: { ballot, value, acceptedAtMs, origins: origins as Ballot[] } };
 }
 
 /**
@@ -74,8 +92,8 @@ export function decodeAcceptedValue(bytes: Uint8Array): StrongVersioned | undefi
 
 /** Whether `bytes` are an acceptor record (so a scan can tell strong items from others). */
 export function isAcceptorRecord(bytes: Uint8Array): boolean {
-  // MessagePack: 0x95 opens a five-element array, and the format number 3 is a positive fixint.
-  return bytes.length > 2 && bytes[0] === 0x95 && bytes[1] === ACCEPTOR_RECORD_FORMAT;
+  // MessagePack: 0x96 opens a six-element array, and the format number 3 is a positive fixint.
+  return bytes.length > 2 && bytes[0] === 0x96 && bytes[1] === ACCEPTOR_RECORD_FORMAT;
 }
 
 type ValueFields = [Uint8Array, string, string[], number | null, number, string];

@@ -3,10 +3,9 @@ import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import type { WriteOp } from "../storage/storage-engine.js";
-import { decodeAcceptorRecord, encodeAcceptorRecord, type AcceptedState, type AcceptorRecord } from "./acceptor-record.js";
+import { decodeAcceptorRecord, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, maxBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
-import type { StrongVersioned } from "./strong-coordinator.js";
 import { Packr } from "msgpackr";
 
 /**
@@ -68,7 +67,8 @@ export class AcceptorService {
     });
   }
 
-  accept(key: Uint8Array, ballot: Ballot, value: StrongVersioned | undefined): Promise<AcceptReply> {
+  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal): Promise<AcceptReply> {
+    assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
     return this.underLocks<AcceptReply>([lockKey(key)], async () => {
       const record = this.load(key);
       const promised = this.promisedFor(key, record);
@@ -76,7 +76,7 @@ export class AcceptorService {
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected.
       if (compareBallots(ballot, record?.promised ?? ballotZero) < 0 || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
-      await this.store(key, { promised: ballot, accepted: { ballot, value, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
+      await this.store(key, { promised: ballot, accepted: { ballot, value: proposal.value, origins: proposal.origins, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       return { ok: true };
     });
   }

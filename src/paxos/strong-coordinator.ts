@@ -1,7 +1,11 @@
 import { assert } from "../assert.js";
-import type { Network, NodeId } from "../runtime/network.js";
+import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { AcceptorService } from "./acceptor-service.js";
+import { isLive, type PendingChange } from "./change-batch.js";
+import { lockKey } from "./lock-key.js";
+import { acceptReplyToWire, collectReplyToWire, parseRequest, prepareReplyToWire } from "./paxos-messages.js";
+import { Proposer, type BatchResult } from "./proposer.js";
 
 /**
  * The strong path's coordinator (DESIGN.md, "The strong path"; CASPaxos, Rystsov 2018): one
@@ -77,23 +81,58 @@ export const strongCoordinatorDefaults = Object.freeze({
 
 export const paxosMessagePrefix = "paxos.";
 
+interface Waiter extends PendingChange {
+  resolve(result: StrongResult<StrongChange>): void;
+  reject(error: unknown): void;
+}
+
+/** The changes waiting on one key (and one N) while its current round runs. */
+interface KeyQueue {
+  key: Uint8Array;
+  n: number;
+  waiting: Waiter[];
+}
+
+const keep = (): StrongDecision => ({ type: "keep" });
+
 export class StrongCoordinator {
-  private readonly network: Network | undefined;
+  private readonly queues = new Map<string, KeyQueue>();
+  private readonly proposer: Proposer;
+  private readonly bounds: { changesQueuedPerKeyMax: number; keysActiveMax: number; changesPerRoundMax: number };
 
   constructor(private readonly options: StrongCoordinatorOptions) {
     assert(options.requestTimeoutMs > 0, `requestTimeoutMs must be positive, got ${options.requestTimeoutMs}`);
-    this.network = options.runtime.network;
+    const d = strongCoordinatorDefaults;
+    this.bounds = {
+      changesQueuedPerKeyMax: options.changesQueuedPerKeyMax ?? d.changesQueuedPerKeyMax,
+      keysActiveMax: options.keysActiveMax ?? d.keysActiveMax,
+      changesPerRoundMax: options.changesPerRoundMax ?? d.changesPerRoundMax,
+    };
+    for (const [name, value] of Object.entries(this.bounds)) assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
+    this.proposer = new Proposer({
+      runtime: options.runtime,
+      acceptors: options.acceptors,
+      requestTimeoutMs: options.requestTimeoutMs,
+      attemptsMax: options.attemptsMax ?? d.attemptsMax,
+      backoffBaseMs: options.backoffBaseMs ?? d.backoffBaseMs,
+      backoffMaxMs: options.backoffMaxMs ?? d.backoffMaxMs,
+      unsafeReadWithoutAccept: options.unsafeReadWithoutAccept === true,
+    });
   }
 
+  /**
+   * Runs `decide` on the key's current value (undefined: absent, deleted or expired) and makes
+   * its decision the key's value, linearizably. `decide` may run more than once (a refused
+   * round retries with a fresh value), so it must have no side effects; if it throws, the
+   * returned promise rejects with what it threw.
+   */
   change(itemKey: Uint8Array, n: number, decide: (current: StrongVersioned | undefined) => StrongDecision): Promise<StrongResult<StrongChange>> {
-    void itemKey;
-    void n;
-    void decide;
-    return Promise.resolve({ ok: false, error: "unavailable", message: "not yet implemented" });
+    return this.enqueue(itemKey, n, { decide, read: false });
   }
 
+  /** A linearizable read: the identity change, accept phase included. */
   async read(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
-    const changed = await this.change(itemKey, n, () => ({ type: "keep" }));
+    const changed = await this.enqueue(itemKey, n, { decide: keep, read: true });
     return changed.ok ? { ok: true, value: changed.value.after } : changed;
   }
 
@@ -101,16 +140,80 @@ export class StrongCoordinator {
   readLocal(itemKey: Uint8Array): { value: StrongVersioned | undefined; acceptedAtMs?: number } {
     const accepted = this.options.acceptors.record(itemKey)?.accepted;
     if (accepted === undefined) return { value: undefined };
-    const value = accepted.value;
-    const live = value !== undefined && (value.expiresAtMs === null || value.expiresAtMs > this.options.runtime.clock.nowMs());
-    return { value: live ? value : undefined, acceptedAtMs: accepted.acceptedAtMs };
+    const value = isLive(accepted.value, this.options.runtime.clock.nowMs()) ? accepted.value : undefined;
+    return { value, acceptedAtMs: accepted.acceptedAtMs };
   }
 
   /** Serves every "paxos." message addressed to this node's acceptor. */
-  handle(from: NodeId, message: unknown): Promise<unknown> {
-    void from;
-    void message;
-    void this.network;
-    return Promise.resolve({ ok: false, refusal: "overloaded" });
+  async handle(_from: NodeId, message: unknown): Promise<unknown> {
+    const request = parseRequest(message);
+    if (!request.ok) return { ok: false, refusal: "malformed", message: request.message };
+    const acceptors = this.options.acceptors;
+    switch (request.type) {
+      case "paxos.prepare":
+        return prepareReplyToWire(await acceptors.prepare(request.key, request.ballot));
+      case "paxos.accept":
+        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal));
+      case "paxos.collect":
+        return collectReplyToWire(await acceptors.collect(request.key, request.ballot));
+    }
   }
+
+  /** Keys with a round running or changes waiting (for tests and metrics). */
+  get activeKeys(): number {
+    return this.queues.size;
+  }
+
+  private enqueue(key: Uint8Array, n: number, change: PendingChange): Promise<StrongResult<StrongChange>> {
+    assert(Number.isSafeInteger(n) && n > 0, `n must be a positive integer, got ${n}`);
+    const id = `${n}:${lockKey(key)}`;
+    let queue = this.queues.get(id);
+    const idle = queue === undefined;
+    if (queue === undefined) {
+      if (this.queues.size >= this.bounds.keysActiveMax) return Promise.resolve(overloaded(`${this.queues.size} keys have rounds running; the bound is ${this.bounds.keysActiveMax}`));
+      queue = { key, n, waiting: [] };
+      this.queues.set(id, queue);
+    } else if (queue.waiting.length >= this.bounds.changesQueuedPerKeyMax) {
+      return Promise.resolve(overloaded(`${queue.waiting.length} changes wait on this key; the bound is ${this.bounds.changesQueuedPerKeyMax}`));
+    }
+    const waiting = queue.waiting;
+    const result = new Promise<StrongResult<StrongChange>>((resolve, reject) => waiting.push({ ...change, resolve, reject }));
+    if (idle) void this.drain(id, queue);
+    return result;
+  }
+
+  /** One round at a time per key; whatever queued meanwhile goes into the next round together. */
+  private async drain(id: string, queue: KeyQueue): Promise<void> {
+    try {
+      while (queue.waiting.length > 0) await this.runRound(queue, queue.waiting.splice(0, this.bounds.changesPerRoundMax));
+    } finally {
+      this.queues.delete(id);
+    }
+  }
+
+  private async runRound(queue: KeyQueue, batch: Waiter[]): Promise<void> {
+    const placed = this.options.placement.acceptorsFor(queue.key, queue.n);
+    if (placed === undefined || placed.acceptors.length === 0) {
+      for (const waiter of batch) waiter.resolve({ ok: false, error: "unavailable", message: "this node cannot place the key yet (no ring)" });
+      return;
+    }
+    const sets = placed.previous !== undefined && placed.previous.length > 0 ? [placed.acceptors, placed.previous] : [placed.acceptors];
+    let result: BatchResult;
+    try {
+      result = await this.proposer.run(queue.key, sets, batch);
+    } catch (error) {
+      for (const waiter of batch) waiter.reject(error);
+      return;
+    }
+    batch.forEach((waiter, i) => {
+      if (!result.ok) return waiter.resolve(result);
+      const outcome = result.outcomes[i]!;
+      if (outcome.ok) waiter.resolve({ ok: true, value: outcome.change });
+      else waiter.reject(outcome.thrown);
+    });
+  }
+}
+
+function overloaded(message: string): StrongResult<never> {
+  return { ok: false, error: "overloaded", message: `cannot start a strong change: ${message}` };
 }

@@ -1,0 +1,79 @@
+import { AssertionError } from "../assert.js";
+import type { NodeId, RequestResult } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { describeThrown, isRemoteFailure } from "../transport/remote-failure.js";
+import type { AcceptedState, Proposal } from "./acceptor-record.js";
+import type { AcceptorService } from "./acceptor-service.js";
+import type { Ballot } from "./ballot.js";
+import {
+  acceptMessage,
+  acceptReplyToWire,
+  collectMessage,
+  parseAcceptReply,
+  parsePrepareReply,
+  prepareMessage,
+  prepareReplyToWire,
+  type ParsedReply,
+  type PaxosRequest,
+} from "./paxos-messages.js";
+
+/**
+ * How a proposer reaches one acceptor: this node's own by a local call (no network hop), any
+ * other by a "paxos." request with the deadline. Every outcome is a value: an answer (ok or
+ * refused with the ballot to beat), or "failed" when nothing usable came back (a timeout, an
+ * unreachable node, a handler that threw, a reply that does not parse). A failed accept may
+ * still have been stored; only a refusal proves it was not.
+ */
+export type AcceptorAnswer<T> = ParsedReply<T> | { kind: "failed"; message: string };
+
+export class AcceptorClient {
+  constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number }) {}
+
+  async prepare(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<AcceptorAnswer<{ accepted: AcceptedState | undefined }>> {
+    if (node === this.options.runtime.nodeId) return local(async () => parsePrepareReply(prepareReplyToWire(await this.options.acceptors.prepare(key, ballot))));
+    return failedIfMalformed(parsed(await this.request(node, prepareMessage(key, ballot)), parsePrepareReply));
+  }
+
+  async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal): Promise<AcceptorAnswer<true>> {
+    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal))));
+    return failedIfMalformed(parsed(await this.request(node, acceptMessage(key, ballot, proposal)), parseAcceptReply));
+  }
+
+  /** The GC step; its answer does not matter (a tombstone not collected stays, and is retried). */
+  async collect(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<void> {
+    if (node === this.options.runtime.nodeId) {
+      await local(async () => ({ kind: "ok", reply: await this.options.acceptors.collect(key, ballot) }));
+      return;
+    }
+    await this.request(node, collectMessage(key, ballot));
+  }
+
+  private request(node: NodeId, message: PaxosRequest): Promise<RequestResult> {
+    const network = this.options.runtime.network;
+    if (network === undefined) return Promise.resolve({ ok: false, error: "unreachable" });
+    return network.request(node, message, { timeoutMs: this.options.requestTimeoutMs });
+  }
+}
+
+function parsed<T>(result: RequestResult, parse: (reply: unknown) => ParsedReply<T>): AcceptorAnswer<T> {
+  if (!result.ok) return { kind: "failed", message: result.error };
+  if (isRemoteFailure(result.reply)) return { kind: "failed", message: result.reply.shoalRemoteFailure.message };
+  return parse(result.reply);
+}
+
+function failedIfMalformed<T>(answer: AcceptorAnswer<T>): AcceptorAnswer<T> {
+  return answer.kind === "malformed" ? { kind: "failed", message: answer.message } : answer;
+}
+
+/**
+ * The local acceptor's answer; one that threw (a storage failure) counts as failed, like a
+ * remote one. A failed assertion is a bug, not an operating error, and keeps propagating.
+ */
+async function local<T>(work: () => Promise<ParsedReply<T>>): Promise<AcceptorAnswer<T>> {
+  try {
+    return failedIfMalformed(await work());
+  } catch (error) {
+    if (error instanceof AssertionError) throw error;
+    return { kind: "failed", message: describeThrown(error) };
+  }
+}

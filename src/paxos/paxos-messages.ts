@@ -1,0 +1,120 @@
+import type { AcceptedState, Proposal } from "./acceptor-record.js";
+import { originsMax } from "./acceptor-record.js";
+import type { AcceptorRefusal, AcceptReply, CollectReply, PrepareReply } from "./acceptor-service.js";
+import { ballotFromTuple, ballotToTuple, type Ballot, type BallotTuple } from "./ballot.js";
+import type { StrongVersioned } from "./strong-coordinator.js";
+
+/**
+ * The wire form of the three acceptor steps (CASPaxos phase 1 and 2, and the GC step), and
+ * the checks both ends apply to what arrives: a peer's message is data from another process
+ * (maybe another version), so a malformed one is refused as a value, never trusted.
+ */
+export type PaxosRequest =
+  | { type: "paxos.prepare"; key: Uint8Array; ballot: BallotTuple }
+  | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[] }
+  | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple };
+
+type AcceptedWire = { ballot: BallotTuple; acceptedAtMs: number; value: StrongVersioned | null; origins: BallotTuple[] };
+type RefusalWire = { ok: false; refusal: "ballot"; promised: BallotTuple } | { ok: false; refusal: "overloaded" | "malformed"; message?: string };
+export type PrepareReplyWire = { ok: true; accepted: AcceptedWire | null } | RefusalWire;
+
+export function prepareMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
+  return { type: "paxos.prepare", key, ballot: ballotToTuple(ballot) };
+}
+
+export function acceptMessage(key: Uint8Array, ballot: Ballot, proposal: Proposal): PaxosRequest {
+  return { type: "paxos.accept", key, ballot: ballotToTuple(ballot), value: proposal.value ?? null, origins: proposal.origins.map(ballotToTuple) };
+}
+
+export function collectMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
+  return { type: "paxos.collect", key, ballot: ballotToTuple(ballot) };
+}
+
+/** A request as the acceptor will run it, or why it cannot. */
+export type ParsedRequest =
+  | { ok: true; type: "paxos.prepare" | "paxos.collect"; key: Uint8Array; ballot: Ballot }
+  | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal }
+  | { ok: false; message: string };
+
+export function parseRequest(message: unknown): ParsedRequest {
+  const m = message as Partial<Record<string, unknown>> | null;
+  const type = m?.type;
+  if (type !== "paxos.prepare" && type !== "paxos.accept" && type !== "paxos.collect") return { ok: false, message: `unknown paxos message ${String(type)}` };
+  if (!(m!.key instanceof Uint8Array) || m!.key.length === 0) return { ok: false, message: `${type}: key is not bytes` };
+  const ballot = ballotFromTuple(m!.ballot);
+  if (ballot === undefined) return { ok: false, message: `${type}: ballot is malformed` };
+  if (type !== "paxos.accept") return { ok: true, type, key: m!.key, ballot };
+  const proposal = parseProposal(m!.value, m!.origins);
+  if (proposal === undefined) return { ok: false, message: `${type}: value or origins are malformed` };
+  return { ok: true, type, key: m!.key, ballot, proposal };
+}
+
+export function prepareReplyToWire(reply: PrepareReply): PrepareReplyWire {
+  if (!reply.ok) return refusalToWire(reply);
+  const accepted = reply.accepted;
+  if (accepted === undefined) return { ok: true, accepted: null };
+  return {
+    ok: true,
+    accepted: { ballot: ballotToTuple(accepted.ballot), acceptedAtMs: accepted.acceptedAtMs, value: accepted.value ?? null, origins: accepted.origins.map(ballotToTuple) },
+  };
+}
+
+export function acceptReplyToWire(reply: AcceptReply): { ok: true } | RefusalWire {
+  return reply.ok ? reply : refusalToWire(reply);
+}
+
+export function collectReplyToWire(reply: CollectReply): CollectReply {
+  return reply;
+}
+
+function refusalToWire(refusal: AcceptorRefusal): RefusalWire {
+  return refusal.refusal === "ballot" ? { ok: false, refusal: "ballot", promised: ballotToTuple(refusal.promised) } : refusal;
+}
+
+/** A parsed acceptor reply: a promise or accept, a refusal (with the ballot to beat), or garbage. */
+export type ParsedReply<T> = { kind: "ok"; reply: T } | { kind: "refused"; promised: Ballot | undefined } | { kind: "malformed"; message: string };
+
+export function parsePrepareReply(reply: unknown): ParsedReply<{ accepted: AcceptedState | undefined }> {
+  const r = reply as Partial<Record<string, unknown>> | null;
+  if (r?.ok === false) return parseRefusal(r);
+  if (r?.ok !== true) return { kind: "malformed", message: "prepare reply is neither ok nor refused" };
+  if (r.accepted === null) return { kind: "ok", reply: { accepted: undefined } };
+  const wire = r.accepted as Partial<Record<string, unknown>> | undefined;
+  const ballot = ballotFromTuple(wire?.ballot);
+  const proposal = parseProposal(wire?.value, wire?.origins);
+  const acceptedAtMs = wire?.acceptedAtMs;
+  if (ballot === undefined || proposal === undefined || typeof acceptedAtMs !== "number") return { kind: "malformed", message: "prepare reply: accepted state is malformed" };
+  return { kind: "ok", reply: { accepted: { ballot, acceptedAtMs, ...proposal } } };
+}
+
+export function parseAcceptReply(reply: unknown): ParsedReply<true> {
+  const r = reply as Partial<Record<string, unknown>> | null;
+  if (r?.ok === true) return { kind: "ok", reply: true };
+  if (r?.ok === false) return parseRefusal(r);
+  return { kind: "malformed", message: "accept reply is neither ok nor refused" };
+}
+
+function parseRefusal(r: Partial<Record<string, unknown>>): ParsedReply<never> {
+  if (r.refusal === "ballot") return { kind: "refused", promised: ballotFromTuple(r.promised) };
+  if (r.refusal === "overloaded") return { kind: "refused", promised: undefined };
+  return { kind: "malformed", message: `refused: ${typeof r.message === "string" ? r.message : String(r.refusal)}` };
+}
+
+function parseProposal(value: unknown, origins: unknown): Proposal | undefined {
+  if (!Array.isArray(origins) || origins.length > originsMax) return undefined;
+  const ballots = origins.map(ballotFromTuple);
+  if (!ballots.every((b) => b !== undefined)) return undefined;
+  if (value === null) return { value: undefined, origins: ballots as Ballot[] };
+  if (!isStrongVersioned(value)) return undefined;
+  return { value, origins: ballots as Ballot[] };
+}
+
+/** Whether `value` has the StrongVersioned shape (checked on everything that crosses the wire). */
+export function isStrongVersioned(value: unknown): value is StrongVersioned {
+  const v = value as Partial<StrongVersioned> | null;
+  if (v === null || typeof v !== "object") return false;
+  if (!(v.value instanceof Uint8Array) || typeof v.contentType !== "string" || typeof v.version !== "string") return false;
+  if (!Array.isArray(v.metadata) || !v.metadata.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string")) return false;
+  if (!(v.expiresAtMs === null || (Number.isSafeInteger(v.expiresAtMs) && v.expiresAtMs! >= 0))) return false;
+  return Number.isSafeInteger(v.timestamp) && v.timestamp! >= 0;
+}

@@ -1,0 +1,181 @@
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { AcceptedState } from "./acceptor-record.js";
+import type { AcceptorService } from "./acceptor-service.js";
+import { ballotZero, compareBallots, maxBallot, nextBallot, type Ballot } from "./ballot.js";
+import { applyChanges, isLive, type AppliedBatch, type ChangeOutcome, type PendingChange } from "./change-batch.js";
+import { AcceptorClient } from "./acceptor-client.js";
+import { PhaseQuorum } from "./phase-quorum.js";
+import type { Proposal } from "./acceptor-record.js";
+
+/**
+ * The proposer of CASPaxos (Rystsov 2018, section 2.3) for one batch of changes to one key:
+ *
+ * 1. Pick a ballot above the clock and above any ballot that refused us.
+ * 2. prepare(ballot) to every acceptor; wait for a strict majority of each acceptor set.
+ *    Refused: learn the higher ballot, back off with jitter, retry (bounded attempts).
+ * 3. Apply the changes to the highest-ballot accepted value (change-batch.ts).
+ * 4. accept(ballot, value) to every acceptor; a strict majority of each set: done.
+ * 5. A tombstone every acceptor accepted is collected (the GC step, acceptor-service.ts).
+ *
+ * When an accept may have reached some acceptors without a majority confirming it, a retry
+ * must not apply the changes a second time. The next round's phase 1 tells which case holds,
+ * through the lineage every value carries (AcceptedState.origins): our ballot is in it (our
+ * value won, perhaps under another proposer: finish it with the identity change and answer
+ * what our attempt computed), or the lineage passes below our ballot without it (ours can no
+ * longer be built upon once this round wins: compute afresh), or neither can be shown
+ * ("indeterminate"). Failing before any accept went out is "unavailable": nothing happened.
+ */
+export interface ProposerOptions {
+  runtime: Runtime;
+  acceptors: AcceptorService;
+  requestTimeoutMs: number;
+  attemptsMax: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  unsafeReadWithoutAccept: boolean;
+}
+
+export type BatchResult = { ok: true; outcomes: ChangeOutcome[] } | { ok: false; error: "unavailable" | "indeterminate"; message: string };
+
+/** An accept that may have been stored by some acceptor without a confirmed majority. */
+interface SentAccept {
+  origin: Ballot;
+  outcomes: ChangeOutcome[];
+}
+
+type Plan = { kind: "accept"; applied: AppliedBatch } | { kind: "answer"; result: BatchResult };
+
+type PhaseOne = { ok: true; highest: AcceptedState | undefined } | { ok: false; above: Ballot; message: string };
+type PhaseTwo = { ok: true; unanimous: Promise<boolean> } | { ok: false; above: Ballot; maybeStored: boolean; message: string };
+
+export class Proposer {
+  private readonly client: AcceptorClient;
+
+  constructor(private readonly options: ProposerOptions) {
+    this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs });
+  }
+
+  async run(key: Uint8Array, sets: NodeId[][], changes: readonly PendingChange[]): Promise<BatchResult> {
+    const sent: SentAccept[] = [];
+    let above = ballotZero;
+    let problem = "no round ran";
+    for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
+      if (attempt > 0) await this.backoff(attempt);
+      const ballot = nextBallot({ clockCounter: this.options.runtime.hlc.now(), above, node: this.options.runtime.nodeId });
+      const promised = await this.prepare(key, sets, ballot);
+      if (!promised.ok) {
+        above = maxBallot(above, promised.above);
+        problem = promised.message;
+        continue;
+      }
+      const plan = this.plan(promised.highest, changes, ballot, sent);
+      if (plan.kind === "answer") return plan.result;
+      const accepted = await this.accept(key, sets, ballot, plan.applied.proposal);
+      if (accepted.ok) {
+        if (plan.applied.proposal.value === undefined) this.collectWhen(accepted.unanimous, key, sets, ballot);
+        return { ok: true, outcomes: plan.applied.outcomes };
+      }
+      if (accepted.maybeStored && plan.applied.changed) sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
+      above = maxBallot(above, accepted.above);
+      problem = accepted.message;
+    }
+    const attempts = `after ${this.options.attemptsMax} rounds`;
+    if (sent.length > 0) return { ok: false, error: "indeterminate", message: `accepts went out but no majority confirmed them ${attempts}; last: ${problem}` };
+    return { ok: false, error: "unavailable", message: `no round reached its accept phase with a majority ${attempts}; last: ${problem}` };
+  }
+
+  private plan(highest: AcceptedState | undefined, changes: readonly PendingChange[], ballot: Ballot, sent: readonly SentAccept[]): Plan {
+    const nowMs = this.options.runtime.clock.nowMs();
+    if (sent.length > 0) {
+      const origins = highest?.origins ?? [];
+      const ours = sent.find((s) => origins.some((origin) => compareBallots(origin, s.origin) === 0));
+      if (ours !== undefined) {
+        // Our value is in the chosen lineage: make the current value chosen (identity) and
+        // answer what our attempt computed.
+        const proposal: Proposal = { value: highest!.value, origins };
+        return { kind: "accept", applied: { proposal, outcomes: ours.outcomes, changed: false } };
+      }
+      const provablyNotOurs = sent.every((s) => origins.some((origin) => compareBallots(origin, s.origin) < 0));
+      if (!provablyNotOurs) {
+        return { kind: "answer", result: { ok: false, error: "indeterminate", message: "an accept of ours may have reached a minority and another round may have built on it" } };
+      }
+    }
+    if (this.options.unsafeReadWithoutAccept && changes.every((change) => change.read)) {
+      // The deliberately broken variant (test only): phase 1's highest value is not yet chosen.
+      const value = isLive(highest?.value, nowMs) ? highest!.value : undefined;
+      return { kind: "answer", result: { ok: true, outcomes: changes.map(() => ({ ok: true, change: { before: value, after: value } })) } };
+    }
+    const hlc = this.options.runtime.hlc;
+    const applied = applyChanges({ highest, changes, ballot, nowMs, stamp: (after) => Math.max(hlc.now(), after + 1) });
+    return { kind: "accept", applied };
+  }
+
+  private prepare(key: Uint8Array, sets: NodeId[][], ballot: Ballot): Promise<PhaseOne> {
+    const quorum = new PhaseQuorum(sets);
+    let highest: AcceptedState | undefined;
+    let above = ballotZero;
+    return new Promise<PhaseOne>((resolve) => {
+      const settle = (): void => {
+        if (quorum.reached) resolve({ ok: true, highest });
+        else if (quorum.failed || quorum.complete) resolve({ ok: false, above, message: `prepare ${quorum.describe()} promised` });
+      };
+      for (const node of quorum.nodes) {
+        void this.client.prepare(node, key, ballot).then((answer) => {
+          if (answer.kind === "ok") {
+            const accepted = answer.reply.accepted;
+            if (accepted !== undefined && (highest === undefined || compareBallots(accepted.ballot, highest.ballot) > 0)) highest = accepted;
+          } else if (answer.kind === "refused" && answer.promised !== undefined) {
+            above = maxBallot(above, answer.promised);
+          }
+          quorum.add(node, answer.kind === "ok");
+          settle();
+        });
+      }
+    });
+  }
+
+  private accept(key: Uint8Array, sets: NodeId[][], ballot: Ballot, proposal: Proposal): Promise<PhaseTwo> {
+    const quorum = new PhaseQuorum(sets);
+    let above = ballotZero;
+    let refused = 0;
+    let resolveUnanimous: (all: boolean) => void = () => undefined;
+    const unanimous = new Promise<boolean>((resolve) => (resolveUnanimous = resolve));
+    return new Promise<PhaseTwo>((resolve) => {
+      const settle = (): void => {
+        if (quorum.complete) resolveUnanimous(quorum.unanimous);
+        if (quorum.reached) resolve({ ok: true, unanimous });
+        else if (quorum.failed || quorum.complete) {
+          // Only an explicit refusal proves an acceptor did not store the value.
+          const maybeStored = refused < quorum.nodes.length;
+          resolve({ ok: false, above, maybeStored, message: `accept ${quorum.describe()} accepted` });
+        }
+      };
+      for (const node of quorum.nodes) {
+        void this.client.accept(node, key, ballot, proposal).then((answer) => {
+          if (answer.kind === "refused") {
+            refused++;
+            if (answer.promised !== undefined) above = maxBallot(above, answer.promised);
+          }
+          quorum.add(node, answer.kind === "ok");
+          settle();
+        });
+      }
+    });
+  }
+
+  /** The GC step: only once every acceptor accepted the tombstone; otherwise it stays. */
+  private collectWhen(unanimous: Promise<boolean>, key: Uint8Array, sets: NodeId[][], ballot: Ballot): void {
+    void unanimous.then((all) => {
+      if (!all) return;
+      for (const node of new Set(sets.flat())) void this.client.collect(node, key, ballot);
+    });
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    const { backoffBaseMs, backoffMaxMs } = this.options;
+    const spanMs = Math.max(1, Math.min(backoffMaxMs, backoffBaseMs * 2 ** attempt));
+    const delayMs = 1 + this.options.runtime.random.int(spanMs);
+    return new Promise((resolve) => this.options.runtime.timers.setTimeout(resolve, delayMs));
+  }
+}
