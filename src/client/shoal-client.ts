@@ -279,6 +279,7 @@ export class ShoalClient {
         failures.push(opened.message);
         continue;
       }
+      this.follow(opened.ringVersion, id);
       const result = await opened.connection.request<ClientReply<ClientAnswers[K]>>(message, this.settings.requestTimeoutMs);
       if (!result.ok) {
         if (result.error !== "overloaded" && result.error !== "timeout") this.nodes.markDown(id);
@@ -301,6 +302,7 @@ export class ShoalClient {
         failures.push(opened.message);
         continue;
       }
+      this.follow(opened.ringVersion, id);
       const result = await opened.connection.request<ClientReply<ClientAnswers[K]>>(message, this.settings.requestTimeoutMs);
       if (!result.ok && result.error === "overloaded") {
         // Refused before the node ran it (our queue or its own was full): not written.
