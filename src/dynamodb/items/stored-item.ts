@@ -1,0 +1,48 @@
+import type { ItemRead, ItemVersion } from "../../coordinator/item-operations.js";
+import type { ItemWrite } from "../../replica/item-write.js";
+import type { Item } from "../model/attribute-value.js";
+import { decodeItem, encodeItem } from "../model/item-codec.js";
+import type { DynamoTable } from "../tables/dynamo-table.js";
+import { isExpired } from "./time-to-live-expiry.js";
+
+/**
+ * DynamoDB items as Shoal values: the model's codec (MessagePack with a format number) under
+ * a content type of their own, so the native API shows what it is looking at. DynamoDB's TTL
+ * is the front door's (a table setting applied to an attribute), so Shoal's own expiry stays
+ * unused and the TTL sweeper deletes expired items.
+ */
+export const dynamoItemContentType = "application/vnd.shoal.dynamodb-item";
+
+export function itemWrite(item: Item): ItemWrite {
+  return { value: encodeItem(item), contentType: dynamoItemContentType, metadata: {}, expiresAtMs: null };
+}
+
+/**
+ * The live item a version holds, or undefined when there is none or it has expired under the
+ * table's TTL (expired items are hidden from every read, as if already deleted).
+ */
+export function liveItem(table: DynamoTable, version: ItemVersion | undefined, nowMs: number): Item | undefined {
+  if (version === undefined) return undefined;
+  const item = decodeItem(version.value);
+  return isExpired(table, item, nowMs) ? undefined : item;
+}
+
+/**
+ * A read's item. Strong tables keep one version per key; if a read ever shows several (a
+ * siblings table underneath), the newest by hybrid-logical-clock timestamp is the item.
+ */
+export function newestVersion(read: ItemRead): ItemVersion | undefined {
+  return newestOf(read.siblings);
+}
+
+export function newestOf(siblings: readonly ItemVersion[]): ItemVersion | undefined {
+  let newest: ItemVersion | undefined;
+  for (const version of siblings) {
+    if (newest === undefined || compareTimestamps(version, newest) > 0) newest = version;
+  }
+  return newest;
+}
+
+function compareTimestamps(a: ItemVersion, b: ItemVersion): number {
+  return a.timestamp - b.timestamp;
+}

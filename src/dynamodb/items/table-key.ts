@@ -1,0 +1,83 @@
+import type { ItemKeyParts } from "../../coordinator/item-operations.js";
+import type { AttributeValue, Item } from "../model/attribute-value.js";
+import { attributeTypeOf } from "../model/attribute-value.js";
+import { parseItem } from "../model/attribute-value-json.js";
+import { checkKeyAttribute, keyMessages } from "../model/key-attribute-check.js";
+import { keyFromBytes } from "../model/key-bytes.js";
+import { validationException } from "../protocol/dynamo-exception.js";
+import { keyElements, type DynamoTable, type KeyElement } from "../tables/dynamo-table.js";
+import { orThrow } from "./or-throw.js";
+
+/**
+ * An item's primary key under a table's key schema: the key attributes (for answers and
+ * LastEvaluatedKey) and their order-preserving bytes (the store's ItemKeyParts).
+ */
+export interface TableKey {
+  readonly attributes: Item;
+  readonly parts: ItemKeyParts;
+}
+
+export const keySchemaMismatch = "The provided key element does not match the schema";
+
+/**
+ * A `Key` member (GetItem, DeleteItem, UpdateItem, BatchGetItem, ExclusiveStartKey): exactly
+ * the key attributes, of the schema's types. DynamoDB answers every mismatch (missing, extra,
+ * wrong type) with one message; empty values and oversized keys have their own.
+ */
+export function readKey(table: DynamoTable, json: unknown): TableKey {
+  const key = orThrow(parseItem(json));
+  const elements = keyElements(table.metadata.keySchema);
+  const names = Object.keys(key);
+  if (names.length !== elements.length || !elements.every((e) => Object.hasOwn(key, e.name))) throw validationException(keySchemaMismatch);
+  for (const element of elements) {
+    if (attributeTypeOf(key[element.name]!) !== element.type) throw validationException(keySchemaMismatch);
+  }
+  return keyOf(table, key, "key");
+}
+
+/**
+ * The key of a whole item (PutItem, BatchWriteItem's PutRequest): every key attribute present
+ * with its schema type; other attributes are the item's own.
+ */
+export function itemKey(table: DynamoTable, item: Item): TableKey {
+  for (const element of keyElements(table.metadata.keySchema)) {
+    const value = item[element.name];
+    if (value === undefined) throw validationException(`One or more parameter values were invalid: Missing the key ${element.name} in the item`);
+    const actual = attributeTypeOf(value);
+    if (actual !== element.type) throw validationException(keyMessages.typeMismatch(element.name, element.type, actual));
+  }
+  return keyOf(table, item, "item");
+}
+
+function keyOf(table: DynamoTable, source: Item, _from: "key" | "item"): TableKey {
+  const { partitionKey, sortKey } = table.metadata.keySchema;
+  const partitionValue = source[partitionKey.name]!;
+  const partitionBytes = checkedBytes(partitionKey, partitionValue, "partition");
+  const attributes: Record<string, AttributeValue> = { [partitionKey.name]: partitionValue };
+  if (sortKey === undefined) return { attributes, parts: { partitionKey: partitionBytes } };
+  const sortValue = source[sortKey.name]!;
+  attributes[sortKey.name] = sortValue;
+  return { attributes, parts: { partitionKey: partitionBytes, sortKey: checkedBytes(sortKey, sortValue, "sort") } };
+}
+
+function checkedBytes(element: KeyElement, value: AttributeValue, role: "partition" | "sort"): Uint8Array {
+  return orThrow(checkKeyAttribute({ name: element.name, type: element.type, role }, value));
+}
+
+/** The key attributes back from the store's key bytes (Scan and Query resume points). */
+export function keyFromParts(table: DynamoTable, parts: ItemKeyParts): Item {
+  const { partitionKey, sortKey } = table.metadata.keySchema;
+  const key: Record<string, AttributeValue> = { [partitionKey.name]: keyFromBytes(partitionKey.type, parts.partitionKey) };
+  if (sortKey !== undefined && parts.sortKey !== undefined) key[sortKey.name] = keyFromBytes(sortKey.type, parts.sortKey);
+  return key;
+}
+
+/** The key attributes of a stored item. */
+export function keyAttributesOf(table: DynamoTable, item: Item): Item {
+  const out: Record<string, AttributeValue> = {};
+  for (const element of keyElements(table.metadata.keySchema)) {
+    const value = item[element.name];
+    if (value !== undefined) out[element.name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+import type { CatalogResult } from "../../catalog/table-catalog.js";
+import type { TableDefinition, TableSpec } from "../../catalog/table-definition.js";
+import type { DynamoCatalog } from "../tables/table-directory.js";
+
+/** A table catalog in memory for tests of the DynamoDB front door (ids never reused). */
+export class MemoryCatalog implements DynamoCatalog {
+  private readonly byName = new Map<string, TableDefinition>();
+  private nextId = 1;
+
+  constructor(private readonly nowMs: () => number) {}
+
+  get(name: string): TableDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  list(): TableDefinition[] {
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  create(spec: TableSpec): Promise<CatalogResult<TableDefinition>> {
+    if (this.byName.has(spec.name)) return Promise.resolve({ ok: false, error: { code: "TableExists", message: `cannot create table "${spec.name}": it exists` } });
+    const table: TableDefinition = { name: spec.name, id: this.nextId++, replication: { ...spec.replication }, consistency: spec.consistency, conflicts: spec.conflicts, createdAtMs: this.nowMs() };
+    this.byName.set(spec.name, table);
+    return Promise.resolve({ ok: true, value: table });
+  }
+
+  drop(name: string): Promise<CatalogResult<TableDefinition>> {
+    const table = this.byName.get(name);
+    if (table === undefined) return Promise.resolve({ ok: false, error: { code: "TableNotFound", message: `cannot drop table "${name}": it does not exist` } });
+    this.byName.delete(name);
+    return Promise.resolve({ ok: true, value: table });
+  }
+}
