@@ -34,6 +34,8 @@ interface TestCluster {
   served: Array<{ node: string; op: string }>;
   /** A node whose entry is set waits for it before running any operation. */
   gates: Map<string, Promise<void>>;
+  /** A node listed here answers every operation with this store failure code. */
+  failing: Map<string, "Unavailable" | "Overloaded">;
   networks: Map<string, TcpNetwork>;
   seeds: string[];
 }
@@ -48,7 +50,7 @@ after(async () => {
 async function startCluster(): Promise<TestCluster> {
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 16 });
   assert.ok(claimed.ok);
-  const cluster: TestCluster = { ring: claimed.ring, store: new TestItemOperations(), served: [], gates: new Map(), networks: new Map(), seeds: [] };
+  const cluster: TestCluster = { ring: claimed.ring, store: new TestItemOperations(), served: [], gates: new Map(), failing: new Map(), networks: new Map(), seeds: [] };
   const members: ClientMemberSource[] = [];
   for (const id of ids) {
     const network = new TcpNetwork({ nodeId: id, limits: defaultLimits });
@@ -72,6 +74,8 @@ function nodeItems(cluster: TestCluster, id: string): ItemOperations {
     async (...args: A): Promise<R> => {
       cluster.served.push({ node: id, op });
       await cluster.gates.get(id);
+      const failure = cluster.failing.get(id);
+      if (failure !== undefined) return { ok: false, error: { code: failure, message: `1 of 2 required replies (node ${id})` } } as R;
       return run(...args);
     };
   const store = cluster.store;
@@ -186,6 +190,34 @@ test("a write that reached a node which never answers fails as WriteOutcomeUnkno
   // The held write did happen once released: that is exactly why the client could not say.
   const item = await eventually("the held write to land", async () => (await client.get("cart", "k")) ?? false);
   assert.equal(item.siblings.length, 1);
+});
+
+test("a write whose connection is lost before the answer fails as WriteOutcomeUnknown", async () => {
+  const cluster = await startCluster();
+  const client = await connect(cluster);
+  const owner = firstReplica(cluster.ring, "k");
+  cluster.gates.set(owner, new Promise<void>(() => undefined));
+  const put = client.put("cart", "k", "v");
+  await eventually("the write to reach its node", () => cluster.served.length === 1);
+  await cluster.networks.get(owner)!.close();
+  await assert.rejects(put, (e: unknown) => e instanceof ShoalError && e.code === "WriteOutcomeUnknown" && /lost the connection/.test(e.message));
+  assert.deepEqual(cluster.served, [{ node: owner, op: "put" }]);
+});
+
+test("a read answered Unavailable by one node is asked of the next; a write answered so is not", async () => {
+  const cluster = await startCluster();
+  const client = await connect(cluster);
+  await client.put("cart", "k", "v");
+  const [owner, second] = preferenceList(cluster.ring, partitionOf(new TextEncoder().encode("k"), cluster.ring.partitionCount), 3);
+  cluster.failing.set(owner!, "Unavailable");
+  cluster.served.length = 0;
+  assert.equal(text((await client.get("cart", "k"))!.siblings[0]!.value), "v");
+  assert.deepEqual(cluster.served, [{ node: owner, op: "get" }, { node: second, op: "get" }]);
+  cluster.served.length = 0;
+  await assert.rejects(client.put("cart", "k", "w"), (e: unknown) => e instanceof ShoalError && e.code === "Unavailable" && e.status === 503 && /1 of 2 required replies/.test(e.message));
+  assert.deepEqual(cluster.served, [{ node: owner, op: "put" }]);
+  for (const id of ids) cluster.failing.set(id, "Unavailable");
+  await assert.rejects(client.get("cart", "k"), (e: unknown) => e instanceof ShoalError && e.code === "Unavailable" && /3 node\(s\) tried/.test(e.message));
 });
 
 test("a newer ring version in any answer makes the client refetch the ring and place keys with it", async () => {
