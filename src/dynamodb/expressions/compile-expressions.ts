@@ -1,7 +1,16 @@
 import type { AttributeValue } from "../model/attribute-value.js";
-import type { Result } from "../model/validation-error.js";
-import type { ResolvedCondition, ResolvedProjection, ResolvedUpdate } from "./expression-ast.js";
+import { validationError, type Result } from "../model/validation-error.js";
+import { buildCondition } from "./condition-builder.js";
+import { resolveCondition } from "./condition-resolver.js";
+import { pathClashMessage, reservedWordMessage, pathDepthMessage } from "./document-path-rules.js";
+import type { ParsedCondition, ParsedProjection, ParsedUpdate, ResolvedCondition, ResolvedProjection, ResolvedUpdate } from "./expression-ast.js";
+import { catchFailure, fail, failPlain, unwrap } from "./expression-failure.js";
+import { parseRawCondition, parseRawProjection, parseRawUpdate } from "./expression-parser.js";
+import { buildKeyCondition } from "./key-condition-builder.js";
 import type { KeyCondition, KeySchema } from "./key-condition.js";
+import { PlaceholderResolver } from "./placeholder-resolver.js";
+import { buildUpdate } from "./update-builder.js";
+import { resolveUpdate } from "./update-resolver.js";
 
 /** The expression parameters of one DynamoDB request, as the request carries them. */
 export interface ExpressionInput {
@@ -25,12 +34,88 @@ export interface CompiledExpressions {
   readonly keyCondition?: KeyCondition;
 }
 
+interface ParsedExpressions {
+  keyCondition?: ParsedCondition;
+  condition?: ParsedCondition;
+  filter?: ParsedCondition;
+  update?: ParsedUpdate;
+  projection?: ParsedProjection;
+}
+
 /**
  * Parses every expression of a request, substitutes its placeholders and checks them together
- * as DynamoDB does (an undefined placeholder, or one defined but used by no expression, is a
- * ValidationException), in DynamoDB's order.
+ * as DynamoDB does, in this order: the maps themselves (not empty, only with expressions);
+ * each expression's syntax and structure; placeholders (undefined ones) and values; finally
+ * placeholders that no expression used.
  */
 export function compileExpressions(input: ExpressionInput): Result<CompiledExpressions> {
-  void input;
-  throw new Error("compileExpressions: not implemented yet");
+  const mapsCheck = checkMaps(input);
+  if (mapsCheck !== undefined) return validationError(mapsCheck);
+  return catchFailure(() => {
+    const parsed = parseAll(input);
+    const resolver = new PlaceholderResolver(input.expressionAttributeNames ?? {}, input.expressionAttributeValues ?? {});
+    const compiled = resolveAll(input, parsed, resolver);
+    const unusedNames = resolver.unusedNames();
+    if (unusedNames.length > 0) failPlain(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(", ")}}`);
+    const unusedValues = resolver.unusedValues();
+    if (unusedValues.length > 0) failPlain(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(", ")}}`);
+    return compiled;
+  });
+}
+
+function hasExpression(input: ExpressionInput): boolean {
+  return [input.conditionExpression, input.filterExpression, input.updateExpression, input.projectionExpression, input.keyConditionExpression].some(
+    (text) => text !== undefined,
+  );
+}
+
+function checkMaps(input: ExpressionInput): string | undefined {
+  const names = input.expressionAttributeNames;
+  const values = input.expressionAttributeValues;
+  if (names !== undefined && !hasExpression(input)) return "ExpressionAttributeNames can only be specified when using expressions";
+  if (values !== undefined && !hasExpression(input)) return "ExpressionAttributeValues can only be specified when using expressions";
+  if (names !== undefined && Object.keys(names).length === 0) return "ExpressionAttributeNames must not be empty";
+  if (values !== undefined && Object.keys(values).length === 0) return "ExpressionAttributeValues must not be empty";
+  return undefined;
+}
+
+function parseAll(input: ExpressionInput): ParsedExpressions {
+  const parsed: ParsedExpressions = {};
+  if (input.keyConditionExpression !== undefined) {
+    parsed.keyCondition = buildCondition("KeyConditionExpression", unwrap(parseRawCondition("KeyConditionExpression", input.keyConditionExpression)));
+  }
+  if (input.filterExpression !== undefined) {
+    parsed.filter = buildCondition("FilterExpression", unwrap(parseRawCondition("FilterExpression", input.filterExpression)));
+  }
+  if (input.conditionExpression !== undefined) {
+    parsed.condition = buildCondition("ConditionExpression", unwrap(parseRawCondition("ConditionExpression", input.conditionExpression)));
+  }
+  if (input.updateExpression !== undefined) parsed.update = buildUpdate(unwrap(parseRawUpdate(input.updateExpression)));
+  if (input.projectionExpression !== undefined) {
+    parsed.projection = unwrap(parseRawProjection(input.projectionExpression)).map((path) => {
+      const message = reservedWordMessage(path.elements) ?? pathDepthMessage(path.elements);
+      if (message !== undefined) fail("ProjectionExpression", message);
+      return path.elements;
+    });
+  }
+  return parsed;
+}
+
+function resolveAll(input: ExpressionInput, parsed: ParsedExpressions, resolver: PlaceholderResolver): CompiledExpressions {
+  const compiled: { -readonly [K in keyof CompiledExpressions]: CompiledExpressions[K] } = {};
+  if (parsed.keyCondition !== undefined) {
+    const schema = input.keySchema;
+    if (schema === undefined) throw new TypeError("compileExpressions: keyConditionExpression needs keySchema");
+    compiled.keyCondition = buildKeyCondition(resolveCondition("KeyConditionExpression", parsed.keyCondition, resolver), schema);
+  }
+  if (parsed.filter !== undefined) compiled.filter = resolveCondition("FilterExpression", parsed.filter, resolver);
+  if (parsed.condition !== undefined) compiled.condition = resolveCondition("ConditionExpression", parsed.condition, resolver);
+  if (parsed.update !== undefined) compiled.update = resolveUpdate(parsed.update, resolver);
+  if (parsed.projection !== undefined) {
+    const projection = parsed.projection.map((path) => unwrap(resolver.path("ProjectionExpression", path)));
+    const clash = pathClashMessage(projection);
+    if (clash !== undefined) fail("ProjectionExpression", clash);
+    compiled.projection = projection;
+  }
+  return compiled;
 }

@@ -1,0 +1,83 @@
+import peggy from "peggy";
+import { ok, validationError, type Result } from "../model/validation-error.js";
+import { expressionGrammar } from "./expression-grammar.js";
+import type { RawCondition, RawProjection, RawUpdate } from "./raw-syntax.js";
+
+/**
+ * Parses expression text with the grammar, generated once at module load. A syntax error
+ * becomes DynamoDB's message: `Invalid <Parameter>: Syntax error; token: "<token>", near:
+ * "<previous token, token, next token>"`, with "<EOF>" when the text ends too early.
+ */
+export type ExpressionKind =
+  | "ConditionExpression"
+  | "FilterExpression"
+  | "KeyConditionExpression"
+  | "UpdateExpression"
+  | "ProjectionExpression";
+
+/** DynamoDB's limit on any expression string (developer guide, "Expression parameters"). */
+export const expressionBytesMax = 4096;
+
+const parser = peggy.generate(expressionGrammar, { allowedStartRules: ["condition", "update", "projection"] });
+
+const startRules: Record<ExpressionKind, "condition" | "update" | "projection"> = {
+  ConditionExpression: "condition",
+  FilterExpression: "condition",
+  KeyConditionExpression: "condition",
+  UpdateExpression: "update",
+  ProjectionExpression: "projection",
+};
+
+export function invalid<T = never>(kind: ExpressionKind, message: string): Result<T> {
+  return validationError(`Invalid ${kind}: ${message}`);
+}
+
+function parseRaw(kind: ExpressionKind, text: string): Result<unknown> {
+  if (text.trim().length === 0) return invalid(kind, "The expression can not be empty;");
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > expressionBytesMax) {
+    return invalid(kind, `Expression size has exceeded the maximum allowed size; expression size: ${bytes}`);
+  }
+  try {
+    return ok(parser.parse(text, { startRule: startRules[kind] }));
+  } catch (error) {
+    if (!(error instanceof parser.SyntaxError)) throw error;
+    return invalid(kind, syntaxErrorMessage(text, error.location.start.offset));
+  }
+}
+
+export function parseRawCondition(kind: "ConditionExpression" | "FilterExpression" | "KeyConditionExpression", text: string): Result<RawCondition> {
+  return parseRaw(kind, text) as Result<RawCondition>;
+}
+
+export function parseRawUpdate(text: string): Result<RawUpdate> {
+  return parseRaw("UpdateExpression", text) as Result<RawUpdate>;
+}
+
+export function parseRawProjection(text: string): Result<RawProjection> {
+  return parseRaw("ProjectionExpression", text) as Result<RawProjection>;
+}
+
+/** Tokens as DynamoDB's lexer sees them, only to name the offending token and its neighbours. */
+const tokenPattern = /[#:]?[a-zA-Z0-9_]+|<>|<=|>=|\S/g;
+
+interface Token {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+function tokenize(text: string): Token[] {
+  return [...text.matchAll(tokenPattern)].map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
+}
+
+function syntaxErrorMessage(text: string, offset: number): string {
+  const tokens = tokenize(text);
+  let at = tokens.findIndex((token) => token.end > offset);
+  if (at === -1) at = tokens.length;
+  const token = tokens[at]?.text ?? "<EOF>";
+  const first = tokens[Math.max(0, at - 1)];
+  const last = tokens[Math.min(tokens.length - 1, at + 1)];
+  const near = first === undefined || last === undefined ? "" : text.slice(first.start, last.end);
+  return `Syntax error; token: "${token}", near: "${near}"`;
+}
