@@ -1,8 +1,12 @@
 import type { DynamoContext } from "./dynamo-context.js";
 import type { JsonObject } from "./protocol/request-reader.js";
+import { batchGetItem } from "./items/batch-get-item.js";
+import { batchWriteItem } from "./items/batch-write-item.js";
 import { deleteItem } from "./items/delete-item.js";
 import { getItem } from "./items/get-item.js";
 import { putItem } from "./items/put-item.js";
+import { query } from "./items/query.js";
+import { scan } from "./items/scan.js";
 import { updateItem } from "./items/update-item.js";
 import { createTable } from "./tables/create-table.js";
 import { deleteTable } from "./tables/delete-table.js";
@@ -30,6 +34,10 @@ export const dynamoOperations: Readonly<Record<string, DynamoOperation>> = Objec
   GetItem: getItem,
   DeleteItem: deleteItem,
   UpdateItem: updateItem,
+  Query: query,
+  Scan: scan,
+  BatchGetItem: batchGetItem,
+  BatchWriteItem: batchWriteItem,
 });
 
 export const operationNames: ReadonlySet<string> = new Set(Object.keys(dynamoOperations));
