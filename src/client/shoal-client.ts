@@ -352,7 +352,8 @@ export class ShoalClient {
     const connection = connectToNode({ host: address.host, port: address.port, expectedNodeId: null, limits, timers: this.timers, clock: monotonic, handshakeTimeoutMs: this.settings.connectTimeoutMs });
     const result = await connection.request<ClientReply<ClientRingAnswer>>({ type: clientMessageTypes.ring }, this.settings.connectTimeoutMs);
     const problem = !result.ok ? (result.error === "remote" ? result.message : result.error)
-      : result.reply?.ok !== true ? `answered ${result.reply?.ok === false ? result.reply.error.code : "something else"}`
+      : result.reply === undefined || result.reply === null ? "does not serve the client protocol (the node routes no \"client.\" messages)"
+      : result.reply.ok !== true ? `answered ${result.reply.ok === false ? `${result.reply.error.code}: ${result.reply.error.message}` : "something that is not a client protocol reply"}`
       : !this.adoptRing(result.reply.value) ? "has no valid ring yet" : undefined;
     if (problem === undefined && connection.remoteNodeId !== null) this.nodes.adopt(connection.remoteNodeId, connection);
     else connection.close();
