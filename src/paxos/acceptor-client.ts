@@ -2,7 +2,7 @@ import { AssertionError } from "../assert.js";
 import type { NodeId, RequestResult } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { describeThrown, isRemoteFailure } from "../transport/remote-failure.js";
-import type { AcceptedState, Proposal } from "./acceptor-record.js";
+import type { Proposal } from "./acceptor-record.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import type { Ballot } from "./ballot.js";
 import {
@@ -14,6 +14,7 @@ import {
   prepareMessage,
   prepareReplyToWire,
   type ParsedReply,
+  type Promised,
   type PaxosRequest,
 } from "./paxos-messages.js";
 
@@ -29,7 +30,7 @@ export type AcceptorAnswer<T> = ParsedReply<T> | { kind: "failed"; message: stri
 export class AcceptorClient {
   constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number }) {}
 
-  async prepare(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<AcceptorAnswer<{ accepted: AcceptedState | undefined }>> {
+  async prepare(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<AcceptorAnswer<Promised>> {
     if (node === this.options.runtime.nodeId) return local(async () => parsePrepareReply(prepareReplyToWire(await this.options.acceptors.prepare(key, ballot))));
     return failedIfMalformed(parsed(await this.request(node, prepareMessage(key, ballot)), parsePrepareReply));
   }

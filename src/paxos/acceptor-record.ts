@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
-import { ballotFromTuple, ballotToTuple, type Ballot } from "./ballot.js";
+import { ballotFromTuple, ballotToTuple, ballotZero, type Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
 /**
@@ -30,10 +30,16 @@ export interface AcceptedState {
    * identity change (a read) keeps the value and its origins as they are.
    */
   origins: Ballot[];
+  /**
+   * Lineage origins at or below this ballot are unknown: the list dropped them (it keeps the
+   * newest `originsMax`), or they belong to a history the GC step collected before this
+   * lineage started from "nothing". Every origin above it is in `origins`.
+   */
+  originsFloor: Ballot;
 }
 
 /** What a proposer asks acceptors to accept: a value (undefined: a tombstone) and its lineage. */
-export type Proposal = Pick<AcceptedState, "value" | "origins">;
+export type Proposal = Pick<AcceptedState, "value" | "origins" | "originsFloor">;
 
 /** Origins an accepted value carries (bounds the record; see AcceptedState.origins). */
 export const originsMax = 8;
@@ -41,7 +47,7 @@ export const originsMax = 8;
 /**
  * On disk: MessagePack of
  *   [3, promised [counter, node], accepted [counter, node] | null, acceptedAtMs | null,
- *    value | null, origins [[counter, node], ...]]
+ *    value | null, origins [[counter, node], ...], originsFloor [counter, node]]
  * with value = [bytes, contentType, metadata as [name, value, ...], expiresAtMs | null,
  * timestamp, version]. Format 3 is distinct from the single-node record (1) and the sibling
  * record (2), so no reader takes another's bytes for its own; decode refuses anything else.
@@ -60,12 +66,13 @@ export function encodeAcceptorRecord(record: AcceptorRecord): Uint8Array {
     accepted === undefined ? null : accepted.acceptedAtMs,
     accepted?.value === undefined ? null : valueToFields(accepted.value),
     (accepted?.origins ?? []).map(ballotToTuple),
+    ballotToTuple(accepted?.originsFloor ?? ballotZero),
   ]);
 }
 
 export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
   const fields: unknown = packr.unpack(bytes);
-  assert(Array.isArray(fields) && fields.length === 6, "acceptor record: not a six-field array");
+  assert(Array.isArray(fields) && fields.length === 7, "acceptor record: not a seven-field array");
   assert(fields[0] === ACCEPTOR_RECORD_FORMAT, `acceptor record: format ${String(fields[0])}; this node reads format ${ACCEPTOR_RECORD_FORMAT}`);
   const promised = ballotFromTuple(fields[1]);
   assert(promised !== undefined, "acceptor record: promised ballot is malformed");
@@ -78,7 +85,9 @@ export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
   assert(Array.isArray(fields[5]) && fields[5].length <= originsMax, "acceptor record: origins are not a bounded list");
   const origins = (fields[5] as unknown[]).map(ballotFromTuple);
   assert(origins.every((origin) => origin !== undefined), "acceptor record: an origin ballot is malformed");
-  return { promised, accepted: { ballot, value, acceptedAtMs, origins: origins as Ballot[] } };
+  const originsFloor = ballotFromTuple(fields[6]);
+  assert(originsFloor !== undefined, "acceptor record: origins floor is malformed");
+  return { promised, accepted: { ballot, value, acceptedAtMs, origins: origins as Ballot[], originsFloor } };
 }
 
 /**
@@ -92,8 +101,8 @@ export function decodeAcceptedValue(bytes: Uint8Array): StrongVersioned | undefi
 
 /** Whether `bytes` are an acceptor record (so a scan can tell strong items from others). */
 export function isAcceptorRecord(bytes: Uint8Array): boolean {
-  // MessagePack: 0x96 opens a six-element array, and the format number 3 is a positive fixint.
-  return bytes.length > 2 && bytes[0] === 0x96 && bytes[1] === ACCEPTOR_RECORD_FORMAT;
+  // MessagePack: 0x97 opens a seven-element array, and the format number 3 is a positive fixint.
+  return bytes.length > 2 && bytes[0] === 0x97 && bytes[1] === ACCEPTOR_RECORD_FORMAT;
 }
 
 type ValueFields = [Uint8Array, string, string[], number | null, number, string];

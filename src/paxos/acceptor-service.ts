@@ -25,6 +25,10 @@ import { Packr } from "msgpackr";
  *   as "nothing accepted", which is what the tombstone meant, and a proposer refused by the
  *   floor learns it and bids above it.
  *
+ * Each bucket keeps two floors: `floor` (refuse at or below; the highest ballot a dropped record
+ * promised or accepted) and `collectedFloor` (the highest tombstone ballot dropped), which a
+ * proposer uses to prove that a history it cannot see was not built on its own value.
+ *
  * Floors are kept per bucket of keys (a hash of the item key), so dropping records frees their
  * space while the floors stay a fixed, small number of entries.
  */
@@ -39,9 +43,18 @@ export interface AcceptorServiceOptions {
 export const acceptorDefaults = Object.freeze({ floorBuckets: 1024, locks: Object.freeze({ keysMax: 100_000, waitersPerKeyMax: 1024 }) });
 
 export type AcceptorRefusal = { ok: false; refusal: "ballot"; promised: Ballot } | { ok: false; refusal: "overloaded" };
-export type PrepareReply = { ok: true; accepted: AcceptedState | undefined } | AcceptorRefusal;
+/**
+ * A promise carries, besides what was accepted, the key's collected floor: every ballot of a
+ * lineage the GC step removed from this acceptor is at or below it (see AcceptedState.originsFloor).
+ */
+export type PrepareReply = { ok: true; accepted: AcceptedState | undefined; collectedFloor: Ballot } | AcceptorRefusal;
 export type AcceptReply = { ok: true } | AcceptorRefusal;
 export type CollectReply = { ok: true; dropped: boolean } | { ok: false; refusal: "overloaded" };
+
+interface Floors {
+  floor: Ballot;
+  collectedFloor: Ballot;
+}
 
 const floorPackr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 
@@ -60,10 +73,11 @@ export class AcceptorService {
   prepare(key: Uint8Array, ballot: Ballot): Promise<PrepareReply> {
     return this.underLocks<PrepareReply>([lockKey(key)], async () => {
       const record = this.load(key);
-      const promised = this.promisedFor(key, record);
+      const floors = this.floorsOfBucket(this.bucketOf(key));
+      const promised = maxBallot(record?.promised ?? ballotZero, floors.floor);
       if (compareBallots(ballot, promised) <= 0) return { ok: false, refusal: "ballot", promised };
       await this.store(key, { promised: ballot, accepted: record?.accepted });
-      return { ok: true, accepted: record?.accepted };
+      return { ok: true, accepted: record?.accepted, collectedFloor: floors.collectedFloor };
     });
   }
 
@@ -71,12 +85,12 @@ export class AcceptorService {
     assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
     return this.underLocks<AcceptReply>([lockKey(key)], async () => {
       const record = this.load(key);
-      const promised = this.promisedFor(key, record);
       const floor = this.floor(key);
+      const promised = maxBallot(record?.promised ?? ballotZero, floor);
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected.
       if (compareBallots(ballot, record?.promised ?? ballotZero) < 0 || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
-      await this.store(key, { promised: ballot, accepted: { ballot, value: proposal.value, origins: proposal.origins, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
+      await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       return { ok: true };
     });
   }
@@ -87,10 +101,14 @@ export class AcceptorService {
       const record = this.load(key);
       const accepted = record?.accepted;
       if (record === undefined || accepted === undefined || accepted.value !== undefined || compareBallots(accepted.ballot, ballot) !== 0) return { ok: true, dropped: false };
-      const floor = maxBallot(this.floorOfBucket(bucket), maxBallot(record.promised, accepted.ballot));
+      const floors = this.floorsOfBucket(bucket);
+      const raised: Floors = {
+        floor: maxBallot(floors.floor, maxBallot(record.promised, accepted.ballot)),
+        collectedFloor: maxBallot(floors.collectedFloor, accepted.ballot),
+      };
       const ops: WriteOp[] = [
         { type: "delete", key },
-        { type: "put", key: floorKey(bucket), value: floorPackr.pack(ballotToTuple(floor)) },
+        { type: "put", key: floorKey(bucket), value: floorPackr.pack([ballotToTuple(raised.floor), ballotToTuple(raised.collectedFloor)]) },
       ];
       await this.runtime.storage.write(ops, { durable: true });
       return { ok: true, dropped: true };
@@ -104,11 +122,7 @@ export class AcceptorService {
 
   /** The ballot at or below which this acceptor refuses every round on `key`. */
   floor(key: Uint8Array): Ballot {
-    return this.floorOfBucket(this.bucketOf(key));
-  }
-
-  private promisedFor(key: Uint8Array, record: AcceptorRecord | undefined): Ballot {
-    return maxBallot(record?.promised ?? ballotZero, this.floor(key));
+    return this.floorsOfBucket(this.bucketOf(key)).floor;
   }
 
   private load(key: Uint8Array): AcceptorRecord | undefined {
@@ -120,12 +134,15 @@ export class AcceptorService {
     return this.runtime.storage.write([{ type: "put", key, value: encodeAcceptorRecord(record) }], { durable: true });
   }
 
-  private floorOfBucket(bucket: number): Ballot {
+  private floorsOfBucket(bucket: number): Floors {
     const bytes = this.runtime.storage.get(floorKey(bucket));
-    if (bytes === undefined) return ballotZero;
-    const floor = ballotFromTuple(floorPackr.unpack(bytes));
-    assert(floor !== undefined, `ballot floor of bucket ${bucket} is malformed`);
-    return floor;
+    if (bytes === undefined) return { floor: ballotZero, collectedFloor: ballotZero };
+    const fields: unknown = floorPackr.unpack(bytes);
+    assert(Array.isArray(fields) && fields.length === 2, `ballot floors of bucket ${bucket} are not a pair`);
+    const floor = ballotFromTuple(fields[0]);
+    const collectedFloor = ballotFromTuple(fields[1]);
+    assert(floor !== undefined && collectedFloor !== undefined, `ballot floors of bucket ${bucket} are malformed`);
+    return { floor, collectedFloor };
   }
 
   private bucketOf(key: Uint8Array): number {

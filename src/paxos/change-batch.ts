@@ -1,6 +1,6 @@
 import { assert } from "../assert.js";
 import { originsMax, type AcceptedState, type Proposal } from "./acceptor-record.js";
-import { ballotText, type Ballot } from "./ballot.js";
+import { ballotText, maxBallot, type Ballot } from "./ballot.js";
 import type { StrongChange, StrongDecision, StrongVersioned } from "./strong-coordinator.js";
 
 /**
@@ -32,6 +32,8 @@ export interface AppliedBatch {
 export interface ApplyChangesOptions {
   /** The highest-ballot accepted state of the majority that promised (undefined: nothing). */
   highest: AcceptedState | undefined;
+  /** The highest collected floor among the promises: where a lineage from "nothing" starts. */
+  collectedFloor: Ballot;
   changes: readonly PendingChange[];
   ballot: Ballot;
   nowMs: number;
@@ -60,11 +62,25 @@ export function applyChanges(options: ApplyChangesOptions): AppliedBatch {
     if (value !== before) changed = true;
     return { ok: true, change: { before, after: value } };
   });
-  const origins = options.highest?.origins ?? [];
+  const lineage = lineageOf(options.highest, options.collectedFloor);
   // An expired value kept as it is reads as absent: it is accepted as a tombstone, which the
   // GC step can then collect. Neither is a change of state, so the lineage stays as it was.
-  const proposal: Proposal = changed ? { value, origins: [...origins, options.ballot].slice(-originsMax) } : { value: start, origins };
+  const proposal: Proposal = changed ? { value, ...extendLineage(lineage, options.ballot) } : { value: start, ...lineage };
   return { proposal, outcomes, changed };
+}
+
+export type Lineage = Pick<AcceptedState, "origins" | "originsFloor">;
+
+/** The lineage of what phase 1 found; from "nothing", a new one above the collected history. */
+export function lineageOf(highest: AcceptedState | undefined, collectedFloor: Ballot): Lineage {
+  return highest === undefined ? { origins: [], originsFloor: collectedFloor } : { origins: highest.origins, originsFloor: highest.originsFloor };
+}
+
+function extendLineage(lineage: Lineage, ballot: Ballot): Lineage {
+  const origins = [...lineage.origins, ballot];
+  let originsFloor = lineage.originsFloor;
+  while (origins.length > originsMax) originsFloor = maxBallot(originsFloor, origins.shift()!);
+  return { origins, originsFloor };
 }
 
 function afterDecision(decision: StrongDecision, before: StrongVersioned | undefined, context: ApplyChangesOptions & { index: number }): StrongVersioned | undefined {

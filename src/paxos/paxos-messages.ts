@@ -11,19 +11,26 @@ import type { StrongVersioned } from "./strong-coordinator.js";
  */
 export type PaxosRequest =
   | { type: "paxos.prepare"; key: Uint8Array; ballot: BallotTuple }
-  | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[] }
+  | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple }
   | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple };
 
-type AcceptedWire = { ballot: BallotTuple; acceptedAtMs: number; value: StrongVersioned | null; origins: BallotTuple[] };
+type AcceptedWire = { ballot: BallotTuple; acceptedAtMs: number; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple };
 type RefusalWire = { ok: false; refusal: "ballot"; promised: BallotTuple } | { ok: false; refusal: "overloaded" | "malformed"; message?: string };
-export type PrepareReplyWire = { ok: true; accepted: AcceptedWire | null } | RefusalWire;
+export type PrepareReplyWire = { ok: true; accepted: AcceptedWire | null; collectedFloor: BallotTuple } | RefusalWire;
 
 export function prepareMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
   return { type: "paxos.prepare", key, ballot: ballotToTuple(ballot) };
 }
 
 export function acceptMessage(key: Uint8Array, ballot: Ballot, proposal: Proposal): PaxosRequest {
-  return { type: "paxos.accept", key, ballot: ballotToTuple(ballot), value: proposal.value ?? null, origins: proposal.origins.map(ballotToTuple) };
+  return {
+    type: "paxos.accept",
+    key,
+    ballot: ballotToTuple(ballot),
+    value: proposal.value ?? null,
+    origins: proposal.origins.map(ballotToTuple),
+    originsFloor: ballotToTuple(proposal.originsFloor),
+  };
 }
 
 export function collectMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
@@ -44,7 +51,7 @@ export function parseRequest(message: unknown): ParsedRequest {
   const ballot = ballotFromTuple(m!.ballot);
   if (ballot === undefined) return { ok: false, message: `${type}: ballot is malformed` };
   if (type !== "paxos.accept") return { ok: true, type, key: m!.key, ballot };
-  const proposal = parseProposal(m!.value, m!.origins);
+  const proposal = parseProposal(m!.value, m!.origins, m!.originsFloor);
   if (proposal === undefined) return { ok: false, message: `${type}: value or origins are malformed` };
   return { ok: true, type, key: m!.key, ballot, proposal };
 }
@@ -52,10 +59,13 @@ export function parseRequest(message: unknown): ParsedRequest {
 export function prepareReplyToWire(reply: PrepareReply): PrepareReplyWire {
   if (!reply.ok) return refusalToWire(reply);
   const accepted = reply.accepted;
-  if (accepted === undefined) return { ok: true, accepted: null };
+  const collectedFloor = ballotToTuple(reply.collectedFloor);
+  if (accepted === undefined) return { ok: true, accepted: null, collectedFloor };
+  const { ballot, acceptedAtMs, value, origins, originsFloor } = accepted;
   return {
     ok: true,
-    accepted: { ballot: ballotToTuple(accepted.ballot), acceptedAtMs: accepted.acceptedAtMs, value: accepted.value ?? null, origins: accepted.origins.map(ballotToTuple) },
+    accepted: { ballot: ballotToTuple(ballot), acceptedAtMs, value: value ?? null, origins: origins.map(ballotToTuple), originsFloor: ballotToTuple(originsFloor) },
+    collectedFloor,
   };
 }
 
@@ -74,17 +84,21 @@ function refusalToWire(refusal: AcceptorRefusal): RefusalWire {
 /** A parsed acceptor reply: a promise or accept, a refusal (with the ballot to beat), or garbage. */
 export type ParsedReply<T> = { kind: "ok"; reply: T } | { kind: "refused"; promised: Ballot | undefined } | { kind: "malformed"; message: string };
 
-export function parsePrepareReply(reply: unknown): ParsedReply<{ accepted: AcceptedState | undefined }> {
+export type Promised = { accepted: AcceptedState | undefined; collectedFloor: Ballot };
+
+export function parsePrepareReply(reply: unknown): ParsedReply<Promised> {
   const r = reply as Partial<Record<string, unknown>> | null;
   if (r?.ok === false) return parseRefusal(r);
   if (r?.ok !== true) return { kind: "malformed", message: "prepare reply is neither ok nor refused" };
-  if (r.accepted === null) return { kind: "ok", reply: { accepted: undefined } };
+  const collectedFloor = ballotFromTuple(r.collectedFloor);
+  if (collectedFloor === undefined) return { kind: "malformed", message: "prepare reply: collected floor is malformed" };
+  if (r.accepted === null) return { kind: "ok", reply: { accepted: undefined, collectedFloor } };
   const wire = r.accepted as Partial<Record<string, unknown>> | undefined;
   const ballot = ballotFromTuple(wire?.ballot);
-  const proposal = parseProposal(wire?.value, wire?.origins);
+  const proposal = parseProposal(wire?.value, wire?.origins, wire?.originsFloor);
   const acceptedAtMs = wire?.acceptedAtMs;
   if (ballot === undefined || proposal === undefined || typeof acceptedAtMs !== "number") return { kind: "malformed", message: "prepare reply: accepted state is malformed" };
-  return { kind: "ok", reply: { accepted: { ballot, acceptedAtMs, ...proposal } } };
+  return { kind: "ok", reply: { accepted: { ballot, acceptedAtMs, ...proposal }, collectedFloor } };
 }
 
 export function parseAcceptReply(reply: unknown): ParsedReply<true> {
@@ -100,13 +114,13 @@ function parseRefusal(r: Partial<Record<string, unknown>>): ParsedReply<never> {
   return { kind: "malformed", message: `refused: ${typeof r.message === "string" ? r.message : String(r.refusal)}` };
 }
 
-function parseProposal(value: unknown, origins: unknown): Proposal | undefined {
+function parseProposal(value: unknown, origins: unknown, originsFloor: unknown): Proposal | undefined {
   if (!Array.isArray(origins) || origins.length > originsMax) return undefined;
   const ballots = origins.map(ballotFromTuple);
-  if (!ballots.every((b) => b !== undefined)) return undefined;
-  if (value === null) return { value: undefined, origins: ballots as Ballot[] };
-  if (!isStrongVersioned(value)) return undefined;
-  return { value, origins: ballots as Ballot[] };
+  const floor = ballotFromTuple(originsFloor);
+  if (!ballots.every((b) => b !== undefined) || floor === undefined) return undefined;
+  if (value !== null && !isStrongVersioned(value)) return undefined;
+  return { value: value === null ? undefined : value, origins: ballots as Ballot[], originsFloor: floor };
 }
 
 /** Whether `value` has the StrongVersioned shape (checked on everything that crosses the wire). */

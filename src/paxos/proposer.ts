@@ -3,7 +3,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { AcceptedState } from "./acceptor-record.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import { ballotZero, compareBallots, maxBallot, nextBallot, type Ballot } from "./ballot.js";
-import { applyChanges, isLive, type AppliedBatch, type ChangeOutcome, type PendingChange } from "./change-batch.js";
+import { applyChanges, isLive, lineageOf, type AppliedBatch, type ChangeOutcome, type PendingChange } from "./change-batch.js";
 import { AcceptorClient } from "./acceptor-client.js";
 import { PhaseQuorum } from "./phase-quorum.js";
 import type { Proposal } from "./acceptor-record.js";
@@ -46,7 +46,7 @@ interface SentAccept {
 
 type Plan = { kind: "accept"; applied: AppliedBatch } | { kind: "answer"; result: BatchResult };
 
-type PhaseOne = { ok: true; highest: AcceptedState | undefined } | { ok: false; above: Ballot; message: string };
+type PhaseOne = { ok: true; highest: AcceptedState | undefined; collectedFloor: Ballot } | { ok: false; above: Ballot; message: string };
 type PhaseTwo = { ok: true; unanimous: Promise<boolean> } | { ok: false; above: Ballot; maybeStored: boolean; message: string };
 
 export class Proposer {
@@ -69,7 +69,7 @@ export class Proposer {
         problem = promised.message;
         continue;
       }
-      const plan = this.plan(promised.highest, changes, ballot, sent);
+      const plan = this.plan(promised, changes, ballot, sent);
       if (plan.kind === "answer") return plan.result;
       const accepted = await this.accept(key, sets, ballot, plan.applied.proposal);
       if (accepted.ok) {
@@ -85,18 +85,20 @@ export class Proposer {
     return { ok: false, error: "unavailable", message: `no round reached its accept phase with a majority ${attempts}; last: ${problem}` };
   }
 
-  private plan(highest: AcceptedState | undefined, changes: readonly PendingChange[], ballot: Ballot, sent: readonly SentAccept[]): Plan {
+  private plan(promised: { highest: AcceptedState | undefined; collectedFloor: Ballot }, changes: readonly PendingChange[], ballot: Ballot, sent: readonly SentAccept[]): Plan {
+    const { highest, collectedFloor } = promised;
     const nowMs = this.options.runtime.clock.nowMs();
     if (sent.length > 0) {
-      const origins = highest?.origins ?? [];
-      const ours = sent.find((s) => origins.some((origin) => compareBallots(origin, s.origin) === 0));
+      const lineage = lineageOf(highest, collectedFloor);
+      const ours = sent.find((s) => lineage.origins.some((origin) => compareBallots(origin, s.origin) === 0));
       if (ours !== undefined) {
         // Our value is in the chosen lineage: make the current value chosen (identity) and
         // answer what our attempt computed.
-        const proposal: Proposal = { value: highest!.value, origins };
+        const proposal: Proposal = { value: highest!.value, ...lineage };
         return { kind: "accept", applied: { proposal, outcomes: ours.outcomes, changed: false } };
       }
-      const provablyNotOurs = sent.every((s) => origins.some((origin) => compareBallots(origin, s.origin) < 0));
+      // Every lineage origin above the floor is listed; ours is above it and not listed.
+      const provablyNotOurs = sent.every((s) => compareBallots(s.origin, lineage.originsFloor) > 0);
       if (!provablyNotOurs) {
         return { kind: "answer", result: { ok: false, error: "indeterminate", message: "an accept of ours may have reached a minority and another round may have built on it" } };
       }
@@ -107,23 +109,25 @@ export class Proposer {
       return { kind: "answer", result: { ok: true, outcomes: changes.map(() => ({ ok: true, change: { before: value, after: value } })) } };
     }
     const hlc = this.options.runtime.hlc;
-    const applied = applyChanges({ highest, changes, ballot, nowMs, stamp: (after) => Math.max(hlc.now(), after + 1) });
+    const applied = applyChanges({ highest, collectedFloor, changes, ballot, nowMs, stamp: (after) => Math.max(hlc.now(), after + 1) });
     return { kind: "accept", applied };
   }
 
   private prepare(key: Uint8Array, sets: NodeId[][], ballot: Ballot): Promise<PhaseOne> {
     const quorum = new PhaseQuorum(sets);
     let highest: AcceptedState | undefined;
+    let collectedFloor = ballotZero;
     let above = ballotZero;
     return new Promise<PhaseOne>((resolve) => {
       const settle = (): void => {
-        if (quorum.reached) resolve({ ok: true, highest });
+        if (quorum.reached) resolve({ ok: true, highest, collectedFloor });
         else if (quorum.failed || quorum.complete) resolve({ ok: false, above, message: `prepare ${quorum.describe()} promised` });
       };
       for (const node of quorum.nodes) {
         void this.client.prepare(node, key, ballot).then((answer) => {
           if (answer.kind === "ok") {
             const accepted = answer.reply.accepted;
+            collectedFloor = maxBallot(collectedFloor, answer.reply.collectedFloor);
             if (accepted !== undefined && (highest === undefined || compareBallots(accepted.ballot, highest.ballot) > 0)) highest = accepted;
           } else if (answer.kind === "refused" && answer.promised !== undefined) {
             above = maxBallot(above, answer.promised);

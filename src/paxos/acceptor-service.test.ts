@@ -1,0 +1,136 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createTestRuntime } from "../node/test-runtime.js";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import { encodeItemKey } from "../storage/item-key.js";
+import { AcceptorService } from "./acceptor-service.js";
+import { ballotZero, type Ballot } from "./ballot.js";
+import type { StrongVersioned } from "./strong-coordinator.js";
+
+// The acceptor's rules (CASPaxos, section 2.2) on one node's storage: promise only above every
+// promise, accept at or above the promise, answer only what is durable, and collect a
+// tombstone behind a floor that refuses every older round.
+
+const key = encodeItemKey(7, new TextEncoder().encode("k"));
+
+function setup(): { engine: MemoryStorageEngine; acceptor: AcceptorService } {
+  const engine = new MemoryStorageEngine();
+  return { engine, acceptor: new AcceptorService({ runtime: createTestRuntime({ storage: engine }) }) };
+}
+
+function value(text: string, version: string): StrongVersioned {
+  return { value: new TextEncoder().encode(text), contentType: "text/plain", metadata: [["a", "b"]], expiresAtMs: null, timestamp: 5, version };
+}
+
+const b = (counter: number, node = "n1"): Ballot => ({ counter, node });
+
+test("a prepare above every promise is promised and returns what was accepted", async () => {
+  const { acceptor } = setup();
+  assert.deepEqual(await acceptor.prepare(key, b(1)), { ok: true, accepted: undefined, collectedFloor: ballotZero });
+  assert.deepEqual(await acceptor.accept(key, b(1), { value: value("x", "1.n1"), origins: [b(1)], originsFloor: ballotZero }), { ok: true });
+  const promised = await acceptor.prepare(key, b(2, "n2"));
+  assert.ok(promised.ok);
+  assert.deepEqual(promised.accepted?.ballot, b(1));
+  assert.equal(new TextDecoder().decode(promised.accepted?.value?.value), "x");
+  assert.deepEqual(promised.accepted?.origins, [b(1)]);
+});
+
+test("a prepare at or below the promise is refused with the ballot to beat", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(5, "n2"))).ok);
+  assert.deepEqual(await acceptor.prepare(key, b(5, "n2")), { ok: false, refusal: "ballot", promised: b(5, "n2") });
+  assert.deepEqual(await acceptor.prepare(key, b(5, "n1")), { ok: false, refusal: "ballot", promised: b(5, "n2") });
+  assert.deepEqual(await acceptor.prepare(key, b(4, "n9")), { ok: false, refusal: "ballot", promised: b(5, "n2") });
+  assert.ok((await acceptor.prepare(key, b(5, "n3"))).ok, "the node id breaks a tie of counters");
+});
+
+test("an accept below the promise is refused and leaves the accepted value alone", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), { value: value("first", "1.n1"), origins: [b(1)], originsFloor: ballotZero })).ok);
+  assert.ok((await acceptor.prepare(key, b(3))).ok);
+  assert.deepEqual(await acceptor.accept(key, b(2), { value: value("stale", "2.n1"), origins: [b(2)], originsFloor: ballotZero }), { ok: false, refusal: "ballot", promised: b(3) });
+  assert.equal(acceptor.record(key)?.accepted?.value?.version, "1.n1");
+});
+
+test("an accept above the promise needs no prepare of its own and raises the promise", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(4), { value: value("later", "4.n1"), origins: [b(4)], originsFloor: ballotZero })).ok);
+  assert.deepEqual(acceptor.record(key)?.promised, b(4));
+  assert.deepEqual(await acceptor.prepare(key, b(3)), { ok: false, refusal: "ballot", promised: b(4) });
+});
+
+test("a promise and an accept survive a power cut once answered", async () => {
+  const { engine, acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(2))).ok);
+  engine.crash();
+  assert.deepEqual(acceptor.record(key)?.promised, b(2));
+  assert.ok((await acceptor.accept(key, b(2), { value: value("kept", "2.n1"), origins: [b(2)], originsFloor: ballotZero })).ok);
+  engine.crash();
+  const restarted = new AcceptorService({ runtime: createTestRuntime({ storage: engine }) });
+  assert.equal(restarted.record(key)?.accepted?.value?.version, "2.n1");
+  assert.deepEqual(await restarted.prepare(key, b(1)), { ok: false, refusal: "ballot", promised: b(2) });
+});
+
+test("collect drops a tombstone every acceptor holds, and the floor refuses an old accept arriving after", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), { value: value("old", "1.n1"), origins: [b(1)], originsFloor: ballotZero })).ok);
+  assert.ok((await acceptor.prepare(key, b(3))).ok);
+  assert.ok((await acceptor.accept(key, b(3), { value: undefined, origins: [b(1), b(3)], originsFloor: ballotZero })).ok);
+  assert.deepEqual(await acceptor.collect(key, b(3)), { ok: true, dropped: true });
+  assert.equal(acceptor.record(key), undefined);
+  assert.deepEqual(acceptor.floor(key), b(3));
+  // The stale round that wrote "old" retries its accept, and an older prepare arrives late.
+  assert.deepEqual(await acceptor.accept(key, b(1), { value: value("old", "1.n1"), origins: [b(1)], originsFloor: ballotZero }), { ok: false, refusal: "ballot", promised: b(3) });
+  assert.deepEqual(await acceptor.accept(key, b(3), { value: value("old", "1.n1"), origins: [b(1)], originsFloor: ballotZero }), { ok: false, refusal: "ballot", promised: b(3) });
+  assert.deepEqual(await acceptor.prepare(key, b(2)), { ok: false, refusal: "ballot", promised: b(3) });
+  assert.equal(acceptor.record(key), undefined);
+  // A proposer above the floor sees nothing accepted: the key is absent.
+  assert.deepEqual(await acceptor.prepare(key, b(4)), { ok: true, accepted: undefined, collectedFloor: b(3) });
+});
+
+test("collect raises the floor to a promise made after the tombstone, so that round's accept is refused", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.accept(key, b(3), { value: undefined, origins: [b(3)], originsFloor: ballotZero })).ok);
+  assert.ok((await acceptor.prepare(key, b(7, "n2"))).ok);
+  assert.deepEqual(await acceptor.collect(key, b(3)), { ok: true, dropped: true });
+  assert.deepEqual(await acceptor.accept(key, b(7, "n2"), { value: value("v", "7.n2"), origins: [b(7, "n2")], originsFloor: ballotZero }), { ok: false, refusal: "ballot", promised: b(7, "n2") });
+});
+
+test("collect keeps a record that accepted something after the tombstone, or a value", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.accept(key, b(3), { value: undefined, origins: [b(3)], originsFloor: ballotZero })).ok);
+  assert.ok((await acceptor.accept(key, b(5), { value: value("again", "5.n1"), origins: [b(5)], originsFloor: ballotZero })).ok);
+  assert.deepEqual(await acceptor.collect(key, b(3)), { ok: true, dropped: false });
+  assert.deepEqual(await acceptor.collect(key, b(5)), { ok: true, dropped: false });
+  assert.equal(acceptor.record(key)?.accepted?.value?.version, "5.n1");
+});
+
+test("the floor survives a power cut and a restart", async () => {
+  const { engine, acceptor } = setup();
+  assert.ok((await acceptor.accept(key, b(9), { value: undefined, origins: [b(9)], originsFloor: ballotZero })).ok);
+  assert.ok((await acceptor.collect(key, b(9))).ok);
+  engine.crash();
+  const restarted = new AcceptorService({ runtime: createTestRuntime({ storage: engine }) });
+  assert.equal(restarted.record(key), undefined);
+  assert.deepEqual(await restarted.prepare(key, b(8)), { ok: false, refusal: "ballot", promised: b(9) });
+});
+
+test("concurrent steps on one key run one at a time (the per-key lock)", async () => {
+  const { acceptor } = setup();
+  const replies = await Promise.all([acceptor.prepare(key, b(1)), acceptor.prepare(key, b(2)), acceptor.prepare(key, b(1, "n0"))]);
+  assert.deepEqual(
+    replies.map((r) => r.ok),
+    [true, true, false],
+  );
+  assert.deepEqual(acceptor.record(key)?.promised, b(2));
+});
+
+test("past the lock bound on waiters an acceptor answers overloaded instead of queueing", async () => {
+  const engine = new MemoryStorageEngine();
+  const acceptor = new AcceptorService({ runtime: createTestRuntime({ storage: engine }), locks: { keysMax: 10, waitersPerKeyMax: 1 } });
+  const replies = await Promise.all([acceptor.prepare(key, b(1)), acceptor.prepare(key, b(2)), acceptor.prepare(key, b(3))]);
+  assert.deepEqual(replies[2], { ok: false, refusal: "overloaded" });
+});
