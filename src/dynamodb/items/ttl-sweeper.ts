@@ -76,11 +76,15 @@ export class TtlSweeper {
     const after = this.cursors.get(table.definition.id) ?? undefined;
     const page = await items.list(table.definition, { prefix: new Uint8Array(0), limit: limits.fetchItemsMax, ...(after !== undefined ? { after } : {}) });
     if (!page.ok) return 0;
-    this.cursors.set(table.definition.id, page.value.resumeAfter);
     const nowMs = clock.nowMs();
     let deleted = 0;
-    for (const listed of page.value.items) {
-      if (deleted >= limits.ttlSweepBatchMax) break;
+    let resumeAfter = page.value.resumeAfter;
+    for (const [index, listed] of page.value.items.entries()) {
+      if (deleted >= limits.ttlSweepBatchMax) {
+        // Stop at the bound and resume right after the last item looked at.
+        resumeAfter = page.value.items[index - 1]!.key;
+        break;
+      }
       const version = newestOf(listed.siblings);
       if (version === undefined) continue;
       const item = decodeItem(version.value);
@@ -92,6 +96,7 @@ export class TtlSweeper {
         () => undefined,
       );
     }
+    this.cursors.set(table.definition.id, resumeAfter);
     return deleted;
   }
 }
