@@ -8,8 +8,9 @@ import { urlFlag, urlHelp, withClient, writeLine } from "./with-client.js";
 const usage = `Usage: shoal list TABLE [--prefix P] [--limit N] [--cursor C] [--all] [--json] [--url URL]
 
 Lists keys in byte order, one a line (with --json, one JSON object a line with size, content type,
-metadata and expiry). Without --all it prints one page and, if more remain, the cursor of the next
-page on stderr.
+metadata and expiry; an item with siblings has a "siblings" array instead, one entry per
+sibling, and a plain listing marks it on stderr). Without --all it prints one page and, if more
+remain, the cursor of the next page on stderr.
 
 Options:
 ${urlHelp}
@@ -48,7 +49,11 @@ export const listCommand: Command = {
     }
     const table = args.positionals[0]!;
     const limit = integerFlag("list", args.flags, "limit", { min: 1, max: defaultLimits.listPageItemsMax });
-    const print = (item: ListedItem) => writeLine(io.stdout, booleanFlag(args.flags, "json") ? JSON.stringify(item) : item.key);
+    const json = booleanFlag(args.flags, "json");
+    const print = async (item: ListedItem): Promise<void> => {
+      await writeLine(io.stdout, json ? JSON.stringify(item) : item.key);
+      if (!json && Array.isArray(item.siblings)) io.stderr.write(`${JSON.stringify(item.key)} has ${item.siblings.length} siblings; see shoal get ${table} KEY\n`);
+    };
     return withClient("list", args.flags, async (client) => {
       if (booleanFlag(args.flags, "all")) await printAll(client, table, { flags: args.flags, limit }, print);
       else await printPage(client, table, args.flags, limit, print, io);

@@ -5,6 +5,7 @@ import type { Command, CliIo } from "./command.js";
 import { integerFlag, parseCommandArgs, stringFlag, stringsFlag, type FlagValues } from "./parse-command-args.js";
 import { UsageError } from "./usage-error.js";
 import { urlFlag, urlHelp, withClient, writeLine } from "./with-client.js";
+import { contextFlag, contextHelp, writeOptionsFromFlags, writeQuorumFlags, writeQuorumHelp } from "./item-flags.js";
 
 const usage = `Usage: shoal put TABLE KEY [VALUE | --file F | < stdin] [options]
 
@@ -19,12 +20,15 @@ ${urlHelp}
   --meta NAME=VALUE    user metadata (x-shoal-meta-NAME); repeat for several
   --if-match ETAG      replace only this version
   --if-none-match      create only (fail if the key exists)
+${contextHelp}
+${writeQuorumHelp}
   -h, --help           show this help
 
 Examples:
   shoal put cart user/42 '{"items": 3}' --content-type application/json --meta owner=ann
   shoal put images logo.png --file ./logo.png --content-type image/png
   echo hello | shoal put notes greeting
+  shoal put cart user/42 '{"items": 4}' --context "$CONTEXT"   # resolve the siblings a get printed
 `;
 
 const flagSpec = {
@@ -35,6 +39,8 @@ const flagSpec = {
   meta: { type: "string", multiple: true },
   "if-match": { type: "string" },
   "if-none-match": { type: "boolean" },
+  ...contextFlag,
+  ...writeQuorumFlags,
 } as const;
 
 /** The CLI reads at most this many bytes of value; the server enforces its own (configurable) limit. */
@@ -62,7 +68,7 @@ export const putCommand: Command = {
 };
 
 function putOptions(flags: FlagValues): PutItemOptions {
-  const options: PutItemOptions = {};
+  const options: PutItemOptions = writeOptionsFromFlags("put", flags);
   const contentType = stringFlag(flags, "content-type");
   if (contentType !== undefined) options.contentType = contentType;
   const ttl = integerFlag("put", flags, "ttl", { min: 1, max: defaultLimits.ttlSecondsMax });

@@ -13,6 +13,10 @@ import { ShoalError } from "../errors.js";
  *   await client.createTable({ name: "cart" });
  *   await client.putItem("cart", "user/42", new TextEncoder().encode("hello"), { contentType: "text/plain" });
  *   const item = await client.getItem("cart", "user/42"); // item.value: the same bytes
+ *   // Siblings (concurrent writes on an eventual table): read them all, merge, write back with
+ *   // the read's context so the merge replaces exactly what was read.
+ *   const read = await client.readItem("cart", "user/42");
+ *   if (read.siblings.length > 1) await client.putItem("cart", "user/42", merge(read.siblings), { context: read.context });
  *   await client.close();
  */
 export interface ShoalHttpClientOptions {
@@ -34,18 +38,40 @@ export interface TableSpec {
 /** What the node says about a table; its exact fields belong to the REST API. */
 export type TableDescription = { name: string } & Record<string, unknown>;
 
-export interface PutItemOptions {
+/** Per-request quorums of a write (`?w=`, `?dw=`, `?pw=`); absent means the table's. */
+export interface WriteQuorum {
+  w?: number;
+  dw?: number;
+  pw?: number;
+}
+
+export interface PutItemOptions extends WriteQuorum {
   contentType?: string;
   ttlSeconds?: number;
   /** Sent as `x-shoal-meta-<name>` headers. */
   metadata?: Record<string, string>;
   ifMatch?: string;
   ifNoneMatch?: "*";
+  /** The context of the read this write follows (X-Shoal-Context): it replaces what that read saw. */
+  context?: string;
+}
+
+export interface DeleteItemOptions extends WriteQuorum {
+  ifMatch?: string;
+  context?: string;
 }
 
 export interface PutItemResult {
   etag: string | undefined;
   lastModified: string | undefined;
+  /** The causal context after the write. */
+  context: string | undefined;
+}
+
+export interface GetItemOptions {
+  r?: number;
+  pr?: number;
+  consistency?: "strong" | "eventual";
 }
 
 export interface Item {
@@ -54,6 +80,23 @@ export interface Item {
   etag: string | undefined;
   lastModified: string | undefined;
   metadata: Record<string, string>;
+  /** The read's causal context (X-Shoal-Context), to send with the next write of this key. */
+  context?: string | undefined;
+}
+
+/** A read that may have found nothing, one version, or several siblings. */
+export interface ItemRead {
+  /** Empty when the item does not exist; more than one when concurrent writes left siblings. */
+  siblings: Item[];
+  /** The causal context of the read ("" when the replicas held nothing for the key). */
+  context: string;
+  /** Eventual reads of strong tables: how old the answer may be, in ms, when the node knows. */
+  staleMaxMs?: number;
+}
+
+export interface IncrementResult {
+  value: number;
+  etag: string | undefined;
 }
 
 export interface ListItemsOptions {
@@ -70,6 +113,7 @@ export interface ItemPage {
 }
 
 const metaHeaderPrefix = "x-shoal-meta-";
+const contextHeader = "x-shoal-context";
 const defaultTimeoutMs = 30_000;
 const defaultConnections = 4;
 /** Error bodies are read only this far; a message is short. */
@@ -130,28 +174,50 @@ export class ShoalHttpClient {
     if (options.ttlSeconds !== undefined) headers["x-shoal-expires-in"] = String(options.ttlSeconds);
     if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
     if (options.ifNoneMatch !== undefined) headers["if-none-match"] = options.ifNoneMatch;
-    const answer = await this.expectOk({ method: "PUT", path: itemPath(table, key), headers, body: value });
-    return { etag: header(answer, "etag"), lastModified: header(answer, "last-modified") };
+    if (options.context !== undefined) headers[contextHeader] = options.context;
+    const path = itemPath(table, key) + queryOf(writeQuery(options));
+    const answer = await this.expectOk({ method: "PUT", path, headers, body: value });
+    return { etag: header(answer, "etag"), lastModified: header(answer, "last-modified"), context: header(answer, contextHeader) };
   }
 
-  /** The item's bytes and headers; a missing item is a ShoalError with status 404. */
-  async getItem(table: string, key: string): Promise<Item> {
-    const answer = await this.expectOk({ method: "GET", path: itemPath(table, key) });
-    const metadata: Record<string, string> = {};
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (name.startsWith(metaHeaderPrefix) && typeof value === "string") metadata[name.slice(metaHeaderPrefix.length)] = value;
-    }
-    return {
-      value: answer.body,
-      contentType: header(answer, "content-type"),
-      etag: header(answer, "etag"),
-      lastModified: header(answer, "last-modified"),
-      metadata,
-    };
+  /**
+   * The item's bytes and headers; a missing item is a ShoalError with status 404, and an item
+   * with siblings a ShoalError "Siblings" with status 300 (read those with readItem).
+   */
+  async getItem(table: string, key: string, options: GetItemOptions = {}): Promise<Item> {
+    const read = await this.readItem(table, key, options);
+    const path = itemPath(table, key);
+    if (read.siblings.length === 0) throw new ShoalError("ItemNotFound", 404, `GET ${path}: the item does not exist`);
+    if (read.siblings.length > 1) throw new ShoalError("Siblings", 300, `GET ${path}: the item has ${read.siblings.length} siblings; read them with readItem`);
+    return read.siblings[0]!;
   }
 
-  async deleteItem(table: string, key: string): Promise<void> {
-    await this.expectOk({ method: "DELETE", path: itemPath(table, key) });
+  /** Every live version of the item (none, one, or siblings) and the read's causal context. */
+  async readItem(table: string, key: string, options: GetItemOptions = {}): Promise<ItemRead> {
+    const query: Record<string, string | number | undefined> = { r: options.r, pr: options.pr, consistency: options.consistency };
+    const call: Call = { method: "GET", path: itemPath(table, key) + queryOf(query) };
+    const answer = await this.send(call);
+    const context = header(answer, contextHeader) ?? "";
+    const stale = header(answer, "x-shoal-stale-max-ms");
+    const read: ItemRead = { siblings: [], context, ...(stale !== undefined ? { staleMaxMs: Number(stale) } : {}) };
+    if (answer.status === 200) read.siblings.push({ ...itemFromAnswer(answer), context });
+    else if (answer.status === 300) read.siblings.push(...siblingsFromAnswer(answer, call).map((item) => ({ ...item, context })));
+    else if (!(answer.status === 404 && errorFromAnswer(answer, call).code === "ItemNotFound")) throw errorFromAnswer(answer, call);
+    return read;
+  }
+
+  async deleteItem(table: string, key: string, options: DeleteItemOptions = {}): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;
+    if (options.context !== undefined) headers[contextHeader] = options.context;
+    await this.expectOk({ method: "DELETE", path: itemPath(table, key) + queryOf(writeQuery(options)), headers });
+  }
+
+  /** Atomically adds `by` (a safe integer, default 1) to a strong table's integer item. */
+  async incrementItem(table: string, key: string, by = 1): Promise<IncrementResult> {
+    const answer = await this.expectOk({ method: "POST", path: `${itemPath(table, key)}/increment${queryOf({ by })}` });
+    const json = JSON.parse(Buffer.from(answer.body).toString("utf8")) as { value: number };
+    return { value: json.value, etag: header(answer, "etag") };
   }
 
   async listItems(table: string, options: ListItemsOptions = {}): Promise<ItemPage> {
@@ -222,6 +288,50 @@ function tablePath(name: string): string {
 /** Keys are one URL-encoded path segment, so a `/` in a key travels as %2F. */
 function itemPath(table: string, key: string): string {
   return `${tablePath(table)}/items/${encodeURIComponent(key)}`;
+}
+
+function writeQuery(options: WriteQuorum): Record<string, number | undefined> {
+  return { w: options.w, dw: options.dw, pw: options.pw };
+}
+
+/** "?a=1&b=2" of the defined values, or "". */
+function queryOf(values: Record<string, string | number | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) query.set(name, String(value));
+  return query.size > 0 ? `?${query.toString()}` : "";
+}
+
+function itemFromAnswer(answer: Answer): Item {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name.startsWith(metaHeaderPrefix) && typeof value === "string") metadata[name.slice(metaHeaderPrefix.length)] = value;
+  }
+  return {
+    value: answer.body,
+    contentType: header(answer, "content-type"),
+    etag: header(answer, "etag"),
+    lastModified: header(answer, "last-modified"),
+    metadata,
+  };
+}
+
+/** The siblings of a 300 answer: `{"siblings": [{"value", "encoding", "contentType", "metadata", "lastModified", "etag"}]}`. */
+function siblingsFromAnswer(answer: Answer, call: Call): Item[] {
+  type SiblingJson = { value: string; encoding: "utf8" | "base64"; contentType: string; metadata: Record<string, string>; lastModified: string; etag: string };
+  let body: { siblings?: SiblingJson[] };
+  try {
+    body = JSON.parse(Buffer.from(answer.body).toString("utf8")) as { siblings?: SiblingJson[] };
+  } catch {
+    body = {};
+  }
+  if (!Array.isArray(body.siblings)) throw new ShoalError("InvalidResponse", 502, `${call.method} ${call.path} answered 300 without a siblings list`);
+  return body.siblings.map((sibling) => ({
+    value: new Uint8Array(Buffer.from(sibling.value, sibling.encoding === "base64" ? "base64" : "utf8")),
+    contentType: sibling.contentType,
+    etag: sibling.etag,
+    lastModified: sibling.lastModified,
+    metadata: sibling.metadata ?? {},
+  }));
 }
 
 function header(answer: Answer, name: string): string | undefined {
