@@ -49,7 +49,7 @@ test("magnitudes outside 1E-130 .. 9.99E+125 overflow or underflow", () => {
 });
 
 test("addition and subtraction are exact", () => {
-  assert.equal(addNumbers("0.1", "0.2").ok && addNumbers("0.1", "0.2").value, "0.3");
+  assert.deepEqual(addNumbers("0.1", "0.2"), { ok: true, value: "0.3" });
   assert.deepEqual(addNumbers("12345678901234567890123456789012345678", "1"), { ok: true, value: "12345678901234567890123456789012345679" });
   assert.deepEqual(subtractNumbers("1", "1"), { ok: true, value: "0" });
   assert.deepEqual(subtractNumbers("-1.5", "2.25"), { ok: true, value: "-3.75" });
