@@ -2,9 +2,6 @@ import { performance } from "node:perf_hooks";
 import { ShoalError } from "../errors.js";
 import { defaultLimits } from "../limits.js";
 import { parseSeedAddress } from "../node/seed-address.js";
-import { parseRing, type RingState } from "../ring/ring-state.js";
-import { partitionOf } from "../ring/partition-hash.js";
-import { preferenceList } from "../ring/preference-list.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Clock } from "../runtime/runtime.js";
 import { NodeTimers } from "../runtime/node-runtime.js";
@@ -12,7 +9,6 @@ import { connectToNode } from "../transport/client-connection.js";
 import {
   clientMessageTypes,
   type ClientAnswers,
-  type ClientMemberInfo,
   type ClientReply,
   type ClientRequest,
   type ClientRingAnswer,
@@ -20,6 +16,7 @@ import {
   type WireItemVersion,
 } from "../client-protocol/client-messages.js";
 import { clientFailureError } from "../client-protocol/client-failure-error.js";
+import { ClientRingView } from "../client-protocol/client-ring-view.js";
 import { NodeConnections } from "../client-protocol/node-connections.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 
@@ -146,13 +143,9 @@ const encoder = new TextEncoder();
 type Settings = typeof defaults & { inFlightMax: number };
 
 export class ShoalClient {
-  private ring!: RingState;
-  private members = new Map<NodeId, ClientMemberInfo>();
-  /** Preference order per partition for the current ring (bounded by its partition count). */
-  private placements = new Map<number, readonly NodeId[]>();
+  private readonly view = new ClientRingView();
   private refreshing: Promise<void> | undefined;
   private refreshedAtMs = 0;
-  private nextListNode = 0;
 
   private constructor(
     private readonly settings: Settings,
@@ -179,7 +172,7 @@ export class ShoalClient {
 
   /** The ring version the client places keys with. */
   get ringVersion(): number {
-    return this.ring.version;
+    return this.view.version;
   }
 
   /** The item's siblings and causal context, or undefined when it does not exist. */
@@ -187,7 +180,7 @@ export class ShoalClient {
     const wireKey = keyOf(key);
     const quorum = definedOnly({ r: options.r, pr: options.pr });
     const message: ClientRequest = { type: clientMessageTypes.get, table, key: wireKey, quorum, ...definedOnly({ consistency: options.consistency }) };
-    const answer = await this.read(message, this.placement(wireKey), `read ${describe(table, wireKey)}`);
+    const answer = await this.read(message, this.view.placement(wireKey.partitionKey), `read ${describe(table, wireKey)}`);
     if (answer.siblings.length === 0) return undefined;
     return { siblings: answer.siblings.map(siblingOf), context: answer.context };
   }
@@ -203,7 +196,7 @@ export class ShoalClient {
       ...(options.expiresAt !== undefined ? { expiresAtMs: options.expiresAt === null ? null : options.expiresAt.getTime() } : {}),
       ...writeFieldsOf(options),
     };
-    const answer = await this.write(message, this.placement(wireKey), `write ${describe(table, wireKey)}`);
+    const answer = await this.write(message, this.view.placement(wireKey.partitionKey), `write ${describe(table, wireKey)}`);
     const sibling = siblingOf(answer.item);
     return { version: sibling.version, lastModified: sibling.lastModified, created: answer.created, context: answer.context };
   }
@@ -212,7 +205,7 @@ export class ShoalClient {
   async delete(table: string, key: ShoalKey, options: ShoalWriteOptions = {}): Promise<{ existed: boolean }> {
     const wireKey = keyOf(key);
     const message: ClientRequest = { type: clientMessageTypes.delete, table, key: wireKey, ...writeFieldsOf(options) };
-    return this.write(message, this.placement(wireKey), `delete ${describe(table, wireKey)}`);
+    return this.write(message, this.view.placement(wireKey.partitionKey), `delete ${describe(table, wireKey)}`);
   }
 
   /** Every item of the table in key order, fetched a page at a time as the loop asks for more. */
@@ -226,7 +219,7 @@ export class ShoalClient {
         ...(after !== undefined ? { after } : {}),
         ...definedOnly({ limit: options.pageSize }),
       };
-      const page = await this.read(message, this.anyNodes(), `list table ${JSON.stringify(table)}`);
+      const page = await this.read(message, this.view.anyNodes(), `list table ${JSON.stringify(table)}`);
       for (const item of page.items) {
         yield { partitionKey: item.key.partitionKey, ...(item.key.sortKey !== undefined ? { sortKey: item.key.sortKey } : {}), siblings: item.siblings.map(siblingOf) };
       }
@@ -241,39 +234,9 @@ export class ShoalClient {
     this.timers.clearAll();
   }
 
-  /** The nodes of the key's preference list, in order (every member, so retries have somewhere to go). */
-  private placement(key: WireItemKey): readonly NodeId[] {
-    const partition = partitionOf(key.partitionKey, this.ring.partitionCount);
-    let nodes = this.placements.get(partition);
-    if (nodes === undefined) {
-      nodes = preferenceList(this.ring, partition, this.ring.members.length);
-      this.placements.set(partition, nodes);
-    }
-    return nodes;
-  }
-
-  /** All members, starting from a rotating one, for requests that no key places. */
-  private anyNodes(): NodeId[] {
-    const ids = this.ring.members.map((m) => m.id);
-    const start = this.nextListNode++ % ids.length;
-    return [...ids.slice(start), ...ids.slice(0, start)];
-  }
-
-  /** Live members that did not fail lately first, in preference order; the others after them. */
-  private candidates(nodes: readonly NodeId[]): NodeId[] {
-    const healthy: NodeId[] = [];
-    const doubtful: NodeId[] = [];
-    for (const id of nodes) {
-      const state = this.members.get(id)?.state;
-      const live = state === "up" || state === "joining" || state === "leaving";
-      (live && !this.nodes.isDown(id) ? healthy : doubtful).push(id);
-    }
-    return [...healthy, ...doubtful].slice(0, this.settings.readAttemptsMax);
-  }
-
   private async read<K extends "client.get" | "client.list">(message: ClientRequest & { type: K }, nodes: readonly NodeId[], action: string): Promise<ClientAnswers[K]> {
     const failures: string[] = [];
-    for (const id of this.candidates(nodes)) {
+    for (const id of this.view.candidates(nodes, this.settings.readAttemptsMax, (node) => this.nodes.isDown(node))) {
       const opened = await this.nodes.open(id);
       if (!opened.ok) {
         failures.push(opened.message);
@@ -296,7 +259,7 @@ export class ShoalClient {
 
   private async write<K extends "client.put" | "client.delete">(message: ClientRequest & { type: K }, nodes: readonly NodeId[], action: string): Promise<ClientAnswers[K]> {
     const failures: string[] = [];
-    for (const id of this.candidates(nodes)) {
+    for (const id of this.view.candidates(nodes, this.settings.readAttemptsMax, (node) => this.nodes.isDown(node))) {
       const opened = await this.nodes.open(id);
       if (!opened.ok) {
         failures.push(opened.message);
@@ -334,7 +297,7 @@ export class ShoalClient {
   /** Refetches the ring when a node knows a newer one, or the member states are old. */
   private follow(ringVersion: number, from: NodeId): void {
     const stale = monotonic.nowMs() - this.refreshedAtMs > this.settings.ringRefreshIntervalMs;
-    if ((ringVersion <= this.ring.version && !stale) || this.refreshing !== undefined) return;
+    if ((ringVersion <= this.view.version && !stale) || this.refreshing !== undefined) return;
     this.refreshing = this.refreshRing(from).finally(() => (this.refreshing = undefined));
   }
 
@@ -361,17 +324,10 @@ export class ShoalClient {
     return problem;
   }
 
-  /** Takes a fetched ring when it is valid and not older than ours; member states always. */
+  /** Takes a fetched ring (see ClientRingView.adopt) and the members' addresses with it. */
   private adoptRing(answer: ClientRingAnswer): boolean {
-    const parsed = parseRing(answer.ring);
-    if (!parsed.ok) return false;
-    if (this.ring !== undefined && parsed.ring.version < this.ring.version) return true;
-    if (this.ring?.version !== parsed.ring.version) this.placements = new Map();
-    this.ring = parsed.ring;
-    const members = new Map<NodeId, ClientMemberInfo>();
-    for (const member of answer.members) if (parsed.ring.members.some((m) => m.id === member.id)) members.set(member.id, member);
-    this.members = members;
-    this.nodes.setAddresses(new Map([...members].map(([id, m]) => [id, { host: m.host, peerPort: m.peerPort }])));
+    if (!this.view.adopt(answer)) return false;
+    this.nodes.setAddresses(this.view.addresses());
     return true;
   }
 }
