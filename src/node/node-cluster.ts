@@ -22,8 +22,9 @@ import { formatHostPort, type SeedAddress } from "./seed-address.js";
 /**
  * A node's part in the cluster: the peer port (TcpNetwork), one dispatcher for peer messages,
  * and Membership carrying a claimed RingState that is persisted on every change and passed
- * back at the next start. Data still takes the local path; the eventual coordinator will be
- * routed through the same dispatcher.
+ * back at the next start. The node routes its data path's messages through `dispatcher` too
+ * (`cluster.dispatcher.route("replica.", handler)`); a message that arrives before its route
+ * exists is answered with undefined, which the sender counts as a failed reply.
  *
  * Joining: a seed is only an address (`--join host:peerPort`). Before membership starts, each
  * seed's node id is learned with one handshake (TcpNetwork.identify) and registered with
@@ -66,6 +67,8 @@ export class NodeCluster {
     readonly network: TcpNetwork,
     readonly membership: Membership<RingState>,
     readonly peerPort: number,
+    /** Routes peer messages by type prefix; the node adds "replica.", "coordinator.", "catalog.", "paxos.". */
+    readonly dispatcher: PeerDispatcher,
     private readonly runtime: Runtime,
     private readonly knownPeers: KnownPeers,
   ) {}
@@ -99,7 +102,7 @@ export class NodeCluster {
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
       dispatcher.route("membership.", (from, message) => membership.handle(from, message));
-      const cluster = new NodeCluster(network, membership, peerPort, runtime, knownPeers);
+      const cluster = new NodeCluster(network, membership, peerPort, dispatcher, runtime, knownPeers);
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
       if (ring !== undefined && stored === undefined) await cluster.persistRing(ring);
       membership.start();
@@ -108,6 +111,11 @@ export class NodeCluster {
       await network.close();
       throw error;
     }
+  }
+
+  /** Members believed up, this node excluded (who a catalog change must reach). */
+  upPeers(): NodeId[] {
+    return this.membership.members().filter((member) => member.id !== this.runtime.nodeId && member.state === "up").map((member) => member.id);
   }
 
   /** Members of the current ring (at least 1: before its first ring a node counts itself). */

@@ -10,11 +10,25 @@ import { LmdbStorageEngine } from "../storage/lmdb-storage-engine.js";
 import { tableItemsPrefix } from "../storage/item-key.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 import { createTable, itemUrl, json, put } from "../api/test-requests.js";
-import { startTestNode } from "./test-node.js";
+import { startTestNode, type TestNode } from "./test-node.js";
+import { decodeSiblingRecord } from "../replica/sibling-record.js";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import { eventually } from "../testing/eventually.js";
 
 function storedItems(storage: StorageEngine, tableId: number): number {
   return [...storage.range({ prefix: tableItemsPrefix(tableId), limit: 10_000 })].length;
+}
+
+/** Stored keys of a table that still hold a live (not tombstone) sibling, expired or not. */
+function storedLive(storage: StorageEngine, tableId: number): number {
+  const records = [...storage.range({ prefix: tableItemsPrefix(tableId), limit: 10_000 })];
+  return records.filter((entry) => dvvset.values(decodeSiblingRecord(entry.value)).some((sibling) => !sibling.tombstone)).length;
+}
+
+function tableId(t: TestNode, name: string): number {
+  const table = t.node.catalog.get(name);
+  assert.ok(table !== undefined, `table ${name} exists`);
+  return table.id;
 }
 
 test("GET /health is 200 with the node id when ready; the node answers on the url it reports", async () => {
@@ -54,20 +68,22 @@ test("GET /metrics has request counts by route pattern and status, latency histo
   }
 });
 
-test("expired items are hidden at once and removed in the background by the sweeper", async () => {
+test("expired items are hidden at once, and the sweeper turns them into tombstones that keep their context", async () => {
   const t = await startTestNode({ config: { expirySweepIntervalMs: 5 }, limits: { expirySweepBatchMax: 3 } });
   try {
     await createTable(t.url, "ttl");
     for (let i = 0; i < 10; i++) await put(itemUrl(t.url, "ttl", `k${i}`), "x", { "x-shoal-expires-in": "10" });
     await put(itemUrl(t.url, "ttl", "forever"), "x");
-    await put(itemUrl(t.url, "ttl", "rewritten"), "x", { "x-shoal-expires-in": "10" });
-    await put(itemUrl(t.url, "ttl", "rewritten"), "y", { "x-shoal-expires-in": "1000" });
-    const tableId = 1;
-    assert.equal(storedItems(t.storage, tableId), 12);
+    const first = await put(itemUrl(t.url, "ttl", "rewritten"), "x", { "x-shoal-expires-in": "10" });
+    await put(itemUrl(t.url, "ttl", "rewritten"), "y", { "x-shoal-expires-in": "1000", "x-shoal-context": first.headers.get("x-shoal-context")! });
+    const id = tableId(t, "ttl");
+    assert.equal(storedLive(t.storage, id), 12);
     t.clock.advance(10_000);
     assert.equal((await fetch(itemUrl(t.url, "ttl", "k0"))).status, 404);
-    await eventually("the sweeper to remove 10 expired items", () => storedItems(t.storage, tableId) === 2);
+    await eventually("the sweeper to turn 10 expired items into tombstones", () => storedLive(t.storage, id) === 2);
+    assert.equal(storedItems(t.storage, id), 12, "a swept key stays as a tombstone until tombstone GC");
     assert.equal(await (await fetch(itemUrl(t.url, "ttl", "rewritten"))).text(), "y");
+    assert.equal((await fetch(itemUrl(t.url, "ttl", "k3"))).status, 404);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     assert.match(metrics, /shoal_items_expired_total\{node="n1"\} 10/);
   } finally {
@@ -84,10 +100,11 @@ test("dropping a table removes its definition at once and its items in the backg
     const res = await fetch(`${t.url}/v1/tables/big/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(batch) });
     assert.equal(res.status, 200);
     await put(itemUrl(t.url, "kept", "k0"), "stays");
-    assert.equal(storedItems(t.storage, 1), 50);
+    const id = tableId(t, "big");
+    assert.equal(storedItems(t.storage, id), 50);
     assert.equal((await fetch(`${t.url}/v1/tables/big`, { method: "DELETE" })).status, 204);
     assert.equal((await fetch(itemUrl(t.url, "big", "k0"))).status, 404);
-    await eventually("the purge of the dropped table", () => storedItems(t.storage, 1) === 0);
+    await eventually("the purge of the dropped table", () => storedItems(t.storage, id) === 0);
     // Expiry-index entries went too; the other table is untouched; a new table of the same name is empty.
     assert.equal([...t.storage.range({ prefix: Uint8Array.of(0x03) })].length, 0);
     assert.equal(await (await fetch(itemUrl(t.url, "kept", "k0"))).text(), "stays");
@@ -201,7 +218,7 @@ test("while shutting down, requests on an open connection get 503 (health says s
   assert.match(received, /"code":"ShuttingDown"/);
 });
 
-test("against LMDB: the expiry sweep and a table drop remove their items from disk", async () => {
+test("against LMDB: the expiry sweep tombstones expired items and a table drop removes its items from disk", async () => {
   const dir = await mkdtemp(join(tmpdir(), "shoal-node-"));
   const storage = await LmdbStorageEngine.open({ path: join(dir, "lmdb") });
   const t = await startTestNode({ storage, config: { expirySweepIntervalMs: 5 }, limits: { dropTableBatchMax: 4, expirySweepBatchMax: 4 } });
@@ -212,9 +229,13 @@ test("against LMDB: the expiry sweep and a table drop remove their items from di
       await put(itemUrl(t.url, "short", `s${i}`), "x", { "x-shoal-expires-in": "5" });
       await put(itemUrl(t.url, "gone", `g${i}`), "x");
     }
+    const short = tableId(t, "short");
+    const gone = tableId(t, "gone");
+    assert.equal(storedLive(storage, short), 9);
+    assert.equal(storedItems(storage, gone), 9);
     t.clock.advance(5000);
     assert.equal((await fetch(`${t.url}/v1/tables/gone`, { method: "DELETE" })).status, 204);
-    await eventually("sweep and purge on LMDB", () => storedItems(storage, 1) === 0 && storedItems(storage, 2) === 0);
+    await eventually("sweep and purge on LMDB", () => storedLive(storage, short) === 0 && storedItems(storage, gone) === 0);
   } finally {
     await t.close();
     await storage.close();

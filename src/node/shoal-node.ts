@@ -6,10 +6,10 @@ import type { Runtime } from "../runtime/runtime.js";
 import { NodeTimers, createNodeRuntime } from "../runtime/node-runtime.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 import { TableCatalog } from "../catalog/table-catalog.js";
-import { ItemStore } from "../replica/item-store.js";
 import { ExpirySweeper } from "../replica/expiry-sweeper.js";
 import { TablePurger } from "../replica/table-purger.js";
-import { LocalCoordinator } from "../coordinator/local-coordinator.js";
+import { CatalogSync } from "../catalog/catalog-sync.js";
+import type { ItemOperations } from "../coordinator/item-operations.js";
 import { NodeMetrics } from "../observability/node-metrics.js";
 import { RestApi } from "../api/rest-api.js";
 import { ShoalResponse } from "../api/shoal-response.js";
@@ -17,13 +17,17 @@ import { ShoalError } from "../errors.js";
 import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
 import { NodeCluster } from "./node-cluster.js";
+import { NodeItems } from "./node-items.js";
 import { parseSeedAddress, splitSeedList, type SeedAddress } from "./seed-address.js";
 
 /**
- * One running Shoal node: composes the runtime, the catalog, the replica's ItemStore, the
- * coordinator, the HTTP front door and the cluster (peer port, membership, ring: node-cluster.ts),
- * and runs the background expiry sweep and table purge. The caller (the CLI, or a test) opens
- * storage and closes it after `close()`. Items still take the local path on every node.
+ * One running Shoal node: composes the runtime, the catalog (replicated: CatalogSync), the
+ * HTTP front door, the cluster (peer port, membership, ring: node-cluster.ts) and the data path
+ * (node-items.ts: ReplicaService, hinted handoff, the EventualCoordinator, tombstone GC and the
+ * ClusterCoordinator the API calls), routing peer messages by prefix through the cluster's
+ * dispatcher; and runs the background expiry sweep and table purge over the replica. A single
+ * node after `npm start` is a ring of one: n, r and w are capped at 1. The caller (the CLI, or
+ * a test) opens storage and closes it after `close()`.
  *
  * Example:
  *   const storage = await LmdbStorageEngine.open({ path: "./data/lmdb" });
@@ -37,10 +41,15 @@ export interface ShoalNodeDeps {
   logger: Logger;
   /** Tests pass a runtime of their own (a manual clock); it must use `storage`. */
   runtime?: Runtime;
+  /** Deadline of each node-to-node data request (default peerRequestTimeoutMsDefault). */
+  peerRequestTimeoutMs?: number;
+  /** Tombstone GC's grace after a delete reached every primary (default 10 s). */
+  tombstoneGraceMs?: number;
 }
 
 /** How often the purger looks for dropped tables when it was not kicked. */
 const purgeIdleDelayMs = 60_000;
+export const peerRequestTimeoutMsDefault = 2000;
 
 export class ShoalNode {
   readonly url: string;
@@ -56,6 +65,9 @@ export class ShoalNode {
       api: RestApi;
       sweeper: ExpirySweeper;
       purger: TablePurger;
+      items: NodeItems;
+      catalogSync: CatalogSync;
+      catalog: TableCatalog;
       metrics: NodeMetrics;
       logger: Logger;
       url: string;
@@ -71,6 +83,16 @@ export class ShoalNode {
     return this.parts.cluster;
   }
 
+  /** The data path (replica, coordinators, hints, tombstone GC); tests look inside. */
+  get items(): NodeItems {
+    return this.parts.items;
+  }
+
+  /** The table catalog (tests look up table ids). */
+  get catalog(): TableCatalog {
+    return this.parts.catalog;
+  }
+
   get metrics(): NodeMetrics {
     return this.parts.metrics;
   }
@@ -82,30 +104,21 @@ export class ShoalNode {
       deps.runtime ??
       createNodeRuntime({ nodeId: config.nodeId, storage, clockOffsetMs: config.clockOffsetMs, clockSkewMaxMs: limits.clockSkewMaxMs });
     const catalog = TableCatalog.open(runtime, { tablesMax: limits.tablesMax, durableWrites: config.durableWrites });
-    const store = new ItemStore(runtime, { durableWrites: config.durableWrites, isTableLive: (id) => catalog.isLive(id) });
-    store.restoreClock();
     const metrics = new NodeMetrics({ nodeId: config.nodeId, storage });
-    const onError = (error: unknown): void => logger.error({ err: error }, "background step failed");
-    const sweeper = new ExpirySweeper({
-      timers: runtime.timers,
-      store,
-      intervalMs: config.expirySweepIntervalMs,
-      batchMax: limits.expirySweepBatchMax,
-      onExpired: (count) => metrics.recordExpired(count),
-      onError,
-    });
-    const purger = new TablePurger({ timers: runtime.timers, store, catalog, batchMax: limits.dropTableBatchMax, idleDelayMs: purgeIdleDelayMs, onError });
-    // The cluster starts once the client port is bound (members gossip it); until then the API
-    // answers 503 Starting, so these two are never called without it.
+    // The cluster and the data path start once the client port is bound (members gossip it);
+    // until then the API answers 503 Starting, so these are never called without them.
     let cluster: NodeCluster | undefined;
+    const late: { items?: NodeItems; purger?: TablePurger } = {};
     const context: ApiContext = {
       tables: catalog,
-      items: new LocalCoordinator(store),
+      get items(): ItemOperations {
+        return late.items!.coordinator;
+      },
       limits,
       clock: runtime.clock,
       clusterSize: () => cluster?.size() ?? 1,
       cluster: () => cluster!.status(),
-      tableDropped: () => purger.kick(),
+      tableDropped: () => late.purger?.kick(),
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
     metrics.setInFlightSource(() => api.inFlightCount);
@@ -131,10 +144,11 @@ export class ShoalNode {
       if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
       throw error;
     }
+    const wired = wireDataPath({ runtime: { ...runtime, network: cluster.network }, cluster, catalog, limits, config, deps, metrics });
+    late.items = wired.items;
+    late.purger = wired.purger;
     api.state = "ready";
-    sweeper.start();
-    purger.start();
-    return new ShoalNode({ config, runtime, server, api, sweeper, purger, metrics, logger, url, cluster });
+    return new ShoalNode({ config, runtime, server, api, metrics, logger, url, cluster, catalog, ...wired });
   }
 
   /**
@@ -143,7 +157,7 @@ export class ShoalNode {
    * background work. Storage stays open (the caller opened it).
    */
   async close(): Promise<void> {
-    const { api, server, sweeper, purger, runtime, config, logger, cluster } = this.parts;
+    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync } = this.parts;
     if (api.state === "stopping") return;
     api.state = "stopping";
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -152,9 +166,52 @@ export class ShoalNode {
     if (!drained) logger.warn({ inFlight: api.inFlightCount, graceMs: config.shutdownGraceMs }, "shutdown grace ended with requests in flight");
     server.closeAllConnections();
     await closed;
-    await Promise.all([sweeper.stop(), purger.stop(), cluster.close()]);
+    await Promise.all([sweeper.stop(), purger.stop(), items.stop(), catalogSync.stop()]);
+    await cluster.close();
     if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
   }
+}
+
+/**
+ * The data path over the cluster's network: NodeItems, the replicated catalog, their peer
+ * routes, and the background sweep and purge over the replica. Everything starts here.
+ */
+function wireDataPath(parts: {
+  runtime: Runtime;
+  cluster: NodeCluster;
+  catalog: TableCatalog;
+  limits: ReturnType<typeof checkLimits>;
+  config: NodeConfig;
+  deps: ShoalNodeDeps;
+  metrics: NodeMetrics;
+}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger } {
+  const { runtime, cluster, catalog, limits, config, deps, metrics } = parts;
+  const onError = (error: unknown): void => deps.logger.error({ err: error }, "background step failed");
+  const items = NodeItems.open(runtime, {
+    membership: cluster.membership,
+    limits,
+    requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
+    ...(deps.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: deps.tombstoneGraceMs } : {}),
+    isTableDropped: (tableId) => catalog.droppedIds().includes(tableId),
+  });
+  for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
+  const catalogSync = new CatalogSync({ runtime, catalog, peers: () => cluster.upPeers(), onError });
+  cluster.dispatcher.route("catalog.", (from, message) => catalogSync.handle(from, message));
+  const sweeper = new ExpirySweeper({
+    timers: runtime.timers,
+    store: items.replicas,
+    intervalMs: config.expirySweepIntervalMs,
+    batchMax: limits.expirySweepBatchMax,
+    onExpired: (count) => metrics.recordExpired(count),
+    onError,
+  });
+  const purger = new TablePurger({ timers: runtime.timers, store: items.replicas, catalog, batchMax: limits.dropTableBatchMax, idleDelayMs: purgeIdleDelayMs, onError });
+  catalog.onDropped(() => purger.kick());
+  items.start();
+  catalogSync.start();
+  sweeper.start();
+  purger.start();
+  return { items, catalogSync, sweeper, purger };
 }
 
 /** The host peers and clients are told: the configured one, or loopback for a wildcard listen. */

@@ -1,15 +1,15 @@
 import type { Timers } from "../runtime/runtime.js";
 import { BackgroundTask } from "./background-task.js";
-import type { ItemStore } from "./item-store.js";
 
 /**
- * Removes expired items in the background, walking the expiry index in time order in steps of
+ * Turns expired items into tombstones in the background (ReplicaService.sweepExpired), walking the expiry index in time order in steps of
  * at most `batchMax` entries (limits.expirySweepBatchMax). Reads already hide expired items;
- * this only reclaims their space. `onExpired` feeds the items-expired metric.
+ * the sweep makes their replicas agree they are gone, and tombstone GC reclaims the space. `onExpired` feeds the items-expired metric.
  */
 export interface ExpirySweeperOptions {
   timers: Timers;
-  store: ItemStore;
+  /** The replica (ReplicaService.sweepExpired). */
+  store: { sweepExpired(limit: number): Promise<{ processed: number; expired: number }> };
   intervalMs: number;
   batchMax: number;
   onExpired: (count: number) => void;

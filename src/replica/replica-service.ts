@@ -1,13 +1,20 @@
 import type { HintStore } from "../handoff/hint-store.js";
 import type { NodeId } from "../runtime/network.js";
-import type { StorageEngine } from "../storage/storage-engine.js";
+import type { Clock } from "../runtime/runtime.js";
+import { decodeExpiryIndexKey, expiryIndexBound } from "../storage/keyspace.js";
+import type { Bytes, StorageEngine, WriteOp } from "../storage/storage-engine.js";
 import { decodeItemKey } from "../storage/item-key.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
+import type { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
 import { compareSiblingsForLww, isSibling, type Sibling } from "../versioning/sibling.js";
-import type { Dot, VersionVector } from "../versioning/version-vector.js";
+import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning/version-vector.js";
+import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
-import { decodeSiblingRecord, encodeSiblingRecord } from "./sibling-record.js";
+import { parseScanMessage } from "./replica-messages.js";
+import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
+import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
+import { scanSets, type ScanPage, type ScanRange } from "./sibling-scan.js";
 
 /**
  * What a node does for the keys it holds on the eventual path (Dynamo paper, sections 4.4 and
@@ -19,11 +26,23 @@ import { decodeSiblingRecord, encodeSiblingRecord } from "./sibling-record.js";
  * but writes commit later, so two unlocked updates could both start from the old set and the
  * second would drop the first's dot). Writes are durable before they are acknowledged: the
  * coordinator's counter must survive a crash (dvvset.update may never reuse a dot), and a
- * replica's acknowledgement counts toward w and dw.
+ * replica's acknowledgement counts toward w and dw. Every replacement of a set keeps the
+ * expiry index (sibling-expiry.ts) in the same atomic write, and a write stamped by this
+ * node's clock carries the HLC floor (hlc-floor.ts) when one is given.
+ *
+ * Tombstone GC (DESIGN.md: "collected only when every replica has them"): `reap` removes a key
+ * only while its stored set is exactly the tombstone set the coordinator saw acknowledged by
+ * every primary. Removing a key forgets its history, so a later write must not reuse a dot a
+ * stale replica still remembers as superseded (the dot-reuse hazard Riak calls KV679): with
+ * `freshCounterBase`, the first dot a coordinator issues for a key it holds nothing of starts
+ * above that base (derived from its HLC, which never goes back), not at 1.
  *
  * Messages (plain data, so they cross the network as MessagePack):
  *   { type: "replica.fetch", key, hintFor }        -> { ok: true, set: set | null }
  *   { type: "replica.merge", key, set, hintFor, lww } -> { ok: true, durable: true } | { ok: false, error }
+ *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit }
+ *                                                  -> { ok: true, entries: [key, set][], exhausted }
+ *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
  * `hintFor` names the primary a fallback stands in for, or null on a primary.
  */
 export interface ReplicaServiceOptions {
@@ -33,6 +52,15 @@ export interface ReplicaServiceOptions {
   /** Siblings one key may hold; a coordinated write beyond it is refused (limits.ts siblingsMax). */
   siblingsMax: number;
   locks?: KeyLocksOptions;
+  /** Carried by every write this node stamps, so its clock never goes back across a restart. */
+  hlcFloor?: HlcFloor;
+  /** Wall clock and HLC for the expiry sweep (which stamps its tombstones); needed by sweepExpired. */
+  clock?: Clock;
+  hlc?: HybridLogicalClock;
+  /** The least counter of the first dot for a key this node holds nothing of (see above). */
+  freshCounterBase?: () => number;
+  /** Whether a table id was dropped: writes to it are refused so nothing lands after its purge. */
+  isTableDropped?: (tableId: number) => boolean;
 }
 
 export interface ConflictOptions {
@@ -41,8 +69,8 @@ export interface ConflictOptions {
 }
 
 export type CoordinateWriteResult =
-  | { ok: true; set: DottedVersionVectorSet<Sibling>; dot: Dot }
-  | { ok: false; error: "siblings-full" | "overloaded"; message: string };
+  | { ok: true; set: DottedVersionVectorSet<Sibling>; dot: Dot; before: DottedVersionVectorSet<Sibling> | undefined }
+  | { ok: false; error: "siblings-full" | "overloaded" | "bad-request"; message: string };
 
 export type MergeResult = { ok: true; durable: true } | { ok: false; error: string };
 
@@ -60,7 +88,15 @@ export interface MergeMessage {
   lww: boolean;
 }
 
+export interface ReapMessage {
+  type: "replica.reap";
+  key: Uint8Array;
+  set: DottedVersionVectorSet<Sibling>;
+}
+
 export const replicaMessagePrefix = "replica.";
+
+const tombstoneContentType = "application/octet-stream";
 
 export class ReplicaService {
   private readonly locks: KeyLocks;
@@ -79,41 +115,117 @@ export class ReplicaService {
    * The coordinator's local event (paper, section 4.4): the proposal `sibling` with the causal
    * `context` of the client's read (undefined: a blind write, concurrent with everything) gets
    * the next dot of `nodeId`, supersedes exactly what the context saw, and is stored durably.
+   * `before` is what this replica held before the write.
    */
   async coordinateWrite(itemKey: Uint8Array, sibling: Sibling, context: VersionVector | undefined, conflicts: ConflictOptions): Promise<CoordinateWriteResult> {
     const nodeId = this.options.nodeId;
+    if (this.dropped(itemKey)) return { ok: false, error: "bad-request", message: "the table was dropped" };
     return this.locked(itemKey, async () => {
-      const local = this.fetch(itemKey) ?? dvvset.empty<Sibling>();
-      const proposal = context === undefined ? dvvset.newValue(sibling) : dvvset.newWithContext(context, sibling);
-      const updated = dvvset.update(proposal, local, nodeId);
+      const before = this.fetch(itemKey);
+      const seen = this.contextFor(before, context);
+      const proposal = seen === undefined ? dvvset.newValue(sibling) : dvvset.newWithContext(seen, sibling);
+      const updated = dvvset.update(proposal, before ?? dvvset.empty<Sibling>(), nodeId);
       const stored = conflicts.lww ? dvvset.lww(updated, compareSiblingsForLww) : updated;
       const count = dvvset.size(stored);
       if (count > this.options.siblingsMax) {
         return { ok: false, error: "siblings-full", message: `the write would keep ${count} siblings; the limit is ${this.options.siblingsMax}` } as const;
       }
-      await this.options.storage.write([{ type: "put", key: itemKey, value: encodeSiblingRecord(stored) }], { durable: true });
+      await this.replace(itemKey, before, stored, { stamped: true });
       const counter = updated.entries.find((entry) => entry[0] === nodeId)![1];
-      return { ok: true, set: stored, dot: [nodeId, counter] as const } as const;
+      return { ok: true, set: stored, dot: [nodeId, counter] as const, before } as const;
     });
   }
 
   /** A version from another node (replication, read repair, handoff): sync it into the local set. */
   async merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions): Promise<MergeResult> {
+    if (this.dropped(itemKey)) return { ok: false, error: "the table was dropped" };
     return this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
       const synced = local === undefined ? set : dvvset.sync(local, set);
       const stored = conflicts.lww ? dvvset.lww(synced, compareSiblingsForLww) : synced;
       if (local !== undefined && dvvset.equal(local, stored)) return { ok: true, durable: true } as const;
-      await this.options.storage.write([{ type: "put", key: itemKey, value: encodeSiblingRecord(stored) }], { durable: true });
+      await this.replace(itemKey, local, stored, { stamped: false });
       return { ok: true, durable: true } as const;
     });
   }
 
-  /** Serves "replica.fetch" and "replica.merge" (a handler that throws reaches the caller as a RemoteFailure). */
+  /**
+   * Tombstone GC: removes the key when its stored set is still exactly `set` and holds only
+   * tombstones; anything written in between (a new dot) keeps it. True when it was removed.
+   */
+  async reap(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>): Promise<boolean> {
+    const result = await this.locked(itemKey, async () => {
+      const local = this.fetch(itemKey);
+      if (local === undefined || !dvvset.equal(local, set) || !onlyTombstones(local)) return false;
+      await this.options.storage.write([{ type: "delete", key: itemKey }, ...expiryIndexOps(itemKey, local, undefined)], { durable: true });
+      return true;
+    });
+    return result === true;
+  }
+
+  /** A bounded range scan of this replica's stored sets (sibling-scan.ts). */
+  scan(range: ScanRange): ScanPage {
+    return scanSets(this.options.storage, range);
+  }
+
+  /**
+   * One bounded step of the expiry sweep over the expiry index: a key whose live siblings have
+   * all expired becomes a tombstone that keeps its causal context (a new dot of this node over
+   * the whole history), never removed outright: a replica that missed the write could
+   * otherwise resurrect it. Tombstone GC collects it later. Returns the index entries processed
+   * and the keys turned into tombstones.
+   */
+  async sweepExpired(limit: number): Promise<{ processed: number; expired: number }> {
+    const { clock, hlc, storage } = this.options;
+    if (clock === undefined || hlc === undefined) throw new Error("the expiry sweep needs the replica's clock and hlc");
+    const nowMs = clock.nowMs();
+    const due = [...storage.range({ start: expiryIndexBound(0), end: expiryIndexBound(nowMs + 1), limit })].map((entry) => ({ indexKey: entry.key, ...decodeExpiryIndexKey(entry.key) }));
+    if (due.length === 0) return { processed: 0, expired: 0 };
+    const lockNames = due.map((d) => lockName(d.itemKey));
+    if (!(await this.locks.acquire(lockNames))) return { processed: 0, expired: 0 };
+    try {
+      const ops: WriteOp[] = [];
+      const replaced = new Map<string, DottedVersionVectorSet<Sibling>>();
+      for (const d of due) {
+        ops.push({ type: "delete", key: d.indexKey });
+        const name = lockName(d.itemKey);
+        const set = replaced.get(name) ?? this.fetch(d.itemKey);
+        if (set === undefined || replaced.has(name) || !allLiveExpired(set, nowMs)) continue;
+        const tombstone: Sibling = { value: new Uint8Array(0), contentType: tombstoneContentType, metadata: [], timestamp: hlc.now(), tombstone: true, expiresAtMs: null };
+        const stored = dvvset.update(dvvset.newWithContext(dvvset.join(set), tombstone), set, this.options.nodeId);
+        replaced.set(name, stored);
+        ops.push({ type: "put", key: d.itemKey, value: encodeSiblingRecord(stored) }, ...expiryIndexOps(d.itemKey, set, stored));
+      }
+      await this.commit(ops, { stamped: replaced.size > 0 });
+      return { processed: due.length, expired: replaced.size };
+    } finally {
+      this.locks.release(lockNames);
+    }
+  }
+
+  /**
+   * One bounded step of removing a dropped table: up to `limit` keys under `prefix`, with their
+   * expiry-index entries (a strong table's acceptor records have none). Nobody writes a dropped
+   * table's keys (writes to a dropped id are refused), so no locks are needed.
+   */
+  async purgeStep(prefix: Bytes, limit: number): Promise<number> {
+    const ops: WriteOp[] = [];
+    let removed = 0;
+    for (const entry of this.options.storage.range({ prefix, limit })) {
+      ops.push({ type: "delete", key: entry.key }, ...expiryIndexOps(entry.key, decodeSiblingRecordIfAny(entry.value), undefined));
+      removed++;
+    }
+    if (ops.length > 0) await this.options.storage.write(ops);
+    return removed;
+  }
+
+  /** Serves the "replica." messages (a handler that throws reaches the caller as a RemoteFailure). */
   async handle(_from: NodeId, message: unknown): Promise<unknown> {
     const type = (message as { type?: unknown } | null)?.type;
     if (type === "replica.fetch") return this.handleFetch(message as FetchMessage);
     if (type === "replica.merge") return this.handleMerge(message as MergeMessage);
+    if (type === "replica.list" || type === "replica.query") return this.handleScan(message);
+    if (type === "replica.reap") return this.handleReap(message as ReapMessage);
     return { ok: false, error: `unknown replica message ${String(type)}` };
   }
 
@@ -136,14 +248,68 @@ export class ReplicaService {
     return added.ok ? { ok: true, durable: true } : { ok: false, error: added.error };
   }
 
+  private handleScan(message: unknown): unknown {
+    const parsed = parseScanMessage(message);
+    if (!parsed.ok) return { ok: false, error: `scan: ${parsed.error}` };
+    const page = this.scan(parsed.range);
+    return { ok: true, entries: page.entries.map((entry) => [entry.key, entry.set]), exhausted: page.exhausted };
+  }
+
+  private async handleReap(message: ReapMessage): Promise<unknown> {
+    if (!(message.key instanceof Uint8Array)) return { ok: false, error: "reap: key is not bytes" };
+    const parsed = dvvset.parse(message.set, isSibling);
+    if (!parsed.ok) return { ok: false, error: `reap: ${parsed.error}` };
+    return { ok: true, reaped: await this.reap(message.key, parsed.set) };
+  }
+
+  /** The context of a coordinated write: the client's, raised above the fresh-counter base when this node holds nothing. */
+  private contextFor(before: DottedVersionVectorSet<Sibling> | undefined, context: VersionVector | undefined): VersionVector | undefined {
+    const base = this.options.freshCounterBase;
+    if (before !== undefined || base === undefined) return context;
+    const floor: VersionVector = [[this.options.nodeId, base()]];
+    return context === undefined ? floor : mergeVersionVectors(context, floor);
+  }
+
+  private replace(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>, how: { stamped: boolean }): Promise<void> {
+    return this.commit([{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }, ...expiryIndexOps(itemKey, before, after)], how);
+  }
+
+  private async commit(ops: WriteOp[], how: { stamped: boolean }): Promise<void> {
+    const floor = how.stamped ? this.options.hlcFloor : undefined;
+    floor?.carry(ops);
+    try {
+      await this.options.storage.write(ops, { durable: true });
+    } catch (error) {
+      floor?.failed();
+      throw error;
+    }
+  }
+
+  private dropped(itemKey: Uint8Array): boolean {
+    return this.options.isTableDropped?.(decodeItemKey(itemKey).tableId) === true;
+  }
+
   private async locked<R>(itemKey: Uint8Array, work: () => Promise<R>): Promise<R | { ok: false; error: "overloaded"; message: string }> {
-    const lockKey = Buffer.from(itemKey.buffer, itemKey.byteOffset, itemKey.byteLength).toString("latin1");
-    if (!(await this.locks.acquire([lockKey]))) return { ok: false, error: "overloaded", message: "too many writes waiting on one key" };
+    const name = lockName(itemKey);
+    if (!(await this.locks.acquire([name]))) return { ok: false, error: "overloaded", message: "too many writes waiting on one key" };
     try {
       return await work();
     } finally {
-      this.locks.release([lockKey]);
+      this.locks.release([name]);
     }
   }
 }
 
+function onlyTombstones(set: DottedVersionVectorSet<Sibling>): boolean {
+  return dvvset.values(set).every((sibling) => sibling.tombstone);
+}
+
+/** True when the set has live siblings and every one of them has expired by `nowMs`. */
+function allLiveExpired(set: DottedVersionVectorSet<Sibling>, nowMs: number): boolean {
+  const live = dvvset.values(set).filter((sibling) => !sibling.tombstone);
+  return live.length > 0 && live.every((sibling) => isExpiredAt(sibling, nowMs));
+}
+
+function lockName(itemKey: Uint8Array): string {
+  return Buffer.from(itemKey.buffer, itemKey.byteOffset, itemKey.byteLength).toString("latin1");
+}

@@ -31,3 +31,14 @@ export function decodeSiblingRecord(bytes: Uint8Array): DottedVersionVectorSet<S
   assert(parsed.ok, `sibling record: ${parsed.ok ? "" : parsed.error}`);
   return parsed.set;
 }
+
+/**
+ * The set of a stored item record, or undefined when the record is not format 2 (a strong
+ * table's acceptor record shares the items namespace); a format-2 record that does not parse
+ * is still an assertion.
+ */
+export function decodeSiblingRecordIfAny(bytes: Uint8Array): DottedVersionVectorSet<Sibling> | undefined {
+  const fields: unknown = packr.unpack(bytes);
+  if (!Array.isArray(fields) || fields[0] !== SIBLING_RECORD_FORMAT) return undefined;
+  return decodeSiblingRecord(bytes);
+}

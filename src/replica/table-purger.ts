@@ -2,7 +2,6 @@ import type { Timers } from "../runtime/runtime.js";
 import type { TableCatalog } from "../catalog/table-catalog.js";
 import { tableItemsPrefix } from "../storage/item-key.js";
 import { BackgroundTask } from "./background-task.js";
-import type { ItemStore } from "./item-store.js";
 
 /**
  * Deletes the items of dropped tables in the background, `batchMax` keys per step
@@ -11,7 +10,8 @@ import type { ItemStore } from "./item-store.js";
  */
 export interface TablePurgerOptions {
   timers: Timers;
-  store: ItemStore;
+  /** The replica (ReplicaService.purgeStep). */
+  store: { purgeStep(prefix: Uint8Array, limit: number): Promise<number> };
   catalog: TableCatalog;
   batchMax: number;
   /** How often to look for work when idle; a drop also kicks the purger at once. */

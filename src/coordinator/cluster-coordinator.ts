@@ -1,0 +1,295 @@
+import type { TableDefinition } from "../catalog/table-definition.js";
+import type { ItemWrite } from "../replica/item-write.js";
+import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
+import type { ReplicaService } from "../replica/replica-service.js";
+import { scanEntriesMax, type ScanRange } from "../replica/sibling-scan.js";
+import { storeFailure, type StoreFailure, type StoreResult } from "../replica/store-result.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import type { RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { decodeItemKey } from "../storage/item-key.js";
+import { decodeCausalContext, encodeCausalContext } from "../versioning/causal-context.js";
+import { mergeVersionVectors, type VersionVector } from "../versioning/version-vector.js";
+import { boundedMap } from "./bounded-map.js";
+import type { EventualCoordinator, EventualGetResult, EventualPutResult } from "./eventual-coordinator.js";
+import type {
+  BatchItemOutcome,
+  BatchItemWrite,
+  BatchResult,
+  DeleteResult,
+  ItemChange,
+  ItemKeyParts,
+  ItemOperations,
+  ItemRead,
+  ItemVersion,
+  ListPage,
+  ListRequest,
+  ModifyResult,
+  PutResult,
+  QueryRequest,
+  ReadOptions,
+  WriteOptions,
+} from "./item-operations.js";
+import { itemVersionOf, itemVersionsOf, proposalOf, versionOfDot } from "./item-version.js";
+import { describeQuorumFailure, type QuorumFailure } from "./quorum-failure.js";
+import { quorumOptions, type Quorum, type QuorumOverrides } from "./quorum-options.js";
+import { gatherScans } from "./scan-fan-out.js";
+import { mergeScanReplies } from "./scan-merge.js";
+import { encodedKey, listRange, queryRange } from "./scan-ranges.js";
+import { hasCondition, writeConditionRefusal } from "./write-condition-check.js";
+
+/**
+ * The front doors' ItemOperations on a node of a cluster (DESIGN.md, "How a request flows"):
+ * eventual tables over the EventualCoordinator (quorums over the preference list, siblings
+ * under dotted version vectors, causal contexts as opaque strings); strong tables through the
+ * strong path when one is given (strong-item-operations.ts), else refused with BadRequest.
+ *
+ * Conditions on eventual tables (If-Match, If-None-Match) are checked against a quorum read
+ * just before the write, which then carries that read's context: best effort, not atomic (two
+ * coordinators can both pass). One coordinator runs the read-check-write of one key one at a
+ * time (a per-key lock), so on a single node, or through one node, a condition is exact. A delete without a context reads first too and deletes what
+ * that read saw (a tombstone without a context would be a sibling that deletes nothing).
+ * list scatters "replica.list" to every up member and merges; query asks one partition key's
+ * up primaries and waits for r of them (scan-merge.ts says when a page is complete).
+ *
+ * Example:
+ *   const items = new ClusterCoordinator({ runtime, eventual, replicas, membership, requestTimeoutMs: 2000 });
+ *   const read = await items.get(table, { partitionKey: bytes("cart:42") }, { quorum: {} });
+ *   if (read.ok) await items.put(table, key, write, { quorum: { w: 3 }, condition: {}, context: read.value.context });
+ */
+export interface ClusterCoordinatorOptions {
+  runtime: Pick<Runtime, "nodeId" | "clock" | "hlc" | "network">;
+  eventual: EventualCoordinator;
+  replicas: Pick<ReplicaService, "scan">;
+  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean };
+  /** Deadline of each replica scan. */
+  requestTimeoutMs: number;
+  /** The strong path; without it strong tables are refused (BadRequest). */
+  strong?: Pick<ItemOperations, "get" | "put" | "delete" | "modify" | "query">;
+  /** Keys of one batch worked on at once. */
+  batchConcurrencyMax?: number;
+  /** Bounds of the per-key lock around conditional writes. */
+  conditionLocks?: KeyLocksOptions;
+  /** Scan rounds one list or query page may take to fill (tombstones and expired items make rounds come back short). */
+  scanRoundsMax?: number;
+}
+
+export const clusterCoordinatorDefaults = Object.freeze({
+  batchConcurrencyMax: 16,
+  scanRoundsMax: 4,
+  conditionLocks: Object.freeze({ keysMax: 100_000, waitersPerKeyMax: 1024 }),
+});
+
+type Failure = { ok: false; error: StoreFailure };
+
+export class ClusterCoordinator implements ItemOperations {
+  private readonly batchConcurrencyMax: number;
+  private readonly scanRoundsMax: number;
+  private readonly conditionLocks: KeyLocks;
+
+  constructor(private readonly options: ClusterCoordinatorOptions) {
+    this.conditionLocks = new KeyLocks(options.conditionLocks ?? clusterCoordinatorDefaults.conditionLocks);
+    this.batchConcurrencyMax = options.batchConcurrencyMax ?? clusterCoordinatorDefaults.batchConcurrencyMax;
+    this.scanRoundsMax = options.scanRoundsMax ?? clusterCoordinatorDefaults.scanRoundsMax;
+  }
+
+  async get(table: TableDefinition, key: ItemKeyParts, options: ReadOptions): Promise<StoreResult<ItemRead>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.get(table, key, options));
+    if (options.consistency === "strong") return storeFailure("BadRequest", `consistency=strong needs a strong table; table "${table.name}" is eventual`);
+    const quorum = this.quorum(table, options.quorum);
+    if (!quorum.ok) return quorum;
+    const read = await this.read(table, key, quorum.quorum);
+    if (!read.ok) return read;
+    return { ok: true, value: { siblings: read.siblings, context: contextText(read.context) } };
+  }
+
+  async put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.put(table, key, write, options));
+    if (!hasCondition(options.condition)) return this.putEventual(table, key, write, options);
+    return this.withConditionLock(table, key, () => this.putEventual(table, key, write, options));
+  }
+
+  async delete(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): Promise<StoreResult<DeleteResult>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.delete(table, key, options));
+    return this.withConditionLock(table, key, () => this.deleteEventual(table, key, options));
+  }
+
+  private async putEventual(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
+    const prepared = await this.prepareWrite(table, key, options);
+    if (!prepared.ok) return prepared;
+    const proposal = proposalOf(write);
+    const result = await this.options.eventual.put({ key: encodedKey(table, key), proposal, context: prepared.context, quorum: prepared.quorum, lww: table.conflicts === "lww" });
+    if (!result.ok) return writeFailure(result);
+    const timestamp = result.timestamp ?? this.options.runtime.hlc.peek();
+    const item = itemVersionOf({ ...proposal, timestamp }, versionOfDot(result.dot));
+    const created = prepared.read !== undefined ? prepared.read.siblings.length === 0 : result.existed !== true;
+    const context = result.context ?? mergeVersionVectors(prepared.context ?? [], [result.dot]);
+    return { ok: true, value: { item, created, context: contextText(context) } };
+  }
+
+  private async deleteEventual(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): Promise<StoreResult<DeleteResult>> {
+    const needsRead = options.context === undefined || options.context === "";
+    const prepared = await this.prepareWrite(table, key, options, needsRead);
+    if (!prepared.ok) return prepared;
+    if (prepared.read !== undefined && prepared.read.siblings.length === 0) return { ok: true, value: { existed: false } };
+    const result = await this.options.eventual.delete({ key: encodedKey(table, key), context: prepared.context, quorum: prepared.quorum, lww: table.conflicts === "lww" });
+    if (!result.ok) return writeFailure(result);
+    return { ok: true, value: { existed: prepared.read !== undefined || result.existed === true } };
+  }
+
+  modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange): Promise<StoreResult<ModifyResult>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.modify(table, key, change));
+    return Promise.resolve(storeFailure("BadRequest", `a read-modify-write needs a strong table; table "${table.name}" is eventual`));
+  }
+
+  async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
+    const ring = this.options.membership.ring();
+    if (ring === undefined) return storeFailure("Unavailable", "cannot list: this node has no ring yet");
+    const members = ring.members.map((member) => member.id).filter((id) => this.isUp(id));
+    const first = listRange(table, request, clampLimit(request.limit));
+    return this.scanPages(table, "replica.list", members, 1, first, false);
+  }
+
+  async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.query(table, request));
+    if (request.consistency === "strong") return storeFailure("BadRequest", `consistency=strong needs a strong table; table "${table.name}" is eventual`);
+    const quorum = this.quorum(table, {});
+    if (!quorum.ok) return quorum;
+    const ring = this.options.membership.ring();
+    if (ring === undefined) return storeFailure("Unavailable", "cannot query: this node has no ring yet");
+    const primaries = preferenceList(ring, partitionOf(request.partitionKey, ring.partitionCount), quorum.quorum.n).filter((id) => this.isUp(id));
+    const first = queryRange(table, request, clampLimit(request.limit));
+    return this.scanPages(table, "replica.query", primaries, quorum.quorum.r, first, request.reverse);
+  }
+
+  async batch(table: TableDefinition, gets: readonly ItemKeyParts[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>> {
+    const reads = await boundedMap(gets, this.batchConcurrencyMax, (key) => this.get(table, key, { quorum: {} }));
+    const readFailure = reads.find((read) => !read.ok);
+    if (readFailure !== undefined && !readFailure.ok) return readFailure;
+    const blind: WriteOptions = { quorum: {}, condition: {} };
+    const outcomes = await boundedMap(writes, this.batchConcurrencyMax, async (write): Promise<StoreResult<BatchItemOutcome>> => {
+      if (write.type === "put") {
+        const put = await this.put(table, write.key, write.write, blind);
+        return put.ok ? { ok: true, value: { type: "put", item: put.value.item } } : put;
+      }
+      const deleted = await this.delete(table, write.key, blind);
+      return deleted.ok ? { ok: true, value: { type: "delete", existed: deleted.value.existed } } : deleted;
+    });
+    const writeFailed = outcomes.find((outcome) => !outcome.ok);
+    if (writeFailed !== undefined && !writeFailed.ok) return writeFailed;
+    return { ok: true, value: { gets: reads.map((read) => (read as { ok: true; value: ItemRead }).value), writes: outcomes.map((o) => (o as { ok: true; value: BatchItemOutcome }).value) } };
+  }
+
+  /** A quorum read: the live versions at this node's clock and the causal context of everything seen. */
+  private async read(table: TableDefinition, key: ItemKeyParts, quorum: Quorum): Promise<{ ok: true; siblings: ItemVersion[]; context: VersionVector } | Failure> {
+    const result: EventualGetResult = await this.options.eventual.get(encodedKey(table, key), quorum, table.conflicts === "lww");
+    if (!result.ok) return result.error === "quorum" ? storeFailure("Unavailable", `cannot read: ${describeQuorumFailure(result)}`) : eventualFailure(result, "read");
+    return { ok: true, siblings: itemVersionsOf(result.set, this.options.runtime.clock.nowMs()), context: result.context };
+  }
+
+  /** The quorum, the context a write carries, and the read that checked its condition (if any). */
+  private async prepareWrite(
+    table: TableDefinition,
+    key: ItemKeyParts,
+    options: WriteOptions,
+    readFirst = false,
+  ): Promise<{ ok: true; quorum: Quorum; context: VersionVector | undefined; read?: { siblings: ItemVersion[] } } | Failure> {
+    const quorum = this.quorum(table, options.quorum);
+    if (!quorum.ok) return quorum;
+    let context: VersionVector | undefined;
+    if (options.context !== undefined && options.context !== "") {
+      const decoded = decodeCausalContext(options.context);
+      if (!decoded.ok) return storeFailure("BadRequest", `the causal context (X-Shoal-Context) is malformed: ${decoded.error}`);
+      context = decoded.context;
+    }
+    if (!readFirst && !hasCondition(options.condition)) return { ok: true, quorum: quorum.quorum, context };
+    const read = await this.read(table, key, quorum.quorum);
+    if (!read.ok) return read;
+    const refusal = writeConditionRefusal(read.siblings, options.condition);
+    if (refusal !== null) return storeFailure("PreconditionFailed", refusal);
+    const seen = context === undefined ? read.context : mergeVersionVectors(context, read.context);
+    return { ok: true, quorum: quorum.quorum, context: seen.length === 0 ? undefined : seen, read };
+  }
+
+  /** Scan rounds until the page holds `limit` items or the range ends (at most scanRoundsMax rounds). */
+  private async scanPages(table: TableDefinition, type: "replica.list" | "replica.query", targets: NodeId[], needed: number, first: ScanRange, reverse: boolean): Promise<StoreResult<ListPage>> {
+    const page: ListPage = { items: [], resumeAfter: null };
+    let range = first;
+    for (let round = 0; round < this.scanRoundsMax; round++) {
+      const gathered = await gatherScans({ self: this.options.runtime.nodeId, network: this.options.runtime.network, replicas: this.options.replicas, timeoutMs: this.options.requestTimeoutMs }, type, targets, range, needed);
+      if (gathered.replies.length < needed || gathered.replies.length === 0) {
+        const action = type === "replica.list" ? "list" : "query";
+        return storeFailure("Unavailable", `cannot ${action}: ${gathered.replies.length} of ${Math.max(needed, 1)} required replies (${gathered.errors.map((e) => `${e.node}: ${e.error}`).join("; ")})`);
+      }
+      const merged = mergeScanReplies(gathered.replies, { reverse, limit: range.limit, nowMs: this.options.runtime.clock.nowMs(), lww: table.conflicts === "lww" });
+      for (const item of merged.items) page.items.push({ key: keyParts(item.key), siblings: item.siblings });
+      page.resumeAfter = merged.resumeAfter === null ? null : keyParts(merged.resumeAfter);
+      if (merged.resumeAfter === null || page.items.length >= first.limit) break;
+      const after = { key: merged.resumeAfter, inclusive: false };
+      range = reverse ? { ...range, high: after, limit: first.limit - page.items.length } : { ...range, low: after, limit: first.limit - page.items.length };
+    }
+    return { ok: true, value: page };
+  }
+
+  /** Runs a read-check-write of one key while no other one of that key runs through this coordinator. */
+  private async withConditionLock<T>(table: TableDefinition, key: ItemKeyParts, work: () => Promise<StoreResult<T>>): Promise<StoreResult<T>> {
+    const itemKey = encodedKey(table, key);
+    const name = Buffer.from(itemKey.buffer, itemKey.byteOffset, itemKey.byteLength).toString("latin1");
+    if (!(await this.conditionLocks.acquire([name]))) return storeFailure("Overloaded", "too many conditional writes are waiting on this key; retry later");
+    try {
+      return await work();
+    } finally {
+      this.conditionLocks.release([name]);
+    }
+  }
+
+  private quorum(table: TableDefinition, overrides: QuorumOverrides): { ok: true; quorum: Quorum } | Failure {
+    const members = Math.max(1, this.options.membership.ring()?.members.length ?? 1);
+    const result = quorumOptions(table.replication, overrides, members);
+    return result.ok ? result : storeFailure("BadRequest", `table "${table.name}": ${result.error}`);
+  }
+
+  private strongOr<T>(table: TableDefinition, work: (strong: NonNullable<ClusterCoordinatorOptions["strong"]>) => Promise<StoreResult<T>>): Promise<StoreResult<T>> {
+    const strong = this.options.strong;
+    if (strong === undefined) return Promise.resolve(storeFailure("BadRequest", `table "${table.name}" is strong and this node does not serve strong tables yet`));
+    return work(strong);
+  }
+
+  private isUp(id: NodeId): boolean {
+    return id === this.options.runtime.nodeId || this.options.membership.isUp(id);
+  }
+}
+
+/** The opaque text of a causal context; "" when the replicas hold nothing for the key. */
+function contextText(context: VersionVector): string {
+  return context.length === 0 ? "" : encodeCausalContext(context);
+}
+
+function keyParts(itemKey: Uint8Array): ItemKeyParts {
+  const decoded = decodeItemKey(itemKey);
+  return decoded.sortKey === undefined ? { partitionKey: decoded.partitionKey } : { partitionKey: decoded.partitionKey, sortKey: decoded.sortKey };
+}
+
+function clampLimit(limit: number): number {
+  return Math.max(1, Math.min(scanEntriesMax, Math.floor(limit)));
+}
+
+function writeFailure(result: Exclude<EventualPutResult, { ok: true }>): Failure {
+  if (result.error === "quorum") return storeFailure("Unavailable", `cannot write: ${describeQuorumFailure(result as QuorumFailure<string>)}`);
+  return eventualFailure(result, "write");
+}
+
+function eventualFailure(result: { error: "unavailable" | "siblings-full" | "overloaded" | "bad-request"; message: string }, action: string): Failure {
+  switch (result.error) {
+    case "siblings-full":
+      return storeFailure("TooManySiblings", `cannot ${action}: ${result.message}; resolve the siblings with a write carrying their context`);
+    case "overloaded":
+      return storeFailure("Overloaded", `cannot ${action}: ${result.message}`);
+    case "bad-request":
+      return storeFailure("BadRequest", `cannot ${action}: ${result.message}`);
+    case "unavailable":
+      return storeFailure("Unavailable", `cannot ${action}: ${result.message}`);
+  }
+}

@@ -1,0 +1,141 @@
+import { assert } from "../assert.js";
+import { ClusterCoordinator } from "../coordinator/cluster-coordinator.js";
+import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
+import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
+import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
+import { HintStore, type ListedHint } from "../handoff/hint-store.js";
+import type { Limits } from "../limits.js";
+import { HlcFloor } from "../replica/hlc-floor.js";
+import { ReplicaService } from "../replica/replica-service.js";
+import type { RingState } from "../ring/ring-state.js";
+import type { NodeId, RequestHandler } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
+import { isSibling, type Sibling } from "../versioning/sibling.js";
+
+/**
+ * A node's data path on the eventual path, assembled once for the real node (ShoalNode) and
+ * for in-process test clusters alike: the replica (ReplicaService over the node's storage, the
+ * HLC floor, the expiry index), hinted handoff (HintStore, HintDelivery handing hints back as
+ * "replica.merge", throttled), the EventualCoordinator, tombstone GC (TombstoneReaper, fed by
+ * the coordinator when a delete reached every primary) and the ClusterCoordinator the front
+ * doors call. `routes` lists the peer-message prefixes it serves, for the node's dispatcher.
+ *
+ * Example:
+ *   const items = NodeItems.open(runtimeWithNetwork, { membership, limits, requestTimeoutMs: 2000 });
+ *   for (const [prefix, handler] of items.routes()) dispatcher.route(prefix, handler);
+ *   items.start(); ... context.items = items.coordinator; ... await items.stop();
+ */
+export interface NodeItemsOptions {
+  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean };
+  limits: Pick<Limits, "siblingsMax" | "hintsPerTargetMax">;
+  requestTimeoutMs: number;
+  /** Tombstone GC's grace after a delete reached every primary (default 10 s). */
+  tombstoneGraceMs?: number;
+  hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
+  /** Whether a table id was dropped (the catalog's drop list): writes to it are refused. */
+  isTableDropped?: (tableId: number) => boolean;
+  /** Strong tables, once the strong path is wired (ClusterCoordinatorOptions.strong). */
+  strong?: ConstructorParameters<typeof ClusterCoordinator>[0]["strong"];
+}
+
+/**
+ * The first dot a coordinator issues for a key it holds nothing of starts above this many
+ * counters per millisecond of its HLC (ReplicaService.freshCounterBase): a key's dots can
+ * outrun it only with more than this many writes per millisecond through one coordinator.
+ */
+const freshCountersPerMs = 16;
+
+export class NodeItems {
+  readonly hlcFloor: HlcFloor;
+  readonly hints: HintStore<Sibling>;
+  readonly replicas: ReplicaService;
+  readonly eventual: EventualCoordinator;
+  readonly reaper: TombstoneReaper;
+  readonly delivery: HintDelivery<Sibling>;
+  readonly coordinator: ClusterCoordinator;
+
+  private constructor(
+    private readonly runtime: Runtime,
+    options: NodeItemsOptions,
+  ) {
+    const { storage, hlc, clock, nodeId } = runtime;
+    this.hlcFloor = new HlcFloor(storage, hlc);
+    this.hlcFloor.restore();
+    this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: options.limits.hintsPerTargetMax });
+    this.replicas = new ReplicaService({
+      nodeId,
+      storage,
+      hints: this.hints,
+      siblingsMax: options.limits.siblingsMax,
+      hlcFloor: this.hlcFloor,
+      clock,
+      hlc,
+      freshCounterBase: () => hlcPhysicalMs(hlc.peek()) * freshCountersPerMs,
+      ...(options.isTableDropped !== undefined ? { isTableDropped: options.isTableDropped } : {}),
+    });
+    this.reaper = new TombstoneReaper({
+      self: nodeId,
+      timers: runtime.timers,
+      network: runtime.network,
+      replicas: this.replicas,
+      graceMs: options.tombstoneGraceMs ?? tombstoneReaperDefaults.graceMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
+    this.eventual = new EventualCoordinator({
+      runtime,
+      replicas: this.replicas,
+      membership: options.membership,
+      requestTimeoutMs: options.requestTimeoutMs,
+      onTombstoneEverywhere: (key, set, primaries) => void this.reaper.schedule(key, set, primaries),
+    });
+    this.delivery = new HintDelivery<Sibling>({
+      ...options.hintDelivery,
+      store: this.hints,
+      timers: runtime.timers,
+      random: runtime.random,
+      isUp: (node) => options.membership.isUp(node),
+      deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
+    });
+    this.coordinator = new ClusterCoordinator({
+      runtime,
+      eventual: this.eventual,
+      replicas: this.replicas,
+      membership: options.membership,
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.strong !== undefined ? { strong: options.strong } : {}),
+    });
+  }
+
+  /** Restores the HLC floor and opens the hint store from `runtime.storage` (runtime.network must be set). */
+  static open(runtime: Runtime, options: NodeItemsOptions): NodeItems {
+    assert(runtime.network !== undefined, "the data path needs the runtime's network");
+    return new NodeItems(runtime, options);
+  }
+
+  /** Peer-message prefixes this data path serves. */
+  routes(): [prefix: string, handler: RequestHandler][] {
+    return [
+      ["replica.", (from, message) => this.replicas.handle(from, message)],
+      ["coordinator.", (from, message) => this.eventual.handle(from, message)],
+    ];
+  }
+
+  start(): void {
+    this.delivery.start();
+  }
+
+  async stop(): Promise<void> {
+    this.reaper.stop();
+    await this.delivery.stop();
+  }
+
+  /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */
+  private async handBack(target: NodeId, batch: readonly ListedHint<Sibling>[], timeoutMs: number): Promise<HintDeliveryResult> {
+    const network = this.runtime.network!;
+    const results = await Promise.all(
+      batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: null, lww: false }, { timeoutMs })),
+    );
+    return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
+  }
+}

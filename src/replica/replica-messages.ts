@@ -1,0 +1,44 @@
+import { scanEntriesMax, type ScanBound, type ScanRange } from "./sibling-scan.js";
+
+/**
+ * The scan messages a coordinator sends to replicas for list and query, and their check on
+ * arrival (a message from the wire is not trusted: shape and bounds are checked before use).
+ *
+ *   { type: "replica.list" | "replica.query", prefix, low: bound | null, high: bound | null, reverse, limit }
+ *   bound = { key: bytes, inclusive: boolean }
+ */
+export interface ScanMessage {
+  type: "replica.list" | "replica.query";
+  prefix: Uint8Array;
+  low: ScanBound | null;
+  high: ScanBound | null;
+  reverse: boolean;
+  limit: number;
+}
+
+export function scanMessage(type: ScanMessage["type"], range: ScanRange): ScanMessage {
+  return { type, prefix: range.prefix, low: range.low ?? null, high: range.high ?? null, reverse: range.reverse, limit: range.limit };
+}
+
+export type ParsedScan = { ok: true; range: ScanRange } | { ok: false; error: string };
+
+export function parseScanMessage(message: unknown): ParsedScan {
+  const m = message as Partial<ScanMessage> | null;
+  if (m === null || typeof m !== "object") return { ok: false, error: "not an object" };
+  if (!(m.prefix instanceof Uint8Array) || m.prefix.length === 0) return { ok: false, error: "prefix is not bytes" };
+  if (typeof m.reverse !== "boolean") return { ok: false, error: "reverse is not a boolean" };
+  if (typeof m.limit !== "number" || !Number.isSafeInteger(m.limit) || m.limit < 1 || m.limit > scanEntriesMax) {
+    return { ok: false, error: `limit ${String(m.limit)} is outside 1..${scanEntriesMax}` };
+  }
+  if (!isBound(m.low) || !isBound(m.high)) return { ok: false, error: "a bound is not { key, inclusive }" };
+  const range: ScanRange = { prefix: m.prefix, reverse: m.reverse, limit: m.limit };
+  if (m.low) range.low = m.low;
+  if (m.high) range.high = m.high;
+  return { ok: true, range };
+}
+
+function isBound(value: unknown): value is ScanBound | null | undefined {
+  if (value === null || value === undefined) return true;
+  const bound = value as Partial<ScanBound>;
+  return typeof bound === "object" && bound.key instanceof Uint8Array && typeof bound.inclusive === "boolean";
+}
