@@ -16,7 +16,7 @@ import { StrongWorkload } from "./strong-workload.js";
 /**
  * The strong path end to end under a seed's faults (TESTING.md, "The simulator" and "The
  * linearizability checker"; issue 4): 3-5 ClusterNodes each hosting an acceptor and a
- * StrongCoordinator, n=3, 5-10 clients on 3-5 live keys doing get, put, compare-and-set,
+ * StrongCoordinator, n=3, 5-8 clients on 3-5 live keys doing get, put, compare-and-set,
  * increment and delete during the safety phase (every fault the plan supports: loss,
  * duplication, reordering, partitions, clogging, crash and restart, clock jumps and drift).
  * Then heal; the liveness phase keeps one client going and then requires that every key the
@@ -45,12 +45,12 @@ export interface StrongScenarioOptions {
   inspect?: (sim: Simulation) => void;
 }
 
-export const strongScenarioDefaults = Object.freeze({ safetyPhaseMs: 3_000, livenessPhaseMs: 500, checkStepsMax: 2_000_000 });
+export const strongScenarioDefaults = Object.freeze({ safetyPhaseMs: 2_000, livenessPhaseMs: 300, checkStepsMax: 2_000_000 });
 
 const n = 3;
 const requestTimeoutMs = 200;
 const clientTimeoutMs = 3 * requestTimeoutMs;
-const keyGenerationMs = 1_000;
+const keyGenerationMs = 700;
 const livenessAttemptsMax = 5;
 const operationsMax = 20_000;
 
@@ -61,14 +61,14 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   const shape = sim.fork("strong shape");
   const nodeIds = Array.from({ length: 3 + shape.int(3) }, (_, i) => `n${i + 1}`);
   const keySlots = 3 + shape.int(3);
-  const clients = 5 + shape.int(6);
+  const clients = 5 + shape.int(4);
   const claimed = claimInitial(nodeIds.map((id) => ({ id })), { partitionCount: 64 });
   if (!claimed.ok) return { ok: false, reason: `claim failed: ${claimed.error}`, traceHash: sim.traceHash(), summary: "" };
   const kind = options.register ?? "paxos";
   for (const id of nodeIds) sim.addNode(id, (runtime) => ClusterNode.open(runtime, nodeOptions(nodeIds, claimed.ring, kind)));
   await sim.bootAll();
   const registerOf = registersFor(sim, kind);
-  const workload = new StrongWorkload({ sim, registerOf, nodeIds, keySlots, keyGenerationMs, n, thinkMsMax: 40, clientTimeoutMs, operationsMax });
+  const workload = new StrongWorkload({ sim, registerOf, nodeIds, keySlots, keyGenerationMs, n, thinkMsMax: 60, clientTimeoutMs, operationsMax });
 
   const plan = planFaults(seed, { nodeIds, safetyPhaseMs: settings.safetyPhaseMs, ...(options.kinds ? { kinds: options.kinds } : {}) });
   const faults = FaultSchedule.start(plan, sim);
@@ -85,7 +85,7 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   const summary = (): string =>
     `${nodeIds.length} nodes, ${keySlots} key slots, ${workload.keysUsed().length} keys, ${clients} clients, ${kind}, faults [${plan.enabled.join(", ")}], ` +
     `${plan.events.length} fault events, ${workload.recorder.size} operations (${workload.counts.ok} ok, ${workload.counts.failed} failed, ` +
-    `${workload.counts.unknown} unknown), ${steps} check steps, ${sim.scheduler.steps} events`;
+    `${workload.counts.unknown} unknown, ${workload.counts.silent} of them unanswered), ${steps} check steps, ${sim.scheduler.steps} events`;
   const fail = (reason: string): ScenarioResult => ({ ok: false, reason, traceHash: sim.traceHash(), summary: summary() });
 
   const stuck = await requireLiveness(sim, workload, nodeIds, registerOf);

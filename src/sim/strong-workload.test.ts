@@ -37,7 +37,7 @@ test("definite answers are recorded with the outputs the client saw", async () =
   const history = workload.recorder.history();
   assert.deepEqual(history.map((op) => [op.kind, op.output]), [["increment", 1], ["increment", 2], ["get", 2]]);
   assert.ok(history.every((op) => op.returnAt === op.callAt + 5));
-  assert.deepEqual(workload.counts, { ok: 3, failed: 0, unknown: 0 });
+  assert.deepEqual(workload.counts, { ok: 3, failed: 0, unknown: 0, silent: 0 });
 });
 
 test("an unavailable or overloaded answer is a failed operation: it did not happen", async () => {
@@ -48,7 +48,7 @@ test("an unavailable or overloaded answer is a failed operation: it did not happ
     const [op] = workload.recorder.history();
     assert.deepEqual(op!.output, failedOutput(error));
     assert.equal(op!.returnAt, op!.callAt + 5);
-    assert.deepEqual(workload.counts, { ok: 0, failed: 1, unknown: 0 });
+    assert.deepEqual(workload.counts, { ok: 0, failed: 1, unknown: 0, silent: 0 });
   }
 });
 
@@ -61,7 +61,7 @@ test("an indeterminate answer and a missing answer are unknown outcomes returnin
     const [op] = workload.recorder.history();
     assert.equal(op!.output, unknownOutput);
     assert.equal(op!.returnAt, Infinity);
-    assert.deepEqual(workload.counts, { ok: 0, failed: 0, unknown: 1 });
+    assert.deepEqual(workload.counts, { ok: 0, failed: 0, unknown: 1, silent: answer === "silent" ? 1 : 0 });
   }
 });
 

@@ -58,12 +58,15 @@ export function strongItemKeyOf(key: string): Uint8Array {
 export interface StrongWorkloadCounts {
   ok: number;
   failed: number;
+  /** Unknown outcomes: answered "indeterminate", or no answer within the client's timeout. */
   unknown: number;
+  /** Of the unknown outcomes, those without an answer in time. */
+  silent: number;
 }
 
 export class StrongWorkload {
   readonly recorder: HistoryRecorder<RegisterOperation>;
-  readonly counts: StrongWorkloadCounts = { ok: 0, failed: 0, unknown: 0 };
+  readonly counts: StrongWorkloadCounts = { ok: 0, failed: 0, unknown: 0, silent: 0 };
   private sequence = 0;
   private readonly startMs: number;
 
@@ -165,6 +168,7 @@ export class StrongWorkload {
   private finish<T, O>(op: PendingOperation<O>, result: StrongResult<T> | undefined, output: (value: T) => O): O | undefined {
     if (result === undefined || (!result.ok && result.error === "indeterminate")) {
       this.counts.unknown++;
+      if (result === undefined) this.counts.silent++;
       op.timeout();
       return undefined;
     }
