@@ -2,12 +2,13 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fetch } from "undici";
 import { startTestNode, type TestNode } from "../node/test-node.js";
-import { createTable, errorCode, itemUrl, put } from "./test-requests.js";
+import { contextOf, createTable, errorCode, itemUrl, json, put } from "./test-requests.js";
 
 let t: TestNode;
 before(async () => {
   t = await startTestNode({ limits: { valueBytesMax: 1000, requestBodyBytesMax: 1000 } });
   await createTable(t.url, "cart");
+  await createTable(t.url, "strongcart", { consistency: "strong" });
 });
 after(() => t.close());
 
@@ -24,7 +25,9 @@ test("PUT stores the bytes as they are with their content type, and GET returns 
   assert.equal(got.headers.get("content-type"), "application/x-odd");
   assert.equal(got.headers.get("etag"), etag);
   assert.deepEqual(new Uint8Array(await got.arrayBuffer()), bytes);
-  const replaced = await put(url, new TextEncoder().encode("two"));
+  const context = created.headers.get("x-shoal-context");
+  assert.ok(context !== null && context !== "", "a write answers its causal context");
+  const replaced = await put(url, new TextEncoder().encode("two"), { "x-shoal-context": context });
   assert.equal(replaced.status, 200);
   assert.notEqual(replaced.headers.get("etag"), etag);
   const again = await fetch(url);
@@ -106,8 +109,10 @@ test("If-Match replaces only the named version, on PUT and DELETE", async () => 
   assert.equal((await fetch(itemUrl(t.url, "cart", "never"))).status, 404);
 });
 
-test("50 concurrent If-None-Match: * PUTs: exactly one wins and its value is stored", async () => {
-  const url = itemUrl(t.url, "cart", "race");
+// Conditional writes are atomic on strong tables only (CASPaxos checks the condition inside the
+// round); on eventual tables they are checked against a quorum read just before the write.
+test("50 concurrent If-None-Match: * PUTs on a strong table: exactly one wins and its value is stored", async () => {
+  const url = itemUrl(t.url, "strongcart", "race");
   const results = await Promise.all(Array.from({ length: 50 }, (_, i) => put(url, `writer-${i}`, { "if-none-match": "*" })));
   const statuses = results.map((r) => r.status);
   assert.equal(statuses.filter((s) => s === 201).length, 1);
@@ -117,10 +122,56 @@ test("50 concurrent If-None-Match: * PUTs: exactly one wins and its value is sto
   assert.equal(await (await fetch(url)).text(), `writer-${winner}`);
 });
 
-test("concurrent If-Match writers from one version: exactly one wins", async () => {
-  const url = itemUrl(t.url, "cart", "cas-race");
+test("concurrent If-Match writers from one version on a strong table: exactly one wins", async () => {
+  const url = itemUrl(t.url, "strongcart", "cas-race");
   const etag = (await put(url, "base")).headers.get("etag")!;
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => put(url, `w${i}`, { "if-match": etag })));
   assert.equal(results.filter((r) => r.status === 200).length, 1);
   assert.equal(results.filter((r) => r.status === 412).length, 19);
+});
+
+test("two blind writes on a siblings table are both kept: GET answers 300 and a write with the context resolves them", async () => {
+  const url = itemUrl(t.url, "cart", "conflict");
+  assert.equal((await put(url, "left", { "content-type": "text/plain" })).status, 201);
+  assert.equal((await put(url, "right", { "content-type": "text/plain" })).status, 200);
+  const read = await fetch(url);
+  assert.equal(read.status, 300);
+  const context = read.headers.get("x-shoal-context")!;
+  const values = (await json(read)).siblings.map((s: { value: string }) => s.value).sort();
+  assert.deepEqual(values, ["left", "right"]);
+  assert.equal((await put(url, "left+right", { "x-shoal-context": context })).status, 200);
+  const resolved = await fetch(url);
+  assert.equal(resolved.status, 200);
+  assert.equal(await resolved.text(), "left+right");
+});
+
+test("a read after a delete is 404 with the context of the tombstone", async () => {
+  const url = itemUrl(t.url, "cart", "tombstoned");
+  await put(url, "x");
+  assert.equal((await fetch(url, { method: "DELETE", headers: { "x-shoal-context": await contextOf(url) } })).status, 204);
+  const gone = await fetch(url);
+  assert.equal(gone.status, 404);
+  assert.ok((gone.headers.get("x-shoal-context") ?? "") !== "");
+});
+
+test("quorum parameters beyond the table's n are refused by the coordinator with 400", async () => {
+  const url = itemUrl(t.url, "cart", "quorum");
+  await put(url, "x");
+  assert.equal((await fetch(`${url}?r=1`)).status, 200);
+  const tooMany = await fetch(`${url}?r=4`);
+  assert.equal(tooMany.status, 400);
+  assert.match((await json(tooMany)).error.message, /r=4 exceeds n=3/);
+  const junk = await put(`${url}?w=many`, "y");
+  assert.equal(junk.status, 400);
+  assert.equal(await errorCode(junk), "InvalidArgument");
+});
+
+test("increment counts on a strong table and is refused on an eventual one", async () => {
+  const counter = `${itemUrl(t.url, "strongcart", "counter")}/increment`;
+  assert.deepEqual(await json(await fetch(`${counter}?by=2`, { method: "POST" })), { value: 2 });
+  assert.deepEqual(await json(await fetch(counter, { method: "POST" })), { value: 3 });
+  assert.equal(await (await fetch(itemUrl(t.url, "strongcart", "counter"))).text(), "3");
+  const eventual = await fetch(`${itemUrl(t.url, "cart", "counter")}/increment`, { method: "POST" });
+  assert.equal(eventual.status, 400);
+  assert.equal(await errorCode(eventual), "BadRequest");
 });

@@ -10,7 +10,8 @@ const valueBytesMax = 1000;
 let t: TestNode;
 before(async () => {
   t = await startTestNode({ limits: { valueBytesMax, requestBodyBytesMax: valueBytesMax, jsonBodyBytesMax: 20_000 } });
-  await createTable(t.url, "lim");
+  // Last-writer-wins: these tests overwrite items blind, and are about limits, not siblings.
+  await createTable(t.url, "lim", { conflicts: "lww" });
 });
 after(() => t.close());
 

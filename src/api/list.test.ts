@@ -2,7 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fetch } from "undici";
 import { startTestNode, type TestNode } from "../node/test-node.js";
-import { createTable, errorCode, itemUrl, json, put } from "./test-requests.js";
+import { contextOf, createTable, errorCode, itemUrl, json, put } from "./test-requests.js";
 
 let t: TestNode;
 // Odd keys: a NUL, control characters, unicode, slashes, percent, keys that prefix each other.
@@ -60,7 +60,8 @@ test("a prefix lists only its keys, still exactly once across pages", async () =
 });
 
 test("items carry size, content type, metadata, expiry, ETag and Last-Modified", async () => {
-  await put(itemUrl(t.url, "list", "ab"), "ab", { "content-type": "text/plain", "x-shoal-meta-k": "v", "x-shoal-expires-in": "30" });
+  const url = itemUrl(t.url, "list", "ab");
+  await put(url, "ab", { "content-type": "text/plain", "x-shoal-meta-k": "v", "x-shoal-expires-in": "30", "x-shoal-context": await contextOf(url) });
   const body = await json(await fetch(`${t.url}/v1/tables/list/items?prefix=ab`));
   const head = await fetch(itemUrl(t.url, "list", "ab"), { method: "HEAD" });
   assert.deepEqual(body.items, [

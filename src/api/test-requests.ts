@@ -28,3 +28,10 @@ export async function errorCode(res: Response): Promise<string> {
   if (typeof body?.error?.code !== "string" || typeof body.error.message !== "string") throw new Error(`not an error body: ${JSON.stringify(body)}`);
   return body.error.code;
 }
+
+/** The causal context a read of `url` answers (X-Shoal-Context), for a write that replaces what it saw. */
+export async function contextOf(url: string): Promise<string> {
+  const res = await fetch(url, { method: "HEAD" });
+  await res.text();
+  return res.headers.get("x-shoal-context") ?? "";
+}
