@@ -13,6 +13,13 @@ import { clientMessagePrefix, type ClientReply } from "./client-messages.js";
 import { ClientProtocolHandler, type ClientMemberSource } from "./client-protocol-handler.js";
 import { TestItemOperations } from "./test-item-operations.js";
 import { PeerDispatcher } from "../node/peer-dispatcher.js";
+import type { Member } from "../membership/member.js";
+import type { TableCatalog } from "../catalog/table-catalog.js";
+
+// The node wires Membership.members() and its TableCatalog in directly: these fail to compile
+// if either stops fitting the handler's options.
+export const memberFits = (member: Member): ClientMemberSource => member;
+export const catalogFits = (catalog: TableCatalog): { get(name: string): TableDefinition | undefined } => catalog;
 
 const cart: TableDefinition = { name: "cart", id: 7, replication: { n: 3, r: 2, w: 2 }, consistency: "eventual", conflicts: "siblings", createdAtMs: 0 };
 const bytes = (text: string) => new TextEncoder().encode(text);
