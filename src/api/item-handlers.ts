@@ -27,7 +27,8 @@ import type { ShoalResponse } from "./shoal-response.js";
  * when only tombstones were seen). One live version answers 200 with the bytes; several
  * (siblings) answer `300 Multiple Choices` with `{"siblings": [SiblingJson, ...]}` (see
  * sibling-json.ts) and, from limits.siblingsWarn siblings on, a `Warning: 199 shoal "..."`
- * header; a PUT or DELETE carrying that context replaces exactly the siblings it saw. An
+ * header; a PUT or DELETE carrying that context replaces exactly the siblings it saw
+ * (If-None-Match on a read answers 304 only for a single version: siblings always list). An
  * eventual read of a strong table adds X-Shoal-Stale-Max-Ms when the replica can bound the age.
  *
  * Writes: `?w=`, `?dw=`, `?pw=`, X-Shoal-Context, If-Match / If-None-Match (atomic on strong
