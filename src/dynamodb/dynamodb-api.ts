@@ -120,6 +120,14 @@ export class DynamoDbApi {
   }
 }
 
+/**
+ * Whether a request is for this front door: DynamoDB clients always POST to "/" and name the
+ * operation in X-Amz-Target, which the native API never sends.
+ */
+export function isDynamoDbRequest(req: IncomingMessage): boolean {
+  return req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true) && req.headers["x-amz-target"] !== undefined;
+}
+
 function requestTooLarge(bytes: number, limit: number): ShoalError {
   return new ShoalError("RequestEntityTooLarge", 413, `Request size ${bytes} bytes exceeds the limit of ${limit} bytes`);
 }
