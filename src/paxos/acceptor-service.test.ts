@@ -97,6 +97,9 @@ test("collect raises the floor to a promise made after the tombstone, so that ro
   assert.ok((await acceptor.prepare(key, b(7, "n2"))).ok);
   assert.deepEqual(await acceptor.collect(key, b(3)), { ok: true, dropped: true });
   assert.deepEqual(await acceptor.accept(key, b(7, "n2"), { value: value("v", "7.n2"), origins: [b(7, "n2")], originsFloor: ballotZero }), { ok: false, refusal: "ballot", promised: b(7, "n2") });
+  // The collected floor is the tombstone's ballot, not the later promise: a proposer proves
+  // with it that a collected history lies below its own ballot.
+  assert.deepEqual(await acceptor.prepare(key, b(8)), { ok: true, accepted: undefined, collectedFloor: b(3) });
 });
 
 test("collect keeps a record that accepted something after the tombstone, or a value", async () => {
