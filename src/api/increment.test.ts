@@ -86,6 +86,13 @@ test("If-Match and If-None-Match are checked inside the change", async () => {
   assert.equal(await errorCode(stale), "PreconditionFailed");
 });
 
+test("increment takes POST only and names it in Allow", async () => {
+  const res = await fetch(`${itemUrl(api.url, "counters", "visits")}/increment`);
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get("allow"), "POST");
+  assert.equal(await errorCode(res), "MethodNotAllowed");
+});
+
 test("the change is a pure function of the current version: it can run again after a lost race", () => {
   const version = (value: string): ItemVersion => ({ value: Buffer.from(value), contentType: "text/plain", metadata: {}, version: "v", timestamp: 0, expiresAtMs: null });
   const change = incrementChange(2, {});
