@@ -20,6 +20,7 @@ export * from "./compile-expressions.js";
 export * from "./evaluate-condition.js";
 export * from "./apply-update.js";
 export * from "./project-item.js";
+export * from "./expression-attribute-values.js";
 export { valueAtPath } from "./document-path-access.js";
 export { expressionBytesMax, type ExpressionKind } from "./expression-parser.js";
 export { inOperandsMax } from "./condition-builder.js";

@@ -30,9 +30,10 @@ export function attributeValuesEqual(a: AttributeValue, b: AttributeValue): bool
   if ("NULL" in a) return "NULL" in b;
   if ("M" in a) return "M" in b && mapsEqual(a.M, b.M);
   if ("L" in a) return "L" in b && a.L.length === b.L.length && a.L.every((v, i) => attributeValuesEqual(v, b.L[i]!));
-  if ("SS" in a) return "SS" in b && setsEqual(a.SS, b.SS, (x, y) => x === y);
-  if ("NS" in a) return "NS" in b && setsEqual(a.NS, b.NS, (x, y) => compareNumbers(x, y) === 0);
-  return "BS" in b && setsEqual(a.BS, b.BS, (x, y) => compareBytes(x, y) === 0);
+  if ("SS" in a) return "SS" in b && setsEqual(a.SS, b.SS, (x) => x);
+  // Numbers in the model are normalised, so equal numbers have equal text.
+  if ("NS" in a) return "NS" in b && setsEqual(a.NS, b.NS, (x) => x);
+  return "BS" in b && setsEqual(a.BS, b.BS, (x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("base64"));
 }
 
 function mapsEqual(a: Readonly<Record<string, AttributeValue>>, b: Readonly<Record<string, AttributeValue>>): boolean {
@@ -42,6 +43,8 @@ function mapsEqual(a: Readonly<Record<string, AttributeValue>>, b: Readonly<Reco
 }
 
 /** Sets hold no duplicates, so equal sizes and inclusion one way mean equality. */
-function setsEqual<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
-  return a.length === b.length && a.every((x) => b.some((y) => same(x, y)));
+function setsEqual<T>(a: readonly T[], b: readonly T[], key: (member: T) => string): boolean {
+  if (a.length !== b.length) return false;
+  const keys = new Set(b.map(key));
+  return a.every((member) => keys.has(key(member)));
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { attributeValueSize, itemSize, numberSize } from "./item-size.js";
+import { attributeValueSize, checkItemSize, itemSize, numberSize } from "./item-size.js";
 
 test("strings and binaries count their bytes, names included", () => {
   assert.equal(itemSize({ name: { S: "abc" } }), 4 + 3);
@@ -27,4 +27,12 @@ test("sets count their members", () => {
   assert.equal(attributeValueSize({ SS: ["a", "bc"] }), 3);
   assert.equal(attributeValueSize({ NS: ["1", "123"] }), 2 + 3);
   assert.equal(attributeValueSize({ BS: [new Uint8Array(2), new Uint8Array(3)] }), 5);
+});
+
+test("an item over 400 KB is refused with DynamoDB's message", () => {
+  assert.deepEqual(checkItemSize({ a: { S: "x".repeat(400 * 1024 - 1) } }), { ok: true, value: 400 * 1024 });
+  assert.deepEqual(checkItemSize({ ab: { S: "x".repeat(400 * 1024 - 1) } }), {
+    ok: false,
+    error: { type: "ValidationException", message: "Item size has exceeded the maximum allowed size" },
+  });
 });

@@ -1,4 +1,5 @@
 import type { AttributeValue, Item } from "./attribute-value.js";
+import { ok, validationError, type Result } from "./validation-error.js";
 
 /**
  * DynamoDB's item size (developer guide, "Item sizes and formats"): the sum of attribute name
@@ -46,4 +47,10 @@ function attributesSize(attributes: Readonly<Record<string, AttributeValue>>): n
 /** The size of an item by DynamoDB's rules, in bytes. */
 export function itemSize(item: Item): number {
   return attributesSize(item);
+}
+
+/** The item's size, or DynamoDB's refusal when it passes `itemBytesMax` (PutItem, BatchWriteItem). */
+export function checkItemSize(item: Item): Result<number> {
+  const size = itemSize(item);
+  return size > itemBytesMax ? validationError(itemSizeMessage) : ok(size);
 }
