@@ -163,7 +163,7 @@ test("list still sees everything with one node down", async () => {
   assert.equal((await listAll(c, "n1", 5)).keys.length, 12);
 });
 
-async function queryAll(c: SimItemsCluster, request: Omit<QueryRequest, "partitionKey" | "after">, limit: number): Promise<string[]> {
+async function queryAll(c: SimItemsCluster, request: Omit<QueryRequest, "partitionKey" | "after" | "limit">, limit: number): Promise<string[]> {
   const found: string[] = [];
   let after: Uint8Array | undefined;
   for (let pages = 0; pages < 100; pages++) {

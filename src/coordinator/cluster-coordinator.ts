@@ -67,7 +67,7 @@ export interface ClusterCoordinatorOptions {
   /** Deadline of each replica scan. */
   requestTimeoutMs: number;
   /** The strong path; without it strong tables are refused (BadRequest). */
-  strong?: Pick<ItemOperations, "get" | "put" | "delete" | "modify" | "query">;
+  strong?: Pick<ItemOperations, "get" | "put" | "delete" | "modify" | "list" | "query">;
   /** Keys of one batch worked on at once. */
   batchConcurrencyMax?: number;
   /** Bounds of the per-key lock around conditional writes. */
@@ -145,6 +145,7 @@ export class ClusterCoordinator implements ItemOperations {
   }
 
   async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.list(table, request));
     const ring = this.options.membership.ring();
     if (ring === undefined) return storeFailure("Unavailable", "cannot list: this node has no ring yet");
     const members = ring.members.map((member) => member.id).filter((id) => this.isUp(id));

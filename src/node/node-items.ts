@@ -1,5 +1,9 @@
 import { assert } from "../assert.js";
 import { ClusterCoordinator } from "../coordinator/cluster-coordinator.js";
+import { StrongItemOperations } from "../coordinator/strong-item-operations.js";
+import { ringStrongPlacement } from "../coordinator/strong-placement.js";
+import { AcceptorService } from "../paxos/acceptor-service.js";
+import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
 import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
@@ -18,8 +22,9 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * for in-process test clusters alike: the replica (ReplicaService over the node's storage, the
  * HLC floor, the expiry index), hinted handoff (HintStore, HintDelivery handing hints back as
  * "replica.merge", throttled), the EventualCoordinator, tombstone GC (TombstoneReaper, fed by
- * the coordinator when a delete reached every primary) and the ClusterCoordinator the front
- * doors call. `routes` lists the peer-message prefixes it serves, for the node's dispatcher.
+ * the coordinator when a delete reached every primary), the strong path (this node's CASPaxos
+ * acceptor and a StrongCoordinator whose acceptors are each key's primaries) and the
+ * ClusterCoordinator the front doors call. `routes` lists the peer-message prefixes it serves, for the node's dispatcher.
  *
  * Example:
  *   const items = NodeItems.open(runtimeWithNetwork, { membership, limits, requestTimeoutMs: 2000 });
@@ -35,8 +40,6 @@ export interface NodeItemsOptions {
   hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
   /** Whether a table id was dropped (the catalog's drop list): writes to it are refused. */
   isTableDropped?: (tableId: number) => boolean;
-  /** Strong tables, once the strong path is wired (ClusterCoordinatorOptions.strong). */
-  strong?: ConstructorParameters<typeof ClusterCoordinator>[0]["strong"];
 }
 
 /**
@@ -53,6 +56,8 @@ export class NodeItems {
   readonly eventual: EventualCoordinator;
   readonly reaper: TombstoneReaper;
   readonly delivery: HintDelivery<Sibling>;
+  readonly acceptors: AcceptorService;
+  readonly strong: StrongCoordinator;
   readonly coordinator: ClusterCoordinator;
 
   private constructor(
@@ -97,13 +102,17 @@ export class NodeItems {
       isUp: (node) => options.membership.isUp(node),
       deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
     });
+    this.acceptors = new AcceptorService({ runtime });
+    const placement = ringStrongPlacement(() => options.membership.ring());
+    this.strong = new StrongCoordinator({ runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
+    const members = (): number => Math.max(1, options.membership.ring()?.members.length ?? 1);
     this.coordinator = new ClusterCoordinator({
       runtime,
       eventual: this.eventual,
       replicas: this.replicas,
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
-      ...(options.strong !== undefined ? { strong: options.strong } : {}),
+      strong: new StrongItemOperations({ strong: this.strong, clock, members }),
     });
   }
 
@@ -118,6 +127,7 @@ export class NodeItems {
     return [
       ["replica.", (from, message) => this.replicas.handle(from, message)],
       ["coordinator.", (from, message) => this.eventual.handle(from, message)],
+      [paxosMessagePrefix, (from, message) => this.strong.handle(from, message)],
     ];
   }
 
