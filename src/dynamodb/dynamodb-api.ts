@@ -47,6 +47,12 @@ export interface DynamoDbApiDeps {
   region?: string;
   accountId?: string;
   logger?: Logger;
+  /**
+   * The consistency of the Shoal tables CreateTable makes: "strong" (default; conditional
+   * writes and UpdateItem atomic through CASPaxos) or "eventual" (for nodes that do not serve
+   * strong tables; read-modify-writes are then best effort, see items/conditional-change.ts).
+   */
+  tableConsistency?: "strong" | "eventual";
 }
 
 export class DynamoDbApi {
@@ -57,7 +63,7 @@ export class DynamoDbApi {
   constructor(private readonly deps: DynamoDbApiDeps) {
     const limits = checkDynamoLimits({ ...defaultDynamoLimits, ...deps.limits });
     this.context = {
-      tables: new TableDirectory(deps.catalog),
+      tables: new TableDirectory(deps.catalog, { consistency: deps.tableConsistency ?? "strong" }),
       items: deps.items,
       clock: deps.clock,
       limits,

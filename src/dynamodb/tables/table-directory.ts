@@ -1,36 +1,49 @@
+import { assert } from "../../assert.js";
 import type { CatalogFailure, CatalogResult } from "../../catalog/table-catalog.js";
-import { defaultReplication, type TableDefinition, type TableSpec } from "../../catalog/table-definition.js";
+import { defaultReplication, type TableDefinition, type TablePatch, type TableSpec } from "../../catalog/table-definition.js";
 import type { DynamoTable, DynamoTableMetadata } from "./dynamo-table.js";
 
 /**
  * The one adapter between the DynamoDB front door and the table catalog. The catalog holds the
- * Shoal table (its id prefixes every item key, its consistency picks the path); the DynamoDB
- * metadata (key schema, billing mode, throughput, TTL) sits beside it, keyed by table id so a
- * table dropped and created again under the same name never inherits the old schema.
+ * Shoal table (its id prefixes every item key, its consistency picks the path) and replicates
+ * it across the cluster; the DynamoDB metadata (key schema, billing mode, throughput, TTL)
+ * rides in the definition's `extensions` under one key, so every node sees it and it survives
+ * restarts. Shoal tables created through the native API have no such metadata and are
+ * invisible here.
  *
- * Until the catalog carries `extensions` on table definitions, the metadata lives in this
- * process's memory: it does not survive a restart and other nodes do not see it. Moving it into
- * the catalog changes only this file. Shoal tables created through the native API have no
- * metadata and are invisible here.
+ * Metadata changes (UpdateTable, UpdateTimeToLive) read the extensions and write them back:
+ * the catalog orders updates per table by last writer, so two nodes changing one table's
+ * settings at the same moment can lose one of the two changes (DynamoDB itself refuses a
+ * second update while the first is in progress).
  */
 export interface DynamoCatalog {
   get(name: string): TableDefinition | undefined;
   list(): TableDefinition[];
   create(spec: TableSpec): Promise<CatalogResult<TableDefinition>>;
   drop(name: string): Promise<CatalogResult<TableDefinition>>;
+  update(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>>;
 }
 
 export type DirectoryResult = { ok: true; table: DynamoTable } | { ok: false; code: CatalogFailure["code"]; message: string };
 
-export class TableDirectory {
-  private readonly metadataById = new Map<number, DynamoTableMetadata>();
+/** The extensions key the DynamoDB front door owns. */
+export const extensionsKey = "dynamodb";
 
-  constructor(private readonly catalog: DynamoCatalog) {}
+export interface TableDirectoryOptions {
+  /** The consistency of new tables: strong (atomic conditional writes) unless a node cannot serve it yet. */
+  consistency: "strong" | "eventual";
+}
+
+export class TableDirectory {
+  constructor(
+    private readonly catalog: DynamoCatalog,
+    private readonly options: TableDirectoryOptions = { consistency: "strong" },
+  ) {}
 
   get(name: string): DynamoTable | undefined {
     const definition = this.catalog.get(name);
     if (definition === undefined) return undefined;
-    const metadata = this.metadataById.get(definition.id);
+    const metadata = metadataOf(definition);
     return metadata === undefined ? undefined : { definition, metadata };
   }
 
@@ -38,24 +51,26 @@ export class TableDirectory {
   names(): string[] {
     return this.catalog
       .list()
-      .filter((definition) => this.metadataById.has(definition.id))
+      .filter((definition) => metadataOf(definition) !== undefined)
       .map((definition) => definition.name);
   }
 
-  /** A DynamoDB table is a strong Shoal table (conditional writes and UpdateItem are atomic). */
   async create(name: string, metadata: DynamoTableMetadata): Promise<DirectoryResult> {
-    const created = await this.catalog.create({ name, replication: { ...defaultReplication }, consistency: "strong", conflicts: "lww" });
-    if (!created.ok) return { ok: false, code: created.error.code, message: created.error.message };
-    this.metadataById.set(created.value.id, metadata);
-    return { ok: true, table: { definition: created.value, metadata } };
+    const spec: TableSpec = {
+      name,
+      replication: { ...defaultReplication },
+      consistency: this.options.consistency,
+      conflicts: "lww",
+      extensions: { [extensionsKey]: plain(metadata) },
+    };
+    return asDirectoryResult(await this.catalog.create(spec));
   }
 
-  update(name: string, change: (current: DynamoTableMetadata) => DynamoTableMetadata): DirectoryResult {
+  async update(name: string, change: (current: DynamoTableMetadata) => DynamoTableMetadata): Promise<DirectoryResult> {
     const table = this.get(name);
     if (table === undefined) return { ok: false, code: "TableNotFound", message: `table ${name} does not exist` };
-    const metadata = change(table.metadata);
-    this.metadataById.set(table.definition.id, metadata);
-    return { ok: true, table: { definition: table.definition, metadata } };
+    const extensions = { ...table.definition.extensions, [extensionsKey]: plain(change(table.metadata)) };
+    return asDirectoryResult(await this.catalog.update(name, { extensions }));
   }
 
   async drop(name: string): Promise<DirectoryResult> {
@@ -63,7 +78,26 @@ export class TableDirectory {
     if (table === undefined) return { ok: false, code: "TableNotFound", message: `table ${name} does not exist` };
     const dropped = await this.catalog.drop(name);
     if (!dropped.ok) return { ok: false, code: dropped.error.code, message: dropped.error.message };
-    this.metadataById.delete(table.definition.id);
     return { ok: true, table };
   }
+}
+
+function asDirectoryResult(result: CatalogResult<TableDefinition>): DirectoryResult {
+  if (!result.ok) return { ok: false, code: result.error.code, message: result.error.message };
+  const metadata = metadataOf(result.value);
+  assert(metadata !== undefined, "a table the directory wrote carries its DynamoDB metadata");
+  return { ok: true, table: { definition: result.value, metadata } };
+}
+
+function metadataOf(definition: TableDefinition): DynamoTableMetadata | undefined {
+  const value = definition.extensions?.[extensionsKey];
+  if (value === undefined) return undefined;
+  const metadata = value as DynamoTableMetadata;
+  assert(typeof metadata.keySchema?.partitionKey?.name === "string", `table "${definition.name}": DynamoDB metadata without a key schema`);
+  return metadata;
+}
+
+/** Plain JSON data only (no undefined members), as the catalog's extensions require. */
+function plain(metadata: DynamoTableMetadata): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
 }

@@ -10,7 +10,7 @@ import { requireTable } from "./describe-table.js";
  * it and the TTL sweeper deletes it in the background. Changes apply at once (DynamoDB takes up
  * to an hour and reports ENABLING; Shoal reports ENABLED).
  */
-export function updateTimeToLive(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function updateTimeToLive(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
   let specification: { enabled: boolean | undefined; attributeName: string | undefined } | undefined;
   const table = requireTable(context, body, (reader) => {
     const raw = reader.object("TimeToLiveSpecification", { required: true });
@@ -31,9 +31,9 @@ export function updateTimeToLive(context: DynamoContext, body: JsonObject): Prom
   if (!enabled && current !== null && current.attributeName !== attributeName) {
     throw validationException(`TimeToLive is active on a different AttributeName: current AttributeName is ${current.attributeName}`);
   }
-  const updated = context.tables.update(table.definition.name, (metadata) => ({ ...metadata, timeToLive: { attributeName, enabled } }));
+  const updated = await context.tables.update(table.definition.name, (metadata) => ({ ...metadata, timeToLive: { attributeName, enabled } }));
   if (!updated.ok) throw tableNotFound(table.definition.name);
-  return Promise.resolve({ TimeToLiveSpecification: { Enabled: enabled, AttributeName: attributeName } });
+  return { TimeToLiveSpecification: { Enabled: enabled, AttributeName: attributeName } };
 }
 
 export function describeTimeToLive(context: DynamoContext, body: JsonObject): Promise<JsonObject> {

@@ -10,7 +10,7 @@ import { describeTable } from "./table-description.js";
  * UpdateTable (API reference, "UpdateTable"): billing mode and provisioned throughput. Index,
  * stream and replica updates are not supported and refused by name.
  */
-export function updateTable(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function updateTable(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
   let mode: BillingMode | undefined;
   let throughput: ThroughputRequest | undefined;
   const table = requireTable(context, body, (reader: RequestReader) => {
@@ -30,9 +30,9 @@ export function updateTable(context: DynamoContext, body: JsonObject): Promise<J
     throw validationException(unchangedMessage(current, throughput));
   }
   const nowMs = context.clock.nowMs();
-  const updated = context.tables.update(table.definition.name, (metadata) => nextMetadata(metadata, nextMode, throughput, nowMs));
+  const updated = await context.tables.update(table.definition.name, (metadata) => nextMetadata(metadata, nextMode, throughput, nowMs));
   if (!updated.ok) throw tableNotFound(table.definition.name);
-  return Promise.resolve({ TableDescription: describeTable(context, updated.table) });
+  return { TableDescription: describeTable(context, updated.table) };
 }
 
 function nextMetadata(current: DynamoTableMetadata, mode: BillingMode, throughput: ThroughputRequest | undefined, nowMs: number): DynamoTableMetadata {

@@ -20,7 +20,14 @@ export interface DynamoTestServer {
   close(): Promise<void>;
 }
 
-export async function startDynamoTestServer(options: { auth?: DynamoAuth; limits?: Partial<DynamoLimits>; nowMs?: number } = {}): Promise<DynamoTestServer> {
+export interface DynamoTestServerOptions {
+  auth?: DynamoAuth;
+  limits?: Partial<DynamoLimits>;
+  nowMs?: number;
+  tableConsistency?: "strong" | "eventual";
+}
+
+export async function startDynamoTestServer(options: DynamoTestServerOptions = {}): Promise<DynamoTestServer> {
   let now = options.nowMs ?? Date.now();
   const clock = { nowMs: () => now, advance: (ms: number) => void (now += ms) };
   const items = new MemoryItemOperations();
@@ -31,6 +38,7 @@ export async function startDynamoTestServer(options: { auth?: DynamoAuth; limits
     timers: realTimers(),
     ...(options.auth !== undefined ? { auth: options.auth } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.tableConsistency !== undefined ? { tableConsistency: options.tableConsistency } : {}),
   });
   const server: Server = createServer((req, res) => void api.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

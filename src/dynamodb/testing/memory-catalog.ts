@@ -1,5 +1,5 @@
 import type { CatalogResult } from "../../catalog/table-catalog.js";
-import type { TableDefinition, TableSpec } from "../../catalog/table-definition.js";
+import type { TableDefinition, TablePatch, TableSpec } from "../../catalog/table-definition.js";
 import type { DynamoCatalog } from "../tables/table-directory.js";
 
 /** A table catalog in memory for tests of the DynamoDB front door (ids never reused). */
@@ -19,9 +19,29 @@ export class MemoryCatalog implements DynamoCatalog {
 
   create(spec: TableSpec): Promise<CatalogResult<TableDefinition>> {
     if (this.byName.has(spec.name)) return Promise.resolve({ ok: false, error: { code: "TableExists", message: `cannot create table "${spec.name}": it exists` } });
-    const table: TableDefinition = { name: spec.name, id: this.nextId++, replication: { ...spec.replication }, consistency: spec.consistency, conflicts: spec.conflicts, createdAtMs: this.nowMs() };
+    const table: TableDefinition = {
+      name: spec.name,
+      id: this.nextId++,
+      replication: { ...spec.replication },
+      consistency: spec.consistency,
+      conflicts: spec.conflicts,
+      createdAtMs: this.nowMs(),
+      ...(spec.extensions !== undefined ? { extensions: structuredClone(spec.extensions) } : {}),
+    };
     this.byName.set(spec.name, table);
     return Promise.resolve({ ok: true, value: table });
+  }
+
+  update(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>> {
+    const table = this.byName.get(name);
+    if (table === undefined) return Promise.resolve({ ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": it does not exist` } });
+    const updated: TableDefinition = {
+      ...table,
+      ...(patch.replication !== undefined ? { replication: { ...patch.replication } } : {}),
+      ...(patch.extensions !== undefined ? { extensions: structuredClone(patch.extensions) } : {}),
+    };
+    this.byName.set(name, updated);
+    return Promise.resolve({ ok: true, value: updated });
   }
 
   drop(name: string): Promise<CatalogResult<TableDefinition>> {

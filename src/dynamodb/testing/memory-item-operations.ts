@@ -55,14 +55,18 @@ export class MemoryItemOperations implements ItemOperations {
     });
   }
 
-  put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, _options: WriteOptions): Promise<StoreResult<PutResult>> {
+  put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
+    const refused = this.checkCondition(table, key, options);
+    if (refused !== undefined) return Promise.resolve(refused);
     return this.run("put", () => {
       const created = !this.table(table).has(mapKey(key));
       return { item: this.store(table, key, write), created, context: "" };
     });
   }
 
-  delete(table: TableDefinition, key: ItemKeyParts, _options: WriteOptions): Promise<StoreResult<DeleteResult>> {
+  delete(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): Promise<StoreResult<DeleteResult>> {
+    const refused = this.checkCondition(table, key, options);
+    if (refused !== undefined) return Promise.resolve(refused);
     return this.run("delete", () => ({ existed: this.table(table).delete(mapKey(key)) }));
   }
 
@@ -114,6 +118,15 @@ export class MemoryItemOperations implements ItemOperations {
         w.type === "put" ? { type: "put" as const, item: this.store(table, w.key, w.write) } : { type: "delete" as const, existed: this.table(table).delete(mapKey(w.key)) },
       ),
     }));
+  }
+
+  /** If-Match / If-None-Match over the stored version, as the coordinators check them. */
+  private checkCondition(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): { ok: false; error: StoreFailure } | undefined {
+    const current = this.table(table).get(mapKey(key))?.version;
+    const { ifMatch, ifNoneMatch } = options.condition;
+    if (ifMatch !== undefined && (current === undefined || (ifMatch !== "*" && !ifMatch.includes(current.version)))) return storeFailure("PreconditionFailed", "If-Match failed");
+    if (ifNoneMatch !== undefined && current !== undefined && (ifNoneMatch === "*" || ifNoneMatch.includes(current.version))) return storeFailure("PreconditionFailed", "If-None-Match failed");
+    return undefined;
   }
 
   private run<T>(kind: OperationKind, operation: () => T): Promise<StoreResult<T>> {
