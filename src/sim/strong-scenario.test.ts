@@ -20,12 +20,12 @@ test("one atomic copy answering stale reads is caught with a counterexample", as
   }
 });
 
-test("CASPaxos whose reads skip the accept phase is caught with a counterexample on one of seeds 0-19", async () => {
+test("CASPaxos whose reads skip the accept phase is caught with a counterexample on one of seeds 0-39", async () => {
   // Loss, crashes and partitions leave accepts on a minority; a read that answers from the
   // prepare phase alone can then see a value that a later read contradicts (DESIGN.md).
   const kinds = ["loss", "duplication", "reordering", "crash", "partition", "clogging"] as const;
   const seen: string[] = [];
-  for (let seed = 0; seed < 20; seed++) {
+  for (let seed = 0; seed < 40; seed++) {
     const result = await strongScenario(seed, { register: "paxos-unsafe-reads", kinds });
     if (!result.ok && /^not linearizable \(register\)/.test(result.reason)) return;
     seen.push(`seed ${seed}: ${result.ok ? "passed" : result.reason}`);

@@ -107,9 +107,9 @@ export class StrongWorkload {
 
   private async randomOperation(register: StrongRegister, client: string, key: string, random: Random): Promise<void> {
     const roll = random.next();
-    if (roll < 0.25) await this.get(register, client, key);
-    else if (roll < 0.45) await this.put(register, client, key);
-    else if (roll < 0.7) await this.readThenCompareAndSet(register, client, key);
+    if (roll < 0.35) await this.get(register, client, key);
+    else if (roll < 0.5) await this.put(register, client, key);
+    else if (roll < 0.75) await this.readThenCompareAndSet(register, client, key);
     else if (roll < 0.9) await this.increment(register, client, key, 1 + random.int(incrementMax));
     else await this.delete(register, client, key);
   }
