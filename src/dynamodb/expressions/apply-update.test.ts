@@ -56,6 +56,10 @@ test("SET arithmetic is exact and reads the item before the update", () => {
   assert.deepEqual([swapped.title, swapped.pk], [{ S: "k" }, { S: "t" }]);
 });
 
+test("parenthesised arithmetic applies like the bare form", () => {
+  assert.deepEqual(applied("SET hits = (hits - :d)", { ":d": { N: "1" } }).item.hits, { N: "4" });
+});
+
 test("if_not_exists falls back only when the attribute is missing", () => {
   assert.deepEqual(applied("SET hits = if_not_exists(hits, :z) + :one", { ":z": { N: "0" }, ":one": { N: "1" } }).item.hits, { N: "6" });
   assert.deepEqual(applied("SET fresh = if_not_exists(fresh, :z) + :one", { ":z": { N: "0" }, ":one": { N: "1" } }).item.fresh, { N: "1" });

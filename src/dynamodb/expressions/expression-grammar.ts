@@ -5,6 +5,7 @@
  * (key-condition-builder.ts). Precedence, lowest first, as the guide lists it: OR, AND, NOT,
  * then the predicates (comparisons, BETWEEN, IN, functions) and parentheses. Keywords are
  * case-insensitive; function names are parsed as identifiers and checked by the builders.
+ * The value of a SET may be parenthesised, as may its operands: SET a = (a + :one).
  * The tree it builds is described in raw-syntax.ts.
  */
 export const expressionGrammar = String.raw`
@@ -54,8 +55,12 @@ clause
   / DELETE _ head:addAction tail:(_ "," _ a:addAction { return a; })* { return { type: "DELETE", actions: [head, ...tail] }; }
 setAction = path:path _ "=" _ value:setValue { return { path, value }; }
 setValue
-  = left:operand _ sign:[+-] _ right:operand { return { type: sign === "+" ? "plus" : "minus", left, right }; }
-  / operand:operand { return { type: "operand", operand }; }
+  = left:setOperand _ sign:[+-] _ right:setOperand { return { type: sign === "+" ? "plus" : "minus", left, right }; }
+  / "(" _ value:setValue _ ")" { return value; }
+  / operand:setOperand { return { type: "operand", operand }; }
+setOperand
+  = "(" _ operand:setOperand _ ")" { return operand; }
+  / operand
 addAction = path:path _ value:operand { return { path, value }; }
 
 AND = "AND"i ![a-zA-Z0-9_]

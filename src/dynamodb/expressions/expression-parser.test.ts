@@ -52,3 +52,17 @@ test("an expression over 4 KB is refused with its size", () => {
   const text = Array.from({ length: 1000 }, (_, i) => `a${i}`).join(", ");
   assert.match(errorOf(parseRawProjection(text)), /^Invalid ProjectionExpression: Expression size has exceeded the maximum allowed size; expression size: \d+$/);
 });
+
+test("syntax errors match messages DynamoDB is known to give", () => {
+  assert.equal(errorOf(parseRawUpdate("ADD hits : incr")), 'Invalid UpdateExpression: Syntax error; token: ":", near: "hits : incr"');
+  assert.equal(errorOf(parseRawUpdate("INVALID SYNTAX HERE")), 'Invalid UpdateExpression: Syntax error; token: "INVALID", near: "INVALID SYNTAX"');
+  assert.equal(errorOf(parseRawUpdate("SET a = :a, #, b = :b")), 'Invalid UpdateExpression: Syntax error; token: "#", near: ", #,"');
+});
+
+test("a SET value and its operands may be parenthesised", () => {
+  const parsed = parseRawUpdate("SET c = (c - :v), d = (d) + (:w)");
+  assert.ok(parsed.ok);
+  const set = parsed.value.clauses[0]!;
+  assert.ok(set.type === "SET");
+  assert.deepEqual(set.actions.map((a) => a.value.type), ["minus", "plus"]);
+});

@@ -75,6 +75,9 @@ function syntaxErrorMessage(text: string, offset: number): string {
   const tokens = tokenize(text);
   let at = tokens.findIndex((token) => token.end > offset);
   if (at === -1) at = tokens.length;
+  // A lone ":" or "#" is where DynamoDB's lexer stops, though the grammar fails just after it.
+  const previous = tokens[at - 1];
+  if (previous !== undefined && previous.end === offset && (previous.text === ":" || previous.text === "#")) at -= 1;
   const token = tokens[at]?.text ?? "<EOF>";
   const first = tokens[Math.max(0, at - 1)];
   const last = tokens[Math.min(tokens.length - 1, at + 1)];
