@@ -1,5 +1,6 @@
 import { assert } from "../assert.js";
-import { compareStamps, maxStamp, type NameRecord, type TableIncarnation } from "./catalog-record.js";
+import { canonicalJson } from "./catalog-digest.js";
+import { compareStamps, maxStamp, type NameRecord, type TableIncarnation, type TableSettings } from "./catalog-record.js";
 
 /**
  * The catalog's merge rule, the same on every node (a state-based CRDT in the sense of Shapiro
@@ -60,7 +61,18 @@ function mergeIncarnations(a: TableIncarnation, b: TableIncarnation): TableIncar
     const earlier = compareStamps(a.created, b.created) < 0 ? a : b;
     return killIncarnation(earlier);
   }
-  const settings = compareStamps(a.settings.stamp, b.settings.stamp) >= 0 ? a.settings : b.settings;
+  const settings = laterSettings(a.settings, b.settings);
   const merged: TableIncarnation = { ...a, settings };
   return a.dead || b.dead ? killIncarnation(merged) : merged;
+}
+
+/**
+ * The settings with the higher stamp. One node never stamps two updates alike (its HLC only
+ * moves forward), but a tie must still resolve the same on every node, so it falls back to the
+ * canonical encoding.
+ */
+function laterSettings(a: TableSettings, b: TableSettings): TableSettings {
+  const order = compareStamps(a.stamp, b.stamp);
+  if (order !== 0) return order > 0 ? a : b;
+  return canonicalJson(a) >= canonicalJson(b) ? a : b;
 }
