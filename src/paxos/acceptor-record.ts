@@ -23,17 +23,19 @@ export interface AcceptedState {
   value: StrongVersioned | undefined;
   acceptedAtMs: number;
   /**
-   * The ballots of the rounds that computed this value and its ancestors, oldest first, at
-   * most `originsMax` (the lineage's newest end). A proposer whose accept may have reached a
-   * minority asks on its next round whether its ballot is in the current value's lineage (its
-   * change happened) or provably not (the lineage passes below its ballot without it). An
-   * identity change (a read) keeps the value and its origins as they are.
+   * The value's lineage, per proposer: for each node, the ballot of its latest round that
+   * computed this value or one of its ancestors (an "origin"), oldest first, at most
+   * `originsMax` nodes. Ballots grow along a lineage, so a node's entry is the highest of its
+   * origins in it. A proposer whose accept may have reached a minority asks on its next round
+   * whether that ballot is in the current value's lineage (its entry is that ballot: its
+   * change happened) or provably not (its entry is lower or absent, and the ballot is above
+   * `originsFloor`). An identity change (a read) keeps the value and its origins as they are.
    */
   origins: Ballot[];
   /**
-   * Lineage origins at or below this ballot are unknown: the list dropped them (it keeps the
-   * newest `originsMax`), or they belong to a history the GC step collected before this
-   * lineage started from "nothing". Every origin above it is in `origins`.
+   * Below or at this ballot the lineage is unknown: entries dropped to keep `originsMax`, or a
+   * history the GC step collected before this lineage started from "nothing". Every origin
+   * above it is reflected in `origins`.
    */
   originsFloor: Ballot;
 }
@@ -41,8 +43,8 @@ export interface AcceptedState {
 /** What a proposer asks acceptors to accept: a value (undefined: a tombstone) and its lineage. */
 export type Proposal = Pick<AcceptedState, "value" | "origins" | "originsFloor">;
 
-/** Origins an accepted value carries (bounds the record; see AcceptedState.origins). */
-export const originsMax = 8;
+/** Proposer nodes a value's lineage remembers (bounds the record; see AcceptedState.origins). */
+export const originsMax = 16;
 
 /**
  * On disk: MessagePack of

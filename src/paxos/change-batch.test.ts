@@ -43,7 +43,7 @@ test("combined changes each see the value the previous one left, and the round p
   );
   assert.equal(show(applied.proposal.value), "abc");
   assert.ok(applied.changed);
-  assert.deepEqual(applied.proposal.origins, [b(1), b(5)]);
+  assert.deepEqual(applied.proposal.origins, [b(5)], "n1's later round replaces its entry");
 });
 
 test("values of one round get distinct versions and increasing timestamps", () => {
@@ -91,11 +91,17 @@ test("a decide that throws fails alone and counts as keep for the others", () =>
   assert.equal(show(applied.proposal.value), "a!");
 });
 
-test("the lineage keeps the newest origins and raises its floor past the ones it drops", () => {
-  const full = Array.from({ length: originsMax }, (_, i) => b(i + 1));
+test("the lineage keeps each proposer's latest origin", () => {
+  const applied = applyChanges({ highest: accepted("a", [b(1), { counter: 2, node: "n2" }]), collectedFloor: ballotZero, changes: [change(() => set("z"))], ballot: b(9), nowMs, stamp });
+  assert.deepEqual(applied.proposal.origins, [{ counter: 2, node: "n2" }, b(9)]);
+  assert.deepEqual(applied.proposal.originsFloor, ballotZero);
+});
+
+test("past originsMax proposers the lineage drops the oldest and raises its floor past it", () => {
+  const full = Array.from({ length: originsMax }, (_, i) => ({ counter: i + 1, node: `p${i}` }));
   const applied = applyChanges({ highest: accepted("a", full), collectedFloor: ballotZero, changes: [change(() => set("z"))], ballot: b(100), nowMs, stamp });
   assert.equal(applied.proposal.origins.length, originsMax);
   assert.deepEqual(applied.proposal.origins.at(-1), b(100));
-  assert.deepEqual(applied.proposal.originsFloor, b(1));
+  assert.deepEqual(applied.proposal.originsFloor, full[0]);
   assert.ok(!applied.proposal.origins.some((o) => o.counter === 1));
 });

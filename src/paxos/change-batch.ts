@@ -76,8 +76,9 @@ export function lineageOf(highest: AcceptedState | undefined, collectedFloor: Ba
   return highest === undefined ? { origins: [], originsFloor: collectedFloor } : { origins: highest.origins, originsFloor: highest.originsFloor };
 }
 
+/** The lineage with `ballot`'s round added: it replaces its node's entry, and is the newest. */
 function extendLineage(lineage: Lineage, ballot: Ballot): Lineage {
-  const origins = [...lineage.origins, ballot];
+  const origins = [...lineage.origins.filter((origin) => origin.node !== ballot.node), ballot];
   let originsFloor = lineage.originsFloor;
   while (origins.length > originsMax) originsFloor = maxBallot(originsFloor, origins.shift()!);
   return { origins, originsFloor };

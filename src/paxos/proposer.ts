@@ -13,7 +13,8 @@ import type { Proposal } from "./acceptor-record.js";
  *
  * 1. Pick a ballot above the clock and above any ballot that refused us.
  * 2. prepare(ballot) to every acceptor; wait for a strict majority of each acceptor set.
- *    Refused: learn the higher ballot, back off with jitter, retry (bounded attempts).
+ *    Refused: learn the higher ballot, back off with jitter, retry (bounded in rounds and in
+ *    time: contention deserves many quick rounds, unreachable acceptors only a few slow ones).
  * 3. Apply the changes to the highest-ballot accepted value (change-batch.ts).
  * 4. accept(ballot, value) to every acceptor; a strict majority of each set: done.
  * 5. A tombstone every acceptor accepted is collected (the GC step, acceptor-service.ts).
@@ -31,6 +32,8 @@ export interface ProposerOptions {
   acceptors: AcceptorService;
   requestTimeoutMs: number;
   attemptsMax: number;
+  /** After this long a batch starts no new round (it answers unavailable or indeterminate). */
+  roundsDeadlineMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   unsafeReadWithoutAccept: boolean;
@@ -42,6 +45,15 @@ export type BatchResult = { ok: true; outcomes: ChangeOutcome[] } | { ok: false;
 interface SentAccept {
   origin: Ballot;
   outcomes: ChangeOutcome[];
+}
+
+/** What the rounds of one batch learned so far. */
+interface BatchState {
+  sent: SentAccept[];
+  /** The highest ballot that refused us: the next round bids above it. */
+  above: Ballot;
+  problem: string;
+  rounds: number;
 }
 
 type Plan = { kind: "accept"; applied: AppliedBatch } | { kind: "answer"; result: BatchResult };
@@ -57,32 +69,44 @@ export class Proposer {
   }
 
   async run(key: Uint8Array, sets: NodeId[][], changes: readonly PendingChange[]): Promise<BatchResult> {
-    const sent: SentAccept[] = [];
-    let above = ballotZero;
-    let problem = "no round ran";
-    for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
-      if (attempt > 0) await this.backoff(attempt);
-      const ballot = nextBallot({ clockCounter: this.options.runtime.hlc.now(), above, node: this.options.runtime.nodeId });
-      const promised = await this.prepare(key, sets, ballot);
-      if (!promised.ok) {
-        above = maxBallot(above, promised.above);
-        problem = promised.message;
-        continue;
+    const state: BatchState = { sent: [], above: ballotZero, problem: "no round ran", rounds: 0 };
+    let late = false;
+    const deadline = this.options.runtime.timers.setTimeout(() => (late = true), this.options.roundsDeadlineMs);
+    try {
+      for (let attempt = 0; attempt < this.options.attemptsMax && !late; attempt++) {
+        if (attempt > 0) await this.backoff(attempt);
+        const result = await this.round(key, sets, changes, state);
+        if (result !== undefined) return result;
       }
-      const plan = this.plan(promised, changes, ballot, sent);
-      if (plan.kind === "answer") return plan.result;
-      const accepted = await this.accept(key, sets, ballot, plan.applied.proposal);
-      if (accepted.ok) {
-        if (plan.applied.proposal.value === undefined) this.collectWhen(accepted.unanimous, key, sets, ballot);
-        return { ok: true, outcomes: plan.applied.outcomes };
-      }
-      if (accepted.maybeStored && plan.applied.changed) sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
-      above = maxBallot(above, accepted.above);
-      problem = accepted.message;
+    } finally {
+      this.options.runtime.timers.clearTimeout(deadline);
     }
-    const attempts = `after ${this.options.attemptsMax} rounds`;
-    if (sent.length > 0) return { ok: false, error: "indeterminate", message: `accepts went out but no majority confirmed them ${attempts}; last: ${problem}` };
-    return { ok: false, error: "unavailable", message: `no round reached its accept phase with a majority ${attempts}; last: ${problem}` };
+    const rounds = `after ${state.rounds} rounds`;
+    if (state.sent.length > 0) return { ok: false, error: "indeterminate", message: `accepts went out but no majority confirmed them ${rounds}; last: ${state.problem}` };
+    return { ok: false, error: "unavailable", message: `no round reached its accept phase with a majority ${rounds}; last: ${state.problem}` };
+  }
+
+  /** One prepare and accept; the batch's result when it ends the batch, else undefined. */
+  private async round(key: Uint8Array, sets: NodeId[][], changes: readonly PendingChange[], state: BatchState): Promise<BatchResult | undefined> {
+    state.rounds++;
+    const ballot = nextBallot({ clockCounter: this.options.runtime.hlc.now(), above: state.above, node: this.options.runtime.nodeId });
+    const promised = await this.prepare(key, sets, ballot);
+    if (!promised.ok) {
+      state.above = maxBallot(state.above, promised.above);
+      state.problem = promised.message;
+      return undefined;
+    }
+    const plan = this.plan(promised, changes, ballot, state.sent);
+    if (plan.kind === "answer") return plan.result;
+    const accepted = await this.accept(key, sets, ballot, plan.applied.proposal);
+    if (accepted.ok) {
+      if (plan.applied.proposal.value === undefined) this.collectWhen(accepted.unanimous, key, sets, ballot);
+      return { ok: true, outcomes: plan.applied.outcomes };
+    }
+    if (accepted.maybeStored && plan.applied.changed) state.sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
+    state.above = maxBallot(state.above, accepted.above);
+    state.problem = accepted.message;
+    return undefined;
   }
 
   private plan(promised: { highest: AcceptedState | undefined; collectedFloor: Ballot }, changes: readonly PendingChange[], ballot: Ballot, sent: readonly SentAccept[]): Plan {
@@ -90,16 +114,18 @@ export class Proposer {
     const nowMs = this.options.runtime.clock.nowMs();
     if (sent.length > 0) {
       const lineage = lineageOf(highest, collectedFloor);
-      const ours = sent.find((s) => lineage.origins.some((origin) => compareBallots(origin, s.origin) === 0));
+      const entry = lineage.origins.find((origin) => origin.node === this.options.runtime.nodeId);
+      const ours = entry === undefined ? undefined : sent.find((s) => compareBallots(entry, s.origin) === 0);
       if (ours !== undefined) {
-        // Our value is in the chosen lineage: make the current value chosen (identity) and
-        // answer what our attempt computed.
+        // Our value is in the lineage: make the current value chosen (identity) and answer
+        // what our attempt computed.
         const proposal: Proposal = { value: highest!.value, ...lineage };
         return { kind: "accept", applied: { proposal, outcomes: ours.outcomes, changed: false } };
       }
-      // Every lineage origin above the floor is listed; ours is above it and not listed.
-      const provablyNotOurs = sent.every((s) => compareBallots(s.origin, lineage.originsFloor) > 0);
-      if (!provablyNotOurs) {
+      // This node runs one round at a time per key, so its entry is below every attempt of
+      // this batch unless one of them is in the lineage; the floor bounds what is not shown.
+      const below = (s: SentAccept): boolean => compareBallots(s.origin, lineage.originsFloor) > 0 && (entry === undefined || compareBallots(entry, s.origin) < 0);
+      if (!sent.every(below)) {
         return { kind: "answer", result: { ok: false, error: "indeterminate", message: "an accept of ours may have reached a minority and another round may have built on it" } };
       }
     }

@@ -57,6 +57,8 @@ export interface StrongCoordinatorOptions {
   requestTimeoutMs: number;
   /** Rounds one batch of changes may start before it gives up. */
   attemptsMax?: number;
+  /** Time after which a batch starts no new round; 5 x requestTimeoutMs by default. */
+  roundsDeadlineMs?: number;
   /** Backoff after a refused or failed round: uniform in [0, min(max, base * 2^attempt)). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -71,7 +73,8 @@ export interface StrongCoordinatorOptions {
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
-  attemptsMax: 6,
+  attemptsMax: 10,
+  roundsDeadlinePerRequestTimeout: 5,
   backoffBaseMs: 10,
   backoffMaxMs: 400,
   changesQueuedPerKeyMax: 1024,
@@ -114,6 +117,7 @@ export class StrongCoordinator {
       acceptors: options.acceptors,
       requestTimeoutMs: options.requestTimeoutMs,
       attemptsMax: options.attemptsMax ?? d.attemptsMax,
+      roundsDeadlineMs: options.roundsDeadlineMs ?? d.roundsDeadlinePerRequestTimeout * options.requestTimeoutMs,
       backoffBaseMs: options.backoffBaseMs ?? d.backoffBaseMs,
       backoffMaxMs: options.backoffMaxMs ?? d.backoffMaxMs,
       unsafeReadWithoutAccept: options.unsafeReadWithoutAccept === true,
