@@ -9,6 +9,7 @@ import { TableCatalog } from "../catalog/table-catalog.js";
 import { ExpirySweeper } from "../replica/expiry-sweeper.js";
 import { TablePurger } from "../replica/table-purger.js";
 import { CatalogSync } from "../catalog/catalog-sync.js";
+import { ClientProtocolHandler } from "../client-protocol/client-protocol-handler.js";
 import type { ItemOperations } from "../coordinator/item-operations.js";
 import { NodeMetrics } from "../observability/node-metrics.js";
 import { RestApi } from "../api/rest-api.js";
@@ -173,8 +174,9 @@ export class ShoalNode {
 }
 
 /**
- * The data path over the cluster's network: NodeItems, the replicated catalog, their peer
- * routes, and the background sweep and purge over the replica. Everything starts here.
+ * The data path over the cluster's network: NodeItems, the replicated catalog, the Shoal client
+ * protocol, their peer routes, and the background sweep and purge over the replica. Everything
+ * starts here.
  */
 function wireDataPath(parts: {
   runtime: Runtime;
@@ -197,6 +199,15 @@ function wireDataPath(parts: {
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
   const catalogSync = new CatalogSync({ runtime, catalog, peers: () => cluster.upPeers(), onError });
   cluster.dispatcher.route("catalog.", (from, message) => catalogSync.handle(from, message));
+  // The partition-aware client speaks the peer protocol: the node it picked coordinates the key.
+  const clients = new ClientProtocolHandler({
+    tables: catalog,
+    items: items.coordinator,
+    limits,
+    ring: () => cluster.membership.ring(),
+    members: () => cluster.membership.members(),
+  });
+  cluster.dispatcher.route("client.", clients.handle);
   const sweeper = new ExpirySweeper({
     timers: runtime.timers,
     store: items.replicas,
