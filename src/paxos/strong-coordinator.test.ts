@@ -41,12 +41,13 @@ interface ClusterOptions {
   placement?: StrongPlacement;
   coordinator?: Partial<StrongCoordinatorOptions>;
   clockOffsetMs?: Record<NodeId, number>;
+  network?: { delayMinMs: number; delayMaxMs: number; jitterMs: number };
 }
 
 async function cluster(seed: number, options: ClusterOptions = {}): Promise<Simulation> {
   const ids = options.ids ?? ["n1", "n2", "n3"];
   const placement = options.placement ?? { acceptorsFor: (_key: Uint8Array, n: number) => ({ acceptors: ids.slice(0, n) }) };
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ seed, ...(options.network === undefined ? {} : { network: { faults: options.network } }) });
   for (const id of ids) {
     const offsetMs = options.clockOffsetMs?.[id];
     sim.addNode(
@@ -220,6 +221,23 @@ test("changes queued on a hot key are combined into a few rounds and each sees t
   assert.ok(node.acceptors.prepares <= 3, `${node.acceptors.prepares} rounds for ${count} queued changes`);
   const versions = new Set(results.map((r) => (r.ok ? r.value.after!.version : "")));
   assert.equal(versions.size, count, "every combined change's value has its own version");
+});
+
+test("a hot key stays live with many clients on every node: each increment answered once and none lost", async () => {
+  const sim = await cluster(17, { network: { delayMinMs: 1, delayMaxMs: 5, jitterMs: 3 } });
+  const ids = ["n1", "n2", "n3"];
+  const clients = Array.from({ length: 30 }, async (_, client) => {
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const result = await nodeOf(sim, ids[client % 3]!).strong.change(keyOf("hot"), 3, increment);
+      assert.ok(result.ok, JSON.stringify(result));
+      seen.push(counterOf(result.value.after));
+    }
+    return seen;
+  });
+  const seen = (await sim.settle(Promise.all(clients))).flat().sort((a, b) => a - b);
+  assert.deepEqual(seen, Array.from({ length: 150 }, (_, i) => i + 1));
+  assert.equal(await readText(sim, "n3", "hot"), "150");
 });
 
 test("past the per-key queue bound a change is refused as overloaded", async () => {
