@@ -245,7 +245,8 @@ export class ShoalClient {
       this.follow(opened.ringVersion, id);
       const result = await opened.connection.request<ClientReply<ClientAnswers[K]>>(message, this.settings.requestTimeoutMs);
       if (!result.ok) {
-        if (result.error !== "overloaded" && result.error !== "timeout") this.nodes.markDown(id);
+        // A slow, busy or failing node is still there; only a lost connection marks it down.
+        if (result.error === "unreachable" || result.error === "closed") this.nodes.markDown(id);
         failures.push(`node ${id}: ${result.error === "remote" ? result.message : result.error}`);
         continue;
       }
@@ -273,7 +274,7 @@ export class ShoalClient {
         continue;
       }
       if (!result.ok) {
-        if (result.error !== "timeout") this.nodes.markDown(id);
+        if (result.error === "unreachable" || result.error === "closed") this.nodes.markDown(id);
         const why = result.error === "remote" ? `failed there: ${result.message}` : result.error === "timeout" ? `did not answer within ${this.settings.requestTimeoutMs} ms` : "lost the connection";
         throw new ShoalError("WriteOutcomeUnknown", 504, `cannot tell whether the ${action} happened: node ${id} got it and ${why}; read the key to find out`);
       }
@@ -298,7 +299,11 @@ export class ShoalClient {
   private follow(ringVersion: number, from: NodeId): void {
     const stale = monotonic.nowMs() - this.refreshedAtMs > this.settings.ringRefreshIntervalMs;
     if ((ringVersion <= this.view.version && !stale) || this.refreshing !== undefined) return;
-    this.refreshing = this.refreshRing(from).finally(() => (this.refreshing = undefined));
+    // Best effort in the background: a failed refresh leaves the current ring, and the next
+    // stale answer tries again.
+    this.refreshing = this.refreshRing(from)
+      .catch(() => undefined)
+      .finally(() => (this.refreshing = undefined));
   }
 
   private async refreshRing(from: NodeId): Promise<void> {
