@@ -1,6 +1,7 @@
 import { attributeTypeOf, attributeTypes, isAttributeType, type AttributeValue } from "../model/attribute-value.js";
 import { compareScalars } from "../model/attribute-value-order.js";
-import type { Operand, Parsed, ParsedCondition, ParsedPathElement, Resolved, ResolvedCondition } from "./expression-ast.js";
+import type { DocumentPath, Operand, Parsed, ParsedCondition, ParsedPathElement, Resolved, ResolvedCondition } from "./expression-ast.js";
+import { formatPath } from "./document-path-rules.js";
 import { fail, unwrap } from "./expression-failure.js";
 import type { ExpressionKind } from "./expression-parser.js";
 import type { PlaceholderResolver } from "./placeholder-resolver.js";
@@ -11,6 +12,12 @@ import type { PlaceholderResolver } from "./placeholder-resolver.js";
  * takes the name of a type; a BETWEEN of two values must not be upside down.
  */
 export function resolveCondition(kind: ExpressionKind, condition: ParsedCondition, resolver: PlaceholderResolver): ResolvedCondition {
+  const resolved = resolveNode(kind, condition, resolver);
+  checkDistinctOperands(kind, resolved);
+  return resolved;
+}
+
+function resolveNode(kind: ExpressionKind, condition: ParsedCondition, resolver: PlaceholderResolver): ResolvedCondition {
   const operand = (o: Operand<Parsed>) => resolveOperand(kind, o, resolver);
   const path = (p: { path: readonly ParsedPathElement[] }) => unwrap(resolver.path(kind, p.path));
   switch (condition.kind) {
@@ -80,6 +87,36 @@ function checkTypeName(kind: ExpressionKind, operand: Operand<Resolved>): Operan
     fail(kind, `Invalid attribute type name found; type: ${operand.value.S}, valid types: { ${attributeTypes.join(",")} }`);
   }
   return operand;
+}
+
+/**
+ * DynamoDB refuses an operator whose first operand, a path, appears again among the others
+ * (a = a, contains(#a, #a)): such a condition is constant, so it is surely a mistake.
+ */
+function checkDistinctOperands(kind: ExpressionKind, condition: ResolvedCondition): void {
+  const check = (op: string, first: Operand<Resolved>, rest: readonly Operand<Resolved>[]) => {
+    if (first.kind !== "path") return;
+    if (rest.some((other) => other.kind === "path" && samePath(other.path, first.path))) {
+      fail(kind, `The first operand must be distinct from the remaining operands for this operator or function; operator: ${op}, first operand: ${formatPath(first.path)}`);
+    }
+  };
+  switch (condition.kind) {
+    case "compare":
+      return check(condition.op, condition.left, [condition.right]);
+    case "between":
+      return check("BETWEEN", condition.operand, [condition.low, condition.high]);
+    case "in":
+      return check("IN", condition.operand, condition.list);
+    case "begins_with":
+    case "contains":
+      return check(condition.kind, { kind: "path", path: condition.path }, [condition.operand]);
+    default:
+      return;
+  }
+}
+
+function samePath(a: DocumentPath, b: DocumentPath): boolean {
+  return a.length === b.length && a.every((element, i) => element === b[i]);
 }
 
 /** A scalar value as DynamoDB's messages show it: {N: 5}, {S: a}. */

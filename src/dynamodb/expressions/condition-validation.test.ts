@@ -80,3 +80,13 @@ test("filter expressions name themselves in messages", () => {
   const result = compileExpressions({ filterExpression: "size(a)" });
   assert.equal(result.ok ? "" : result.error.message, "Invalid FilterExpression: The function is not allowed to be used this way in an expression; function: size");
 });
+
+test("an operator whose first path appears again is refused", () => {
+  const result = compileExpressions({ conditionExpression: "contains(#a, #a)", expressionAttributeNames: { "#a": "data" } });
+  assert.equal(
+    result.ok ? "" : result.error.message,
+    "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [data]",
+  );
+  assert.match(refusal("a = :n1 AND b = b"), /first operand must be distinct.*operator: =, first operand: \[b\]$/);
+  assert.ok(compileExpressions({ conditionExpression: "a = b" }).ok);
+});
