@@ -2,7 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
 import { HintStore } from "../handoff/hint-store.js";
-import { encodeItemKey } from "../storage/item-key.js";
+import { decodeItemKey, encodeItemKey, tableItemsPrefix } from "../storage/item-key.js";
+import { ManualClock } from "../node/manual-clock.js";
+import { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
+import { HlcFloor, hlcFloorKey } from "./hlc-floor.js";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
@@ -106,4 +109,121 @@ test("the sibling record round-trips and refuses another format", () => {
   assert.ok(dvvset.equal(decodeSiblingRecord(encodeSiblingRecord(set)), set));
   const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
   assert.throws(() => decodeSiblingRecord(packr.pack([1, set])), /format 1/);
+});
+
+// The node's additions: the expiry index, the sweep, reaps, scans, purges, the fresh-counter base.
+
+function clockedService(nodeId = "n1"): { replica: ReplicaService; storage: MemoryStorageEngine; clock: ManualClock } {
+  const storage = new MemoryStorageEngine();
+  const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
+  const clock = new ManualClock(1_000_000);
+  const hlc = new HybridLogicalClock(clock, 60_000);
+  const replica = new ReplicaService({ nodeId, storage, hints, siblingsMax: 100, clock, hlc, hlcFloor: new HlcFloor(storage, hlc) });
+  return { replica, storage, clock };
+}
+
+function expiring(text: string, expiresAtMs: number | null): Sibling {
+  return { ...sibling(text), expiresAtMs };
+}
+
+function indexEntries(storage: MemoryStorageEngine): number {
+  return [...storage.range({ prefix: Uint8Array.of(0x03) })].length;
+}
+
+test("the expiry index follows the stored set: one entry per expiry, gone when a write supersedes it", async () => {
+  const { replica, storage } = clockedService();
+  await replica.coordinateWrite(key, expiring("a", 2_000_000), undefined, siblings);
+  await replica.coordinateWrite(key, expiring("b", 3_000_000), undefined, siblings);
+  assert.equal(indexEntries(storage), 2);
+  await replica.coordinateWrite(key, expiring("c", null), dvvset.join(replica.fetch(key)!), siblings);
+  assert.equal(indexEntries(storage), 0);
+  assert.ok(storage.get(hlcFloorKey) !== undefined, "a coordinated write carries the HLC floor");
+});
+
+test("the sweep turns a key whose live siblings all expired into a tombstone over its whole history", async () => {
+  const { replica, storage, clock } = clockedService();
+  const other = "k2";
+  const key2 = encodeItemKey(7, new TextEncoder().encode(other));
+  await replica.coordinateWrite(key, expiring("a", 1_500_000), undefined, siblings);
+  await replica.coordinateWrite(key, expiring("b", 1_600_000), undefined, siblings);
+  await replica.coordinateWrite(key2, expiring("half", 1_500_000), undefined, siblings);
+  await replica.coordinateWrite(key2, expiring("stays", null), undefined, siblings);
+  const before = replica.fetch(key)!;
+  clock.advance(650_000);
+  assert.deepEqual(await replica.sweepExpired(1), { processed: 1, expired: 1 });
+  // The tombstone took the key's other index entry with it; key2 keeps a live sibling.
+  assert.deepEqual(await replica.sweepExpired(10), { processed: 1, expired: 0 });
+  const after = replica.fetch(key)!;
+  assert.ok(dvvset.values(after).every((s) => s.tombstone) && dvvset.size(after) === 1);
+  assert.ok(dvvset.less(before, after), "the tombstone's history covers everything the key held");
+  assert.deepEqual(texts(replica.fetch(key2)), ["half", "stays"]);
+  assert.equal(indexEntries(storage), 0);
+});
+
+test("a reap removes the key only while its set is exactly the tombstone set it was given", async () => {
+  const { replica } = clockedService();
+  const tombstone = { ...sibling(""), tombstone: true };
+  await replica.coordinateWrite(key, sibling("a"), undefined, siblings);
+  const deleted = await replica.coordinateWrite(key, tombstone, dvvset.join(replica.fetch(key)!), siblings);
+  assert.ok(deleted.ok);
+  await replica.coordinateWrite(key, sibling("new"), undefined, siblings);
+  assert.equal(await replica.reap(key, deleted.set), false);
+  assert.deepEqual(texts(replica.fetch(key)), ["", "new"]);
+  const live = replica.fetch(key)!;
+  assert.equal(await replica.reap(key, live), false, "a set with a live sibling is never reaped");
+  const gone = await replica.coordinateWrite(key, tombstone, dvvset.join(live), siblings);
+  assert.ok(gone.ok);
+  assert.deepEqual(await replica.handle("n2", { type: "replica.reap", key, set: gone.set }), { ok: true, reaped: true });
+  assert.equal(replica.fetch(key), undefined);
+});
+
+test("with a fresh-counter base, the first dot of a key this node holds nothing of starts above it", async () => {
+  const storage = new MemoryStorageEngine();
+  const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
+  const replica = new ReplicaService({ nodeId: "n1", storage, hints, siblingsMax: 100, freshCounterBase: () => 5_000 });
+  const first = await replica.coordinateWrite(key, sibling("a"), undefined, siblings);
+  const second = await replica.coordinateWrite(key, sibling("b"), undefined, siblings);
+  assert.ok(first.ok && second.ok);
+  assert.deepEqual([first.dot, second.dot], [["n1", 5_001], ["n1", 5_002]]);
+  assert.deepEqual(texts(replica.fetch(key)), ["a", "b"], "a blind write on a held key is still a sibling");
+});
+
+test("scan and replica.list return stored sets in key order within bounds, tombstones included, and say when the range is exhausted", async () => {
+  const { replica } = clockedService();
+  const keyOf = (text: string) => encodeItemKey(7, new TextEncoder().encode(text));
+  for (const text of ["a", "b", "c", "d"]) await replica.coordinateWrite(keyOf(text), sibling(text), undefined, siblings);
+  await replica.coordinateWrite(keyOf("c"), { ...sibling(""), tombstone: true }, dvvset.join(replica.fetch(keyOf("c"))!), siblings);
+  const prefix = tableItemsPrefix(7);
+  const names = (page: { entries: { key: Uint8Array }[] }) => page.entries.map((e) => decodeItemKey(e.key).partitionKey).map((b) => new TextDecoder().decode(b));
+  const first = replica.scan({ prefix, low: { key: keyOf("a"), inclusive: false }, reverse: false, limit: 2 });
+  assert.deepEqual([names(first), first.exhausted], [["b", "c"], false]);
+  const rest = replica.scan({ prefix, low: { key: keyOf("c"), inclusive: false }, reverse: false, limit: 2 });
+  assert.deepEqual([names(rest), rest.exhausted], [["d"], true]);
+  const back = replica.scan({ prefix, high: { key: keyOf("d"), inclusive: false }, low: { key: keyOf("a"), inclusive: true }, reverse: true, limit: 10 });
+  assert.deepEqual([names(back), back.exhausted], [["c", "b", "a"], true]);
+  const reply = (await replica.handle("n2", { type: "replica.list", prefix, low: null, high: null, reverse: false, limit: 3 })) as { ok: boolean; entries: unknown[]; exhausted: boolean };
+  assert.equal(reply.ok, true);
+  assert.equal(reply.entries.length, 3);
+  assert.equal(reply.exhausted, false);
+  const refused = (await replica.handle("n2", { type: "replica.list", prefix, low: null, high: null, reverse: false, limit: 0 })) as { ok: boolean };
+  assert.equal(refused.ok, false);
+});
+
+test("a purge step removes sibling records with their expiry entries and a strong table's records alike", async () => {
+  const { replica, storage } = clockedService();
+  await replica.coordinateWrite(key, expiring("a", 2_000_000), undefined, siblings);
+  const foreign = encodeItemKey(7, new TextEncoder().encode("acceptor"));
+  await storage.write([{ type: "put", key: foreign, value: new Packr({ useRecords: false }).pack([3, { promised: [1, "n1"] }]) }]);
+  assert.equal(await replica.purgeStep(tableItemsPrefix(7), 10), 2);
+  assert.equal([...storage.range({ prefix: tableItemsPrefix(7) })].length, 0);
+  assert.equal(indexEntries(storage), 0);
+});
+
+test("writes to a dropped table are refused", async () => {
+  const storage = new MemoryStorageEngine();
+  const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
+  const replica = new ReplicaService({ nodeId: "n1", storage, hints, siblingsMax: 100, isTableDropped: (id) => id === 7 });
+  const refused = await replica.coordinateWrite(key, sibling("a"), undefined, siblings);
+  assert.ok(!refused.ok && refused.error === "bad-request");
+  assert.equal((await replica.merge(key, dvvset.update(dvvset.newValue(sibling("b")), dvvset.empty<Sibling>(), "n2"), siblings)).ok, false);
 });
