@@ -23,9 +23,9 @@ import type { Proposal } from "./acceptor-record.js";
  * must not apply the changes a second time. The next round's phase 1 tells which case holds,
  * through the lineage every value carries (AcceptedState.origins): our ballot is in it (our
  * value won, perhaps under another proposer: finish it with the identity change and answer
- * what our attempt computed), or the lineage passes below our ballot without it (ours can no
- * longer be built upon once this round wins: compute afresh), or neither can be shown
- * ("indeterminate"). Failing before any accept went out is "unavailable": nothing happened.
+ * what our attempt computed), or provably not (this node's entry in the lineage is below our
+ * ballot, which is above the lineage's floor: ours can no longer be built upon once this round
+ * wins, so compute afresh), or neither can be shown ("indeterminate"). Failing before any accept went out is "unavailable": nothing happened.
  */
 export interface ProposerOptions {
   runtime: Runtime;
@@ -122,8 +122,8 @@ export class Proposer {
         const proposal: Proposal = { value: highest!.value, ...lineage };
         return { kind: "accept", applied: { proposal, outcomes: ours.outcomes, changed: false } };
       }
-      // This node runs one round at a time per key, so its entry is below every attempt of
-      // this batch unless one of them is in the lineage; the floor bounds what is not shown.
+      // The entry is this node's highest origin in the lineage: were an attempt of ours in
+      // it, the entry would be that attempt or above it. Below the floor nothing is shown.
       const below = (s: SentAccept): boolean => compareBallots(s.origin, lineage.originsFloor) > 0 && (entry === undefined || compareBallots(entry, s.origin) < 0);
       if (!sent.every(below)) {
         return { kind: "answer", result: { ok: false, error: "indeterminate", message: "an accept of ours may have reached a minority and another round may have built on it" } };
