@@ -14,8 +14,9 @@ import { refuseUnknownFields, requireObject } from "./json-body.js";
  * `POST /v1/tables` bodies and table descriptions.
  *
  * Example: `{"name": "cart", "replication": {"n": 3, "r": 2, "w": 2}, "consistency":
- * "eventual", "conflicts": "siblings"}`; every field but the name is optional, and R and W
- * default to a majority of N.
+ * "eventual", "conflicts": "siblings", "extensions": {...}}`; every field but the name is
+ * optional, and R and W default to a majority of N. `extensions` is plain data a front door
+ * keeps with the table (the DynamoDB API's key schema, for one), shown back when present.
  */
 export const replicationFactorMax = 16;
 const tableNamePattern = /^[A-Za-z0-9_.-]+$/;
@@ -24,12 +25,14 @@ const conflictModes: readonly ConflictMode[] = ["siblings", "lww"];
 
 export function parseTableSpec(body: unknown, limits: Limits): TableSpec {
   const object = requireObject(body, "InvalidTableOptions", "a table definition");
-  refuseUnknownFields(object, ["name", "replication", "consistency", "conflicts"], "InvalidTableOptions", "a table definition");
+  refuseUnknownFields(object, ["name", "replication", "consistency", "conflicts", "extensions"], "InvalidTableOptions", "a table definition");
   const name = parseTableName(object.name, limits);
   const replication = parseReplication(object.replication);
   const consistency = parseChoice(object.consistency ?? "eventual", consistencies, "consistency");
   const conflicts = parseChoice(object.conflicts ?? "siblings", conflictModes, "conflicts");
-  return { name, replication, consistency, conflicts };
+  // The catalog checks the content (plain data, size); here only the shape.
+  const extensions = object.extensions === undefined ? undefined : requireObject(object.extensions, "InvalidTableOptions", "extensions");
+  return { name, replication, consistency, conflicts, ...(extensions !== undefined ? { extensions } : {}) };
 }
 
 export function parseTableName(name: unknown, limits: Limits): string {
@@ -75,5 +78,6 @@ export function describeTable(table: TableDefinition, clusterSize: number): Reco
     consistency: table.consistency,
     conflicts: table.conflicts,
     createdAt: new Date(table.createdAtMs).toISOString(),
+    ...(table.extensions !== undefined ? { extensions: table.extensions } : {}),
   };
 }

@@ -89,3 +89,17 @@ test("DELETE /v1/tables/{name} drops (204); then it is 404", async () => {
   assert.equal(again.status, 404);
   assert.equal(await errorCode(again), "TableNotFound");
 });
+
+test("extensions are stored at create and shown back; anything but a small JSON object is 400", async () => {
+  const extensions = { keySchema: [{ attributeName: "pk", keyType: "HASH" }], billingMode: "PAY_PER_REQUEST" };
+  const res = await postJson(`${t.url}/v1/tables`, { name: "with_ext", extensions });
+  assert.equal(res.status, 201);
+  assert.deepEqual((await json(res)).extensions, extensions);
+  assert.deepEqual((await json(await fetch(`${t.url}/v1/tables/with_ext`))).extensions, extensions);
+  for (const bad of [["not", "an", "object"], "text", { blob: "x".repeat(20_000) }]) {
+    const refused = await postJson(`${t.url}/v1/tables`, { name: "bad_ext", extensions: bad });
+    assert.equal(refused.status, 400, JSON.stringify(bad).slice(0, 40));
+    assert.equal(await errorCode(refused), "InvalidTableOptions");
+  }
+  assert.equal((await fetch(`${t.url}/v1/tables/bad_ext`)).status, 404);
+});

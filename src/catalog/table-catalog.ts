@@ -219,6 +219,8 @@ export class TableCatalog {
   }
 
   private refuseCreate(spec: TableSpec): CatalogFailure | undefined {
+    const invalid = spec.extensions === undefined ? undefined : this.checkExtensions(`create table "${spec.name}"`, spec.extensions);
+    if (invalid !== undefined) return invalid;
     if (this.state.definition(spec.name) !== undefined) return { code: "TableExists", message: `cannot create table "${spec.name}": it exists` };
     if (this.state.liveCount >= this.options.tablesMax) {
       return { code: "TooManyTables", message: `cannot create table "${spec.name}": ${this.state.liveCount} tables exist; the limit is ${this.options.tablesMax}` };
@@ -227,7 +229,7 @@ export class TableCatalog {
       const message = `cannot create table "${spec.name}": ${this.state.incarnationCount} tables were created over the cluster's life; the limit is ${this.bounds.incarnationsMax}`;
       return { code: "TooManyTables", message };
     }
-    return spec.extensions === undefined ? undefined : this.checkExtensions(`create table "${spec.name}"`, spec.extensions);
+    return undefined;
   }
 
   private checkExtensions(action: string, extensions: unknown): CatalogFailure | undefined {
