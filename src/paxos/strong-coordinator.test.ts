@@ -296,3 +296,15 @@ test("readLocal answers from this node's acceptor only, with when it accepted", 
   assert.equal(decoder.decode(local.value!.value), "here");
   assert.ok(local.acceptedAtMs !== undefined && local.acceptedAtMs <= nodeOf(sim, "n2").runtime.clock.nowMs());
 });
+
+test("one seed run twice gives the same trace (the strong path is deterministic under the simulator)", async () => {
+  const traceOf = async (): Promise<string> => {
+    const sim = await cluster(18, { network: { delayMinMs: 1, delayMaxMs: 9, jitterMs: 5 } });
+    const work = ["n1", "n2", "n3"].flatMap((id) => Array.from({ length: 4 }, () => nodeOf(sim, id).strong.change(keyOf("d"), 3, increment)));
+    await sim.settle(Promise.all(work));
+    await sim.settle(nodeOf(sim, "n2").strong.change(keyOf("d"), 3, () => ({ type: "delete" })));
+    await sim.runUntil(sim.now() + 500);
+    return sim.traceHash();
+  };
+  assert.equal(await traceOf(), await traceOf());
+});
