@@ -7,6 +7,10 @@ import { assert } from "../assert.js";
 export interface DynamoLimits {
   /** A request body; DynamoDB accepts up to 16 MB (a full BatchWriteItem). */
   requestBodyBytesMax: number;
+  /** Data one BatchGetItem answer carries before the rest goes to UnprocessedKeys (16 MB). */
+  batchGetResponseBytesMax: number;
+  /** Requests this front door serves at once; beyond it, ServiceUnavailable (503) until one finishes. */
+  requestsInFlightMax: number;
   /** An item: attribute names plus values (400 KB). */
   itemBytesMax: number;
   partitionKeyBytesMax: number;
@@ -34,6 +38,8 @@ const MiB = 1024 * KiB;
 
 export const defaultDynamoLimits: Readonly<DynamoLimits> = Object.freeze({
   requestBodyBytesMax: 16 * MiB,
+  batchGetResponseBytesMax: 16 * MiB,
+  requestsInFlightMax: 4096,
   itemBytesMax: 400 * KiB,
   partitionKeyBytesMax: 2048,
   sortKeyBytesMax: 1024,
@@ -55,5 +61,6 @@ export function checkDynamoLimits(limits: DynamoLimits): DynamoLimits {
   }
   assert(limits.requestBodyBytesMax >= limits.itemBytesMax * limits.batchWriteItemsMax, "requestBodyBytesMax must admit a full BatchWriteItem");
   assert(limits.pageBytesMax >= limits.itemBytesMax, "pageBytesMax must admit the largest item");
+  assert(limits.batchGetResponseBytesMax >= limits.itemBytesMax, "batchGetResponseBytesMax must admit the largest item");
   return limits;
 }

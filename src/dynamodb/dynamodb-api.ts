@@ -59,6 +59,7 @@ export class DynamoDbApi {
   readonly context: DynamoContext;
   private readonly auth: DynamoAuth;
   private readonly sweeper: TtlSweeper;
+  private inFlight = 0;
 
   constructor(private readonly deps: DynamoDbApiDeps) {
     const limits = checkDynamoLimits({ ...defaultDynamoLimits, ...deps.limits });
@@ -92,12 +93,21 @@ export class DynamoDbApi {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const contentType = parseContentType(req.headers["content-type"]);
     const headers: DynamoResponseHeaders = { requestId: newRequestId(), contentType: typeof contentType === "string" ? contentType : "application/x-amz-json-1.0" };
+    if (this.inFlight >= this.context.limits.requestsInFlightMax) {
+      res.shouldKeepAlive = false;
+      const message = `${this.inFlight} DynamoDB requests are in flight; the limit is ${this.context.limits.requestsInFlightMax}`;
+      sendDynamoError(res, new DynamoException("ServiceUnavailable", message, 503), headers);
+      return;
+    }
+    this.inFlight++;
     try {
       const output = await this.run(req, res, contentType);
       sendDynamoJson(res, 200, output, headers);
     } catch (error) {
       if (error instanceof BodyTooLarge) res.shouldKeepAlive = false;
       sendDynamoError(res, this.toDynamoException(error), headers);
+    } finally {
+      this.inFlight--;
     }
   }
 

@@ -37,7 +37,7 @@ export async function batchGetItem(context: DynamoContext, body: JsonObject): Pr
   const responses: Record<string, JsonObject[]> = {};
   const unprocessed: Record<string, JsonObject> = {};
   const units = new Map<string, number>();
-  let bytesLeft = context.limits.requestBodyBytesMax;
+  let bytesLeft = context.limits.batchGetResponseBytesMax;
   const nowMs = context.clock.nowMs();
   for (const request of requests) {
     const name = request.table.definition.name;

@@ -76,3 +76,27 @@ test("a body over the bound is refused with 413 before it is parsed", async () =
     await small.close();
   }
 });
+
+test("requests beyond the in-flight bound are ServiceUnavailable 503 until one finishes", async () => {
+  const bounded = await startDynamoTestServer({ limits: { requestsInFlightMax: 1 } });
+  try {
+    const headers = { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" };
+    // The first request's body never finishes, so it stays in flight while the second arrives.
+    const controller = new AbortController();
+    const stream = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("{")) });
+    const stuck = fetch(bounded.url, { method: "POST", headers, body: stream, signal: controller.signal, duplex: "half" } as RequestInit).catch(() => undefined);
+    let refused: Response | undefined;
+    for (let attempt = 0; attempt < 200 && refused === undefined; attempt++) {
+      const response = await fetch(bounded.url, { method: "POST", headers, body: "{}" });
+      if (response.status === 503) refused = response;
+      else await response.text();
+    }
+    assert.ok(refused !== undefined, "the second request was refused while the first was in flight");
+    const body = (await refused.json()) as Record<string, unknown>;
+    assert.equal(body.__type, "com.amazonaws.dynamodb.v20120810#ServiceUnavailable");
+    controller.abort();
+    await stuck;
+  } finally {
+    await bounded.close();
+  }
+});
