@@ -134,6 +134,13 @@ test("an item grown past 400 KB is refused", () => {
   assert.equal(failure("SET a = :v, b = :v", { ":v": big }, {}), "Item size to update has exceeded the maximum allowed size");
 });
 
+test("a write that nests deeper than 32 levels is refused", () => {
+  let value: AttributeValue = { S: "leaf" };
+  for (let i = 1; i < 31; i++) value = { L: [value] };
+  assert.ok(applyUpdate(compile("SET a.b = :v", { ":v": value }), { a: { M: {} } }).ok);
+  assert.equal(failure("SET a.b.c = :v", { ":v": value }, { a: { M: { b: { M: {} } } } }), "Nesting Levels have exceeded supported limits");
+});
+
 test("each clause may appear once", () => {
   assert.equal(compileFailure("SET a = :v SET b = :v", { ":v": { N: "1" } }), 'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;');
   assert.equal(compileFailure("REMOVE a REMOVE b"), 'Invalid UpdateExpression: The "REMOVE" section can only be used once in an update expression;');

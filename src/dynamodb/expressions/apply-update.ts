@@ -1,4 +1,5 @@
 import type { AttributeValue, Item } from "../model/attribute-value.js";
+import { nestingDepth, nestingDepthMax } from "../model/attribute-value-json.js";
 import { addNumbers, subtractNumbers } from "../model/dynamo-number.js";
 import { itemBytesMax, itemSize } from "../model/item-size.js";
 import { type Result } from "../model/validation-error.js";
@@ -20,6 +21,7 @@ export const updateMessages = {
   missingAttribute: "The provided expression refers to an attribute that does not exist in the item",
   wrongType: "An operand in the update expression has an incorrect data type",
   itemTooLarge: "Item size to update has exceeded the maximum allowed size",
+  nesting: "Nesting Levels have exceeded supported limits",
 };
 
 /**
@@ -33,7 +35,10 @@ export function applyUpdate(update: ResolvedUpdate, item: Item): Result<UpdateOu
   return catchFailure(() => {
     const writes = update.actions.filter((a) => a.kind !== "remove").map((action) => ({ path: action.path, value: newValueOf(action, item) }));
     let next = item;
-    for (const write of writes) next = write.value === undefined ? removeAtPath(next, write.path) : setAtPath(next, write.path, write.value);
+    for (const write of writes) {
+      if (write.value !== undefined && write.path.length - 1 + nestingDepth(write.value) > nestingDepthMax) failPlain(updateMessages.nesting);
+      next = write.value === undefined ? removeAtPath(next, write.path) : setAtPath(next, write.path, write.value);
+    }
     const removals = update.actions.filter((a) => a.kind === "remove").map((a) => a.path);
     for (const path of [...removals].sort(comparePathsDescending)) next = removeAtPath(next, path);
     if (itemSize(next) > itemBytesMax) failPlain(updateMessages.itemTooLarge);

@@ -28,6 +28,13 @@ export const attributeValueMessages = {
 
 type Json = unknown;
 
+/** Nesting levels of a value: 1 for a scalar or set, one more per map or list around the deepest member. */
+export function nestingDepth(value: AttributeValue): number {
+  if ("M" in value) return 1 + Object.values(value.M).reduce((deepest, member) => Math.max(deepest, nestingDepth(member)), 0);
+  if ("L" in value) return 1 + value.L.reduce((deepest, member) => Math.max(deepest, nestingDepth(member)), 0);
+  return 1;
+}
+
 function isPlainObject(json: Json): json is Record<string, Json> {
   return typeof json === "object" && json !== null && !Array.isArray(json);
 }
