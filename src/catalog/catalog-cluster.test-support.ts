@@ -20,7 +20,7 @@ export class CatalogTestNode {
   readonly catalog: TableCatalog;
   readonly sync: CatalogSync;
 
-  constructor(runtime: Runtime, options: { ids: readonly NodeId[]; ring: RingState; tablesMax: number }) {
+  constructor(runtime: Runtime, options: { ids: readonly NodeId[]; ring: RingState; tablesMax: number; messageBytesMax?: number }) {
     this.membership = new Membership<RingState>(runtime, {
       self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
       seeds: options.ids.filter((id) => id !== runtime.nodeId),
@@ -40,6 +40,7 @@ export class CatalogTestNode {
       peers: () => membership.members().filter((m) => m.id !== runtime.nodeId && membership.isUp(m.id)).map((m) => m.id),
       syncIntervalMs: 1_000,
       requestTimeoutMs: 400,
+      ...(options.messageBytesMax !== undefined ? { messageBytesMax: options.messageBytesMax } : {}),
     });
     runtime.network!.serve((from, message) => {
       const type = (message as { type?: unknown } | null)?.type;
@@ -60,11 +61,11 @@ export interface CatalogCluster {
 }
 
 /** Boots `ids` on a fresh simulation and waits until every node counts every node as up. */
-export async function catalogCluster(seed: number, ids = ["n1", "n2", "n3"], tablesMax = 64): Promise<CatalogCluster> {
+export async function catalogCluster(seed: number, ids = ["n1", "n2", "n3"], options: { tablesMax?: number; messageBytesMax?: number } = {}): Promise<CatalogCluster> {
   const sim = new Simulation({ seed });
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 64 });
   assert.ok(claimed.ok);
-  for (const id of ids) sim.addNode(id, (runtime) => new CatalogTestNode(runtime, { ids, ring: claimed.ring, tablesMax }));
+  for (const id of ids) sim.addNode(id, (runtime) => new CatalogTestNode(runtime, { ids, ring: claimed.ring, tablesMax: options.tablesMax ?? 64, ...options }));
   await sim.bootAll();
   const node = (id: NodeId): CatalogTestNode => {
     const instance = sim.node<CatalogTestNode>(id).instance;

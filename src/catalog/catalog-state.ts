@@ -29,6 +29,8 @@ export class CatalogState {
   /** Every id any record holds, live or dead, and the name holding it. */
   private readonly idOwners = new Map<number, string>();
   private readonly recordBytes = new Map<string, number>();
+  /** Names by digest bucket, so a sync reply reads only the buckets it needs. */
+  private readonly bucketNames = new Map<number, Set<string>>();
   private incarnationTotal = 0;
   readonly digest = new CatalogDigest();
 
@@ -73,17 +75,20 @@ export class CatalogState {
     return { record: merged, changed: true, died: died.filter((id) => !this.liveIds.has(id)) };
   }
 
-  /** Records of the given digest buckets, up to about `bytesMax` (always at least one). */
+  /**
+   * Records of the given digest buckets, bucket by bucket in the order given, up to about
+   * `bytesMax` (always at least one record if any exists).
+   */
   recordsInBuckets(buckets: readonly number[], bytesMax: number): NameRecord[] {
-    const wanted = new Set(buckets);
     const result: NameRecord[] = [];
     let bytes = 0;
-    for (const [name, record] of this.records) {
-      if (!wanted.has(bucketOfName(name))) continue;
-      const size = this.recordBytes.get(name) ?? 0;
-      if (result.length > 0 && bytes + size > bytesMax) break;
-      result.push(record);
-      bytes += size;
+    for (const bucket of buckets) {
+      for (const name of this.bucketNames.get(bucket) ?? []) {
+        const size = this.recordBytes.get(name) ?? 0;
+        if (result.length > 0 && bytes + size > bytesMax) return result;
+        result.push(this.records.get(name)!);
+        bytes += size;
+      }
     }
     return result;
   }
@@ -98,6 +103,11 @@ export class CatalogState {
     this.incarnationTotal += after.incarnations.length - (before?.incarnations.length ?? 0);
     for (const incarnation of after.incarnations) {
       if (!this.idOwners.has(incarnation.id)) this.idOwners.set(incarnation.id, after.name);
+    }
+    if (before === undefined) {
+      const bucket = bucketOfName(after.name);
+      const names = this.bucketNames.get(bucket) ?? new Set<string>();
+      this.bucketNames.set(bucket, names.add(after.name));
     }
     this.records.set(after.name, after);
     const live = liveIncarnation(after);

@@ -102,7 +102,9 @@ export class CatalogSync implements CatalogPublisher {
     const { catalog } = this.options;
     if (parsed.type === "catalog.merge") return { type: "catalog.merged", records: await catalog.merge(parsed.records) };
     const differing = catalog.differingBuckets(parsed.buckets);
-    const records = differing.length === 0 ? [] : catalog.recordsInBuckets(differing, this.settings.messageBytesMax);
+    // Start at a random differing bucket: when the records of all differing buckets pass the
+    // byte bound, successive rounds still cover every bucket instead of resending the first.
+    const records = differing.length === 0 ? [] : catalog.recordsInBuckets(this.rotate(differing), this.settings.messageBytesMax);
     return { type: "catalog.records", differing, records: records.slice(0, this.settings.recordsPerMessageMax) };
   }
 
@@ -127,11 +129,16 @@ export class CatalogSync implements CatalogPublisher {
     if (answer === undefined) return false;
     if (answer.records.length > 0) await catalog.merge(answer.records);
     if (answer.differing.length === 0) return true;
-    const ours = catalog.recordsInBuckets(answer.differing, this.settings.messageBytesMax).slice(0, this.settings.recordsPerMessageMax);
+    const ours = catalog.recordsInBuckets(this.rotate(answer.differing), this.settings.messageBytesMax).slice(0, this.settings.recordsPerMessageMax);
     if (ours.length === 0) return true;
     const pushed = await this.request(target, { type: "catalog.merge", records: ours }, parseMergedReply);
     if (pushed !== undefined) await catalog.merge(pushed.records);
     return pushed !== undefined;
+  }
+
+  private rotate(buckets: readonly number[]): number[] {
+    const start = this.options.runtime.random.int(buckets.length);
+    return [...buckets.slice(start), ...buckets.slice(0, start)];
   }
 
   private pickPeer(): NodeId | undefined {
