@@ -134,3 +134,15 @@ test("a change a member did not acknowledge answers CatalogUnavailable naming it
   assert.match(created.error.message, /cannot create table "cart" on every node: 2 up member\(s\) did not acknowledge \(n2, n3\)/);
   assert.ok(catalog.get("cart") !== undefined, "the change is kept for catalog sync to finish");
 });
+
+test("isDropped stays true for a dropped id after the purge forgot it, and is false for unknown ids", async () => {
+  const catalog = TableCatalog.open(createTestRuntime({ storage: new MemoryStorageEngine() }), options);
+  const created = await catalog.create(spec("cart"));
+  assert.ok(created.ok);
+  assert.equal(catalog.isDropped(created.value.id), false);
+  assert.ok((await catalog.drop("cart")).ok);
+  assert.equal(catalog.isDropped(created.value.id), true);
+  await catalog.forgetDropped(created.value.id);
+  assert.equal(catalog.isDropped(created.value.id), true);
+  assert.equal(catalog.isDropped(created.value.id ^ 1), false);
+});

@@ -94,6 +94,15 @@ export class TableCatalog {
     return this.state.isLive(tableId);
   }
 
+  /**
+   * Whether a table id belonged to a table that was dropped (or lost a concurrent create). Ids
+   * are never reused, so this stays true after the purge has forgotten the id; an id this node
+   * has not heard of yet is neither live nor dropped. One Map and one Set read.
+   */
+  isDropped(tableId: number): boolean {
+    return this.state.isIdSeen(tableId) && !this.state.isLive(tableId);
+  }
+
   list(): TableDefinition[] {
     return this.state.definitions().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
