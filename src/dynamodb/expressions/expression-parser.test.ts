@@ -66,3 +66,9 @@ test("a SET value and its operands may be parenthesised", () => {
   assert.ok(set.type === "SET");
   assert.deepEqual(set.actions.map((a) => a.value.type), ["minus", "plus"]);
 });
+
+test("parentheses nested past the bound are refused instead of exhausting the stack", () => {
+  const deep = (depth: number) => `${"(".repeat(depth)}a = :v${")".repeat(depth)}`;
+  assert.match(errorOf(parseRawCondition("ConditionExpression", deep(2000))), /parentheses nested too deeply; depth: 2000, limit: 256$/);
+  assert.ok(parseRawCondition("ConditionExpression", deep(256)).ok);
+});

@@ -17,6 +17,11 @@ export type ExpressionKind =
 
 /** DynamoDB's limit on any expression string (developer guide, "Expression parameters"). */
 export const expressionBytesMax = 4096;
+/**
+ * Parentheses nested deeper than this are refused before parsing: the parser, the builders
+ * and the evaluator recurse once per level, and 4 KB of "(" would otherwise exhaust the stack.
+ */
+export const expressionParenthesesDepthMax = 256;
 
 const parser = peggy.generate(expressionGrammar, { allowedStartRules: ["condition", "update", "projection"] });
 
@@ -38,6 +43,10 @@ function parseRaw(kind: ExpressionKind, text: string): Result<unknown> {
   if (bytes > expressionBytesMax) {
     return invalid(kind, `Expression size has exceeded the maximum allowed size; expression size: ${bytes}`);
   }
+  const depth = parenthesesDepth(text);
+  if (depth > expressionParenthesesDepthMax) {
+    return invalid(kind, `The expression has parentheses nested too deeply; depth: ${depth}, limit: ${expressionParenthesesDepthMax}`);
+  }
   try {
     return ok(parser.parse(text, { startRule: startRules[kind] }));
   } catch (error) {
@@ -56,6 +65,16 @@ export function parseRawUpdate(text: string): Result<RawUpdate> {
 
 export function parseRawProjection(text: string): Result<RawProjection> {
   return parseRaw("ProjectionExpression", text) as Result<RawProjection>;
+}
+
+function parenthesesDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (const char of text) {
+    if (char === "(") deepest = Math.max(deepest, ++depth);
+    else if (char === ")") depth--;
+  }
+  return deepest;
 }
 
 /** Tokens as DynamoDB's lexer sees them, only to name the offending token and its neighbours. */
