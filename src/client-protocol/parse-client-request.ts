@@ -11,7 +11,10 @@ import { clientMessageTypes, type ClientRequest, type WireItemKey } from "./clie
  * value, never an assertion). Every bound the REST edge applies holds here too: key and value
  * bytes, metadata, page size. The answer names the field and the numbers.
  */
-export type ClientLimits = Pick<Limits, "keyBytesMax" | "valueBytesMax" | "metadataBytesMax" | "metadataEntriesMax" | "listPageItemsMax" | "listPageItemsDefault">;
+export type ClientLimits = Pick<
+  Limits,
+  "keyBytesMax" | "valueBytesMax" | "metadataBytesMax" | "metadataEntriesMax" | "listPageItemsMax" | "listPageItemsDefault" | "tableNameLengthMax"
+>;
 
 export type ParsedClientRequest = { ok: true; request: ClientRequest } | { ok: false; message: string };
 
@@ -42,7 +45,7 @@ function parseOrThrow(message: unknown, limits: ClientLimits): ClientRequest {
     case clientMessageTypes.put:
       return parsePut(m, limits);
     case clientMessageTypes.delete:
-      return { type: clientMessageTypes.delete, table: tableName(m.table), key: itemKey(m.key, limits), ...writeOptions(m) };
+      return { type: clientMessageTypes.delete, table: tableName(m.table, limits), key: itemKey(m.key, limits), ...writeOptions(m) };
     case clientMessageTypes.list:
       return parseList(m, limits);
     default:
@@ -56,7 +59,7 @@ function parseGet(m: Fields, limits: ClientLimits): ClientRequest {
   if (consistency !== undefined && consistency !== "eventual" && consistency !== "strong") throw new Malformed(`consistency must be "eventual" or "strong", got ${String(consistency).slice(0, 32)}`);
   return {
     type: clientMessageTypes.get,
-    table: tableName(m.table),
+    table: tableName(m.table, limits),
     key: itemKey(m.key, limits),
     ...(quorum !== undefined ? { quorum } : {}),
     ...(consistency !== undefined ? { consistency } : {}),
@@ -76,7 +79,7 @@ function parsePut(m: Fields, limits: ClientLimits): ClientRequest {
   }
   return {
     type: clientMessageTypes.put,
-    table: tableName(m.table),
+    table: tableName(m.table, limits),
     key: itemKey(m.key, limits),
     value,
     ...(m.contentType !== undefined ? { contentType: m.contentType as string } : {}),
@@ -95,7 +98,7 @@ function parseList(m: Fields, limits: ClientLimits): ClientRequest {
   }
   return {
     type: clientMessageTypes.list,
-    table: tableName(m.table),
+    table: tableName(m.table, limits),
     ...(prefix !== undefined ? { prefix } : {}),
     ...(m.after !== undefined ? { after: itemKey(m.after, limits) } : {}),
     ...(limit !== undefined ? { limit: limit as number } : {}),
@@ -113,10 +116,10 @@ function writeOptions(m: Fields): { quorum?: { w?: number; dw?: number; pw?: num
   };
 }
 
-const tableNameLengthMax = 255;
-
-function tableName(value: unknown): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > tableNameLengthMax) throw new Malformed(`table must be a name of 1 to ${tableNameLengthMax} characters`);
+/** Only bounded here: whether the name exists is the catalog's answer (TableNotFound). */
+function tableName(value: unknown, limits: ClientLimits): string {
+  const max = limits.tableNameLengthMax;
+  if (typeof value !== "string" || value.length === 0 || value.length > max) throw new Malformed(`table must be a name of 1 to ${max} characters`);
   return value;
 }
 
