@@ -30,6 +30,9 @@ export function readExpressionMembers(reader: RequestReader, members: readonly E
       throw validationException(`${legacy} is a legacy parameter Shoal does not support; use ${members.join(" or ")} instead`);
     }
   }
+  if (reader.body.ReturnValuesOnConditionCheckFailure === "ALL_OLD") {
+    throw validationException("ReturnValuesOnConditionCheckFailure ALL_OLD is not supported by Shoal's DynamoDB API; read the item after a ConditionalCheckFailedException instead");
+  }
   const strings: Partial<Record<ExpressionMember, string>> = {};
   for (const member of members) {
     const text = reader.string(member);

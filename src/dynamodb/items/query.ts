@@ -43,6 +43,9 @@ export async function query(context: DynamoContext, body: JsonObject): Promise<J
   assert(keyCondition !== undefined, "a KeyConditionExpression compiles to a key condition");
   const request = queryRequest(table, keyCondition, forward, consistent);
   const after = startKey === undefined ? undefined : readKey(table, startKey).parts;
+  if (after !== undefined && Buffer.compare(after.partitionKey, request.partitionKey) !== 0) {
+    throw validationException("The provided starting key is invalid: its partition key does not match the KeyConditionExpression");
+  }
   const collector = new PageCollector({
     table,
     nowMs: context.clock.nowMs(),

@@ -86,3 +86,15 @@ test("a legacy parameter is refused by name", async () => {
   const error = await failure(getItem(context, { TableName: "table1", Key: { id: { S: "x" } }, AttributesToGet: ["a"] }));
   assert.match(error.message, /AttributesToGet is a legacy parameter/);
 });
+
+test("ReturnValuesOnConditionCheckFailure ALL_OLD is refused by name rather than ignored", async () => {
+  const context = await contextWithTable();
+  const error = await failure(putItem(context, { TableName: "table1", Item: { id: { S: "x" } }, ConditionExpression: "attribute_exists(id)", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }));
+  assert.match(error.message, /ReturnValuesOnConditionCheckFailure ALL_OLD is not supported/);
+});
+
+test("a Query's ExclusiveStartKey must belong to the queried partition key", async () => {
+  const context = await contextWithTable();
+  const error = await failure(query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "a" } }, ExclusiveStartKey: { id: { S: "b" } } }));
+  assert.match(error.message, /The provided starting key is invalid/);
+});
