@@ -1,6 +1,11 @@
 import type { TableDefinition } from "../catalog/table-definition.js";
-import type { StrongChange, StrongCoordinator, StrongDecision, StrongResult, StrongValue, StrongVersioned } from "../paxos/strong-coordinator.js";
+import type { StrongChange, StrongCoordinator, StrongDecision, StrongPlacement, StrongResult, StrongValue, StrongVersioned } from "../paxos/strong-coordinator.js";
+import type { NodeId } from "../runtime/network.js";
+import { decodeItemKey, encodeItemKey } from "../storage/item-key.js";
+import { scanAcceptedValues, type AcceptedScanOptions } from "./accepted-scan.js";
+import { boundedMap } from "./bounded-map.js";
 import type { ItemWrite, WriteCondition } from "../replica/item-write.js";
+import { scanEntriesMax } from "../replica/sibling-scan.js";
 import { storeFailure, type StoreFailure, type StoreResult } from "../replica/store-result.js";
 import type { Clock } from "../runtime/runtime.js";
 import type {
@@ -17,7 +22,7 @@ import type {
   ReadOptions,
   WriteOptions,
 } from "./item-operations.js";
-import { encodedKey } from "./scan-ranges.js";
+import { encodedKey, queryRange } from "./scan-ranges.js";
 import { writeConditionRefusal } from "./write-condition-check.js";
 
 /**
@@ -29,6 +34,10 @@ import { writeConditionRefusal } from "./write-condition-check.js";
  * lost race retries), so it only records what it decided, and the last run's record is the
  * answer. No causal contexts (context is ""), no siblings: one version at most.
  *
+ * query reads one acceptor's records (the first of the partition key's acceptors that answers,
+ * this node first): an eventual read; with consistency "strong" each key found is re-read
+ * through the protocol (a key accepted only by a minority elsewhere can still be missed).
+ *
  * Failures: "unavailable" -> Unavailable (nothing happened), "indeterminate" -> Indeterminate
  * (it may have happened), "overloaded" -> Overloaded.
  */
@@ -37,7 +46,14 @@ export interface StrongItemOperationsOptions {
   clock: Clock;
   /** The ring's member count (n is capped at it, like the eventual quorums). */
   members: () => number;
+  /** For query: where a key's acceptors are, who is up, and how to scan one. */
+  scan?: AcceptedScanOptions & { placement: StrongPlacement; isUp: (id: NodeId) => boolean };
 }
+
+/** Keys of one strong query page re-read through the protocol at once. */
+const strongRereadsConcurrencyMax = 16;
+/** Scan pages one query may take to fill (tombstones make pages come back short). */
+const strongScanRoundsMax = 4;
 
 type Failure = { ok: false; error: StoreFailure };
 type Refusal = { code: "PreconditionFailed" | "BadRequest"; message: string } | undefined;
@@ -90,8 +106,40 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     return Promise.resolve(storeFailure("BadRequest", `listing strong table "${table.name}" is not supported yet`));
   }
 
-  query(table: TableDefinition, _request: QueryRequest): Promise<StoreResult<ListPage>> {
-    return Promise.resolve(storeFailure("BadRequest", `querying strong table "${table.name}" is not supported yet`));
+  async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
+    const scan = this.options.scan;
+    if (scan === undefined) return storeFailure("BadRequest", `querying strong table "${table.name}" is not supported on this node`);
+    const placed = scan.placement.acceptorsFor(encodeItemKey(table.id, request.partitionKey), this.n(table));
+    if (placed === undefined) return storeFailure("Unavailable", "cannot query: this node has no ring yet");
+    const targets = [...placed.acceptors].sort((a, b) => (a === scan.self ? -1 : b === scan.self ? 1 : 0)).filter((id) => id === scan.self || scan.isUp(id));
+    const limit = Math.max(1, Math.min(scanEntriesMax, Math.floor(request.limit)));
+    const page: ListPage = { items: [], resumeAfter: null };
+    let range = queryRange(table, request, limit);
+    for (let round = 0; round < strongScanRoundsMax && page.items.length < limit; round++) {
+      const scanned = await scanAcceptedValues(scan, targets, range);
+      if (!scanned.ok) return storeFailure("Unavailable", `cannot query: no acceptor of the partition key answered (${scanned.errors.join("; ")})`);
+      const { entries, exhausted } = scanned.page;
+      for (const entry of entries) {
+        const item = this.live(entry.value);
+        if (item !== undefined && page.items.length < limit) page.items.push({ key: keyPartsOf(entry.key), siblings: [item] });
+      }
+      const last = entries[entries.length - 1];
+      page.resumeAfter = exhausted || last === undefined ? null : keyPartsOf(last.key);
+      if (page.resumeAfter === null) break;
+      const after = { key: last!.key, inclusive: false };
+      range = request.reverse ? { ...range, high: after, limit: limit - page.items.length } : { ...range, low: after, limit: limit - page.items.length };
+    }
+    if (request.consistency !== "strong") return { ok: true, value: page };
+    return this.reread(table, page);
+  }
+
+  /** A strong query's page with each key read again through the protocol. */
+  private async reread(table: TableDefinition, page: ListPage): Promise<StoreResult<ListPage>> {
+    const reads = await boundedMap(page.items, strongRereadsConcurrencyMax, (item) => this.get(table, item.key, { quorum: {} }));
+    const failed = reads.find((read) => !read.ok);
+    if (failed !== undefined && !failed.ok) return failed;
+    const items = page.items.map((item, i) => ({ key: item.key, siblings: (reads[i] as { ok: true; value: ItemRead }).value.siblings })).filter((item) => item.siblings.length > 0);
+    return { ok: true, value: { items, resumeAfter: page.resumeAfter } };
   }
 
   /** One CASPaxos change whose decision sees the live version (expired reads as absent). */
@@ -146,4 +194,9 @@ function strongFailure(result: Extract<StrongResult<unknown>, { ok: false }>, ac
     case "overloaded":
       return storeFailure("Overloaded", `cannot ${action}: ${result.message}`);
   }
+}
+
+function keyPartsOf(itemKey: Uint8Array): ItemKeyParts {
+  const decoded = decodeItemKey(itemKey);
+  return decoded.sortKey === undefined ? { partitionKey: decoded.partitionKey } : { partitionKey: decoded.partitionKey, sortKey: decoded.sortKey };
 }

@@ -112,7 +112,12 @@ export class NodeItems {
       replicas: this.replicas,
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
-      strong: new StrongItemOperations({ strong: this.strong, clock, members }),
+      strong: new StrongItemOperations({
+        strong: this.strong,
+        clock,
+        members,
+        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, placement, isUp: (id) => options.membership.isUp(id) },
+      }),
     });
   }
 

@@ -4,8 +4,11 @@ import { scanEntriesMax, type ScanBound, type ScanRange } from "./sibling-scan.j
  * The scan messages a coordinator sends to replicas for list and query, and their check on
  * arrival (a message from the wire is not trusted: shape and bounds are checked before use).
  *
- *   { type: "replica.list" | "replica.query", prefix, low: bound | null, high: bound | null, reverse, limit }
- *   bound = { key: bytes, inclusive: boolean }
+ *   { type: "replica.list" | "replica.query", prefix, low: bound | null, high: bound | null, reverse, limit, records }
+ *   bound = { key: bytes, inclusive: boolean }; records = "siblings" (default) | "accepted"
+ * The reply is { ok: true, entries: [key, set][] } for sibling sets, { ok: true, entries:
+ * [key, value | null][] } for accepted values (null: a tombstone or only a promise), with
+ * `exhausted`.
  */
 export interface ScanMessage {
   type: "replica.list" | "replica.query";
@@ -14,13 +17,17 @@ export interface ScanMessage {
   high: ScanBound | null;
   reverse: boolean;
   limit: number;
+  /** Which records to return: sibling sets (eventual tables, the default) or a strong table's accepted values. */
+  records?: ScanRecords;
 }
 
-export function scanMessage(type: ScanMessage["type"], range: ScanRange): ScanMessage {
-  return { type, prefix: range.prefix, low: range.low ?? null, high: range.high ?? null, reverse: range.reverse, limit: range.limit };
+export type ScanRecords = "siblings" | "accepted";
+
+export function scanMessage(type: ScanMessage["type"], range: ScanRange, records: ScanRecords = "siblings"): ScanMessage {
+  return { type, prefix: range.prefix, low: range.low ?? null, high: range.high ?? null, reverse: range.reverse, limit: range.limit, records };
 }
 
-export type ParsedScan = { ok: true; range: ScanRange } | { ok: false; error: string };
+export type ParsedScan = { ok: true; range: ScanRange; records: ScanRecords } | { ok: false; error: string };
 
 export function parseScanMessage(message: unknown): ParsedScan {
   const m = message as Partial<ScanMessage> | null;
@@ -31,10 +38,12 @@ export function parseScanMessage(message: unknown): ParsedScan {
     return { ok: false, error: `limit ${String(m.limit)} is outside 1..${scanEntriesMax}` };
   }
   if (!isBound(m.low) || !isBound(m.high)) return { ok: false, error: "a bound is not { key, inclusive }" };
+  const records = m.records ?? "siblings";
+  if (records !== "siblings" && records !== "accepted") return { ok: false, error: `records ${String(records)} is neither "siblings" nor "accepted"` };
   const range: ScanRange = { prefix: m.prefix, reverse: m.reverse, limit: m.limit };
   if (m.low) range.low = m.low;
   if (m.high) range.high = m.high;
-  return { ok: true, range };
+  return { ok: true, range, records };
 }
 
 function isBound(value: unknown): value is ScanBound | null | undefined {

@@ -14,7 +14,9 @@ import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-lo
 import { parseScanMessage } from "./replica-messages.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
-import { scanSets, type ScanPage, type ScanRange } from "./sibling-scan.js";
+import { scanRecords, scanSets, type ScanPage, type ScanRange } from "./sibling-scan.js";
+import { decodeAcceptedValue, isAcceptorRecord } from "../paxos/acceptor-record.js";
+import type { StrongVersioned } from "../paxos/strong-coordinator.js";
 
 /**
  * What a node does for the keys it holds on the eventual path (Dynamo paper, sections 4.4 and
@@ -168,6 +170,12 @@ export class ReplicaService {
     return scanSets(this.options.storage, range);
   }
 
+  /** The same scan over a strong table's acceptor records: each key's accepted value (undefined: a tombstone or only a promise). */
+  scanAccepted(range: ScanRange): { entries: { key: Bytes; value: StrongVersioned | undefined }[]; exhausted: boolean } {
+    const page = scanRecords(this.options.storage, range, (bytes) => (isAcceptorRecord(bytes) ? { value: decodeAcceptedValue(bytes) } : undefined));
+    return { entries: page.entries.map(({ key, record }) => ({ key, value: record.value })), exhausted: page.exhausted };
+  }
+
   /**
    * One bounded step of the expiry sweep over the expiry index: a key whose live siblings have
    * all expired becomes a tombstone that keeps its causal context (a new dot of this node over
@@ -251,6 +259,10 @@ export class ReplicaService {
   private handleScan(message: unknown): unknown {
     const parsed = parseScanMessage(message);
     if (!parsed.ok) return { ok: false, error: `scan: ${parsed.error}` };
+    if (parsed.records === "accepted") {
+      const page = this.scanAccepted(parsed.range);
+      return { ok: true, entries: page.entries.map((entry) => [entry.key, entry.value ?? null]), exhausted: page.exhausted };
+    }
     const page = this.scan(parsed.range);
     return { ok: true, entries: page.entries.map((entry) => [entry.key, entry.set]), exhausted: page.exhausted };
   }

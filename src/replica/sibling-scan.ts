@@ -3,7 +3,7 @@ import { compareBytes } from "../storage/byte-order.js";
 import type { Bytes, StorageEngine } from "../storage/storage-engine.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import type { Sibling } from "../versioning/sibling.js";
-import { decodeSiblingRecord } from "./sibling-record.js";
+import { decodeSiblingRecordIfAny } from "./sibling-record.js";
 
 /**
  * A bounded range scan of one replica's stored sibling sets, for list (a table or key prefix)
@@ -45,8 +45,18 @@ export const scanEntriesMax = 1000;
 export const scanBytesMaxDefault = 8 * 1024 * 1024;
 
 export function scanSets(storage: StorageEngine, range: ScanRange, bytesMax = scanBytesMaxDefault): ScanPage {
+  const page = scanRecords(storage, range, (bytes) => decodeSiblingRecordIfAny(bytes), bytesMax);
+  return { entries: page.entries.map(({ key, record }) => ({ key, set: record })), exhausted: page.exhausted };
+}
+
+/**
+ * The same bounded scan over any record kind: `decode` turns a stored value into a record, or
+ * undefined for a value of another kind (skipped, but counted toward the page's bounds).
+ */
+export function scanRecords<R>(storage: StorageEngine, range: ScanRange, decode: (bytes: Uint8Array) => R | undefined, bytesMax = scanBytesMaxDefault): { entries: { key: Bytes; record: R }[]; exhausted: boolean } {
   assert(range.limit >= 1 && range.limit <= scanEntriesMax, `scan limit ${range.limit} is outside 1..${scanEntriesMax}`);
-  const entries: ScannedSet[] = [];
+  const entries: { key: Bytes; record: R }[] = [];
+  let taken = 0;
   let bytes = 0;
   // One entry more than the page, to tell a full page from an exhausted range; one more again
   // for an exclusive start bound, which the engine's inclusive start may return.
@@ -54,9 +64,11 @@ export function scanSets(storage: StorageEngine, range: ScanRange, bytesMax = sc
   for (const entry of iterable) {
     if (!withinStart(entry.key, range)) continue;
     if (!withinEnd(entry.key, range)) return { entries, exhausted: true };
-    if (entries.length === range.limit || (entries.length > 0 && bytes + entry.value.length > bytesMax)) return { entries, exhausted: false };
+    if (taken === range.limit || (taken > 0 && bytes + entry.value.length > bytesMax)) return { entries, exhausted: false };
     bytes += entry.value.length;
-    entries.push({ key: entry.key, set: decodeSiblingRecord(entry.value) });
+    taken++;
+    const record = decode(entry.value);
+    if (record !== undefined) entries.push({ key: entry.key, record });
   }
   return { entries, exhausted: true };
 }
