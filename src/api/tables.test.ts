@@ -2,6 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fetch } from "undici";
 import { startTestNode, type TestNode } from "../node/test-node.js";
+import { eventually } from "../testing/eventually.js";
 import { errorCode, json, postJson } from "./test-requests.js";
 
 let t: TestNode;
@@ -102,4 +103,23 @@ test("extensions are stored at create and shown back; anything but a small JSON 
     assert.equal(await errorCode(refused), "InvalidTableOptions");
   }
   assert.equal((await fetch(`${t.url}/v1/tables/bad_ext`)).status, 404);
+});
+
+test("on a three-node cluster a table created through one node answers on the others as soon as the create returns", async () => {
+  const first = await startTestNode({ config: { nodeId: "t1" } });
+  const seed = [`127.0.0.1:${first.node.peerPort}`];
+  const others = [await startTestNode({ config: { nodeId: "t2", join: seed } }), await startTestNode({ config: { nodeId: "t3", join: seed } })];
+  const all = [first, ...others];
+  try {
+    await eventually("three nodes up on every node", () => all.every((n) => n.node.cluster.status().members.filter((m) => m.state === "up").length === 3));
+    const created = await postJson(`${first.url}/v1/tables`, { name: "shared", extensions: { owner: "t1" } });
+    assert.equal(created.status, 201);
+    const description = await json(created);
+    assert.deepEqual(description.effectiveReplication, { n: 3, r: 2, w: 2 });
+    for (const n of others) assert.deepEqual(await json(await fetch(`${n.url}/v1/tables/shared`)), description);
+    assert.equal((await fetch(`${others[1]!.url}/v1/tables/shared`, { method: "DELETE" })).status, 204);
+    for (const n of all) assert.equal((await fetch(`${n.url}/v1/tables/shared`)).status, 404);
+  } finally {
+    await Promise.all(all.map((n) => n.close()));
+  }
 });
