@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseRawCondition, parseRawProjection, parseRawUpdate } from "./expression-parser.js";
+import { parsedExpressionsCachedMax, parseRawCondition, parseRawProjection, parseRawUpdate } from "./expression-parser.js";
 
 function errorOf(result: { ok: boolean; error?: { message: string } }): string {
   assert.equal(result.ok, false);
@@ -71,4 +71,18 @@ test("parentheses nested past the bound are refused instead of exhausting the st
   const deep = (depth: number) => `${"(".repeat(depth)}a = :v${")".repeat(depth)}`;
   assert.match(errorOf(parseRawCondition("ConditionExpression", deep(2000))), /parentheses nested too deeply; depth: 2000, limit: 256$/);
   assert.ok(parseRawCondition("ConditionExpression", deep(256)).ok);
+});
+
+test("a repeated expression answers the same tree, and the memo stays bounded", () => {
+  const first = parseRawCondition("ConditionExpression", "cached = :v");
+  assert.equal(parseRawCondition("ConditionExpression", "cached = :v"), first);
+  for (let i = 0; i <= parsedExpressionsCachedMax; i++) parseRawProjection(`p${i}`);
+  const again = parseRawCondition("ConditionExpression", "cached = :v");
+  assert.notEqual(again, first, "the oldest entry was evicted");
+  assert.deepEqual(again, first);
+});
+
+test("the same text parsed as another kind names that kind in its error", () => {
+  assert.match(errorOf(parseRawCondition("ConditionExpression", "a =")), /^Invalid ConditionExpression/);
+  assert.match(errorOf(parseRawCondition("FilterExpression", "a =")), /^Invalid FilterExpression/);
 });

@@ -37,7 +37,29 @@ export function invalid<T = never>(kind: ExpressionKind, message: string): Resul
   return validationError(`Invalid ${kind}: ${message}`);
 }
 
+/**
+ * Clients send the same few expression strings over and over, and parsing is most of the cost
+ * of compiling one, so parse results (syntax trees, which nothing mutates, and syntax errors)
+ * are memoised per kind and text. Bounded; the least recently used entry goes first.
+ */
+export const parsedExpressionsCachedMax = 1024;
+const parsedExpressions = new Map<string, Result<unknown>>();
+
 function parseRaw(kind: ExpressionKind, text: string): Result<unknown> {
+  const key = `${kind}\u0000${text}`;
+  const cached = parsedExpressions.get(key);
+  if (cached !== undefined) {
+    parsedExpressions.delete(key);
+    parsedExpressions.set(key, cached);
+    return cached;
+  }
+  const parsed = parseUncached(kind, text);
+  parsedExpressions.set(key, parsed);
+  if (parsedExpressions.size > parsedExpressionsCachedMax) parsedExpressions.delete(parsedExpressions.keys().next().value!);
+  return parsed;
+}
+
+function parseUncached(kind: ExpressionKind, text: string): Result<unknown> {
   if (text.trim().length === 0) return invalid(kind, "The expression can not be empty;");
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > expressionBytesMax) {
