@@ -69,7 +69,7 @@ export function mergeScanReplies(replies: readonly ReplicaScanReply[], options: 
 }
 
 /** The least advanced last key among replicas that stopped on a bound; undefined when all are exhausted. */
-function frontierOf(replies: readonly ReplicaScanReply[], order: (a: Bytes, b: Bytes) => number): Bytes | undefined {
+export function frontierOf(replies: readonly { entries: readonly { key: Bytes }[]; exhausted: boolean }[], order: (a: Bytes, b: Bytes) => number): Bytes | undefined {
   let frontier: Bytes | undefined;
   for (const reply of replies) {
     if (reply.exhausted || reply.entries.length === 0) continue;

@@ -68,3 +68,21 @@ test("a strong query returns one partition key's items in sort order, paged, eve
     }
   }
 });
+
+test("a strong list gathers every member's keys in order, page by page, without deleted ones", async () => {
+  const c = await simItemsCluster(44);
+  const names = Array.from({ length: 9 }, (_, i) => `k${i}`);
+  for (const name of names) ok(await c.sim.settle(items(c, "n1").put(table, key(name), write(name), blind)));
+  ok(await c.sim.settle(items(c, "n2").delete(table, key("k4"), blind)));
+  const found: string[] = [];
+  let after: ItemKeyParts | undefined;
+  for (let pages = 0; pages < 20; pages++) {
+    const page = ok(await c.sim.settle(items(c, "n3").list(table, { prefix: encoder.encode("k"), limit: 3, ...(after ? { after } : {}) })));
+    assert.ok(page.items.length <= 3);
+    found.push(...page.items.map((item) => decoder.decode(item.key.partitionKey)));
+    assert.ok(page.items.every((item) => decoder.decode(item.siblings[0]!.value) === decoder.decode(item.key.partitionKey)));
+    if (page.resumeAfter === null) break;
+    after = page.resumeAfter;
+  }
+  assert.deepEqual(found, names.filter((name) => name !== "k4"));
+});

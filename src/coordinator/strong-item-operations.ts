@@ -16,13 +16,16 @@ import type {
   ItemRead,
   ItemVersion,
   ListPage,
+  ListRequest,
   ModifyResult,
   PutResult,
   QueryRequest,
   ReadOptions,
   WriteOptions,
 } from "./item-operations.js";
-import { encodedKey, queryRange } from "./scan-ranges.js";
+import { encodedKey, listRange, queryRange } from "./scan-ranges.js";
+import { frontierOf } from "./scan-merge.js";
+import { compareBytes } from "../storage/byte-order.js";
 import { writeConditionRefusal } from "./write-condition-check.js";
 
 /**
@@ -47,7 +50,7 @@ export interface StrongItemOperationsOptions {
   /** The ring's member count (n is capped at it, like the eventual quorums). */
   members: () => number;
   /** For query: where a key's acceptors are, who is up, and how to scan one. */
-  scan?: AcceptedScanOptions & { placement: StrongPlacement; isUp: (id: NodeId) => boolean };
+  scan?: AcceptedScanOptions & { placement: StrongPlacement; isUp: (id: NodeId) => boolean; upMembers: () => NodeId[] };
 }
 
 /** Keys of one strong query page re-read through the protocol at once. */
@@ -102,8 +105,34 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     return { ok: true, value: { item: this.live(changed.value.after), previous: this.live(changed.value.before) } };
   }
 
-  list(table: TableDefinition): Promise<StoreResult<ListPage>> {
-    return Promise.resolve(storeFailure("BadRequest", `listing strong table "${table.name}" is not supported yet`));
+  /**
+   * A strong table's listing: every up member's accepted values in the range (scatter, as the
+   * eventual list does), the keys any acceptor holds a live value for up to the page's frontier
+   * (scan-merge.ts), each re-read through the protocol, so a value only a minority accepted and
+   * a deleted one never show.
+   */
+  async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
+    const scan = this.options.scan;
+    if (scan === undefined) return storeFailure("BadRequest", `listing strong table "${table.name}" is not supported on this node`);
+    const limit = Math.max(1, Math.min(scanEntriesMax, Math.floor(request.limit)));
+    const range = listRange(table, request, limit);
+    const scanned = await Promise.all(scan.upMembers().map((node) => scanAcceptedValues(scan, [node], range)));
+    const pages = scanned.flatMap((result) => (result.ok ? [result.page] : []));
+    if (pages.length === 0) return storeFailure("Unavailable", "cannot list: no member answered");
+    const frontier = frontierOf(pages, compareBytes);
+    const candidates = new Map<string, Uint8Array>();
+    for (const page of pages) {
+      for (const entry of page.entries) {
+        if (this.live(entry.value) === undefined || (frontier !== undefined && compareBytes(entry.key, frontier) > 0)) continue;
+        candidates.set(Buffer.from(entry.key).toString("latin1"), entry.key);
+      }
+    }
+    const keys = [...candidates.values()].sort(compareBytes);
+    const taken = keys.slice(0, limit);
+    const more = keys.length > limit || frontier !== undefined;
+    const last = taken.length === limit ? taken[limit - 1] : frontier;
+    const page: ListPage = { items: taken.map((key) => ({ key: keyPartsOf(key), siblings: [] })), resumeAfter: more && last !== undefined ? keyPartsOf(last) : null };
+    return this.reread(table, page);
   }
 
   async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {

@@ -106,6 +106,7 @@ export class NodeItems {
     const placement = ringStrongPlacement(() => options.membership.ring());
     this.strong = new StrongCoordinator({ runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
     const members = (): number => Math.max(1, options.membership.ring()?.members.length ?? 1);
+    const upMembers = (): NodeId[] => (options.membership.ring()?.members ?? []).map((member) => member.id).filter((id) => id === nodeId || options.membership.isUp(id));
     this.coordinator = new ClusterCoordinator({
       runtime,
       eventual: this.eventual,
@@ -116,7 +117,7 @@ export class NodeItems {
         strong: this.strong,
         clock,
         members,
-        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, placement, isUp: (id) => options.membership.isUp(id) },
+        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, placement, isUp: (id) => options.membership.isUp(id), upMembers },
       }),
     });
   }
