@@ -37,10 +37,6 @@ export class CatalogDigest {
     this.sums[bucket] = (this.sums[bucket]! - before + hash) >>> 0;
   }
 
-  hashOf(name: string): number | undefined {
-    return this.hashes.get(name);
-  }
-
   buckets(): number[] {
     return [...this.sums];
   }

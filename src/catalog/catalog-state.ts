@@ -1,4 +1,4 @@
-import { CatalogDigest, bucketOfName, hashNameRecord } from "./catalog-digest.js";
+import { CatalogDigest, bucketOfName, canonicalJson, hashNameRecord } from "./catalog-digest.js";
 import { definitionOf, liveIncarnation, type NameRecord } from "./catalog-record.js";
 import { killIncarnation, mergeNameRecords } from "./merge-name-record.js";
 import type { TableDefinition } from "./table-definition.js";
@@ -66,8 +66,9 @@ export class CatalogState {
   apply(incoming: NameRecord): AppliedChange {
     const before = this.records.get(incoming.name);
     const merged = this.resolveIdClashes(before === undefined ? incoming : mergeNameRecords(before, incoming));
+    // Compared exactly, not by hash: a missed change could be a drop.
+    if (before !== undefined && canonicalJson(before) === canonicalJson(merged)) return { record: before, changed: false, died: [] };
     const { hash, bytes } = hashNameRecord(merged);
-    if (before !== undefined && this.digest.hashOf(merged.name) === hash && this.recordBytes.get(merged.name) === bytes) return { record: before, changed: false, died: [] };
     const died = this.diedIds(before, merged);
     this.replace(before, merged);
     this.digest.set(merged.name, hash);
