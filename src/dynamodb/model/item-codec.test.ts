@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { pack } from "msgpackr";
+import type { AttributeValue } from "./attribute-value.js";
+import { defineEntry } from "./attribute-value-json.js";
 import { attributeValuesEqual } from "./attribute-value-order.js";
 import { item as itemArbitrary } from "./attribute-value-arbitrary.js";
 import { decodeItem, encodeItem } from "./item-codec.js";
@@ -20,7 +22,23 @@ test("binary values come back as bytes", () => {
   assert.deepEqual([...b.B], [1, 2]);
 });
 
+test("an attribute named __proto__ survives storage, at the top and nested", () => {
+  const item = { a: { S: "y" } } as Record<string, AttributeValue>;
+  const nested: Record<string, AttributeValue> = {};
+  defineEntry(nested, "__proto__", { S: "x" });
+  defineEntry(item, "__proto__", { M: nested });
+  const back = decodeItem(encodeItem(item));
+  assert.deepEqual(Object.keys(back), ["a", "__proto__"]);
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.ok(attributeValuesEqual({ M: back }, { M: item }));
+});
+
+test("items written in format 1 (the model's own shape) are still read", () => {
+  assert.deepEqual(decodeItem(pack([1, { a: { S: "x" } }])), { a: { S: "x" } });
+});
+
 test("bytes of an unknown format are refused", () => {
   assert.throws(() => decodeItem(pack([99, {}])), /unknown item format 99/);
   assert.throws(() => decodeItem(pack("nope")), /not an encoded item/);
+  assert.throws(() => decodeItem(pack([2, ["a", [42, "x"]]])), /unknown value tag 42/);
 });
