@@ -194,3 +194,15 @@ test("a node that missed many changes converges even when one sync message holds
   await waitForConvergence(cluster, 60_000);
   assert.equal(cluster.node("n3").catalog.list().length, 40);
 });
+
+test("one seed, run twice, gives the same trace", async () => {
+  async function run(): Promise<string> {
+    const cluster = await catalogCluster(12);
+    cluster.sim.network.isolate("n2");
+    await settle(cluster, Promise.all([cluster.node("n1").catalog.create(tableSpec("a")), cluster.node("n3").catalog.create(tableSpec("b"))]));
+    cluster.sim.network.heal();
+    await waitForConvergence(cluster);
+    return cluster.sim.traceHash();
+  }
+  assert.equal(await run(), await run());
+});
