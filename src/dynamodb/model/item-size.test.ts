@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { normalizeNumber } from "./dynamo-number.js";
 import { attributeValueSize, checkItemSize, itemSize, numberSize } from "./item-size.js";
 
 test("strings and binaries count their bytes, names included", () => {
@@ -8,12 +9,18 @@ test("strings and binaries count their bytes, names included", () => {
   assert.equal(itemSize({ b: { B: new Uint8Array(10) } }), 1 + 10);
 });
 
-test("numbers count about one byte per two significant digits plus one", () => {
-  assert.equal(numberSize("1"), 2);
-  assert.equal(numberSize("12"), 2);
-  assert.equal(numberSize("123"), 3);
-  assert.equal(numberSize("-0.00123"), 3);
-  assert.equal(numberSize("1000000"), 2);
+test("numbers cost what DynamoDB was measured to charge", () => {
+  // Literal, bytes: measured at DynamoDB's 400 KB gate (nubo-db/dynamodb-conformance, 2026-08).
+  const measured: [string, number][] = [
+    ["0", 1], ["1", 2], ["12", 2], ["123", 3], ["1234", 3], ["12345678901234567890123456789012345678", 20], ["0042", 2],
+    ["100", 2], ["1010", 3], ["0.0000001", 2], ["1E125", 2], ["1E-100", 2], ["1.5", 3], ["15", 2], ["1.2", 3], ["1.200", 3],
+    ["1.234", 4], ["3.14159", 5], ["123456", 4], ["100.5", 4], ["0.15", 2], ["-42", 3], ["-0", 1],
+  ];
+  for (const [literal, bytes] of measured) {
+    const number = normalizeNumber(literal);
+    assert.ok(number.ok);
+    assert.equal(numberSize(number.value), bytes, literal);
+  }
 });
 
 test("maps and lists carry three bytes plus one per element; BOOL and NULL one byte", () => {
@@ -26,6 +33,7 @@ test("maps and lists carry three bytes plus one per element; BOOL and NULL one b
 test("sets count their members", () => {
   assert.equal(attributeValueSize({ SS: ["a", "bc"] }), 3);
   assert.equal(attributeValueSize({ NS: ["1", "123"] }), 2 + 3);
+  assert.equal(attributeValueSize({ NS: ["-1.5"] }), 4);
   assert.equal(attributeValueSize({ BS: [new Uint8Array(2), new Uint8Array(3)] }), 5);
 });
 
