@@ -1,23 +1,40 @@
 import type { StrongPlacement } from "../paxos/strong-coordinator.js";
+import type { NodeId } from "../runtime/network.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
-import type { RingState } from "../ring/ring-state.js";
+import { previousRing, type RingState } from "../ring/ring-state.js";
 import { decodeItemKey } from "../storage/item-key.js";
 
 /**
  * The strong path's acceptors of a key on a node's ring (DESIGN.md, "The strong path":
  * "Acceptors are the key's N primary replicas, strictly"): the first n distinct owners from the
  * partition of the key's partition key, as the eventual path places it, never a fallback; n is
- * capped at the ring's member count, like the eventual quorums. Partitions moving (`previous`)
- * come with the elasticity issue.
+ * capped at the ring's member count, like the eventual quorums.
+ *
+ * While the ring is in transition (ring-state.ts, `previous`) and the key's old preference
+ * list is another set of nodes, the old list comes too: CASPaxos then needs a majority of both
+ * in every phase (joint consensus, issue 4), so a value a majority of the old set accepted is
+ * seen by every round until the ownership transfer copied it to a majority of the new set.
  */
 export function ringStrongPlacement(ring: () => RingState | undefined): StrongPlacement {
   return {
     acceptorsFor(itemKey, n) {
       const current = ring();
       if (current === undefined) return undefined;
-      const partition = partitionOf(decodeItemKey(itemKey).partitionKey, current.partitionCount);
-      return { acceptors: preferenceList(current, partition, Math.min(n, current.members.length)) };
+      return strongAcceptors(current, partitionOf(decodeItemKey(itemKey).partitionKey, current.partitionCount), n);
     },
   };
+}
+
+/** A partition's acceptors on `ring`, and its previous acceptors when the transition changed them. */
+export function strongAcceptors(ring: RingState, partition: number, n: number): { acceptors: NodeId[]; previous?: NodeId[] } {
+  const acceptors = preferenceList(ring, partition, Math.min(n, ring.members.length));
+  const before = previousRing(ring);
+  if (before === undefined) return { acceptors };
+  const previous = preferenceList(before, partition, Math.min(n, before.members.length));
+  return sameNodes(acceptors, previous) ? { acceptors } : { acceptors, previous };
+}
+
+function sameNodes(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
 }

@@ -1,14 +1,20 @@
 import type { ComputeRing } from "../membership/membership.js";
 import type { Member } from "../membership/member.js";
 import { claimInitial, reclaim } from "../ring/claim.js";
-import type { RingMember, RingState } from "../ring/ring-state.js";
+import { ringTransition, type RingMember, type RingState } from "../ring/ring-state.js";
 
 /**
  * The ring leader's hook for Membership (membership.ts, "The ring is the caller's"), on
- * ring/claim.ts: joining and up members not yet placed are claimed in at once (a new node takes
- * partitions at once; staged plans come with the elasticity issue), leaving members are claimed
- * away, and suspect and down members keep their partitions (Dynamo, section 4.8.1: a failure is
- * transient; only an administrative change moves partitions). Undefined when the ring fits.
+ * ring/claim.ts: joining and up members not yet placed are claimed in, leaving members are
+ * claimed away, and suspect and down members keep their partitions (Dynamo, section 4.8.1: a
+ * failure is transient; only an administrative change moves partitions). Undefined when the
+ * ring fits.
+ *
+ * A change that moves partitions publishes a ring in transition (ring-state.ts, `previous`):
+ * the old owners stay listed until the ownership transfer filled the new replicas and the
+ * leader settles the ring (handoff/ownership-leader.ts). One change at a time: while a ring is
+ * in transition, further joins and leaves wait, so `previous` is always one step back and
+ * joint majorities span two configurations, never three.
  */
 export function claimRingHook(options: { partitionCount: number }): ComputeRing<RingState> {
   return (current, members) => (current === undefined ? firstRing(members, options.partitionCount) : nextRing(current, members));
@@ -21,12 +27,13 @@ function firstRing(members: readonly Member[], partitionCount: number): RingStat
 }
 
 function nextRing(current: RingState, members: readonly Member[]): RingState | undefined {
+  if (current.previous !== undefined) return undefined;
   const leaving = new Set(members.filter((m) => m.state === "leaving").map((m) => m.id));
   const kept = current.members.filter((m) => !leaving.has(m.id));
   const added = placeable(members).filter((m) => !current.members.some((c) => c.id === m.id));
   if (added.length === 0 && kept.length === current.members.length) return undefined;
   const next = reclaim(current, [...kept, ...added]);
-  return next.ok ? next.ring : undefined;
+  return next.ok ? ringTransition(current, next.ring) : undefined;
 }
 
 function placeable(members: readonly Member[]): RingMember[] {

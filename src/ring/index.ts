@@ -21,19 +21,24 @@ export {
   ringPosition,
 } from "./partition-hash.js";
 export {
+  assignmentsEqual,
   compareNodeIds,
   memberOf,
   ownerOf,
   parseRing,
   partitionShares,
+  previousRing,
   partitionsOwnedBy,
   ringMembersMax,
   ringProblem,
+  ringSettled,
   ringState,
   ringsEqual,
+  ringTransition,
   type RingMember,
   type RingParseResult,
   type RingState,
+  type RingTransition,
 } from "./ring-state.js";
 export {
   claimInitial,

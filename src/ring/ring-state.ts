@@ -8,13 +8,26 @@ import { isValidPartitionCount } from "./partition-hash.js";
  * can tell the newer of two rings apart. It is immutable and plain (arrays, strings, numbers),
  * so it travels in gossip and to the partition-aware client as it is.
  *
- * Canonical form: members sorted by id, a member's `zone` absent rather than undefined. Two
- * rings with equal fields are equal rings; claim produces canonical rings only.
+ * Canonical form: members sorted by id, a member's `zone` absent rather than undefined, and
+ * `previous` absent rather than undefined. Two rings with equal fields are equal rings; claim
+ * produces canonical rings only.
+ *
+ * A ring in transition (issue 4, "while a partition moves, a change needs a majority of the old
+ * and of the new acceptor set") also carries the owners and members it replaced: until every
+ * moved partition's data reached its new replicas, the strong path asks majorities of both
+ * preference lists (joint consensus), and the eventual path's new replicas are being filled
+ * (handoff/ownership-*.ts). The leader then publishes the same owners without `previous`.
  */
 export interface RingMember {
   readonly id: NodeId;
   /** Failure domain (zone, rack); preference lists prefer distinct zones when members carry one. */
   readonly zone?: string;
+}
+
+/** The owners and members a ring in transition replaced (see the module comment). */
+export interface RingTransition {
+  readonly owners: readonly NodeId[];
+  readonly members: readonly RingMember[];
 }
 
 export interface RingState {
@@ -24,6 +37,8 @@ export interface RingState {
   /** `owners[p]` owns partition p. */
   readonly owners: readonly NodeId[];
   readonly members: readonly RingMember[];
+  /** Present while partitions move from these owners to `owners`. */
+  readonly previous?: RingTransition;
 }
 
 /**
@@ -59,7 +74,17 @@ export function ringProblem(value: unknown): string | undefined {
   if (typeof ring.partitionCount !== "number" || !isValidPartitionCount(ring.partitionCount)) return `partition count must be a power of two in range, got ${String(ring.partitionCount)}`;
   const membersProblem = membersProblemOf(ring.members, ring.partitionCount);
   if (membersProblem !== undefined) return membersProblem;
-  return ownersProblemOf(ring.owners, ring.partitionCount, ring.members as RingMember[]);
+  const ownersProblem = ownersProblemOf(ring.owners, ring.partitionCount, ring.members as RingMember[]);
+  if (ownersProblem !== undefined) return ownersProblem;
+  return ring.previous === undefined ? undefined : transitionProblemOf(ring.previous, ring.partitionCount);
+}
+
+/** `previous` is bounded like the ring itself: at most ringMembersMax members, one owner per partition. */
+function transitionProblemOf(previous: unknown, partitionCount: number): string | undefined {
+  if (typeof previous !== "object" || previous === null) return "previous must be an object";
+  const { owners, members } = previous as { owners?: unknown; members?: unknown };
+  const problem = membersProblemOf(members, partitionCount) ?? ownersProblemOf(owners, partitionCount, members as RingMember[]);
+  return problem === undefined ? undefined : `previous: ${problem}`;
 }
 
 function membersProblemOf(members: unknown, partitionCount: number): string | undefined {
@@ -89,15 +114,22 @@ function ownersProblemOf(owners: unknown, partitionCount: number, members: reado
 }
 
 function canonical(ring: RingState): RingState {
-  const members = ring.members
-    .map((m): RingMember => Object.freeze(m.zone === undefined ? { id: m.id } : { id: m.id, zone: m.zone }))
-    .sort((a, b) => compareNodeIds(a.id, b.id));
-  return Object.freeze({
+  const fields = {
     version: ring.version,
     partitionCount: ring.partitionCount,
     owners: Object.freeze([...ring.owners]),
-    members: Object.freeze(members),
-  });
+    members: canonicalMembers(ring.members),
+  };
+  if (ring.previous === undefined) return Object.freeze(fields);
+  const previous = Object.freeze({ owners: Object.freeze([...ring.previous.owners]), members: canonicalMembers(ring.previous.members) });
+  return Object.freeze({ ...fields, previous });
+}
+
+function canonicalMembers(members: readonly RingMember[]): readonly RingMember[] {
+  const sorted = members
+    .map((m): RingMember => Object.freeze(m.zone === undefined ? { id: m.id } : { id: m.id, zone: m.zone }))
+    .sort((a, b) => compareNodeIds(a.id, b.id));
+  return Object.freeze(sorted);
 }
 
 /** The one order of node ids every tie-break in ring/ uses (UTF-16 code units, like `<`). */
@@ -108,7 +140,14 @@ export function compareNodeIds(a: NodeId, b: NodeId): number {
 export function ringsEqual(a: RingState, b: RingState): boolean {
   if (a === b) return true;
   if (a.version !== b.version || a.partitionCount !== b.partitionCount) return false;
-  if (a.members.length !== b.members.length) return false;
+  if (!assignmentsEqual(a, b)) return false;
+  if (a.previous === undefined || b.previous === undefined) return a.previous === b.previous;
+  return assignmentsEqual(a.previous, b.previous);
+}
+
+/** Same members (ids and zones, in canonical order) and same owner of every partition. */
+export function assignmentsEqual(a: RingTransition, b: RingTransition): boolean {
+  if (a.members.length !== b.members.length || a.owners.length !== b.owners.length) return false;
   for (let i = 0; i < a.members.length; i++) {
     const x = a.members[i]!;
     const y = b.members[i]!;
@@ -116,6 +155,31 @@ export function ringsEqual(a: RingState, b: RingState): boolean {
   }
   for (let p = 0; p < a.owners.length; p++) if (a.owners[p] !== b.owners[p]) return false;
   return true;
+}
+
+/**
+ * `next` as a transition from `current`: it keeps `current`'s owners and members as
+ * `previous` when they differ from its own, so the strong path asks both until the moved
+ * partitions are filled. A `current` still in transition is not a valid start (the leader
+ * makes one change at a time; asserted).
+ */
+export function ringTransition(current: RingState, next: RingState): RingState {
+  assert(current.previous === undefined, `ring ${current.version} is still in transition`);
+  assert(next.partitionCount === current.partitionCount, `a transition cannot resize ${current.partitionCount} to ${next.partitionCount} partitions`);
+  if (assignmentsEqual(current, next)) return next;
+  return ringState({ ...next, previous: { owners: current.owners, members: current.members } });
+}
+
+/** The ring after its transition finished: the same owners without `previous`, one version up. */
+export function ringSettled(ring: RingState): RingState {
+  assert(ring.previous !== undefined, `ring ${ring.version} is not in transition`);
+  return ringState({ version: ring.version + 1, partitionCount: ring.partitionCount, owners: ring.owners, members: ring.members });
+}
+
+/** The previous assignment of a ring in transition, as a ring of its own (to place keys on it). */
+export function previousRing(ring: RingState): RingState | undefined {
+  if (ring.previous === undefined) return undefined;
+  return { version: ring.version, partitionCount: ring.partitionCount, owners: ring.previous.owners, members: ring.previous.members };
 }
 
 export function ownerOf(ring: RingState, partition: number): NodeId {
