@@ -257,15 +257,16 @@ export class TableCatalog {
     return { code: "TableExists", message };
   }
 
-  /** A stamp above everything the name's record holds, so this change beats all it saw. */
+  /**
+   * A stamp above everything the name's record holds, so this change beats all it saw. Stamps
+   * of one name only grow, whatever the clock does; the node's HLC is not dragged forward by a
+   * peer's stamp (the item path's timestamps stay near this node's wall clock, and HLC.receive
+   * keeps its skew check).
+   */
   private nextStamp(record: NameRecord | undefined): CatalogStamp {
     const highest = record === undefined ? null : highestStamp(record);
-    let at = this.runtime.hlc.now();
-    if (highest !== null && at <= highest.at) {
-      at = highest.at + 1;
-      this.runtime.hlc.advanceTo(at);
-    }
-    return { at, by: this.runtime.nodeId };
+    const now = this.runtime.hlc.now();
+    return { at: highest !== null && now <= highest.at ? highest.at + 1 : now, by: this.runtime.nodeId };
   }
 
   private async changeLocally(record: NameRecord): Promise<void> {
@@ -311,20 +312,21 @@ export class TableCatalog {
 
   private load(): void {
     const { storage } = this.runtime;
-    let highest = 0;
+    let names = 0;
     for (const entry of storage.range({ prefix: namespacePrefix(Namespace.catalog), limit: this.bounds.incarnationsMax + 1 })) {
+      names++;
       const value = unpack(entry.value) as unknown;
       const record = parseNameRecord(value, this.bounds) ?? legacyNameRecord(value, this.runtime.nodeId, this.bounds);
       assert(record !== undefined, "a catalog entry is neither a name record nor a table definition");
       this.state.apply(record);
-      highest = Math.max(highest, highestStamp(record)?.at ?? 0);
     }
     // Loading only part of the catalog would hide tables; refuse to start instead.
+    if (names > this.bounds.incarnationsMax) {
+      throw new Error(`cannot open the table catalog: it holds more than ${this.bounds.incarnationsMax} table names; raise limits.tablesMax to start this node`);
+    }
     if (this.state.liveCount > this.options.tablesMax) {
       throw new Error(`cannot open the table catalog: it holds more than ${this.options.tablesMax} tables; raise limits.tablesMax to start this node`);
     }
-    // Stamps issued after a restart stay above every stamp the catalog holds.
-    if (highest > 0) this.runtime.hlc.advanceTo(highest);
   }
 }
 
