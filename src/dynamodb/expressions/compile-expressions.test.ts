@@ -71,3 +71,21 @@ test("a reserved word as a bare name is refused, and a placeholder stands in for
   assert.equal(refusal({ conditionExpression: "Status = :s", expressionAttributeValues: { ":s": s("x") } }), "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: Status");
   compiled({ conditionExpression: "#s = :s", expressionAttributeNames: { "#s": "Status" }, expressionAttributeValues: { ":s": s("x") } });
 });
+
+test("every expression is parsed before any placeholder is resolved", () => {
+  assert.equal(
+    refusal({ filterExpression: "a = :undefined", projectionExpression: "a,", expressionAttributeValues: { ":v": n("1") } }),
+    'Invalid ProjectionExpression: Syntax error; token: "<EOF>", near: ","',
+  );
+});
+
+test("undefined placeholders are reported before unused ones", () => {
+  assert.equal(
+    refusal({ conditionExpression: "a = :missing", expressionAttributeValues: { ":unused": n("1") } }),
+    "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :missing",
+  );
+});
+
+test("a key condition needs the table's key schema", () => {
+  assert.throws(() => compileExpressions({ keyConditionExpression: "pk = :p", expressionAttributeValues: { ":p": s("x") } }), /needs keySchema/);
+});

@@ -1,3 +1,4 @@
+import { assert } from "../../assert.js";
 import type { AttributeValue } from "../model/attribute-value.js";
 import { validationError, type Result } from "../model/validation-error.js";
 import { buildCondition } from "./condition-builder.js";
@@ -105,7 +106,7 @@ function resolveAll(input: ExpressionInput, parsed: ParsedExpressions, resolver:
   const compiled: { -readonly [K in keyof CompiledExpressions]: CompiledExpressions[K] } = {};
   if (parsed.keyCondition !== undefined) {
     const schema = input.keySchema;
-    if (schema === undefined) throw new TypeError("compileExpressions: keyConditionExpression needs keySchema");
+    assert(schema !== undefined, "compileExpressions: keyConditionExpression needs keySchema");
     compiled.keyCondition = buildKeyCondition(resolveCondition("KeyConditionExpression", parsed.keyCondition, resolver), schema);
   }
   if (parsed.filter !== undefined) compiled.filter = resolveCondition("FilterExpression", parsed.filter, resolver);
