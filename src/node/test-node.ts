@@ -20,7 +20,9 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(options: { storage?: StorageEngine; limits?: Partial<Limits>; config?: Partial<NodeConfig>; nowMs?: number } = {}): Promise<TestNode> {
+export async function startTestNode(
+  options: { storage?: StorageEngine; limits?: Partial<Limits>; config?: Partial<NodeConfig>; nowMs?: number; tombstoneGraceMs?: number } = {},
+): Promise<TestNode> {
   const storage = options.storage ?? new MemoryStorageEngine();
   const config: NodeConfig = {
     ...nodeConfigDefaults,
@@ -33,6 +35,11 @@ export async function startTestNode(options: { storage?: StorageEngine; limits?:
     limits: { ...defaultLimits, ...options.limits },
   };
   const runtime = createTestRuntime({ storage, nodeId: config.nodeId, ...(options.nowMs !== undefined ? { nowMs: options.nowMs } : {}) });
-  const node = await ShoalNode.start(config, { storage, logger: pino({ level: "silent" }), runtime });
+  const node = await ShoalNode.start(config, {
+    storage,
+    logger: pino({ level: "silent" }),
+    runtime,
+    ...(options.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: options.tombstoneGraceMs } : {}),
+  });
   return { node, url: node.url, clock: runtime.clock, storage, close: () => node.close() };
 }
