@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import type { AttributeValue } from "../model/attribute-value.js";
+import { compareBytes } from "../../storage/byte-order.js";
+import { normalizeNumber } from "../model/dynamo-number.js";
+import { dynamoNumberText } from "../model/dynamo-number-arbitrary.js";
+import { keyBytes } from "../model/key-bytes.js";
 import { compileExpressions } from "./compile-expressions.js";
 import { sortKeyMatches, type KeyCondition, type KeySchema } from "./key-condition.js";
 
@@ -77,4 +82,21 @@ test("sortKeyMatches applies each operator", () => {
   assert.equal(sortKeyMatches({ op: "between", values: [n("1"), n("5")] }, n("6")), false);
   assert.equal(sortKeyMatches({ op: "begins_with", values: [{ S: "ab" }] }, { S: "abc" }), true);
   assert.equal(sortKeyMatches({ op: "=", values: [n("1")] }, { S: "1" }), false);
+});
+
+test("law: a sort key condition on numbers selects exactly the key-byte range a scan would read", () => {
+  const number = dynamoNumberText.map((text) => {
+    const result = normalizeNumber(text);
+    assert.ok(result.ok);
+    return { N: result.value } as AttributeValue;
+  });
+  const ops = ["=", "<", "<=", ">", ">="] as const;
+  fc.assert(
+    fc.property(number, number, fc.constantFrom(...ops), (bound, value, op) => {
+      const order = compareBytes(keyBytes(value), keyBytes(bound));
+      const byBytes = { "=": order === 0, "<": order < 0, "<=": order <= 0, ">": order > 0, ">=": order >= 0 }[op];
+      assert.equal(sortKeyMatches({ op, values: [bound] }, value), byBytes);
+    }),
+    { numRuns: 200, seed: 71 },
+  );
 });
