@@ -16,9 +16,10 @@ import { StrongWorkload } from "./strong-workload.js";
 /**
  * The strong path end to end under a seed's faults (TESTING.md, "The simulator" and "The
  * linearizability checker"; issue 4): 3-5 ClusterNodes each hosting an acceptor and a
- * StrongCoordinator, n=3, 5-8 clients on 3-5 live keys doing get, put, compare-and-set,
- * increment and delete during the safety phase (every fault the plan supports: loss,
- * duplication, reordering, partitions, clogging, crash and restart, clock jumps and drift).
+ * StrongCoordinator, n=3, 5-8 clients on 3-5 live keys (one seed in five: all on one hot key)
+ * doing get, put, compare-and-set, increment and delete during the safety phase (every fault
+ * the plan supports: loss, duplication, reordering, partitions, clogging, crash and restart,
+ * clock jumps and drift).
  * Then heal; the liveness phase keeps one client going and then requires that every key the
  * run touched reads successfully, and an increment through every node succeeds, within a few
  * attempts each. Last, the whole history (liveness operations included) goes to the
@@ -53,6 +54,7 @@ const clientTimeoutMs = 3 * requestTimeoutMs;
 const keyGenerationMs = 700;
 const livenessAttemptsMax = 5;
 const operationsMax = 20_000;
+const hotKeyProbability = 0.2;
 
 export async function strongScenario(seed: number, options: StrongScenarioOptions = {}): Promise<ScenarioResult> {
   const settings = { ...strongScenarioDefaults, ...options };
@@ -60,7 +62,8 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   options.inspect?.(sim);
   const shape = sim.fork("strong shape");
   const nodeIds = Array.from({ length: 3 + shape.int(3) }, (_, i) => `n${i + 1}`);
-  const keySlots = 3 + shape.int(3);
+  // Swarm testing on the workload's shape too: one seed in five puts every client on one hot key.
+  const keySlots = shape.next() < hotKeyProbability ? 1 : 3 + shape.int(3);
   const clients = 5 + shape.int(4);
   const claimed = claimInitial(nodeIds.map((id) => ({ id })), { partitionCount: 64 });
   if (!claimed.ok) return { ok: false, reason: `claim failed: ${claimed.error}`, traceHash: sim.traceHash(), summary: "" };
