@@ -20,6 +20,12 @@ test("one atomic copy answering stale reads is caught with a counterexample", as
   }
 });
 
+test("a history the checker cannot finish within its budget fails the seed instead of passing", async () => {
+  const result = await strongScenario(1, { register: "single-copy", checkStepsMax: 1 });
+  assert.equal(result.ok, false, result.summary);
+  assert.match(result.ok ? "" : result.reason, /the checker ran out of its 1 steps on key "?k\S+: the history is unchecked/);
+});
+
 test("CASPaxos whose reads skip the accept phase is caught with a counterexample on one of seeds 0-39", async () => {
   // Loss, crashes and partitions leave accepts on a minority; a read that answers from the
   // prepare phase alone can then see a value that a later read contradicts (DESIGN.md).
