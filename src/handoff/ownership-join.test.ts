@@ -71,6 +71,7 @@ async function run(seed: number, safe: boolean): Promise<Run> {
     const moving = ringTransition(first.ring, joined.ring);
     await spread(moving);
     const coordinator = sim.node<StrongCoordinator>("n4").instance;
+    assert.ok(coordinator !== undefined, "n4 runs");
     let transfer: Awaited<ReturnType<typeof transferStrongKeys>> | undefined;
     // The keys of the moved partitions: here every key the workload touched (a superset; the
     // node's transfer lists them from old acceptors instead).
