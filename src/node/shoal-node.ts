@@ -194,7 +194,7 @@ function wireDataPath(parts: {
     limits,
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
     ...(deps.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: deps.tombstoneGraceMs } : {}),
-    isTableDropped: (tableId) => catalog.droppedIds().includes(tableId),
+    isTableDropped: (tableId) => catalog.isDropped(tableId),
   });
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
   const catalogSync = new CatalogSync({ runtime, catalog, peers: () => cluster.upPeers(), onError });

@@ -141,6 +141,7 @@ export class ReplicaService {
   /** A version from another node (replication, read repair, handoff): sync it into the local set. */
   async merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions): Promise<MergeResult> {
     if (this.dropped(itemKey)) return { ok: false, error: "the table was dropped" };
+    this.observeTimestamps(set);
     return this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
       const synced = local === undefined ? set : dvvset.sync(local, set);
@@ -272,6 +273,20 @@ export class ReplicaService {
     const parsed = dvvset.parse(message.set, isSibling);
     if (!parsed.ok) return { ok: false, error: `reap: ${parsed.error}` };
     return { ok: true, reaped: await this.reap(message.key, parsed.set) };
+  }
+
+  /**
+   * Hybrid logical clock receive (Kulkarni et al.): a version from another node moves this
+   * node's clock past its timestamp, so a write this node coordinates later is stamped after
+   * it and wins on a last-writer-wins table. A timestamp too far ahead (clock skew beyond the
+   * bound) is not followed; the version is still stored.
+   */
+  private observeTimestamps(set: DottedVersionVectorSet<Sibling>): void {
+    const hlc = this.options.hlc;
+    if (hlc === undefined) return;
+    let newest = -1;
+    for (const sibling of dvvset.values(set)) if (sibling.timestamp > newest) newest = sibling.timestamp;
+    if (newest >= 0) hlc.receive(newest);
   }
 
   /** The context of a coordinated write: the client's, raised above the fresh-counter base when this node holds nothing. */
