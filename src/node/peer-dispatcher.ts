@@ -3,8 +3,9 @@ import type { NodeId, RequestHandler } from "../runtime/network.js";
 
 /**
  * The node's one network handler (TcpNetwork.serve takes one): routes each peer message by the
- * prefix of its `type` ("membership." to Membership.handle; "replica.", "coordinator." and
- * "handoff." once the eventual path is wired). A message with no string type, or a type no
+ * prefix of its `type`: "membership." (Membership), "replica." (ReplicaService), "coordinator."
+ * (EventualCoordinator), "paxos." (StrongCoordinator), "catalog." (CatalogSync) and "client."
+ * (the Shoal client protocol); ShoalNode adds them through `node.cluster.dispatcher.route`. A message with no string type, or a type no
  * route claims, is answered with undefined (a one-way send is simply dropped), so a peer
  * running a newer version cannot crash this one.
  *
