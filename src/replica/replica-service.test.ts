@@ -219,11 +219,13 @@ test("a purge step removes sibling records with their expiry entries and a stron
   assert.equal(indexEntries(storage), 0);
 });
 
-test("writes to a dropped table are refused", async () => {
+test("coordinated writes to a dropped table are refused and merges into it discarded", async () => {
   const storage = new MemoryStorageEngine();
   const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
   const replica = new ReplicaService({ nodeId: "n1", storage, hints, siblingsMax: 100, isTableDropped: (id) => id === 7 });
   const refused = await replica.coordinateWrite(key, sibling("a"), undefined, siblings);
   assert.ok(!refused.ok && refused.error === "bad-request");
-  assert.equal((await replica.merge(key, dvvset.update(dvvset.newValue(sibling("b")), dvvset.empty<Sibling>(), "n2"), siblings)).ok, false);
+  // A merge (replication, a handed-back hint) is acknowledged but stores nothing.
+  assert.deepEqual(await replica.merge(key, dvvset.update(dvvset.newValue(sibling("b")), dvvset.empty<Sibling>(), "n2"), siblings), { ok: true, durable: true });
+  assert.equal(replica.fetch(key), undefined);
 });

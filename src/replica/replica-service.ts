@@ -140,7 +140,9 @@ export class ReplicaService {
 
   /** A version from another node (replication, read repair, handoff): sync it into the local set. */
   async merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions): Promise<MergeResult> {
-    if (this.dropped(itemKey)) return { ok: false, error: "the table was dropped" };
+    // Acknowledged and discarded: the table's items are purged anyway, and a refusal would make
+    // a hint for it be handed back again and again.
+    if (this.dropped(itemKey)) return { ok: true, durable: true };
     this.observeTimestamps(set);
     return this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
