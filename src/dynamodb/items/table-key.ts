@@ -4,6 +4,7 @@ import { attributeTypeOf } from "../model/attribute-value.js";
 import { parseItem } from "../model/attribute-value-json.js";
 import { checkKeyAttribute, keyMessages } from "../model/key-attribute-check.js";
 import { keyFromBytes } from "../model/key-bytes.js";
+import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../../storage/item-key.js";
 import { validationException } from "../protocol/dynamo-exception.js";
 import { keyElements, type DynamoTable, type KeyElement } from "../tables/dynamo-table.js";
 import { orThrow } from "./or-throw.js";
@@ -54,10 +55,30 @@ function keyOf(table: DynamoTable, source: Item, _from: "key" | "item"): TableKe
   const partitionValue = source[partitionKey.name]!;
   const partitionBytes = checkedBytes(partitionKey, partitionValue, "partition");
   const attributes: Record<string, AttributeValue> = { [partitionKey.name]: partitionValue };
-  if (sortKey === undefined) return { attributes, parts: { partitionKey: partitionBytes } };
+  if (sortKey === undefined) {
+    checkStorable(partitionBytes);
+    return { attributes, parts: { partitionKey: partitionBytes } };
+  }
   const sortValue = source[sortKey.name]!;
   attributes[sortKey.name] = sortValue;
-  return { attributes, parts: { partitionKey: partitionBytes, sortKey: checkedBytes(sortKey, sortValue, "sort") } };
+  const sortBytes = checkedBytes(sortKey, sortValue, "sort");
+  checkStorable(partitionBytes, sortBytes);
+  return { attributes, parts: { partitionKey: partitionBytes, sortKey: sortBytes } };
+}
+
+/**
+ * Shoal's storage bound on a whole key (storage/item-key.ts): partition and sort key together,
+ * escaped, must fit one storage key (LMDB's 1978 bytes less the expiry index header). That is
+ * below DynamoDB's 2048 + 1024 bytes, so a key DynamoDB would take can be refused here; the
+ * message says so with the numbers.
+ */
+function checkStorable(partitionKey: Uint8Array, sortKey?: Uint8Array): void {
+  const encoded = encodedItemKeyLength(partitionKey, sortKey);
+  if (encoded <= ITEM_KEY_ENCODED_BYTES_MAX) return;
+  const sizes = sortKey === undefined ? `${partitionKey.length}-byte partition key` : `${partitionKey.length}-byte partition key and ${sortKey.length}-byte sort key`;
+  throw validationException(
+    `One or more parameter values were invalid: the ${sizes} encode to ${encoded} bytes (each NUL byte counts twice); Shoal stores keys of at most ${ITEM_KEY_ENCODED_BYTES_MAX} encoded bytes`,
+  );
 }
 
 function checkedBytes(element: KeyElement, value: AttributeValue, role: "partition" | "sort"): Uint8Array {
