@@ -15,6 +15,8 @@ import { waitFor } from "./wait-for.js";
  */
 export interface FaultClusterOptions {
   nodes: number;
+  /** Namespaces made ready for nodes that join later (not started). */
+  spares?: number;
   cliPath: string;
   formDeadlineMs?: number;
 }
@@ -48,11 +50,11 @@ export class FaultCluster {
   }
 
   static async start(options: FaultClusterOptions): Promise<FaultCluster> {
-    const network = NamespaceNetwork.create({ nodes: options.nodes });
+    const network = NamespaceNetwork.create({ nodes: options.nodes + (options.spares ?? 0) });
     const cluster = new FaultCluster(network, mkdtempSync(join(tmpdir(), `${network.tag}-data-`)), options.cliPath);
     try {
       await cluster.nodes[0]!.start();
-      await Promise.all(cluster.nodes.slice(1).map((node) => node.start()));
+      await Promise.all(cluster.nodes.slice(1, options.nodes).map((node) => node.start()));
       await cluster.waitForRing(options.formDeadlineMs ?? 30_000);
       return cluster;
     } catch (error) {
@@ -61,8 +63,13 @@ export class FaultCluster {
     }
   }
 
+  /** Nodes started at least once (spares join later). */
+  get members(): FaultNode[] {
+    return this.nodes.filter((node) => node.everStarted);
+  }
+
   get urls(): string[] {
-    return this.nodes.map((node) => node.url);
+    return this.members.map((node) => node.url);
   }
 
   async view(node: FaultNode): Promise<ClusterView | undefined> {
@@ -71,12 +78,13 @@ export class FaultCluster {
     return JSON.parse(outcome.body) as ClusterView;
   }
 
-  /** Waits until every running node answers and sees every node up in one ring version. */
+  /** Waits until every member answers and sees every member up in one ring version. */
   async waitForRing(deadlineMs: number): Promise<number> {
     let last = "";
-    const ids = this.nodes.map((node) => node.spec.nodeId);
+    const members = this.members;
+    const ids = members.map((node) => node.spec.nodeId);
     const { elapsedMs } = await waitFor("every node to see one ring with all members up", async () => {
-      const views = await Promise.all(this.nodes.map((node) => this.view(node)));
+      const views = await Promise.all(members.map((node) => this.view(node)));
       last = JSON.stringify(views.map((v) => v && { ring: v.ringVersion, members: v.members.map((m) => `${m.id}:${m.state}`) }));
       if (views.some((v) => v === undefined)) return false;
       const version = views[0]!.ringVersion;
@@ -91,7 +99,7 @@ export class FaultCluster {
     const outcome = await httpCall({ method: "POST", url: `${this.nodes[0]!.url}/v1/tables`, headers: { "content-type": "application/json" }, body, timeoutMs: 10_000 });
     if (outcome.kind !== "answer" || outcome.status >= 300) throw new Error(`creating table ${spec.name} failed: ${JSON.stringify(outcome)}`);
     await waitFor(`every node to know table ${spec.name}`, async () => {
-      const answers = await Promise.all(this.nodes.map((node) => httpCall({ method: "GET", url: `${node.url}/v1/tables/${spec.name}`, timeoutMs: 2000 })));
+      const answers = await Promise.all(this.members.map((node) => httpCall({ method: "GET", url: `${node.url}/v1/tables/${spec.name}`, timeoutMs: 2000 })));
       return answers.every((a) => a.kind === "answer" && a.status === 200);
     }, { deadlineMs });
   }

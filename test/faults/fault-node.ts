@@ -35,6 +35,7 @@ export class FaultNode {
   private exited: Promise<void> = Promise.resolve();
   readonly logs: string[] = [];
   stopped = false;
+  everStarted = false;
 
   constructor(readonly spec: FaultNodeSpec) {}
 
@@ -69,6 +70,7 @@ export class FaultNode {
     const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.stopped = false;
+    this.everStarted = true;
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     const keep = (line: string) => {
       if (this.logs.length >= logLinesMax) this.logs.shift();

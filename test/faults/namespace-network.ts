@@ -143,3 +143,8 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+/** Removes this process's own network (for a signal handler; NamespaceNetwork.destroy is the normal path). */
+export function removeOwnNetwork(): void {
+  removeTagged(`${namePrefix}${process.pid.toString(36)}`);
+}

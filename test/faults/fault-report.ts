@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FaultRunResult } from "./fault-run.js";
+
+/**
+ * The written report of a fault run (issue 6, item 4): per plan, the timeline, the operations
+ * by outcome (acknowledged, failed, indeterminate), what the checks found (lost, resurrected,
+ * phantom; linearizable or the counterexample) and the convergence time. Printed, and written
+ * with the raw results as JSON to a fresh temp directory.
+ */
+export function formatReport(results: readonly FaultRunResult[], skipped: readonly string[]): string {
+  const lines: string[] = ["Shoal fault run report", ""];
+  for (const r of results) {
+    lines.push(`== plan ${r.plan}: ${r.nodes} nodes, faults ${r.faults.join(", ")}, seed ${r.seed}: ${r.passed ? "PASS" : "FAIL"} (${(r.durationMs / 1000).toFixed(1)} s)`);
+    lines.push(...r.timeline.map((line) => `   ${line}`));
+    const e = r.eventual;
+    if (e !== undefined) {
+      lines.push(`   siblings table: ${e.writes} writes: ${e.acknowledged} acknowledged, ${e.failed} failed, ${e.unknown} indeterminate; reads ${e.reads.ok} answered, ${e.reads.failed} not`);
+      lines.push(`   lost ${e.lost}, resurrected ${e.resurrected}, phantom ${e.phantoms}; replicas agreed ${r.convergenceMs} ms after the load stopped`);
+      for (const finding of e.findings.slice(0, 20)) lines.push(`     ${finding.kind} ${finding.key}=${finding.value}: ${finding.detail}`);
+    }
+    const s = r.strong;
+    if (s !== undefined) {
+      lines.push(`   strong table: ${s.operations} operations: ${s.ok} definite, ${s.failed} failed, ${s.unknown} indeterminate; linearizable: ${s.linearizable} (${s.linearizable === false ? "counterexample below" : s.detail})`);
+      if (s.linearizable === false) lines.push(...s.detail.split("\n").map((line) => `     ${line}`));
+    }
+    for (const error of r.errors) lines.push(`   ERROR ${error}`);
+    for (const [node, logs] of Object.entries(r.nodeLogs)) {
+      lines.push(`   last log lines of ${node}:`);
+      lines.push(...logs.slice(-15).map((line) => `     ${line.slice(0, 300)}`));
+    }
+    lines.push("");
+  }
+  for (const line of skipped) lines.push(line);
+  const passed = results.filter((r) => r.passed).length;
+  lines.push(`${passed} of ${results.length} plans passed`);
+  return lines.join("\n");
+}
+
+/** Writes report.txt and results.json to a new temp directory and returns its path. */
+export function writeReport(text: string, results: readonly FaultRunResult[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-faults-report-"));
+  writeFileSync(join(dir, "report.txt"), `${text}\n`);
+  writeFileSync(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  return dir;
+}
