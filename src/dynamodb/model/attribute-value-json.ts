@@ -13,6 +13,8 @@ import { ok, serializationError, validationError, type Result } from "./validati
  */
 export const nestingDepthMax = 32;
 
+const typeNames: ReadonlySet<string> = new Set(attributeTypes);
+
 export const attributeValueMessages = {
   empty: "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
   severalTypes: "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
@@ -43,10 +45,14 @@ function isPlainObject(json: Json): json is Record<string, Json> {
 export function parseAttributeValue(json: Json, depth = 1): Result<AttributeValue> {
   if (!isPlainObject(json)) return serializationError("Unexpected value type in payload: an AttributeValue is a JSON object");
   if (depth > nestingDepthMax) return validationError(attributeValueMessages.nesting);
-  const present = attributeTypes.filter((type) => Object.hasOwn(json, type) && json[type] !== null && json[type] !== undefined);
-  if (present.length === 0) return validationError(attributeValueMessages.empty);
-  if (present.length > 1) return validationError(attributeValueMessages.severalTypes);
-  const type = present[0]!;
+  // One pass over the object's own keys (usually exactly one) instead of probing all ten types.
+  let type: string | undefined;
+  for (const key in json) {
+    if (!typeNames.has(key) || !Object.hasOwn(json, key) || json[key] === null || json[key] === undefined) continue;
+    if (type !== undefined) return validationError(attributeValueMessages.severalTypes);
+    type = key;
+  }
+  if (type === undefined) return validationError(attributeValueMessages.empty);
   return parseTyped(type, json[type], depth);
 }
 

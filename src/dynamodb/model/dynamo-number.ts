@@ -84,8 +84,12 @@ export function formatDecimal(parts: DecimalParts): string {
   return `${sign}0.${"0".repeat(-point)}${digits}`;
 }
 
+/** Integers already in normal form and within every limit (counters, timestamps): the common case. */
+const normalInteger = /^(?:0|-?[1-9][0-9]{0,37})$/;
+
 /** Validates and normalises a DynamoDB number string: "+01.50" -> "1.5", "-0" -> "0", "1e3" -> "1000". */
 export function normalizeNumber(text: string): Result<string> {
+  if (normalInteger.test(text)) return ok(text);
   const parts = parseDecimal(text);
   return parts.ok ? ok(formatDecimal(parts.value)) : parts;
 }
