@@ -16,7 +16,9 @@ import { findItemTable, readItemTableName } from "./item-table.js";
 import { PageCollector, moreAfter } from "./page-collector.js";
 import { readIndexName, readSelect, refuseIndex, resolveSelect } from "./read-select.js";
 import { storeException } from "./store-failure.js";
-import { readKey } from "./table-key.js";
+import { checkStorable, readKey } from "./table-key.js";
+import { checkKeyAttribute } from "../model/key-attribute-check.js";
+import { orThrow } from "./or-throw.js";
 
 /**
  * Query (API reference, "Query"): the items of one partition key in sort-key order (or
@@ -42,6 +44,7 @@ export async function query(context: DynamoContext, body: JsonObject): Promise<J
   const { keyCondition, filter, projection } = compileRequestExpressions(expressions, table);
   assert(keyCondition !== undefined, "a KeyConditionExpression compiles to a key condition");
   const request = queryRequest(table, keyCondition, forward, consistent);
+  checkQueryKeys(table, keyCondition, request);
   const after = startKey === undefined ? undefined : readKey(table, startKey).parts;
   if (after !== undefined && Buffer.compare(after.partitionKey, request.partitionKey) !== 0) {
     throw validationException("The provided starting key is invalid: its partition key does not match the KeyConditionExpression");
@@ -128,4 +131,16 @@ function sortBounds(sortKey: KeyElement, sort: SortKeyCondition): Partial<QueryR
 
 function checkOperandType(element: KeyElement, value: AttributeValue): void {
   if (attributeTypeOf(value) !== element.type) throw validationException("One or more parameter values were invalid: Condition parameter type does not match schema type");
+}
+
+/**
+ * The key condition's values obey the key rules (sizes, no empty values) and, with the longest
+ * sort-key bound, must fit a storage key: the store builds its range from them.
+ */
+function checkQueryKeys(table: DynamoTable, condition: KeyCondition, request: QueryRequest): void {
+  const { partitionKey } = table.metadata.keySchema;
+  orThrow(checkKeyAttribute({ name: partitionKey.name, type: partitionKey.type, role: "partition" }, condition.partitionValue));
+  const bounds = [request.lower?.key, request.upper?.key, request.sortKeyPrefix].filter((b): b is Uint8Array => b !== undefined);
+  const longest = bounds.reduce<Uint8Array | undefined>((a, b) => (a === undefined || b.length > a.length ? b : a), undefined);
+  checkStorable(request.partitionKey, longest);
 }

@@ -72,7 +72,7 @@ function keyOf(table: DynamoTable, source: Item, _from: "key" | "item"): TableKe
  * below DynamoDB's 2048 + 1024 bytes, so a key DynamoDB would take can be refused here; the
  * message says so with the numbers.
  */
-function checkStorable(partitionKey: Uint8Array, sortKey?: Uint8Array): void {
+export function checkStorable(partitionKey: Uint8Array, sortKey?: Uint8Array): void {
   const encoded = encodedItemKeyLength(partitionKey, sortKey);
   if (encoded <= ITEM_KEY_ENCODED_BYTES_MAX) return;
   const sizes = sortKey === undefined ? `${partitionKey.length}-byte partition key` : `${partitionKey.length}-byte partition key and ${sortKey.length}-byte sort key`;

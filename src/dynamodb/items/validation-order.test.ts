@@ -98,3 +98,12 @@ test("a Query's ExclusiveStartKey must belong to the queried partition key", asy
   const error = await failure(query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "a" } }, ExclusiveStartKey: { id: { S: "b" } } }));
   assert.match(error.message, /The provided starting key is invalid/);
 });
+
+test("a Query whose key values cannot form a storage range is refused before reaching the store", async () => {
+  const context = await contextWithTable();
+  const error = await failure(query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "q".repeat(2000) } } }));
+  assert.match(error.message, /2000-byte partition key encode to/);
+  const tooLong = await failure(query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "q".repeat(2049) } } }));
+  assert.match(tooLong.message, /Size of hashkey has exceeded/);
+  assert.equal(context.items.calls.query + context.items.calls.get, 0);
+});
