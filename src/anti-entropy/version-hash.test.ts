@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Packr } from "msgpackr";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
+import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
+import { isSibling, type Sibling } from "../versioning/sibling.js";
+import { versionHash, versionHashesEqual } from "./version-hash.js";
+
+// Sets from real histories: three replicas coordinate writes with or without the context of a
+// replica's set, sync with each other, and now and then take an anonymous proposal, so every
+// pair of states the history passes through is a pair two replicas could compare.
+
+type Op = { kind: "write"; replica: number; context: number | null; text: number } | { kind: "sync"; from: number; to: number } | { kind: "anonymous"; replica: number; text: number };
+
+const nodes = ["a", "b", "c"];
+const replicaArb = fc.integer({ min: 0, max: 2 });
+const textArb = fc.integer({ min: 0, max: 3 });
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("write" as const), replica: replicaArb, context: fc.option(replicaArb), text: textArb }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("sync" as const), from: replicaArb, to: replicaArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("anonymous" as const), replica: replicaArb, text: textArb }) },
+);
+
+function sibling(text: number, tombstone = false): Sibling {
+  return { value: Uint8Array.of(text), contentType: "text/plain", metadata: [["m", String(text)]], timestamp: text * 1024, tombstone, expiresAtMs: null };
+}
+
+function states(ops: Op[]): DottedVersionVectorSet<Sibling>[] {
+  const replicas = nodes.map(() => dvvset.empty<Sibling>());
+  const seen = [...replicas];
+  for (const op of ops) {
+    if (op.kind === "sync") replicas[op.to] = dvvset.sync(replicas[op.to]!, replicas[op.from]!);
+    else if (op.kind === "anonymous") replicas[op.replica] = dvvset.sync(replicas[op.replica]!, dvvset.newValue(sibling(op.text)));
+    else {
+      const proposal = op.context === null ? dvvset.newValue(sibling(op.text)) : dvvset.newWithContext(dvvset.join(replicas[op.context]!), sibling(op.text));
+      replicas[op.replica] = dvvset.update(proposal, replicas[op.replica]!, nodes[op.replica]!);
+    }
+    seen.push(...replicas);
+  }
+  return seen;
+}
+
+test("two sets of one history have equal version hashes exactly when dvvset.equal holds", () => {
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 20 }), (ops) => {
+      const all = states(ops);
+      for (const a of all) for (const b of all) assert.equal(versionHashesEqual(versionHash(a), versionHash(b)), dvvset.equal(a, b));
+    }),
+    { numRuns: 100, seed: 6 },
+  );
+});
+
+test("the version hash does not depend on the order a decoding lists a sibling's fields in", () => {
+  const set = dvvset.sync(dvvset.update(dvvset.newValue(sibling(1)), dvvset.empty(), "a"), dvvset.newValue(sibling(2)));
+  const reordered = JSON.parse(JSON.stringify(set, (_k, v: unknown) => (v instanceof Uint8Array ? { bytes: [...v] } : v)), (_k, v: { bytes?: number[] } & Record<string, unknown>) => {
+    if (v !== null && typeof v === "object" && Array.isArray(v.bytes)) return Uint8Array.from(v.bytes);
+    if (v !== null && typeof v === "object" && "contentType" in v) return Object.fromEntries(Object.entries(v).reverse());
+    return v;
+  }) as unknown;
+  const packr = new Packr({ useRecords: false });
+  const parsed = dvvset.parse(packr.unpack(packr.pack(reordered)), isSibling);
+  assert.ok(parsed.ok);
+  assert.notDeepEqual(Object.keys(parsed.set.anonymous[0]!), Object.keys(set.anonymous[0]!));
+  assert.ok(versionHashesEqual(versionHash(parsed.set), versionHash(set)));
+});
+
+test("a tombstone and the value it superseded hash differently", () => {
+  const written = dvvset.update(dvvset.newValue(sibling(1)), dvvset.empty(), "a");
+  const deleted = dvvset.update(dvvset.newWithContext(dvvset.join(written), sibling(0, true)), written, "a");
+  assert.ok(!versionHashesEqual(versionHash(written), versionHash(deleted)));
+});
