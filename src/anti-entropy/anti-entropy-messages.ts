@@ -1,0 +1,87 @@
+import { merkleFanOut, merkleLeafSegments, type MerkleLevel } from "./merkle-tree.js";
+import { isTreeId, type TreeId } from "./segment-index.js";
+
+/**
+ * The messages of a Merkle exchange between two replicas of one tree (exchange.ts), plain
+ * data so they cross the network as MessagePack. Hashes travel as 8 bytes each, concatenated.
+ *
+ *   { type: "anti-entropy.root", tree }               -> { ok: true, root } | { ok: false, error }
+ *   { type: "anti-entropy.hashes", tree, level, indexes } -> { ok: true, hashes }
+ *   { type: "anti-entropy.keys", tree, segments }     -> { ok: true, segments: [segment, [itemKey, hash][]][] }
+ *   { type: "anti-entropy.fetch", keys }              -> { ok: true, sets: (set | null)[] }
+ *   { type: "anti-entropy.merge", entries: [key, set][] } -> { ok: true, merged }
+ *
+ * `error` is "not-loaded" while the replica is still building its trees after a start.
+ */
+export const antiEntropyMessagePrefix = "anti-entropy.";
+
+export interface ExchangeBounds {
+  /** Leaf segments listed per "keys" request. */
+  segmentsPerRequestMax: number;
+  /** (key, hash) entries per "keys" reply; whole segments only, but always the first. */
+  keysPerReplyMax: number;
+  /** Keys per "fetch" and "merge" request. */
+  repairBatchMax: number;
+  /** Differing keys one exchange repairs; the rest wait for the next exchange. */
+  keysPerExchangeMax: number;
+}
+
+export const exchangeBoundsDefault: Readonly<ExchangeBounds> = Object.freeze({
+  segmentsPerRequestMax: 64,
+  keysPerReplyMax: 10_000,
+  repairBatchMax: 100,
+  keysPerExchangeMax: 10_000,
+});
+
+export type RootRequest = { type: "anti-entropy.root"; tree: TreeId };
+export type HashesRequest = { type: "anti-entropy.hashes"; tree: TreeId; level: MerkleLevel; indexes: number[] };
+export type KeysRequest = { type: "anti-entropy.keys"; tree: TreeId; segments: number[] };
+export type FetchRequest = { type: "anti-entropy.fetch"; keys: Uint8Array[] };
+export type MergeRequest = { type: "anti-entropy.merge"; entries: [Uint8Array, unknown][] };
+export type AntiEntropyRequest = RootRequest | HashesRequest | KeysRequest | FetchRequest | MergeRequest;
+
+export type ParsedRequest = { ok: true; request: AntiEntropyRequest } | { ok: false; error: string };
+
+const levelWidth = [1, merkleFanOut, merkleLeafSegments] as const;
+
+/** Checks a request off the wire (the handler's half of "assert around the wire"). */
+export function parseAntiEntropyRequest(message: unknown, bounds: ExchangeBounds): ParsedRequest {
+  const m = message as Record<string, unknown> | null;
+  const type = m?.type;
+  if (type === "anti-entropy.root") return isTreeId(m!.tree) ? ok(m) : fail("root: bad tree");
+  if (type === "anti-entropy.hashes") {
+    const level = m!.level;
+    if (!isTreeId(m!.tree) || (level !== 0 && level !== 1 && level !== 2)) return fail("hashes: bad tree or level");
+    return indexesWithin(m!.indexes, levelWidth[level], merkleLeafSegments) ? ok(m) : fail("hashes: bad indexes");
+  }
+  if (type === "anti-entropy.keys") {
+    if (!isTreeId(m!.tree)) return fail("keys: bad tree");
+    return indexesWithin(m!.segments, merkleLeafSegments, bounds.segmentsPerRequestMax) ? ok(m) : fail("keys: bad segments");
+  }
+  if (type === "anti-entropy.fetch") {
+    const keys = m!.keys;
+    return Array.isArray(keys) && keys.length <= bounds.repairBatchMax && keys.every(isItemKey) ? ok(m) : fail("fetch: bad keys");
+  }
+  if (type === "anti-entropy.merge") {
+    const entries = m!.entries;
+    const valid = Array.isArray(entries) && entries.length <= bounds.repairBatchMax && entries.every((e) => Array.isArray(e) && e.length === 2 && isItemKey(e[0]));
+    return valid ? ok(m) : fail("merge: bad entries");
+  }
+  return fail(`unknown anti-entropy message ${String(type)}`);
+}
+
+function indexesWithin(value: unknown, width: number, countMax: number): value is number[] {
+  return Array.isArray(value) && value.length <= countMax && value.every((i) => Number.isInteger(i) && i >= 0 && i < width);
+}
+
+function isItemKey(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && value.length > 0;
+}
+
+function ok(message: unknown): ParsedRequest {
+  return { ok: true, request: message as AntiEntropyRequest };
+}
+
+function fail(error: string): ParsedRequest {
+  return { ok: false, error };
+}

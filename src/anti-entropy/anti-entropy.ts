@@ -1,0 +1,127 @@
+import { assert } from "../assert.js";
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { StorageEngine } from "../storage/storage-engine.js";
+import { antiEntropyMessagePrefix, exchangeBoundsDefault, type ExchangeBounds } from "./anti-entropy-messages.js";
+import { runExchange, type ExchangeResult } from "./exchange.js";
+import { ExchangeResponder } from "./exchange-responder.js";
+import { exchangeScheduleDefaults, ExchangeScheduler, type AntiEntropyStats, type ExchangeScheduleOptions } from "./exchange-scheduler.js";
+import { HashTrees } from "./hash-trees.js";
+import { IndexedStorage } from "./indexed-storage.js";
+import type { ReplicaAccess } from "./replica-access.js";
+import type { TreeId } from "./segment-index.js";
+import { TreeRebuild, treeRebuildDefaults, type TreeRebuildOptions } from "./tree-rebuild.js";
+
+/**
+ * Active anti-entropy on one node (Dynamo paper, section 4.7; Riak's AAE): Merkle trees per
+ * (partition, n) over each key's version hash, kept current by every write (IndexedStorage),
+ * rebuilt from their index in the background at start, and exchanged with the other
+ * replicas of each tree on a throttled schedule; differing keys are repaired through the
+ * replica's normal versioned merge.
+ *
+ * Wiring (the node):
+ *   const ae = new AntiEntropy({ runtime, ...treePlacement({ ring, nOf }), replica: {
+ *     fetch: (key) => replicas.fetch(key),
+ *     merge: (key, set) => replicas.merge(key, set, { lww: isLww(key) }) }, requestTimeoutMs, treesMax });
+ *   const replicas = new ReplicaService({ ..., storage: ae.storage });   // every item write goes through it
+ *   dispatch: type.startsWith("anti-entropy.") -> ae.handle(from, message)
+ *   ae.start() after the node serves; ae.stop() before it closes.
+ */
+export interface AntiEntropyOptions {
+  runtime: Pick<Runtime, "nodeId" | "clock" | "timers" | "random" | "storage" | "network">;
+  placeOf: (itemKey: Uint8Array) => TreeId | undefined;
+  replicasOf: (tree: TreeId) => readonly NodeId[];
+  replica: ReplicaAccess;
+  requestTimeoutMs: number;
+  /** Trees kept in memory: partitions times distinct n values is enough. */
+  treesMax: number;
+  isUp?: (node: NodeId) => boolean;
+  bounds?: Partial<ExchangeBounds>;
+  rebuild?: Partial<TreeRebuildOptions>;
+  schedule?: Partial<ExchangeScheduleOptions>;
+}
+
+export { antiEntropyMessagePrefix };
+
+export class AntiEntropy {
+  /** The storage every replica write must go through (give it to ReplicaService). */
+  readonly storage: StorageEngine;
+  readonly trees: HashTrees;
+  private readonly rebuild: TreeRebuild;
+  private readonly responder: ExchangeResponder;
+  private readonly scheduler: ExchangeScheduler;
+  private readonly bounds: ExchangeBounds;
+
+  constructor(private readonly options: AntiEntropyOptions) {
+    const { runtime } = options;
+    this.bounds = { ...exchangeBoundsDefault, ...options.bounds };
+    this.trees = new HashTrees({ storage: runtime.storage, placeOf: options.placeOf, treesMax: options.treesMax });
+    this.storage = new IndexedStorage(runtime.storage, this.trees);
+    this.rebuild = new TreeRebuild(runtime.storage, this.trees, runtime.timers, { ...treeRebuildDefaults, ...options.rebuild });
+    this.responder = new ExchangeResponder({ trees: this.trees, isLoaded: () => this.loaded, replica: options.replica, bounds: this.bounds });
+    this.scheduler = new ExchangeScheduler(
+      {
+        self: runtime.nodeId,
+        clock: runtime.clock,
+        timers: runtime.timers,
+        random: runtime.random,
+        isLoaded: () => this.loaded,
+        trees: () => this.trees.treeIds(),
+        replicasOf: options.replicasOf,
+        isUp: options.isUp ?? (() => true),
+        exchange: (peer, tree, pace) => this.exchange(peer, tree, pace),
+      },
+      { ...exchangeScheduleDefaults, ...options.schedule },
+    );
+  }
+
+  /** True once the trees were built from the index after start; until then no exchange runs. */
+  get loaded(): boolean {
+    return this.rebuild.loaded;
+  }
+
+  get stats(): AntiEntropyStats {
+    return this.scheduler.stats;
+  }
+
+  /** Starts the background tree build and the exchange schedule. */
+  start(): void {
+    this.rebuild.start();
+    this.scheduler.start();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+    this.rebuild.stop();
+  }
+
+  /** Builds the trees now, without timers (tests, or a node that wants them before serving). */
+  loadNow(): void {
+    while (!this.rebuild.step()) {
+      // A segment with a write waiting to commit stops a step; only an idle node can load now.
+      assert(!this.rebuild.busyStop, "loadNow: a write is waiting to commit");
+    }
+  }
+
+  /** One exchange of `tree` with `peer`, now. */
+  exchange(peer: NodeId, tree: TreeId, pace?: (bytes: number) => Promise<void>): Promise<ExchangeResult> {
+    const network = this.options.runtime.network;
+    if (network === undefined || !this.loaded) return Promise.resolve({ ok: false, error: network === undefined ? "no network" : "not-loaded", messages: 0, bytes: 0 });
+    return runExchange({ network, trees: this.trees, replica: this.options.replica, requestTimeoutMs: this.options.requestTimeoutMs, bounds: this.bounds, ...(pace ? { pace } : {}) }, peer, tree);
+  }
+
+  /** One round of the schedule, now (tests; the schedule runs rounds itself once started). */
+  round(): Promise<void> {
+    return this.scheduler.round();
+  }
+
+  /** The root of a tree, 8 bytes (all zero for a tree with no keys): what a convergence check compares. */
+  rootOf(tree: TreeId): Uint8Array {
+    return this.trees.treeOf(tree)?.root() ?? new Uint8Array(8);
+  }
+
+  /** Serves "anti-entropy." messages. */
+  handle(_from: NodeId, message: unknown): Promise<unknown> {
+    return this.responder.handle(message);
+  }
+}

@@ -1,0 +1,133 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
+import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
+import type { Sibling } from "../versioning/sibling.js";
+import { exchangeAll, rootsEqual, store, testCluster, testKey, written, type TestCluster } from "./anti-entropy-cluster.test-support.js";
+
+// Merkle exchanges between simulated replicas (ReplicaService over IndexedStorage, the
+// simulator's network and disks): what they cost and what they repair.
+
+async function loadedCluster(seed: number, partitionCount = 8): Promise<TestCluster> {
+  const cluster = await testCluster(seed, { partitionCount });
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  return cluster;
+}
+
+/** `keys` keys written alike on n1 and n2. */
+async function equalPair(seed: number, keys: number): Promise<{ cluster: TestCluster; entries: [Uint8Array, DottedVersionVectorSet<Sibling>][] }> {
+  const cluster = await loadedCluster(seed);
+  const entries = Array.from({ length: keys }, (_, i): [Uint8Array, DottedVersionVectorSet<Sibling>] => [testKey(`key-${i}`), written(`v${i}`, "n1")]);
+  await store(cluster, "n1", entries);
+  await store(cluster, "n2", entries);
+  return { cluster, entries };
+}
+
+/** Writes `differences` of the keys again on n2 only (spread over the key list, from `offset`). */
+async function diverge(cluster: TestCluster, entries: [Uint8Array, DottedVersionVectorSet<Sibling>][], differences: number, offset: number): Promise<void> {
+  const step = Math.floor(entries.length / differences);
+  const newer = Array.from({ length: differences }, (_, i): [Uint8Array, DottedVersionVectorSet<Sibling>] => {
+    const [key] = entries[offset + i * step]!;
+    return [key, written(`newer-${i}`, "n2", cluster.node("n2").replicas.fetch(key))];
+  });
+  await store(cluster, "n2", newer);
+}
+
+test("replicas that agree cost one root comparison per tree", async () => {
+  const { cluster } = await equalPair(1, 500);
+  const traffic = await exchangeAll(cluster, "n1", "n2");
+  assert.equal(traffic.messages, 2 * cluster.trees().length);
+  assert.equal(traffic.keysDiffering, 0);
+});
+
+test("exchange traffic grows with the number of differing keys, not with the number of keys", async () => {
+  const measured = new Map<string, { messages: number; bytes: number; keysDiffering: number }>();
+  const measure = async (cluster: TestCluster, label: string, differences: number) => {
+    const traffic = await exchangeAll(cluster, "n1", "n2");
+    assert.equal(traffic.keysDiffering, differences, label);
+    assert.ok(rootsEqual(cluster, "n1", "n2"), `${label}: the exchange leaves the trees equal`);
+    measured.set(label, traffic);
+  };
+  const large = await equalPair(2, 10_000);
+  await measure(large.cluster, "10000/0", 0);
+  await diverge(large.cluster, large.entries, 10, 0);
+  await measure(large.cluster, "10000/10", 10);
+  await diverge(large.cluster, large.entries, 100, 1);
+  await measure(large.cluster, "10000/100", 100);
+  const small = await equalPair(3, 2_000);
+  await diverge(small.cluster, small.entries, 10, 0);
+  await measure(small.cluster, "2000/10", 10);
+  const [none, ten, hundred, tenOfFewer] = ["10000/0", "10000/10", "10000/100", "2000/10"].map((k) => measured.get(k)!);
+  const figures = JSON.stringify([...measured]);
+  // Ten differences cost about the same among 2,000 keys as among 10,000 (the segments they
+  // fall in hold a few keys either way); a hundred cost several times ten; none cost roots only.
+  assert.ok(ten!.bytes < 2 * tenOfFewer!.bytes && tenOfFewer!.bytes < 2 * ten!.bytes, figures);
+  assert.ok(hundred!.bytes > 4 * ten!.bytes, figures);
+  assert.ok(none!.bytes < ten!.bytes / 4, figures);
+  // Far below listing every key: 10,000 keys at >= 20 bytes each would be 200 kB.
+  assert.ok(hundred!.bytes < 100_000, figures);
+});
+
+test("an exchange syncs both ways through the merge: concurrent writes become siblings on both replicas", async () => {
+  const cluster = await loadedCluster(3);
+  const key = testKey("cart");
+  const base = written("base", "n1");
+  await store(cluster, "n1", [[key, written("from-n1", "n1", base)]]);
+  await store(cluster, "n2", [[key, written("from-n2", "n2", base)]]);
+  const traffic = await exchangeAll(cluster, "n1", "n2");
+  assert.equal(traffic.keysRepaired, 1);
+  const texts = (id: string) => dvvset.values(cluster.node(id).replicas.fetch(key)!).map((s) => new TextDecoder().decode(s.value)).sort();
+  assert.deepEqual(texts("n1"), ["from-n1", "from-n2"]);
+  assert.deepEqual(texts("n2"), ["from-n1", "from-n2"]);
+  assert.ok(rootsEqual(cluster, "n1", "n2"));
+});
+
+test("a tombstone on two replicas beats the old value on the third: the value does not come back", async () => {
+  const cluster = await loadedCluster(4);
+  const key = testKey("deleted");
+  const old = written("old", "n1");
+  const tombstone = written("", "n2", old, true);
+  await store(cluster, "n1", [[key, old]]);
+  await store(cluster, "n2", [[key, tombstone]]);
+  await store(cluster, "n3", [[key, tombstone]]);
+  for (const [a, b] of [["n1", "n2"], ["n3", "n1"], ["n2", "n3"], ["n1", "n3"]] as const) await exchangeAll(cluster, a, b);
+  for (const id of cluster.ids) {
+    const set = cluster.node(id).replicas.fetch(key)!;
+    assert.ok(dvvset.equal(set, tombstone), `${id} holds ${JSON.stringify(dvvset.values(set).map((s) => s.tombstone))}`);
+    assert.ok(dvvset.values(set).every((s) => s.tombstone));
+  }
+});
+
+test("a value that expired and was swept to a tombstone on one replica does not come back from another", async () => {
+  const cluster = await loadedCluster(5);
+  const key = testKey("session");
+  const nowMs = cluster.sim.clock("n1").nowMs();
+  const expiring = dvvset.update(dvvset.newValue({ ...written("s", "n1").entries[0]![2][0]!, expiresAtMs: nowMs + 10 }), dvvset.empty(), "n1");
+  // Through the replica's merge, which keeps the expiry index the sweep reads.
+  for (const id of ["n1", "n2"]) assert.ok((await cluster.sim.settle(cluster.node(id).replicas.merge(key, expiring, { lww: false }))).ok);
+  await cluster.sim.runUntil(cluster.sim.now() + 1_000);
+  const swept = await cluster.sim.settle(cluster.node("n2").replicas.sweepExpired(100));
+  assert.equal(swept.expired, 1);
+  await exchangeAll(cluster, "n1", "n2");
+  for (const id of ["n1", "n2"]) {
+    const set = cluster.node(id).replicas.fetch(key)!;
+    assert.ok(dvvset.values(set).every((s) => s.tombstone), `${id} still holds a live value`);
+  }
+});
+
+test("a replica with no data answers with empty trees and gets every key back", async () => {
+  const cluster = await loadedCluster(6);
+  const entries = Array.from({ length: 300 }, (_, i): [Uint8Array, DottedVersionVectorSet<Sibling>] => [testKey(`k${i}`), written(`v${i}`, "n1")]);
+  await store(cluster, "n1", entries);
+  const traffic = await exchangeAll(cluster, "n1", "n3");
+  assert.equal(traffic.keysRepaired, 300);
+  for (const [key, set] of entries) assert.ok(dvvset.equal(cluster.node("n3").replicas.fetch(key)!, set));
+  assert.ok(rootsEqual(cluster, "n1", "n3"));
+});
+
+test("a replica still building its trees refuses exchanges instead of answering with a partial tree", async () => {
+  const cluster = await testCluster(7);
+  cluster.node("n1").antiEntropy.loadNow();
+  const result = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", { partition: 0, n: 3 }));
+  assert.deepEqual(result.ok ? "ok" : result.error, "anti-entropy.root: not-loaded");
+});

@@ -1,0 +1,54 @@
+import type { Bytes, Entry, RangeOptions, StorageEngine, StorageStats, WriteOp, WriteOptions } from "../storage/storage-engine.js";
+import type { HashTrees } from "./hash-trees.js";
+
+/**
+ * The StorageEngine the replica writes through when anti-entropy runs: every write that
+ * touches an item key also writes that key's version-hash index entry, atomically in the same
+ * batch, and updates the Merkle trees once it has committed (hash-trees.ts). This is how the
+ * trees follow every write without the replica knowing about them: coordinated writes,
+ * merges, read repair, handed-back hints, the expiry sweep, tombstone reaps and table purges
+ * all write items through here. Reads, sync, stats and close pass straight through.
+ */
+export class IndexedStorage implements StorageEngine {
+  constructor(
+    private readonly inner: StorageEngine,
+    private readonly trees: HashTrees,
+  ) {}
+
+  get kind(): StorageEngine["kind"] {
+    return this.inner.kind;
+  }
+
+  get(key: Bytes): Bytes | undefined {
+    return this.inner.get(key);
+  }
+
+  range(options: RangeOptions): Iterable<Entry> {
+    return this.inner.range(options);
+  }
+
+  async write(ops: readonly WriteOp[], options?: WriteOptions): Promise<void> {
+    const plan = this.trees.plan(ops);
+    if (plan.changes.length === 0) return this.inner.write(ops, options);
+    this.trees.begin(plan);
+    let committed = false;
+    try {
+      await this.inner.write([...ops, ...plan.indexOps], options);
+      committed = true;
+    } finally {
+      this.trees.settle(plan, committed);
+    }
+  }
+
+  sync(): Promise<void> {
+    return this.inner.sync();
+  }
+
+  stats(): StorageStats {
+    return this.inner.stats();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import type { RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import { decodeItemKey } from "../storage/item-key.js";
+import type { TreeId } from "./segment-index.js";
+
+/**
+ * The node's answers to "which tree does this key belong to" and "which replicas hold this
+ * tree", from the ring and the table catalog. A tree is per (partition, n): the partition of
+ * the item's partition key on the ring, and the n of its table's replication (Riak's {index,
+ * n}). `nOf` returns undefined for a table anti-entropy must not cover (a strong table, whose
+ * acceptor records are not sibling sets, or a table this node does not know yet).
+ *
+ * Example (the node):
+ *   const placement = treePlacement({
+ *     ring: () => membership.ring(),
+ *     nOf: (tableId) => { const t = catalog.byId(tableId); return t?.consistency === "eventual" ? t.replication.n : undefined; },
+ *   });
+ */
+export interface TreePlacementOptions {
+  ring: () => RingState;
+  nOf: (tableId: number) => number | undefined;
+}
+
+export interface TreePlacement {
+  placeOf(itemKey: Uint8Array): TreeId | undefined;
+  replicasOf(tree: TreeId): NodeId[];
+}
+
+export function treePlacement(options: TreePlacementOptions): TreePlacement {
+  return {
+    placeOf(itemKey) {
+      const key = decodeItemKey(itemKey);
+      const n = options.nOf(key.tableId);
+      if (n === undefined) return undefined;
+      return { partition: partitionOf(key.partitionKey, options.ring().partitionCount), n };
+    },
+    replicasOf(tree) {
+      const ring = options.ring();
+      return tree.partition < ring.partitionCount ? preferenceList(ring, tree.partition, tree.n) : [];
+    },
+  };
+}
