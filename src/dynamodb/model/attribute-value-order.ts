@@ -15,11 +15,28 @@ export function compareScalars(a: AttributeValue, b: AttributeValue): number | u
   return undefined;
 }
 
-/** UTF-8 byte order of two strings (not UTF-16 code unit order, which differs above U+FFFF). */
+/**
+ * UTF-8 byte order of two strings. UTF-16 code unit order agrees with it except where a
+ * surrogate (a character above U+FFFF) meets a unit from U+E000..U+FFFF, so strings are
+ * compared unit by unit and only encoded when the first difference involves such units.
+ */
 export function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  const encoder = new TextEncoder();
-  return compareBytes(encoder.encode(a), encoder.encode(b));
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    // Encode from the start of the character: the previous unit may be its high surrogate.
+    const start = i > 0 && isHighSurrogate(a.charCodeAt(i - 1)) ? i - 1 : i;
+    const encoder = new TextEncoder();
+    return compareBytes(encoder.encode(a.slice(start)), encoder.encode(b.slice(start)));
+  }
+  return a.length - b.length;
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }
 
 export function attributeValuesEqual(a: AttributeValue, b: AttributeValue): boolean {

@@ -51,6 +51,14 @@ test("law: string key bytes preserve UTF-8 order and round-trip", () => {
   );
 });
 
+test("law: string comparison agrees with comparing UTF-8 bytes, across the whole code space", () => {
+  const text = fc.string({ unit: fc.constantFrom("a", "z", "\u00e9", "\u07ff", "\ud7ff", "\ue000", "\uffff", "\u{10000}", "\u{1f600}", "\u{10ffff}"), maxLength: 6 });
+  fc.assert(
+    fc.property(text, text, (a, b) => sign(compareStrings(a, b)) === sign(compareBytes(new TextEncoder().encode(a), new TextEncoder().encode(b)))),
+    { numRuns: 300, seed: 14 },
+  );
+});
+
 test("strings order by UTF-8 bytes, not UTF-16 code units", () => {
   // U+FF61 is one UTF-16 unit above the surrogates of U+1F600, but below it in UTF-8.
   assert.ok(compareStrings("\uFF61", "\u{1F600}") < 0);
