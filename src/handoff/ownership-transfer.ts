@@ -1,0 +1,264 @@
+import { assert } from "../assert.js";
+import type { StrongResult, StrongVersioned } from "../paxos/strong-coordinator.js";
+import type { ScanRange } from "../replica/sibling-scan.js";
+import { scanMessage } from "../replica/replica-messages.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import { previousRing, type RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime, TimerHandle } from "../runtime/runtime.js";
+import { prefixEnd } from "../storage/byte-order.js";
+import { decodeItemKey, tableItemsPrefix } from "../storage/item-key.js";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
+import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
+import { isSibling, type Sibling } from "../versioning/sibling.js";
+import { OwnershipLeader } from "./ownership-leader.js";
+import { parseTransferDone, transferDoneMessage } from "./ownership-messages.js";
+import { incomingPartitions, type IncomingPartition } from "./ownership-plan.js";
+import { loadProgress, saveProgress, scanId, type TransferProgress } from "./ownership-progress.js";
+import { transferStrongKeys } from "./ownership-strong.js";
+
+/**
+ * A node's ownership transfers (issue 6, item 2; Dynamo paper, section 4.9). While the ring is
+ * in transition (ring-state.ts, `previous`), this node pulls every partition it gains from the
+ * partition's old replicas, table by table:
+ *
+ * - eventual tables: pages of sibling sets ("replica.list", records "siblings"), one page in
+ *   flight at a time (flow control), each key of a gained partition merged into the local
+ *   replica (ReplicaService.merge: a join of causal histories, so repeats are harmless);
+ * - strong tables: pages of keys ("replica.list", records "accepted"), each key of a gained
+ *   partition re-read through CASPaxos under the joint acceptor sets (ownership-strong.ts),
+ *   which writes its latest value to a majority of the new set.
+ *
+ * A partition of a table is filled once a strict majority of its old preference list was
+ * scanned to the end (a value a majority accepted is on one of them; eventual data needs one,
+ * more only repairs). The cursor is persisted after every page (ownership-progress.ts). Filled
+ * everything: "handoff.done" to the ring leader each interval until the ring settles; the
+ * leader (ownership-leader.ts, run here too) publishes the settled ring once every receiving
+ * node reported. A source that fails is retried next interval; the ring stays in transition
+ * meanwhile, which is safe (joint majorities) but slower.
+ */
+export interface OwnershipTable {
+  readonly id: number;
+  readonly strong: boolean;
+  /** The table's replication n. */
+  readonly n: number;
+  readonly lww: boolean;
+}
+
+export interface OwnershipTransferOptions {
+  runtime: Runtime;
+  ring(): RingState | undefined;
+  leader(): NodeId | undefined;
+  /** Live tables (the catalog). */
+  tables(): readonly OwnershipTable[];
+  /** ReplicaService.merge. */
+  merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: { lww: boolean }): Promise<{ ok: true } | { ok: false; error: string }>;
+  /** StrongCoordinator.read. */
+  strongRead(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>>;
+  /** Publishes a ring this node computed as leader (the settled ring). */
+  publishRing(ring: RingState): void;
+  intervalMs?: number;
+  requestTimeoutMs?: number;
+  /** Entries per page asked of a source (at most replica/sibling-scan scanEntriesMax). */
+  pageEntriesMax?: number;
+  strongAttemptsMax?: number;
+}
+
+export const ownershipTransferDefaults = Object.freeze({ intervalMs: 1000, requestTimeoutMs: 2000, pageEntriesMax: 256, strongAttemptsMax: 5 });
+
+/**
+ * A page of one table's items after `afterKey`, by bounds under the items namespace's one-byte
+ * prefix rather than by the table's prefix: storage/byte-order.ts prefixEnd writes into a
+ * Buffer's memory when slice() gives a view (msgpackr decodes bytes as Buffers), so a remote
+ * scan by a longer prefix comes back empty (reported; the bounds work either way).
+ */
+export function tableRange(tableId: number, afterKey: Uint8Array | undefined, limit: number): ScanRange {
+  const table = tableItemsPrefix(tableId);
+  const high = prefixEnd(table);
+  assert(high !== undefined, "a table prefix has an end");
+  const low = afterKey === undefined ? { key: table, inclusive: true } : { key: afterKey, inclusive: false };
+  return { prefix: table.slice(0, 1), low, high: { key: high, inclusive: false }, reverse: false, limit };
+}
+
+/** The greatest n over the tables, at least 1: what the plan and the leader measure moves by. */
+export function nMaxOf(tables: readonly OwnershipTable[]): number {
+  return tables.reduce((max, table) => Math.max(max, table.n), 1);
+}
+
+type Settings = Required<Pick<OwnershipTransferOptions, "intervalMs" | "requestTimeoutMs" | "pageEntriesMax" | "strongAttemptsMax">>;
+
+export class OwnershipTransfer {
+  private readonly settings: Settings;
+  private readonly leaderPart: OwnershipLeader;
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private stopped = false;
+  private busy = false;
+  /** The last completed tick's error, for logs and tests. */
+  lastProblem: string | undefined;
+
+  constructor(private readonly options: OwnershipTransferOptions) {
+    const d = ownershipTransferDefaults;
+    this.settings = {
+      intervalMs: options.intervalMs ?? d.intervalMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? d.requestTimeoutMs,
+      pageEntriesMax: options.pageEntriesMax ?? d.pageEntriesMax,
+      strongAttemptsMax: options.strongAttemptsMax ?? d.strongAttemptsMax,
+    };
+    for (const [name, value] of Object.entries(this.settings)) assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
+    assert(options.runtime.network !== undefined, "ownership transfer needs the runtime's network");
+    this.leaderPart = new OwnershipLeader({ publishRing: (ring) => options.publishRing(ring) });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.stopped = true;
+    if (this.timer !== undefined) this.options.runtime.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Serves "handoff." messages (the leader's side: a node reports its transfers done). */
+  handle(from: NodeId, message: unknown): undefined {
+    const done = parseTransferDone(message);
+    const ring = this.options.ring();
+    if (done === undefined || ring === undefined || this.options.leader() !== this.options.runtime.nodeId) return undefined;
+    this.leaderPart.reported(ring, from, done.ringVersion, nMaxOf(this.options.tables()));
+    return undefined;
+  }
+
+  /** One step: lead, transfer, report. Public so tests can drive it without timers. */
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.step();
+      this.lastProblem = undefined;
+    } catch (error) {
+      this.lastProblem = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = this.options.runtime.timers.setTimeout(() => {
+      void this.tick().then(() => this.schedule());
+    }, this.settings.intervalMs);
+  }
+
+  private async step(): Promise<void> {
+    const ring = this.options.ring();
+    if (ring?.previous === undefined) return;
+    const self = this.options.runtime.nodeId;
+    const tables = this.options.tables();
+    const nMax = nMaxOf(tables);
+    if (this.options.leader() === self) this.leaderPart.check(ring, nMax);
+    const incoming = incomingPartitions(ring, self, nMax);
+    if (incoming.length === 0) return;
+    const progress = loadProgress(this.options.runtime.storage, ring.version);
+    if (!progress.done) {
+      await this.transfer(ring, incoming, tables, progress);
+      if (!this.filled(ring, incoming, tables, progress)) return;
+      progress.done = true;
+      progress.cursor = null;
+      await saveProgress(this.options.runtime.storage, progress);
+    }
+    this.report(ring, nMax);
+  }
+
+  private report(ring: RingState, nMax: number): void {
+    const self = this.options.runtime.nodeId;
+    const leader = this.options.leader();
+    if (leader === undefined) return;
+    if (leader === self) this.leaderPart.reported(ring, self, ring.version, nMax);
+    else this.options.runtime.network!.send(leader, transferDoneMessage(ring.version));
+  }
+
+  /** Every (table, source) scan not finished yet, in order; a failing source is skipped until next time. */
+  private async transfer(ring: RingState, incoming: readonly IncomingPartition[], tables: readonly OwnershipTable[], progress: TransferProgress): Promise<void> {
+    const self = this.options.runtime.nodeId;
+    for (const table of tables) {
+      const gained = this.gainedOf(ring, incoming, table);
+      const sources = [...new Set([...gained.values()].flat())].filter((id) => id !== self).sort();
+      for (const source of sources) {
+        if (this.stopped) return;
+        if (progress.completed.includes(scanId(table.id, source))) continue;
+        await this.scanSource(table, source, gained, progress);
+      }
+    }
+  }
+
+  /** The gained partitions of `table`, each with its old preference list for the table's n. */
+  private gainedOf(ring: RingState, incoming: readonly IncomingPartition[], table: OwnershipTable): Map<number, NodeId[]> {
+    const before = previousRing(ring)!;
+    return new Map(incoming.map(({ partition }) => [partition, preferenceList(before, partition, table.n)]));
+  }
+
+  private async scanSource(table: OwnershipTable, source: NodeId, gained: Map<number, NodeId[]>, progress: TransferProgress): Promise<void> {
+    const network = this.options.runtime.network!;
+    const cursor = progress.cursor;
+    let afterKey = cursor !== null && cursor.tableId === table.id && cursor.source === source ? cursor.afterKey : undefined;
+    for (;;) {
+      const range = tableRange(table.id, afterKey, this.settings.pageEntriesMax);
+      const answer = await network.request<{ ok?: boolean; entries?: unknown; exhausted?: unknown }>(source, scanMessage("replica.list", range, table.strong ? "accepted" : "siblings"), { timeoutMs: this.settings.requestTimeoutMs });
+      if (!answer.ok || answer.reply.ok !== true || !Array.isArray(answer.reply.entries)) return;
+      const entries = answer.reply.entries as unknown[];
+      const moved = await this.applyPage(table, source, gained, entries);
+      if (!moved.ok) return;
+      if (moved.lastKey !== undefined) afterKey = moved.lastKey;
+      const exhausted = answer.reply.exhausted === true || entries.length === 0;
+      if (exhausted) progress.completed.push(scanId(table.id, source));
+      progress.cursor = exhausted || afterKey === undefined ? null : { tableId: table.id, source, afterKey };
+      await saveProgress(this.options.runtime.storage, progress);
+      if (exhausted) return;
+    }
+  }
+
+  /** Merges (eventual) or re-reads (strong) the page's keys that fall in partitions this node gains from `source`. */
+  private async applyPage(table: OwnershipTable, source: NodeId, gained: Map<number, NodeId[]>, entries: readonly unknown[]): Promise<{ ok: boolean; lastKey?: Uint8Array }> {
+    const ring = this.options.ring();
+    let lastKey: Uint8Array | undefined;
+    const strongKeys: Uint8Array[] = [];
+    for (const entry of entries) {
+      if (!Array.isArray(entry) || !(entry[0] instanceof Uint8Array)) return { ok: false };
+      const key = entry[0];
+      lastKey = key;
+      if (ring === undefined) return { ok: false };
+      const sources = gained.get(partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount));
+      if (sources === undefined || !sources.includes(source)) continue;
+      if (table.strong) {
+        strongKeys.push(key);
+        continue;
+      }
+      const parsed = dvvset.parse(entry[1], isSibling);
+      if (!parsed.ok) return { ok: false };
+      const merged = await this.options.merge(key, parsed.set, { lww: table.lww });
+      if (!merged.ok) return { ok: false };
+    }
+    if (strongKeys.length > 0) {
+      const read = await transferStrongKeys(strongKeys, { read: (key, n) => this.options.strongRead(key, n), n: table.n, attemptsMax: this.settings.strongAttemptsMax });
+      if (!read.ok) return { ok: false };
+    }
+    return lastKey === undefined ? { ok: true } : { ok: true, lastKey };
+  }
+
+  /** Whether every gained partition of every table had a strict majority of its old list scanned (this node counts when it was one). */
+  private filled(ring: RingState, incoming: readonly IncomingPartition[], tables: readonly OwnershipTable[], progress: TransferProgress): boolean {
+    const self = this.options.runtime.nodeId;
+    for (const table of tables) {
+      for (const sources of this.gainedOf(ring, incoming, table).values()) {
+        const scanned = sources.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
+        if (scanned <= sources.length / 2) return false;
+      }
+    }
+    return true;
+  }
+}
