@@ -71,6 +71,13 @@ function nested(depth: number): unknown {
   return json;
 }
 
+test("strings and names with unpaired surrogates are refused, paired ones are fine", () => {
+  assert.equal(refusal({ S: "a\ud800" }).type, "SerializationException");
+  assert.equal(refusal({ SS: ["ok", "\udc00"] }).type, "SerializationException");
+  assert.equal(refusal({ M: { "\ud800": { S: "x" } } }).type, "SerializationException");
+  assert.ok(parseAttributeValue({ S: "\u{1f600}" }).ok);
+});
+
 test("values nest 32 levels deep and no deeper", () => {
   assert.ok(parseAttributeValue(nested(nestingDepthMax)).ok);
   assert.equal(refusal(nested(nestingDepthMax + 1)).message, "Nesting Levels have exceeded supported limits");

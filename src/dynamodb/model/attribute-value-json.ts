@@ -26,7 +26,15 @@ export const attributeValueMessages = {
   nesting: "Nesting Levels have exceeded supported limits",
   wrongJsonType: (type: string, expected: string) => `Unexpected value for ${type}: expected ${expected}`,
   base64: (type: string) => `Invalid base64 in ${type}`,
+  loneSurrogate: "Invalid UTF-8: a string holds an unpaired surrogate",
 };
+
+/**
+ * In a /u regular expression a surrogate range matches only unpaired surrogates. Such a
+ * string has no UTF-8 form: TextEncoder would turn every one into U+FFFD, so two different
+ * keys would share key bytes. Refused on the way in, like any text that is not UTF-8.
+ */
+const loneSurrogate = /[\ud800-\udfff]/u;
 
 type Json = unknown;
 
@@ -59,7 +67,8 @@ export function parseAttributeValue(json: Json, depth = 1): Result<AttributeValu
 function parseTyped(type: string, json: Json, depth: number): Result<AttributeValue> {
   switch (type) {
     case "S":
-      return typeof json === "string" ? ok({ S: json }) : serializationError(attributeValueMessages.wrongJsonType("S", "a string"));
+      if (typeof json !== "string") return serializationError(attributeValueMessages.wrongJsonType("S", "a string"));
+      return loneSurrogate.test(json) ? serializationError(attributeValueMessages.loneSurrogate) : ok({ S: json });
     case "N":
       return parseNumberJson(json);
     case "B":
@@ -103,6 +112,7 @@ function parseMap(json: Json, depth: number): Result<Record<string, AttributeVal
   if (!isPlainObject(json)) return serializationError(attributeValueMessages.wrongJsonType("M", "an object"));
   const out: Record<string, AttributeValue> = {};
   for (const [name, member] of Object.entries(json)) {
+    if (loneSurrogate.test(name)) return serializationError(attributeValueMessages.loneSurrogate);
     const value = parseAttributeValue(member, depth + 1);
     if (!value.ok) return value;
     defineEntry(out, name, value.value);
@@ -131,6 +141,7 @@ function parseStringSet(json: Json): Result<AttributeValue> {
     return serializationError(attributeValueMessages.wrongJsonType("SS", "an array of strings"));
   }
   const members = json as string[];
+  if (members.some((member) => loneSurrogate.test(member))) return serializationError(attributeValueMessages.loneSurrogate);
   if (members.length === 0) return validationError(attributeValueMessages.emptyStringSet);
   if (new Set(members).size !== members.length) return validationError(attributeValueMessages.duplicates(members));
   return ok({ SS: members });
