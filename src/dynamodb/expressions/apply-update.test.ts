@@ -120,6 +120,9 @@ test("a nested path under something missing or of another type is invalid for up
   assert.equal(failure("SET title.x = :v", { ":v": { S: "v" } }), message);
   assert.equal(failure("SET doc[0] = :v", { ":v": { S: "v" } }), message);
   assert.equal(failure("SET seq[7].x = :v", { ":v": { S: "v" } }), message);
+  assert.equal(failure("REMOVE absent.x"), message);
+  assert.equal(failure("REMOVE title.x"), message);
+  assert.deepEqual(applied("REMOVE doc.nope, seq[9]").item, base);
 });
 
 test("a sum past DynamoDB's range fails with the overflow message", () => {
