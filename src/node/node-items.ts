@@ -14,6 +14,7 @@ import { ReplicaService } from "../replica/replica-service.js";
 import type { RingState } from "../ring/ring-state.js";
 import type { NodeId, RequestHandler } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
+import type { StorageEngine } from "../storage/storage-engine.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 
@@ -38,6 +39,11 @@ export interface NodeItemsOptions {
   /** Tombstone GC's grace after a delete reached every primary (default 10 s). */
   tombstoneGraceMs?: number;
   hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
+  /**
+   * The storage the replica writes items through; default runtime.storage. Anti-entropy passes
+   * its IndexedStorage over runtime.storage here, so every item write keeps the Merkle trees.
+   */
+  replicaStorage?: StorageEngine;
   /** Whether a table id was dropped (the catalog's drop list): writes to it are refused. */
   isTableDropped?: (tableId: number) => boolean;
 }
@@ -64,7 +70,8 @@ export class NodeItems {
     private readonly runtime: Runtime,
     options: NodeItemsOptions,
   ) {
-    const { storage, hlc, clock, nodeId } = runtime;
+    const { hlc, clock, nodeId } = runtime;
+    const storage = options.replicaStorage ?? runtime.storage;
     this.hlcFloor = new HlcFloor(storage, hlc);
     this.hlcFloor.restore();
     this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: options.limits.hintsPerTargetMax });
