@@ -5,6 +5,7 @@ import { DynamoException, validationException } from "../protocol/dynamo-excepti
 import { RequestReader, expectObject, expectString, type JsonObject } from "../protocol/request-reader.js";
 import { checkThroughputForMode, readBillingMode, readThroughput } from "./billing.js";
 import type { DynamoTableMetadata, KeyElement, KeySchema } from "./dynamo-table.js";
+import { catalogException } from "./catalog-exception.js";
 import { describeTable } from "./table-description.js";
 import { readTableName } from "./table-name.js";
 
@@ -42,9 +43,9 @@ export async function createTable(context: DynamoContext, body: JsonObject): Pro
   const created = await context.tables.create(tableName, metadata);
   if (!created.ok) {
     if (created.code === "TableExists") throw new DynamoException("ResourceInUseException", `Table already exists: ${tableName}`);
-    throw new DynamoException("LimitExceededException", `cannot create table ${tableName}: ${created.message}`);
+    throw catalogException(created.code, created.message);
   }
-  return { TableDescription: describeTable(context, created.table) };
+  return { TableDescription: describeTable(context, created.table, created.spreading === true ? "CREATING" : "ACTIVE") };
 }
 
 function readKeySchema(reader: RequestReader): KeySchemaEntry[] | undefined {

@@ -8,7 +8,7 @@ import { keyElements, type DynamoTable } from "./dynamo-table.js";
  * in DynamoDB Local). ItemCount and TableSizeBytes are not tracked (DynamoDB itself refreshes
  * them only every six hours) and read 0.
  */
-export function describeTable(context: DynamoContext, table: DynamoTable, status: "ACTIVE" | "DELETING" = "ACTIVE"): JsonObject {
+export function describeTable(context: DynamoContext, table: DynamoTable, status: "ACTIVE" | "CREATING" | "UPDATING" | "DELETING" = "ACTIVE"): JsonObject {
   const { definition, metadata } = table;
   const elements = keyElements(metadata.keySchema);
   const throughput: JsonObject = {

@@ -24,7 +24,12 @@ export interface DynamoCatalog {
   update(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>>;
 }
 
-export type DirectoryResult = { ok: true; table: DynamoTable } | { ok: false; code: CatalogFailure["code"]; message: string };
+/**
+ * `spreading`: the catalog kept the change here but not every up member acknowledged it yet
+ * (CatalogUnavailable); catalog sync finishes it. DynamoDB's words for that state are
+ * CREATING / UPDATING: the change is accepted and not yet visible everywhere.
+ */
+export type DirectoryResult = { ok: true; table: DynamoTable; spreading?: boolean } | { ok: false; code: CatalogFailure["code"]; message: string };
 
 /** The extensions key the DynamoDB front door owns. */
 export const extensionsKey = "dynamodb";
@@ -63,30 +68,34 @@ export class TableDirectory {
       conflicts: "lww",
       extensions: { [extensionsKey]: plain(metadata) },
     };
-    return asDirectoryResult(await this.catalog.create(spec));
+    return this.asDirectoryResult(name, await this.catalog.create(spec));
   }
 
   async update(name: string, change: (current: DynamoTableMetadata) => DynamoTableMetadata): Promise<DirectoryResult> {
     const table = this.get(name);
     if (table === undefined) return { ok: false, code: "TableNotFound", message: `table ${name} does not exist` };
     const extensions = { ...table.definition.extensions, [extensionsKey]: plain(change(table.metadata)) };
-    return asDirectoryResult(await this.catalog.update(name, { extensions }));
+    return this.asDirectoryResult(name, await this.catalog.update(name, { extensions }));
   }
 
   async drop(name: string): Promise<DirectoryResult> {
     const table = this.get(name);
     if (table === undefined) return { ok: false, code: "TableNotFound", message: `table ${name} does not exist` };
     const dropped = await this.catalog.drop(name);
-    if (!dropped.ok) return { ok: false, code: dropped.error.code, message: dropped.error.message };
-    return { ok: true, table };
+    if (!dropped.ok && dropped.error.code !== "CatalogUnavailable") return { ok: false, code: dropped.error.code, message: dropped.error.message };
+    return { ok: true, table, ...(dropped.ok ? {} : { spreading: true }) };
   }
-}
 
-function asDirectoryResult(result: CatalogResult<TableDefinition>): DirectoryResult {
-  if (!result.ok) return { ok: false, code: result.error.code, message: result.error.message };
-  const metadata = metadataOf(result.value);
-  assert(metadata !== undefined, "a table the directory wrote carries its DynamoDB metadata");
-  return { ok: true, table: { definition: result.value, metadata } };
+  private asDirectoryResult(name: string, result: CatalogResult<TableDefinition>): DirectoryResult {
+    if (!result.ok) {
+      const kept = result.error.code === "CatalogUnavailable" ? this.get(name) : undefined;
+      if (kept !== undefined) return { ok: true, table: kept, spreading: true };
+      return { ok: false, code: result.error.code, message: result.error.message };
+    }
+    const metadata = metadataOf(result.value);
+    assert(metadata !== undefined, "a table the directory wrote carries its DynamoDB metadata");
+    return { ok: true, table: { definition: result.value, metadata } };
+  }
 }
 
 function metadataOf(definition: TableDefinition): DynamoTableMetadata | undefined {

@@ -2,6 +2,7 @@ import { assert } from "../../assert.js";
 import type { DynamoContext } from "../dynamo-context.js";
 import { tableNotFound, validationException } from "../protocol/dynamo-exception.js";
 import { RequestReader, expectObject, type JsonObject } from "../protocol/request-reader.js";
+import { catalogException } from "./catalog-exception.js";
 import { requireTable } from "./describe-table.js";
 
 /**
@@ -32,7 +33,7 @@ export async function updateTimeToLive(context: DynamoContext, body: JsonObject)
     throw validationException(`TimeToLive is active on a different AttributeName: current AttributeName is ${current.attributeName}`);
   }
   const updated = await context.tables.update(table.definition.name, (metadata) => ({ ...metadata, timeToLive: { attributeName, enabled } }));
-  if (!updated.ok) throw tableNotFound(table.definition.name);
+  if (!updated.ok) throw updated.code === "TableNotFound" ? tableNotFound(table.definition.name) : catalogException(updated.code, updated.message);
   return { TimeToLiveSpecification: { Enabled: enabled, AttributeName: attributeName } };
 }
 

@@ -4,6 +4,7 @@ import type { JsonObject, RequestReader } from "../protocol/request-reader.js";
 import { checkThroughputForMode, readBillingMode, readThroughput, type ThroughputRequest } from "./billing.js";
 import { requireTable } from "./describe-table.js";
 import type { BillingMode, DynamoTableMetadata } from "./dynamo-table.js";
+import { catalogException } from "./catalog-exception.js";
 import { describeTable } from "./table-description.js";
 
 /**
@@ -31,8 +32,8 @@ export async function updateTable(context: DynamoContext, body: JsonObject): Pro
   }
   const nowMs = context.clock.nowMs();
   const updated = await context.tables.update(table.definition.name, (metadata) => nextMetadata(metadata, nextMode, throughput, nowMs));
-  if (!updated.ok) throw tableNotFound(table.definition.name);
-  return { TableDescription: describeTable(context, updated.table) };
+  if (!updated.ok) throw updated.code === "TableNotFound" ? tableNotFound(table.definition.name) : catalogException(updated.code, updated.message);
+  return { TableDescription: describeTable(context, updated.table, updated.spreading === true ? "UPDATING" : "ACTIVE") };
 }
 
 function nextMetadata(current: DynamoTableMetadata, mode: BillingMode, throughput: ThroughputRequest | undefined, nowMs: number): DynamoTableMetadata {

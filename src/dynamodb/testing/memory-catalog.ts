@@ -6,6 +6,8 @@ import type { DynamoCatalog } from "../tables/table-directory.js";
 export class MemoryCatalog implements DynamoCatalog {
   private readonly byName = new Map<string, TableDefinition>();
   private nextId = 1;
+  /** The next this many changes are kept but answered CatalogUnavailable (peers did not acknowledge). */
+  unacknowledgedChanges = 0;
 
   constructor(private readonly nowMs: () => number) {}
 
@@ -29,7 +31,7 @@ export class MemoryCatalog implements DynamoCatalog {
       ...(spec.extensions !== undefined ? { extensions: structuredClone(spec.extensions) } : {}),
     };
     this.byName.set(spec.name, table);
-    return Promise.resolve({ ok: true, value: table });
+    return Promise.resolve(this.acknowledge(table));
   }
 
   update(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>> {
@@ -41,7 +43,13 @@ export class MemoryCatalog implements DynamoCatalog {
       ...(patch.extensions !== undefined ? { extensions: structuredClone(patch.extensions) } : {}),
     };
     this.byName.set(name, updated);
-    return Promise.resolve({ ok: true, value: updated });
+    return Promise.resolve(this.acknowledge(updated));
+  }
+
+  private acknowledge(table: TableDefinition): CatalogResult<TableDefinition> {
+    if (this.unacknowledgedChanges === 0) return { ok: true, value: table };
+    this.unacknowledgedChanges--;
+    return { ok: false, error: { code: "CatalogUnavailable", message: `cannot change "${table.name}" on every node: 1 up member(s) did not acknowledge (n9)`, missing: ["n9"] } };
   }
 
   drop(name: string): Promise<CatalogResult<TableDefinition>> {

@@ -5,10 +5,12 @@ import { MemoryCatalog } from "./memory-catalog.js";
 import { MemoryItemOperations } from "./memory-item-operations.js";
 
 /** A DynamoContext over memory, for calling operations directly (no HTTP) in unit tests. */
-export function testContext(limits: Partial<DynamoLimits> = {}, nowMs = Date.UTC(2026, 0, 1)): DynamoContext & { items: MemoryItemOperations } {
+export function testContext(limits: Partial<DynamoLimits> = {}, nowMs = Date.UTC(2026, 0, 1)): DynamoContext & { items: MemoryItemOperations; catalog: MemoryCatalog } {
   const clock = { nowMs: () => nowMs };
+  const catalog = new MemoryCatalog(clock.nowMs);
   return {
-    tables: new TableDirectory(new MemoryCatalog(clock.nowMs)),
+    catalog,
+    tables: new TableDirectory(catalog),
     items: new MemoryItemOperations(),
     clock,
     limits: { ...defaultDynamoLimits, ...limits },
