@@ -36,7 +36,7 @@ interface ClusterView {
 export class FaultCluster {
   readonly nodes: FaultNode[];
   readonly partitions: Partitions;
-  private constructor(readonly network: NamespaceNetwork, readonly dataRoot: string, cliPath: string) {
+  private constructor(readonly network: NamespaceNetwork, readonly dataRoot: string, cliPath: string, founders: number) {
     this.partitions = new Partitions(network.namespaces, network.addresses);
     this.nodes = network.namespaces.map((namespace, index) => new FaultNode({
       index,
@@ -45,16 +45,18 @@ export class FaultCluster {
       address: network.addresses[index]!,
       dataDir: join(dataRoot, `n${index + 1}`),
       cliPath,
-      join: index === 0 ? [] : [`${network.addresses[0]}:9000`],
+      join: network.addresses.slice(0, founders).filter((address) => address !== network.addresses[index]).map((address) => `${address}:9000`),
     }));
   }
 
   static async start(options: FaultClusterOptions): Promise<FaultCluster> {
     const network = NamespaceNetwork.create({ nodes: options.nodes + (options.spares ?? 0) });
-    const cluster = new FaultCluster(network, mkdtempSync(join(tmpdir(), `${network.tag}-data-`)), options.cliPath);
+    const cluster = new FaultCluster(network, mkdtempSync(join(tmpdir(), `${network.tag}-data-`)), options.cliPath, options.nodes);
     try {
-      await cluster.nodes[0]!.start();
-      await Promise.all(cluster.nodes.slice(1, options.nodes).map((node) => node.start()));
+      // Every founding node starts at once with the others as seeds, so none claims a ring of
+      // one and the first ring places them all: the node does not settle a ring in transition
+      // yet (no ownership leader runs), so a join after the first ring change waits for good.
+      await Promise.all(cluster.nodes.slice(0, options.nodes).map((node) => node.start()));
       await cluster.waitForRing(options.formDeadlineMs ?? 30_000);
       return cluster;
     } catch (error) {

@@ -68,7 +68,14 @@ export async function runFaultPlan(plan: FaultPlan): Promise<FaultRunResult> {
   const chosen = plan.faults.map((name) => faults[name] ?? unknownFault(name));
   const spares = Math.max(0, ...chosen.map((fault) => fault.sparesNeeded ?? 0));
   const result: FaultRunResult = { plan: plan.name, seed: plan.seed, nodes: plan.nodes, faults: [...plan.faults], timeline, errors: [], passed: false, durationMs: 0, nodeLogs: {} };
-  const cluster = await FaultCluster.start({ nodes: plan.nodes, spares, cliPath: plan.cliPath, formDeadlineMs: plan.ringDeadlineMs });
+  let cluster: FaultCluster;
+  try {
+    cluster = await FaultCluster.start({ nodes: plan.nodes, spares, cliPath: plan.cliPath, formDeadlineMs: plan.ringDeadlineMs });
+  } catch (error) {
+    result.errors.push(`cluster did not form: ${error instanceof Error ? error.message : String(error)}`);
+    result.durationMs = Date.now() - started;
+    return result;
+  }
   try {
     note(`cluster of ${plan.nodes} formed`);
     await cluster.createTable({ name: eventualTable, consistency: "eventual", conflicts: "siblings", replication: { n: 3, r: 2, w: 2 } });

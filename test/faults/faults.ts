@@ -101,14 +101,14 @@ export const faults: Readonly<Record<string, Fault>> = {
   },
   join: {
     name: "join",
-    summary: "start a new node that joins n1 under load",
+    summary: "start a new node that joins the cluster under load",
     nodesMin: 3,
     sparesNeeded: 1,
     async inject(cluster, note) {
       const spare = cluster.nodes.find((node) => !node.everStarted);
       if (spare === undefined) throw new Error("the join fault needs a spare namespace; the cluster has none");
       await spare.start();
-      note(`${spare.spec.nodeId} started with --join ${cluster.nodes[0]!.peerAddress}`);
+      note(`${spare.spec.nodeId} started, joining the founders`);
     },
     async recover(_cluster, note) {
       note("the joined node stays");
