@@ -1,4 +1,6 @@
 import type { ClusterStatus } from "../api/cluster-handler.js";
+import { defaultReplication } from "../catalog/table-definition.js";
+import { movingPartitionCount } from "../handoff/ownership-plan.js";
 import type { Member } from "../membership/member.js";
 import { partitionShares, type RingState } from "../ring/ring-state.js";
 import { formatHostPort } from "./seed-address.js";
@@ -7,8 +9,11 @@ import { formatHostPort } from "./seed-address.js";
  * The body of GET /v1/cluster from this node's membership view and ring. Every member the view
  * knows is listed (sorted by id), with the partitions the ring gives it; a ring member the view
  * has not heard of yet (a restart before the first gossip) is listed as "down" with no address.
+ * `pendingTransfers` counts the partitions still moving while the ring is in transition
+ * (handoff/ownership-plan.ts), measured on preference lists of up to `nMax` replicas (the
+ * largest n of any table; handoff/ownership-transfer.ts nMaxOf).
  */
-export function clusterStatus(selfId: string, members: readonly Member[], ring: RingState | undefined): ClusterStatus {
+export function clusterStatus(selfId: string, members: readonly Member[], ring: RingState | undefined, nMax: number = defaultReplication.n): ClusterStatus {
   const shares = ring === undefined ? new Map<string, number>() : partitionShares(ring);
   const listed = members.map((m) => ({
     id: m.id,
@@ -27,7 +32,6 @@ export function clusterStatus(selfId: string, members: readonly Member[], ring: 
     ringVersion: ring?.version ?? 0,
     partitionCount: ring?.partitionCount ?? 0,
     members: listed,
-    // Partition transfers come with handoff of ring changes (a later step); none run yet.
-    pendingTransfers: 0,
+    pendingTransfers: ring === undefined ? 0 : movingPartitionCount(ring, nMax),
   };
 }
