@@ -8,6 +8,7 @@ import { ExchangeResponder } from "./exchange-responder.js";
 import { exchangeScheduleDefaults, ExchangeScheduler, type AntiEntropyStats, type ExchangeScheduleOptions } from "./exchange-scheduler.js";
 import { HashTrees } from "./hash-trees.js";
 import { IndexedStorage } from "./indexed-storage.js";
+import { IndexVerify, indexVerifyDefaults, type IndexVerifyOptions } from "./index-verify.js";
 import type { ReplicaAccess } from "./replica-access.js";
 import type { TreeId } from "./segment-index.js";
 import { TreeRebuild, treeRebuildDefaults, type TreeRebuildOptions } from "./tree-rebuild.js";
@@ -38,6 +39,7 @@ export interface AntiEntropyOptions {
   isUp?: (node: NodeId) => boolean;
   bounds?: Partial<ExchangeBounds>;
   rebuild?: Partial<TreeRebuildOptions>;
+  verify?: Partial<IndexVerifyOptions>;
   schedule?: Partial<ExchangeScheduleOptions>;
 }
 
@@ -48,6 +50,7 @@ export class AntiEntropy {
   readonly storage: StorageEngine;
   readonly trees: HashTrees;
   private readonly rebuild: TreeRebuild;
+  private readonly verify: IndexVerify;
   private readonly responder: ExchangeResponder;
   private readonly scheduler: ExchangeScheduler;
   private readonly bounds: ExchangeBounds;
@@ -58,6 +61,7 @@ export class AntiEntropy {
     this.trees = new HashTrees({ storage: runtime.storage, placeOf: options.placeOf, treesMax: options.treesMax });
     this.storage = new IndexedStorage(runtime.storage, this.trees);
     this.rebuild = new TreeRebuild(runtime.storage, this.trees, runtime.timers, { ...treeRebuildDefaults, ...options.rebuild });
+    this.verify = new IndexVerify(runtime.storage, this.trees, runtime.timers, { ...indexVerifyDefaults, ...options.verify });
     this.responder = new ExchangeResponder({ trees: this.trees, isLoaded: () => this.loaded, replica: options.replica, bounds: this.bounds });
     this.scheduler = new ExchangeScheduler(
       {
@@ -84,15 +88,27 @@ export class AntiEntropy {
     return this.scheduler.stats;
   }
 
-  /** Starts the background tree build and the exchange schedule. */
+  /** Starts the background tree build, the index check and the exchange schedule. */
   start(): void {
     this.rebuild.start();
+    this.verify.start();
     this.scheduler.start();
   }
 
   stop(): void {
     this.scheduler.stop();
+    this.verify.stop();
     this.rebuild.stop();
+  }
+
+  /** Index entries the background check fixed since start (drift it healed). */
+  get indexEntriesFixed(): number {
+    return this.verify.fixed;
+  }
+
+  /** One bounded step of the index check, now (tests); true when it finished a pass. */
+  verifyStep(): boolean {
+    return this.verify.step();
   }
 
   /** Builds the trees now, without timers (tests, or a node that wants them before serving). */

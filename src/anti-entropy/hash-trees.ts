@@ -99,6 +99,16 @@ export class HashTrees {
     }
   }
 
+  /** Whether a planned write to this item key has not settled yet. */
+  isPending(itemKey: Uint8Array): boolean {
+    return this.pending.has(keyName(itemKey));
+  }
+
+  /** The key's tree (the node's placement). */
+  placeOf(itemKey: Uint8Array): TreeId | undefined {
+    return this.options.placeOf(itemKey);
+  }
+
   /** The version hash the index holds for a key, counting planned writes not yet committed. */
   currentHash(tree: TreeId, itemKey: Uint8Array): Uint8Array | undefined {
     const pending = this.pending.get(keyName(itemKey));
