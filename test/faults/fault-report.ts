@@ -25,6 +25,10 @@ export function formatReport(results: readonly FaultRunResult[], skipped: readon
       lines.push(`   strong table: ${s.operations} operations: ${s.ok} definite, ${s.failed} failed, ${s.unknown} indeterminate; linearizable: ${s.linearizable} (${s.linearizable === false ? "counterexample below" : s.detail})`);
       if (s.linearizable === false) lines.push(...s.detail.split("\n").map((line) => `     ${line}`));
     }
+    if (r.teeth !== undefined) {
+      const verdict = r.teeth.lost > 0 ? "as expected: the check sees losses" : "NONE: the lost-write check found nothing where losses are certain";
+      lines.push(`   teeth: the last-writer-wins table lost ${r.teeth.lost} of ${r.teeth.acknowledged} acknowledged writes (${verdict})`);
+    }
     for (const error of r.errors) lines.push(`   ERROR ${error}`);
     for (const [node, logs] of Object.entries(r.nodeLogs)) {
       lines.push(`   last log lines of ${node}:`);
@@ -38,10 +42,13 @@ export function formatReport(results: readonly FaultRunResult[], skipped: readon
   return lines.join("\n");
 }
 
-/** Writes report.txt and results.json to a new temp directory and returns its path. */
+/** Writes report.txt, results.json and each plan's histories to a new temp directory; returns its path. */
 export function writeReport(text: string, results: readonly FaultRunResult[]): string {
   const dir = mkdtempSync(join(tmpdir(), "shoal-faults-report-"));
   writeFileSync(join(dir, "report.txt"), `${text}\n`);
-  writeFileSync(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, "results.json"), `${JSON.stringify(results.map(({ histories: _, ...rest }) => rest), null, 2)}\n`);
+  for (const result of results) {
+    if (result.histories !== undefined) writeFileSync(join(dir, `${result.plan}-histories.json`), `${JSON.stringify(result.histories)}\n`);
+  }
   return dir;
 }

@@ -5,7 +5,7 @@ import { checkLinearizability } from "../../src/checker/linearizability-checker.
 import { registerModel } from "../../src/checker/register-model.js";
 import { waitForConvergence } from "./convergence.js";
 import { checkEventualWrites, type EventualCheckSummary } from "./eventual-check.js";
-import { EventualWorkload } from "./eventual-workload.js";
+import { EventualWorkload, type EventualWriteRecord } from "./eventual-workload.js";
 import { FaultCluster } from "./fault-cluster.js";
 import { faults, type Fault } from "./faults.js";
 import { StrongWorkload } from "./strong-workload.js";
@@ -32,6 +32,12 @@ export interface FaultPlan {
   requestTimeoutMs: number;
   eventual: { clients: number; keys: number; opsMax: number };
   strong: { clients: number; keys: number; opsMax: number };
+  /**
+   * Also load a last-writer-wins table with the same workload and require the lost-write check
+   * to find losses there (blind puts overwrite what they never saw): proof on real processes
+   * that the check can fail.
+   */
+  teeth: boolean;
 }
 
 export interface StrongSummary {
@@ -53,6 +59,9 @@ export interface FaultRunResult {
   eventual?: EventualCheckSummary & { reads: { ok: number; failed: number } };
   convergenceMs?: number;
   strong?: StrongSummary;
+  teeth?: { acknowledged: number; lost: number };
+  /** The recorded histories, written beside the report for replaying the checks. */
+  histories?: { siblings: readonly EventualWriteRecord[]; strong: readonly RegisterOperation[] };
   passed: boolean;
   durationMs: number;
   nodeLogs: Record<string, string[]>;
@@ -60,6 +69,7 @@ export interface FaultRunResult {
 
 export const eventualTable = "faults_siblings";
 export const strongTable = "faults_strong";
+export const lwwTable = "faults_lww";
 
 export async function runFaultPlan(plan: FaultPlan): Promise<FaultRunResult> {
   const started = Date.now();
@@ -80,6 +90,7 @@ export async function runFaultPlan(plan: FaultPlan): Promise<FaultRunResult> {
     note(`cluster of ${plan.nodes} formed`);
     await cluster.createTable({ name: eventualTable, consistency: "eventual", conflicts: "siblings", replication: { n: 3, r: 2, w: 2 } });
     await cluster.createTable({ name: strongTable, consistency: "strong", replication: { n: 3, r: 2, w: 2 } });
+    if (plan.teeth) await cluster.createTable({ name: lwwTable, consistency: "eventual", conflicts: "lww", replication: { n: 3, r: 2, w: 2 } });
     note("tables created");
     await runLoadAndFaults(plan, chosen, cluster, result, note);
   } catch (error) {
@@ -99,6 +110,8 @@ async function runLoadAndFaults(plan: FaultPlan, chosen: readonly Fault[], clust
   const urls = cluster.urls;
   const eventual = new EventualWorkload({ urls, table: eventualTable, seed: plan.seed, timeoutMs: plan.requestTimeoutMs, writeQuery: "w=2", readQuery: "r=2", ...plan.eventual });
   const strong = new StrongWorkload({ urls, table: strongTable, seed: plan.seed, timeoutMs: plan.requestTimeoutMs, ...plan.strong });
+  const teeth = plan.teeth ? new EventualWorkload({ urls, table: lwwTable, seed: plan.seed + 1, timeoutMs: plan.requestTimeoutMs, writeQuery: "w=2", readQuery: "r=2", clients: 2, keys: 4, opsMax: plan.eventual.opsMax }) : undefined;
+  const teethDone = teeth?.run();
   const eventualDone = eventual.run();
   const strongDone = strong.run();
   note("load started");
@@ -117,14 +130,21 @@ async function runLoadAndFaults(plan: FaultPlan, chosen: readonly Fault[], clust
     cluster.heal();
     eventual.stop();
     strong.stop();
+    teeth?.stop();
   }
-  const [eventualRun, history] = await Promise.all([eventualDone, strongDone]);
+  const [eventualRun, history, teethRun] = await Promise.all([eventualDone, strongDone, teethDone]);
+  result.histories = { siblings: eventualRun.writes, strong: history };
   note(`load stopped: ${eventualRun.writes.length} eventual writes, ${history.length} strong operations`);
   const convergence = await waitForConvergence({ urls: cluster.members.filter((n) => n.running).map((n) => n.url), table: eventualTable, keys: eventualRun.keys, replicas: 3, deadlineMs: plan.convergenceDeadlineMs, timeoutMs: plan.requestTimeoutMs });
   result.convergenceMs = convergence.elapsedMs;
   note(`replicas agree after ${convergence.elapsedMs} ms`);
   result.eventual = { ...checkEventualWrites(eventualRun.writes, convergence.finals), reads: eventualRun.reads };
   result.strong = checkStrong(history);
+  if (teethRun !== undefined) {
+    const lww = await waitForConvergence({ urls: cluster.members.filter((n) => n.running).map((n) => n.url), table: lwwTable, keys: teethRun.keys, replicas: 3, deadlineMs: plan.convergenceDeadlineMs, timeoutMs: plan.requestTimeoutMs });
+    const summary = checkEventualWrites(teethRun.writes, lww.finals);
+    result.teeth = { acknowledged: summary.acknowledged, lost: summary.lost };
+  }
   note("checks done");
 }
 
@@ -144,7 +164,8 @@ function checkStrong(history: readonly RegisterOperation[]): StrongSummary {
 function checksPassed(result: FaultRunResult): boolean {
   const e = result.eventual;
   const s = result.strong;
-  return e !== undefined && s !== undefined && e.lost === 0 && e.resurrected === 0 && e.phantoms === 0 && s.linearizable !== false;
+  const teethBite = result.teeth === undefined || result.teeth.lost > 0;
+  return e !== undefined && s !== undefined && e.lost === 0 && e.resurrected === 0 && e.phantoms === 0 && s.linearizable !== false && teethBite;
 }
 
 function unknownFault(name: string): never {

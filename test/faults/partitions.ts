@@ -35,11 +35,7 @@ export class Partitions {
 
   /** Cuts every link between nodes of different groups; nodes in no group keep all links. */
   split(groups: ReadonlyArray<readonly number[]>): void {
-    const pairs: NodePair[] = [];
-    groups.forEach((group, g) => {
-      for (const other of groups.slice(g + 1)) for (const a of group) for (const b of other) pairs.push([a, b]);
-    });
-    this.block(pairs);
+    this.block(splitPairs(groups));
   }
 
   /** Flushes every rule in every node namespace. */
@@ -51,4 +47,13 @@ export class Partitions {
   describe(): string {
     return this.cut.size === 0 ? "none" : [...this.cut].map((pair) => pair.split("-").map((i) => `n${Number(i) + 1}`).join("x")).join(" ");
   }
+}
+
+/** The node pairs a split cuts: every pair across two different groups, none inside a group. */
+export function splitPairs(groups: ReadonlyArray<readonly number[]>): NodePair[] {
+  const pairs: NodePair[] = [];
+  groups.forEach((group, g) => {
+    for (const other of groups.slice(g + 1)) for (const a of group) for (const b of other) pairs.push([a, b]);
+  });
+  return pairs;
 }

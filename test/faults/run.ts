@@ -36,6 +36,7 @@ const base = {
   requestTimeoutMs: 2000,
   eventual: { clients: 6, keys: 16, opsMax: 20_000 },
   strong: { clients: 4, keys: 6, opsMax: 3000 },
+  teeth: true,
 };
 
 function plans(args: { short: boolean; faults?: string; nodes?: string; seed: number }, cliPath: string): FaultPlan[] {
