@@ -95,5 +95,7 @@ function buildOperand(kind: ExpressionKind, raw: RawOperand): Operand<Parsed> {
   if (raw.type === "value") return { kind: "value", value: raw.ref };
   if (raw.name !== "size") misusedFunction(kind, raw.name);
   checkArity(kind, raw, 1);
-  return { kind: "size", path: requirePath(kind, raw, raw.args[0]!) };
+  const argument = raw.args[0]!;
+  if (argument.type === "value") return { kind: "sizeOfValue", value: argument.ref };
+  return { kind: "size", path: requirePath(kind, raw, argument) };
 }

@@ -2,6 +2,7 @@ import { attributeTypeOf, attributeTypes, isAttributeType, type AttributeValue }
 import { compareScalars } from "../model/attribute-value-order.js";
 import type { DocumentPath, Operand, Parsed, ParsedCondition, ParsedPathElement, Resolved, ResolvedCondition } from "./expression-ast.js";
 import { formatPath } from "./document-path-rules.js";
+import { sizeOf } from "./evaluate-condition.js";
 import { fail, unwrap } from "./expression-failure.js";
 import type { ExpressionKind } from "./expression-parser.js";
 import type { PlaceholderResolver } from "./placeholder-resolver.js";
@@ -53,6 +54,12 @@ function resolveNode(kind: ExpressionKind, condition: ParsedCondition, resolver:
 
 export function resolveOperand(kind: ExpressionKind, operand: Operand<Parsed>, resolver: PlaceholderResolver): Operand<Resolved> {
   if (operand.kind === "value") return { kind: "value", value: unwrap(resolver.value(kind, operand.value)) };
+  if (operand.kind === "sizeOfValue") {
+    const value = unwrap(resolver.value(kind, operand.value));
+    const size = sizeOf(value);
+    if (size === undefined) fail(kind, `Incorrect operand type for operator or function; operator or function: size, operand type: ${attributeTypeOf(value)}`);
+    return { kind: "value", value: { N: String(size) } };
+  }
   return { kind: operand.kind, path: unwrap(resolver.path(kind, operand.path)) };
 }
 

@@ -35,7 +35,14 @@ test("a function with the wrong number of operands is refused", () => {
 
 test("a function that needs a document path refuses a value", () => {
   assert.equal(refusal("attribute_exists(:s)"), `${prefix}Operator or function requires a document path; operator or function: attribute_exists`);
-  assert.equal(refusal("size(:s) = :n1"), `${prefix}Operator or function requires a document path; operator or function: size`);
+  assert.equal(refusal("begins_with(:s, :s)"), `${prefix}Operator or function requires a document path; operator or function: begins_with`);
+});
+
+test("size of a value is measured when compiled, and refused for a type without a size", () => {
+  const compiled = compileExpressions({ conditionExpression: "size(:s) = :n1", expressionAttributeValues: { ":s": { S: "a" }, ":n1": { N: "1" } } });
+  assert.ok(compiled.ok);
+  assert.deepEqual(compiled.value.condition, { kind: "compare", op: "=", left: { kind: "value", value: { N: "1" } }, right: { kind: "value", value: { N: "1" } } });
+  assert.equal(refusal("size(:n1) = :n5"), `${prefix}Incorrect operand type for operator or function; operator or function: size, operand type: N`);
 });
 
 test("ordering comparisons refuse values that have no order", () => {

@@ -67,7 +67,7 @@ function compare(op: Comparator, left: AttributeValue | undefined, right: Attrib
 
 export function operandValue(operand: Operand<Resolved>, item: Item | undefined): AttributeValue | undefined {
   if (operand.kind === "value") return operand.value;
-  const value = valueAtPath(item, operand.path);
+  const value = operand.kind === "sizeOfValue" ? operand.value : valueAtPath(item, operand.path);
   if (operand.kind === "path" || value === undefined) return value;
   const size = sizeOf(value);
   return size === undefined ? undefined : { N: String(size) };

@@ -35,11 +35,15 @@ export interface Resolved extends Phase {
 
 export type Path<P extends Phase> = readonly P["name"][];
 
-/** Something a comparison or function takes: a path, a value, or size(path). */
+/**
+ * Something a comparison or function takes: a path, a value, size(path), or size(:value)
+ * (undocumented, but DynamoDB accepts it; resolution turns it into a plain value).
+ */
 export type Operand<P extends Phase> =
   | { readonly kind: "path"; readonly path: Path<P> }
   | { readonly kind: "value"; readonly value: P["value"] }
-  | { readonly kind: "size"; readonly path: Path<P> };
+  | { readonly kind: "size"; readonly path: Path<P> }
+  | { readonly kind: "sizeOfValue"; readonly value: P["value"] };
 
 export type Comparator = "=" | "<>" | "<" | "<=" | ">" | ">=";
 

@@ -63,7 +63,7 @@ function keyTerm(condition: ResolvedCondition): KeyTerm {
 }
 
 function termOf(operand: Operand<Resolved>, condition: SortKeyCondition): KeyTerm {
-  if (operand.kind === "size") failPlain("Invalid operator used in KeyConditionExpression: size");
+  if (operand.kind === "size" || operand.kind === "sizeOfValue") failPlain("Invalid operator used in KeyConditionExpression: size");
   if (operand.kind === "value") fail(kind, "Invalid condition in KeyConditionExpression: No key attribute specified");
   if (operand.path.length !== 1 || typeof operand.path[0] !== "string") fail(kind, "KeyConditionExpressions cannot have conditions on nested attributes");
   return { name: operand.path[0], condition };
@@ -71,7 +71,7 @@ function termOf(operand: Operand<Resolved>, condition: SortKeyCondition): KeyTer
 
 function valueOf(operand: Operand<Resolved>): AttributeValue {
   if (operand.kind === "value") return operand.value;
-  if (operand.kind === "size") return failPlain("Invalid operator used in KeyConditionExpression: size");
+  if (operand.kind === "size" || operand.kind === "sizeOfValue") return failPlain("Invalid operator used in KeyConditionExpression: size");
   return fail(kind, "Invalid condition in KeyConditionExpression: multiple attribute names used in one condition");
 }
 
