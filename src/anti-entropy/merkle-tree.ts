@@ -76,7 +76,7 @@ export class MerkleTree {
   }
 
   private word(level: MerkleLevel, index: number): [number, number] {
-    assert(Number.isInteger(index) && index >= 0 && index < levelWidth[level], `segment ${index} is outside level ${level}`);
+    if (!(Number.isInteger(index) && index >= 0 && index < levelWidth[level])) assert(false, `segment ${index} is outside level ${level}`);
     const at = 2 * (levelOffset[level] + index);
     return [this.words[at]!, this.words[at + 1]!];
   }

@@ -37,11 +37,8 @@ export function isTreeId(value: unknown): value is TreeId {
 
 /** Every index entry of one tree starts with these bytes. */
 export function treePrefix(tree: TreeId): Uint8Array {
-  assert(isTreeId(tree), `treePrefix: not a tree id: ${JSON.stringify(tree)}`);
   const key = new Uint8Array(treeHeaderBytes);
-  key[0] = Namespace.antiEntropy;
-  new DataView(key.buffer).setUint32(1, tree.partition);
-  key[5] = tree.n;
+  writeTreeHeader(key, tree);
   return key;
 }
 
@@ -49,17 +46,32 @@ export function treePrefix(tree: TreeId): Uint8Array {
 export function segmentPrefix(tree: TreeId, segment: number): Uint8Array {
   assert(Number.isInteger(segment) && segment >= 0 && segment < merkleLeafSegments, `segmentPrefix: segment ${segment} out of range`);
   const key = new Uint8Array(segmentHeaderBytes);
-  key.set(treePrefix(tree), 0);
-  new DataView(key.buffer).setUint16(treeHeaderBytes, segment);
+  writeTreeHeader(key, tree);
+  key[treeHeaderBytes] = segment >>> 8;
+  key[treeHeaderBytes + 1] = segment & 0xff;
   return key;
 }
 
-/** The index entry's key for an item key of `tree`. */
+/** The index entry's key for an item key of `tree` (on every write: one allocation). */
 export function indexKey(tree: TreeId, itemKey: Uint8Array): Uint8Array {
   const key = new Uint8Array(segmentHeaderBytes + itemKey.length);
-  key.set(segmentPrefix(tree, segmentOf(itemKey)), 0);
+  writeTreeHeader(key, tree);
+  const segment = segmentOf(itemKey);
+  key[treeHeaderBytes] = segment >>> 8;
+  key[treeHeaderBytes + 1] = segment & 0xff;
   key.set(itemKey, segmentHeaderBytes);
   return key;
+}
+
+function writeTreeHeader(key: Uint8Array, tree: TreeId): void {
+  // Checked on every write, so the message is only built on failure.
+  if (!isTreeId(tree)) assert(false, `not a tree id: ${JSON.stringify(tree)}`);
+  key[0] = Namespace.antiEntropy;
+  key[1] = tree.partition >>> 24;
+  key[2] = (tree.partition >>> 16) & 0xff;
+  key[3] = (tree.partition >>> 8) & 0xff;
+  key[4] = tree.partition & 0xff;
+  key[5] = tree.n;
 }
 
 export function decodeIndexKey(key: Uint8Array): { tree: TreeId; segment: number; itemKey: Uint8Array } {
