@@ -23,6 +23,16 @@ import { createTable, dropTable, getTable, listTables } from "./table-handlers.j
  */
 export type NodeState = "starting" | "ready" | "stopping";
 
+/** A second front door on the same port (the DynamoDB API on `POST /` with X-Amz-Target). */
+export interface MountedApi {
+  /** Whether this request is for the mounted API (checked before route matching). */
+  accepts(req: IncomingMessage): boolean;
+  /** Answers the request completely, errors included. */
+  handle(req: IncomingMessage, res: ShoalResponse): Promise<void>;
+  /** The route label its requests carry in metrics. */
+  readonly route: string;
+}
+
 export interface RestApiOptions {
   context: ApiContext;
   metrics: NodeMetrics;
@@ -33,6 +43,8 @@ export interface RestApiOptions {
 
 export class RestApi {
   state: NodeState = "starting";
+  /** Set once the node has composed it (the DynamoDB API); until then such requests get 503 Starting. */
+  mounted: MountedApi | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly context: ApiContext;
@@ -51,6 +63,10 @@ export class RestApi {
   readonly handle = (req: IncomingMessage, res: ShoalResponse): void => {
     res.startMs = performance.now();
     res.observer = this;
+    if (this.mounted?.accepts(req) === true) {
+      this.handleMounted(this.mounted, req, res);
+      return;
+    }
     const match = matchRoute(req.url ?? "/");
     if (match === undefined) {
       sendError(res, notFound("RouteNotFound", `no route for ${req.method} ${(req.url ?? "").slice(0, 200)}`));
@@ -67,20 +83,37 @@ export class RestApi {
       this.health(res);
       return;
     }
+    if (!this.admit(res)) return;
+    void this.run(req, res, match);
+  };
+
+  /** The mounted API shares the node's state, in-flight bound, drain and metrics. */
+  private handleMounted(mounted: MountedApi, req: IncomingMessage, res: ShoalResponse): void {
+    res.route = mounted.route;
+    if (!this.admit(res)) return;
+    mounted.handle(req, res).catch((error: unknown) => {
+      this.options.logger.error({ err: error, route: mounted.route }, "mounted API failed");
+      if (!res.headersSent) sendError(res, new ShoalError("InternalError", 500, "the request failed inside the node"));
+      else res.destroy();
+    });
+  }
+
+  /** Counts the request in, or answers 503 (starting, stopping, too many in flight) and returns false. */
+  private admit(res: ShoalResponse): boolean {
     if (this.state !== "ready") {
       res.shouldKeepAlive = false;
       sendError(res, unavailable(this.state === "stopping" ? "ShuttingDown" : "Starting", `the node is ${this.state}`), { connection: "close" });
-      return;
+      return false;
     }
     if (this.inFlight >= this.options.httpInFlightMax) {
       const message = `${this.inFlight} requests are in flight; the limit is ${this.options.httpInFlightMax}`;
       sendError(res, unavailable("Overloaded", message), { "retry-after": "1" });
-      return;
+      return false;
     }
     this.inFlight++;
     res.counted = true;
-    void this.run(req, res, match);
-  };
+    return true;
+  }
 
   responseClosed(res: ShoalResponse): void {
     if (res.counted) {

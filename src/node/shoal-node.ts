@@ -19,6 +19,7 @@ import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
 import { NodeCluster } from "./node-cluster.js";
 import { NodeItems } from "./node-items.js";
+import { DynamoDbApi, dynamoAuthFromEnvironment, isDynamoDbRequest, type DynamoAuth } from "../dynamodb/index.js";
 import { parseSeedAddress, splitSeedList, type SeedAddress } from "./seed-address.js";
 
 /**
@@ -44,8 +45,10 @@ export interface ShoalNodeDeps {
   runtime?: Runtime;
   /** Deadline of each node-to-node data request (default peerRequestTimeoutMsDefault). */
   peerRequestTimeoutMs?: number;
-  /** Tombstone GC's grace after a delete reached every primary (default 10 s). */
+  /** Tombstone GC's grace after a delete reached every primary (default 90 s: tombstone-reaper.ts). */
   tombstoneGraceMs?: number;
+  /** The DynamoDB API's credentials; default from the environment (local mode when none are set). */
+  dynamoAuth?: DynamoAuth;
 }
 
 /** How often the purger looks for dropped tables when it was not kicked. */
@@ -68,6 +71,7 @@ export class ShoalNode {
       purger: TablePurger;
       items: NodeItems;
       catalogSync: CatalogSync;
+      dynamo: DynamoDbApi;
       catalog: TableCatalog;
       metrics: NodeMetrics;
       logger: Logger;
@@ -148,6 +152,7 @@ export class ShoalNode {
     const wired = wireDataPath({ runtime: { ...runtime, network: cluster.network }, cluster, catalog, limits, config, deps, metrics });
     late.items = wired.items;
     late.purger = wired.purger;
+    api.mounted = { route: "/ (DynamoDB)", accepts: isDynamoDbRequest, handle: (req, res) => wired.dynamo.handle(req, res) };
     api.state = "ready";
     return new ShoalNode({ config, runtime, server, api, metrics, logger, url, cluster, catalog, ...wired });
   }
@@ -158,7 +163,7 @@ export class ShoalNode {
    * background work. Storage stays open (the caller opened it).
    */
   async close(): Promise<void> {
-    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync } = this.parts;
+    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync, dynamo } = this.parts;
     if (api.state === "stopping") return;
     api.state = "stopping";
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -167,7 +172,7 @@ export class ShoalNode {
     if (!drained) logger.warn({ inFlight: api.inFlightCount, graceMs: config.shutdownGraceMs }, "shutdown grace ended with requests in flight");
     server.closeAllConnections();
     await closed;
-    await Promise.all([sweeper.stop(), purger.stop(), items.stop(), catalogSync.stop()]);
+    await Promise.all([sweeper.stop(), purger.stop(), items.stop(), catalogSync.stop(), dynamo.stop()]);
     await cluster.close();
     if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
   }
@@ -186,7 +191,7 @@ function wireDataPath(parts: {
   config: NodeConfig;
   deps: ShoalNodeDeps;
   metrics: NodeMetrics;
-}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger } {
+}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger; dynamo: DynamoDbApi } {
   const { runtime, cluster, catalog, limits, config, deps, metrics } = parts;
   const onError = (error: unknown): void => deps.logger.error({ err: error }, "background step failed");
   const items = NodeItems.open(runtime, {
@@ -218,11 +223,22 @@ function wireDataPath(parts: {
   });
   const purger = new TablePurger({ timers: runtime.timers, store: items.replicas, catalog, batchMax: limits.dropTableBatchMax, idleDelayMs: purgeIdleDelayMs, onError });
   catalog.onDropped(() => purger.kick());
+  // The DynamoDB API on `POST /` of the client port (RestApi.mounted), over the same items and
+  // catalog; local mode (any credentials) unless SigV4 credentials are configured.
+  const dynamo = new DynamoDbApi({ catalog, items: items.coordinator, clock: runtime.clock, timers: runtime.timers, auth: deps.dynamoAuth ?? dynamoAuthOf(process.env), logger: deps.logger });
   items.start();
   catalogSync.start();
   sweeper.start();
   purger.start();
-  return { items, catalogSync, sweeper, purger };
+  dynamo.start();
+  return { items, catalogSync, sweeper, purger, dynamo };
+}
+
+/** SigV4 credentials from SHOAL_DYNAMODB_ACCESS_KEY_ID / SHOAL_DYNAMODB_SECRET_ACCESS_KEY, or local mode. */
+function dynamoAuthOf(env: NodeJS.ProcessEnv): DynamoAuth {
+  const auth = dynamoAuthFromEnvironment(env);
+  if (!auth.ok) throw new ShoalError("BadConfig", 400, auth.message);
+  return auth.auth;
 }
 
 /** The host peers and clients are told: the configured one, or loopback for a wildcard listen. */
