@@ -21,6 +21,7 @@ export interface ShoalCluster {
 export interface BenchTableSpec {
   name: string;
   consistency: "eventual" | "strong";
+  conflicts: "siblings" | "lww";
   replication: { n: number; r: number; w: number };
 }
 
@@ -79,7 +80,7 @@ async function clusterView(url: string): Promise<ClusterView | undefined> {
 async function createTable(url: string, table: BenchTableSpec): Promise<void> {
   const client = new ShoalHttpClient({ url });
   try {
-    await client.createTable({ name: table.name, consistency: table.consistency, replication: table.replication });
+    await client.createTable({ name: table.name, consistency: table.consistency, conflicts: table.conflicts, replication: table.replication });
   } catch (error) {
     if (!(error instanceof ShoalError && error.status === 409)) throw error;
   } finally {

@@ -173,7 +173,9 @@ async function startShoal(): Promise<StartedSystem> {
 export async function createBenchTable(url: string): Promise<void> {
   const client = new ShoalHttpClient({ url });
   try {
-    await client.createTable({ name: benchTable });
+    // Last-writer-wins: the load overwrites keys blindly (as Redis SET does); on a siblings table
+    // every blind overwrite would add a sibling.
+    await client.createTable({ name: benchTable, conflicts: "lww" });
   } catch (error) {
     if (!(error instanceof ShoalError && error.status === 409)) throw error;
   } finally {

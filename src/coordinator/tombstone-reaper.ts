@@ -26,7 +26,13 @@ export interface TombstoneReaperOptions {
   queuedMax?: number;
 }
 
-export const tombstoneReaperDefaults = Object.freeze({ graceMs: 10_000, queuedMax: 10_000 });
+/**
+ * The grace outlasts hinted handoff's longest retry pause (hint-delivery.ts, backoffMaxMs 60 s):
+ * a hint for an older version still waiting on a fallback when the reap runs would bring the
+ * reaped value back (a known sharp edge: a fallback down for longer than the grace can still
+ * do it; anti-entropy does not, since it merges sets and the tombstone is gone everywhere).
+ */
+export const tombstoneReaperDefaults = Object.freeze({ graceMs: 90_000, queuedMax: 10_000 });
 
 export interface TombstoneReaperStats {
   scheduled: number;
