@@ -43,7 +43,7 @@ test("a node joining through membership gets a ring in transition, fills its par
       const membership = new Membership<RingState>(runtime, {
         self: { id, address: { host: id, peerPort: 9000, clientPort: 8000 } },
         seeds: founders.filter((other) => other !== id),
-        computeRing: claimRingHook({ partitionCount: 16 }),
+        computeRing: claimRingHook({ partitionCount: 16, transitions: true }),
         parseRing: (value) => {
           const parsed = parseRing(value);
           return parsed.ok ? parsed.ring : undefined;

@@ -6,7 +6,7 @@ import { partitionShares, ringSettled } from "../ring/ring-state.js";
 import { claimRingHook } from "./claim-ring.js";
 
 const member = (id: string, state: MemberState): Member => ({ id, address: { host: "127.0.0.1", peerPort: 9000, clientPort: 8000 }, state, incarnation: 0 });
-const hook = claimRingHook({ partitionCount: 64 });
+const hook = claimRingHook({ partitionCount: 64, transitions: true });
 const ringOf = (...ids: string[]) => {
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 64 });
   assert.ok(claimed.ok);
@@ -48,4 +48,10 @@ test("without a ring, the live members get a first ring of the configured partit
   assert.deepEqual(first?.members.map((m) => m.id), ["n1", "n2"]);
   assert.equal(first?.partitionCount, 64);
   assert.equal(first?.version, 1);
+});
+
+test("without transitions (a node that runs no ownership transfer) the new ring replaces the old at once", () => {
+  const next = claimRingHook({ partitionCount: 64 })(ringOf("n1", "n2"), [member("n1", "up"), member("n2", "up"), member("n3", "joining")]);
+  assert.deepEqual(next?.members.map((m) => m.id), ["n1", "n2", "n3"]);
+  assert.equal(next?.previous, undefined);
 });

@@ -10,14 +10,23 @@ import { ringTransition, type RingMember, type RingState } from "../ring/ring-st
  * failure is transient; only an administrative change moves partitions). Undefined when the
  * ring fits.
  *
- * A change that moves partitions publishes a ring in transition (ring-state.ts, `previous`):
- * the old owners stay listed until the ownership transfer filled the new replicas and the
- * leader settles the ring (handoff/ownership-leader.ts). One change at a time: while a ring is
- * in transition, further joins and leaves wait, so `previous` is always one step back and
- * joint majorities span two configurations, never three.
+ * With `transitions`, a change that moves partitions publishes a ring in transition
+ * (ring-state.ts, `previous`): the old owners stay listed until the ownership transfer filled
+ * the new replicas and the leader settles the ring (handoff/ownership-transfer.ts). One change
+ * at a time: while a ring is in transition, further joins and leaves wait, so `previous` is
+ * always one step back and joint majorities span two configurations, never three. Only a node
+ * that runs OwnershipTransfer may turn it on (nothing else settles a ring, and a ring that
+ * never settles blocks every later change); without it, rings switch at once (unsafe for
+ * strong tables across a change: issue 4).
  */
-export function claimRingHook(options: { partitionCount: number }): ComputeRing<RingState> {
-  return (current, members) => (current === undefined ? firstRing(members, options.partitionCount) : nextRing(current, members));
+export interface ClaimRingOptions {
+  partitionCount: number;
+  transitions?: boolean;
+}
+
+export function claimRingHook(options: ClaimRingOptions): ComputeRing<RingState> {
+  const transitions = options.transitions === true;
+  return (current, members) => (current === undefined ? firstRing(members, options.partitionCount) : nextRing(current, members, transitions));
 }
 
 /** A cluster that formed before any node held a ring: every live member, one claim. */
@@ -26,14 +35,15 @@ function firstRing(members: readonly Member[], partitionCount: number): RingStat
   return claimed.ok ? claimed.ring : undefined;
 }
 
-function nextRing(current: RingState, members: readonly Member[]): RingState | undefined {
+function nextRing(current: RingState, members: readonly Member[], transitions: boolean): RingState | undefined {
   if (current.previous !== undefined) return undefined;
   const leaving = new Set(members.filter((m) => m.state === "leaving").map((m) => m.id));
   const kept = current.members.filter((m) => !leaving.has(m.id));
   const added = placeable(members).filter((m) => !current.members.some((c) => c.id === m.id));
   if (added.length === 0 && kept.length === current.members.length) return undefined;
   const next = reclaim(current, [...kept, ...added]);
-  return next.ok ? ringTransition(current, next.ring) : undefined;
+  if (!next.ok) return undefined;
+  return transitions ? ringTransition(current, next.ring) : next.ring;
 }
 
 function placeable(members: readonly Member[]): RingMember[] {
