@@ -72,6 +72,19 @@ export const faults: Readonly<Record<string, Fault>> = {
       note("partition healed");
     },
   },
+  loss: {
+    name: "loss",
+    summary: "every node drops 20% of the packets it receives from other nodes",
+    nodesMin: 3,
+    async inject(cluster, note) {
+      cluster.partitions.lossy(0.2);
+      note(`lossy links: ${cluster.partitions.describe()}`);
+    },
+    async recover(cluster, note) {
+      cluster.partitions.heal();
+      note("loss healed");
+    },
+  },
   pause: {
     name: "pause",
     summary: "SIGSTOP n3 (it accepts TCP handshakes and answers nothing), then SIGCONT",

@@ -1,3 +1,6 @@
+import { readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { run, runIn, tryRun } from "./shell.js";
 
 /**
@@ -88,7 +91,7 @@ export class NamespaceNetwork {
   }
 }
 
-/** Removes the namespaces and links of runs whose process no longer exists. */
+/** Removes the namespaces, links and data directories of runs whose process no longer exists. */
 export function removeLeftovers(): string[] {
   const tags = new Set<string>();
   for (const name of [...listNamespaces(), ...listLinks()]) {
@@ -107,6 +110,9 @@ function removeTagged(tag: string): void {
     tryRun("ip", ["netns", "del", namespace]);
   }
   for (const link of listLinks().filter((name) => name.startsWith(`${tag}-`))) tryRun("ip", ["link", "del", link]);
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(`${tag}-data-`))) {
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
 }
 
 function listNamespaces(): string[] {

@@ -38,6 +38,20 @@ export class Partitions {
     this.block(splitPairs(groups));
   }
 
+  /**
+   * Drops each packet between nodes with the given probability (iptables' statistic match; this
+   * kernel has no netem). Traffic with the test host is untouched.
+   */
+  lossy(probability: number): void {
+    this.namespaces.forEach((namespace, i) => {
+      for (const [j, peer] of this.addresses.entries()) {
+        if (j === i) continue;
+        runIn(namespace, "iptables", ["-w", "-A", "INPUT", "-s", peer, "-m", "statistic", "--mode", "random", "--probability", String(probability), "-j", "DROP"]);
+      }
+    });
+    this.cut.add(`loss ${probability}`);
+  }
+
   /** Flushes every rule in every node namespace. */
   heal(): void {
     for (const namespace of this.namespaces) tryRun("ip", ["netns", "exec", namespace, "iptables", "-w", "-F"]);
@@ -45,7 +59,8 @@ export class Partitions {
   }
 
   describe(): string {
-    return this.cut.size === 0 ? "none" : [...this.cut].map((pair) => pair.split("-").map((i) => `n${Number(i) + 1}`).join("x")).join(" ");
+    const describePair = (pair: string) => (pair.startsWith("loss") ? pair : pair.split("-").map((i) => `n${Number(i) + 1}`).join("x"));
+    return this.cut.size === 0 ? "none" : [...this.cut].map(describePair).join(" ");
   }
 }
 

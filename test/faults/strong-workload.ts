@@ -66,8 +66,13 @@ export class StrongWorkload {
     const op = this.recorder.invoke({ client, key, kind: "get", input: null });
     const outcome = await httpCall({ method: "GET", url: itemUrl(url, this.options.table, key), timeoutMs: this.options.timeoutMs });
     const read = parseItemRead(outcome);
-    if (read === undefined || read.values.length > 1) {
+    if (read === undefined) {
       end(op, outcome);
+      return undefined;
+    }
+    if (read.values.length > 1) {
+      // A strong table never has siblings; record what was seen so the checker rejects it.
+      op.complete(`siblings:${read.values.join("|")}`);
       return undefined;
     }
     const value = read.values[0] ?? null;
