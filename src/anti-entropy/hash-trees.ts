@@ -99,6 +99,21 @@ export class HashTrees {
     }
   }
 
+  /**
+   * Writes one index entry outside an item write (the background checks healing drift) and
+   * moves the tree by the difference once committed. The caller has checked that no write to
+   * the key is pending, in the same turn.
+   */
+  fixIndex(tree: TreeId, itemKey: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined): void {
+    const key = indexKey(tree, itemKey);
+    const plan: WritePlan = { indexOps: [after === undefined ? { type: "delete", key } : { type: "put", key, value: after }], changes: [{ tree, itemKey, before, after }] };
+    this.begin(plan);
+    this.options.storage.write(plan.indexOps).then(
+      () => this.settle(plan, true),
+      () => this.settle(plan, false),
+    );
+  }
+
   /** Whether a planned write to this item key has not settled yet. */
   isPending(itemKey: Uint8Array): boolean {
     return this.pending.has(keyName(itemKey));

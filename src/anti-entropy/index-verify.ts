@@ -2,7 +2,6 @@ import type { TimerHandle, Timers } from "../runtime/runtime.js";
 import { Namespace } from "../storage/keyspace.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 import { hashOfRecord, type HashTrees } from "./hash-trees.js";
-import { indexKey } from "./segment-index.js";
 import { versionHashesEqual } from "./version-hash.js";
 
 /**
@@ -15,7 +14,8 @@ import { versionHashesEqual } from "./version-hash.js";
  *
  * It never rewrites an item (that could put an old value back over a write in flight), and it
  * skips a key with a write planned but not yet settled: that write will index it.
- * Entries whose item is gone are not found from this side (a later pass over the index could).
+ * Entries whose item is gone are found from the other side, by the tree rebuild's pass over
+ * the index (tree-rebuild.ts).
  */
 export interface IndexVerifyOptions {
   keysPerStep: number;
@@ -75,14 +75,8 @@ export class IndexVerify {
     const expected = hashOfRecord(value);
     const indexed = this.trees.currentHash(tree, itemKey);
     if (versionHashesEqual(expected, indexed)) return;
-    const key = indexKey(tree, itemKey);
-    const plan = { indexOps: [expected === undefined ? { type: "delete" as const, key } : { type: "put" as const, key, value: expected }], changes: [{ tree, itemKey, before: indexed, after: expected }] };
-    this.trees.begin(plan);
+    this.trees.fixIndex(tree, itemKey, indexed, expected);
     this.fixed++;
-    this.storage.write(plan.indexOps).then(
-      () => this.trees.settle(plan, true),
-      () => this.trees.settle(plan, false),
-    );
   }
 
   private schedule(delayMs: number): void {

@@ -110,3 +110,19 @@ test("a segment with a write committed but not yet acknowledged is rebuilt only 
   while (!reference.rebuild.step());
   assert.deepEqual(roots(trees), roots(reference.trees));
 });
+
+test("a rebuild pass removes index entries whose item was deleted around the index", async () => {
+  const engine = new MemoryStorageEngine();
+  const { storage, trees, rebuild } = replicaOn(engine);
+  await writeKeys(storage, 30, "n1");
+  await engine.write([{ type: "delete", key: testKey("k3") }, { type: "delete", key: testKey("k4") }]);
+  while (!rebuild.step());
+  assert.equal(rebuild.orphansRemoved, 2);
+  await engine.sync();
+  await Promise.resolve();
+  const reference = replicaOn(new MemoryStorageEngine());
+  await writeKeys(reference.storage, 30, "n1");
+  await reference.storage.write([{ type: "delete", key: testKey("k3") }, { type: "delete", key: testKey("k4") }]);
+  assert.deepEqual(roots(trees), roots(reference.trees));
+  assert.equal([...engine.range({ prefix: Uint8Array.of(Namespace.antiEntropy) })].length, 28);
+});

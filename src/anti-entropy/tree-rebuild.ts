@@ -40,6 +40,8 @@ export class TreeRebuild {
   private timer: TimerHandle | undefined;
   private running = false;
   passes = 0;
+  /** Index entries removed because their item was gone. */
+  orphansRemoved = 0;
   /** Whether the last step stopped at a segment with a write waiting to commit. */
   busyStop = false;
 
@@ -93,21 +95,39 @@ export class TreeRebuild {
     return undefined;
   }
 
-  /** Recomputes one leaf segment from the index; returns the entries read. */
+  /**
+   * Recomputes one leaf segment from the index and removes its orphans (entries whose item is
+   * gone: deleted while its table was unknown here, or around IndexedStorage), which would
+   * otherwise differ from every peer forever. Returns the entries read.
+   */
   private rebuildSegment(tree: TreeId, segment: number): number {
     const prefix = segmentPrefix(tree, segment);
     let high = 0;
     let low = 0;
     let count = 0;
+    const orphans: { itemKey: Uint8Array; hash: Uint8Array }[] = [];
     for (const entry of this.storage.range({ prefix })) {
-      const [h, l] = contributionOf(entry.key.subarray(prefix.length), entry.value);
+      const itemKey = entry.key.slice(prefix.length);
+      const [h, l] = contributionOf(itemKey, entry.value);
       high = (high ^ h) >>> 0;
       low = (low ^ l) >>> 0;
       count++;
+      if (this.isOrphan(itemKey)) orphans.push({ itemKey, hash: entry.value });
     }
     const merkle = this.trees.treeOf(tree, count > 0);
     merkle?.setLeaf(segment, high, low);
+    for (const orphan of orphans) this.trees.fixIndex(tree, orphan.itemKey, orphan.hash, undefined);
+    this.orphansRemoved += orphans.length;
     return count;
+  }
+
+  /**
+   * Only a missing item makes an orphan: a placement that says "unknown table" may just be a
+   * catalog not caught up yet, and decoding every item would make the pass cost far more than
+   * the 8 bytes a key it reads now.
+   */
+  private isOrphan(itemKey: Uint8Array): boolean {
+    return !this.trees.isPending(itemKey) && this.storage.get(itemKey) === undefined;
   }
 
   private finishPass(): true {
