@@ -15,11 +15,12 @@ import type { TreeId } from "./segment-index.js";
  * Example (the node):
  *   const placement = treePlacement({
  *     ring: () => membership.ring(),
- *     nOf: (tableId) => { const t = catalog.byId(tableId); return t?.consistency === "eventual" ? t.replication.n : undefined; },
+ *     nOf: (tableId) => { const t = tablesById.get(tableId); return t?.consistency === "eventual" ? t.replication.n : undefined; },
  *   });
  */
 export interface TreePlacementOptions {
-  ring: () => RingState;
+  /** The node's current ring; undefined before it has one (then nothing is placed). */
+  ring: () => RingState | undefined;
   nOf: (tableId: number) => number | undefined;
 }
 
@@ -31,14 +32,15 @@ export interface TreePlacement {
 export function treePlacement(options: TreePlacementOptions): TreePlacement {
   return {
     placeOf(itemKey) {
+      const ring = options.ring();
       const key = decodeItemKey(itemKey);
       const n = options.nOf(key.tableId);
-      if (n === undefined) return undefined;
-      return { partition: partitionOf(key.partitionKey, options.ring().partitionCount), n };
+      if (ring === undefined || n === undefined) return undefined;
+      return { partition: partitionOf(key.partitionKey, ring.partitionCount), n };
     },
     replicasOf(tree) {
       const ring = options.ring();
-      return tree.partition < ring.partitionCount ? preferenceList(ring, tree.partition, tree.n) : [];
+      return ring !== undefined && tree.partition < ring.partitionCount ? preferenceList(ring, tree.partition, tree.n) : [];
     },
   };
 }
