@@ -53,3 +53,4 @@ export {
 } from "./claim.js";
 export { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "./preference-list.js";
 export { movedPartitionCount, replicaChanges, ringDiff, type PartitionTransfer, type ReplicaChange } from "./ring-diff.js";
+export { parsePlanChange, planRing, ringPlanChangesMax, type RingPlanChange, type RingPlanResult } from "./ring-plan.js";
