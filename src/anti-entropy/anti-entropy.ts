@@ -20,13 +20,20 @@ import { TreeRebuild, treeRebuildDefaults, type TreeRebuildOptions } from "./tre
  * replicas of each tree on a throttled schedule; differing keys are repaired through the
  * replica's normal versioned merge.
  *
- * Wiring (the node):
- *   const ae = new AntiEntropy({ runtime, ...treePlacement({ ring, nOf }), replica: {
- *     fetch: (key) => replicas.fetch(key),
- *     merge: (key, set) => replicas.merge(key, set, { lww: isLww(key) }) }, requestTimeoutMs, treesMax });
- *   const replicas = new ReplicaService({ ..., storage: ae.storage });   // every item write goes through it
- *   dispatch: type.startsWith("anti-entropy.") -> ae.handle(from, message)
- *   ae.start() after the node serves; ae.stop() before it closes.
+ * Wiring (the node; `tableOf(tableId)` is the catalog's definition by id):
+ *   let items: NodeItems;
+ *   const ae = new AntiEntropy({
+ *     runtime,
+ *     ...treePlacement({ ring: () => membership.ring(), nOf: (id) => (tableOf(id)?.consistency === "eventual" ? tableOf(id)!.replication.n : undefined) }),
+ *     replica: {
+ *       fetch: (key) => items.replicas.fetch(key),
+ *       merge: (key, set) => items.replicas.merge(key, set, { lww: tableOf(decodeItemKey(key).tableId)?.conflicts === "lww" }),
+ *     },
+ *     isUp: (id) => membership.isUp(id), requestTimeoutMs, treesMax: partitionCount * 8,
+ *   });
+ *   items = NodeItems.open(runtime, { ..., replicaStorage: ae.storage }); // every item write goes through it
+ *   dispatcher.route(antiEntropyMessagePrefix, (from, message) => ae.handle(from, message));
+ *   ae.start() once the node serves; ae.stop() before its storage closes.
  */
 export interface AntiEntropyOptions {
   runtime: Pick<Runtime, "nodeId" | "clock" | "timers" | "random" | "storage" | "network">;
