@@ -1,4 +1,3 @@
-import { assert } from "../assert.js";
 import { decodeSiblingRecordIfAny } from "../replica/sibling-record.js";
 import { Namespace } from "../storage/keyspace.js";
 import type { StorageEngine, WriteOp } from "../storage/storage-engine.js";
@@ -36,7 +35,11 @@ export interface HashTreesOptions {
   storage: StorageEngine;
   /** The key's tree, or undefined when anti-entropy does not cover it (a strong or unknown table). */
   placeOf: (itemKey: Uint8Array) => TreeId | undefined;
-  /** Trees kept in memory; a write to a new tree beyond it is an assertion (set it to partitions times n values). */
+  /**
+   * Trees kept in memory (partitions times distinct n values is enough; about 8.5 kB each). A
+   * tree beyond it is not kept (counted in `treesRefused`): its keys stay indexed, and its
+   * exchanges compare an empty tree, costly but safe, instead of failing committed writes.
+   */
   treesMax: number;
 }
 
@@ -51,6 +54,8 @@ export class HashTrees {
   private readonly pending = new Map<string, PendingHash>();
   /** Planned writes not yet settled, per "tree:segment". */
   private readonly busySegments = new Map<string, number>();
+  /** Trees not kept because treesMax were held already. */
+  treesRefused = 0;
 
   constructor(private readonly options: HashTreesOptions) {}
 
@@ -88,7 +93,7 @@ export class HashTrees {
   /** The plan's write committed (`committed`) or failed: apply its changes or drop them. */
   settle(plan: WritePlan, committed: boolean): void {
     for (const change of plan.changes) {
-      if (committed) this.treeOf(change.tree, true)!.update(change.itemKey, change.before, change.after);
+      if (committed) this.treeOf(change.tree, true)?.update(change.itemKey, change.before, change.after);
       const name = keyName(change.itemKey);
       const pending = this.pending.get(name)!;
       if (--pending.writes === 0) this.pending.delete(name);
@@ -136,7 +141,10 @@ export class HashTrees {
     const name = treeName(tree);
     const found = this.trees.get(name);
     if (found !== undefined || !create) return found?.tree;
-    assert(this.trees.size < this.options.treesMax, `anti-entropy holds ${this.trees.size} trees; the limit is ${this.options.treesMax}`);
+    if (this.trees.size >= this.options.treesMax) {
+      this.treesRefused++;
+      return undefined;
+    }
     const created = { id: { partition: tree.partition, n: tree.n }, tree: new MerkleTree() };
     this.trees.set(name, created);
     return created.tree;

@@ -126,3 +126,13 @@ test("a rebuild pass removes index entries whose item was deleted around the ind
   assert.deepEqual(roots(trees), roots(reference.trees));
   assert.equal([...engine.range({ prefix: Uint8Array.of(Namespace.antiEntropy) })].length, 28);
 });
+
+test("writes to more trees than treesMax still commit; the extra trees are counted, not kept", async () => {
+  const engine = new MemoryStorageEngine();
+  const trees = new HashTrees({ storage: engine, placeOf, treesMax: 1 });
+  const storage = new IndexedStorage(engine, trees);
+  await writeKeys(storage, 40, "n1");
+  assert.equal(trees.treeIds().length, 1);
+  assert.ok(trees.treesRefused > 0);
+  assert.equal([...engine.range({ prefix: Uint8Array.of(Namespace.antiEntropy) })].length, 40);
+});
