@@ -43,3 +43,10 @@ test("prefixEnd carries past 0xFF bytes and has no answer for an all-0xFF or emp
 test("concatBytes joins parts in order", () => {
   assert.deepEqual(concatBytes([Uint8Array.of(1), new Uint8Array(0), Uint8Array.of(2, 3)]), Uint8Array.of(1, 2, 3));
 });
+
+test("prefixEnd leaves the prefix alone, also when it is a Node Buffer (what msgpackr decodes)", () => {
+  const prefix = Buffer.from([0x01, 0x00, 0x00, 0x00, 0x07, 0x61]);
+  const end = prefixEnd(prefix);
+  assert.deepEqual([...prefix], [0x01, 0x00, 0x00, 0x00, 0x07, 0x61]);
+  assert.deepEqual([...end!], [0x01, 0x00, 0x00, 0x00, 0x07, 0x62]);
+});

@@ -33,7 +33,9 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   let last = prefix.length - 1;
   while (last >= 0 && prefix[last] === 0xff) last--;
   if (last < 0) return undefined;
-  const end = prefix.slice(0, last + 1);
+  // A copy, whatever the argument is: on a Node Buffer (msgpackr decodes bytes from the wire as
+  // Buffers) `slice` is a view, and the increment would corrupt the caller's prefix.
+  const end = Uint8Array.prototype.slice.call(prefix, 0, last + 1);
   end[last] = end[last]! + 1;
   return end;
 }
