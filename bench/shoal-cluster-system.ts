@@ -54,6 +54,7 @@ export async function startShoalCluster(options: { members: number; cpu?: number
 
 interface ClusterView {
   ringVersion: number;
+  pendingTransfers: number;
   members: { state: string }[];
 }
 
@@ -61,7 +62,7 @@ async function waitFormed(urls: readonly string[], deadlineMs: number): Promise<
   const deadline = performance.now() + deadlineMs;
   for (;;) {
     const views = await Promise.all(urls.map((url) => clusterView(url)));
-    const formed = views.every((view) => view !== undefined && view.members.length === urls.length && view.members.every((m) => m.state === "up") && view.ringVersion === views[0]!.ringVersion);
+    const formed = views.every((view) => view !== undefined && view.members.length === urls.length && view.members.every((m) => m.state === "up") && view.ringVersion === views[0]!.ringVersion && view.pendingTransfers === 0);
     if (formed) return;
     if (performance.now() > deadline) throw new Error(`the ${urls.length}-node cluster did not form within ${deadlineMs} ms: ${JSON.stringify(views)}`);
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));

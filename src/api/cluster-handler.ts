@@ -24,7 +24,7 @@ export interface ClusterStatus {
   ringVersion: number;
   partitionCount: number;
   members: ClusterMemberStatus[];
-  /** Partition transfers still to run; always 0 until handoff of ring changes exists. */
+  /** Partitions still moving after a ring change (0 once the ring is settled: handoff/ownership-*.ts). */
   pendingTransfers: number;
 }
 

@@ -93,7 +93,9 @@ export class NodeCluster {
       const membership = new Membership<RingState>({ ...runtime, network }, {
         self: { id: runtime.nodeId, address: { host: options.advertisedHost, peerPort, clientPort: options.clientPort } },
         seeds: seedIds,
-        computeRing: claimRingHook({ partitionCount: options.partitionCount ?? partitionCountDefault }),
+        // Transitions: a change that moves partitions keeps the old owners as `previous` until
+        // ownership transfer (handoff/ownership-*.ts, run by the node) fills the new replicas.
+        computeRing: claimRingHook({ partitionCount: options.partitionCount ?? partitionCountDefault, transitions: true }),
         parseRing: (value) => {
           const parsed = parseRing(value);
           return parsed.ok ? parsed.ring : undefined;
@@ -123,8 +125,9 @@ export class NodeCluster {
     return Math.max(1, this.membership.ring()?.members.length ?? 0);
   }
 
-  status(): ClusterStatus {
-    return clusterStatus(this.runtime.nodeId, this.membership.members(), this.membership.ring());
+  /** `nMax`: the largest n of any table (a partition moves when it changes any such preference list). */
+  status(nMax?: number): ClusterStatus {
+    return clusterStatus(this.runtime.nodeId, this.membership.members(), this.membership.ring(), nMax);
   }
 
   /** Stops gossip and failure detection, then closes every peer connection and the port. */

@@ -19,6 +19,8 @@ import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
 import { NodeCluster } from "./node-cluster.js";
 import { NodeItems } from "./node-items.js";
+import { OwnershipTransfer, nMaxOf, type OwnershipTable } from "../handoff/ownership-transfer.js";
+import { ownershipMessagePrefix } from "../handoff/ownership-messages.js";
 import { DynamoDbApi, dynamoAuthFromEnvironment, isDynamoDbRequest, type DynamoAuth } from "../dynamodb/index.js";
 import { parseSeedAddress, splitSeedList, type SeedAddress } from "./seed-address.js";
 
@@ -72,6 +74,7 @@ export class ShoalNode {
       items: NodeItems;
       catalogSync: CatalogSync;
       dynamo: DynamoDbApi;
+      transfer: OwnershipTransfer;
       catalog: TableCatalog;
       metrics: NodeMetrics;
       logger: Logger;
@@ -122,7 +125,7 @@ export class ShoalNode {
       limits,
       clock: runtime.clock,
       clusterSize: () => cluster?.size() ?? 1,
-      cluster: () => cluster!.status(),
+      cluster: () => cluster!.status(nMaxOf(ownershipTables(catalog))),
       tableDropped: () => late.purger?.kick(),
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
@@ -163,7 +166,7 @@ export class ShoalNode {
    * background work. Storage stays open (the caller opened it).
    */
   async close(): Promise<void> {
-    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync, dynamo } = this.parts;
+    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync, dynamo, transfer } = this.parts;
     if (api.state === "stopping") return;
     api.state = "stopping";
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -172,6 +175,7 @@ export class ShoalNode {
     if (!drained) logger.warn({ inFlight: api.inFlightCount, graceMs: config.shutdownGraceMs }, "shutdown grace ended with requests in flight");
     server.closeAllConnections();
     await closed;
+    transfer.stop();
     await Promise.all([sweeper.stop(), purger.stop(), items.stop(), catalogSync.stop(), dynamo.stop()]);
     await cluster.close();
     if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
@@ -191,7 +195,7 @@ function wireDataPath(parts: {
   config: NodeConfig;
   deps: ShoalNodeDeps;
   metrics: NodeMetrics;
-}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger; dynamo: DynamoDbApi } {
+}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger; dynamo: DynamoDbApi; transfer: OwnershipTransfer } {
   const { runtime, cluster, catalog, limits, config, deps, metrics } = parts;
   const onError = (error: unknown): void => deps.logger.error({ err: error }, "background step failed");
   const items = NodeItems.open(runtime, {
@@ -226,12 +230,30 @@ function wireDataPath(parts: {
   // The DynamoDB API on `POST /` of the client port (RestApi.mounted), over the same items and
   // catalog; local mode (any credentials) unless SigV4 credentials are configured.
   const dynamo = new DynamoDbApi({ catalog, items: items.coordinator, clock: runtime.clock, timers: runtime.timers, auth: deps.dynamoAuth ?? dynamoAuthOf(process.env), logger: deps.logger });
+  // Ring changes: this node pulls the partitions it gains from their old replicas (eventual keys
+  // merged, strong keys re-read under the joint acceptor sets) and reports to the ring leader,
+  // which settles the ring (drops `previous`) once every gaining node has.
+  const transfer = new OwnershipTransfer({
+    runtime,
+    ring: () => cluster.membership.ring(),
+    leader: () => cluster.membership.leader(),
+    tables: () => ownershipTables(catalog),
+    merge: (key, set, conflicts) => items.replicas.merge(key, set, conflicts),
+    strongRead: (key, n) => items.strong.read(key, n),
+    publishRing: (ring) => void cluster.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId }),
+  });
+  cluster.dispatcher.route(ownershipMessagePrefix, (from, message) => transfer.handle(from, message));
   items.start();
   catalogSync.start();
   sweeper.start();
   purger.start();
   dynamo.start();
-  return { items, catalogSync, sweeper, purger, dynamo };
+  transfer.start();
+  return { items, catalogSync, sweeper, purger, dynamo, transfer };
+}
+
+function ownershipTables(catalog: TableCatalog): OwnershipTable[] {
+  return catalog.list().map((t) => ({ id: t.id, strong: t.consistency === "strong", n: t.replication.n, lww: t.conflicts === "lww" }));
 }
 
 /** SigV4 credentials from SHOAL_DYNAMODB_ACCESS_KEY_ID / SHOAL_DYNAMODB_SECRET_ACCESS_KEY, or local mode. */

@@ -78,7 +78,8 @@ const formed = (size: number) => (views: ClusterView[]) => {
   const version = views[0]!.ringVersion;
   return views.every((v) => {
     const sum = v.members.reduce((total, m) => total + m.partitions, 0);
-    return v.ringVersion === version && v.members.length === size && v.members.every((m) => m.state === "up") && sum === v.partitionCount;
+    // pendingTransfers 0: the ring is settled (a join moves partitions through a transition first).
+    return v.ringVersion === version && v.members.length === size && v.members.every((m) => m.state === "up") && sum === v.partitionCount && v.pendingTransfers === 0;
   });
 };
 
