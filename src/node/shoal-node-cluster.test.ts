@@ -45,3 +45,28 @@ test("two joined nodes serve each other's writes; a delete is reaped from both a
     await a.close();
   }
 });
+
+test("a replica that lost all its data and restarts with the same node id is rebuilt by anti-entropy, without reads", async () => {
+  const a = await startTestNode({ config: { nodeId: "a1" }, antiEntropyIntervalMs: 100 });
+  let b = await startTestNode({ config: { nodeId: "b2", join: [`127.0.0.1:${a.node.peerPort}`] }, antiEntropyIntervalMs: 100 });
+  try {
+    await eventually("both nodes to see a settled ring of two", () => a.node.cluster.size() === 2 && b.node.cluster.size() === 2 && a.node.cluster.status().pendingTransfers === 0);
+    await createTable(a.url, "kept", { replication: { n: 2, r: 1, w: 2 } });
+    await eventually("the table to reach the second node", () => b.node.catalog.get("kept") !== undefined);
+    for (let i = 0; i < 40; i++) assert.equal((await put(itemUrl(a.url, "kept", `k${i}`), `v${i}`)).status, 201);
+    assert.equal(storedKeys(b, "kept"), 40);
+    await b.close();
+    // A new, empty disk under the same node id: only anti-entropy can bring the items back.
+    b = await startTestNode({ config: { nodeId: "b2", join: [`127.0.0.1:${a.node.peerPort}`] }, antiEntropyIntervalMs: 100 });
+    await eventually("the table to reach the rebuilt node", () => b.node.catalog.get("kept") !== undefined);
+    await eventually("anti-entropy to rebuild every item on the empty replica", () => storedKeys(b, "kept") === 40, { deadlineMs: 20_000 });
+    const repaired = async (t: TestNode) => Number(/^shoal_anti_entropy_keys_repaired\{[^}]*\} (\d+)/m.exec(await t.node.metrics.text())?.[1] ?? 0);
+    // A repair of one key can carry others in the same exchange, so the count is not exactly 40.
+    assert.ok((await repaired(a)) + (await repaired(b)) > 0, "the keys came back through anti-entropy repairs");
+    const read = await fetch(`${itemUrl(b.url, "kept", "k7")}?r=1`);
+    assert.equal(await read.text(), "v7");
+  } finally {
+    await b.close();
+    await a.close();
+  }
+});

@@ -19,6 +19,11 @@ import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
 import { NodeCluster } from "./node-cluster.js";
 import { NodeItems } from "./node-items.js";
+import { AntiEntropy } from "../anti-entropy/anti-entropy.js";
+import { antiEntropyMessagePrefix } from "../anti-entropy/anti-entropy-messages.js";
+import { treePlacement } from "../anti-entropy/tree-placement.js";
+import { decodeItemKey } from "../storage/item-key.js";
+import type { TableDefinition } from "../catalog/table-definition.js";
 import { OwnershipTransfer, nMaxOf, type OwnershipTable } from "../handoff/ownership-transfer.js";
 import { ownershipMessagePrefix } from "../handoff/ownership-messages.js";
 import { DynamoDbApi, dynamoAuthFromEnvironment, isDynamoDbRequest, type DynamoAuth } from "../dynamodb/index.js";
@@ -49,6 +54,8 @@ export interface ShoalNodeDeps {
   peerRequestTimeoutMs?: number;
   /** Tombstone GC's grace after a delete reached every primary (default 90 s: tombstone-reaper.ts). */
   tombstoneGraceMs?: number;
+  /** Anti-entropy's round interval (default 10 s: anti-entropy/exchange-scheduler.ts). */
+  antiEntropyIntervalMs?: number;
   /** The DynamoDB API's credentials; default from the environment (local mode when none are set). */
   dynamoAuth?: DynamoAuth;
 }
@@ -75,6 +82,7 @@ export class ShoalNode {
       catalogSync: CatalogSync;
       dynamo: DynamoDbApi;
       transfer: OwnershipTransfer;
+      ae: AntiEntropy;
       catalog: TableCatalog;
       metrics: NodeMetrics;
       logger: Logger;
@@ -166,7 +174,7 @@ export class ShoalNode {
    * background work. Storage stays open (the caller opened it).
    */
   async close(): Promise<void> {
-    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync, dynamo, transfer } = this.parts;
+    const { api, server, sweeper, purger, runtime, config, logger, cluster, items, catalogSync, dynamo, transfer, ae } = this.parts;
     if (api.state === "stopping") return;
     api.state = "stopping";
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -176,6 +184,7 @@ export class ShoalNode {
     server.closeAllConnections();
     await closed;
     transfer.stop();
+    ae.stop();
     await Promise.all([sweeper.stop(), purger.stop(), items.stop(), catalogSync.stop(), dynamo.stop()]);
     await cluster.close();
     if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
@@ -195,10 +204,33 @@ function wireDataPath(parts: {
   config: NodeConfig;
   deps: ShoalNodeDeps;
   metrics: NodeMetrics;
-}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger; dynamo: DynamoDbApi; transfer: OwnershipTransfer } {
+}): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger; dynamo: DynamoDbApi; transfer: OwnershipTransfer; ae: AntiEntropy } {
   const { runtime, cluster, catalog, limits, config, deps, metrics } = parts;
   const onError = (error: unknown): void => deps.logger.error({ err: error }, "background step failed");
-  const items = NodeItems.open(runtime, {
+  // Merkle anti-entropy over the eventual tables: every replica write goes through its indexed
+  // storage (the trees follow each write), and background exchanges repair what differs.
+  const tableById = tableLookup(catalog);
+  const ae = new AntiEntropy({
+    runtime,
+    ...treePlacement({
+      ring: () => cluster.membership.ring(),
+      nOf: (id) => {
+        const table = tableById(id);
+        return table?.consistency === "eventual" ? table.replication.n : undefined;
+      },
+    }),
+    replica: {
+      fetch: (key) => items.replicas.fetch(key),
+      merge: (key, set) => items.replicas.merge(key, set, { lww: tableById(decodeItemKey(key).tableId)?.conflicts === "lww" }),
+    },
+    isUp: (id) => cluster.membership.isUp(id),
+    requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
+    treesMax: antiEntropyTreesMax,
+    ...(deps.antiEntropyIntervalMs !== undefined ? { schedule: { intervalMs: deps.antiEntropyIntervalMs } } : {}),
+  });
+  metrics.setAntiEntropySource(() => ae.stats, () => runtime.clock.nowMs());
+  const items: NodeItems = NodeItems.open(runtime, {
+    replicaStorage: ae.storage,
     membership: cluster.membership,
     limits,
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
@@ -206,6 +238,7 @@ function wireDataPath(parts: {
     isTableDropped: (tableId) => catalog.isDropped(tableId),
   });
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
+  cluster.dispatcher.route(antiEntropyMessagePrefix, (from, message) => ae.handle(from, message));
   const catalogSync = new CatalogSync({ runtime, catalog, peers: () => cluster.upPeers(), onError });
   cluster.dispatcher.route("catalog.", (from, message) => catalogSync.handle(from, message));
   // The partition-aware client speaks the peer protocol: the node it picked coordinates the key.
@@ -249,7 +282,23 @@ function wireDataPath(parts: {
   purger.start();
   dynamo.start();
   transfer.start();
-  return { items, catalogSync, sweeper, purger, dynamo, transfer };
+  ae.start();
+  return { items, catalogSync, sweeper, purger, dynamo, transfer, ae };
+}
+
+/** Trees anti-entropy keeps: (partition, n) pairs; 4096 covers 1024 partitions with 4 distinct n. */
+const antiEntropyTreesMax = 4096;
+
+/**
+ * Table by id for the write path (anti-entropy's tree placement): a map rebuilt when an id is
+ * missing (a table created since) or a table was dropped. A table whose n changes keeps its old
+ * trees until the next miss rebuilds the map.
+ */
+function tableLookup(catalog: TableCatalog): (id: number) => TableDefinition | undefined {
+  let byId = new Map<number, TableDefinition>();
+  const rebuild = () => (byId = new Map(catalog.list().map((table) => [table.id, table])));
+  catalog.onDropped(() => rebuild());
+  return (id) => byId.get(id) ?? rebuild().get(id);
 }
 
 function ownershipTables(catalog: TableCatalog): OwnershipTable[] {

@@ -21,7 +21,7 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: { storage?: StorageEngine; limits?: Partial<Limits>; config?: Partial<NodeConfig>; nowMs?: number; tombstoneGraceMs?: number } = {},
+  options: { storage?: StorageEngine; limits?: Partial<Limits>; config?: Partial<NodeConfig>; nowMs?: number; tombstoneGraceMs?: number; antiEntropyIntervalMs?: number } = {},
 ): Promise<TestNode> {
   const storage = options.storage ?? new MemoryStorageEngine();
   const config: NodeConfig = {
@@ -40,6 +40,7 @@ export async function startTestNode(
     logger: pino({ level: "silent" }),
     runtime,
     ...(options.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: options.tombstoneGraceMs } : {}),
+    ...(options.antiEntropyIntervalMs !== undefined ? { antiEntropyIntervalMs: options.antiEntropyIntervalMs } : {}),
   });
   return { node, url: node.url, clock: runtime.clock, storage, close: () => node.close() };
 }

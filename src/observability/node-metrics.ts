@@ -59,6 +59,44 @@ export class NodeMetrics {
     this.inFlightSource = source;
   }
 
+  /**
+   * Anti-entropy's counters (anti-entropy/anti-entropy.ts stats), read at scrape time: exchanges,
+   * keys repaired, and the age of the last complete exchange per tree ("partition/n"), bounded by
+   * the number of trees the node keeps.
+   */
+  setAntiEntropySource(source: () => { exchanges: number; exchangesFailed: number; keysRepaired: number; lastCompleteMs: ReadonlyMap<string, number> }, nowMs: () => number): void {
+    new Gauge({
+      name: "shoal_anti_entropy_exchanges",
+      help: "Anti-entropy exchanges this node started, by outcome",
+      labelNames: ["outcome"],
+      registers: [this.registry],
+      collect() {
+        const stats = source();
+        this.set({ outcome: "completed" }, stats.exchanges - stats.exchangesFailed);
+        this.set({ outcome: "failed" }, stats.exchangesFailed);
+      },
+    });
+    new Gauge({
+      name: "shoal_anti_entropy_keys_repaired",
+      help: "Keys anti-entropy repaired (merged from a replica that differed)",
+      registers: [this.registry],
+      collect() {
+        this.set(source().keysRepaired);
+      },
+    });
+    new Gauge({
+      name: "shoal_anti_entropy_last_exchange_age_seconds",
+      help: "Seconds since the last complete exchange of each tree (partition/n)",
+      labelNames: ["tree"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const now = nowMs();
+        for (const [tree, atMs] of source().lastCompleteMs) this.set({ tree }, Math.max(0, (now - atMs) / 1000));
+      },
+    });
+  }
+
   recordExpired(count: number): void {
     this.itemsExpired.inc(count);
   }
