@@ -4,7 +4,7 @@ import { UsageError } from "../src/cli/usage-error.js";
 import { formatMachine, formatRatios, formatSystems, formatTable, formatTargets, rewriteDocsSection, writeResultsFile } from "./bench-report.js";
 import { ratios, summarize, targetChecks } from "./bench-summary.js";
 import { machineInfo } from "./machine-info.js";
-import { clusterTargets, formatClusterTable, runClusterBenchmark, summarizeCluster, type ClusterBenchOptions } from "./cluster-benchmark.js";
+import { clusterTargets, eventualTargets, formatClusterTable, runClusterBenchmark, summarizeCluster, type ClusterBenchOptions } from "./cluster-benchmark.js";
 import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
 import { allSystems, createBenchTable, runLoadProcess, runSingleNodeBenchmark, type BenchOptions, type Op } from "./single-node-benchmark.js";
 
@@ -23,8 +23,10 @@ With --url: a quick load against a running node (table "bench", created if missi
 With --cluster: the cluster benchmark. A 3-node Shoal cluster (separate processes on
 loopback) against a 3-member etcd cluster (if etcd-server is installed), servers on core 0 and
 the load on core 1, 100-byte values at concurrency 64 (override with --value-bytes and
---concurrency, one value each): Shoal eventual put/get (n=3, r=2, w=2), strong put/get,
-compare-and-set increments, 64 clients incrementing one key; etcd put and linearizable get.
+--concurrency, one value each): Shoal put at W=2 and get at R=2 and R=1 (n=3), each through
+HTTP to every node in turn and through the partition-aware ShoalClient; strong put/get,
+compare-and-set increments, 64 clients incrementing one key; etcd put, linearizable and
+serializable get.
 Writes bench/results/<date>-cluster.json and, unless --skip-docs, its section of
 docs/benchmarks.md.
 
@@ -160,7 +162,11 @@ async function clusterBenchmark(options: BenchOptions, context: { quick: boolean
     "",
     formatClusterTable(rows),
     "",
-    "Targets (issue 4):",
+    "Targets (issue 3, the eventual path):",
+    "",
+    ...eventualTargets(rows),
+    "",
+    "Targets (issue 4, the strong path):",
     "",
     ...clusterTargets(rows),
   ].join("\n");

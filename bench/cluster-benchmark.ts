@@ -19,6 +19,11 @@ export interface ClusterScenario {
   system: ClusterSystem;
   op: LoadSpec["op"];
   table?: string;
+  /** Shoal: through the partition-aware client (binary protocol) instead of HTTP to any node. */
+  client?: boolean;
+  r?: number;
+  /** etcd: serializable (member-local) instead of linearizable reads. */
+  serializable?: boolean;
   keyPrefix: string;
   keyCount: number;
   preload: boolean;
@@ -58,14 +63,19 @@ const strongTable: BenchTableSpec = { name: "bench_strong", consistency: "strong
 
 export function clusterScenarios(keyCount: number): ClusterScenario[] {
   return [
-    { name: "eventual put (n=3, w=2, lww)", system: "shoal", op: "put", table: eventualTable.name, keyPrefix: "e-", keyCount, preload: false },
-    { name: "eventual get (r=2)", system: "shoal", op: "get", table: eventualTable.name, keyPrefix: "e-", keyCount, preload: true },
+    { name: "HTTP put (n=3, w=2, lww)", system: "shoal", op: "put", table: eventualTable.name, keyPrefix: "e-", keyCount, preload: false },
+    { name: "HTTP get (r=2)", system: "shoal", op: "get", table: eventualTable.name, keyPrefix: "e-", keyCount, preload: true },
+    { name: "HTTP get (r=1)", system: "shoal", op: "get", table: eventualTable.name, r: 1, keyPrefix: "e-", keyCount, preload: false },
+    { name: "client put (n=3, w=2, lww)", system: "shoal", client: true, op: "put", table: eventualTable.name, keyPrefix: "e-", keyCount, preload: false },
+    { name: "client get (r=2)", system: "shoal", client: true, op: "get", table: eventualTable.name, keyPrefix: "e-", keyCount, preload: false },
+    { name: "client get (r=1)", system: "shoal", client: true, op: "get", table: eventualTable.name, r: 1, keyPrefix: "e-", keyCount, preload: false },
     { name: "strong put", system: "shoal", op: "put", table: strongTable.name, keyPrefix: "s-", keyCount, preload: false },
     { name: "strong get", system: "shoal", op: "get", table: strongTable.name, keyPrefix: "s-", keyCount, preload: true },
     { name: "compare-and-set increment", system: "shoal", op: "increment", table: strongTable.name, keyPrefix: "c-", keyCount, preload: false },
     { name: "increment one key (contention)", system: "shoal", op: "increment", table: strongTable.name, keyPrefix: "hot-", keyCount: 1, preload: false },
     { name: "put", system: "etcd", op: "put", keyPrefix: "k-", keyCount, preload: false },
     { name: "linearizable get", system: "etcd", op: "get", keyPrefix: "k-", keyCount, preload: true },
+    { name: "serializable get", system: "etcd", op: "get", serializable: true, keyPrefix: "k-", keyCount, preload: false },
   ];
 }
 
@@ -81,7 +91,7 @@ export async function runClusterBenchmark(options: ClusterBenchOptions): Promise
       const started = await startSystem(system, options.members);
       try {
         for (const scenario of scenarios.filter((s) => s.system === system)) {
-          const target: LoadTarget = system === "etcd" ? { kind: "etcd", urls: started.urls } : { kind: "shoal-cluster", urls: started.urls, table: scenario.table! };
+          const target = targetOf(scenario, started);
           const spec: LoadSpec = {
             target,
             op: scenario.op,
@@ -108,6 +118,13 @@ export async function runClusterBenchmark(options: ClusterBenchOptions): Promise
   return { results, systems };
 }
 
+function targetOf(scenario: ClusterScenario, started: { urls: string[]; peers: string[] }): LoadTarget {
+  const r = scenario.r === undefined ? {} : { r: scenario.r };
+  if (scenario.system === "etcd") return { kind: "etcd", urls: started.urls, serializable: scenario.serializable === true };
+  if (scenario.client === true) return { kind: "shoal-client", seeds: started.peers, table: scenario.table!, ...r };
+  return { kind: "shoal-cluster", urls: started.urls, table: scenario.table!, ...r };
+}
+
 function describe(options: ClusterBenchOptions): string[] {
   const lines: string[] = [];
   if (options.systems.includes("shoal")) lines.push(`- Shoal: ${options.members} \`shoal start\` processes on loopback, LMDB, every write fsynced on each replica before it acknowledges (group commit)`);
@@ -118,8 +135,8 @@ function describe(options: ClusterBenchOptions): string[] {
   return lines;
 }
 
-async function startSystem(system: ClusterSystem, members: number): Promise<{ urls: string[]; pids: number[]; stop(): Promise<void> }> {
-  if (system === "etcd") return startEtcdCluster({ members, cpu: serverCpu, deadlineMs: startDeadlineMs });
+async function startSystem(system: ClusterSystem, members: number): Promise<{ urls: string[]; peers: string[]; pids: number[]; stop(): Promise<void> }> {
+  if (system === "etcd") return { ...(await startEtcdCluster({ members, cpu: serverCpu, deadlineMs: startDeadlineMs })), peers: [] };
   return startShoalCluster({ members, cpu: serverCpu, deadlineMs: startDeadlineMs, tables: [eventualTable, strongTable] });
 }
 
@@ -151,6 +168,34 @@ export function formatClusterTable(rows: readonly ClusterSummaryRow[]): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * Issue 3's targets: GET at R=1 through the client >= 3x etcd's serializable get; PUT at W=2 >= 2x
+ * etcd's put; p99.9 of both below etcd's. And the latency the client saves over HTTP.
+ */
+export function eventualTargets(rows: readonly ClusterSummaryRow[]): string[] {
+  const find = (system: ClusterSystem, name: string) => rows.find((row) => row.scenario.system === system && row.scenario.name === name);
+  const lines: string[] = [];
+  const pairs: [string, string, number][] = [["client get (r=1)", "serializable get", 3], ["client put (n=3, w=2, lww)", "put", 2]];
+  for (const [shoalName, etcdName, factor] of pairs) {
+    const shoal = find("shoal", shoalName);
+    const etcd = find("etcd", etcdName);
+    if (shoal === undefined || etcd === undefined || etcd.median.opsPerSec === 0) {
+      lines.push(`- ?: Shoal ${shoalName} vs etcd ${etcdName} (one side did not run)`);
+      continue;
+    }
+    const ratio = shoal.median.opsPerSec / etcd.median.opsPerSec;
+    lines.push(`- ${ratio >= factor ? "met" : "MISSED"}: Shoal ${shoalName} >= ${factor}x etcd ${etcdName} ops/s (${ratio.toFixed(2)}x)`);
+    lines.push(`- ${shoal.median.latency.p999Us <= etcd.median.latency.p999Us ? "met" : "MISSED"}: Shoal ${shoalName} p99.9 below etcd ${etcdName} (${formatUs(shoal.median.latency.p999Us)} vs ${formatUs(etcd.median.latency.p999Us)})`);
+  }
+  for (const op of ["put (n=3, w=2, lww)", "get (r=2)", "get (r=1)"]) {
+    const client = find("shoal", `client ${op}`);
+    const http = find("shoal", `HTTP ${op}`);
+    if (client === undefined || http === undefined || http.median.latency.p50Us === 0) continue;
+    lines.push(`- client/HTTP p50 latency, ${op}: ${(client.median.latency.p50Us / http.median.latency.p50Us).toFixed(2)} (${formatUs(client.median.latency.p50Us)} vs ${formatUs(http.median.latency.p50Us)})`);
+  }
+  return lines;
 }
 
 /** Issue 4's targets: strong put and get at least 1.5x etcd's put and linearizable get, p99.9 at most etcd's. */

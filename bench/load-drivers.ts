@@ -3,6 +3,7 @@ import { Pool, type Dispatcher } from "undici";
 import { KeyPicker, keyName } from "./key-picker.js";
 import type { LoadSpec } from "./load-spec.js";
 import { RespClient } from "./resp-client.js";
+import { ShoalClient } from "../src/client/shoal-client.js";
 
 /** One system's client side: a keep-alive connection per worker, an operation, a preload. */
 export interface LoadDriver {
@@ -27,7 +28,30 @@ export async function createLoadDriver(spec: LoadSpec): Promise<LoadDriver> {
       return createShoalClusterDriver(spec, spec.target, value, pickers);
     case "etcd":
       return createEtcdDriver(spec, spec.target, value, pickers);
+    case "shoal-client":
+      return createShoalClientDriver(spec, spec.target, value, pickers);
   }
+}
+
+/** The partition-aware client: each request goes straight to a node of the key's preference list. */
+async function createShoalClientDriver(spec: LoadSpec, target: { seeds: string[]; table: string; r?: number }, value: Buffer, pickers: KeyPicker[]): Promise<LoadDriver> {
+  const client = await ShoalClient.connect({ seeds: target.seeds, requestTimeoutMs: requestTimeoutMs });
+  const readOptions = target.r === undefined ? {} : { r: target.r };
+  const put = async (key: string) => {
+    await client.put(target.table, key, value);
+    return true;
+  };
+  const get = async (key: string) => {
+    const item = await client.get(target.table, key, readOptions);
+    return item !== undefined && item.siblings[0]?.value.byteLength === spec.valueBytes;
+  };
+  if (spec.op === "increment") throw new Error("the client driver has no increment scenario");
+  const operation = spec.op === "get" ? get : put;
+  return {
+    operation: (worker) => operation(pickers[worker]!.next()),
+    preload: () => preloadKeys(spec, put),
+    close: async () => client.close(),
+  };
 }
 
 /** One pool per node, `ceil(concurrency / nodes)` connections each; worker i uses node i mod n. */
@@ -36,17 +60,18 @@ function poolsFor(urls: readonly string[], concurrency: number): Pool[] {
   return urls.map((url) => new Pool(url, { connections: perNode, pipelining: 1, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs }));
 }
 
-function createShoalClusterDriver(spec: LoadSpec, target: { urls: string[]; table: string }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
+function createShoalClusterDriver(spec: LoadSpec, target: { urls: string[]; table: string; r?: number }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
   const pools = poolsFor(target.urls, spec.concurrency);
   const base = `/v1/tables/${encodeURIComponent(target.table)}/items/`;
   const headers = { "content-type": "application/octet-stream" };
   const pool = (worker: number) => pools[worker % pools.length]!;
+  const readQuery = target.r === undefined ? "" : `?r=${target.r}`;
   const put = async (key: string, worker: number) => {
     const answer = await dispatch(pool(worker), { method: "PUT", path: base + encodeURIComponent(key), body: value, headers });
     return answer.status >= 200 && answer.status < 300;
   };
   const get = async (key: string, worker: number) => {
-    const answer = await dispatch(pool(worker), { method: "GET", path: base + encodeURIComponent(key) });
+    const answer = await dispatch(pool(worker), { method: "GET", path: base + encodeURIComponent(key) + readQuery });
     return answer.status === 200 && answer.bodyBytes === spec.valueBytes;
   };
   const increment = async (key: string, worker: number) => {
@@ -68,7 +93,7 @@ function createShoalClusterDriver(spec: LoadSpec, target: { urls: string[]; tabl
  * fsynced write; range without `serializable` is etcd's linearizable read (a ReadIndex round
  * through the leader). Any member answers; followers forward to the leader.
  */
-function createEtcdDriver(spec: LoadSpec, target: { urls: string[] }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
+function createEtcdDriver(spec: LoadSpec, target: { urls: string[]; serializable?: boolean }, value: Buffer, pickers: KeyPicker[]): LoadDriver {
   const pools = poolsFor(target.urls, spec.concurrency);
   const headers = { "content-type": "application/json" };
   const valueBase64 = value.toString("base64");
@@ -79,7 +104,8 @@ function createEtcdDriver(spec: LoadSpec, target: { urls: string[] }, value: Buf
     return answer.status === 200;
   };
   const get = async (key: string, worker: number) => {
-    const body = JSON.stringify({ key: Buffer.from(key).toString("base64") });
+    // serializable: answered by the member from its own state (etcd's fast, possibly stale read).
+    const body = JSON.stringify({ key: Buffer.from(key).toString("base64"), ...(target.serializable === true ? { serializable: true } : {}) });
     const answer = await dispatch(pool(worker), { method: "POST", path: "/v3/kv/range", body, headers });
     // The JSON answer carries the value base64-encoded; a found key makes the body longer than the value.
     return answer.status === 200 && answer.bodyBytes > spec.valueBytes;

@@ -7,9 +7,11 @@ export type LoadTarget =
   | { kind: "http"; url: string; table: string }
   | { kind: "redis"; host: string; port: number }
   /** Several Shoal nodes: worker i sends to urls[i % urls.length] (any node coordinates). */
-  | { kind: "shoal-cluster"; urls: string[]; table: string }
+  | { kind: "shoal-cluster"; urls: string[]; table: string; r?: number }
+  /** Several Shoal nodes through the partition-aware ShoalClient (binary protocol, peer ports). */
+  | { kind: "shoal-client"; seeds: string[]; table: string; r?: number }
   /** An etcd cluster through its v3 JSON gateway; worker i talks to urls[i % urls.length]. */
-  | { kind: "etcd"; urls: string[] };
+  | { kind: "etcd"; urls: string[]; serializable?: boolean };
 
 export interface LoadSpec {
   target: LoadTarget;

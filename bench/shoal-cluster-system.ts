@@ -14,6 +14,8 @@ import { startListeningProcess, type ServerProcess } from "./server-process.js";
  */
 export interface ShoalCluster {
   urls: string[];
+  /** host:peerPort of every node: the ShoalClient's seeds. */
+  peers: string[];
   pids: number[];
   stop(): Promise<void>;
 }
@@ -36,16 +38,18 @@ export async function startShoalCluster(options: { members: number; cpu?: number
   };
   try {
     const firstPeerPort = await freePort();
+    const peers: string[] = [];
     for (let i = 1; i <= options.members; i++) {
       const peerPort = i === 1 ? firstPeerPort : await freePort();
-      const args = [shoalCliPath, "start", "--port", "0", "--peer-port", String(peerPort), "--data-dir", join(dir, `node-${i}`), "--log-level", "warn"];
+      peers.push(`127.0.0.1:${peerPort}`);
+      const args = [shoalCliPath, "start", "--port", "0", "--peer-port", String(peerPort), "--data-dir", join(dir, `node-${i}`), "--log-level", "info"];
       if (i > 1) args.push("--join", `127.0.0.1:${firstPeerPort}`);
       nodes.push(await startListeningProcess({ ...(options.cpu !== undefined ? { cpu: options.cpu } : {}), command: process.execPath, args, deadlineMs: options.deadlineMs }));
     }
     const urls = nodes.map((node) => node.url);
     await waitFormed(urls, options.deadlineMs);
     for (const table of options.tables) await createTable(urls[0]!, table);
-    return { urls, pids: nodes.map((node) => node.pid), stop };
+    return { urls, peers, pids: nodes.map((node) => node.pid), stop };
   } catch (error) {
     await stop();
     throw error;
