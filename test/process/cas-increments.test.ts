@@ -14,6 +14,7 @@ import {
 } from "../../src/checker/index.js";
 import { eventually } from "../../src/testing/eventually.js";
 import { ProcessGroup, startNode, type NodeProcess } from "./shoal-process.js";
+import { allUp, peerPortOf, victimSeenDown } from "./cluster-views.js";
 
 /**
  * Issue 4: three real nodes on loopback, a strong table, and concurrent increments of a few
@@ -58,44 +59,6 @@ const readDeadlineMs = 30_000;
  * try, so this is above the default; a run with ~10 unknowns took about 2 million steps.
  */
 const checkerStepsMax = 100_000_000;
-
-interface ClusterView {
-  ringVersion: number;
-  members: Array<{ id: string; state: string }>;
-}
-
-async function clusterView(url: string): Promise<ClusterView | undefined> {
-  try {
-    const res = await fetch(`${url}/v1/cluster`, { signal: AbortSignal.timeout(2000) });
-    return res.status === 200 ? ((await res.json()) as ClusterView) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when every node answers and sees all `ids` up in one ring version. */
-async function allUp(nodes: readonly NodeProcess[], ids: readonly string[]): Promise<boolean> {
-  const views = await Promise.all(nodes.map((n) => clusterView(n.url)));
-  if (views.some((v) => v === undefined)) return false;
-  const version = views[0]!.ringVersion;
-  return views.every((v) => v!.ringVersion === version && ids.every((id) => v!.members.find((m) => m.id === id)?.state === "up"));
-}
-
-async function victimSeenDown(survivors: readonly NodeProcess[], victimId: string): Promise<boolean> {
-  const views = await Promise.all(survivors.map((n) => clusterView(n.url)));
-  return views.every((v) => {
-    const state = v?.members.find((m) => m.id === victimId)?.state;
-    return state === "suspect" || state === "down";
-  });
-}
-
-function peerPortOf(node: NodeProcess): number {
-  for (const line of node.logs) {
-    const parsed = JSON.parse(line) as { msg?: string; peerPort?: unknown };
-    if (parsed.msg === "listening" && typeof parsed.peerPort === "number") return parsed.peerPort;
-  }
-  assert.fail(`node ${node.nodeId} logged no peer port`);
-}
 
 interface Target {
   node: NodeProcess;

@@ -7,6 +7,7 @@ import { ShoalHttpClient } from "../../src/client/http-client.js";
 import { ShoalError } from "../../src/errors.js";
 import { eventually } from "../../src/testing/eventually.js";
 import { ProcessGroup, startNode, type NodeProcess } from "./shoal-process.js";
+import { allUp, peerPortOf, victimSeenDown } from "./cluster-views.js";
 
 /**
  * Issue 3, "What must exist inside": three real nodes on loopback, a table with n=3 and w=2,
@@ -36,44 +37,6 @@ const table = "writes";
 const formDeadlineMs = 30_000;
 const catchUpDeadlineMs = 60_000;
 const readConcurrency = 32;
-
-interface ClusterView {
-  ringVersion: number;
-  members: Array<{ id: string; state: string }>;
-}
-
-async function clusterView(url: string): Promise<ClusterView | undefined> {
-  try {
-    const res = await fetch(`${url}/v1/cluster`, { signal: AbortSignal.timeout(2000) });
-    return res.status === 200 ? ((await res.json()) as ClusterView) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when every node answers and sees all `ids` up in one ring version. */
-async function allUp(nodes: readonly NodeProcess[], ids: readonly string[]): Promise<boolean> {
-  const views = await Promise.all(nodes.map((n) => clusterView(n.url)));
-  if (views.some((v) => v === undefined)) return false;
-  const version = views[0]!.ringVersion;
-  return views.every((v) => v!.ringVersion === version && ids.every((id) => v!.members.find((m) => m.id === id)?.state === "up"));
-}
-
-async function victimSeenDown(survivors: readonly NodeProcess[], victimId: string): Promise<boolean> {
-  const views = await Promise.all(survivors.map((n) => clusterView(n.url)));
-  return views.every((v) => {
-    const state = v?.members.find((m) => m.id === victimId)?.state;
-    return state === "suspect" || state === "down";
-  });
-}
-
-function peerPortOf(node: NodeProcess): number {
-  for (const line of node.logs) {
-    const parsed = JSON.parse(line) as { msg?: string; peerPort?: unknown };
-    if (parsed.msg === "listening" && typeof parsed.peerPort === "number") return parsed.peerPort;
-  }
-  assert.fail(`node ${node.nodeId} logged no peer port`);
-}
 
 const valueOf = (index: number) => `value-${index}-${"x".repeat(index % 50)}`;
 const keyOf = (index: number) => `key-${String(index).padStart(4, "0")}`;
