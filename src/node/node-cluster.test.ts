@@ -74,5 +74,7 @@ test("a restarted node without --join finds its cluster again through the peers 
   // Same storage, no seeds, and a new peer port (0 again): only the persisted peers lead back.
   const restarted = await start({ storage, config: { nodeId: "r1" } });
   await eventually("both nodes up again", bothUp([restarted, second]));
-  assert.equal(restarted.node.cluster.status().ringVersion, second.node.cluster.status().ringVersion);
+  // "Up" in both views can come a gossip round before the ring does: wait for one ring, with a deadline.
+  await eventually("both nodes on one ring version", () => restarted.node.cluster.status().ringVersion === second.node.cluster.status().ringVersion);
+  assert.deepEqual(restarted.node.cluster.membership.ring(), second.node.cluster.membership.ring());
 });
