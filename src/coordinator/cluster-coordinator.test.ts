@@ -123,6 +123,8 @@ test("modify and strong reads are refused on an eventual table", async () => {
   assert.ok(!modify.ok && modify.error.code === "BadRequest" && /strong table/.test(modify.error.message));
   const strongRead = await c.sim.settle(items(c, "n1").get(table, key("k"), { quorum: {}, consistency: "strong" }));
   assert.ok(!strongRead.ok && strongRead.error.code === "BadRequest");
+  const strongList = await c.sim.settle(items(c, "n1").list(table, { prefix: new Uint8Array(0), limit: 10, consistency: "strong" }));
+  assert.ok(!strongList.ok && strongList.error.code === "BadRequest" && /needs a strong table/.test(strongList.error.message));
 });
 
 async function listAll(c: SimItemsCluster, id: string, limit: number, prefix = ""): Promise<{ keys: string[]; pages: number }> {

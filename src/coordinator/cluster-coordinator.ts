@@ -146,6 +146,7 @@ export class ClusterCoordinator implements ItemOperations {
 
   async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
     if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.list(table, request));
+    if (request.consistency === "strong") return storeFailure("BadRequest", `consistency=strong needs a strong table; table "${table.name}" is eventual`);
     const ring = this.options.membership.ring();
     if (ring === undefined) return storeFailure("Unavailable", "cannot list: this node has no ring yet");
     const members = ring.members.map((member) => member.id).filter((id) => this.isUp(id));

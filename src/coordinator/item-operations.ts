@@ -122,6 +122,14 @@ export interface ListRequest {
   /** Resume strictly after this key. */
   after?: ItemKeyParts;
   limit: number;
+  /**
+   * Strong tables: "strong" (the default) returns each key's value as a linearizable read
+   * would, and every key a completed write left live (a majority of each partition's acceptors
+   * must answer); "eventual" returns each key's newest value among the acceptors that answered,
+   * with no protocol round (may be stale, may show a deleted key a lagging acceptor still holds).
+   * Eventual tables accept only "eventual" (the default) and refuse "strong".
+   */
+  consistency?: Consistency;
 }
 
 /** A bound on the sort key of a query. */

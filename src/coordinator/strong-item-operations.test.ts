@@ -86,3 +86,27 @@ test("a strong list gathers every member's keys in order, page by page, without 
   }
   assert.deepEqual(found, names.filter((name) => name !== "k4"));
 });
+
+test("a strong query through a node whose own acceptor missed the write still sees it; an eventual one may not", async () => {
+  const c = await simItemsCluster(45);
+  c.sim.network.isolate("n3");
+  ok(await c.sim.settle(items(c, "n1").put(table, key("user", "a"), write("only on n1 and n2"), blind)));
+  c.sim.network.heal();
+  const eventual = ok(await c.sim.settle(items(c, "n3").query(table, { partitionKey: encoder.encode("user"), reverse: false, limit: 10, consistency: "eventual" })));
+  assert.deepEqual(eventual.items, [], "n3's acceptor never saw the accept (the eventual query reads it alone)");
+  const strong = ok(await c.sim.settle(items(c, "n3").query(table, { partitionKey: encoder.encode("user"), reverse: false, limit: 10, consistency: "strong" })));
+  assert.deepEqual(strong.items.map((item) => decoder.decode(item.siblings[0]!.value)), ["only on n1 and n2"]);
+});
+
+test("a strong list needs a majority of every partition's acceptors; an eventual one takes what answers", async () => {
+  const c = await simItemsCluster(46);
+  for (const name of ["a", "b"]) ok(await c.sim.settle(items(c, "n1").put(table, key(name), write(name), blind)));
+  const listed = ok(await c.sim.settle(items(c, "n3").list(table, { prefix: new Uint8Array(0), limit: 10, consistency: "eventual" })));
+  assert.deepEqual(listed.items.map((item) => decoder.decode(item.siblings[0]!.value)), ["a", "b"]);
+  c.sim.network.isolate("n1");
+  const refused = await c.sim.settle(items(c, "n1").list(table, { prefix: new Uint8Array(0), limit: 10 }));
+  assert.ok(!refused.ok && refused.error.code === "Unavailable" && /majority \(2\) is needed/.test(refused.error.message), JSON.stringify(refused));
+  const eventual = ok(await c.sim.settle(items(c, "n1").list(table, { prefix: new Uint8Array(0), limit: 10, consistency: "eventual" })));
+  assert.deepEqual(eventual.items.map((item) => decoder.decode(item.key.partitionKey)), ["a", "b"]);
+  c.sim.network.heal();
+});

@@ -2,10 +2,10 @@ import type { TableDefinition } from "../catalog/table-definition.js";
 import type { StrongChange, StrongCoordinator, StrongDecision, StrongPlacement, StrongResult, StrongValue, StrongVersioned } from "../paxos/strong-coordinator.js";
 import type { NodeId } from "../runtime/network.js";
 import { decodeItemKey, encodeItemKey } from "../storage/item-key.js";
-import { scanAcceptedValues, type AcceptedScanOptions } from "./accepted-scan.js";
+import { scanAcceptedValues, type AcceptedPage, type AcceptedScanOptions } from "./accepted-scan.js";
 import { boundedMap } from "./bounded-map.js";
 import type { ItemWrite, WriteCondition } from "../replica/item-write.js";
-import { scanEntriesMax } from "../replica/sibling-scan.js";
+import { scanEntriesMax, type ScanRange } from "../replica/sibling-scan.js";
 import { storeFailure, type StoreFailure, type StoreResult } from "../replica/store-result.js";
 import type { Clock } from "../runtime/runtime.js";
 import type {
@@ -37,9 +37,11 @@ import { writeConditionRefusal } from "./write-condition-check.js";
  * lost race retries), so it only records what it decided, and the last run's record is the
  * answer. No causal contexts (context is ""), no siblings: one version at most.
  *
- * query reads one acceptor's records (the first of the partition key's acceptors that answers,
- * this node first): an eventual read; with consistency "strong" each key found is re-read
- * through the protocol (a key accepted only by a minority elsewhere can still be missed).
+ * query with consistency "eventual" reads one acceptor's records (the first of the partition
+ * key's acceptors that answers, this node first); with "strong" it scans a majority of the
+ * acceptors and re-reads each key found through the protocol, so a completed write is never
+ * missed. list scans every up member; "strong" (its default) needs a majority of every
+ * partition's acceptors among them and re-reads each key.
  *
  * Failures: "unavailable" -> Unavailable (nothing happened), "indeterminate" -> Indeterminate
  * (it may have happened), "overloaded" -> Overloaded.
@@ -50,7 +52,16 @@ export interface StrongItemOperationsOptions {
   /** The ring's member count (n is capped at it, like the eventual quorums). */
   members: () => number;
   /** For query: where a key's acceptors are, who is up, and how to scan one. */
-  scan?: AcceptedScanOptions & { placement: StrongPlacement; isUp: (id: NodeId) => boolean; upMembers: () => NodeId[] };
+  scan?: AcceptedScanOptions & {
+    placement: StrongPlacement;
+    isUp: (id: NodeId) => boolean;
+    upMembers: () => NodeId[];
+    /**
+     * For a strong list: the distinct acceptor sets of every partition at this n (current and,
+     * in a transition, previous); a majority of each must answer. Absent: not checked.
+     */
+    coverage?: (n: number) => readonly (readonly NodeId[])[];
+  };
 }
 
 /** Keys of one strong query page re-read through the protocol at once. */
@@ -107,32 +118,25 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
 
   /**
    * A strong table's listing: every up member's accepted values in the range (scatter, as the
-   * eventual list does), the keys any acceptor holds a live value for up to the page's frontier
-   * (scan-merge.ts), each re-read through the protocol, so a value only a minority accepted and
-   * a deleted one never show.
+   * eventual list does), paged up to the frontier (scan-merge.ts). With consistency "strong"
+   * (the default) a majority of every partition's acceptors must have answered (`coverage`),
+   * so every key a completed write left live is among the candidates, and each candidate is
+   * re-read through the protocol: a value only a minority accepted and a deleted one never
+   * show. With "eventual" each key's newest accepted value (highest accept timestamp) among
+   * the answers is the item, without a round.
    */
   async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
     const scan = this.options.scan;
     if (scan === undefined) return storeFailure("BadRequest", `listing strong table "${table.name}" is not supported on this node`);
     const limit = Math.max(1, Math.min(scanEntriesMax, Math.floor(request.limit)));
-    const range = listRange(table, request, limit);
-    const scanned = await Promise.all(scan.upMembers().map((node) => scanAcceptedValues(scan, [node], range)));
-    const pages = scanned.flatMap((result) => (result.ok ? [result.page] : []));
-    if (pages.length === 0) return storeFailure("Unavailable", "cannot list: no member answered");
-    const frontier = frontierOf(pages, compareBytes);
-    const candidates = new Map<string, Uint8Array>();
-    for (const page of pages) {
-      for (const entry of page.entries) {
-        if (this.live(entry.value) === undefined || (frontier !== undefined && compareBytes(entry.key, frontier) > 0)) continue;
-        candidates.set(Buffer.from(entry.key).toString("latin1"), entry.key);
-      }
+    const strong = request.consistency !== "eventual";
+    const union = await unionScan(scan, scan.upMembers(), listRange(table, request, limit), false, limit);
+    if (union.answered.length === 0) return storeFailure("Unavailable", `cannot list: no member answered (${union.errors.join("; ")})`);
+    if (strong) {
+      const short = shortOfMajority(scan.coverage?.(this.n(table)) ?? [], union.answered);
+      if (short !== undefined) return storeFailure("Unavailable", `cannot list consistently: ${short} (${union.errors.join("; ") || "no error reported"})`);
     }
-    const keys = [...candidates.values()].sort(compareBytes);
-    const taken = keys.slice(0, limit);
-    const more = keys.length > limit || frontier !== undefined;
-    const last = taken.length === limit ? taken[limit - 1] : frontier;
-    const page: ListPage = { items: taken.map((key) => ({ key: keyPartsOf(key), siblings: [] })), resumeAfter: more && last !== undefined ? keyPartsOf(last) : null };
-    return this.reread(table, page);
+    return strong ? this.reread(table, union.page) : { ok: true, value: this.newest(union.page) };
   }
 
   async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
@@ -140,8 +144,9 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     if (scan === undefined) return storeFailure("BadRequest", `querying strong table "${table.name}" is not supported on this node`);
     const placed = scan.placement.acceptorsFor(encodeItemKey(table.id, request.partitionKey), this.n(table));
     if (placed === undefined) return storeFailure("Unavailable", "cannot query: this node has no ring yet");
-    const targets = [...placed.acceptors].sort((a, b) => (a === scan.self ? -1 : b === scan.self ? 1 : 0)).filter((id) => id === scan.self || scan.isUp(id));
     const limit = Math.max(1, Math.min(scanEntriesMax, Math.floor(request.limit)));
+    if (request.consistency === "strong") return this.strongQuery(table, request, placed, limit);
+    const targets = [...placed.acceptors].sort((a, b) => (a === scan.self ? -1 : b === scan.self ? 1 : 0)).filter((id) => id === scan.self || scan.isUp(id));
     const page: ListPage = { items: [], resumeAfter: null };
     let range = queryRange(table, request, limit);
     for (let round = 0; round < strongScanRoundsMax && page.items.length < limit; round++) {
@@ -158,17 +163,42 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
       const after = { key: last!.key, inclusive: false };
       range = request.reverse ? { ...range, high: after, limit: limit - page.items.length } : { ...range, low: after, limit: limit - page.items.length };
     }
-    if (request.consistency !== "strong") return { ok: true, value: page };
-    return this.reread(table, page);
+    return { ok: true, value: page };
   }
 
-  /** A strong query's page with each key read again through the protocol. */
-  private async reread(table: TableDefinition, page: ListPage): Promise<StoreResult<ListPage>> {
-    const reads = await boundedMap(page.items, strongRereadsConcurrencyMax, (item) => this.get(table, item.key, { quorum: {} }));
+  /**
+   * A strong query: every up acceptor of the partition key (and of its previous set while the
+   * ring is in transition) scanned at once, a majority of each set required, the keys any of
+   * them holds live up to the frontier re-read through the protocol. A write that completed
+   * before the query was accepted by a majority, which meets the majority that answered.
+   */
+  private async strongQuery(table: TableDefinition, request: QueryRequest, placed: { acceptors: NodeId[]; previous?: NodeId[] }, limit: number): Promise<StoreResult<ListPage>> {
+    const scan = this.options.scan!;
+    const sets = placed.previous === undefined ? [placed.acceptors] : [placed.acceptors, placed.previous];
+    const targets = [...new Set(sets.flat())].filter((id) => id === scan.self || scan.isUp(id));
+    const union = await unionScan(scan, targets, queryRange(table, request, limit), request.reverse, limit);
+    const short = shortOfMajority(sets, union.answered);
+    if (short !== undefined) return storeFailure("Unavailable", `cannot query consistently: ${short} (${union.errors.join("; ") || "no error reported"})`);
+    return this.reread(table, union.page);
+  }
+
+  /** A union page's items as each key's newest accepted value among the answers (an eventual listing). */
+  private newest(page: UnionPage): ListPage {
+    const items = page.items.flatMap((item) => {
+      const live = this.live(item.newest);
+      return live === undefined ? [] : [{ key: keyPartsOf(item.key), siblings: [live] }];
+    });
+    return { items, resumeAfter: page.resumeAfter === null ? null : keyPartsOf(page.resumeAfter) };
+  }
+
+  /** A union page with each key read again through the protocol (a strong list or query). */
+  private async reread(table: TableDefinition, page: UnionPage): Promise<StoreResult<ListPage>> {
+    const keys = page.items.map((item) => keyPartsOf(item.key));
+    const reads = await boundedMap(keys, strongRereadsConcurrencyMax, (key) => this.get(table, key, { quorum: {} }));
     const failed = reads.find((read) => !read.ok);
     if (failed !== undefined && !failed.ok) return failed;
-    const items = page.items.map((item, i) => ({ key: item.key, siblings: (reads[i] as { ok: true; value: ItemRead }).value.siblings })).filter((item) => item.siblings.length > 0);
-    return { ok: true, value: { items, resumeAfter: page.resumeAfter } };
+    const items = keys.map((key, i) => ({ key, siblings: (reads[i] as { ok: true; value: ItemRead }).value.siblings })).filter((item) => item.siblings.length > 0);
+    return { ok: true, value: { items, resumeAfter: page.resumeAfter === null ? null : keyPartsOf(page.resumeAfter) } };
   }
 
   /** One CASPaxos change whose decision sees the live version (expired reads as absent). */
@@ -228,4 +258,58 @@ function strongFailure(result: Extract<StrongResult<unknown>, { ok: false }>, ac
 function keyPartsOf(itemKey: Uint8Array): ItemKeyParts {
   const decoded = decodeItemKey(itemKey);
   return decoded.sortKey === undefined ? { partitionKey: decoded.partitionKey } : { partitionKey: decoded.partitionKey, sortKey: decoded.sortKey };
+}
+
+interface UnionPage {
+  /** Candidate keys in scan order, each with its newest live accepted value among the answers. */
+  items: { key: Uint8Array; newest: StrongVersioned | undefined }[];
+  resumeAfter: Uint8Array | null;
+}
+
+/**
+ * Scans `targets` at once and unites their accepted values: the keys any of them holds a live
+ * value for, up to the frontier of the ones that stopped on the limit, at most `limit` of them.
+ */
+async function unionScan(
+  scan: AcceptedScanOptions,
+  targets: readonly NodeId[],
+  range: ScanRange,
+  reverse: boolean,
+  limit: number,
+): Promise<{ answered: NodeId[]; errors: string[]; page: UnionPage }> {
+  const scanned = await Promise.all(targets.map(async (node) => ({ node, result: await scanAcceptedValues(scan, [node], range) })));
+  const answered: NodeId[] = [];
+  const errors: string[] = [];
+  const pages: AcceptedPage[] = [];
+  for (const { node, result } of scanned) {
+    if (result.ok) {
+      answered.push(node);
+      pages.push(result.page);
+    } else errors.push(...result.errors);
+  }
+  const order = (a: Uint8Array, b: Uint8Array): number => (reverse ? compareBytes(b, a) : compareBytes(a, b));
+  const frontier = frontierOf(pages, order);
+  const candidates = new Map<string, { key: Uint8Array; newest: StrongVersioned | undefined }>();
+  for (const page of pages) {
+    for (const entry of page.entries) {
+      if (entry.value === undefined || (frontier !== undefined && order(entry.key, frontier) > 0)) continue;
+      const name = Buffer.from(entry.key.buffer, entry.key.byteOffset, entry.key.byteLength).toString("latin1");
+      const known = candidates.get(name);
+      if (known === undefined || (known.newest !== undefined && entry.value.timestamp > known.newest.timestamp)) candidates.set(name, { key: entry.key, newest: entry.value });
+    }
+  }
+  const keys = [...candidates.values()].sort((a, b) => order(a.key, b.key));
+  const taken = keys.slice(0, limit);
+  const more = keys.length > limit || frontier !== undefined;
+  const last = taken.length === limit ? taken[limit - 1]!.key : frontier;
+  return { answered, errors, page: { items: taken, resumeAfter: more && last !== undefined ? last : null } };
+}
+
+/** Why the answers miss a majority of some acceptor set, or undefined when every set has one. */
+function shortOfMajority(sets: readonly (readonly NodeId[])[], answered: readonly NodeId[]): string | undefined {
+  for (const set of sets) {
+    const got = set.filter((id) => answered.includes(id)).length;
+    if (got * 2 <= set.length) return `${got} of the acceptors ${set.join(", ")} answered; a majority (${Math.floor(set.length / 2) + 1}) is needed`;
+  }
+  return undefined;
 }

@@ -66,8 +66,7 @@ test("one node: tables on the strong path, conditional writes and atomic counter
   assert.deepEqual(eventual.Item?.amount, { N: "10" });
 });
 
-// Query and Scan need list/query on strong tables (StrongItemOperations answers "not supported
-// yet"); until then they are exercised over the eventual path.
+// Query and Scan over the eventual path (the strong path's are in the three-node test below).
 test("one node, eventual tables: Query in both directions with paging, and Scan", async () => {
   const { node: single, client } = await node({ config: { nodeId: "e1" } }, "eventual");
   await createOrders(client);
@@ -100,6 +99,12 @@ test("three nodes: a table created on one is described by all, and a consistent 
   await second.client.send(new PutItemCommand({ TableName: "orders", Item: { customer: { S: "bo" }, placed: { N: "1" }, note: { S: "written on c2" } } }));
   const read = await third.client.send(new GetItemCommand({ TableName: "orders", Key: { customer: { S: "bo" }, placed: { N: "1" } }, ConsistentRead: true }));
   assert.deepEqual(read.Item?.note, { S: "written on c2" });
+  // ConsistentRead Query and Scan through the other two nodes see the write made through c2.
+  const queried = await third.client.send(new QueryCommand({ TableName: "orders", KeyConditionExpression: "customer = :c", ExpressionAttributeValues: { ":c": { S: "bo" } }, ConsistentRead: true }));
+  assert.deepEqual(queried.Items?.map((item) => item.note), [{ S: "written on c2" }]);
+  const scanned = await first.client.send(new ScanCommand({ TableName: "orders", ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" }));
+  assert.deepEqual(scanned.Items?.map((item) => item.note), [{ S: "written on c2" }]);
+  assert.equal(scanned.ConsumedCapacity?.CapacityUnits, 1, "a consistent read costs full units");
   await first.client.send(
     new BatchWriteItemCommand({ RequestItems: { orders: [2, 3, 4].map((at) => ({ PutRequest: { Item: { customer: { S: "bo" }, placed: { N: String(at) } } } })) } }),
   );

@@ -1,7 +1,7 @@
 import { assert } from "../assert.js";
 import { ClusterCoordinator } from "../coordinator/cluster-coordinator.js";
 import { StrongItemOperations } from "../coordinator/strong-item-operations.js";
-import { ringStrongPlacement } from "../coordinator/strong-placement.js";
+import { ringStrongPlacement, strongAcceptors } from "../coordinator/strong-placement.js";
 import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
@@ -12,6 +12,9 @@ import type { Limits } from "../limits.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import type { RingState } from "../ring/ring-state.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import { decodeItemKey } from "../storage/item-key.js";
 import type { NodeId, RequestHandler } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
@@ -22,8 +25,8 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * A node's data path on the eventual path, assembled once for the real node (ShoalNode) and
  * for in-process test clusters alike: the replica (ReplicaService over the node's storage, the
  * HLC floor, the expiry index), hinted handoff (HintStore, HintDelivery handing hints back as
- * "replica.merge", throttled), the EventualCoordinator, tombstone GC (TombstoneReaper, fed by
- * the coordinator when a delete reached every primary), the strong path (this node's CASPaxos
+ * "replica.merge", throttled), the EventualCoordinator, tombstone GC (TombstoneReaper, walking
+ * the replica's tombstone index), the strong path (this node's CASPaxos
  * acceptor and a StrongCoordinator whose acceptors are each key's primaries) and the
  * ClusterCoordinator the front doors call. `routes` lists the peer-message prefixes it serves, for the node's dispatcher.
  *
@@ -36,8 +39,15 @@ export interface NodeItemsOptions {
   membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean };
   limits: Pick<Limits, "siblingsMax" | "hintsPerTargetMax">;
   requestTimeoutMs: number;
-  /** Tombstone GC's grace after a delete reached every primary (default 10 s). */
+  /** Tombstone GC's grace: how old a tombstone must be before it is collected (default 90 s). */
   tombstoneGraceMs?: number;
+  /** Tombstone GC's pause between passes over the tombstone index (default 10 s). */
+  tombstoneIntervalMs?: number;
+  /**
+   * The replication n of an eventual table by id (undefined: not eventual, or unknown here);
+   * tombstone GC collects only keys it can place. Without it GC collects nothing.
+   */
+  nOf?: (tableId: number) => number | undefined;
   hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
   /**
    * The storage the replica writes items through; default runtime.storage. Anti-entropy passes
@@ -46,6 +56,15 @@ export interface NodeItemsOptions {
   replicaStorage?: StorageEngine;
   /** Whether a table id was dropped (the catalog's drop list): writes to it are refused. */
   isTableDropped?: (tableId: number) => boolean;
+}
+
+/** A key's primaries for tombstone GC; undefined without a ring, during a transition, or for a table it cannot place. */
+function primariesOf(ring: RingState | undefined, nOf: ((tableId: number) => number | undefined) | undefined, key: Uint8Array): NodeId[] | undefined {
+  if (ring === undefined || ring.previous !== undefined || nOf === undefined) return undefined;
+  const item = decodeItemKey(key);
+  const n = nOf(item.tableId);
+  if (n === undefined) return undefined;
+  return preferenceList(ring, partitionOf(item.partitionKey, ring.partitionCount), Math.min(n, ring.members.length));
 }
 
 /**
@@ -88,10 +107,15 @@ export class NodeItems {
     });
     this.reaper = new TombstoneReaper({
       self: nodeId,
+      clock,
       timers: runtime.timers,
       network: runtime.network,
       replicas: this.replicas,
+      primariesOf: (key) => primariesOf(options.membership.ring(), options.nOf, key),
+      members: () => (options.membership.ring()?.members ?? []).map((member) => member.id),
+      isUp: (id) => options.membership.isUp(id),
       graceMs: options.tombstoneGraceMs ?? tombstoneReaperDefaults.graceMs,
+      ...(options.tombstoneIntervalMs !== undefined ? { intervalMs: options.tombstoneIntervalMs } : {}),
       requestTimeoutMs: options.requestTimeoutMs,
     });
     this.eventual = new EventualCoordinator({
@@ -99,7 +123,6 @@ export class NodeItems {
       replicas: this.replicas,
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
-      onTombstoneEverywhere: (key, set, primaries) => void this.reaper.schedule(key, set, primaries),
     });
     this.delivery = new HintDelivery<Sibling>({
       ...options.hintDelivery,
@@ -124,7 +147,7 @@ export class NodeItems {
         strong: this.strong,
         clock,
         members,
-        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, placement, isUp: (id) => options.membership.isUp(id), upMembers },
+        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, placement, isUp: (id) => options.membership.isUp(id), upMembers, coverage: (n) => acceptorSets(options.membership.ring(), n) },
       }),
     });
   }
@@ -146,11 +169,11 @@ export class NodeItems {
 
   start(): void {
     this.delivery.start();
+    this.reaper.start();
   }
 
   async stop(): Promise<void> {
-    this.reaper.stop();
-    await this.delivery.stop();
+    await Promise.all([this.reaper.stop(), this.delivery.stop()]);
   }
 
   /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */
@@ -161,4 +184,15 @@ export class NodeItems {
     );
     return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
   }
+}
+
+/** The distinct acceptor sets of a ring's partitions at n (current and previous), for a strong list's majority check. */
+function acceptorSets(ring: RingState | undefined, n: number): NodeId[][] {
+  if (ring === undefined) return [];
+  const sets = new Map<string, NodeId[]>();
+  for (let partition = 0; partition < ring.partitionCount; partition++) {
+    const placed = strongAcceptors(ring, partition, n);
+    for (const set of placed.previous === undefined ? [placed.acceptors] : [placed.acceptors, placed.previous]) sets.set([...set].sort().join("\u0000"), set);
+  }
+  return [...sets.values()];
 }

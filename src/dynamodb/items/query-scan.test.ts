@@ -164,3 +164,18 @@ test("Scan's filter and Select COUNT", async () => {
   assert.equal(long.ScannedCount, 14);
   assert.equal(long.Items, undefined);
 });
+
+test("ConsistentRead passes through to the store and costs full read units; without it half", async () => {
+  const consistent = await client.send(new ScanCommand({ TableName: "words", ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" }));
+  assert.equal(server.items.lastConsistency.list, "strong");
+  const units = consistent.ConsumedCapacity?.CapacityUnits;
+  assert.ok(units !== undefined && units >= 1 && Number.isInteger(units));
+  const eventual = await client.send(new ScanCommand({ TableName: "words", ReturnConsumedCapacity: "TOTAL" }));
+  assert.equal(server.items.lastConsistency.list, "eventual");
+  assert.equal(eventual.ConsumedCapacity?.CapacityUnits, units / 2);
+  const queried = await client.send(new QueryCommand({ TableName: "series", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "a" } }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" }));
+  assert.equal(server.items.lastConsistency.query, "strong");
+  assert.ok(Number.isInteger(queried.ConsumedCapacity?.CapacityUnits));
+  await client.send(new QueryCommand({ TableName: "series", KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "a" } } }));
+  assert.equal(server.items.lastConsistency.query, "eventual");
+});

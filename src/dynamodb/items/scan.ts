@@ -16,7 +16,9 @@ import { readKey } from "./table-key.js";
  * Scan (API reference, "Scan"): the whole table in key order through ItemOperations.list.
  * A parallel scan's segment is the CRC32 of the partition key bytes modulo TotalSegments, so
  * the segments partition the table: every item belongs to exactly one, whatever the cluster
- * does between pages, and a segment's items keep their key order for paging.
+ * does between pages, and a segment's items keep their key order for paging. ConsistentRead
+ * true lists with consistency "strong" (each key as a linearizable read would see it, no
+ * completed write missed); false reads the acceptors' newest values without a round.
  */
 export async function scan(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
   const reader = new RequestReader(body);
@@ -46,7 +48,7 @@ export async function scan(context: DynamoContext, body: JsonObject): Promise<Js
     pageBytesMax: context.limits.pageBytesMax,
     pageItemsMax: context.limits.pageItemsMax,
   });
-  const more = await offerTable(context, table, after, segments, collector);
+  const more = await offerTable(context, table, after, segments, consistent, collector);
   const units = readCapacityUnits(collector.bytesRead, consistent);
   return withCapacity(collector.output(more), consumedCapacity(report, table.definition.name, units, "read"));
 }
@@ -69,10 +71,10 @@ export function segmentOf(partitionKey: Uint8Array, totalSegments: number): numb
   return crc32(partitionKey) % totalSegments;
 }
 
-async function offerTable(context: DynamoContext, table: DynamoTable, start: ItemKeyParts | undefined, segments: Segments | undefined, collector: PageCollector): Promise<boolean> {
+async function offerTable(context: DynamoContext, table: DynamoTable, start: ItemKeyParts | undefined, segments: Segments | undefined, consistent: boolean, collector: PageCollector): Promise<boolean> {
   let after = start;
   for (;;) {
-    const page = await context.items.list(table.definition, { prefix: new Uint8Array(0), limit: context.limits.fetchItemsMax, ...(after !== undefined ? { after } : {}) });
+    const page = await context.items.list(table.definition, { prefix: new Uint8Array(0), limit: context.limits.fetchItemsMax, consistency: consistent ? "strong" : "eventual", ...(after !== undefined ? { after } : {}) });
     if (!page.ok) throw storeException(page.error);
     const { items, resumeAfter } = page.value;
     for (let i = 0; i < items.length; i++) {

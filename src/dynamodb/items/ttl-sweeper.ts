@@ -74,7 +74,7 @@ export class TtlSweeper {
     const table = tables[this.nextTable++ % tables.length]!;
     const { limits, clock, items } = this.context;
     const after = this.cursors.get(table.definition.id) ?? undefined;
-    const page = await items.list(table.definition, { prefix: new Uint8Array(0), limit: limits.fetchItemsMax, ...(after !== undefined ? { after } : {}) });
+    const page = await items.list(table.definition, { prefix: new Uint8Array(0), limit: limits.fetchItemsMax, consistency: "eventual", ...(after !== undefined ? { after } : {}) });
     if (!page.ok) return 0;
     const nowMs = clock.nowMs();
     let deleted = 0;

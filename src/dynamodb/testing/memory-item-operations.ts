@@ -1,4 +1,4 @@
-import type { TableDefinition } from "../../catalog/table-definition.js";
+import type { Consistency, TableDefinition } from "../../catalog/table-definition.js";
 import type {
   BatchItemWrite,
   BatchResult,
@@ -37,6 +37,8 @@ export class MemoryItemOperations implements ItemOperations {
   private counter = 0;
   private readonly failures: Array<{ kind: OperationKind; failure: StoreFailure; remaining: number }> = [];
   readonly calls: Record<OperationKind, number> = { get: 0, put: 0, delete: 0, modify: 0, list: 0, query: 0, batch: 0 };
+  /** The consistency the last get, list and query asked for (every answer here is current). */
+  readonly lastConsistency: { get?: Consistency | undefined; list?: Consistency | undefined; query?: Consistency | undefined } = {};
 
   /** The next `times` calls of `kind` fail with `failure`. */
   failWith(kind: OperationKind, failure: StoreFailure, times = 1): void {
@@ -48,7 +50,8 @@ export class MemoryItemOperations implements ItemOperations {
     return this.table(table).size;
   }
 
-  get(table: TableDefinition, key: ItemKeyParts, _options: ReadOptions): Promise<StoreResult<ItemRead>> {
+  get(table: TableDefinition, key: ItemKeyParts, options: ReadOptions): Promise<StoreResult<ItemRead>> {
+    this.lastConsistency.get = options.consistency;
     return this.run("get", () => {
       const entry = this.table(table).get(mapKey(key));
       return { siblings: entry === undefined ? [] : [entry.version], context: "" };
@@ -84,6 +87,7 @@ export class MemoryItemOperations implements ItemOperations {
   }
 
   list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
+    this.lastConsistency.list = request.consistency;
     return this.run("list", () => {
       const sorted = this.sorted(table).filter((e) => startsWith(e.key.partitionKey, request.prefix));
       const after = request.after;
@@ -93,6 +97,7 @@ export class MemoryItemOperations implements ItemOperations {
   }
 
   query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
+    this.lastConsistency.query = request.consistency;
     return this.run("query", () => {
       let entries = this.sorted(table).filter((e) => compareBytes(e.key.partitionKey, request.partitionKey) === 0);
       entries = entries.filter((e) => inBounds(e.key.sortKey ?? new Uint8Array(0), request));
