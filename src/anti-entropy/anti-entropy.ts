@@ -10,7 +10,7 @@ import { HashTrees } from "./hash-trees.js";
 import { IndexedStorage } from "./indexed-storage.js";
 import { IndexVerify, indexVerifyDefaults, type IndexVerifyOptions } from "./index-verify.js";
 import type { ReplicaAccess } from "./replica-access.js";
-import type { TreeId } from "./segment-index.js";
+import { treeName, type TreeId } from "./segment-index.js";
 import { TreeRebuild, treeRebuildDefaults, type TreeRebuildOptions } from "./tree-rebuild.js";
 
 /**
@@ -52,6 +52,29 @@ export interface AntiEntropyOptions {
 
 export { antiEntropyMessagePrefix };
 
+/** One tree as GET /v1/internal/anti-entropy shows it (api/anti-entropy-handler.ts). */
+export interface TreeReport {
+  partition: number;
+  n: number;
+  /** 16 hex digits; all zeros for a tree with no keys. */
+  root: string;
+  replicas: NodeId[];
+  /** Milliseconds since the last complete exchange of this tree started here, or null. */
+  lastCompleteAgeMs: number | null;
+}
+
+export interface AntiEntropyReport {
+  loaded: boolean;
+  schedule: ExchangeScheduleOptions;
+  exchanges: number;
+  exchangesAgreed: number;
+  exchangesFailed: number;
+  keysDiffering: number;
+  keysRepaired: number;
+  bytes: number;
+  trees: TreeReport[];
+}
+
 export class AntiEntropy {
   /** The storage every replica write must go through (give it to ReplicaService). */
   readonly storage: StorageEngine;
@@ -61,6 +84,8 @@ export class AntiEntropy {
   private readonly responder: ExchangeResponder;
   private readonly scheduler: ExchangeScheduler;
   private readonly bounds: ExchangeBounds;
+  /** The exchange schedule in force (defaults merged with the node's settings). */
+  readonly schedule: Readonly<ExchangeScheduleOptions>;
 
   constructor(private readonly options: AntiEntropyOptions) {
     const { runtime } = options;
@@ -70,6 +95,7 @@ export class AntiEntropy {
     this.rebuild = new TreeRebuild(runtime.storage, this.trees, runtime.timers, { ...treeRebuildDefaults, ...options.rebuild });
     this.verify = new IndexVerify(runtime.storage, this.trees, runtime.timers, { ...indexVerifyDefaults, ...options.verify });
     this.responder = new ExchangeResponder({ trees: this.trees, isLoaded: () => this.loaded, replica: options.replica, bounds: this.bounds });
+    this.schedule = Object.freeze({ ...exchangeScheduleDefaults, ...options.schedule });
     this.scheduler = new ExchangeScheduler(
       {
         self: runtime.nodeId,
@@ -82,7 +108,7 @@ export class AntiEntropy {
         isUp: options.isUp ?? (() => true),
         exchange: (peer, tree, pace) => this.exchange(peer, tree, pace),
       },
-      { ...exchangeScheduleDefaults, ...options.schedule },
+      this.schedule,
     );
   }
 
@@ -143,8 +169,37 @@ export class AntiEntropy {
     return this.trees.treeOf(tree)?.root() ?? new Uint8Array(8);
   }
 
+  /**
+   * Every tree this node keeps (sorted by partition, then n) with its root, its replicas in the
+   * current ring and the age of its last complete exchange, and the schedule's counters. Bounded
+   * by treesMax; two replicas of a tree agree exactly when their roots are equal.
+   */
+  report(): AntiEntropyReport {
+    const stats = this.scheduler.stats;
+    const nowMs = this.options.runtime.clock.nowMs();
+    const ids = this.trees.treeIds().sort((a, b) => a.partition - b.partition || a.n - b.n);
+    const trees = ids.map((tree) => {
+      const completeAt = stats.lastCompleteMs.get(treeName(tree));
+      return {
+        partition: tree.partition,
+        n: tree.n,
+        root: hexOf(this.rootOf(tree)),
+        replicas: [...this.options.replicasOf(tree)],
+        lastCompleteAgeMs: completeAt === undefined ? null : Math.max(0, nowMs - completeAt),
+      };
+    });
+    const { exchanges, exchangesAgreed, exchangesFailed, keysDiffering, keysRepaired, bytes } = stats;
+    return { loaded: this.loaded, schedule: { ...this.schedule }, exchanges, exchangesAgreed, exchangesFailed, keysDiffering, keysRepaired, bytes, trees };
+  }
+
   /** Serves "anti-entropy." messages. */
   handle(_from: NodeId, message: unknown): Promise<unknown> {
     return this.responder.handle(message);
   }
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += byte.toString(16).padStart(2, "0");
+  return text;
 }

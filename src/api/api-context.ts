@@ -5,6 +5,7 @@ import type { Limits } from "../limits.js";
 import type { Clock } from "../runtime/runtime.js";
 import { ShoalError, badRequest, conflict, notFound, preconditionFailed, unavailable } from "../errors.js";
 import type { StoreFailure } from "../replica/store-result.js";
+import type { AntiEntropyStatus } from "./anti-entropy-handler.js";
 import type { ClusterStatus } from "./cluster-handler.js";
 
 /**
@@ -20,6 +21,8 @@ export interface ApiContext {
   clusterSize(): number;
   /** This node's view of the cluster, for GET /v1/cluster. */
   cluster(): ClusterStatus;
+  /** This node's anti-entropy trees (roots) and counters, for GET /v1/internal/anti-entropy. */
+  antiEntropy(): AntiEntropyStatus;
   /** A table was dropped: remove its items in the background. */
   tableDropped(table: TableDefinition): void;
 }

@@ -44,6 +44,9 @@ export async function startFakeApi(options: { limits?: Partial<Limits> } = {}): 
     cluster: () => {
       throw new Error("the fake API has no cluster view");
     },
+    antiEntropy: () => {
+      throw new Error("the fake API has no anti-entropy");
+    },
     tableDropped: () => undefined,
   };
   const metrics = new NodeMetrics({ nodeId: "fake", storage });

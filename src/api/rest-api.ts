@@ -9,6 +9,7 @@ import { incrementItem } from "./increment-handler.js";
 import { listItems } from "./list-handler.js";
 import { runBatch } from "./batch-handler.js";
 import { getCluster } from "./cluster-handler.js";
+import { getAntiEntropy } from "./anti-entropy-handler.js";
 import { BodyTooLarge } from "./read-body.js";
 import { sendError, sendJson } from "./respond.js";
 import { Route, matchRoute, routeMethods, routePatterns, type RouteMatch } from "./route-match.js";
@@ -165,6 +166,8 @@ export class RestApi {
           return await this.metricsText(res);
         case Route.cluster:
           return getCluster(context, req, res);
+        case Route.antiEntropy:
+          return getAntiEntropy(context, req, res);
       }
     } catch (error) {
       this.fail(res, error);

@@ -13,12 +13,13 @@ test("matchRoute finds each route with its raw table and key segments and the qu
   assert.deepEqual(matchRoute("/v1/tables/cart/items/"), { route: Route.item, table: "cart", key: "", query: "" });
   assert.equal(matchRoute("/v1/tables/cart/batch")?.route, Route.batch);
   assert.deepEqual(matchRoute("/v1/cluster?x=1"), { route: Route.cluster, table: "", key: "", query: "x=1" });
+  assert.deepEqual(matchRoute("/v1/internal/anti-entropy"), { route: Route.antiEntropy, table: "", key: "", query: "" });
   assert.deepEqual(matchRoute("/v1/tables/cart/items/a%2Fb/increment?by=2"), { route: Route.increment, table: "cart", key: "a%2Fb", query: "by=2" });
   assert.deepEqual(matchRoute("/v1/tables/cart/items/increment"), { route: Route.item, table: "cart", key: "increment", query: "" });
 });
 
 test("matchRoute refuses everything else", () => {
-  for (const url of ["", "/", "health", "/healthz", "/v1", "/v1/table", "/v2/tables", "/v1/tables/", "/v1/tables//items", "/v1/tables/cart/items/a/b", "/v1/tables/cart/items//increment", "/v1/tables/cart/items/a/increment/x", "/v1/tables/cart/items/a/incr", "/v1/tables/cart/batch/x", "/v1/tables/cart/nope", "/metrics/x", "/v1/cluster/", "/v1/cluster/x", "/v1/clusters"]) {
+  for (const url of ["", "/", "health", "/healthz", "/v1", "/v1/table", "/v2/tables", "/v1/tables/", "/v1/tables//items", "/v1/tables/cart/items/a/b", "/v1/tables/cart/items//increment", "/v1/tables/cart/items/a/increment/x", "/v1/tables/cart/items/a/incr", "/v1/tables/cart/batch/x", "/v1/tables/cart/nope", "/metrics/x", "/v1/cluster/", "/v1/cluster/x", "/v1/clusters", "/v1/internal", "/v1/internal/anti-entropy/x"]) {
     assert.equal(matchRoute(url), undefined, url);
   }
 });
@@ -32,6 +33,7 @@ function referenceMatch(url: string) {
   if (s.length === 2 && s[1] === "health") return { route: Route.health, table: "", key: "", query };
   if (s.length === 2 && s[1] === "metrics") return { route: Route.metrics, table: "", key: "", query };
   if (s.length === 3 && s[1] === "v1" && s[2] === "cluster") return { route: Route.cluster, table: "", key: "", query };
+  if (s.length === 4 && s[1] === "v1" && s[2] === "internal" && s[3] === "anti-entropy") return { route: Route.antiEntropy, table: "", key: "", query };
   if (s[1] !== "v1" || s[2] !== "tables") return undefined;
   if (s.length === 3) return { route: Route.tables, table: "", key: "", query };
   const table = s[3]!;
@@ -46,7 +48,7 @@ function referenceMatch(url: string) {
 }
 
 test("matchRoute agrees with a split-based reference on generated paths", () => {
-  const segment = fc.constantFrom("", "v1", "tables", "items", "batch", "health", "metrics", "cluster", "cart", "a%2Fb", "x?y=1", "v1tables", "increment");
+  const segment = fc.constantFrom("", "v1", "tables", "items", "batch", "health", "metrics", "cluster", "cart", "a%2Fb", "x?y=1", "v1tables", "increment", "internal", "anti-entropy");
   const url = fc.tuple(fc.array(segment, { maxLength: 7 }), fc.option(fc.constantFrom("ttl=1", "", "a=/b"))).map(([parts, query]) => `/${parts.join("/")}${query === null ? "" : `?${query}`}`);
   fc.assert(
     fc.property(fc.oneof(url, fc.string({ maxLength: 40 })), (u) => {

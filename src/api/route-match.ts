@@ -13,6 +13,7 @@ export const Route = Object.freeze({
   batch: 6,
   cluster: 7,
   increment: 8,
+  antiEntropy: 9,
 } as const);
 
 export type RouteId = (typeof Route)[keyof typeof Route];
@@ -27,6 +28,7 @@ export const routePatterns: Readonly<Record<RouteId, string>> = Object.freeze({
   [Route.batch]: "/v1/tables/{table}/batch",
   [Route.cluster]: "/v1/cluster",
   [Route.increment]: "/v1/tables/{table}/items/{key}/increment",
+  [Route.antiEntropy]: "/v1/internal/anti-entropy",
 });
 
 export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object.freeze({
@@ -39,6 +41,7 @@ export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object
   [Route.batch]: ["POST"],
   [Route.cluster]: ["GET", "HEAD"],
   [Route.increment]: ["POST"],
+  [Route.antiEntropy]: ["GET", "HEAD"],
 });
 
 export interface RouteMatch {
@@ -64,6 +67,7 @@ export function matchRoute(url: string): RouteMatch | undefined {
     if (path === "/health") return { route: Route.health, table: "", key: "", query };
     if (path === "/metrics") return { route: Route.metrics, table: "", key: "", query };
     if (path === "/v1/cluster") return { route: Route.cluster, table: "", key: "", query };
+    if (path === "/v1/internal/anti-entropy") return { route: Route.antiEntropy, table: "", key: "", query };
     return undefined;
   }
   // Walk the segments after "/v1/tables" with indexOf: no split, no regular expression.

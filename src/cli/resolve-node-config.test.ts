@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readConfigFile, resolveNodeConfig } from "./resolve-node-config.js";
+import { antiEntropyEnvLayer, readConfigFile, resolveNodeConfig } from "./resolve-node-config.js";
 import { UsageError } from "./usage-error.js";
 import { defaultLimits } from "../limits.js";
 
@@ -73,4 +73,28 @@ test("seeds to join come from the file or the flags, and each must be host:peerP
   assert.throws(() => resolveNodeConfig({ flags: { join: ["127.0.0.1"] } }), usageError(/join: "127.0.0.1" is not host:peerPort/));
   assert.throws(() => resolveNodeConfig({ file: { join: "a:1" as never }, flags: {} }), usageError(/join must be a list/));
   assert.throws(() => resolveNodeConfig({ flags: { joinTimeoutMs: 0 } }), usageError(/joinTimeoutMs must be an integer/));
+});
+
+test("anti-entropy settings come from the file, the environment and the flags, flags winning, and default to on", () => {
+  const defaults = resolveNodeConfig({ flags: {} });
+  assert.equal(defaults.antiEntropy, "on");
+  assert.equal(defaults.antiEntropyIntervalMs, 10_000);
+  assert.equal(defaults.antiEntropyConcurrency, 2);
+  assert.equal(defaults.antiEntropyBytesPerSecond, 4 * 1024 * 1024);
+  const env = antiEntropyEnvLayer({ SHOAL_ANTI_ENTROPY: "off", SHOAL_ANTI_ENTROPY_INTERVAL_MS: "2500", SHOAL_ANTI_ENTROPY_CONCURRENCY: "", PATH: "/bin" });
+  assert.deepEqual(env, { antiEntropy: "off", antiEntropyIntervalMs: 2500 });
+  const config = resolveNodeConfig({ file: { antiEntropyConcurrency: 4, antiEntropyIntervalMs: 1000 }, env, flags: { antiEntropy: "on" } });
+  assert.equal(config.antiEntropy, "on", "the flag beats the environment");
+  assert.equal(config.antiEntropyIntervalMs, 2500, "the environment beats the file");
+  assert.equal(config.antiEntropyConcurrency, 4);
+});
+
+test("bad anti-entropy settings are refused naming the setting and its limits", () => {
+  assert.throws(() => resolveNodeConfig({ flags: { antiEntropy: "maybe" as never } }), usageError(/antiEntropy must be one of on, off; got "maybe"/));
+  assert.throws(() => resolveNodeConfig({ file: { antiEntropyIntervalMs: 10 }, flags: {} }), usageError(/antiEntropyIntervalMs must be an integer from 100 to 86400000; got 10/));
+  assert.throws(() => resolveNodeConfig({ file: { antiEntropyConcurrency: 0 }, flags: {} }), usageError(/antiEntropyConcurrency must be an integer from 1 to 64; got 0/));
+  assert.throws(() => resolveNodeConfig({ file: { antiEntropyBytesPerSecond: 1.5 }, flags: {} }), usageError(/antiEntropyBytesPerSecond must be an integer from 1024 to 1073741824/));
+  assert.throws(() => antiEntropyEnvLayer({ SHOAL_ANTI_ENTROPY: "yes" }), usageError(/SHOAL_ANTI_ENTROPY must be on or off; got "yes"/));
+  assert.throws(() => antiEntropyEnvLayer({ SHOAL_ANTI_ENTROPY_CONCURRENCY: "65" }), usageError(/SHOAL_ANTI_ENTROPY_CONCURRENCY must be an integer from 1 to 64; got "65"/));
+  assert.throws(() => antiEntropyEnvLayer({ SHOAL_ANTI_ENTROPY_BYTES_PER_SECOND: "4MB" }), usageError(/SHOAL_ANTI_ENTROPY_BYTES_PER_SECOND must be an integer from 1024/));
 });

@@ -3,6 +3,7 @@ import { checkLimits, defaultLimits, type Limits } from "../limits.js";
 import { nodeConfigDefaults, type NodeConfig } from "../node/node-config.js";
 import { AssertionError } from "../assert.js";
 import { UsageError } from "./usage-error.js";
+import { parseInteger } from "./parse-command-args.js";
 import { parseSeedAddress, splitSeedList } from "../node/seed-address.js";
 import { membershipBoundsDefault } from "../membership/membership-options.js";
 
@@ -21,9 +22,25 @@ const configFileBytesMax = 1024 * 1024;
 /** Membership keeps at most membershipBoundsDefault.seedsMax seeds. */
 const seedsMax = membershipBoundsDefault.seedsMax;
 
+/** Anti-entropy's schedule settings and their limits (a round at most daily, traffic at most 1 GiB/s). */
+export const antiEntropyBounds = {
+  antiEntropyIntervalMs: { min: 100, max: 24 * 3600 * 1000 },
+  antiEntropyConcurrency: { min: 1, max: 64 },
+  antiEntropyBytesPerSecond: { min: 1024, max: 1024 * 1024 * 1024 },
+} as const;
+
+/** The environment variables anti-entropy reads (between the config file and the flags). */
+export const antiEntropyEnv = {
+  antiEntropy: "SHOAL_ANTI_ENTROPY",
+  antiEntropyIntervalMs: "SHOAL_ANTI_ENTROPY_INTERVAL_MS",
+  antiEntropyConcurrency: "SHOAL_ANTI_ENTROPY_CONCURRENCY",
+  antiEntropyBytesPerSecond: "SHOAL_ANTI_ENTROPY_BYTES_PER_SECOND",
+} as const;
+
 const layerKeys: ReadonlySet<string> = new Set([
   "host", "port", "peerPort", "dataDir", "nodeId", "storage", "durableWrites", "logLevel", "limits",
   "expirySweepIntervalMs", "shutdownGraceMs", "clockOffsetMs", "join", "advertisedHost", "joinTimeoutMs",
+  ...Object.keys(antiEntropyBounds), "antiEntropy",
 ]);
 
 /**
@@ -34,12 +51,31 @@ const layerKeys: ReadonlySet<string> = new Set([
  * @example
  *   resolveNodeConfig({ file: { port: 8100, limits: { valueBytesMax: 1048576 } }, flags: { port: 8200 } }).port // 8200
  */
-export function resolveNodeConfig(layers: { file?: ConfigLayer; flags: ConfigLayer }): StartConfig {
+export function resolveNodeConfig(layers: { file?: ConfigLayer; env?: ConfigLayer; flags: ConfigLayer }): StartConfig {
   const file = layers.file ?? {};
   checkLayerKeys(file);
   const limits = { ...defaultLimits, ...file.limits, ...layers.flags.limits };
-  const merged = { ...nodeConfigDefaults, nodeId: undefined, ...withoutUndefined(file), ...withoutUndefined(layers.flags), limits };
+  const merged = { ...nodeConfigDefaults, nodeId: undefined, ...withoutUndefined(file), ...withoutUndefined(layers.env ?? {}), ...withoutUndefined(layers.flags), limits };
   return validate(merged as StartConfig);
+}
+
+/**
+ * The anti-entropy settings the environment gives (SHOAL_ANTI_ENTROPY=on|off and
+ * SHOAL_ANTI_ENTROPY_INTERVAL_MS / _CONCURRENCY / _BYTES_PER_SECOND); a bad value is a
+ * UsageError naming the variable and its limits.
+ */
+export function antiEntropyEnvLayer(env: Readonly<Record<string, string | undefined>>): ConfigLayer {
+  const layer: ConfigLayer = {};
+  const mode = env[antiEntropyEnv.antiEntropy];
+  if (mode !== undefined && mode !== "") {
+    if (mode !== "on" && mode !== "off") throw new UsageError(`${antiEntropyEnv.antiEntropy} must be on or off; got ${JSON.stringify(mode)}`, "start");
+    layer.antiEntropy = mode;
+  }
+  for (const key of Object.keys(antiEntropyBounds) as (keyof typeof antiEntropyBounds)[]) {
+    const text = env[antiEntropyEnv[key]];
+    if (text !== undefined && text !== "") layer[key] = parseInteger("start", antiEntropyEnv[key], text, antiEntropyBounds[key]);
+  }
+  return layer;
 }
 
 /** Reads a JSON config file; any problem is a UsageError naming the file. */
@@ -90,6 +126,8 @@ function validate(config: StartConfig): StartConfig {
   checkSeeds(config.join);
   if (config.advertisedHost !== undefined) checkString("advertisedHost", config.advertisedHost);
   checkInteger("joinTimeoutMs", config.joinTimeoutMs, 1, 3600 * 1000);
+  checkChoice("antiEntropy", config.antiEntropy, ["on", "off"]);
+  for (const [key, bounds] of Object.entries(antiEntropyBounds)) checkInteger(key, config[key as keyof typeof antiEntropyBounds], bounds.min, bounds.max);
   try {
     checkLimits(config.limits);
   } catch (error) {

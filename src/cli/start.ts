@@ -1,8 +1,8 @@
 import { pino, type Logger } from "pino";
 import type { Command, CliIo } from "./command.js";
-import { parseCommandArgs, parseInteger, stringFlag, stringsFlag, type FlagValues } from "./parse-command-args.js";
+import { choiceFlag, parseCommandArgs, parseInteger, stringFlag, stringsFlag, type FlagValues } from "./parse-command-args.js";
 import { splitSeedList } from "../node/seed-address.js";
-import { readConfigFile, resolveNodeConfig, type ConfigLayer, type StartConfig } from "./resolve-node-config.js";
+import { antiEntropyBounds, antiEntropyEnvLayer, readConfigFile, resolveNodeConfig, type ConfigLayer, type StartConfig } from "./resolve-node-config.js";
 import { DataDir } from "../node/data-dir.js";
 import type { NodeConfig } from "../node/node-config.js";
 import { ShoalNode } from "../node/shoal-node.js";
@@ -31,6 +31,13 @@ Options:
   --log-level L        fatal, error, warn, info, debug, trace or silent (default info)
   --storage S          lmdb or memory (default lmdb; memory keeps nothing across restarts)
   --clock-offset-ms N  fault injection: add N ms to this node's wall clock
+  --anti-entropy M     on or off: Merkle-tree repair between replicas in the background (default on;
+                       off keeps no trees and runs no exchanges). Env SHOAL_ANTI_ENTROPY
+  --anti-entropy-interval-ms N        time between exchange rounds, 100 to 86400000 (default 10000)
+  --anti-entropy-concurrency N        exchanges at once, 1 to 64 (default 2)
+  --anti-entropy-bytes-per-second N   exchange traffic, 1024 to 1073741824 (default 4194304)
+                       (env SHOAL_ANTI_ENTROPY_INTERVAL_MS, _CONCURRENCY, _BYTES_PER_SECOND;
+                       flags win over the environment, which wins over the config file)
   -h, --help           show this help
 
 Examples:
@@ -50,6 +57,10 @@ const flagSpec = {
   "log-level": { type: "string" },
   storage: { type: "string" },
   "clock-offset-ms": { type: "string" },
+  "anti-entropy": { type: "string" },
+  "anti-entropy-interval-ms": { type: "string" },
+  "anti-entropy-concurrency": { type: "string" },
+  "anti-entropy-bytes-per-second": { type: "string" },
 } as const;
 
 export const startCommand: Command = {
@@ -65,6 +76,7 @@ export const startCommand: Command = {
     const configPath = stringFlag(args.flags, "config");
     const config = resolveNodeConfig({
       ...(configPath !== undefined ? { file: readConfigFile(configPath) } : {}),
+      env: antiEntropyEnvLayer(process.env),
       flags: flagLayer(args.flags),
     });
     return runNode(config, io);
@@ -89,6 +101,21 @@ function flagLayer(flags: FlagValues): ConfigLayer {
     logLevel: stringFlag(flags, "log-level") as NodeConfig["logLevel"] | undefined,
     storage: stringFlag(flags, "storage") as NodeConfig["storage"] | undefined,
     clockOffsetMs: offset === undefined ? undefined : parseInteger("start", "--clock-offset-ms", offset, { min: -86_400_000, max: 86_400_000 }),
+    ...antiEntropyFlags(flags),
+  };
+}
+
+/** --anti-entropy on|off and its schedule's integers, each checked against its limits here. */
+function antiEntropyFlags(flags: FlagValues): ConfigLayer {
+  const integer = (name: string, bounds: { min: number; max: number }) => {
+    const text = stringFlag(flags, name);
+    return text === undefined ? undefined : parseInteger("start", `--${name}`, text, bounds);
+  };
+  return {
+    antiEntropy: choiceFlag("start", flags, "anti-entropy", ["on", "off"] as const),
+    antiEntropyIntervalMs: integer("anti-entropy-interval-ms", antiEntropyBounds.antiEntropyIntervalMs),
+    antiEntropyConcurrency: integer("anti-entropy-concurrency", antiEntropyBounds.antiEntropyConcurrency),
+    antiEntropyBytesPerSecond: integer("anti-entropy-bytes-per-second", antiEntropyBounds.antiEntropyBytesPerSecond),
   };
 }
 

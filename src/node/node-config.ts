@@ -36,6 +36,18 @@ export interface NodeConfig {
   shutdownGraceMs: number;
   /** Fault injection: offset added to this node's wall clock. */
   clockOffsetMs: number;
+  /**
+   * Merkle anti-entropy on eventual tables (anti-entropy/). "off": replica writes keep no
+   * version-hash index and no trees, and no exchanges run (a later start with "on" heals the
+   * index in the background: anti-entropy/index-verify.ts).
+   */
+  antiEntropy: "on" | "off";
+  /** Time between exchange rounds; each round exchanges every tree with one other replica. */
+  antiEntropyIntervalMs: number;
+  /** Exchanges running at once. */
+  antiEntropyConcurrency: number;
+  /** Exchange traffic this node starts, in bytes per second (both directions). */
+  antiEntropyBytesPerSecond: number;
 }
 
 export const nodeConfigDefaults = {
@@ -51,4 +63,8 @@ export const nodeConfigDefaults = {
   expirySweepIntervalMs: 1000,
   shutdownGraceMs: 10_000,
   clockOffsetMs: 0,
+  antiEntropy: "on",
+  antiEntropyIntervalMs: 10_000,
+  antiEntropyConcurrency: 2,
+  antiEntropyBytesPerSecond: 4 * 1024 * 1024,
 } as const satisfies Partial<NodeConfig>;

@@ -54,7 +54,7 @@ export interface ShoalNodeDeps {
   peerRequestTimeoutMs?: number;
   /** Tombstone GC's grace after a delete reached every primary (default 90 s: tombstone-reaper.ts). */
   tombstoneGraceMs?: number;
-  /** Anti-entropy's round interval (default 10 s: anti-entropy/exchange-scheduler.ts). */
+  /** Anti-entropy's round interval; overrides config.antiEntropyIntervalMs (tests). */
   antiEntropyIntervalMs?: number;
   /** The DynamoDB API's credentials; default from the environment (local mode when none are set). */
   dynamoAuth?: DynamoAuth;
@@ -124,7 +124,7 @@ export class ShoalNode {
     // The cluster and the data path start once the client port is bound (members gossip it);
     // until then the API answers 503 Starting, so these are never called without them.
     let cluster: NodeCluster | undefined;
-    const late: { items?: NodeItems; purger?: TablePurger } = {};
+    const late: { items?: NodeItems; purger?: TablePurger; ae?: AntiEntropy } = {};
     const context: ApiContext = {
       tables: catalog,
       get items(): ItemOperations {
@@ -134,6 +134,7 @@ export class ShoalNode {
       clock: runtime.clock,
       clusterSize: () => cluster?.size() ?? 1,
       cluster: () => cluster!.status(nMaxOf(ownershipTables(catalog))),
+      antiEntropy: () => ({ enabled: config.antiEntropy === "on", ...late.ae!.report() }),
       tableDropped: () => late.purger?.kick(),
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
@@ -163,6 +164,7 @@ export class ShoalNode {
     const wired = wireDataPath({ runtime: { ...runtime, network: cluster.network }, cluster, catalog, limits, config, deps, metrics });
     late.items = wired.items;
     late.purger = wired.purger;
+    late.ae = wired.ae;
     api.mounted = { route: "/ (DynamoDB)", accepts: isDynamoDbRequest, handle: (req, res) => wired.dynamo.handle(req, res) };
     api.state = "ready";
     return new ShoalNode({ config, runtime, server, api, metrics, logger, url, cluster, catalog, ...wired });
@@ -226,11 +228,14 @@ function wireDataPath(parts: {
     isUp: (id) => cluster.membership.isUp(id),
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
     treesMax: antiEntropyTreesMax,
-    ...(deps.antiEntropyIntervalMs !== undefined ? { schedule: { intervalMs: deps.antiEntropyIntervalMs } } : {}),
+    schedule: { intervalMs: deps.antiEntropyIntervalMs ?? config.antiEntropyIntervalMs, concurrency: config.antiEntropyConcurrency, bytesPerSecond: config.antiEntropyBytesPerSecond },
   });
+  // --anti-entropy off: replica writes skip the index and the trees and no exchange runs; the
+  // responder stays routed and answers "not-loaded", so peers' exchanges with this node fail fast.
+  const antiEntropyOn = config.antiEntropy === "on";
   metrics.setAntiEntropySource(() => ae.stats, () => runtime.clock.nowMs());
   const items: NodeItems = NodeItems.open(runtime, {
-    replicaStorage: ae.storage,
+    replicaStorage: antiEntropyOn ? ae.storage : runtime.storage,
     membership: cluster.membership,
     limits,
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
@@ -282,7 +287,7 @@ function wireDataPath(parts: {
   purger.start();
   dynamo.start();
   transfer.start();
-  ae.start();
+  if (antiEntropyOn) ae.start();
   return { items, catalogSync, sweeper, purger, dynamo, transfer, ae };
 }
 
