@@ -5,7 +5,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { WriteOp } from "../storage/storage-engine.js";
 import { Namespace, catalogKey, metaKey, namespacePrefix } from "../storage/keyspace.js";
 import type { CatalogPublisher } from "./catalog-publisher.js";
-import { highestStamp, liveIncarnation, type CatalogStamp, type NameRecord, type TableIncarnation } from "./catalog-record.js";
+import { compareStamps, highestStamp, liveIncarnation, type CatalogStamp, type NameRecord, type TableIncarnation } from "./catalog-record.js";
 import { CatalogState, type AppliedChange } from "./catalog-state.js";
 import { settleNameRecord } from "./merge-name-record.js";
 import { legacyNameRecord, parseNameRecord, type NameRecordBounds } from "./parse-name-record.js";
@@ -53,6 +53,8 @@ export const droppedTablesKey = metaKey("catalog.droppedTables");
 const incarnationsPerTable = 16;
 const extensionsBytesDefault = 16 * 1024;
 const nameLengthDefault = 1024;
+/** Runs of one `change` whose settings lost to a concurrent change before it gives up. */
+export const changeAttemptsMax = 4;
 
 export class TableCatalog {
   private readonly state = new CatalogState();
@@ -142,6 +144,20 @@ export class TableCatalog {
     return this.serialize(name, () => this.updateNow(name, patch));
   }
 
+  /**
+   * A read-modify-write of a live table's settings: `decide` sees the current definition and
+   * returns the patch (or a failure to answer with, changing nothing). Atomic on this node (one
+   * change of a name at a time). Across nodes the catalog is last-writer-wins, so after the
+   * publish this checks that its settings won: the publish's replies carry what the others hold,
+   * so when two nodes change one table at once the one whose stamp lost sees the winner and
+   * runs `decide` again on top of it (at most `changeAttemptsMax` times), and neither change is
+   * lost. It can still be lost when the two writers cannot reach each other and a third node
+   * orders them: both see their own change win in their replies (documented limit).
+   */
+  change(name: string, decide: (current: TableDefinition) => TablePatch | CatalogFailure): Promise<CatalogResult<TableDefinition>> {
+    return this.serialize(name, () => this.changeNow(name, decide));
+  }
+
   /** The stored record of a name, live or not (for sync and tests). */
   record(name: string): NameRecord | undefined {
     return this.state.record(name);
@@ -203,7 +219,7 @@ export class TableCatalog {
     return { ok: true, value: table };
   }
 
-  private async updateNow(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>> {
+  private async updateNow(name: string, patch: TablePatch, stamped?: (stamp: CatalogStamp) => void): Promise<CatalogResult<TableDefinition>> {
     const before = this.state.record(name);
     const live = before === undefined ? undefined : liveIncarnation(before);
     if (before === undefined || live === undefined) {
@@ -214,12 +230,34 @@ export class TableCatalog {
     const extensions = patch.extensions !== undefined ? copyTableExtensions(patch.extensions) : live.settings.extensions;
     const settings = { stamp: this.nextStamp(before), replication: { ...(patch.replication ?? live.settings.replication) }, ...(extensions !== undefined ? { extensions } : {}) };
     const incarnations = before.incarnations.map((i) => (i.id === live.id ? { ...i, settings } : i));
+    stamped?.(settings.stamp);
     await this.changeLocally({ ...before, incarnations });
     const missing = await this.publishName(name);
     const after = this.state.definition(name);
     if (after?.id !== live.id) return { ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": a concurrent drop removed it` } };
     if (missing.length > 0) return { ok: false, error: unavailable(`update table "${name}"`, missing) };
     return { ok: true, value: after };
+  }
+
+  private async changeNow(name: string, decide: (current: TableDefinition) => TablePatch | CatalogFailure): Promise<CatalogResult<TableDefinition>> {
+    for (let attempt = 1; ; attempt++) {
+      const current = this.state.definition(name);
+      if (current === undefined) return { ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": it does not exist` } };
+      const decided = decide(current);
+      if ("code" in decided) return { ok: false, error: decided };
+      let ours: CatalogStamp | undefined;
+      const updated = await this.updateNow(name, decided, (stamp) => (ours = stamp));
+      if (!updated.ok && updated.error.code !== "CatalogUnavailable") return updated;
+      const record = this.state.record(name);
+      const live = record === undefined ? undefined : liveIncarnation(record);
+      if (live?.id !== current.id) return { ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": a concurrent drop removed it` } };
+      if (ours !== undefined && compareStamps(live.settings.stamp, ours) === 0) return updated;
+      // Another node's settings won over ours (a concurrent change): decide again on top of them.
+      if (attempt >= changeAttemptsMax) {
+        const message = `cannot update table "${name}": other nodes changed it concurrently ${attempt} times in a row; retry`;
+        return { ok: false, error: { code: "CatalogUnavailable", message, missing: [] } };
+      }
+    }
   }
 
   /** Every id a record holds, the purge queue's (the single-node catalog forgot those), and the old counter's range. */

@@ -5,11 +5,14 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
   UpdateItemCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { startTestNode, type TestNode } from "../node/test-node.js";
@@ -116,4 +119,17 @@ test("three nodes: a table created on one is described by all, and a consistent 
   await Promise.all(bumps);
   const counted = await first.client.send(new GetItemCommand({ TableName: "orders", Key: { customer: { S: "bo" }, placed: { N: "1" } }, ConsistentRead: true }));
   assert.deepEqual(counted.Item?.hits, { N: "3" });
+
+  // UpdateTable through one node and UpdateTimeToLive through another at once: both land.
+  await Promise.all([
+    first.client.send(new UpdateTableCommand({ TableName: "orders", BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 7, WriteCapacityUnits: 3 } })),
+    second.client.send(new UpdateTimeToLiveCommand({ TableName: "orders", TimeToLiveSpecification: { AttributeName: "expires", Enabled: true } })),
+  ]);
+  for (const n of all) {
+    await eventually("both table changes on every node", async () => {
+      const described = await n.client.send(new DescribeTableCommand({ TableName: "orders" }));
+      const ttl = await n.client.send(new DescribeTimeToLiveCommand({ TableName: "orders" }));
+      return described.Table?.ProvisionedThroughput?.ReadCapacityUnits === 7 && ttl.TimeToLiveDescription?.AttributeName === "expires";
+    });
+  }
 });

@@ -11,10 +11,11 @@ import type { DynamoTable, DynamoTableMetadata } from "./dynamo-table.js";
  * restarts. Shoal tables created through the native API have no such metadata and are
  * invisible here.
  *
- * Metadata changes (UpdateTable, UpdateTimeToLive) read the extensions and write them back:
- * the catalog orders updates per table by last writer, so two nodes changing one table's
- * settings at the same moment can lose one of the two changes (DynamoDB itself refuses a
- * second update while the first is in progress).
+ * Metadata changes (UpdateTable, UpdateTimeToLive) are read-modify-writes through the
+ * catalog's `change`: atomic on one node, and across nodes the change whose settings lost to a
+ * concurrent one is decided again on top of the winner (table-catalog.ts says when that can
+ * still fail to notice), so an UpdateTable through one node and an UpdateTimeToLive through
+ * another both land.
  */
 export interface DynamoCatalog {
   get(name: string): TableDefinition | undefined;
@@ -22,6 +23,8 @@ export interface DynamoCatalog {
   create(spec: TableSpec): Promise<CatalogResult<TableDefinition>>;
   drop(name: string): Promise<CatalogResult<TableDefinition>>;
   update(name: string, patch: TablePatch): Promise<CatalogResult<TableDefinition>>;
+  /** A read-modify-write of a live table's settings (TableCatalog.change). */
+  change(name: string, decide: (current: TableDefinition) => TablePatch | CatalogFailure): Promise<CatalogResult<TableDefinition>>;
 }
 
 /**
@@ -71,11 +74,16 @@ export class TableDirectory {
     return this.asDirectoryResult(name, await this.catalog.create(spec));
   }
 
+  /** `change` may run more than once (after a concurrent change on another node): a pure function of its argument. */
   async update(name: string, change: (current: DynamoTableMetadata) => DynamoTableMetadata): Promise<DirectoryResult> {
-    const table = this.get(name);
-    if (table === undefined) return { ok: false, code: "TableNotFound", message: `table ${name} does not exist` };
-    const extensions = { ...table.definition.extensions, [extensionsKey]: plain(change(table.metadata)) };
-    return this.asDirectoryResult(name, await this.catalog.update(name, { extensions }));
+    const notFound = { code: "TableNotFound", message: `table ${name} does not exist` } as const;
+    if (this.get(name) === undefined) return { ok: false, ...notFound };
+    const result = await this.catalog.change(name, (definition) => {
+      const metadata = metadataOf(definition);
+      if (metadata === undefined) return notFound;
+      return { extensions: { ...definition.extensions, [extensionsKey]: plain(change(metadata)) } };
+    });
+    return this.asDirectoryResult(name, result);
   }
 
   async drop(name: string): Promise<DirectoryResult> {
@@ -88,7 +96,8 @@ export class TableDirectory {
 
   private asDirectoryResult(name: string, result: CatalogResult<TableDefinition>): DirectoryResult {
     if (!result.ok) {
-      const kept = result.error.code === "CatalogUnavailable" ? this.get(name) : undefined;
+      // CatalogUnavailable without missing members: the change lost to concurrent ones every time; not kept.
+      const kept = result.error.code === "CatalogUnavailable" && result.error.missing.length > 0 ? this.get(name) : undefined;
       if (kept !== undefined) return { ok: true, table: kept, spreading: true };
       return { ok: false, code: result.error.code, message: result.error.message };
     }

@@ -1,4 +1,4 @@
-import type { CatalogResult } from "../../catalog/table-catalog.js";
+import type { CatalogFailure, CatalogResult } from "../../catalog/table-catalog.js";
 import type { TableDefinition, TablePatch, TableSpec } from "../../catalog/table-definition.js";
 import type { DynamoCatalog } from "../tables/table-directory.js";
 
@@ -44,6 +44,13 @@ export class MemoryCatalog implements DynamoCatalog {
     };
     this.byName.set(name, updated);
     return Promise.resolve(this.acknowledge(updated));
+  }
+
+  change(name: string, decide: (current: TableDefinition) => TablePatch | CatalogFailure): Promise<CatalogResult<TableDefinition>> {
+    const table = this.byName.get(name);
+    if (table === undefined) return Promise.resolve({ ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": it does not exist` } });
+    const decided = decide(table);
+    return "code" in decided ? Promise.resolve({ ok: false, error: decided }) : this.update(name, decided);
   }
 
   private acknowledge(table: TableDefinition): CatalogResult<TableDefinition> {
