@@ -15,6 +15,7 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 import { AntiEntropy, antiEntropyMessagePrefix, type AntiEntropyOptions } from "./anti-entropy.js";
 import type { TreeId } from "./segment-index.js";
+import { settledTombstone } from "./settled-tombstone.js";
 import { treePlacement } from "./tree-placement.js";
 
 /**
@@ -29,12 +30,16 @@ export class AntiEntropyTestNode {
   readonly replicas: ReplicaService;
   readonly antiEntropy: AntiEntropy;
 
-  constructor(runtime: Runtime, ring: RingState, overrides: Partial<AntiEntropyOptions>) {
+  constructor(runtime: Runtime, ring: RingState, overrides: Partial<AntiEntropyOptions>, tombstoneGraceMs?: number) {
     const placement = treePlacement({ ring: () => ring, nOf: () => testN });
     this.antiEntropy = new AntiEntropy({
       runtime,
       ...placement,
-      replica: { fetch: (key) => this.replicas.fetch(key), merge: (key, set) => this.replicas.merge(key, set, { lww: false }) },
+      replica: {
+        fetch: (key) => this.replicas.fetch(key),
+        merge: (key, set) => this.replicas.merge(key, set, { lww: false }),
+        ...(tombstoneGraceMs !== undefined ? { isSettledTombstone: settledTombstone(runtime.clock, tombstoneGraceMs) } : {}),
+      },
       requestTimeoutMs: 500,
       treesMax: ring.partitionCount,
       ...overrides,
@@ -58,13 +63,13 @@ export interface TestCluster {
   trees(): TreeId[];
 }
 
-export async function testCluster(seed: number, options: { ids?: NodeId[]; partitionCount?: number; antiEntropy?: Partial<AntiEntropyOptions> } = {}): Promise<TestCluster> {
+export async function testCluster(seed: number, options: { ids?: NodeId[]; partitionCount?: number; antiEntropy?: Partial<AntiEntropyOptions>; tombstoneGraceMs?: number } = {}): Promise<TestCluster> {
   const ids = options.ids ?? ["n1", "n2", "n3"];
   const sim = new Simulation({ seed });
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: options.partitionCount ?? 8 });
   assert.ok(claimed.ok);
   const ring = claimed.ring;
-  for (const id of ids) sim.addNode(id, (runtime) => new AntiEntropyTestNode(runtime, ring, options.antiEntropy ?? {}));
+  for (const id of ids) sim.addNode(id, (runtime) => new AntiEntropyTestNode(runtime, ring, options.antiEntropy ?? {}, options.tombstoneGraceMs));
   await sim.bootAll();
   const node = (id: NodeId) => sim.node<AntiEntropyTestNode>(id).instance!;
   return { sim, ring, ids, node, trees: () => Array.from({ length: ring.partitionCount }, (_, partition) => ({ partition, n: testN })) };
@@ -81,8 +86,8 @@ export function textSibling(text: string, timestamp = 1024, tombstone = false): 
 }
 
 /** A set as coordinator `nodeId` would store it: `text` written over `before` with its whole context. */
-export function written(text: string, nodeId: string, before: DottedVersionVectorSet<Sibling> = dvvset.empty(), tombstone = false): DottedVersionVectorSet<Sibling> {
-  const proposal = dvvset.newWithContext(dvvset.join(before), textSibling(text, 1024, tombstone));
+export function written(text: string, nodeId: string, before: DottedVersionVectorSet<Sibling> = dvvset.empty(), tombstone = false, timestamp = 1024): DottedVersionVectorSet<Sibling> {
+  const proposal = dvvset.newWithContext(dvvset.join(before), textSibling(text, timestamp, tombstone));
   return dvvset.update(proposal, before, nodeId);
 }
 

@@ -1,98 +1,238 @@
 import { assert } from "../assert.js";
 import type { ReplicaService } from "../replica/replica-service.js";
+import { BackgroundTask } from "../replica/background-task.js";
+import { tombstoneCheckKeysMax } from "../replica/replica-service.js";
 import type { Network, NodeId } from "../runtime/network.js";
-import type { TimerHandle, Timers } from "../runtime/runtime.js";
+import type { Clock, Timers } from "../runtime/runtime.js";
+import type { Bytes } from "../storage/storage-engine.js";
+import { isRemoteFailure } from "../transport/remote-failure.js";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
-import type { Sibling } from "../versioning/sibling.js";
+import { isSibling, type Sibling } from "../versioning/sibling.js";
 
 /**
  * Tombstone GC (DESIGN.md, "Deletes write tombstones; tombstones are collected only when every
- * replica has them"): once every primary acknowledged a delete durably, the coordinator
- * schedules a reap after `graceMs` (time for read repair and hints in flight to settle); then
- * each primary gets "replica.reap" with the tombstone set and removes the key only if its set
- * is still exactly that one (ReplicaService.reap), so a key written in between survives.
+ * replica has them"), driven by each replica's durable tombstone index
+ * (replica/tombstone-index.ts), so it covers every tombstone however it was written (a delete,
+ * the expiry sweep, a hint, read repair, anti-entropy) and survives restarts.
  *
- * A reap that fails on some replica is not retried: the tombstone stays there, which is safe
- * (it reads as not found) and costs only its bytes. Bounded: at most `queuedMax` reaps are
- * waiting or in flight; one scheduled beyond that is dropped (its tombstone stays).
+ * A background pass walks the index in time order. A tombstone-only set whose newest tombstone
+ * is at least `graceMs` old is collected by the key's first primary (another primary takes
+ * over once it is twice the grace old: the first may have lost or already reaped its copy):
+ *
+ * 1. every ring member must be up; each is asked whether it holds a hint for the key (for any
+ *    target). A hint can hold an older version: handed back after the reap it would bring the
+ *    value back, so any hint waits the collection out (hints drain once their target is up);
+ * 2. then every primary is asked for its stored set; each must hold exactly this node's set S,
+ *    or nothing (it reaped already, or never had the key: either way it holds no older value);
+ * 3. then every primary that holds S gets "replica.reap" with S and removes the key only if its
+ *    set is still exactly S (ReplicaService.reap), so a write in between survives.
+ * Anything else (a member down, a failed reply, a hint, a primary holding another set) leaves
+ * the key for a later pass: it is only bytes, and reads already see it as not found.
+ *
+ * Why nothing comes back (the argument anti-entropy/README.md, "Tombstones", builds on):
+ * - Where an older value could still live: on a primary (it missed the delete: step 2 sees a
+ *   set other than S and waits for read repair or anti-entropy to bring it S), in a hint
+ *   (step 1), or on a member that is down (nothing is collected while any member is down). A
+ *   replica down through the whole grace (Cassandra's gc_grace hazard) therefore blocks GC
+ *   instead of resurrecting: when it returns, its stale value differs from S and is
+ *   superseded by the tombstone first. Step 1 runs before step 2 everywhere, and a hint is
+ *   removed only after its target stored it durably, so a hint handed back during the check is
+ *   seen in one step or the other.
+ * - Between the reaps on different primaries, anti-entropy does not copy a tombstone-only set
+ *   older than half the grace onto a replica that lacks the key (exchange.ts: the reaped
+ *   replica would get it back and GC would never finish); a copy that still happens (read
+ *   repair of a deleted key in that window, clock skew beyond half the grace) only makes GC
+ *   run again on that replica: its index entry is already due.
+ * - A ring in transition leaves every key alone (`primariesOf` is undefined), since old owners
+ *   may still be streaming older versions.
+ *
+ * Bounded: one pass step reads at most `batchMax` (<= tombstoneCheckKeysMax) index entries and
+ * sends one check per member and phase, and one reap per primary and key.
  */
 export interface TombstoneReaperOptions {
   self: NodeId;
+  clock: Clock;
   timers: Timers;
   network: Network | undefined;
-  replicas: Pick<ReplicaService, "reap">;
+  replicas: Pick<ReplicaService, "reap" | "tombstonesDue" | "checkTombstones">;
+  /**
+   * The key's primaries (its preference list), or undefined when GC must leave it alone: no
+   * ring, a ring in transition, or a table that is not eventual or not known here.
+   */
+  primariesOf: (itemKey: Uint8Array) => readonly NodeId[] | undefined;
+  /** Every member of the ring: all must be up and answer before anything is collected. */
+  members: () => readonly NodeId[];
+  isUp: (node: NodeId) => boolean;
   graceMs: number;
   requestTimeoutMs: number;
-  queuedMax?: number;
+  /** Pause between passes over the index. */
+  intervalMs?: number;
+  /** Index entries one step reads. */
+  batchMax?: number;
+  onError?: (error: unknown) => void;
 }
 
 /**
- * The grace outlasts hinted handoff's longest retry pause (hint-delivery.ts, backoffMaxMs 60 s):
- * a hint for an older version still waiting on a fallback when the reap runs would bring the
- * reaped value back (a known sharp edge: a fallback down for longer than the grace can still
- * do it; anti-entropy does not, since it merges sets and the tombstone is gone everywhere).
+ * The grace outlasts hinted handoff's longest retry pause (hint-delivery.ts, backoffMaxMs 60 s)
+ * and a few anti-entropy rounds, so a delete normally reached every replica by the time GC
+ * looks; GC does not depend on it for safety (the checks above do), only for doing little
+ * useless work.
  */
-export const tombstoneReaperDefaults = Object.freeze({ graceMs: 90_000, queuedMax: 10_000 });
+export const tombstoneReaperDefaults = Object.freeze({ graceMs: 90_000, intervalMs: 10_000, batchMax: 128 });
 
 export interface TombstoneReaperStats {
-  scheduled: number;
+  /** Due index entries this node led a collection for. */
+  attempted: number;
+  /** Keys removed from every primary that held them. */
+  collected: number;
   /** Replicas that removed a key. */
   reaped: number;
-  /** Reaps not scheduled because the queue was full. */
-  dropped: number;
+  /** Keys left for a later pass (a member down, a hint, a primary with another set, a failed reply). */
+  deferred: number;
+}
+
+interface Candidate {
+  key: Bytes;
+  primaries: readonly NodeId[];
 }
 
 export class TombstoneReaper {
-  private readonly waiting = new Map<number, TimerHandle>();
-  private readonly queuedMax: number;
-  private inFlight = 0;
-  private nextId = 0;
-  private stopped = false;
-  readonly stats: TombstoneReaperStats = { scheduled: 0, reaped: 0, dropped: 0 };
+  private readonly task: BackgroundTask;
+  private readonly batchMax: number;
+  private cursor: Bytes | undefined;
+  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0 };
 
   constructor(private readonly options: TombstoneReaperOptions) {
-    this.queuedMax = options.queuedMax ?? tombstoneReaperDefaults.queuedMax;
+    this.batchMax = options.batchMax ?? tombstoneReaperDefaults.batchMax;
     assert(Number.isSafeInteger(options.graceMs) && options.graceMs >= 0, `tombstone grace must be a non-negative integer, got ${options.graceMs}`);
+    assert(Number.isSafeInteger(this.batchMax) && this.batchMax >= 1 && this.batchMax <= tombstoneCheckKeysMax, `tombstone GC batch must be 1 to ${tombstoneCheckKeysMax}, got ${this.batchMax}`);
+    this.task = new BackgroundTask({
+      timers: options.timers,
+      step: () => this.step(),
+      idleDelayMs: options.intervalMs ?? tombstoneReaperDefaults.intervalMs,
+      busyDelayMs: 0,
+      onError: options.onError ?? (() => undefined),
+    });
   }
 
-  /** Reaps and in-flight reaps not finished yet. */
-  get pending(): number {
-    return this.waiting.size + this.inFlight;
+  start(): void {
+    this.task.start();
   }
 
-  /** Schedules the reap of `key` on `primaries`; false when the queue is full (the tombstone stays). */
-  schedule(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, primaries: readonly NodeId[]): boolean {
-    if (this.stopped || this.pending >= this.queuedMax) {
-      this.stats.dropped++;
-      return false;
+  /** Stops the passes; waits for a running step (its tombstones stay or go as decided). */
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /**
+   * One bounded step of the pass; true when more index entries follow. Public for tests, which
+   * may run steps themselves instead of waiting for the timer.
+   */
+  async step(): Promise<boolean> {
+    const { clock, graceMs, self } = this.options;
+    const nowMs = clock.nowMs();
+    const { due, next } = this.options.replicas.tombstonesDue(nowMs - graceMs + 1, this.batchMax, this.cursor);
+    this.cursor = next ?? undefined;
+    const candidates: Candidate[] = [];
+    for (const entry of due) {
+      const primaries = this.options.primariesOf(entry.itemKey);
+      if (primaries === undefined || !primaries.includes(self)) continue;
+      if (primaries[0] !== self && entry.timeMs > nowMs - 2 * graceMs) continue;
+      candidates.push({ key: entry.itemKey, primaries });
     }
-    const id = this.nextId++;
-    this.stats.scheduled++;
-    const timer = this.options.timers.setTimeout(() => {
-      this.waiting.delete(id);
-      this.inFlight++;
-      void this.reap(key, set, primaries).finally(() => this.inFlight--);
-    }, this.options.graceMs);
-    this.waiting.set(id, timer);
-    return true;
+    if (candidates.length > 0) await this.collect(candidates);
+    return next !== null;
   }
 
-  /** Cancels every waiting reap (their tombstones stay). */
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.waiting.values()) this.options.timers.clearTimeout(timer);
-    this.waiting.clear();
-  }
-
-  private async reap(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, primaries: readonly NodeId[]): Promise<void> {
-    const results = await Promise.all(primaries.map((node) => this.reapOn(node, key, set)));
+  private async collect(candidates: Candidate[]): Promise<void> {
+    this.stats.attempted += candidates.length;
+    const members = this.options.members();
+    if (!members.includes(this.options.self) || members.some((id) => id !== this.options.self && !this.options.isUp(id))) {
+      this.stats.deferred += candidates.length;
+      return;
+    }
+    // 1. No member holds a hint for the key.
+    const hinted = new Set<number>();
+    const hintReplies = await Promise.all(members.map((node) => this.ask(node, candidates.map((c) => c.key), "hints")));
+    for (const reply of hintReplies) {
+      if (reply === undefined) {
+        this.stats.deferred += candidates.length;
+        return;
+      }
+      reply.forEach((held, i) => held === true && hinted.add(i));
+    }
+    const unhinted = candidates.filter((_, i) => !hinted.has(i));
+    this.stats.deferred += hinted.size;
+    // 2. Every primary holds exactly this node's set, or nothing.
+    const sets = await this.setsOnPrimaries(unhinted);
+    const reaps: { node: NodeId; key: Bytes; set: DottedVersionVectorSet<Sibling> }[] = [];
+    let ready = 0;
+    for (const [i, candidate] of unhinted.entries()) {
+      const held = sets[i];
+      const mine = held?.get(this.options.self);
+      const agreed = mine !== undefined && mine !== null && held!.size === candidate.primaries.length && [...held!.values()].every((set) => set === null || dvvset.equal(set, mine));
+      if (!agreed) {
+        this.stats.deferred++;
+        continue;
+      }
+      ready++;
+      for (const [node, set] of held!) if (set !== null) reaps.push({ node, key: candidate.key, set: mine });
+    }
+    // 3. Conditional reaps on every primary that holds it.
+    const results = await Promise.all(reaps.map((reap) => this.reapOn(reap.node, reap.key, reap.set)));
     this.stats.reaped += results.filter(Boolean).length;
+    this.stats.collected += ready;
   }
 
-  private async reapOn(node: NodeId, key: Uint8Array, set: DottedVersionVectorSet<Sibling>): Promise<boolean> {
+  /** For each candidate, its primaries' stored sets (null: none); undefined where a primary did not answer. */
+  private async setsOnPrimaries(candidates: Candidate[]): Promise<(Map<NodeId, DottedVersionVectorSet<Sibling> | null> | undefined)[]> {
+    const byNode = new Map<NodeId, number[]>();
+    candidates.forEach((candidate, i) => {
+      for (const node of candidate.primaries) byNode.set(node, [...(byNode.get(node) ?? []), i]);
+    });
+    const results: (Map<NodeId, DottedVersionVectorSet<Sibling> | null> | undefined)[] = candidates.map(() => new Map());
+    await Promise.all(
+      [...byNode].map(async ([node, indexes]) => {
+        const reply = await this.ask(node, indexes.map((i) => candidates[i]!.key), "sets");
+        indexes.forEach((index, j) => {
+          const set = reply?.[j];
+          if (reply === undefined || set === undefined || typeof set === "boolean") results[index] = undefined;
+          else results[index]?.set(node, set);
+        });
+      }),
+    );
+    return results;
+  }
+
+  /** A "replica.tombstones" check on `node` (locally for this node); undefined when it failed. */
+  private async ask(node: NodeId, keys: Bytes[], what: "hints" | "sets"): Promise<(boolean | DottedVersionVectorSet<Sibling> | null)[] | undefined> {
+    if (node === this.options.self) return this.options.replicas.checkTombstones(keys, what);
+    if (this.options.network === undefined) return undefined;
+    const result = await this.options.network.request<{ ok?: boolean; results?: unknown }>(node, { type: "replica.tombstones", keys, what }, { timeoutMs: this.options.requestTimeoutMs });
+    if (!result.ok || isRemoteFailure(result.reply) || result.reply?.ok !== true) return undefined;
+    const raw = result.reply.results;
+    if (!Array.isArray(raw) || raw.length !== keys.length) return undefined;
+    const parsed: (boolean | DottedVersionVectorSet<Sibling> | null)[] = [];
+    for (const item of raw) {
+      if (what === "hints") {
+        if (typeof item !== "boolean") return undefined;
+        parsed.push(item);
+      } else if (item === null) {
+        parsed.push(null);
+      } else {
+        const set = dvvset.parse(item, isSibling);
+        if (!set.ok) return undefined;
+        parsed.push(set.set);
+      }
+    }
+    return parsed;
+  }
+
+  private async reapOn(node: NodeId, key: Bytes, set: DottedVersionVectorSet<Sibling>): Promise<boolean> {
     try {
       if (node === this.options.self) return await this.options.replicas.reap(key, set);
-      if (this.options.network === undefined || this.stopped) return false;
+      if (this.options.network === undefined) return false;
       const result = await this.options.network.request<{ ok?: boolean; reaped?: boolean }>(node, { type: "replica.reap", key, set }, { timeoutMs: this.options.requestTimeoutMs });
       return result.ok && result.reply?.ok === true && result.reply.reaped === true;
     } catch {

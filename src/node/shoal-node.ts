@@ -22,6 +22,8 @@ import { NodeItems } from "./node-items.js";
 import { AntiEntropy } from "../anti-entropy/anti-entropy.js";
 import { antiEntropyMessagePrefix } from "../anti-entropy/anti-entropy-messages.js";
 import { treePlacement } from "../anti-entropy/tree-placement.js";
+import { settledTombstone } from "../anti-entropy/settled-tombstone.js";
+import { tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
 import { decodeItemKey } from "../storage/item-key.js";
 import type { TableDefinition } from "../catalog/table-definition.js";
 import { OwnershipTransfer, nMaxOf, type OwnershipTable } from "../handoff/ownership-transfer.js";
@@ -54,6 +56,8 @@ export interface ShoalNodeDeps {
   peerRequestTimeoutMs?: number;
   /** Tombstone GC's grace after a delete reached every primary (default 90 s: tombstone-reaper.ts). */
   tombstoneGraceMs?: number;
+  /** Tombstone GC's pause between passes over the tombstone index (default 10 s). */
+  tombstoneIntervalMs?: number;
   /** Anti-entropy's round interval; overrides config.antiEntropyIntervalMs (tests). */
   antiEntropyIntervalMs?: number;
   /** The DynamoDB API's credentials; default from the environment (local mode when none are set). */
@@ -212,18 +216,21 @@ function wireDataPath(parts: {
   // Merkle anti-entropy over the eventual tables: every replica write goes through its indexed
   // storage (the trees follow each write), and background exchanges repair what differs.
   const tableById = tableLookup(catalog);
+  const eventualN = (id: number): number | undefined => {
+    const table = tableById(id);
+    return table?.consistency === "eventual" ? table.replication.n : undefined;
+  };
+  const tombstoneGraceMs = deps.tombstoneGraceMs ?? tombstoneReaperDefaults.graceMs;
   const ae = new AntiEntropy({
     runtime,
     ...treePlacement({
       ring: () => cluster.membership.ring(),
-      nOf: (id) => {
-        const table = tableById(id);
-        return table?.consistency === "eventual" ? table.replication.n : undefined;
-      },
+      nOf: eventualN,
     }),
     replica: {
       fetch: (key) => items.replicas.fetch(key),
       merge: (key, set) => items.replicas.merge(key, set, { lww: tableById(decodeItemKey(key).tableId)?.conflicts === "lww" }),
+      isSettledTombstone: settledTombstone(runtime.clock, tombstoneGraceMs),
     },
     isUp: (id) => cluster.membership.isUp(id),
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
@@ -239,7 +246,10 @@ function wireDataPath(parts: {
     membership: cluster.membership,
     limits,
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,
-    ...(deps.tombstoneGraceMs !== undefined ? { tombstoneGraceMs: deps.tombstoneGraceMs } : {}),
+    tombstoneGraceMs,
+    // No point in passes much rarer than the grace: a short grace (tests) gets passes as short.
+    tombstoneIntervalMs: deps.tombstoneIntervalMs ?? Math.max(10, Math.min(tombstoneReaperDefaults.intervalMs, tombstoneGraceMs)),
+    nOf: eventualN,
     isTableDropped: (tableId) => catalog.isDropped(tableId),
   });
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);

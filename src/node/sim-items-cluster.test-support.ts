@@ -50,6 +50,8 @@ export async function simItemsCluster(seed: number, options: { ids?: string[]; t
         limits: defaultLimits,
         requestTimeoutMs: 400,
         tombstoneGraceMs: options.tombstoneGraceMs ?? 1_000,
+        tombstoneIntervalMs: 200,
+        nOf: () => 3,
         hintDelivery: { intervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 1_000 },
       });
       const dispatcher = new PeerDispatcher();

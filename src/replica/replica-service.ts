@@ -14,6 +14,7 @@ import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-lo
 import { parseScanMessage } from "./replica-messages.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
+import { decodeTombstoneIndexKey, tombstoneIndexBound, tombstoneIndexOps } from "./tombstone-index.js";
 import { scanRecords, scanSets, type ScanPage, type ScanRange } from "./sibling-scan.js";
 import { decodeAcceptedValue, isAcceptorRecord } from "../paxos/acceptor-record.js";
 import type { StrongVersioned } from "../paxos/strong-coordinator.js";
@@ -32,10 +33,12 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  * expiry index (sibling-expiry.ts) in the same atomic write, and a write stamped by this
  * node's clock carries the HLC floor (hlc-floor.ts) when one is given.
  *
- * Tombstone GC (DESIGN.md: "collected only when every replica has them"): `reap` removes a key
- * only while its stored set is exactly the tombstone set the coordinator saw acknowledged by
- * every primary. Removing a key forgets its history, so a later write must not reuse a dot a
- * stale replica still remembers as superseded (the dot-reuse hazard Riak calls KV679): with
+ * Tombstone GC (DESIGN.md: "collected only when every replica has them";
+ * coordinator/tombstone-reaper.ts): every tombstone-only set has an entry in the tombstone
+ * index (tombstone-index.ts), written with it; `reap` removes a key only while its stored set
+ * is exactly the tombstone set GC found on every primary that holds the key. Removing a key
+ * forgets its history, so a later write must not reuse a dot a stale replica still remembers
+ * as superseded (the dot-reuse hazard Riak calls KV679): with
  * `freshCounterBase`, the first dot a coordinator issues for a key it holds nothing of starts
  * above that base (derived from its HLC, which never goes back), not at 1.
  *
@@ -45,6 +48,8 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
  *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
+ *   { type: "replica.tombstones", keys, what: "hints" | "sets" }
+ *                                                  -> { ok: true, results: (boolean | set | null)[] }
  * `hintFor` names the primary a fallback stands in for, or null on a primary.
  */
 export interface ReplicaServiceOptions {
@@ -95,6 +100,16 @@ export interface ReapMessage {
   key: Uint8Array;
   set: DottedVersionVectorSet<Sibling>;
 }
+
+/** Tombstone GC asks a node about these keys: its hints for them, or its stored sets (results in key order). */
+export interface TombstoneCheckMessage {
+  type: "replica.tombstones";
+  keys: Uint8Array[];
+  what: "hints" | "sets";
+}
+
+/** Keys one "replica.tombstones" message may ask about. */
+export const tombstoneCheckKeysMax = 256;
 
 export const replicaMessagePrefix = "replica.";
 
@@ -162,10 +177,43 @@ export class ReplicaService {
     const result = await this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
       if (local === undefined || !dvvset.equal(local, set) || !onlyTombstones(local)) return false;
-      await this.options.storage.write([{ type: "delete", key: itemKey }, ...expiryIndexOps(itemKey, local, undefined)], { durable: true });
+      await this.options.storage.write([{ type: "delete", key: itemKey }, ...indexOps(itemKey, local, undefined)], { durable: true });
       return true;
     });
     return result === true;
+  }
+
+  /**
+   * Tombstone GC's worklist: up to `limit` keys whose stored set holds only tombstones, the
+   * newest written before `beforeMs`, in time order, strictly after the index key `after`
+   * (a cursor from a previous call). `next` is the cursor to pass on, or null at the end.
+   */
+  tombstonesDue(beforeMs: number, limit: number, after?: Bytes): { due: { itemKey: Bytes; timeMs: number; set: DottedVersionVectorSet<Sibling> }[]; next: Bytes | null } {
+    const start = after === undefined ? tombstoneIndexBound(0) : Uint8Array.from([...after, 0]);
+    const due: { itemKey: Bytes; timeMs: number; set: DottedVersionVectorSet<Sibling> }[] = [];
+    let last: Bytes | undefined;
+    let seen = 0;
+    for (const entry of this.options.storage.range({ start, end: tombstoneIndexBound(beforeMs), limit })) {
+      seen++;
+      last = entry.key;
+      const { timeMs, itemKey } = decodeTombstoneIndexKey(entry.key);
+      const set = this.fetch(itemKey);
+      if (set !== undefined && onlyTombstones(set)) due.push({ itemKey, timeMs, set });
+    }
+    return { due, next: seen === limit && last !== undefined ? last : null };
+  }
+
+  /**
+   * Tombstone GC's checks (coordinator/tombstone-reaper.ts), for each key: with "hints",
+   * whether this node holds a hint for it for any target; with "sets", its stored set or null.
+   */
+  checkTombstones(keys: readonly Uint8Array[], what: "hints" | "sets"): (boolean | DottedVersionVectorSet<Sibling> | null)[] {
+    if (what === "sets") return keys.map((key) => this.fetch(key) ?? null);
+    const targets = [...this.options.hints.countByTarget()].filter(([, count]) => count > 0).map(([target]) => target);
+    return keys.map((key) => {
+      const tableId = decodeItemKey(key).tableId;
+      return targets.some((target) => this.options.hints.get({ target, tableId, key }) !== undefined);
+    });
   }
 
   /** A bounded range scan of this replica's stored sets (sibling-scan.ts). */
@@ -205,7 +253,7 @@ export class ReplicaService {
         const tombstone: Sibling = { value: new Uint8Array(0), contentType: tombstoneContentType, metadata: [], timestamp: hlc.now(), tombstone: true, expiresAtMs: null };
         const stored = dvvset.update(dvvset.newWithContext(dvvset.join(set), tombstone), set, this.options.nodeId);
         replaced.set(name, stored);
-        ops.push({ type: "put", key: d.itemKey, value: encodeSiblingRecord(stored) }, ...expiryIndexOps(d.itemKey, set, stored));
+        ops.push({ type: "put", key: d.itemKey, value: encodeSiblingRecord(stored) }, ...indexOps(d.itemKey, set, stored));
       }
       await this.commit(ops, { stamped: replaced.size > 0 });
       return { processed: due.length, expired: replaced.size };
@@ -223,7 +271,7 @@ export class ReplicaService {
     const ops: WriteOp[] = [];
     let removed = 0;
     for (const entry of this.options.storage.range({ prefix, limit })) {
-      ops.push({ type: "delete", key: entry.key }, ...expiryIndexOps(entry.key, decodeSiblingRecordIfAny(entry.value), undefined));
+      ops.push({ type: "delete", key: entry.key }, ...indexOps(entry.key, decodeSiblingRecordIfAny(entry.value), undefined));
       removed++;
     }
     if (ops.length > 0) await this.options.storage.write(ops);
@@ -237,6 +285,7 @@ export class ReplicaService {
     if (type === "replica.merge") return this.handleMerge(message as MergeMessage);
     if (type === "replica.list" || type === "replica.query") return this.handleScan(message);
     if (type === "replica.reap") return this.handleReap(message as ReapMessage);
+    if (type === "replica.tombstones") return this.handleTombstoneCheck(message as TombstoneCheckMessage);
     return { ok: false, error: `unknown replica message ${String(type)}` };
   }
 
@@ -270,6 +319,19 @@ export class ReplicaService {
     return { ok: true, entries: page.entries.map((entry) => [entry.key, entry.set]), exhausted: page.exhausted };
   }
 
+  private handleTombstoneCheck(message: TombstoneCheckMessage): unknown {
+    const { keys, what } = message;
+    if (what !== "hints" && what !== "sets") return { ok: false, error: `tombstones: what must be "hints" or "sets", got ${String(what)}` };
+    if (!Array.isArray(keys) || keys.length > tombstoneCheckKeysMax || !keys.every((key) => key instanceof Uint8Array && key.length > 0)) {
+      return { ok: false, error: `tombstones: keys must be at most ${tombstoneCheckKeysMax} non-empty byte strings` };
+    }
+    try {
+      return { ok: true, results: this.checkTombstones(keys, what) };
+    } catch (error) {
+      return { ok: false, error: `tombstones: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
   private async handleReap(message: ReapMessage): Promise<unknown> {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "reap: key is not bytes" };
     const parsed = dvvset.parse(message.set, isSibling);
@@ -300,7 +362,7 @@ export class ReplicaService {
   }
 
   private replace(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>, how: { stamped: boolean }): Promise<void> {
-    return this.commit([{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }, ...expiryIndexOps(itemKey, before, after)], how);
+    return this.commit([{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }, ...indexOps(itemKey, before, after)], how);
   }
 
   private async commit(ops: WriteOp[], how: { stamped: boolean }): Promise<void> {
@@ -327,6 +389,11 @@ export class ReplicaService {
       this.locks.release([name]);
     }
   }
+}
+
+/** Expiry and tombstone index changes for replacing `before` by `after` (undefined: removed). */
+function indexOps(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling> | undefined): WriteOp[] {
+  return [...expiryIndexOps(itemKey, before, after), ...tombstoneIndexOps(itemKey, before, after)];
 }
 
 function onlyTombstones(set: DottedVersionVectorSet<Sibling>): boolean {

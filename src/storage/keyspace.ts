@@ -14,6 +14,8 @@ import { concatBytes } from "./byte-order.js";
  *                   clock floor)
  *   0x05 hints      reserved for hinted handoff (Dynamo section 4.6)
  *   0x06 anti-entropy  reserved for Merkle tree state (Dynamo section 4.7)
+ *   0x07 tombstones [0x07][newest tombstone, ms, u64 BE][item key]  keys whose stored set is
+ *                   only tombstones, scanned in time order by tombstone GC (replica/tombstone-index.ts)
  *
  * 0x00 and 0xFF are never used as namespaces, so "before every key" and "after every key"
  * stay free for sentinels. Changing a byte here changes the on-disk format.
@@ -25,6 +27,7 @@ export const Namespace = Object.freeze({
   meta: 0x04,
   hints: 0x05,
   antiEntropy: 0x06,
+  tombstones: 0x07,
 } as const);
 
 export type NamespaceByte = (typeof Namespace)[keyof typeof Namespace];
