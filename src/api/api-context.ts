@@ -6,7 +6,7 @@ import type { Clock } from "../runtime/runtime.js";
 import { ShoalError, badRequest, conflict, notFound, preconditionFailed, unavailable } from "../errors.js";
 import type { StoreFailure } from "../replica/store-result.js";
 import type { AntiEntropyStatus } from "./anti-entropy-handler.js";
-import type { ClusterStatus } from "./cluster-handler.js";
+import type { ClusterPlanAccess, ClusterStatus } from "./cluster-handler.js";
 
 /**
  * What the REST handlers need from the node: the catalog, the item operations (an interface:
@@ -21,6 +21,8 @@ export interface ApiContext {
   clusterSize(): number;
   /** This node's view of the cluster, for GET /v1/cluster. */
   cluster(): ClusterStatus;
+  /** The staged membership plan (GET/POST/DELETE /v1/cluster/plan, POST /v1/cluster/commit); absent: 503. */
+  readonly clusterPlan?: ClusterPlanAccess;
   /** This node's anti-entropy trees (roots) and counters, for GET /v1/internal/anti-entropy. */
   antiEntropy(): AntiEntropyStatus;
   /** A table was dropped: remove its items in the background. */

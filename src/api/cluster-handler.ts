@@ -1,5 +1,9 @@
 import type { IncomingMessage } from "node:http";
+import { ShoalError, badRequest, unavailable } from "../errors.js";
+import type { PlanOp, PlanOpResult } from "../node/cluster-plan-record.js";
+import { parsePlanChange } from "../ring/ring-plan.js";
 import type { ApiContext } from "./api-context.js";
+import { readJsonBody, refuseUnknownFields, requireObject } from "./json-body.js";
 import { sendJson } from "./respond.js";
 import type { ShoalResponse } from "./shoal-response.js";
 
@@ -30,4 +34,72 @@ export interface ClusterStatus {
 
 export function getCluster(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): void {
   sendJson(res, 200, context.cluster());
+}
+
+/**
+ * The staged membership plan (issue 6, item 2), served by the node's ClusterPlan
+ * (node/cluster-plan.ts). Absent on a context without a cluster (fakes): the plan routes then
+ * answer 503.
+ */
+export interface ClusterPlanAccess {
+  /** GET /v1/cluster/plan: mode, ringVersion, staged changes, what would move, and why it cannot be placed. */
+  view(): unknown;
+  /** Runs one operation at the ring leader. */
+  execute(op: PlanOp): Promise<PlanOpResult>;
+}
+
+/** The fields a POST /v1/cluster/plan body may carry: exactly one of them. */
+const planBodyFields = ["join", "zone", "leave", "replace", "mode"] as const;
+
+export function getClusterPlan(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): void {
+  sendJson(res, 200, requirePlan(context).view());
+}
+
+/**
+ * POST /v1/cluster/plan: `{"join": id}` (optionally with `"zone"`), `{"leave": id}`,
+ * `{"replace": [old, new]}` stage a change; `{"mode": "auto"|"manual"}` sets the cluster's plan
+ * mode. Answers 200 with the plan as it is now.
+ */
+export async function postClusterPlan(context: ApiContext, req: IncomingMessage, res: ShoalResponse): Promise<void> {
+  const plan = requirePlan(context);
+  const body = requireObject(await readJsonBody(req, res, context.limits), "InvalidPlanChange", "a plan change");
+  refuseUnknownFields(body, planBodyFields, "InvalidPlanChange", "a plan change");
+  let op: PlanOp;
+  if ("mode" in body) {
+    if (Object.keys(body).length !== 1) throw badRequest("InvalidPlanChange", 'a mode change is {"mode": "auto"|"manual"} alone');
+    if (body.mode !== "auto" && body.mode !== "manual") throw badRequest("InvalidPlanMode", `mode must be "auto" or "manual"; got ${JSON.stringify(body.mode)?.slice(0, 64)}`);
+    op = { kind: "mode", mode: body.mode };
+  } else {
+    const kinds = ["join", "leave", "replace"].filter((k) => k in body);
+    if (kinds.length !== 1) throw badRequest("InvalidPlanChange", `a plan change names exactly one of join, leave, replace; got ${kinds.length === 0 ? "none" : kinds.join(" and ")}`);
+    if ("zone" in body && !("join" in body)) throw badRequest("InvalidPlanChange", "zone applies to a join only");
+    const parsed = parsePlanChange(body);
+    if (!parsed.ok) throw badRequest("InvalidPlanChange", parsed.error);
+    op = { kind: "stage", change: parsed.change };
+  }
+  await answer(res, await plan.execute(op), () => plan.view());
+}
+
+/** DELETE /v1/cluster/plan: drops every staged change (the mode stays). */
+export async function deleteClusterPlan(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): Promise<void> {
+  const plan = requirePlan(context);
+  await answer(res, await plan.execute({ kind: "clear" }), () => plan.view());
+}
+
+/** POST /v1/cluster/commit: applies the staged plan; answers `{"ringVersion"}` of the ring it published. */
+export async function commitClusterPlan(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): Promise<void> {
+  const plan = requirePlan(context);
+  const result = await plan.execute({ kind: "commit" });
+  await answer(res, result, () => ({ committed: true, ringVersion: result.ok ? result.ringVersion : undefined }));
+}
+
+async function answer(res: ShoalResponse, result: PlanOpResult, body: () => unknown): Promise<void> {
+  if (!result.ok) throw new ShoalError(result.code, result.status, result.message);
+  sendJson(res, 200, body());
+  return Promise.resolve();
+}
+
+function requirePlan(context: ApiContext): ClusterPlanAccess {
+  if (context.clusterPlan === undefined) throw unavailable("PlanUnavailable", "this node serves no cluster plan");
+  return context.clusterPlan;
 }

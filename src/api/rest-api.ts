@@ -8,7 +8,7 @@ import { deleteItem, getItem, putItem } from "./item-handlers.js";
 import { incrementItem } from "./increment-handler.js";
 import { listItems } from "./list-handler.js";
 import { runBatch } from "./batch-handler.js";
-import { getCluster } from "./cluster-handler.js";
+import { commitClusterPlan, deleteClusterPlan, getCluster, getClusterPlan, postClusterPlan } from "./cluster-handler.js";
 import { getAntiEntropy } from "./anti-entropy-handler.js";
 import { BodyTooLarge } from "./read-body.js";
 import { sendError, sendJson } from "./respond.js";
@@ -166,6 +166,11 @@ export class RestApi {
           return await this.metricsText(res);
         case Route.cluster:
           return getCluster(context, req, res);
+        case Route.clusterPlan:
+          if (method === "POST") return await postClusterPlan(context, req, res);
+          return await (method === "DELETE" ? deleteClusterPlan(context, req, res) : getClusterPlan(context, req, res));
+        case Route.clusterCommit:
+          return await commitClusterPlan(context, req, res);
         case Route.antiEntropy:
           return getAntiEntropy(context, req, res);
       }

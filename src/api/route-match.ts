@@ -14,6 +14,8 @@ export const Route = Object.freeze({
   cluster: 7,
   increment: 8,
   antiEntropy: 9,
+  clusterPlan: 10,
+  clusterCommit: 11,
 } as const);
 
 export type RouteId = (typeof Route)[keyof typeof Route];
@@ -29,6 +31,8 @@ export const routePatterns: Readonly<Record<RouteId, string>> = Object.freeze({
   [Route.cluster]: "/v1/cluster",
   [Route.increment]: "/v1/tables/{table}/items/{key}/increment",
   [Route.antiEntropy]: "/v1/internal/anti-entropy",
+  [Route.clusterPlan]: "/v1/cluster/plan",
+  [Route.clusterCommit]: "/v1/cluster/commit",
 });
 
 export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object.freeze({
@@ -42,6 +46,8 @@ export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object
   [Route.cluster]: ["GET", "HEAD"],
   [Route.increment]: ["POST"],
   [Route.antiEntropy]: ["GET", "HEAD"],
+  [Route.clusterPlan]: ["GET", "HEAD", "POST", "DELETE"],
+  [Route.clusterCommit]: ["POST"],
 });
 
 export interface RouteMatch {
@@ -67,6 +73,8 @@ export function matchRoute(url: string): RouteMatch | undefined {
     if (path === "/health") return { route: Route.health, table: "", key: "", query };
     if (path === "/metrics") return { route: Route.metrics, table: "", key: "", query };
     if (path === "/v1/cluster") return { route: Route.cluster, table: "", key: "", query };
+    if (path === "/v1/cluster/plan") return { route: Route.clusterPlan, table: "", key: "", query };
+    if (path === "/v1/cluster/commit") return { route: Route.clusterCommit, table: "", key: "", query };
     if (path === "/v1/internal/anti-entropy") return { route: Route.antiEntropy, table: "", key: "", query };
     return undefined;
   }

@@ -39,7 +39,7 @@ export const antiEntropyEnv = {
 
 const layerKeys: ReadonlySet<string> = new Set([
   "host", "port", "peerPort", "dataDir", "nodeId", "storage", "durableWrites", "logLevel", "limits",
-  "expirySweepIntervalMs", "shutdownGraceMs", "clockOffsetMs", "join", "advertisedHost", "joinTimeoutMs",
+  "expirySweepIntervalMs", "shutdownGraceMs", "clockOffsetMs", "join", "advertisedHost", "joinTimeoutMs", "planMode",
   ...Object.keys(antiEntropyBounds), "antiEntropy",
 ]);
 
@@ -126,6 +126,7 @@ function validate(config: StartConfig): StartConfig {
   checkSeeds(config.join);
   if (config.advertisedHost !== undefined) checkString("advertisedHost", config.advertisedHost);
   checkInteger("joinTimeoutMs", config.joinTimeoutMs, 1, 3600 * 1000);
+  if (config.planMode !== undefined) checkChoice("planMode (--plan)", config.planMode, ["auto", "manual"]);
   checkChoice("antiEntropy", config.antiEntropy, ["on", "off"]);
   for (const [key, bounds] of Object.entries(antiEntropyBounds)) checkInteger(key, config[key as keyof typeof antiEntropyBounds], bounds.min, bounds.max);
   try {

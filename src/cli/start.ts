@@ -31,6 +31,12 @@ Options:
   --log-level L        fatal, error, warn, info, debug, trace or silent (default info)
   --storage S          lmdb or memory (default lmdb; memory keeps nothing across restarts)
   --clock-offset-ms N  fault injection: add N ms to this node's wall clock
+  --plan MODE          auto or manual: the cluster's plan mode. auto (the default) claims a node
+                       started with --join at once; manual keeps it "joining", owning nothing,
+                       until "shoal cluster commit". A node forming a cluster starts it in MODE;
+                       a new node joining with --plan sets MODE cluster-wide first; a restart
+                       keeps the cluster's mode. When a committed leave (or replace) of this
+                       node has settled, the process logs "left the cluster" and exits 0.
   --anti-entropy M     on or off: Merkle-tree repair between replicas in the background (default on;
                        off keeps no trees and runs no exchanges). Env SHOAL_ANTI_ENTROPY
   --anti-entropy-interval-ms N        time between exchange rounds, 100 to 86400000 (default 10000)
@@ -57,6 +63,7 @@ const flagSpec = {
   "log-level": { type: "string" },
   storage: { type: "string" },
   "clock-offset-ms": { type: "string" },
+  plan: { type: "string" },
   "anti-entropy": { type: "string" },
   "anti-entropy-interval-ms": { type: "string" },
   "anti-entropy-concurrency": { type: "string" },
@@ -101,6 +108,7 @@ function flagLayer(flags: FlagValues): ConfigLayer {
     logLevel: stringFlag(flags, "log-level") as NodeConfig["logLevel"] | undefined,
     storage: stringFlag(flags, "storage") as NodeConfig["storage"] | undefined,
     clockOffsetMs: offset === undefined ? undefined : parseInteger("start", "--clock-offset-ms", offset, { min: -86_400_000, max: 86_400_000 }),
+    planMode: stringFlag(flags, "plan") as NodeConfig["planMode"],
     ...antiEntropyFlags(flags),
   };
 }
@@ -135,8 +143,10 @@ async function runNode(startConfig: StartConfig, io: CliIo): Promise<number> {
     const stopped = waitForStopSignal(logger);
     node = await ShoalNode.start(config, { storage, logger });
     logger.info({ url: node.url, nodeId: node.nodeId, dataDir: config.dataDir, storage: config.storage, peerPort: node.peerPort }, "listening");
-    const signal = await stopped;
-    logger.info({ signal }, "shutting down: draining in-flight requests");
+    const left = node.left.then(() => "left" as const);
+    const signal = await Promise.race([stopped, left]);
+    if (signal === "left") logger.info({ nodeId: node.nodeId }, "this node left the cluster (its partitions were handed off): shutting down");
+    else logger.info({ signal }, "shutting down: draining in-flight requests");
     return 0;
   } catch (error) {
     logger.fatal({ err: error }, "node failed");

@@ -14,6 +14,8 @@ import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import { TcpNetwork } from "../transport/tcp-network.js";
 import { claimRingHook } from "./claim-ring.js";
+import { ClusterPlan } from "./cluster-plan.js";
+import { planMessagePrefix, type PlanMode } from "./cluster-plan-record.js";
 import { clusterStatus } from "./cluster-status.js";
 import { KnownPeers } from "./known-peers.js";
 import { PeerDispatcher } from "./peer-dispatcher.js";
@@ -53,6 +55,10 @@ export interface NodeClusterOptions {
   /** Partitions of a first ring; default ring/partitionCountDefault. */
   partitionCount?: number;
   membershipIntervals?: Partial<MembershipIntervals>;
+  /** `--plan`: the plan mode of a cluster this node forms, or asked of the cluster it joins. */
+  planMode?: PlanMode;
+  /** The plan's pull interval (cluster-plan.ts; default 1 s). */
+  planSyncIntervalMs?: number;
 }
 
 /** Where the ring lives between restarts. */
@@ -69,9 +75,24 @@ export class NodeCluster {
     readonly peerPort: number,
     /** Routes peer messages by type prefix; the node adds "replica.", "coordinator.", "catalog.", "paxos.". */
     readonly dispatcher: PeerDispatcher,
+    /** The staged membership plan and its mode (cluster-plan.ts). */
+    readonly plan: ClusterPlan,
     private readonly runtime: Runtime,
     private readonly knownPeers: KnownPeers,
-  ) {}
+    /** Whether a ring this node held placed it (as owner now or before a transition). */
+    private placed: boolean,
+  ) {
+    this.left = new Promise((resolve) => (this.resolveLeft = resolve));
+  }
+
+  /**
+   * Resolves once this node has left the cluster: it was placed, a committed plan removed it,
+   * the ring settled (every partition it held was pulled by its new owners), and it announced
+   * "leaving" to its peers. The process should then stop (shoal start exits 0).
+   */
+  readonly left: Promise<void>;
+  private resolveLeft!: () => void;
+  private leaving = false;
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
     const { runtime, logger } = options;
@@ -90,12 +111,19 @@ export class NodeCluster {
       const seedIds = stored === undefined ? joined : withKnownPeers(joined, knownPeers, network, runtime.nodeId);
       const dispatcher = new PeerDispatcher();
       network.serve(dispatcher.handle);
+      // The hook asks the plan (created just below, before membership starts) for the mode.
+      const late: { plan?: ClusterPlan } = {};
       const membership = new Membership<RingState>({ ...runtime, network }, {
         self: { id: runtime.nodeId, address: { host: options.advertisedHost, peerPort, clientPort: options.clientPort } },
         seeds: seedIds,
         // Transitions: a change that moves partitions keeps the old owners as `previous` until
         // ownership transfer (handoff/ownership-*.ts, run by the node) fills the new replicas.
-        computeRing: claimRingHook({ partitionCount: options.partitionCount ?? partitionCountDefault, transitions: true }),
+        computeRing: claimRingHook({
+          partitionCount: options.partitionCount ?? partitionCountDefault,
+          transitions: true,
+          autoJoin: () => late.plan?.mode() !== "manual",
+          held: () => late.plan?.stagedIds() ?? new Set(),
+        }),
         parseRing: (value) => {
           const parsed = parseRing(value);
           return parsed.ok ? parsed.ring : undefined;
@@ -104,10 +132,28 @@ export class NodeCluster {
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
       dispatcher.route("membership.", (from, message) => membership.handle(from, message));
-      const cluster = new NodeCluster(network, membership, peerPort, dispatcher, runtime, knownPeers);
+      const forming = stored === undefined && joined.length === 0;
+      const clusterPlan = new ClusterPlan({
+        runtime: { ...runtime, network },
+        membership,
+        publishRing: (next) => void membership.handle(runtime.nodeId, { type: "membership.ring", ring: next, origin: runtime.nodeId }),
+        upPeers: () => membership.members().filter((m) => m.id !== runtime.nodeId && m.state === "up").map((m) => m.id),
+        forming,
+        ...(options.planMode !== undefined ? { initialMode: options.planMode } : {}),
+        ...(options.planSyncIntervalMs !== undefined ? { syncIntervalMs: options.planSyncIntervalMs } : {}),
+        onError: (error) => logger.warn({ err: error }, "cluster plan step failed"),
+      });
+      late.plan = clusterPlan;
+      dispatcher.route(planMessagePrefix, (from, message) => clusterPlan.handle(from, message));
+      const placed = ring !== undefined && placesNode(ring, runtime.nodeId);
+      const cluster = new NodeCluster(network, membership, peerPort, dispatcher, clusterPlan, runtime, knownPeers, placed);
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
       if (ring !== undefined && stored === undefined) await cluster.persistRing(ring);
+      // A new node joining with --plan asks the cluster for that mode before the leader can
+      // see it, so "--join ... --plan manual" is never claimed in automatically.
+      if (stored === undefined && joined.length > 0 && options.planMode !== undefined) await askPlanMode(clusterPlan, joined, options.planMode, logger);
       membership.start();
+      clusterPlan.start();
       return cluster;
     } catch (error) {
       await network.close();
@@ -132,6 +178,7 @@ export class NodeCluster {
 
   /** Stops gossip and failure detection, then closes every peer connection and the port. */
   async close(): Promise<void> {
+    this.plan.stop();
     this.membership.stop();
     await this.network.close();
   }
@@ -154,8 +201,25 @@ export class NodeCluster {
       case "ring":
         logger.info({ ringVersion: event.ring.version, origin: event.origin, members: event.ring.members.length }, "ring changed");
         this.persistRing(event.ring).catch((error: unknown) => logger.error({ err: error, ringVersion: event.ring.version }, "persisting the ring failed"));
+        this.checkLeft(event.ring, logger);
         return;
     }
+  }
+
+  /** A committed leave (or replace) of this node has settled: announce "leaving", then resolve `left`. */
+  private checkLeft(ring: RingState, logger: Logger): void {
+    if (placesNode(ring, this.runtime.nodeId)) {
+      this.placed = true;
+      return;
+    }
+    if (!this.placed || ring.previous !== undefined || this.leaving) return;
+    this.leaving = true;
+    logger.info({ ringVersion: ring.version }, "this node is no longer in the settled ring: leaving the cluster");
+    this.membership
+      .leave()
+      .then((told) => logger.info({ peersTold: told }, "left the cluster"))
+      .catch((error: unknown) => logger.warn({ err: error }, "announcing the leave failed"))
+      .finally(() => this.resolveLeft());
   }
 
   private addPeer(id: NodeId, host: string, port: number, logger: Logger): void {
@@ -184,6 +248,23 @@ function withKnownPeers(joined: readonly NodeId[], knownPeers: KnownPeers, netwo
     seeds.push(peer.id);
   }
   return seeds;
+}
+
+/** Whether `ring` gives `id` partitions, now or (in transition) before. */
+function placesNode(ring: RingState, id: NodeId): boolean {
+  return ring.members.some((m) => m.id === id) || ring.previous?.members.some((m) => m.id === id) === true;
+}
+
+/** Best effort: the joining node's --plan mode, through its seeds (each forwards to its leader). */
+async function askPlanMode(plan: ClusterPlan, seeds: readonly NodeId[], mode: PlanMode, logger: Logger): Promise<void> {
+  for (const seed of seeds) {
+    const result = await plan.requestVia(seed, { kind: "mode", mode });
+    if (result.ok) {
+      logger.info({ mode, via: seed }, "cluster plan mode set");
+      return;
+    }
+    logger.warn({ mode, via: seed, code: result.code, problem: result.message }, "cannot set the cluster plan mode through this seed");
+  }
 }
 
 function ringOfOne(nodeId: NodeId, partitionCount = partitionCountDefault): RingState {

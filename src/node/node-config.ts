@@ -37,6 +37,12 @@ export interface NodeConfig {
   /** Fault injection: offset added to this node's wall clock. */
   clockOffsetMs: number;
   /**
+   * `--plan`: the cluster's plan mode (node/cluster-plan.ts). A node forming a cluster starts it
+   * in this mode; a new node joining asks its cluster for it before it is seen; a restarted
+   * node keeps the cluster's mode. Absent: "auto" for a new cluster, no change otherwise.
+   */
+  planMode?: "auto" | "manual";
+  /**
    * Merkle anti-entropy on eventual tables (anti-entropy/). "off": replica writes keep no
    * version-hash index and no trees, and no exchanges run (a later start with "on" heals the
    * index in the background: anti-entropy/index-verify.ts).

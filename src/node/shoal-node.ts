@@ -103,6 +103,14 @@ export class ShoalNode {
     return this.parts.cluster;
   }
 
+  /**
+   * Resolves once a committed plan removed this node and the ring settled without it (it
+   * handed everything off and told its peers): the owner should close it (`shoal start` exits 0).
+   */
+  get left(): Promise<void> {
+    return this.parts.cluster.left;
+  }
+
   /** The data path (replica, coordinators, hints, tombstone GC); tests look inside. */
   get items(): NodeItems {
     return this.parts.items;
@@ -140,6 +148,10 @@ export class ShoalNode {
       cluster: () => cluster!.status(nMaxOf(ownershipTables(catalog))),
       antiEntropy: () => ({ enabled: config.antiEntropy === "on", ...late.ae!.report() }),
       tableDropped: () => late.purger?.kick(),
+      clusterPlan: {
+        view: () => cluster!.plan.view(nMaxOf(ownershipTables(catalog))),
+        execute: (op) => cluster!.plan.execute(op),
+      },
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
     metrics.setInFlightSource(() => api.inFlightCount);
@@ -158,6 +170,7 @@ export class ShoalNode {
         joinTimeoutMs: config.joinTimeoutMs,
         limits,
         logger,
+        ...(config.planMode !== undefined ? { planMode: config.planMode } : {}),
       });
     } catch (error) {
       server.closeAllConnections();

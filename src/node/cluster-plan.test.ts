@@ -1,0 +1,215 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { unpack } from "msgpackr";
+import type { Member, MemberState } from "../membership/member.js";
+import type { Membership } from "../membership/membership.js";
+import { claimInitial } from "../ring/claim.js";
+import { ringPlanChangesMax } from "../ring/ring-plan.js";
+import { ringSettled, type RingState } from "../ring/ring-state.js";
+import type { Network, NodeId } from "../runtime/network.js";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import { ClusterPlan, planMetaKey } from "./cluster-plan.js";
+import { parsePlanOpResult, parsePlanRecord, type PlanOpResult } from "./cluster-plan-record.js";
+import { createTestRuntime } from "./test-runtime.js";
+
+// ClusterPlan against a stub membership and network: the leader's checks, the commit, the
+// forwarding, the persisted mode. The in-process clusters are in cluster-plan-node.test.ts.
+
+const member = (id: string, state: MemberState): Member => ({ id, address: { host: "127.0.0.1", peerPort: 1, clientPort: 2 }, state, incarnation: 0 });
+
+function ringOf(...ids: string[]): RingState {
+  const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 64 });
+  assert.ok(claimed.ok);
+  return claimed.ring;
+}
+
+class StubMembership {
+  published: RingState[] = [];
+  constructor(
+    public current: RingState | undefined,
+    public view: Member[],
+    public leaderId: NodeId | undefined,
+  ) {}
+  ring() {
+    return this.current;
+  }
+  leader() {
+    return this.leaderId;
+  }
+  member(id: NodeId) {
+    return this.view.find((m) => m.id === id);
+  }
+  isUp(id: NodeId) {
+    const state = this.member(id)?.state;
+    return state === "up" || state === "joining" || state === "leaving";
+  }
+  publish(ring: RingState) {
+    this.published.push(ring);
+    this.current = ring;
+  }
+}
+
+interface Sent {
+  to: NodeId;
+  message: unknown;
+}
+
+function planOn(options: { self?: string; membership: StubMembership; reply?: (to: NodeId, message: unknown) => { ok: true; reply: unknown } | { ok: false; error: "timeout" | "unreachable" }; storage?: MemoryStorageEngine; initialMode?: "auto" | "manual"; forming?: boolean }) {
+  const sent: Sent[] = [];
+  const storage = options.storage ?? new MemoryStorageEngine();
+  const network: Network = {
+    request: <T>(to: NodeId, message: unknown) => {
+      sent.push({ to, message });
+      return Promise.resolve((options.reply?.(to, message) ?? { ok: false, error: "unreachable" }) as { ok: true; reply: T });
+    },
+    send: (to, message) => void sent.push({ to, message }),
+    serve: () => undefined,
+  };
+  const runtime = { ...createTestRuntime({ storage, nodeId: options.self ?? "a" }), network };
+  const plan = new ClusterPlan({
+    runtime,
+    membership: options.membership as unknown as Membership<RingState>,
+    publishRing: (ring) => options.membership.publish(ring),
+    upPeers: () => options.membership.view.filter((m) => m.id !== runtime.nodeId && m.state === "up").map((m) => m.id),
+    forming: options.forming ?? false,
+    ...(options.initialMode !== undefined ? { initialMode: options.initialMode } : {}),
+  });
+  return { plan, sent, storage };
+}
+
+function failed(result: PlanOpResult): { status: number; code: string; message: string } {
+  assert.equal(result.ok, false, JSON.stringify(result));
+  return result as { ok: false; status: number; code: string; message: string };
+}
+
+test("a staged join, committed at the leader, publishes one ring in transition with only the joiner gaining, and empties the plan", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const { plan, sent } = planOn({ membership });
+  const staged = await plan.execute({ kind: "stage", change: { join: "c" } });
+  assert.ok(staged.ok);
+  assert.deepEqual([...plan.stagedIds()], ["c"]);
+  assert.ok(sent.some((s) => s.to === "b" && (s.message as { type: string }).type === "plan.sync"), "the leader pushes the new record to the up peers");
+  const view = plan.view(3);
+  assert.equal(view.error, undefined);
+  assert.deepEqual(view.changes, [{ join: "c" }]);
+  assert.ok(view.transfers.length > 0 && view.transfers.every((t) => t.to.includes("c")), "every moving partition gains c");
+  assert.equal(view.summary.find((s) => s.node === "c")?.owns, 21);
+  const committed = await plan.execute({ kind: "commit" });
+  assert.ok(committed.ok);
+  assert.equal(committed.ringVersion, 2);
+  assert.equal(membership.published.length, 1);
+  assert.ok(membership.published[0]!.previous !== undefined, "a ring in transition");
+  assert.deepEqual(plan.current.changes, []);
+  const again = failed(await plan.execute({ kind: "commit" }));
+  assert.deepEqual([again.status, again.code], [409, "RingInTransition"]);
+  assert.equal(membership.published.length, 1, "a second commit publishes nothing");
+  membership.current = ringSettled(membership.published[0]!);
+  const empty = failed(await plan.execute({ kind: "commit" }));
+  assert.deepEqual([empty.status, empty.code], [409, "PlanEmpty"]);
+});
+
+test("bad stages are refused with 400 and change nothing: unknown node, not joining, already a member, duplicate, the last member, over the limit", async () => {
+  const membership = new StubMembership(ringOf("a"), [member("a", "up"), member("b", "joining"), member("u", "up")], "a");
+  const { plan } = planOn({ membership });
+  const cases: Array<[Parameters<typeof plan.execute>[0], string]> = [
+    [{ kind: "stage", change: { join: "ghost" } }, "UnknownNode"],
+    [{ kind: "stage", change: { join: "u" } }, "NotJoining"],
+    [{ kind: "stage", change: { join: "a" } }, "AlreadyMember"],
+    [{ kind: "stage", change: { leave: "b" } }, "UnknownNode"],
+    [{ kind: "stage", change: { leave: "a" } }, "PlanUnplaceable"],
+    [{ kind: "stage", change: { replace: ["ghost", "b"] } }, "UnknownNode"],
+    [{ kind: "stage", change: { replace: ["a", "u"] } }, "NotJoining"],
+  ];
+  for (const [op, code] of cases) {
+    const result = failed(await plan.execute(op));
+    assert.deepEqual([result.status, result.code], [400, code], JSON.stringify(op));
+  }
+  assert.equal(plan.current.seq, 0, "nothing changed");
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "b" } })).ok);
+  const duplicate = failed(await plan.execute({ kind: "stage", change: { replace: ["a", "b"] } }));
+  assert.deepEqual([duplicate.status, duplicate.code], [400, "DuplicateChange"]);
+  assert.match(duplicate.message, /b is already named/);
+
+  const many = Array.from({ length: ringPlanChangesMax + 1 }, (_, i) => `j${String(i).padStart(2, "0")}`);
+  const big = new StubMembership(claimInitialOf(256, "a"), [member("a", "up"), ...many.map((id) => member(id, "joining"))], "a");
+  const { plan: bigPlan } = planOn({ membership: big });
+  for (const id of many.slice(0, ringPlanChangesMax)) assert.ok((await bigPlan.execute({ kind: "stage", change: { join: id } })).ok, id);
+  const over = failed(await bigPlan.execute({ kind: "stage", change: { join: many.at(-1)! } }));
+  assert.deepEqual([over.status, over.code], [400, "PlanTooLarge"]);
+  assert.match(over.message, new RegExp(`limit is ${ringPlanChangesMax}`));
+});
+
+function claimInitialOf(partitionCount: number, ...ids: string[]): RingState {
+  const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount });
+  assert.ok(claimed.ok);
+  return claimed.ring;
+}
+
+test("a commit refuses a joiner that is not running, and a plan on a node without a ring", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const { plan } = planOn({ membership });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  membership.view = [member("a", "up"), member("b", "up"), member("c", "down")];
+  const down = failed(await plan.execute({ kind: "commit" }));
+  assert.deepEqual([down.status, down.code], [409, "NodeNotLive"]);
+  assert.equal(membership.published.length, 0);
+  membership.current = undefined;
+  assert.deepEqual(failed(await plan.execute({ kind: "commit" })).code, "NoRing");
+  assert.equal(plan.view(3).error, "this node holds no ring yet");
+});
+
+test("a node that is not the leader forwards the op; an unreachable leader is 503 LeaderUnreachable; no leader is 503", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up")], "a");
+  const leaderRecord = { seq: 7, by: "a", mode: "manual", changes: [] };
+  const { plan, sent } = planOn({ self: "b", membership, reply: () => ({ ok: true, reply: { ok: true, record: leaderRecord } }) });
+  const result = await plan.execute({ kind: "mode", mode: "manual" });
+  assert.ok(result.ok);
+  assert.deepEqual(sent[0], { to: "a", message: { type: "plan.op", op: { kind: "mode", mode: "manual" }, forwarded: false } });
+  assert.equal(plan.mode(), "manual", "the leader's record is adopted from its answer");
+
+  const { plan: cut } = planOn({ self: "b", membership, reply: () => ({ ok: false, error: "timeout" }) });
+  const unreachable = failed(await cut.execute({ kind: "commit" }));
+  assert.deepEqual([unreachable.status, unreachable.code], [503, "LeaderUnreachable"]);
+  assert.match(unreachable.message, /ring leader a did not answer the plan request \(timeout\)/);
+
+  membership.leaderId = undefined;
+  assert.equal(failed(await cut.execute({ kind: "commit" })).status, 503);
+});
+
+test("a forwarded op at a node that is not the leader is refused rather than forwarded again", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up")], "a");
+  const { plan, sent } = planOn({ self: "b", membership });
+  const answer = parsePlanOpResult(await plan.handle("c", { type: "plan.op", op: { kind: "commit" }, forwarded: true }));
+  assert.deepEqual(answer && !answer.ok ? [answer.status, answer.code] : answer, [503, "NotLeader"]);
+  assert.equal(sent.length, 0);
+  const bad = parsePlanOpResult(await plan.handle("c", { type: "plan.op", op: { kind: "nonsense" } }));
+  assert.deepEqual(bad && !bad.ok ? bad.code : bad, "BadPlanOp");
+});
+
+test("records converge by stamp: a newer record is adopted and persisted, an older or default one is not", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up")], "a");
+  const storage = new MemoryStorageEngine();
+  const { plan } = planOn({ self: "b", membership, storage });
+  assert.deepEqual(plan.handle("a", { type: "plan.sync", record: { seq: 3, by: "a", mode: "manual", changes: [{ leave: "b" }] } }), { record: { seq: 3, by: "a", mode: "manual", changes: [{ leave: "b" }] } });
+  plan.handle("a", { type: "plan.sync", record: { seq: 2, by: "z", mode: "auto", changes: [] } });
+  plan.handle("a", { type: "plan.sync", record: { seq: 3, by: "0", mode: "auto", changes: [] } });
+  assert.equal(plan.mode(), "manual");
+  assert.equal(plan.handle("a", { type: "plan.sync", record: { seq: 9, by: "a", mode: "nonsense", changes: [] } }) !== undefined, true);
+  assert.equal(plan.mode(), "manual", "a malformed record is ignored");
+  await plan.flushed();
+  assert.deepEqual(parsePlanRecord(unpackStored(storage)), { seq: 3, by: "a", mode: "manual", changes: [{ leave: "b" }] });
+  const restarted = planOn({ self: "b", membership, storage, initialMode: "auto", forming: true }).plan;
+  assert.equal(restarted.mode(), "manual", "a restart keeps the stored mode over --plan");
+});
+
+test("--plan manual on a node forming a cluster starts it in manual mode; on a joining node it changes nothing by itself", () => {
+  const membership = new StubMembership(ringOf("a"), [member("a", "up")], "a");
+  assert.equal(planOn({ membership, initialMode: "manual", forming: true }).plan.mode(), "manual");
+  assert.equal(planOn({ membership, initialMode: "manual", forming: false }).plan.mode(), "auto");
+});
+
+function unpackStored(storage: MemoryStorageEngine): unknown {
+  const bytes = storage.get(planMetaKey);
+  assert.ok(bytes !== undefined);
+  return unpack(bytes);
+}

@@ -1,0 +1,327 @@
+import { Packr } from "msgpackr";
+import { assert } from "../assert.js";
+import type { Membership } from "../membership/membership.js";
+import { planRing, ringPlanChangesMax, type RingPlanChange } from "../ring/ring-plan.js";
+import { preferenceList } from "../ring/preference-list.js";
+import type { RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import type { Runtime, TimerHandle } from "../runtime/runtime.js";
+import { metaKey } from "../storage/keyspace.js";
+import {
+  changeIds,
+  defaultPlanRecord,
+  isNewerPlan,
+  parsePlanOp,
+  parsePlanOpResult,
+  parsePlanRecord,
+  type PlanMode,
+  type PlanOp,
+  type PlanOpResult,
+  type PlanRecord,
+} from "./cluster-plan-record.js";
+
+/**
+ * The cluster's staged membership plan (issue 6, item 2; Riak's `cluster plan` / `commit`):
+ * the plan mode ("auto": a node started with --join is claimed in at once; "manual": it stays
+ * "joining" and owns nothing until an operator commits its join) and the staged joins, leaves
+ * and replacements.
+ *
+ * Design: the ring leader (membership's leader(): the smallest up node) is the only node that
+ * changes the plan and the only one that commits it. Any node takes an operator's request and
+ * forwards it to the leader as a "plan.op" request; the leader applies it synchronously (check,
+ * publish the ring, clear the plan: no await in between), so two commits through two nodes at
+ * once are serialised there: the first publishes ring v+1 in transition, the second finds the
+ * ring in transition and gets 409. Every node keeps a copy of the plan record
+ * (cluster-plan-record.ts) persisted under a meta key: the leader pushes each change to the up
+ * members, and every other node pulls the leader's record each `syncIntervalMs` (sending its own,
+ * so a new leader catches up from whoever has the newest). The mode thus survives restarts and
+ * leader changes.
+ *
+ * Two leaders can exist for a moment (two views: membership/ring-leader.ts). Each would then
+ * commit its own plan, and gossip keeps the higher ring stamp; this is the same window the
+ * automatic claim has, and it closes once the views agree.
+ */
+export interface ClusterPlanOptions {
+  /** Needs `network`, `storage`, `timers`. */
+  runtime: Runtime;
+  membership: Membership<RingState>;
+  /** Publishes a ring this node computed as leader. */
+  publishRing(ring: RingState): void;
+  /** Members believed up, this node excluded. */
+  upPeers(): readonly NodeId[];
+  /** `--plan` at start: the mode of a cluster this node forms (no stored plan, no seeds). */
+  initialMode?: PlanMode;
+  /** Whether this node forms a new cluster (no seeds, no stored ring). */
+  forming: boolean;
+  syncIntervalMs?: number;
+  requestTimeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export const clusterPlanDefaults = Object.freeze({ syncIntervalMs: 1000, requestTimeoutMs: 2000 });
+
+/** GET /v1/cluster/plan. */
+export interface ClusterPlanView {
+  mode: PlanMode;
+  ringVersion: number;
+  changes: RingPlanChange[];
+  /** Partitions whose preference list (of nMax replicas) the plan changes: who leaves it, who joins it. */
+  transfers: Array<{ partition: number; from: NodeId[]; to: NodeId[] }>;
+  /** Per node: partitions it would gain and lose (preference lists), and own as owner after. */
+  summary: Array<{ node: NodeId; gains: number; loses: number; owns: number }>;
+  /** Why the plan cannot be placed now (empty, the ring in transition, ...). */
+  error?: string;
+}
+
+export const planMetaKey = metaKey("cluster.plan");
+const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+
+export class ClusterPlan {
+  private record: PlanRecord;
+  private readonly self: NodeId;
+  private readonly syncIntervalMs: number;
+  private readonly requestTimeoutMs: number;
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private persisting: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ClusterPlanOptions) {
+    const { runtime } = options;
+    assert(runtime.network !== undefined, "the cluster plan needs the runtime's network");
+    this.self = runtime.nodeId;
+    this.syncIntervalMs = options.syncIntervalMs ?? clusterPlanDefaults.syncIntervalMs;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? clusterPlanDefaults.requestTimeoutMs;
+    const stored = storedPlan(runtime);
+    if (stored !== undefined) this.record = stored;
+    else if (options.forming && options.initialMode !== undefined) {
+      this.record = { seq: 1, by: this.self, mode: options.initialMode, changes: [] };
+      this.persist();
+    } else this.record = defaultPlanRecord(this.self);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) this.options.runtime.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Waits for the plan's pending writes (tests, shutdown). */
+  flushed(): Promise<void> {
+    return this.persisting;
+  }
+
+  get current(): PlanRecord {
+    return this.record;
+  }
+
+  mode(): PlanMode {
+    return this.record.mode;
+  }
+
+  /** Ids named by staged changes: the automatic claim leaves them to the plan. */
+  stagedIds(): ReadonlySet<NodeId> {
+    return new Set(this.record.changes.flatMap(changeIds));
+  }
+
+  /** This node's view of the plan and what it would move; `nMax` as for GET /v1/cluster. */
+  view(nMax: number): ClusterPlanView {
+    const ring = this.options.membership.ring();
+    const base = { mode: this.record.mode, ringVersion: ring?.version ?? 0, changes: [...this.record.changes], transfers: [], summary: [] };
+    if (ring === undefined) return { ...base, error: "this node holds no ring yet" };
+    if (this.record.changes.length === 0) return { ...base, error: "no changes are staged" };
+    const planned = planRing(ring, this.record.changes);
+    if (!planned.ok) return { ...base, error: planned.error };
+    return { ...base, ...moves(ring, planned.ring, nMax) };
+  }
+
+  /**
+   * Applies an operator's op through the ring leader: here when this node leads, else by one
+   * "plan.op" request. The leader's record is adopted from a successful answer, so a read
+   * through the same node sees its own change.
+   */
+  async execute(op: PlanOp): Promise<PlanOpResult> {
+    const leader = this.options.membership.leader();
+    if (leader === undefined) return failure(503, "LeaderUnknown", "no ring leader is known yet; try again once the cluster formed");
+    if (leader === this.self) return this.apply(op);
+    return this.askLeader(leader, op, false);
+  }
+
+  /** Sends `op` to `peer` (a seed, before membership starts), which applies or forwards it. */
+  async requestVia(peer: NodeId, op: PlanOp): Promise<PlanOpResult> {
+    return this.ask(peer, op, false);
+  }
+
+  /** Serves "plan." messages. */
+  handle(_from: NodeId, message: unknown): unknown {
+    if (typeof message !== "object" || message === null) return undefined;
+    const m = message as { type?: unknown; record?: unknown; op?: unknown; forwarded?: unknown };
+    if (m.type === "plan.sync") {
+      const record = parsePlanRecord(m.record);
+      if (record !== undefined) this.adopt(record);
+      return { record: this.record };
+    }
+    if (m.type !== "plan.op") return undefined;
+    const op = parsePlanOp(m.op);
+    if (op === undefined) return failure(400, "BadPlanOp", "the plan operation is malformed");
+    const leader = this.options.membership.leader();
+    if (leader === this.self) return this.apply(op);
+    if (m.forwarded === true || leader === undefined) return failure(503, "NotLeader", `${this.self} is not the ring leader (its leader is ${leader ?? "unknown"}); try again`);
+    return this.askLeader(leader, op, true);
+  }
+
+  /** Adopts a newer record (from a peer or a leader's answer). */
+  adopt(record: PlanRecord): boolean {
+    if (!isNewerPlan(record, this.record)) return false;
+    this.record = record;
+    this.persist();
+    return true;
+  }
+
+  private async askLeader(leader: NodeId, op: PlanOp, forwarded: boolean): Promise<PlanOpResult> {
+    return this.ask(leader, op, forwarded, `the ring leader ${leader}`);
+  }
+
+  private async ask(peer: NodeId, op: PlanOp, forwarded: boolean, label = peer): Promise<PlanOpResult> {
+    const network = this.options.runtime.network!;
+    const answer = await network.request(peer, { type: "plan.op", op, forwarded }, { timeoutMs: this.requestTimeoutMs });
+    if (!answer.ok) return failure(503, "LeaderUnreachable", `${label} did not answer the plan request (${answer.error}); try again`);
+    const result = parsePlanOpResult(answer.reply);
+    if (result === undefined) return failure(503, "LeaderUnreachable", `${label} gave no plan answer (it may be starting or stopping); try again`);
+    if (result.ok) this.adopt(result.record);
+    return result;
+  }
+
+  /** The leader's step: check, change, publish; synchronous up to the (background) persist. */
+  private apply(op: PlanOp): PlanOpResult {
+    switch (op.kind) {
+      case "mode":
+        return this.change({ ...this.record, mode: op.mode });
+      case "clear":
+        return this.change({ ...this.record, changes: [] });
+      case "stage": {
+        const problem = this.stageProblem(op.change);
+        if (problem !== undefined) return problem;
+        return this.change({ ...this.record, changes: [...this.record.changes, op.change] });
+      }
+      case "commit":
+        return this.commit();
+    }
+  }
+
+  private commit(): PlanOpResult {
+    const membership = this.options.membership;
+    const ring = membership.ring();
+    const changes = this.record.changes;
+    if (ring === undefined) return failure(409, "NoRing", "the leader holds no ring yet; try again once the cluster formed");
+    if (ring.previous !== undefined) return failure(409, "RingInTransition", `ring ${ring.version} is still in transition (partitions moving); commit again once GET /v1/cluster shows pendingTransfers 0`);
+    if (changes.length === 0) return failure(409, "PlanEmpty", "no changes are staged; stage one with POST /v1/cluster/plan first");
+    for (const change of changes) {
+      const incoming = "join" in change ? change.join : "replace" in change ? change.replace[1] : undefined;
+      if (incoming !== undefined && !membership.isUp(incoming)) {
+        return failure(409, "NodeNotLive", `${incoming} is ${membership.member(incoming)?.state ?? "unknown"}; a node that receives partitions must be running`);
+      }
+    }
+    const planned = planRing(ring, changes);
+    if (!planned.ok) return failure(409, "PlanUnplaceable", planned.error);
+    this.options.publishRing(planned.ring);
+    const result = this.change({ ...this.record, changes: [] });
+    return result.ok ? { ...result, ringVersion: planned.ring.version } : result;
+  }
+
+  private stageProblem(change: RingPlanChange): PlanOpResult | undefined {
+    const { membership } = this.options;
+    const ring = membership.ring();
+    const changes = this.record.changes;
+    if (changes.length >= ringPlanChangesMax) return failure(400, "PlanTooLarge", `${changes.length} changes are staged; the limit is ${ringPlanChangesMax}`);
+    const staged = this.stagedIds();
+    const named = changeIds(change).find((id) => staged.has(id));
+    if (named !== undefined) return failure(400, "DuplicateChange", `${named} is already named by a staged change; clear the plan (DELETE /v1/cluster/plan) to change it`);
+    const inRing = (id: NodeId) => ring?.members.some((m) => m.id === id) === true;
+    const joiner = (id: NodeId): PlanOpResult | undefined => {
+      const member = membership.member(id);
+      if (member === undefined) return failure(400, "UnknownNode", `${id} is not a node of this cluster; start it with --join first`);
+      if (inRing(id)) return failure(400, "AlreadyMember", `${id} already owns partitions`);
+      if (member.state !== "joining") return failure(400, "NotJoining", `${id} is ${member.state}, not joining; only a node started with --join that owns nothing can be added`);
+      return undefined;
+    };
+    const ringMember = (id: NodeId) => (inRing(id) ? undefined : failure(400, "UnknownNode", `${id} is not a ring member${ring === undefined ? " (no ring yet)" : ` of ring ${ring.version}`}`));
+    const problem = "join" in change ? joiner(change.join) : "leave" in change ? ringMember(change.leave) : (ringMember(change.replace[0]) ?? joiner(change.replace[1]));
+    if (problem !== undefined) return problem;
+    if (ring !== undefined && ring.previous === undefined) {
+      const planned = planRing(ring, [...changes, change]);
+      if (!planned.ok) return failure(400, "PlanUnplaceable", planned.error);
+    }
+    return undefined;
+  }
+
+  private change(next: Omit<PlanRecord, "seq" | "by">): PlanOpResult {
+    this.record = { seq: this.record.seq + 1, by: this.self, mode: next.mode, changes: next.changes };
+    this.persist();
+    const network = this.options.runtime.network!;
+    for (const peer of this.options.upPeers()) network.send(peer, { type: "plan.sync", record: this.record });
+    return { ok: true, record: this.record };
+  }
+
+  private persist(): void {
+    const record = this.record;
+    const { storage } = this.options.runtime;
+    this.persisting = this.persisting
+      .then(() => storage.write([{ type: "put", key: planMetaKey, value: packr.pack(record) }], { durable: true }))
+      .catch((error: unknown) => this.options.onError?.(error));
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = this.options.runtime.timers.setTimeout(() => {
+      void this.sync()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .then(() => this.schedule());
+    }, this.syncIntervalMs);
+  }
+
+  /** One pull from the leader (sending this node's record along). */
+  private async sync(): Promise<void> {
+    const leader = this.options.membership.leader();
+    if (leader === undefined || leader === this.self) return;
+    const answer = await this.options.runtime.network!.request<{ record?: unknown }>(leader, { type: "plan.sync", record: this.record }, { timeoutMs: this.requestTimeoutMs });
+    if (!answer.ok) return;
+    const record = parsePlanRecord(answer.reply?.record);
+    if (record !== undefined) this.adopt(record);
+  }
+}
+
+function failure(status: number, code: string, message: string): PlanOpResult {
+  return { ok: false, status, code, message };
+}
+
+function storedPlan(runtime: Runtime): PlanRecord | undefined {
+  const bytes = runtime.storage.get(planMetaKey);
+  return bytes === undefined ? undefined : parsePlanRecord(packr.unpack(bytes));
+}
+
+/** What a planned ring moves, on preference lists of nMax replicas. */
+function moves(ring: RingState, next: RingState, nMax: number): Pick<ClusterPlanView, "transfers" | "summary"> {
+  const transfers: ClusterPlanView["transfers"] = [];
+  const nodes = new Map<NodeId, { gains: number; loses: number; owns: number }>();
+  const entry = (id: NodeId) => nodes.get(id) ?? nodes.set(id, { gains: 0, loses: 0, owns: 0 }).get(id)!;
+  for (const m of [...ring.members, ...next.members]) entry(m.id);
+  for (const owner of next.owners) entry(owner).owns++;
+  for (let p = 0; p < ring.partitionCount; p++) {
+    const was = preferenceList(ring, p, nMax);
+    const now = preferenceList(next, p, nMax);
+    const from = was.filter((id) => !now.includes(id));
+    const to = now.filter((id) => !was.includes(id));
+    if (from.length === 0 && to.length === 0) continue;
+    transfers.push({ partition: p, from, to });
+    for (const id of from) entry(id).loses++;
+    for (const id of to) entry(id).gains++;
+  }
+  const summary = [...nodes].map(([node, counts]) => ({ node, ...counts })).sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  return { transfers, summary };
+}
