@@ -1,8 +1,13 @@
 import { Packr } from "msgpackr";
+import { AntiEntropy, antiEntropyMessagePrefix } from "../anti-entropy/anti-entropy.js";
+import { treePlacement } from "../anti-entropy/tree-placement.js";
 import { assert } from "../assert.js";
+import { ringStrongPlacement } from "../coordinator/strong-placement.js";
 import { EventualCoordinator, type EventualCoordinatorStats } from "../coordinator/eventual-coordinator.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
+import { ownershipMessagePrefix } from "../handoff/ownership-messages.js";
+import { OwnershipTransfer, type OwnershipTable } from "../handoff/ownership-transfer.js";
 import { defaultLimits } from "../limits.js";
 import { Membership } from "../membership/membership.js";
 import type { MembershipIntervals } from "../membership/membership-options.js";
@@ -11,24 +16,32 @@ import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } 
 import { ReplicaService } from "../replica/replica-service.js";
 import { claimRingHook } from "../node/claim-ring.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
-import { parseRing, type RingState } from "../ring/ring-state.js";
+import { parseRing, ringSettled, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { decodeItemKey } from "../storage/item-key.js";
 import { metaKey } from "../storage/keyspace.js";
+import type { StorageEngine } from "../storage/storage-engine.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
-import { ringStrongPlacement } from "./ring-strong-placement.js";
 
 /**
- * One simulated Shoal node on the eventual path: Membership (with a claim-based ring),
- * ReplicaService, EventualCoordinator, HintStore and HintDelivery, and one message dispatcher
- * by type prefix. With `strong`, also the strong path: an AcceptorService and a
- * StrongCoordinator whose acceptors are each key's primaries on the node's ring. Every incarnation opens from what its disk holds: the ring it persisted
- * (else the cluster's initial ring), the hints, the items.
+ * One simulated Shoal node, composed as the real node composes it (node/shoal-node.ts
+ * wireDataPath): Membership whose claim hook publishes rings in transition, ReplicaService
+ * writing through AntiEntropy's IndexedStorage (when `antiEntropy` is given: Merkle trees over
+ * the eventual tables, exchanged in the background), EventualCoordinator, HintStore and
+ * HintDelivery, OwnershipTransfer (a ring in transition: this node pulls what it gains, the
+ * leader settles the ring), and one message dispatcher by type prefix. With `strong`, also
+ * the strong path: an AcceptorService and a StrongCoordinator whose acceptors are each key's
+ * primaries on the node's ring, joint old and new ones during a transition. Every incarnation
+ * opens from what its disk holds: the ring it persisted (else `initialRing`, else none: a
+ * joining node learns it by gossip), the hints, the items, the transfer's progress.
  */
 export interface ClusterNodeOptions {
   seeds: readonly NodeId[];
-  /** The ring every node starts from (all nodes placed, so the workload starts on a stable ring). */
-  initialRing: RingState;
+  /** The ring a node starts from when its disk holds none; undefined for a node that joins. */
+  initialRing?: RingState;
+  /** The tables the transfer moves and anti-entropy covers (its eventual ones); none by default. */
+  tables?: readonly OwnershipTable[];
   requestTimeoutMs: number;
   membershipIntervals?: Partial<MembershipIntervals>;
   hintDelivery?: Partial<Omit<HintDeliveryOptions<Sibling>, "store" | "timers" | "random" | "isUp" | "deliver">>;
@@ -38,6 +51,17 @@ export interface ClusterNodeOptions {
   unsafeKeepNewestOnly?: boolean;
   /** Host the strong path (CASPaxos acceptor and coordinator) too; its options but the wiring. */
   strong?: Omit<StrongCoordinatorOptions, "runtime" | "acceptors" | "placement" | "requestTimeoutMs">;
+  /** Run Merkle anti-entropy over the eventual tables, a round every `intervalMs` (virtual). */
+  antiEntropy?: { intervalMs: number };
+  /** The ownership transfer's tick (virtual ms; the product's default otherwise). */
+  transferIntervalMs?: number;
+  /** Called at every start: true makes the node announce that it leaves (a leave in progress survives a restart). */
+  leaving?: () => boolean;
+  /**
+   * Test only: the leader settles every ring in transition the moment it adopts it, before
+   * any transfer ran (the convergence check or the linearizability checker must object).
+   */
+  unsafeSettleAtOnce?: boolean;
 }
 
 const ringKey = metaKey("eventual-ring");
@@ -52,6 +76,9 @@ export class ClusterNode {
   /** The strong path, when the node was opened with `strong`. */
   readonly acceptors: AcceptorService | undefined;
   readonly strong: StrongCoordinator | undefined;
+  readonly transfer: OwnershipTransfer;
+  /** Merkle anti-entropy, when the node was opened with `antiEntropy`. */
+  readonly antiEntropy: AntiEntropy | undefined;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -62,18 +89,36 @@ export class ClusterNode {
     this.membership = new Membership<RingState>(runtime, {
       self: { id: runtime.nodeId, address: { host: runtime.nodeId, peerPort: 9000, clientPort: 8000 } },
       seeds: options.seeds.filter((id) => id !== runtime.nodeId),
-      // The product's claim hook; the simulated cluster boots from a claimed ring, so the
-      // partition count only matters if a node ever starts without one.
-      computeRing: claimRingHook({ partitionCount: partitionCountDefault }),
+      // The product's claim hook with transitions, as the real node runs it: a join or leave
+      // publishes a ring in transition, which OwnershipTransfer fills and the leader settles.
+      computeRing: claimRingHook({ partitionCount: partitionCountDefault, transitions: true }),
       parseRing: (value) => {
         const parsed = parseRing(value);
         return parsed.ok ? parsed.ring : undefined;
       },
-      ring: storedRing(runtime) ?? options.initialRing,
+      ...ringOption(storedRing(runtime) ?? options.initialRing),
       ...(options.membershipIntervals ? { intervals: options.membershipIntervals } : {}),
     });
-    this.hints = HintStore.open({ storage: runtime.storage, isValue: isSibling, hintsPerTargetMax: defaultLimits.hintsPerTargetMax });
-    this.replicas = new ReplicaService({ nodeId: runtime.nodeId, storage: runtime.storage, hints: this.hints, siblingsMax: defaultLimits.siblingsMax });
+    const tables = options.tables ?? [];
+    const tableOf = (id: number): OwnershipTable | undefined => tables.find((table) => table.id === id);
+    let storage: StorageEngine = runtime.storage;
+    if (options.antiEntropy !== undefined) {
+      this.antiEntropy = new AntiEntropy({
+        runtime,
+        ...treePlacement({ ring: () => this.membership.ring(), nOf: (id) => (tableOf(id)?.strong === false ? tableOf(id)!.n : undefined) }),
+        replica: {
+          fetch: (key) => this.replicas.fetch(key),
+          merge: (key, set) => this.replicas.merge(key, set, { lww: tableOf(decodeItemKey(key).tableId)?.lww === true }),
+        },
+        isUp: (id) => this.membership.isUp(id),
+        requestTimeoutMs: options.requestTimeoutMs,
+        treesMax: partitionCountDefault * 4,
+        schedule: { intervalMs: options.antiEntropy.intervalMs },
+      });
+      storage = this.antiEntropy.storage;
+    }
+    this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: defaultLimits.hintsPerTargetMax });
+    this.replicas = new ReplicaService({ nodeId: runtime.nodeId, storage, hints: this.hints, siblingsMax: defaultLimits.siblingsMax });
     this.coordinator = new EventualCoordinator({
       runtime,
       replicas: this.replicas,
@@ -95,19 +140,47 @@ export class ClusterNode {
       const placement = ringStrongPlacement(() => this.membership.ring());
       this.strong = new StrongCoordinator({ ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
     }
+    const publishRing = (ring: RingState): void => void this.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId });
+    this.transfer = new OwnershipTransfer({
+      runtime,
+      ring: () => this.membership.ring(),
+      leader: () => this.membership.leader(),
+      tables: () => tables,
+      merge: (key, set, conflicts) => this.replicas.merge(key, set, conflicts),
+      strongRead: (key, n) => {
+        assert(this.strong !== undefined, "a strong table needs a node opened with `strong`");
+        return this.strong.read(key, n);
+      },
+      publishRing,
+      ...(options.transferIntervalMs !== undefined ? { intervalMs: options.transferIntervalMs } : {}),
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
     network.serve((from, message) => this.dispatch(from, message));
     this.membership.onChange((event) => {
-      if (event.kind === "ring") void runtime.storage.write([{ type: "put", key: ringKey, value: packr.pack(event.ring) }], { durable: true });
+      if (event.kind !== "ring") return;
+      void runtime.storage.write([{ type: "put", key: ringKey, value: packr.pack(event.ring) }], { durable: true });
+      if (options.unsafeSettleAtOnce === true && event.ring.previous !== undefined && this.membership.leader() === runtime.nodeId) {
+        const settled = ringSettled(event.ring);
+        runtime.timers.setTimeout(() => publishRing(settled), 0);
+      }
     });
     this.membership.start();
     this.delivery.start();
+    this.transfer.start();
+    this.antiEntropy?.start();
+    if (options.leaving?.() === true) void this.membership.leave();
+  }
+
+  /** Announces that this node leaves (membership "leaving"): the claim hook never places it again. */
+  leave(): void {
+    void this.membership.leave();
   }
 
   static open(runtime: Runtime, options: ClusterNodeOptions): ClusterNode {
     return new ClusterNode(runtime, options);
   }
 
-  /** One dispatcher by message type prefix (membership., replica., coordinator., paxos.). */
+  /** One dispatcher by message type prefix (membership., replica., coordinator., paxos., handoff., anti-entropy.). */
   private dispatch(from: NodeId, message: unknown): unknown {
     const type = (message as { type?: unknown } | null)?.type;
     if (typeof type !== "string") return undefined;
@@ -115,6 +188,8 @@ export class ClusterNode {
     if (type.startsWith("replica.")) return this.replicas.handle(from, message);
     if (type.startsWith("coordinator.")) return this.coordinator.handle(from, message);
     if (type.startsWith(paxosMessagePrefix)) return this.strong?.handle(from, message);
+    if (type.startsWith(ownershipMessagePrefix)) return this.transfer.handle(from, message);
+    if (type.startsWith(antiEntropyMessagePrefix)) return this.antiEntropy?.handle(from, message);
     return undefined;
   }
 
@@ -126,6 +201,10 @@ export class ClusterNode {
     );
     return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
   }
+}
+
+function ringOption(ring: RingState | undefined): { ring?: RingState } {
+  return ring === undefined ? {} : { ring };
 }
 
 function storedRing(runtime: Runtime): RingState | undefined {

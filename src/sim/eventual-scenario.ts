@@ -10,48 +10,84 @@ import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import type { Sibling } from "../versioning/sibling.js";
 import { coversDot, type Dot, type VersionVector } from "../versioning/version-vector.js";
-import { ClusterNode, type ClusterNodeOptions } from "./cluster-node.js";
-import { EventualWorkload, itemKeyOf } from "./eventual-workload.js";
+import type { OwnershipTable } from "../handoff/ownership-transfer.js";
+import type { ClusterNode, ClusterNodeOptions } from "./cluster-node.js";
+import { EVENTUAL_TABLE_ID, EventualWorkload, itemKeyOf } from "./eventual-workload.js";
 import { planFaults, type FaultKind } from "./fault-plan.js";
 import { FaultSchedule } from "./fault-schedule.js";
+import { describeRingChange, planRingChange, type RingChangeKind } from "./ring-changes.js";
 import type { ScenarioResult } from "./scenario.js";
+import { SimCluster } from "./sim-cluster.js";
 import { Simulation } from "./simulation.js";
 
 /**
- * The eventual path end to end under a seed's faults (TESTING.md, "The simulator"; issue 3):
- * 3-5 ClusterNodes, n=3 r=2 w=2, concurrent clients on 50-200 keys during the safety phase
- * (crash and restart included), then heal; the liveness phase keeps one client going, waits
- * until every node sees every other up and every hint is handed back, runs one quorum read of
- * every key at r=n (read repair; anti-entropy does not exist yet), and requires within a bound
- * of virtual time that all primary replicas of every key hold equal sets. Then the history
- * checker: no acknowledged write lost, no deleted value back.
+ * The eventual path end to end under a seed's faults (TESTING.md, "The simulator"; issues 3
+ * and 6): 3-5 ClusterNodes running ownership transfer and Merkle anti-entropy, n=3 r=2 w=2,
+ * concurrent clients on 50-200 keys during the faulty phase (crash and restart included). Some
+ * seeds also change the ring during it (a join, a leave or a replace: ring-changes.ts), and
+ * some end it with a long partition (tens of seconds, the workload writing on the majority
+ * side). Then heal; the liveness phase keeps one client going, and within a bound of virtual
+ * time the run requires: the ring settled (no `previous`) with the live nodes as members, every
+ * node seeing every other up with every hint handed back (hints for a node that left or was
+ * replaced cannot be, and are counted), equal Merkle roots on every partition's replicas of the
+ * settled ring (anti-entropy alone repairs: no read touches the keys first), and equal sets per
+ * key. Then the history checker: no acknowledged write lost, no deleted value back.
  */
 export interface EventualScenarioOptions {
   safetyPhaseMs?: number;
   livenessPhaseMs?: number;
-  /** Virtual time allowed after the liveness phase for hints, repair and equal replicas. */
+  /** Virtual time allowed after the liveness phase for the ring, hints and equal replicas. */
   convergenceMs?: number;
   kinds?: readonly FaultKind[];
+  /** Share of seeds that change the ring during the faulty phase; which changes. */
+  ringChangeProbability?: number;
+  ringChangeKinds?: readonly RingChangeKind[];
+  /** Share of seeds that end the faulty phase with a long partition, and its length range. */
+  longPartitions?: { probability: number; minMs: number; maxMs: number };
+  /** Anti-entropy's round interval (virtual ms). */
+  antiEntropyIntervalMs?: number;
   /** Test only: run a coordinator that keeps only the newest sibling (the checker must object). */
   unsafeKeepNewestOnly?: boolean;
+  /** Test only: the leader settles a ring in transition at once, before any transfer (see ClusterNode). */
+  unsafeSettleAtOnce?: boolean;
   inspect?: (sim: Simulation) => void;
 }
 
-export const eventualScenarioDefaults = Object.freeze({ safetyPhaseMs: 8_000, livenessPhaseMs: 2_000, convergenceMs: 30_000 });
+export const eventualScenarioDefaults = Object.freeze({
+  safetyPhaseMs: 8_000,
+  livenessPhaseMs: 2_000,
+  convergenceMs: 30_000,
+  ringChangeProbability: 1 / 3,
+  longPartitions: Object.freeze({ probability: 1 / 8, minMs: 20_000, maxMs: 40_000 }),
+  antiEntropyIntervalMs: 1_000,
+});
 
 const quorum: Quorum = { n: 3, r: 2, w: 2, dw: 0, pr: 0, pw: 0 };
-const fullRead: Quorum = { ...quorum, r: 3 };
 const requestTimeoutMs = 400;
-const fullReadAttemptsMax = 5;
+const transferIntervalMs = 250;
+const tables: OwnershipTable[] = [{ id: EVENTUAL_TABLE_ID, strong: false, n: quorum.n, lww: false }];
 
-const nodeOptions = (nodeIds: readonly NodeId[], initialRing: RingState, stats: EventualCoordinatorStats, unsafe: boolean): ClusterNodeOptions => ({
-  seeds: nodeIds.slice(0, 2),
-  initialRing,
+interface NodeSettings {
+  seeds: NodeId[];
+  initialRing: RingState;
+  stats: EventualCoordinatorStats;
+  unsafe: boolean;
+  unsafeSettleAtOnce: boolean;
+  antiEntropyIntervalMs: number;
+}
+
+const nodeOptions = (settings: NodeSettings, joining: boolean): Omit<ClusterNodeOptions, "leaving"> => ({
+  seeds: settings.seeds,
+  ...(joining ? {} : { initialRing: settings.initialRing }),
+  tables,
   requestTimeoutMs,
   membershipIntervals: { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 200, gossipTimeoutMs: 150 },
   hintDelivery: { intervalMs: 100, deliverTimeoutMs: 1_000, backoffBaseMs: 100, backoffMaxMs: 1_000 },
-  stats,
-  ...(unsafe ? { unsafeKeepNewestOnly: true } : {}),
+  stats: settings.stats,
+  antiEntropy: { intervalMs: settings.antiEntropyIntervalMs },
+  transferIntervalMs,
+  ...(settings.unsafe ? { unsafeKeepNewestOnly: true } : {}),
+  ...(settings.unsafeSettleAtOnce ? { unsafeSettleAtOnce: true } : {}),
 });
 
 export async function eventualScenario(seed: number, options: EventualScenarioOptions = {}): Promise<ScenarioResult> {
@@ -64,18 +100,41 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
   const clients = 3 + shape.int(4);
   const claimed = claimInitial(nodeIds.map((id) => ({ id })), { partitionCount: 64 });
   if (!claimed.ok) return { ok: false, reason: `claim failed: ${claimed.error}`, traceHash: sim.traceHash(), summary: "" };
-  const ring = claimed.ring;
   const stats: EventualCoordinatorStats = { forwarded: 0, hinted: 0, repaired: 0 };
-  const unsafe = options.unsafeKeepNewestOnly === true;
-  for (const id of nodeIds) sim.addNode(id, (runtime) => ClusterNode.open(runtime, nodeOptions(nodeIds, ring, stats, unsafe)));
+  const nodeSettings: NodeSettings = {
+    seeds: nodeIds.slice(0, 2),
+    initialRing: claimed.ring,
+    stats,
+    unsafe: options.unsafeKeepNewestOnly === true,
+    unsafeSettleAtOnce: options.unsafeSettleAtOnce === true,
+    antiEntropyIntervalMs: settings.antiEntropyIntervalMs,
+  };
+  const cluster: SimCluster = new SimCluster({ sim, nodeOptions: (_id, joining): Omit<ClusterNodeOptions, "leaving"> => nodeOptions(joining ? { ...nodeSettings, seeds: cluster.live.slice(0, 2) } : nodeSettings, joining) });
+  for (const id of nodeIds) cluster.add(id, false);
   await sim.bootAll();
-  const nodeOf = (id: NodeId): ClusterNode | undefined => (sim.isUp(id) ? sim.node<ClusterNode>(id).instance : undefined);
-  const workload = new EventualWorkload({ sim, coordinatorOf: (id) => nodeOf(id)?.coordinator, nodeIds, keys, quorum, thinkMsMax: 60, clientTimeoutMs: 3 * requestTimeoutMs });
+  const nodeOf = (id: NodeId): ClusterNode | undefined => cluster.nodeOf(id);
 
-  const plan = planFaults(seed, { nodeIds, safetyPhaseMs: settings.safetyPhaseMs, ...(options.kinds ? { kinds: options.kinds } : {}) });
-  const faults = FaultSchedule.start(plan, sim);
-  const safetyEndMs = sim.now() + settings.safetyPhaseMs;
+  const plan = planFaults(seed, { nodeIds, safetyPhaseMs: settings.safetyPhaseMs, longPartitions: settings.longPartitions, ...(options.kinds ? { kinds: options.kinds } : {}) });
+  const change = planRingChange(seed, {
+    nodeIds,
+    newNodeId: `n${nodeIds.length + 1}`,
+    phaseMs: settings.safetyPhaseMs,
+    probability: settings.ringChangeProbability,
+    ...(options.ringChangeKinds ? { kinds: options.ringChangeKinds } : {}),
+  });
+  const startMs = sim.now();
+  const long = plan.longPartition;
+  // During a long partition the workload writes through the majority side only.
+  const eligible = (id: NodeId): boolean => long === undefined || sim.now() < startMs + long.startMs || sim.now() >= startMs + long.endMs || long.writers.includes(id);
+  const workload = new EventualWorkload({ sim, coordinatorOf: (id) => nodeOf(id)?.coordinator, nodeIds: cluster.live, eligible, keys, quorum, thinkMsMax: 60, clientTimeoutMs: 3 * requestTimeoutMs });
+  const faults = FaultSchedule.start(plan, cluster.faultTarget());
+  const safetyEndMs = startMs + plan.phaseMs;
   const livenessEndMs = safetyEndMs + settings.livenessPhaseMs;
+  const deadlineMs = livenessEndMs + settings.convergenceMs;
+  let changeProblem: string | undefined;
+  if (change !== undefined) {
+    sim.scheduler.at(startMs + change.atMs, () => sim.guard("ring change", cluster.applyRingChange(change, deadlineMs).then((problem) => void (changeProblem = problem))), "ring change");
+  }
   for (let c = 0; c < clients; c++) {
     sim.guard(`client c${c}`, workload.client(`c${c}`, sim.fork(`client c${c}`), c === 0 ? livenessEndMs : safetyEndMs));
   }
@@ -83,19 +142,26 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
   await faults.heal();
   await sim.runUntil(livenessEndMs);
 
+  let stranded = 0;
   const summary = (): string =>
     `${nodeIds.length} nodes, ${keys.length} keys, ${clients} clients, faults [${plan.enabled.join(", ")}], ${plan.events.length} fault events, ` +
+    `${describeRingChange(change)} (${cluster.ringChangeStatus}), ` +
     `${workload.writes.length} writes (${workload.writes.filter((w) => w.acknowledged).length} acknowledged), ${workload.readsOk}/${workload.reads} reads ok, ` +
-    `${stats.forwarded} forwarded, ${stats.hinted} hinted, ${stats.repaired} repaired, ${sim.scheduler.steps} events`;
+    `${stats.forwarded} forwarded, ${stats.hinted} hinted, ${stats.repaired} repaired, ${antiEntropyRepaired(cluster)} repaired by anti-entropy, ` +
+    `${stranded} hints for departed nodes, ${sim.scheduler.steps} events`;
   const fail = (reason: string): ScenarioResult => ({ ok: false, reason, traceHash: sim.traceHash(), summary: summary() });
 
-  const deadlineMs = sim.now() + settings.convergenceMs;
-  const healthy = await sim.runUntil(() => allUpAndHandedBack(nodeIds, nodeOf), { deadlineMs });
+  const settled = await sim.runUntil(() => changeProblem !== undefined || cluster.ringProblem() === undefined, { deadlineMs });
+  if (changeProblem !== undefined) return fail(`the ring change failed: ${changeProblem}`);
+  if (settled.reason !== "predicate") return fail(`the ring did not settle within ${settings.convergenceMs} ms after the liveness phase: ${cluster.ringProblem()}`);
+  const healthy = await sim.runUntil(() => allUpAndHandedBack(cluster), { deadlineMs });
   if (healthy.reason !== "predicate") return fail(`after healing, members did not all see each other up with every hint handed back within ${settings.convergenceMs} ms`);
-  const unread = await readEveryKey(sim, nodeOf(nodeIds[0]!)!, keys);
-  if (unread !== undefined) return fail(unread);
-  const equal = await sim.runUntil(() => replicasEqual(ring, nodeIds, nodeOf, keys) === undefined, { deadlineMs });
-  if (equal.reason !== "predicate") return fail(`replicas still differ after repair: ${replicasEqual(ring, nodeIds, nodeOf, keys)}`);
+  stranded = strandedHints(cluster);
+  const ring = cluster.settledRing();
+  const roots = await sim.runUntil(() => cluster.ringProblem() === undefined && cluster.rootsProblem(ring, quorum.n) === undefined, { deadlineMs });
+  if (roots.reason !== "predicate") return fail(`Merkle roots still differ ${settings.convergenceMs} ms after the liveness phase: ${cluster.ringProblem() ?? cluster.rootsProblem(ring, quorum.n)}`);
+  const unequal = replicasEqual(ring, nodeOf, keys);
+  if (unequal !== undefined) return fail(`Merkle roots agree but replicas differ: ${unequal}`);
   if (sim.errors.length > 0) return fail(`simulated code failed: ${sim.errors[0]}`);
 
   const finals = finalStates(ring, nodeOf, keys);
@@ -108,26 +174,25 @@ function dotKey(dot: Dot): string {
   return `${dot[0]}:${dot[1]}`;
 }
 
-function allUpAndHandedBack(nodeIds: readonly NodeId[], nodeOf: (id: NodeId) => ClusterNode | undefined): boolean {
-  return nodeIds.every((id) => {
-    const node = nodeOf(id);
+/** Every live node runs and sees every other live node up, and holds no hint for a live node. */
+function allUpAndHandedBack(cluster: SimCluster): boolean {
+  return cluster.live.every((id) => {
+    const node = cluster.nodeOf(id);
     if (node === undefined) return false;
-    if (!nodeIds.every((other) => other === id || node.membership.isUp(other))) return false;
-    return [...node.hints.countByTarget().values()].every((count) => count === 0);
+    if (!cluster.live.every((other) => other === id || node.membership.isUp(other))) return false;
+    return [...node.hints.countByTarget()].every(([target, count]) => count === 0 || !cluster.live.includes(target));
   });
 }
 
-/** One quorum read at r=n of every key from one node: read repair brings every primary up to date. */
-async function readEveryKey(sim: Simulation, node: ClusterNode, keys: readonly string[]): Promise<string | undefined> {
-  for (const key of keys) {
-    let attempt = 0;
-    for (;;) {
-      const result = await sim.settle(node.coordinator.get(itemKeyOf(key), fullRead, false));
-      if (result.ok) break;
-      if (++attempt >= fullReadAttemptsMax) return `the final read of ${key} at r=3 failed ${attempt} times: ${JSON.stringify(result)}`;
-    }
-  }
-  return undefined;
+/** Hints held for nodes that left or were replaced: nothing hands them back (see the README). */
+function strandedHints(cluster: SimCluster): number {
+  let count = 0;
+  for (const id of cluster.live) for (const [target, held] of cluster.nodeOf(id)?.hints.countByTarget() ?? []) if (!cluster.live.includes(target)) count += held;
+  return count;
+}
+
+function antiEntropyRepaired(cluster: SimCluster): number {
+  return cluster.live.reduce((sum, id) => sum + (cluster.nodeOf(id)?.antiEntropy?.stats.keysRepaired ?? 0), 0);
 }
 
 function primariesOf(ring: RingState, key: string): NodeId[] {
@@ -135,11 +200,12 @@ function primariesOf(ring: RingState, key: string): NodeId[] {
 }
 
 /** Undefined when every key's primaries hold equal sets; else the first key that differs. */
-function replicasEqual(ring: RingState, nodeIds: readonly NodeId[], nodeOf: (id: NodeId) => ClusterNode | undefined, keys: readonly string[]): string | undefined {
-  if (!nodeIds.every((id) => nodeOf(id) !== undefined)) return "a node is down";
+function replicasEqual(ring: RingState, nodeOf: (id: NodeId) => ClusterNode | undefined, keys: readonly string[]): string | undefined {
   for (const key of keys) {
-    const sets = primariesOf(ring, key).map((id) => nodeOf(id)!.replicas.fetch(itemKeyOf(key)) ?? dvvset.empty<Sibling>());
-    if (!sets.every((set) => dvvset.equal(set, sets[0]!))) return `${key} differs on ${primariesOf(ring, key).join(", ")}`;
+    const primaries = primariesOf(ring, key);
+    if (!primaries.every((id) => nodeOf(id) !== undefined)) return `a primary of ${key} is down`;
+    const sets = primaries.map((id) => nodeOf(id)!.replicas.fetch(itemKeyOf(key)) ?? dvvset.empty<Sibling>());
+    if (!sets.every((set) => dvvset.equal(set, sets[0]!))) return `${key} differs on ${primaries.join(", ")}`;
   }
   return undefined;
 }

@@ -19,7 +19,10 @@ import type { Simulation } from "./simulation.js";
 export interface EventualWorkloadOptions {
   sim: Simulation;
   coordinatorOf: (node: NodeId) => EventualCoordinator | undefined;
+  /** The nodes a client may call (the caller may change the array as nodes join and leave). */
   nodeIds: readonly NodeId[];
+  /** Whether a client may call `node` now (default: any running node). */
+  eligible?: (node: NodeId) => boolean;
   keys: readonly string[];
   quorum: Quorum;
   thinkMsMax: number;
@@ -48,7 +51,8 @@ export class EventualWorkload {
     while (sim.now() < endMs) {
       await this.sleep(1 + random.int(this.options.thinkMsMax));
       if (sim.now() >= endMs) return;
-      const running = this.options.nodeIds.filter((id) => sim.isUp(id));
+      const eligible = this.options.eligible ?? (() => true);
+      const running = this.options.nodeIds.filter((id) => sim.isUp(id) && eligible(id));
       if (running.length === 0) continue;
       const coordinator = this.options.coordinatorOf(running[random.int(running.length)]!);
       if (coordinator === undefined) continue;

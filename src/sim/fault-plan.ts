@@ -13,11 +13,24 @@ import type { NetworkFaults } from "./sim-network.js";
  *
  * Episodes of one kind never overlap (one partition shape at a time, one clogged node at a
  * time), and at most `crashedMax` nodes are down at once.
+ *
+ * A long partition (issue 6: "tens of seconds, with writes on one side") is opt-in through
+ * `longPartitions`: when a seed draws it (its own random stream, so the other choices of a seed
+ * stay as they were), the faulty phase grows by its length and it runs after the mixed
+ * episodes, alone: a majority side that the workload writes through, the rest cut off.
  */
 export const faultKinds = [
   "loss", "duplication", "reordering", "partition", "oneWayPartition", "bridge", "clogging", "crash", "clockJump", "clockDrift",
 ] as const;
-export type FaultKind = (typeof faultKinds)[number];
+export type FaultKind = (typeof faultKinds)[number] | "longPartition";
+
+/** A long partition: `writers` (a majority) take the workload, `others` are cut off from them. */
+export interface LongPartition {
+  startMs: number;
+  endMs: number;
+  writers: NodeId[];
+  others: NodeId[];
+}
 
 export type FaultEvent =
   | { atMs: number; kind: "partition"; a: NodeId[]; b: NodeId[] }
@@ -38,6 +51,9 @@ export interface FaultPlan {
   network: NetworkFaults;
   /** Sorted by atMs (relative to the start of the safety phase). */
   events: FaultEvent[];
+  /** The faulty phase's length: safetyPhaseMs, plus the long partition when there is one. */
+  phaseMs: number;
+  longPartition?: LongPartition;
 }
 
 export interface FaultPlanOptions {
@@ -53,6 +69,8 @@ export interface FaultPlanOptions {
   crashedMax?: number;
   clockJumpMaxMs?: number;
   clockDriftPpmMax?: number;
+  /** Opt-in long partitions: the share of seeds that get one, and its length range (virtual ms). */
+  longPartitions?: { probability: number; minMs: number; maxMs: number };
 }
 
 export const faultPlanDefaults = { kindProbability: 0.5, episodesPerKindMax: 4, clockJumpMaxMs: 2_000, clockDriftPpmMax: 200 } as const;
@@ -62,7 +80,7 @@ export function planFaults(seed: number, options: FaultPlanOptions): FaultPlan {
   const random = forkRandom(seed, "fault plan");
   const allowed = options.kinds ?? faultKinds;
   const p = options.kindProbability ?? faultPlanDefaults.kindProbability;
-  const enabled = faultKinds.filter((kind) => allowed.includes(kind) && random.next() < p);
+  const enabled: FaultKind[] = faultKinds.filter((kind) => allowed.includes(kind) && random.next() < p);
   const on = (kind: FaultKind): boolean => enabled.includes(kind);
   const network: NetworkFaults = {
     delayMinMs: uniform(random, 0.2, 2),
@@ -79,9 +97,28 @@ export function planFaults(seed: number, options: FaultPlanOptions): FaultPlan {
   if (on("crash")) planCrashes(ctx);
   if (on("clockJump")) planClockJumps(ctx);
   if (on("clockDrift")) planClockDrift(ctx);
+  const long = planLongPartition(seed, options);
+  if (long !== undefined) {
+    enabled.push("longPartition");
+    ctx.events.push({ atMs: long.startMs, kind: "partition", a: long.writers, b: long.others }, { atMs: long.endMs, kind: "healPartition" });
+  }
   const events = ctx.events.map((event, order) => ({ event, order }));
   events.sort((x, y) => x.event.atMs - y.event.atMs || x.order - y.order);
-  return { seed, enabled, network, events: events.map((e) => e.event) };
+  return { seed, enabled, network, events: events.map((e) => e.event), phaseMs: long?.endMs ?? options.safetyPhaseMs, ...(long !== undefined ? { longPartition: long } : {}) };
+}
+
+/** After the mixed episodes (which all end inside safetyPhaseMs): a majority and the rest. */
+function planLongPartition(seed: number, options: FaultPlanOptions): LongPartition | undefined {
+  const long = options.longPartitions;
+  const allowed = options.kinds === undefined || options.kinds.includes("longPartition");
+  if (long === undefined || !allowed || options.nodeIds.length < 3) return undefined;
+  assert(long.probability >= 0 && long.probability <= 1 && long.minMs > 0 && long.maxMs >= long.minMs, `bad long partition settings: ${JSON.stringify(long)}`);
+  const random = forkRandom(seed, "long partition");
+  if (random.next() >= long.probability) return undefined;
+  const order = shuffled(random, options.nodeIds);
+  const majority = Math.floor(order.length / 2) + 1;
+  const startMs = options.safetyPhaseMs;
+  return { startMs, endMs: startMs + Math.round(uniform(random, long.minMs, long.maxMs)), writers: order.slice(0, majority), others: order.slice(majority) };
 }
 
 interface PlanContext {

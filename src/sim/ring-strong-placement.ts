@@ -1,23 +1,7 @@
-import type { StrongPlacement } from "../paxos/strong-coordinator.js";
-import { partitionOf } from "../ring/partition-hash.js";
-import { preferenceList } from "../ring/preference-list.js";
-import type { RingState } from "../ring/ring-state.js";
-import { decodeItemKey } from "../storage/item-key.js";
-
 /**
- * The strong path's acceptors for a key (DESIGN.md, "The strong path": "Acceptors are the
- * key's N primary replicas, strictly"): the first n distinct owners clockwise from the
- * partition of the key's partition key, as the eventual coordinator places it, with no
- * fallbacks. The simulated cluster's ring only changes when membership claims a new one;
- * partitions moving (the `previous` set) come with the elasticity issue.
+ * The strong path's acceptors of a key on a node's ring: the coordinator's placement
+ * (coordinator/strong-placement.ts), which asks joint majorities of the old and the new
+ * preference list while the ring is in transition. Kept as a re-export for the tests that
+ * import it from here (paxos/paxos-linearizability.test.ts); new code imports the coordinator's.
  */
-export function ringStrongPlacement(ring: () => RingState | undefined): StrongPlacement {
-  return {
-    acceptorsFor(itemKey, n) {
-      const current = ring();
-      if (current === undefined) return undefined;
-      const partition = partitionOf(decodeItemKey(itemKey).partitionKey, current.partitionCount);
-      return { acceptors: preferenceList(current, partition, n) };
-    },
-  };
-}
+export { ringStrongPlacement } from "../coordinator/strong-placement.js";
