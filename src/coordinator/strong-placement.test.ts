@@ -27,7 +27,18 @@ test("on a settled ring a key's acceptors are its n primaries and there is no pr
   const ring = claimed(4);
   const key = encodeItemKey(2, encoder.encode("user:1"), encoder.encode("s"));
   const placed = ringStrongPlacement(() => ring).acceptorsFor(key, 3);
-  assert.deepEqual(placed, { acceptors: preferenceList(ring, partitionOf(encoder.encode("user:1"), ring.partitionCount), 3) });
+  assert.deepEqual(placed, { acceptors: preferenceList(ring, partitionOf(encoder.encode("user:1"), ring.partitionCount), 3), ringVersion: ring.version });
+});
+
+test("the placement names the ring version its acceptors come from, and this node's version for its acceptor's fence", () => {
+  let ring = claimed(3);
+  const placement = ringStrongPlacement(() => ring);
+  const key = encodeItemKey(2, encoder.encode("user:1"), encoder.encode("s"));
+  assert.equal(placement.acceptorsFor(key, 3)?.ringVersion, ring.version);
+  assert.equal(placement.ringVersion?.(), ring.version);
+  ring = joined(ring, 4);
+  assert.equal(placement.acceptorsFor(key, 3)?.ringVersion, ring.version);
+  assert.equal(placement.ringVersion?.(), ring.version);
 });
 
 test("while a 3 -> 4 join moves partitions, a moved key's acceptors are the new list and its previous set the old list", () => {

@@ -23,16 +23,19 @@ export function ringStrongPlacement(ring: () => RingState | undefined): StrongPl
       if (current === undefined) return undefined;
       return strongAcceptors(current, partitionOf(decodeItemKey(itemKey).partitionKey, current.partitionCount), n);
     },
+    // Ballots carry the ring version and acceptors refuse older ones (paxos/README.md,
+    // "Ring-version fencing").
+    ringVersion: () => ring()?.version,
   };
 }
 
-/** A partition's acceptors on `ring`, and its previous acceptors when the transition changed them. */
-export function strongAcceptors(ring: RingState, partition: number, n: number): { acceptors: NodeId[]; previous?: NodeId[] } {
+/** A partition's acceptors on `ring`, and its previous acceptors when the transition changed them, with the ring's version. */
+export function strongAcceptors(ring: RingState, partition: number, n: number): { acceptors: NodeId[]; previous?: NodeId[]; ringVersion: number } {
   const acceptors = preferenceList(ring, partition, Math.min(n, ring.members.length));
   const before = previousRing(ring);
-  if (before === undefined) return { acceptors };
+  if (before === undefined) return { acceptors, ringVersion: ring.version };
   const previous = preferenceList(before, partition, Math.min(n, before.members.length));
-  return sameNodes(acceptors, previous) ? { acceptors } : { acceptors, previous };
+  return sameNodes(acceptors, previous) ? { acceptors, ringVersion: ring.version } : { acceptors, previous, ringVersion: ring.version };
 }
 
 function sameNodes(a: readonly NodeId[], b: readonly NodeId[]): boolean {

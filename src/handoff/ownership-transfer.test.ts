@@ -32,6 +32,7 @@ const keyCount = 40;
 
 interface Parts {
   replica: ReplicaService;
+  acceptors: AcceptorService;
   strong: StrongCoordinator;
   transfer: OwnershipTransfer;
 }
@@ -48,7 +49,8 @@ async function cluster(seed: number, pageEntriesMax: number) {
     sim.addNode(id, (runtime): Parts => {
       const hints = HintStore.open({ storage: runtime.storage, isValue: isSibling, hintsPerTargetMax: 10 });
       const replica = new ReplicaService({ nodeId: id, storage: runtime.storage, hints, siblingsMax: 100 });
-      const strong = new StrongCoordinator({ runtime, acceptors: new AcceptorService({ runtime }), placement: ringStrongPlacement(() => rings.get(id)), requestTimeoutMs: 200 });
+      const acceptors = new AcceptorService({ runtime });
+      const strong = new StrongCoordinator({ runtime, acceptors, placement: ringStrongPlacement(() => rings.get(id)), requestTimeoutMs: 200 });
       const transfer = new OwnershipTransfer({
         runtime,
         ring: () => rings.get(id),
@@ -56,6 +58,7 @@ async function cluster(seed: number, pageEntriesMax: number) {
         tables: () => [eventual, strongTable],
         merge: (key, set, conflicts) => replica.merge(key, set, conflicts),
         strongRead: (key, n) => strong.read(key, n),
+        strongFence: (node, ringVersion) => strong.fence(node, ringVersion),
         publishRing: (ring) => {
           published.push(ring);
           for (const node of nodeIds) rings.set(node, ring);
@@ -68,7 +71,7 @@ async function cluster(seed: number, pageEntriesMax: number) {
         if (type.startsWith("paxos.")) return strong.handle(from, message);
         return transfer.handle(from, message);
       });
-      return { replica, strong, transfer };
+      return { replica, acceptors, strong, transfer };
     });
   }
   await sim.bootAll();
@@ -107,6 +110,13 @@ test("a 3 -> 4 join fills the new node's partitions from the old replicas and th
   assert.equal(published.length, 1, `the ring did not settle: ${parts("n4").transfer.lastProblem ?? "no problem reported"}`);
   assert.equal(published[0]!.version, moving.version + 1);
   assert.equal(published[0]!.previous, undefined);
+  // Every old acceptor n4 scanned was fenced at the transition first (paxos/README.md,
+  // "Ring-version fencing"): a majority of each gained partition's old list refuses ring 1.
+  for (const { partition } of incoming) {
+    const old = preferenceList(first, partition, strongTable.n);
+    const fenced = old.filter((id) => parts(id).acceptors.ringFence >= moving.version);
+    assert.ok(fenced.length > old.length / 2, `partition ${partition}: only ${fenced.join(",")} of ${old.join(",")} were fenced`);
+  }
 
   const gained = new Set(incoming.map((p) => p.partition));
   let eventualMoved = 0;

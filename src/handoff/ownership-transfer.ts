@@ -56,6 +56,13 @@ export interface OwnershipTransferOptions {
   merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: { lww: boolean }): Promise<{ ok: true } | { ok: false; error: string }>;
   /** StrongCoordinator.read. */
   strongRead(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>>;
+  /**
+   * StrongCoordinator.fence: before a strong table's keys are scanned on an old acceptor, its
+   * ring fence is raised to the transition's version, so no proposer of an older ring stores a
+   * key there after the scan passed it (paxos/README.md, "Ring-version fencing"). Without it a
+   * node left on the old ring can write to the old set unseen by the transfer.
+   */
+  strongFence?(node: NodeId, ringVersion: number): Promise<boolean>;
   /** Publishes a ring this node computed as leader (the settled ring). */
   publishRing(ring: RingState): void;
   intervalMs?: number;
@@ -191,6 +198,7 @@ export class OwnershipTransfer {
       for (const source of sources) {
         if (this.stopped) return;
         if (progress.completed.includes(scanId(table.id, source))) continue;
+        if (table.strong && this.options.strongFence !== undefined && !(await this.options.strongFence(source, ring.version))) continue;
         await this.scanSource(table, source, gained, progress);
       }
     }

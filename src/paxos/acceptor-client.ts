@@ -9,6 +9,7 @@ import {
   acceptMessage,
   acceptReplyToWire,
   collectMessage,
+  fenceMessage,
   parseAcceptReply,
   parsePrepareReply,
   prepareMessage,
@@ -28,25 +29,35 @@ import {
 export type AcceptorAnswer<T> = ParsedReply<T> | { kind: "failed"; message: string };
 
 export class AcceptorClient {
-  constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number }) {}
+  /** `ringVersion`: this node's ring version, which its own acceptor fences with. */
+  constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number; ringVersion: () => number }) {}
 
   async prepare(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<AcceptorAnswer<Promised>> {
-    if (node === this.options.runtime.nodeId) return local(async () => parsePrepareReply(prepareReplyToWire(await this.options.acceptors.prepare(key, ballot))));
+    if (node === this.options.runtime.nodeId) return local(async () => parsePrepareReply(prepareReplyToWire(await this.options.acceptors.prepare(key, ballot, this.options.ringVersion()))));
     return failedIfMalformed(parsed(await this.request(node, prepareMessage(key, ballot)), parsePrepareReply));
   }
 
   async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal): Promise<AcceptorAnswer<true>> {
-    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal))));
+    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion()))));
     return failedIfMalformed(parsed(await this.request(node, acceptMessage(key, ballot, proposal)), parseAcceptReply));
   }
 
   /** The GC step; its answer does not matter (a tombstone not collected stays, and is retried). */
   async collect(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<void> {
     if (node === this.options.runtime.nodeId) {
-      await local(async () => ({ kind: "ok", reply: await this.options.acceptors.collect(key, ballot) }));
+      await local(async () => ({ kind: "ok", reply: await this.options.acceptors.collect(key, ballot, this.options.ringVersion()) }));
       return;
     }
     await this.request(node, collectMessage(key, ballot));
+  }
+
+  /** Raises `node`'s ring fence to `ringVersion`; true once it answered that its fence is at least that. */
+  async fence(node: NodeId, ringVersion: number): Promise<boolean> {
+    if (node === this.options.runtime.nodeId) return (await this.options.acceptors.fence(ringVersion)).fence >= ringVersion;
+    const result = await this.request(node, fenceMessage(ringVersion));
+    if (!result.ok || isRemoteFailure(result.reply)) return false;
+    const reply = result.reply as { ok?: unknown; fence?: unknown } | null;
+    return reply?.ok === true && typeof reply.fence === "number" && reply.fence >= ringVersion;
   }
 
   private request(node: NodeId, message: PaxosRequest): Promise<RequestResult> {

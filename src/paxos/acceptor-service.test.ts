@@ -137,3 +137,45 @@ test("past the lock bound on waiters an acceptor answers overloaded instead of q
   const replies = await Promise.all([acceptor.prepare(key, b(1)), acceptor.prepare(key, b(2)), acceptor.prepare(key, b(3))]);
   assert.deepEqual(replies[2], { ok: false, refusal: "overloaded" });
 });
+
+const e = (epoch: number, counter: number, node = "n1"): Ballot => ({ epoch, counter, node });
+
+test("a ballot of an older ring than the node's is refused with the node's ring version; a newer one is served", async () => {
+  const { acceptor } = setup();
+  assert.deepEqual(await acceptor.prepare(key, e(2, 9), 3), { ok: false, refusal: "ring", ringVersion: 3 });
+  assert.deepEqual(await acceptor.accept(key, e(2, 9), { value: value("x", "9.n1"), origins: [e(2, 9)], originsFloor: ballotZero }, 3), { ok: false, refusal: "ring", ringVersion: 3 });
+  assert.equal(acceptor.record(key), undefined, "a refused round stores nothing");
+  // An acceptor on an older ring serves a newer proposer: it is one of that proposer's acceptors.
+  assert.equal((await acceptor.prepare(key, e(4, 1), 3)).ok, true);
+  assert.deepEqual(await acceptor.accept(key, e(4, 1), { value: value("y", "1.n1"), origins: [e(4, 1)], originsFloor: ballotZero }, 3), { ok: true });
+  // A newer epoch outbids any counter of an older one.
+  assert.deepEqual(await acceptor.prepare(key, e(3, 1_000_000), 0), { ok: false, refusal: "ballot", promised: e(4, 1) });
+});
+
+test("the fence refuses older epochs from its answer on, survives a restart, and never goes down", async () => {
+  const { engine, acceptor } = setup();
+  assert.equal((await acceptor.prepare(key, e(1, 5), 1)).ok, true);
+  assert.deepEqual(await acceptor.fence(2), { ok: true, fence: 2 });
+  assert.deepEqual(await acceptor.accept(key, e(1, 5), { value: value("x", "5.n1"), origins: [e(1, 5)], originsFloor: ballotZero }, 1), { ok: false, refusal: "ring", ringVersion: 2 });
+  assert.deepEqual(await acceptor.fence(1), { ok: true, fence: 2 });
+  const reopened = new AcceptorService({ runtime: createTestRuntime({ storage: engine }) });
+  assert.equal(reopened.ringFence, 2);
+  assert.deepEqual(await reopened.prepare(key, e(1, 6), 0), { ok: false, refusal: "ring", ringVersion: 2 });
+  assert.equal((await reopened.prepare(key, e(2, 7), 0)).ok, true);
+});
+
+test("the fence answers only after every round that was under way finished, stored or refused", async () => {
+  const { acceptor } = setup();
+  const other = encodeItemKey(7, new TextEncoder().encode("other"));
+  assert.equal((await acceptor.prepare(key, e(1, 5), 1)).ok, true);
+  assert.equal((await acceptor.prepare(other, e(1, 5), 1)).ok, true);
+  const accepts = [key, other].map((k) => acceptor.accept(k, e(1, 5), { value: value("x", "5.n1"), origins: [e(1, 5)], originsFloor: ballotZero }, 1));
+  let settled = 0;
+  for (const accepting of accepts) void accepting.then(() => settled++);
+  await acceptor.fence(2);
+  assert.equal(settled, 2, "the fence answered before a round it let in had finished");
+  for (const [i, k] of [key, other].entries()) {
+    const reply = await accepts[i]!;
+    assert.equal(acceptor.record(k)?.accepted !== undefined, reply.ok, "what is stored is what was answered");
+  }
+});

@@ -4,7 +4,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import type { WriteOp } from "../storage/storage-engine.js";
 import { decodeAcceptorRecord, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
-import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, maxBallot, type Ballot } from "./ballot.js";
+import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, epochOf, maxBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
 import { Packr } from "msgpackr";
 
@@ -31,6 +31,14 @@ import { Packr } from "msgpackr";
  *
  * Floors are kept per bucket of keys (a hash of the item key), so dropping records frees their
  * space while the floors stay a fixed, small number of entries.
+ *
+ * Ring-version fencing (README, "Ring-version fencing"): a ballot's epoch is the ring version
+ * its proposer placed the key on. prepare and accept refuse ("ring", with this node's version)
+ * a ballot whose epoch is below this node's ring version (the caller passes it) or below the
+ * node's fence, a durable version `fence(v)` raises: the ownership transfer raises it on an old
+ * acceptor before scanning its keys, so no proposer of an older ring can store anything there
+ * that the scan misses. `fence` waits for the prepares and accepts that passed the old fence
+ * to finish, so once it answers, everything an older epoch ever stored here is on disk.
  */
 export interface AcceptorServiceOptions {
   runtime: Runtime;
@@ -42,7 +50,7 @@ export interface AcceptorServiceOptions {
 
 export const acceptorDefaults = Object.freeze({ floorBuckets: 1024, locks: Object.freeze({ keysMax: 100_000, waitersPerKeyMax: 1024 }) });
 
-export type AcceptorRefusal = { ok: false; refusal: "ballot"; promised: Ballot } | { ok: false; refusal: "overloaded" };
+export type AcceptorRefusal = { ok: false; refusal: "ballot"; promised: Ballot } | { ok: false; refusal: "ring"; ringVersion: number } | { ok: false; refusal: "overloaded" };
 /**
  * A promise carries, besides what was accepted, the key's collected floor: every ballot of a
  * lineage the GC step removed from this acceptor is at or below it (see AcceptedState.originsFloor).
@@ -50,6 +58,7 @@ export type AcceptorRefusal = { ok: false; refusal: "ballot"; promised: Ballot }
 export type PrepareReply = { ok: true; accepted: AcceptedState | undefined; collectedFloor: Ballot } | AcceptorRefusal;
 export type AcceptReply = { ok: true } | AcceptorRefusal;
 export type CollectReply = { ok: true; dropped: boolean } | { ok: false; refusal: "overloaded" };
+export type FenceReply = { ok: true; fence: number };
 
 interface Floors {
   floor: Ballot;
@@ -62,28 +71,65 @@ export class AcceptorService {
   private readonly runtime: Runtime;
   private readonly floorBuckets: number;
   private readonly locks: KeyLocks;
+  /** The durable ring fence (see the module comment); loaded once, raised by `fence`. */
+  private fenceVersion: number;
+  /** Prepares and accepts past the fence check and not finished (what `fence` waits for). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: AcceptorServiceOptions) {
     this.runtime = options.runtime;
     this.floorBuckets = options.floorBuckets ?? acceptorDefaults.floorBuckets;
     assert(Number.isSafeInteger(this.floorBuckets) && this.floorBuckets > 0, `floorBuckets must be a positive integer, got ${this.floorBuckets}`);
     this.locks = new KeyLocks(options.locks ?? acceptorDefaults.locks);
+    this.fenceVersion = this.loadFence();
   }
 
-  prepare(key: Uint8Array, ballot: Ballot): Promise<PrepareReply> {
-    return this.underLocks<PrepareReply>([lockKey(key)], async () => {
+  /**
+   * Raises the ring fence to `ringVersion` (never lowers it): from its answer on, every
+   * prepare or accept with a lower epoch is refused, and every one that passed the old fence
+   * has finished (stored or refused).
+   */
+  async fence(ringVersion: number): Promise<FenceReply> {
+    assert(Number.isSafeInteger(ringVersion) && ringVersion >= 0, `fence: ring version ${ringVersion} is not a non-negative safe integer`);
+    if (ringVersion > this.fenceVersion) {
+      this.fenceVersion = ringVersion;
+      await this.runtime.storage.write([{ type: "put", key: fenceKey, value: floorPackr.pack(ringVersion) }], { durable: true });
+    }
+    await Promise.allSettled([...this.inFlight]);
+    return { ok: true, fence: this.fenceVersion };
+  }
+
+  /** The node's durable ring fence (0: never raised). */
+  get ringFence(): number {
+    return this.fenceVersion;
+  }
+
+  /**
+   * `ringVersion`: this node's ring version (the acceptor refuses older epochs); undefined or
+   * 0 when the node has none (then only the durable fence counts).
+   */
+  prepare(key: Uint8Array, ballot: Ballot, ringVersion = 0): Promise<PrepareReply> {
+    const stale = this.staleEpoch(ballot, ringVersion);
+    if (stale !== undefined) return Promise.resolve(stale);
+    return this.tracked(this.underLocks<PrepareReply>([lockKey(key)], async () => {
+      const again = this.staleEpoch(ballot, ringVersion);
+      if (again !== undefined) return again;
       const record = this.load(key);
       const floors = this.floorsOfBucket(this.bucketOf(key));
       const promised = maxBallot(record?.promised ?? ballotZero, floors.floor);
       if (compareBallots(ballot, promised) <= 0) return { ok: false, refusal: "ballot", promised };
       await this.store(key, { promised: ballot, accepted: record?.accepted });
       return { ok: true, accepted: record?.accepted, collectedFloor: floors.collectedFloor };
-    });
+    }));
   }
 
-  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal): Promise<AcceptReply> {
+  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal, ringVersion = 0): Promise<AcceptReply> {
     assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
-    return this.underLocks<AcceptReply>([lockKey(key)], async () => {
+    const stale = this.staleEpoch(ballot, ringVersion);
+    if (stale !== undefined) return Promise.resolve(stale);
+    return this.tracked(this.underLocks<AcceptReply>([lockKey(key)], async () => {
+      const again = this.staleEpoch(ballot, ringVersion);
+      if (again !== undefined) return again;
       const record = this.load(key);
       const floor = this.floor(key);
       const promised = maxBallot(record?.promised ?? ballotZero, floor);
@@ -92,12 +138,14 @@ export class AcceptorService {
       if (compareBallots(ballot, record?.promised ?? ballotZero) < 0 || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       return { ok: true };
-    });
+    }));
   }
 
-  collect(key: Uint8Array, ballot: Ballot): Promise<CollectReply> {
+  /** A tombstone of an older epoch than this node's ring or fence stays (collected later, if ever). */
+  collect(key: Uint8Array, ballot: Ballot, ringVersion = 0): Promise<CollectReply> {
     const bucket = this.bucketOf(key);
     return this.underLocks<CollectReply>([lockKey(key), `floor ${bucket}`], async () => {
+      if (this.staleEpoch(ballot, ringVersion) !== undefined) return { ok: true, dropped: false };
       const record = this.load(key);
       const accepted = record?.accepted;
       if (record === undefined || accepted === undefined || accepted.value !== undefined || compareBallots(accepted.ballot, ballot) !== 0) return { ok: true, dropped: false };
@@ -123,6 +171,26 @@ export class AcceptorService {
   /** The ballot at or below which this acceptor refuses every round on `key`. */
   floor(key: Uint8Array): Ballot {
     return this.floorsOfBucket(this.bucketOf(key)).floor;
+  }
+
+  /** A "ring" refusal when `ballot`'s epoch is below this node's ring version or its fence. */
+  private staleEpoch(ballot: Ballot, ringVersion: number): { ok: false; refusal: "ring"; ringVersion: number } | undefined {
+    const newest = Math.max(ringVersion, this.fenceVersion);
+    return epochOf(ballot) < newest ? { ok: false, refusal: "ring", ringVersion: newest } : undefined;
+  }
+
+  private tracked<R>(work: Promise<R>): Promise<R> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  private loadFence(): number {
+    const bytes = this.runtime.storage.get(fenceKey);
+    if (bytes === undefined) return 0;
+    const version: unknown = floorPackr.unpack(bytes);
+    assert(typeof version === "number" && Number.isSafeInteger(version) && version >= 0, "the paxos ring fence is not a non-negative integer");
+    return version;
   }
 
   private load(key: Uint8Array): AcceptorRecord | undefined {
@@ -158,6 +226,8 @@ export class AcceptorService {
     }
   }
 }
+
+const fenceKey = metaKey("paxos.fence");
 
 function floorKey(bucket: number): Uint8Array {
   return metaKey(`paxos.floor.${bucket}`);

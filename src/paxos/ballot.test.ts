@@ -34,9 +34,39 @@ test("the next ballot outbids both the clock and what refused it", () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 2_000 }), ballotArb, (clockCounter, above) => {
       const next = nextBallot({ clockCounter, above, node: "n1" });
+      assert.ok(next !== undefined);
       assert.ok(compareBallots(next, above) > 0);
       assert.ok(next.counter >= clockCounter);
       assert.deepEqual(maxBallot(next, above), next);
+    }),
+    params,
+  );
+});
+
+const epochBallotArb: fc.Arbitrary<Ballot> = fc.record({ epoch: fc.integer({ min: 1, max: 4 }), counter: fc.nat({ max: 1_000 }), node: fc.constantFrom("n1", "n2") }, { noNullPrototype: true });
+
+test("the epoch (ring version) decides before the counter, and an absent epoch is 0", () => {
+  assert.ok(compareBallots({ epoch: 2, counter: 1, node: "a" }, { epoch: 1, counter: 9_999, node: "z" }) > 0);
+  assert.ok(compareBallots({ epoch: 1, counter: 1, node: "a" }, { counter: 9_999, node: "z" }) > 0);
+  assert.equal(compareBallots({ counter: 5, node: "a" }, { counter: 5, node: "a" }), 0);
+  fc.assert(
+    fc.property(fc.oneof(ballotArb, epochBallotArb), fc.oneof(ballotArb, epochBallotArb), (a, b) => {
+      assert.equal(Math.sign(compareBallots(a, b)), -Math.sign(compareBallots(b, a)));
+      assert.deepEqual(ballotFromTuple(ballotToTuple(a)), a);
+    }),
+    params,
+  );
+  for (const bad of [[1, "n", 0], [1, "n", -1], [1, "n", 1.5], [1, "n", "2"], [1, "n", 2, 3]]) assert.equal(ballotFromTuple(bad), undefined, JSON.stringify(bad));
+});
+
+test("the next ballot outbids a refusal of its own or an older epoch, and cannot outbid a newer one", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2_000 }), epochBallotArb, fc.integer({ min: 1, max: 4 }), (clockCounter, above, epoch) => {
+      const next = nextBallot({ clockCounter, above, node: "n1", epoch });
+      if (epoch < above.epoch!) return assert.equal(next, undefined);
+      assert.ok(next !== undefined);
+      assert.equal(next.epoch, epoch);
+      assert.ok(compareBallots(next, above) > 0);
     }),
     params,
   );

@@ -12,10 +12,14 @@ import type { StrongVersioned } from "./strong-coordinator.js";
 export type PaxosRequest =
   | { type: "paxos.prepare"; key: Uint8Array; ballot: BallotTuple }
   | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple }
-  | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple };
+  | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple }
+  | { type: "paxos.fence"; ringVersion: number };
 
 type AcceptedWire = { ballot: BallotTuple; acceptedAtMs: number; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple };
-type RefusalWire = { ok: false; refusal: "ballot"; promised: BallotTuple } | { ok: false; refusal: "overloaded" | "malformed"; message?: string };
+type RefusalWire =
+  | { ok: false; refusal: "ballot"; promised: BallotTuple }
+  | { ok: false; refusal: "ring"; ringVersion: number }
+  | { ok: false; refusal: "overloaded" | "malformed"; message?: string };
 export type PrepareReplyWire = { ok: true; accepted: AcceptedWire | null; collectedFloor: BallotTuple } | RefusalWire;
 
 export function prepareMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
@@ -37,15 +41,26 @@ export function collectMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
   return { type: "paxos.collect", key, ballot: ballotToTuple(ballot) };
 }
 
+/** Raises the receiving acceptor's ring fence (acceptor-service.ts, `fence`). */
+export function fenceMessage(ringVersion: number): PaxosRequest {
+  return { type: "paxos.fence", ringVersion };
+}
+
 /** A request as the acceptor will run it, or why it cannot. */
 export type ParsedRequest =
   | { ok: true; type: "paxos.prepare" | "paxos.collect"; key: Uint8Array; ballot: Ballot }
   | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal }
+  | { ok: true; type: "paxos.fence"; ringVersion: number }
   | { ok: false; message: string };
 
 export function parseRequest(message: unknown): ParsedRequest {
   const m = message as Partial<Record<string, unknown>> | null;
   const type = m?.type;
+  if (type === "paxos.fence") {
+    const ringVersion = m!.ringVersion;
+    if (typeof ringVersion !== "number" || !Number.isSafeInteger(ringVersion) || ringVersion < 0) return { ok: false, message: `${type}: ring version ${String(ringVersion)} is not a non-negative integer` };
+    return { ok: true, type, ringVersion };
+  }
   if (type !== "paxos.prepare" && type !== "paxos.accept" && type !== "paxos.collect") return { ok: false, message: `unknown paxos message ${String(type)}` };
   if (!(m!.key instanceof Uint8Array) || m!.key.length === 0) return { ok: false, message: `${type}: key is not bytes` };
   const ballot = ballotFromTuple(m!.ballot);
@@ -81,8 +96,11 @@ function refusalToWire(refusal: AcceptorRefusal): RefusalWire {
   return refusal.refusal === "ballot" ? { ok: false, refusal: "ballot", promised: ballotToTuple(refusal.promised) } : refusal;
 }
 
-/** A parsed acceptor reply: a promise or accept, a refusal (with the ballot to beat), or garbage. */
-export type ParsedReply<T> = { kind: "ok"; reply: T } | { kind: "refused"; promised: Ballot | undefined } | { kind: "malformed"; message: string };
+/**
+ * A parsed acceptor reply: a promise or accept, a refusal (with the ballot to beat, or the
+ * newer ring version the acceptor is on), or garbage.
+ */
+export type ParsedReply<T> = { kind: "ok"; reply: T } | { kind: "refused"; promised: Ballot | undefined; ringVersion?: number } | { kind: "malformed"; message: string };
 
 export type Promised = { accepted: AcceptedState | undefined; collectedFloor: Ballot };
 
@@ -111,6 +129,11 @@ export function parseAcceptReply(reply: unknown): ParsedReply<true> {
 function parseRefusal(r: Partial<Record<string, unknown>>): ParsedReply<never> {
   if (r.refusal === "ballot") return { kind: "refused", promised: ballotFromTuple(r.promised) };
   if (r.refusal === "overloaded") return { kind: "refused", promised: undefined };
+  if (r.refusal === "ring") {
+    const ringVersion = r.ringVersion;
+    if (typeof ringVersion !== "number" || !Number.isSafeInteger(ringVersion) || ringVersion < 0) return { kind: "malformed", message: "ring refusal: ring version is malformed" };
+    return { kind: "refused", promised: undefined, ringVersion };
+  }
   return { kind: "malformed", message: `refused: ${typeof r.message === "string" ? r.message : String(r.refusal)}` };
 }
 

@@ -37,6 +37,19 @@ export interface ProposerOptions {
   backoffBaseMs: number;
   backoffMaxMs: number;
   unsafeReadWithoutAccept: boolean;
+  /** This node's ring version (its own acceptor's fence). */
+  ringVersion: () => number;
+}
+
+/**
+ * Where a round sends its messages: a strict majority of every set must answer, and the
+ * round's ballots carry `epoch`, the ring version the sets come from (README, "Ring-version
+ * fencing"). Asked again before every round, so a round after a "ring" refusal uses the newer
+ * ring once membership gossiped it here.
+ */
+export interface RoundPlacement {
+  sets: NodeId[][];
+  epoch: number;
 }
 
 export type BatchResult = { ok: true; outcomes: ChangeOutcome[] } | { ok: false; error: "unavailable" | "indeterminate"; message: string };
@@ -52,30 +65,37 @@ interface BatchState {
   sent: SentAccept[];
   /** The highest ballot that refused us: the next round bids above it. */
   above: Ballot;
+  /** The newest ring version an acceptor refused us with: no round starts on an older one. */
+  ringAbove: number;
   problem: string;
   rounds: number;
 }
 
 type Plan = { kind: "accept"; applied: AppliedBatch } | { kind: "answer"; result: BatchResult };
 
-type PhaseOne = { ok: true; highest: AcceptedState | undefined; collectedFloor: Ballot } | { ok: false; above: Ballot; message: string };
-type PhaseTwo = { ok: true; unanimous: Promise<boolean> } | { ok: false; above: Ballot; maybeStored: boolean; message: string };
+type PhaseOne = { ok: true; highest: AcceptedState | undefined; collectedFloor: Ballot } | { ok: false; above: Ballot; ringAbove: number; message: string };
+type PhaseTwo = { ok: true; unanimous: Promise<boolean> } | { ok: false; above: Ballot; ringAbove: number; maybeStored: boolean; message: string };
 
 export class Proposer {
   private readonly client: AcceptorClient;
 
   constructor(private readonly options: ProposerOptions) {
-    this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs });
+    this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs, ringVersion: options.ringVersion });
   }
 
-  async run(key: Uint8Array, sets: NodeId[][], changes: readonly PendingChange[]): Promise<BatchResult> {
-    const state: BatchState = { sent: [], above: ballotZero, problem: "no round ran", rounds: 0 };
+  /** Raises `node`'s ring fence (the ownership transfer, before it scans an old acceptor). */
+  fence(node: NodeId, ringVersion: number): Promise<boolean> {
+    return this.client.fence(node, ringVersion);
+  }
+
+  async run(key: Uint8Array, place: () => RoundPlacement, changes: readonly PendingChange[]): Promise<BatchResult> {
+    const state: BatchState = { sent: [], above: ballotZero, ringAbove: 0, problem: "no round ran", rounds: 0 };
     let late = false;
     const deadline = this.options.runtime.timers.setTimeout(() => (late = true), this.options.roundsDeadlineMs);
     try {
       for (let attempt = 0; attempt < this.options.attemptsMax && !late; attempt++) {
         if (attempt > 0) await this.backoff(attempt);
-        const result = await this.round(key, sets, changes, state);
+        const result = await this.round(key, place(), changes, state);
         if (result !== undefined) return result;
       }
     } finally {
@@ -87,12 +107,20 @@ export class Proposer {
   }
 
   /** One prepare and accept; the batch's result when it ends the batch, else undefined. */
-  private async round(key: Uint8Array, sets: NodeId[][], changes: readonly PendingChange[], state: BatchState): Promise<BatchResult | undefined> {
+  private async round(key: Uint8Array, placed: RoundPlacement, changes: readonly PendingChange[], state: BatchState): Promise<BatchResult | undefined> {
     state.rounds++;
-    const ballot = nextBallot({ clockCounter: this.options.runtime.hlc.now(), above: state.above, node: this.options.runtime.nodeId });
+    const { sets, epoch } = placed;
+    const ballot = epoch < state.ringAbove ? undefined : nextBallot({ clockCounter: this.options.runtime.hlc.now(), above: state.above, node: this.options.runtime.nodeId, epoch });
+    if (ballot === undefined) {
+      // An acceptor is on a newer ring than this node: wait (backoff) for membership to
+      // gossip it here; no message goes out meanwhile.
+      state.problem = `this node's ring version ${epoch} is older than an acceptor's (${Math.max(state.ringAbove, state.above.epoch ?? 0)}); waiting for the newer ring`;
+      return undefined;
+    }
     const promised = await this.prepare(key, sets, ballot);
     if (!promised.ok) {
       state.above = maxBallot(state.above, promised.above);
+      state.ringAbove = Math.max(state.ringAbove, promised.ringAbove);
       state.problem = promised.message;
       return undefined;
     }
@@ -105,6 +133,7 @@ export class Proposer {
     }
     if (accepted.maybeStored && plan.applied.changed) state.sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
     state.above = maxBallot(state.above, accepted.above);
+    state.ringAbove = Math.max(state.ringAbove, accepted.ringAbove);
     state.problem = accepted.message;
     return undefined;
   }
@@ -144,10 +173,11 @@ export class Proposer {
     let highest: AcceptedState | undefined;
     let collectedFloor = ballotZero;
     let above = ballotZero;
+    let ringAbove = 0;
     return new Promise<PhaseOne>((resolve) => {
       const settle = (): void => {
         if (quorum.reached) resolve({ ok: true, highest, collectedFloor });
-        else if (quorum.failed || quorum.complete) resolve({ ok: false, above, message: `prepare ${quorum.describe()} promised` });
+        else if (quorum.failed || quorum.complete) resolve({ ok: false, above, ringAbove, message: `prepare ${quorum.describe()} promised${ringNote(ringAbove)}` });
       };
       for (const node of quorum.nodes) {
         void this.client.prepare(node, key, ballot).then((answer) => {
@@ -155,8 +185,9 @@ export class Proposer {
             const accepted = answer.reply.accepted;
             collectedFloor = maxBallot(collectedFloor, answer.reply.collectedFloor);
             if (accepted !== undefined && (highest === undefined || compareBallots(accepted.ballot, highest.ballot) > 0)) highest = accepted;
-          } else if (answer.kind === "refused" && answer.promised !== undefined) {
-            above = maxBallot(above, answer.promised);
+          } else if (answer.kind === "refused") {
+            if (answer.promised !== undefined) above = maxBallot(above, answer.promised);
+            if (answer.ringVersion !== undefined) ringAbove = Math.max(ringAbove, answer.ringVersion);
           }
           quorum.add(node, answer.kind === "ok");
           settle();
@@ -168,6 +199,7 @@ export class Proposer {
   private accept(key: Uint8Array, sets: NodeId[][], ballot: Ballot, proposal: Proposal): Promise<PhaseTwo> {
     const quorum = new PhaseQuorum(sets);
     let above = ballotZero;
+    let ringAbove = 0;
     let refused = 0;
     let resolveUnanimous: (all: boolean) => void = () => undefined;
     const unanimous = new Promise<boolean>((resolve) => (resolveUnanimous = resolve));
@@ -178,7 +210,7 @@ export class Proposer {
         else if (quorum.failed || quorum.complete) {
           // Only an explicit refusal proves an acceptor did not store the value.
           const maybeStored = refused < quorum.nodes.length;
-          resolve({ ok: false, above, maybeStored, message: `accept ${quorum.describe()} accepted` });
+          resolve({ ok: false, above, ringAbove, maybeStored, message: `accept ${quorum.describe()} accepted${ringNote(ringAbove)}` });
         }
       };
       for (const node of quorum.nodes) {
@@ -186,6 +218,7 @@ export class Proposer {
           if (answer.kind === "refused") {
             refused++;
             if (answer.promised !== undefined) above = maxBallot(above, answer.promised);
+            if (answer.ringVersion !== undefined) ringAbove = Math.max(ringAbove, answer.ringVersion);
           }
           quorum.add(node, answer.kind === "ok");
           settle();
@@ -208,4 +241,8 @@ export class Proposer {
     const delayMs = 1 + this.options.runtime.random.int(spanMs);
     return new Promise((resolve) => this.options.runtime.timers.setTimeout(resolve, delayMs));
   }
+}
+
+function ringNote(ringAbove: number): string {
+  return ringAbove > 0 ? ` (an acceptor is on ring version ${ringAbove})` : "";
 }

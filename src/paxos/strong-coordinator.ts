@@ -5,7 +5,7 @@ import type { AcceptorService } from "./acceptor-service.js";
 import { isLive, type PendingChange } from "./change-batch.js";
 import { lockKey } from "./lock-key.js";
 import { acceptReplyToWire, collectReplyToWire, parseRequest, prepareReplyToWire } from "./paxos-messages.js";
-import { Proposer, type BatchResult } from "./proposer.js";
+import { Proposer, type BatchResult, type RoundPlacement } from "./proposer.js";
 
 /**
  * The strong path's coordinator (DESIGN.md, "The strong path"; CASPaxos, Rystsov 2018): one
@@ -43,7 +43,13 @@ export interface StrongPlacement {
    * The key's N primary replicas (never fallbacks), and while its partition moves, the
    * previous set too; undefined when this node cannot place keys yet (no ring).
    */
-  acceptorsFor(itemKey: Uint8Array, n: number): { acceptors: NodeId[]; previous?: NodeId[] } | undefined;
+  acceptorsFor(itemKey: Uint8Array, n: number): { acceptors: NodeId[]; previous?: NodeId[]; ringVersion?: number } | undefined;
+  /**
+   * This node's ring version (`ringVersion` above is the version the acceptors come from):
+   * ballots carry it as their epoch, and this node's acceptor refuses rounds of older rings
+   * (README, "Ring-version fencing"). Absent: no fencing (epoch 0), for fixed placements.
+   */
+  ringVersion?(): number | undefined;
 }
 
 export type StrongChange = { before: StrongVersioned | undefined; after: StrongVersioned | undefined };
@@ -121,7 +127,22 @@ export class StrongCoordinator {
       backoffBaseMs: options.backoffBaseMs ?? d.backoffBaseMs,
       backoffMaxMs: options.backoffMaxMs ?? d.backoffMaxMs,
       unsafeReadWithoutAccept: options.unsafeReadWithoutAccept === true,
+      ringVersion: () => this.ringVersion(),
     });
+  }
+
+  /** This node's ring version (0: none, or a placement without versions). */
+  ringVersion(): number {
+    return this.options.placement.ringVersion?.() ?? 0;
+  }
+
+  /**
+   * Raises `node`'s acceptor fence to `ringVersion` (README, "Ring-version fencing"): the
+   * ownership transfer calls it on every old acceptor it is about to scan. True once that
+   * acceptor answered that it refuses every older epoch and finished every round it admitted.
+   */
+  fence(node: NodeId, ringVersion: number): Promise<boolean> {
+    return this.proposer.fence(node, ringVersion);
   }
 
   /**
@@ -155,12 +176,18 @@ export class StrongCoordinator {
     const acceptors = this.options.acceptors;
     switch (request.type) {
       case "paxos.prepare":
-        return prepareReplyToWire(await acceptors.prepare(request.key, request.ballot));
+        return prepareReplyToWire(await acceptors.prepare(request.key, request.ballot, this.ringVersion()));
       case "paxos.accept":
-        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal));
+        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal, this.ringVersion()));
       case "paxos.collect":
-        return collectReplyToWire(await acceptors.collect(request.key, request.ballot));
+        return collectReplyToWire(await acceptors.collect(request.key, request.ballot, this.ringVersion()));
+      case "paxos.fence":
+        return await acceptors.fence(request.ringVersion);
     }
+  }
+
+  private place(queue: KeyQueue): RoundPlacement | undefined {
+    return placeOf(this.options.placement.acceptorsFor(queue.key, queue.n));
   }
 
   /** Keys with a round running or changes waiting (for tests and metrics). */
@@ -196,15 +223,17 @@ export class StrongCoordinator {
   }
 
   private async runRound(queue: KeyQueue, batch: Waiter[]): Promise<void> {
-    const placed = this.options.placement.acceptorsFor(queue.key, queue.n);
-    if (placed === undefined || placed.acceptors.length === 0) {
+    const first = this.place(queue);
+    if (first === undefined) {
       for (const waiter of batch) waiter.resolve({ ok: false, error: "unavailable", message: "this node cannot place the key yet (no ring)" });
       return;
     }
-    const sets = placed.previous !== undefined && placed.previous.length > 0 ? [placed.acceptors, placed.previous] : [placed.acceptors];
+    // Placed again before every later round: a ring refusal waits for the newer ring. The
+    // ring never goes away once a node has one, so only the first placement can fail.
+    const place = (): RoundPlacement => this.place(queue) ?? first;
     let result: BatchResult;
     try {
-      result = await this.proposer.run(queue.key, sets, batch);
+      result = await this.proposer.run(queue.key, place, batch);
     } catch (error) {
       for (const waiter of batch) waiter.reject(error);
       return;
@@ -216,6 +245,12 @@ export class StrongCoordinator {
       else waiter.reject(outcome.thrown);
     });
   }
+}
+
+function placeOf(placed: ReturnType<StrongPlacement["acceptorsFor"]>): RoundPlacement | undefined {
+  if (placed === undefined || placed.acceptors.length === 0) return undefined;
+  const sets = placed.previous !== undefined && placed.previous.length > 0 ? [placed.acceptors, placed.previous] : [placed.acceptors];
+  return { sets, epoch: placed.ringVersion ?? 0 };
 }
 
 function overloaded(message: string): StrongResult<never> {
