@@ -7,6 +7,7 @@ import { attributeTypeOf } from "../model/attribute-value.js";
 import { attributeValueToJson } from "../model/attribute-value-json.js";
 import { compareScalars } from "../model/attribute-value-order.js";
 import { keyBytes } from "../model/key-bytes.js";
+import { storagePartitionKey } from "../model/storage-partition-key.js";
 import { validationException } from "../protocol/dynamo-exception.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import type { DynamoTable, KeyElement } from "../tables/dynamo-table.js";
@@ -94,7 +95,7 @@ async function offerSingle(context: DynamoContext, table: DynamoTable, request: 
 function queryRequest(table: DynamoTable, condition: KeyCondition, forward: boolean, consistent: boolean): QueryRequest {
   const { partitionKey, sortKey } = table.metadata.keySchema;
   checkOperandType(partitionKey, condition.partitionValue);
-  const request: QueryRequest = { partitionKey: keyBytes(condition.partitionValue), reverse: !forward, limit: 1, consistency: consistent ? "strong" : "eventual" };
+  const request: QueryRequest = { partitionKey: storagePartitionKey(keyBytes(condition.partitionValue)), reverse: !forward, limit: 1, consistency: consistent ? "strong" : "eventual" };
   if (condition.sort === undefined) return request;
   assert(sortKey !== undefined, "the key condition only names key attributes of the schema");
   return { ...request, ...sortBounds(sortKey, condition.sort) };

@@ -4,6 +4,7 @@ import { attributeTypeOf } from "../model/attribute-value.js";
 import { parseItem } from "../model/attribute-value-json.js";
 import { checkKeyAttribute, keyMessages } from "../model/key-attribute-check.js";
 import { keyFromBytes } from "../model/key-bytes.js";
+import { isDigestPartitionKey, storagePartitionKey } from "../model/storage-partition-key.js";
 import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../../storage/item-key.js";
 import { validationException } from "../protocol/dynamo-exception.js";
 import { keyElements, type DynamoTable, type KeyElement } from "../tables/dynamo-table.js";
@@ -53,7 +54,7 @@ export function itemKey(table: DynamoTable, item: Item): TableKey {
 function keyOf(table: DynamoTable, source: Item, _from: "key" | "item"): TableKey {
   const { partitionKey, sortKey } = table.metadata.keySchema;
   const partitionValue = source[partitionKey.name]!;
-  const partitionBytes = checkedBytes(partitionKey, partitionValue, "partition");
+  const partitionBytes = storagePartitionKey(checkedBytes(partitionKey, partitionValue, "partition"));
   const attributes: Record<string, AttributeValue> = { [partitionKey.name]: partitionValue };
   if (sortKey === undefined) {
     checkStorable(partitionBytes);
@@ -67,15 +68,17 @@ function keyOf(table: DynamoTable, source: Item, _from: "key" | "item"): TableKe
 }
 
 /**
- * Shoal's storage bound on a whole key (storage/item-key.ts): partition and sort key together,
- * escaped, must fit one storage key (LMDB's 1978 bytes less the expiry index header). That is
- * below DynamoDB's 2048 + 1024 bytes, so a key DynamoDB would take can be refused here; the
- * message says so with the numbers.
+ * Shoal's storage bound on a whole key (storage/item-key.ts): the stored partition key
+ * (storage-partition-key.ts: at most 896 escaped bytes, or a 33-byte digest) and the sort key,
+ * escaped, must fit one storage key (1969 bytes). Escaping doubles NUL bytes, so only a sort key
+ * with many NULs (more than 42 beside a long partition key, more than 873 beside a digest) can
+ * still exceed it; the message says so with the numbers.
  */
 export function checkStorable(partitionKey: Uint8Array, sortKey?: Uint8Array): void {
   const encoded = encodedItemKeyLength(partitionKey, sortKey);
   if (encoded <= ITEM_KEY_ENCODED_BYTES_MAX) return;
-  const sizes = sortKey === undefined ? `${partitionKey.length}-byte partition key` : `${partitionKey.length}-byte partition key and ${sortKey.length}-byte sort key`;
+  const partition = isDigestPartitionKey(partitionKey) ? `partition key (stored as its ${partitionKey.length}-byte digest)` : `${partitionKey.length}-byte partition key`;
+  const sizes = sortKey === undefined ? partition : `${partition} and ${sortKey.length}-byte sort key`;
   throw validationException(
     `One or more parameter values were invalid: the ${sizes} encode to ${encoded} bytes (each NUL byte counts twice); Shoal stores keys of at most ${ITEM_KEY_ENCODED_BYTES_MAX} encoded bytes`,
   );
@@ -85,9 +88,10 @@ function checkedBytes(element: KeyElement, value: AttributeValue, role: "partiti
   return orThrow(checkKeyAttribute({ name: element.name, type: element.type, role }, value));
 }
 
-/** The key attributes back from the store's key bytes (Scan and Query resume points). */
+/** The key attributes back from the store's key bytes; not for a digested partition key (storage-partition-key.ts), whose original is only in the item. */
 export function keyFromParts(table: DynamoTable, parts: ItemKeyParts): Item {
   const { partitionKey, sortKey } = table.metadata.keySchema;
+  if (isDigestPartitionKey(parts.partitionKey)) throw new Error("keyFromParts: a digested partition key has no bytes to decode; take the key from the item");
   const key: Record<string, AttributeValue> = { [partitionKey.name]: keyFromBytes(partitionKey.type, parts.partitionKey) };
   if (sortKey !== undefined && parts.sortKey !== undefined) key[sortKey.name] = keyFromBytes(sortKey.type, parts.sortKey);
   return key;
