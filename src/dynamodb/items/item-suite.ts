@@ -12,6 +12,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type ScanCommandOutput,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { rejectsWith } from "../testing/sdk-assertions.js";
@@ -153,7 +154,7 @@ test("2048-byte partition keys and 1024-byte sort keys work in every item operat
   const scanned: string[] = [];
   start = undefined;
   for (let page = 0; page < 5; page++) {
-    const result = await client.send(new ScanCommand({ TableName: "long", Limit: 2, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const result: ScanCommandOutput = await client.send(new ScanCommand({ TableName: "long", Limit: 2, ...(start ? { ExclusiveStartKey: start } : {}) }));
     scanned.push(...(result.Items ?? []).map((item) => item.n!.N!));
     start = result.LastEvaluatedKey;
     if (start === undefined) break;
