@@ -5,6 +5,7 @@ import { ShoalError } from "../errors.js";
 import type { Command, CliIo } from "./command.js";
 import { formatClusterStatus, formatTable, parseClusterStatus } from "./cluster-table.js";
 import { LocalCluster, type LocalNode, type NodeExit } from "./local-cluster.js";
+import { planSubcommands, runPlanSubcommand } from "./cluster-plan.js";
 import { integerFlag, parseCommandArgs, stringFlag } from "./parse-command-args.js";
 import { UsageError } from "./usage-error.js";
 import { defaultNodeUrl, urlFlag, urlHelp, writeLine } from "./with-client.js";
@@ -13,6 +14,7 @@ const nodesMax = 7;
 
 const usage = `Usage: shoal cluster [--nodes N] [--port P] [--peer-port Q] [--data-dir D] [--log-level L]
        shoal cluster status [--url URL]
+       shoal cluster plan|commit|leave|replace ...   (membership plans: "shoal cluster plan --help")
 
 "shoal cluster" starts a local cluster of N separate "shoal start" processes on loopback:
 client ports from --port upward, peer ports from --peer-port upward, data directories
@@ -21,6 +23,10 @@ listening, then waits until all of them see each other "up". Each node logs to D
 Ctrl-C (or SIGTERM) stops every node gracefully; a second one kills them.
 
 "shoal cluster status" prints a node's view of the cluster (GET /v1/cluster) as a table.
+
+"shoal cluster plan" shows or stages membership changes (join, leave, replace, the plan mode),
+"shoal cluster commit" applies them, "shoal cluster leave [ID]" and "shoal cluster replace OLD
+NEW" stage and commit in one step; see "shoal cluster plan --help".
 
 Options:
   --nodes N            how many nodes, 1 to ${nodesMax} (default 3)
@@ -56,6 +62,8 @@ export const clusterCommand: Command = {
   summary: "start a local multi-process cluster, or show a node's view of one (status)",
   usage,
   async run(argv: string[], io: CliIo): Promise<number> {
+    const first = argv[0];
+    if (first !== undefined && planSubcommands.includes(first)) return runPlanSubcommand(first, argv.slice(1), io);
     const args = parseCommandArgs("cluster", argv, flagSpec, { min: 0, max: 1 });
     if (args.help) {
       io.stdout.write(usage);
@@ -68,7 +76,7 @@ export const clusterCommand: Command = {
       }
       return printStatus(stringFlag(args.flags, "url") ?? defaultNodeUrl, io);
     }
-    if (sub !== undefined) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use "status" or none`, "cluster");
+    if (sub !== undefined) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; use status, ${planSubcommands.join(", ")} or none`, "cluster");
     if (args.flags.url !== undefined) throw new UsageError(`--url applies to "cluster status" only`, "cluster");
     const portBounds = { min: 0, max: 65_535 - nodesMax };
     return runLocalCluster(
