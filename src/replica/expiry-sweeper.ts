@@ -4,7 +4,8 @@ import { BackgroundTask } from "./background-task.js";
 /**
  * Turns expired items into tombstones in the background (ReplicaService.sweepExpired), walking the expiry index in time order in steps of
  * at most `batchMax` entries (limits.expirySweepBatchMax). Reads already hide expired items;
- * the sweep makes their replicas agree they are gone, and tombstone GC reclaims the space. `onExpired` feeds the items-expired metric.
+ * the sweep makes their replicas agree they are gone, and tombstone GC reclaims the space (each
+ * tombstone it writes gets a tombstone-index entry in the same write: tombstone-index.ts). `onExpired` feeds the items-expired metric.
  */
 export interface ExpirySweeperOptions {
   timers: Timers;
