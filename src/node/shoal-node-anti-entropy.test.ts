@@ -35,7 +35,10 @@ async function metric(t: TestNode, pattern: RegExp): Promise<number | undefined>
 }
 
 async function writeKeys(url: string, table: string, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) assert.equal((await put(itemUrl(url, table, `k${i}`), `v${i}`)).status, 201);
+  for (let i = 0; i < count; i++) {
+    const answer = await put(itemUrl(url, table, `k${i}`), `v${i}`);
+    assert.equal(answer.status, 201, `put k${i}: ${answer.status === 201 ? "" : await answer.text()}`);
+  }
 }
 
 test("replicas that agree show equal roots per tree, and /metrics counts exchanges and each tree's last complete one", async () => {
@@ -87,6 +90,29 @@ test("a node started with anti-entropy off keeps no trees and runs no exchanges;
     assert.equal((await status(b)).exchanges, 0, "the node with anti-entropy off starts no exchange");
     assert.equal((await status(a)).keysRepaired, 0);
   } finally {
+    await b.close();
+    await a.close();
+  }
+});
+
+test("/metrics counts hints held for an unreachable replica and handed back when it returns", async () => {
+  const [a, b] = await pair();
+  let c = await startTestNode({ config: { nodeId: "c3", join: [`127.0.0.1:${a.node.peerPort}`], antiEntropyIntervalMs: 100 } });
+  const hints = async (name: string) => ((await metric(a, new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "m"))) ?? 0) + ((await metric(b, new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "m"))) ?? 0);
+  try {
+    await eventually("three nodes in a settled ring", () => a.node.cluster.size() === 3 && c.node.cluster.size() === 3 && a.node.cluster.status().pendingTransfers === 0);
+    await createTable(a.url, "hinted", { replication: { n: 2, r: 1, w: 1 } });
+    await eventually("the table to reach every node", () => b.node.catalog.get("hinted") !== undefined && c.node.catalog.get("hinted") !== undefined);
+    assert.equal(await hints("shoal_hints_pending"), 0);
+    await c.close();
+    // Until a sees c3 down it forwards c3's keys to c3 and fails; then the next replica takes them.
+    await eventually("a to see the stopped node down", () => !a.node.cluster.membership.isUp("c3"), { deadlineMs: 20_000 });
+    await writeKeys(a.url, "hinted", 12);
+    await eventually("hints held for the stopped replica", async () => (await hints("shoal_hints_pending")) > 0, { deadlineMs: 20_000 });
+    c = await startTestNode({ storage: c.storage, config: { nodeId: "c3", join: [`127.0.0.1:${a.node.peerPort}`], antiEntropyIntervalMs: 100 } });
+    await eventually("the hints to be handed back", async () => (await hints("shoal_hints_pending")) === 0 && (await hints("shoal_hints_delivered")) > 0, { deadlineMs: 30_000 });
+  } finally {
+    await c.close();
     await b.close();
     await a.close();
   }

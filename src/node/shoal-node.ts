@@ -265,6 +265,7 @@ function wireDataPath(parts: {
     nOf: eventualN,
     isTableDropped: (tableId) => catalog.isDropped(tableId),
   });
+  metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0) }));
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
   cluster.dispatcher.route(antiEntropyMessagePrefix, (from, message) => ae.handle(from, message));
   const catalogSync = new CatalogSync({ runtime, catalog, peers: () => cluster.upPeers(), onError });

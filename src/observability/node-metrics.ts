@@ -97,6 +97,30 @@ export class NodeMetrics {
     });
   }
 
+  /**
+   * Hinted handoff's figures, read at scrape time: hints handed back to their node since start,
+   * and hints held here for nodes that were unreachable (bounded by limits.hintsPerTargetMax per
+   * target). Beside anti-entropy's keys repaired they tell which of the two healed a partition.
+   */
+  setHintSource(source: () => { delivered: number; pending: number }): void {
+    new Gauge({
+      name: "shoal_hints_delivered",
+      help: "Hints this node handed back to their target node since start",
+      registers: [this.registry],
+      collect() {
+        this.set(source().delivered);
+      },
+    });
+    new Gauge({
+      name: "shoal_hints_pending",
+      help: "Hints this node holds for nodes it could not write to",
+      registers: [this.registry],
+      collect() {
+        this.set(source().pending);
+      },
+    });
+  }
+
   recordExpired(count: number): void {
     this.itemsExpired.inc(count);
   }
