@@ -220,3 +220,13 @@ test("replace of a killed node: the new node takes exactly its partitions, fille
   assert.equal(storedKeys(d, "tab"), acked.size, "n=3 on three nodes: d holds every key, pulled from a and b");
   assert.deepEqual(await readAll(d, "tab", acked), []);
 });
+
+test("a new node started with --join and --plan manual switches the cluster to manual before it is seen, and stays joining", async () => {
+  const a = await start("a");
+  const b = await start("b", { seed: a, plan: "manual" });
+  assert.equal(a.node.cluster.plan.mode(), "manual", "the mode reached the leader before b's start returned");
+  await eventually("a to see b joining", () => a.node.cluster.membership.member("b")?.state === "joining");
+  await eventually("b to hold the manual plan", () => b.node.cluster.plan.mode() === "manual");
+  assert.equal(ring(a).version, 1);
+  assert.deepEqual(ring(a).members.map((m) => m.id), ["a"]);
+});
