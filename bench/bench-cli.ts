@@ -6,6 +6,8 @@ import { ratios, summarize, targetChecks } from "./bench-summary.js";
 import { machineInfo } from "./machine-info.js";
 import { clusterTargets, eventualTargets, formatClusterTable, runClusterBenchmark, summarizeCluster, type ClusterBenchOptions } from "./cluster-benchmark.js";
 import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
+import { dynamoScenarioIds, dynamoTargetChecks, formatDynamoRatios, formatDynamoTable, formatDynamoTargets, runDynamoBenchmark, summarizeDynamo, type DynamoBenchOptions } from "./dynamodb-benchmark.js";
+import { dynamoSystems } from "./dynamodb-systems.js";
 import { allSystems, createBenchTable, runLoadProcess, runSingleNodeBenchmark, type BenchOptions, type Op } from "./single-node-benchmark.js";
 
 export const benchUsage = `Usage: shoal bench [options]          (also: npm run bench -- [options])
@@ -30,6 +32,15 @@ serializable get.
 Writes bench/results/<date>-cluster.json and, unless --skip-docs, its section of
 docs/benchmarks.md.
 
+With --dynamodb: the DynamoDB API benchmark. One Shoal node, a 3-node Shoal cluster (--members)
+and dynalite (npm; LevelDB in a temp dir, or --dynalite-store memory), servers on core 0 and the
+load on core 1: PutItem, GetItem (eventual and ConsistentRead) and Query with 1 KB items
+(--value-bytes) at concurrency 64 (--concurrency) through prepared undici requests, then the AWS
+SDK's PutItem and GetItem latency at concurrency 1. --systems takes shoal,shoal-cluster,dynalite
+and --ops put,get,get-consistent,query,sdk-put,sdk-get. Writes
+bench/results/<date>-dynamodb.json and, unless --quick or --skip-docs, its section of
+docs/benchmarks.md.
+
 Options:
   --systems LIST       comma-separated: shoal,ceiling,redis (default all)
   --ops LIST           get,put (default both)
@@ -43,7 +54,9 @@ Options:
   --results-dir DIR    where the JSON goes (default bench/results)
   --skip-docs          do not rewrite docs/benchmarks.md
   --cluster            the cluster benchmark instead (see above)
-  --members N          cluster size for --cluster (default 3)
+  --members N          cluster size for --cluster and --dynamodb (default 3)
+  --dynamodb           the DynamoDB API benchmark instead (see above)
+  --dynalite-store S   with --dynamodb: leveldb (default) or memory
   --url URL            quick load against a running node instead
   --op OP              with --url: get or put (default get)
   -h, --help           show this help
@@ -68,6 +81,8 @@ const flagSpec = {
   op: { type: "string" },
   cluster: { type: "boolean" },
   members: { type: "string" },
+  dynamodb: { type: "boolean" },
+  "dynalite-store": { type: "string" },
 } as const;
 
 /** Bounds on the knobs, so a typo cannot start an hour-long or million-connection run. */
@@ -85,10 +100,12 @@ export async function runBenchCli(argv: string[], io: CliIo): Promise<number> {
   }
   const quick = booleanFlag(args.flags, "quick");
   const log = (line: string) => io.stderr.write(`${line}\n`);
+  // --cluster and --dynamodb have systems of their own, parsed by clusterBenchmark and
+  // dynamoBenchmark; --dynamodb has operations of its own too.
+  const ownSystems = booleanFlag(args.flags, "cluster") || booleanFlag(args.flags, "dynamodb");
   const options: BenchOptions = {
-    // --cluster has systems of its own (shoal, etcd), parsed by clusterBenchmark.
-    systems: booleanFlag(args.flags, "cluster") ? [] : listFlag(args.flags, "systems", [...allSystems], (item) => oneOf(item, allSystems, "--systems")),
-    ops: listFlag(args.flags, "ops", ["get", "put"], (item) => oneOf(item, ["get", "put"] as const, "--ops")),
+    systems: ownSystems ? [] : listFlag(args.flags, "systems", [...allSystems], (item) => oneOf(item, allSystems, "--systems")),
+    ops: booleanFlag(args.flags, "dynamodb") ? [] : listFlag(args.flags, "ops", ["get", "put"], (item) => oneOf(item, ["get", "put"] as const, "--ops")),
     concurrencies: listFlag(args.flags, "concurrency", [1, 64], (item) => integer(item, "--concurrency", 1, concurrencyMax)),
     valueSizes: listFlag(args.flags, "value-bytes", [100, 4096], (item) => integer(item, "--value-bytes", 1, valueBytesMax)),
     durationS: seconds(args.flags, "duration-s", quick ? 0.5 : 10),
@@ -99,7 +116,9 @@ export async function runBenchCli(argv: string[], io: CliIo): Promise<number> {
   };
   const url = stringFlag(args.flags, "url");
   if (url !== undefined) return quickLoad(url, args.flags, options, io);
+  if (booleanFlag(args.flags, "cluster") && booleanFlag(args.flags, "dynamodb")) throw new UsageError("--cluster and --dynamodb are two benchmarks; pick one", "bench");
   if (booleanFlag(args.flags, "cluster")) return clusterBenchmark(options, { quick, flags: args.flags, argv, io });
+  if (booleanFlag(args.flags, "dynamodb")) return dynamoBenchmark(options, { quick, flags: args.flags, argv, io });
   return fullBenchmark(options, { quick, flags: args.flags, argv, io });
 }
 
@@ -177,6 +196,57 @@ async function clusterBenchmark(options: BenchOptions, context: { quick: boolean
   context.io.stdout.write(`\nresults: ${path}\n`);
   if (!context.quick && !booleanFlag(context.flags, "skip-docs")) {
     rewriteDocsSection(benchmarksDocPath, `## Latest cluster run (${date})\n\n${section}`, "cluster");
+    context.io.stdout.write(`docs: ${benchmarksDocPath}\n`);
+  }
+  return results.some((result) => result.result.ops === 0) ? 1 : 0;
+}
+
+async function dynamoBenchmark(options: BenchOptions, context: { quick: boolean; flags: FlagValues; argv: string[]; io: CliIo }): Promise<number> {
+  const machine = machineInfo(new Date());
+  const dynamoOptions: DynamoBenchOptions = {
+    systems: listFlag(context.flags, "systems", [...dynamoSystems], (item) => oneOf(item, dynamoSystems, "--systems")),
+    scenarios: listFlag(context.flags, "ops", [...dynamoScenarioIds], (item) => oneOf(item, dynamoScenarioIds, "--ops")),
+    members: integer(stringFlag(context.flags, "members") ?? "3", "--members", 1, 7),
+    itemBytes: stringFlag(context.flags, "value-bytes") === undefined ? 1024 : options.valueSizes[0]!,
+    concurrency: stringFlag(context.flags, "concurrency") === undefined ? 64 : options.concurrencies[0]!,
+    sdkConcurrency: 1,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    runs: options.runs,
+    keyCount: options.keyCount,
+    dynaliteStore: oneOf(stringFlag(context.flags, "dynalite-store") ?? "leveldb", ["leveldb", "memory"] as const, "--dynalite-store"),
+    log: options.log,
+  };
+  if (dynamoOptions.itemBytes < 64 || dynamoOptions.itemBytes > 400 * 1024) throw new UsageError(`--value-bytes with --dynamodb is the item size, from 64 to ${400 * 1024}; got ${dynamoOptions.itemBytes}`, "bench");
+  const { results, systems } = await runDynamoBenchmark(dynamoOptions);
+  const rows = summarizeDynamo(results);
+  const checks = dynamoTargetChecks(rows);
+  const command = `npm run bench${context.argv.length > 0 ? ` -- ${context.argv.join(" ")}` : ""}`;
+  const section = [
+    `Command: \`${command}\` (${dynamoOptions.runs} run${dynamoOptions.runs === 1 ? "" : "s"} of ${dynamoOptions.durationS} s per scenario after ${dynamoOptions.warmupS} s warm-up; ` +
+      `${dynamoOptions.itemBytes}-byte items, ${dynamoOptions.keyCount} keys, ${dynamoOptions.concurrency} in flight, SDK rows ${dynamoOptions.sdkConcurrency}; median run shown, spread = min/max ops/s across runs)`,
+    "",
+    formatMachine(machine),
+    "",
+    ...systems,
+    "",
+    formatDynamoTable(rows, dynamoOptions.members),
+    "",
+    "Shoal over dynalite (ops/s: higher is better for Shoal; p99.9: lower is):",
+    "",
+    formatDynamoRatios(rows, dynamoOptions.members),
+    "",
+    "Targets (issue 5):",
+    "",
+    formatDynamoTargets(checks),
+  ].join("\n");
+  context.io.stdout.write(`${section}\n`);
+  const date = machine.date.slice(0, 10);
+  const resultsDir = stringFlag(context.flags, "results-dir") ?? resultsDirDefault;
+  const path = writeResultsFile(resultsDir, date, { command, machine, systems, options: { ...dynamoOptions, log: undefined }, summary: rows, targets: checks, runs: results }, "dynamodb");
+  context.io.stdout.write(`\nresults: ${path}\n`);
+  if (!context.quick && !booleanFlag(context.flags, "skip-docs")) {
+    rewriteDocsSection(benchmarksDocPath, `## Latest DynamoDB API run (${date})\n\n${section}`, "dynamodb");
     context.io.stdout.write(`docs: ${benchmarksDocPath}\n`);
   }
   return results.some((result) => result.result.ops === 0) ? 1 : 0;

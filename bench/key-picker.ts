@@ -14,12 +14,17 @@ export class KeyPicker {
   }
 
   next(): string {
+    return keyName(this.prefix, this.nextIndex());
+  }
+
+  /** The next key's index, below keyCount (the same sequence next() names). */
+  nextIndex(): number {
     let x = this.state;
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     this.state = x >>> 0;
-    return keyName(this.prefix, this.state % this.keyCount);
+    return this.state % this.keyCount;
   }
 }
 

@@ -4,6 +4,7 @@ import { KeyPicker, keyName } from "./key-picker.js";
 import type { LoadSpec } from "./load-spec.js";
 import { RespClient } from "./resp-client.js";
 import { ShoalClient } from "../src/client/shoal-client.js";
+import { createDynamoDriver } from "./dynamodb-driver.js";
 
 /** One system's client side: a keep-alive connection per worker, an operation, a preload. */
 export interface LoadDriver {
@@ -30,6 +31,8 @@ export async function createLoadDriver(spec: LoadSpec): Promise<LoadDriver> {
       return createEtcdDriver(spec, spec.target, value, pickers);
     case "shoal-client":
       return createShoalClientDriver(spec, spec.target, value, pickers);
+    case "dynamodb":
+      return createDynamoDriver(spec, spec.target);
   }
 }
 
@@ -55,7 +58,7 @@ async function createShoalClientDriver(spec: LoadSpec, target: { seeds: string[]
 }
 
 /** One pool per node, `ceil(concurrency / nodes)` connections each; worker i uses node i mod n. */
-function poolsFor(urls: readonly string[], concurrency: number): Pool[] {
+export function poolsFor(urls: readonly string[], concurrency: number): Pool[] {
   const perNode = Math.max(1, Math.ceil(concurrency / urls.length));
   return urls.map((url) => new Pool(url, { connections: perNode, pipelining: 1, headersTimeout: requestTimeoutMs, bodyTimeout: requestTimeoutMs }));
 }

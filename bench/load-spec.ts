@@ -1,3 +1,5 @@
+import type { DynamoAction } from "./dynamodb-requests.js";
+
 /**
  * What the orchestrator (single-node-benchmark.ts) asks of one load process (load.ts), and what
  * that process answers on stdout as one JSON line. The load process is separate from every server
@@ -11,7 +13,12 @@ export type LoadTarget =
   /** Several Shoal nodes through the partition-aware ShoalClient (binary protocol, peer ports). */
   | { kind: "shoal-client"; seeds: string[]; table: string; r?: number }
   /** An etcd cluster through its v3 JSON gateway; worker i talks to urls[i % urls.length]. */
-  | { kind: "etcd"; urls: string[]; serializable?: boolean };
+  | { kind: "etcd"; urls: string[]; serializable?: boolean }
+  /**
+   * A DynamoDB API (Shoal's or dynalite's): prepared requests through undici (worker i to
+   * urls[i % urls.length]) or, with `sdk`, the AWS SDK v3 client. valueBytes is the item size.
+   */
+  | { kind: "dynamodb"; urls: string[]; action: DynamoAction; consistentRead: boolean; sdk: boolean; kvTable: string; queryTable: string; itemsPerPartition: number };
 
 export interface LoadSpec {
   target: LoadTarget;
