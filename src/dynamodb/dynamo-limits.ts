@@ -31,6 +31,10 @@ export interface DynamoLimits {
   ttlSweepIntervalMs: number;
   /** How far a SigV4 request time may be from the server's clock (15 minutes). */
   signatureSkewMaxMs: number;
+  /** DescribeTable's ItemCount and TableSizeBytes are recounted once older than this (six hours, as DynamoDB). */
+  statsMaxAgeMs: number;
+  /** The pause between pages of a recount (tables/table-stats.ts). */
+  statsStepIntervalMs: number;
 }
 
 const KiB = 1024;
@@ -53,6 +57,8 @@ export const defaultDynamoLimits: Readonly<DynamoLimits> = Object.freeze({
   ttlSweepBatchMax: 100,
   ttlSweepIntervalMs: 1000,
   signatureSkewMaxMs: 15 * 60 * 1000,
+  statsMaxAgeMs: 6 * 60 * 60 * 1000,
+  statsStepIntervalMs: 100,
 });
 
 export function checkDynamoLimits(limits: DynamoLimits): DynamoLimits {

@@ -15,6 +15,7 @@ import type { JsonObject } from "./protocol/request-reader.js";
 import { parseContentType, parseTarget } from "./protocol/request-target.js";
 import { TableDirectory, type DynamoCatalog } from "./tables/table-directory.js";
 import { TtlSweeper } from "./items/ttl-sweeper.js";
+import { TableStats } from "./tables/table-stats.js";
 
 /**
  * Shoal's DynamoDB front door (DynamoDB API reference, low-level API): `POST /` with
@@ -59,11 +60,13 @@ export class DynamoDbApi {
   readonly context: DynamoContext;
   private readonly auth: DynamoAuth;
   private readonly sweeper: TtlSweeper;
+  /** DescribeTable's ItemCount and TableSizeBytes (recounted in the background when described). */
+  readonly stats: TableStats;
   private inFlight = 0;
 
   constructor(private readonly deps: DynamoDbApiDeps) {
     const limits = checkDynamoLimits({ ...defaultDynamoLimits, ...deps.limits });
-    this.context = {
+    const base: DynamoContext = {
       tables: new TableDirectory(deps.catalog, { consistency: deps.tableConsistency ?? "strong" }),
       items: deps.items,
       clock: deps.clock,
@@ -71,6 +74,8 @@ export class DynamoDbApi {
       region: deps.region ?? "ddblocal",
       accountId: deps.accountId ?? "000000000000",
     };
+    this.stats = new TableStats(base, deps.timers, deps.logger);
+    this.context = { ...base, stats: this.stats };
     this.auth = deps.auth ?? { mode: "local" };
     this.sweeper = new TtlSweeper(this.context, deps.timers, deps.logger);
   }
@@ -80,9 +85,9 @@ export class DynamoDbApi {
     this.sweeper.start();
   }
 
-  /** Stops the sweeper and waits for a sweep in progress. */
-  stop(): Promise<void> {
-    return this.sweeper.stop();
+  /** Stops the sweeper and the table statistics, waiting for a step in progress. */
+  async stop(): Promise<void> {
+    await Promise.all([this.sweeper.stop(), this.stats.stop()]);
   }
 
   /** The sweeper, for tests and for a node that wants to run one step now. */

@@ -7,6 +7,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   GetItemCommand,
+  ListTablesCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -119,6 +120,16 @@ test("three nodes: a table created on one is described by all, and a consistent 
   await Promise.all(bumps);
   const counted = await first.client.send(new GetItemCommand({ TableName: "orders", Key: { customer: { S: "bo" }, placed: { N: "1" } }, ConsistentRead: true }));
   assert.deepEqual(counted.Item?.hits, { N: "3" });
+
+  // DescribeTable through c3 counts the items written through c2 (a background pass, started by the first DescribeTable).
+  await first.client.send(new CreateTableCommand({ TableName: "tally", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }));
+  await eventually("tally on c2", async () => (await second.client.send(new ListTablesCommand({}))).TableNames?.includes("tally") === true);
+  await second.client.send(new BatchWriteItemCommand({ RequestItems: { tally: Array.from({ length: 5 }, (_, i) => ({ PutRequest: { Item: { id: { S: `i${i}` } } } })) } }));
+  await eventually("tally on c3", async () => (await third.client.send(new ListTablesCommand({}))).TableNames?.includes("tally") === true);
+  await eventually("c3 counting five items of 4 bytes", async () => {
+    const table = (await third.client.send(new DescribeTableCommand({ TableName: "tally" }))).Table;
+    return table?.ItemCount === 5 && table.TableSizeBytes === 20;
+  });
 
   // UpdateTable through one node and UpdateTimeToLive through another at once: both land.
   await Promise.all([

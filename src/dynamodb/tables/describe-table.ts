@@ -6,9 +6,10 @@ import type { DynamoTable } from "./dynamo-table.js";
 import { describeTable as description } from "./table-description.js";
 import { readTableName } from "./table-name.js";
 
-/** DescribeTable (API reference, "DescribeTable"). */
+/** DescribeTable (API reference, "DescribeTable"); ItemCount and TableSizeBytes come from table-stats.ts. */
 export function describeTable(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
   const table = requireTable(context, body);
+  context.stats?.describe(table);
   return Promise.resolve({ Table: description(context, table) });
 }
 

@@ -5,12 +5,14 @@ import { keyElements, type DynamoTable } from "./dynamo-table.js";
 /**
  * A table as DescribeTable, CreateTable, UpdateTable and DeleteTable report it (API reference,
  * "TableDescription"). Tables are ACTIVE as soon as they exist (creation is synchronous here, as
- * in DynamoDB Local). ItemCount and TableSizeBytes are not tracked (DynamoDB itself refreshes
- * them only every six hours) and read 0.
+ * in DynamoDB Local). ItemCount and TableSizeBytes are the table statistics' last figures
+ * (table-stats.ts: recounted in the background, at most six hours old once described; 0 until
+ * the first count).
  */
 export function describeTable(context: DynamoContext, table: DynamoTable, status: "ACTIVE" | "CREATING" | "UPDATING" | "DELETING" = "ACTIVE"): JsonObject {
   const { definition, metadata } = table;
   const elements = keyElements(metadata.keySchema);
+  const figures = context.stats?.peek(definition.id);
   const throughput: JsonObject = {
     NumberOfDecreasesToday: 0,
     ReadCapacityUnits: metadata.throughput.readCapacityUnits,
@@ -25,8 +27,8 @@ export function describeTable(context: DynamoContext, table: DynamoTable, status
     TableStatus: status,
     CreationDateTime: definition.createdAtMs / 1000,
     ProvisionedThroughput: throughput,
-    TableSizeBytes: 0,
-    ItemCount: 0,
+    TableSizeBytes: figures?.sizeBytes ?? 0,
+    ItemCount: figures?.itemCount ?? 0,
     TableArn: `arn:aws:dynamodb:${context.region}:${context.accountId}:table/${definition.name}`,
     TableId: tableId(definition.id),
     DeletionProtectionEnabled: false,
