@@ -130,6 +130,9 @@ export class FakeItemOperations implements ItemOperations {
     this.record({ op: "list" });
     const failure = this.takeFailure("list");
     if (failure !== undefined) return Promise.resolve(failure);
+    if (table.consistency === "eventual" && request.consistency === "strong") {
+      return Promise.resolve(storeFailure("BadRequest", `table "${table.name}" is eventual; consistency=strong needs a strong table`));
+    }
     const live = [...this.entries.values()]
       .filter((e) => e.table === table.name && e.siblings.length > 0 && startsWith(e.key.partitionKey, request.prefix))
       .sort((a, b) => compareKeys(a.key, b.key))
