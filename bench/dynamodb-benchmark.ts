@@ -253,6 +253,7 @@ export function formatDynamoRatios(rows: readonly DynamoSummaryRow[], members: n
         `${ratio(cluster?.median.opsPerSec, dynalite.median.opsPerSec)} | ${ratio(cluster?.median.latency.p999Us, dynalite.median.latency.p999Us)} |`,
     );
   }
+  if (lines.length === 2) return "(no ratios: dynalite or Shoal did not run)";
   return lines.join("\n");
 }
 
