@@ -1,0 +1,88 @@
+import { parseArgs } from "node:util";
+import { formatMachine, rewriteDocsSection, writeResultsFile } from "./bench-report.js";
+import { runJoin, runOnOff } from "./elastic-benchmark.js";
+import { closeHttp } from "./elastic-http.js";
+import { healUnavailable, runHeal } from "./elastic-heal.js";
+import { formatElastic, type ElasticResults } from "./elastic-report.js";
+import { machineInfo } from "./machine-info.js";
+import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
+
+/**
+ * `node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs] [--runs N]` (issue 6's
+ * benchmark additions; run `npm run build` first):
+ *   1. heal time: 100k keys on 3 nodes in network namespaces, one node isolated for 60 s while
+ *      writes go on through the other two, then the time from the heal to equal Merkle roots
+ *      (needs root, ip and iptables; skipped otherwise, with the reason);
+ *   2. PUT and GET (W=2/R=2, concurrency 64) with anti-entropy on and off, alternating;
+ *   3. a 4th node joining a 3-node cluster holding 200k items, with a read load during the handoff.
+ * --quick: 5k keys, a 5 s partition, 10k items, 1 run of 2 s (development and the smoke test).
+ * Prints the tables, writes bench/results/<date>-elastic.json and, in a full run without
+ * --skip-docs, the section of docs/benchmarks.md between <!-- bench:elastic:start/end -->.
+ */
+export interface ElasticOptions {
+  quick: boolean;
+  skipHeal: boolean;
+  runs: number;
+  log: (line: string) => void;
+}
+
+export async function runElastic(options: ElasticOptions): Promise<ElasticResults> {
+  const quick = options.quick;
+  const why = options.skipHeal ? "--skip-heal" : healUnavailable();
+  options.log(why === undefined ? "heal time: partition of one node in three" : `heal time: skipped (${why})`);
+  const heal = why !== undefined
+    ? { skipped: why }
+    : await runHeal({ keys: quick ? 5000 : 100_000, partitionMs: quick ? 5000 : 60_000, valueBytes: 100, writers: 16, healDeadlineMs: quick ? 120_000 : 600_000, log: options.log });
+  options.log("anti-entropy on and off");
+  const onOff = await runOnOff({ keys: quick ? 5000 : 50_000, concurrency: 64, durationS: quick ? 2 : 10, warmupS: quick ? 0.5 : 2, runs: options.runs, log: options.log });
+  options.log("a fourth node joins");
+  const join = await runJoin({ items: quick ? 10_000 : 200_000, readConcurrency: 16, baselineMs: quick ? 2000 : 10_000, deadlineMs: quick ? 120_000 : 900_000, log: options.log });
+  return { heal, onOff, join };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+  if (values.help === true) {
+    process.stdout.write("Usage: node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs] [--runs N (1 to 9; default 3, --quick 1)]\n");
+    return;
+  }
+  const quick = values.quick === true;
+  const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 9) throw new Error(`--runs must be an integer from 1 to 9; got ${JSON.stringify(values.runs)}`);
+  const machine = machineInfo(new Date());
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const started = performance.now();
+  const results = await runElastic({ quick, skipHeal: values["skip-heal"] === true, runs, log });
+  const elapsedS = (performance.now() - started) / 1000;
+  const command = `node dist/bench/elastic-main.js${quick ? " --quick" : ""}${runs !== (quick ? 1 : 3) ? ` --runs ${runs}` : ""}`;
+  const section = [
+    `Command: \`${command}\` (${elapsedS.toFixed(0)} s). Shoal: \`shoal start\` processes, LMDB, every write fsynced before it acknowledges; anti-entropy at its defaults (a round every 10 s, 2 exchanges at once, 4 MiB/s) unless turned off.`,
+    "",
+    formatMachine(machine),
+    "- heal time: 3 nodes, each in its own network namespace on a private bridge (not pinned); the partition is iptables DROP between the isolated node and the other two; writes: PUT at W=2 through the two others, 16 at a time, overwriting loaded keys in order",
+    "- on/off: 3 nodes on loopback, all on core 0, a separate load process on core 1 (undici, keep-alive), each mode on a fresh cluster preloaded through the batch endpoint",
+    "- join: 3 nodes on loopback (core 0), then a 4th; the read load (R=2, 16 in flight, uniform keys) runs inside the benchmark process, unpinned",
+    "",
+    formatElastic(results),
+  ].join("\n");
+  process.stdout.write(`${section}\n`);
+  const path = writeResultsFile(resultsDirDefault, machine.date.slice(0, 10), { command, machine, results }, "elastic");
+  log(`results: ${path}`);
+  if (!quick && values["skip-docs"] !== true) {
+    rewriteDocsSection(benchmarksDocPath, `## Elastic: heal time, anti-entropy on/off, a fourth node joining (issue 6)\n\n${section}`, "elastic");
+    log(`docs: ${benchmarksDocPath}`);
+  }
+}
+
+if (process.argv[1]?.endsWith("elastic-main.js")) {
+  main().then(
+    async () => {
+      await closeHttp();
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`elastic benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
