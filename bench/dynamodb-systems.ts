@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { shoalCliPath } from "./paths.js";
 import { freePort } from "./redis-system.js";
 import { pinned, processHandle, startListeningProcess, type ServerProcess } from "./server-process.js";
@@ -157,15 +157,20 @@ const queryTable: CreateTableCommandInput = {
 
 const pollIntervalMs = 100;
 
-/** Creates both tables through the first node and waits until every node describes them ACTIVE. */
+/**
+ * Creates both tables through the first node and waits until every node describes them ACTIVE.
+ * The SDK (a devDependency) is imported here, not at the top: the `shoal` CLI imports the bench
+ * command, and `shoal start` must not load it.
+ */
 export async function createBenchTables(urls: readonly string[], deadlineMs: number): Promise<void> {
+  const { CreateTableCommand, DescribeTableCommand, DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
   const clients = urls.map((url) => new DynamoDBClient({ endpoint: url, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }));
   try {
     for (const input of [kvTable, queryTable]) {
       try {
         await clients[0]!.send(new CreateTableCommand(input));
       } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error;
+        if (!(error instanceof Error && error.name === "ResourceInUseException")) throw error;
       }
     }
     const deadline = performance.now() + deadlineMs;
