@@ -13,6 +13,7 @@ import { Membership } from "../membership/membership.js";
 import type { MembershipIntervals } from "../membership/membership-options.js";
 import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } from "../paxos/strong-coordinator.js";
+import { HlcFloor } from "../replica/hlc-floor.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import { claimRingHook } from "../node/claim-ring.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
@@ -22,6 +23,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import { decodeItemKey } from "../storage/item-key.js";
 import { metaKey } from "../storage/keyspace.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
+import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 
 /**
@@ -65,6 +67,8 @@ export interface ClusterNodeOptions {
 }
 
 const ringKey = metaKey("eventual-ring");
+/** NodeItems' counters per millisecond of HLC for a key's first dot (node/node-items.ts). */
+const freshCountersPerMs = 16;
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 
 export class ClusterNode {
@@ -118,7 +122,21 @@ export class ClusterNode {
       storage = this.antiEntropy.storage;
     }
     this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: defaultLimits.hintsPerTargetMax });
-    this.replicas = new ReplicaService({ nodeId: runtime.nodeId, storage, hints: this.hints, siblingsMax: defaultLimits.siblingsMax });
+    // As NodeItems: the HLC floor survives restarts, and a key this node holds nothing of gets
+    // its first dot above the HLC's counter base, so a restarted node that lost a write never
+    // issues a dot it already issued for another value.
+    const hlcFloor = new HlcFloor(storage, runtime.hlc);
+    hlcFloor.restore();
+    this.replicas = new ReplicaService({
+      nodeId: runtime.nodeId,
+      storage,
+      hints: this.hints,
+      siblingsMax: defaultLimits.siblingsMax,
+      hlcFloor,
+      clock: runtime.clock,
+      hlc: runtime.hlc,
+      freshCounterBase: () => hlcPhysicalMs(runtime.hlc.peek()) * freshCountersPerMs,
+    });
     this.coordinator = new EventualCoordinator({
       runtime,
       replicas: this.replicas,
@@ -185,6 +203,11 @@ export class ClusterNode {
     const type = (message as { type?: unknown } | null)?.type;
     if (typeof type !== "string") return undefined;
     if (type.startsWith("membership.")) return this.membership.handle(from, message);
+    // A node without a ring (one that joins, before gossip brought it the ring) cannot place a
+    // key in a Merkle tree: an item stored then would be missing from its tree until the index
+    // check's next pass (anti-entropy/index-verify.ts). It refuses data traffic until then (the
+    // sender counts a failed reply); found by the simulator, see the README.
+    if (this.membership.ring() === undefined) return undefined;
     if (type.startsWith("replica.")) return this.replicas.handle(from, message);
     if (type.startsWith("coordinator.")) return this.coordinator.handle(from, message);
     if (type.startsWith(paxosMessagePrefix)) return this.strong?.handle(from, message);

@@ -12,7 +12,8 @@ import type { Simulation } from "./simulation.js";
  * put/get/delete with contexts"): each loops until its end time, through a random running node:
  * read-then-write with the read's context, blind writes (no context: a sibling), read-then-
  * delete, and plain reads. Every write is recorded for the checker with the context it carried;
- * an acknowledged put also with the dot its coordinator assigned. A request that gets no answer
+ * an acknowledged put also with the dot its coordinator assigned. A write is recorded (as
+ * unacknowledged) when it is sent, and marked acknowledged when its answer comes. A request that gets no answer
  * within `clientTimeoutMs` (its node crashed, or it is still waiting on replicas) is recorded
  * as unacknowledged: it may or may not have landed.
  */
@@ -86,18 +87,12 @@ export class EventualWorkload {
     const request = { key: itemKeyOf(key), context, quorum: this.options.quorum, lww: false };
     const proposal = { value: encoder.encode(value), contentType: "text/plain", metadata: [], tombstone: false, expiresAtMs: null };
     const work = kind === "put" ? coordinator.put({ ...request, proposal }) : coordinator.delete(request);
+    // Recorded before it is sent, as unacknowledged: a check that runs while it is still in
+    // flight must know it exists (it may land, and a later write may have seen it).
+    const record: EventualWrite<Dot, VersionVector> = { id, client: clientId, key, kind, ...(kind === "put" ? { value } : {}), context: context ?? [], acknowledged: false };
+    const at = this.writes.push(record) - 1;
     const result = await this.withDeadline(work);
-    const acknowledged = result !== undefined && result.ok;
-    this.writes.push({
-      id,
-      client: clientId,
-      key,
-      kind,
-      ...(kind === "put" ? { value } : {}),
-      ...(acknowledged ? { dot: result.dot } : {}),
-      context: context ?? [],
-      acknowledged,
-    });
+    if (result !== undefined && result.ok) this.writes[at] = { ...record, dot: result.dot, acknowledged: true };
   }
 
   private sleep(delayMs: number): Promise<void> {

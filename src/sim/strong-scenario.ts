@@ -4,14 +4,17 @@ import { registerModel } from "../checker/register-model.js";
 import { claimInitial } from "../ring/claim.js";
 import type { RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
-import { ClusterNode, type ClusterNodeOptions } from "./cluster-node.js";
+import type { OwnershipTable } from "../handoff/ownership-transfer.js";
+import type { ClusterNodeOptions } from "./cluster-node.js";
 import { planFaults, type FaultKind } from "./fault-plan.js";
 import { FaultSchedule } from "./fault-schedule.js";
+import { describeRingChange, planRingChange, type RingChangeKind } from "./ring-changes.js";
 import type { ScenarioResult } from "./scenario.js";
+import { SimCluster } from "./sim-cluster.js";
 import { Simulation } from "./simulation.js";
 import { SingleCopyRegister } from "./single-copy-register.js";
 import type { StrongRegister, StrongRegisterOf } from "./strong-register.js";
-import { StrongWorkload } from "./strong-workload.js";
+import { STRONG_TABLE_ID, StrongWorkload } from "./strong-workload.js";
 
 /**
  * The strong path end to end under a seed's faults (TESTING.md, "The simulator" and "The
@@ -19,8 +22,11 @@ import { StrongWorkload } from "./strong-workload.js";
  * StrongCoordinator, n=3, 5-8 clients on 3-5 live keys (one seed in five: all on one hot key)
  * doing get, put, compare-and-set, increment and delete during the safety phase (every fault
  * the plan supports: loss, duplication, reordering, partitions, clogging, crash and restart,
- * clock jumps and drift).
- * Then heal; the liveness phase keeps one client going and then requires that every key the
+ * clock jumps and drift). Some seeds also change the ring during it (ring-changes.ts: a join,
+ * a leave or a replace), so CASPaxos runs on joint majorities while the transfer re-reads the
+ * moved keys; their membership gossips faster, so the transition overlaps the workload.
+ * Then heal; a seed that changed the ring must settle it (no `previous`, the live nodes as
+ * members) within a bound of virtual time; the liveness phase keeps one client going and then requires that every key the
  * run touched reads successfully, and an increment through every node succeeds, within a few
  * attempts each. Last, the whole history (liveness operations included) goes to the
  * linearizability checker, key by key, within a step budget: a counterexample fails the seed,
@@ -43,10 +49,17 @@ export interface StrongScenarioOptions {
   register?: StrongRegisterKind;
   /** Search steps the checker may spend on the whole history. */
   checkStepsMax?: number;
+  /** Share of seeds that change the ring during the faulty phase; which changes. */
+  ringChangeProbability?: number;
+  ringChangeKinds?: readonly RingChangeKind[];
+  /** Virtual time a changed ring may take to settle after the liveness phase. */
+  settleMs?: number;
+  /** Test only: the leader settles a ring in transition at once, before any transfer (the checker must object). */
+  unsafeSettleAtOnce?: boolean;
   inspect?: (sim: Simulation) => void;
 }
 
-export const strongScenarioDefaults = Object.freeze({ safetyPhaseMs: 2_000, livenessPhaseMs: 300, checkStepsMax: 2_000_000 });
+export const strongScenarioDefaults = Object.freeze({ safetyPhaseMs: 2_000, livenessPhaseMs: 300, checkStepsMax: 2_000_000, ringChangeProbability: 1 / 3, settleMs: 20_000 });
 
 const n = 3;
 const requestTimeoutMs = 200;
@@ -55,6 +68,8 @@ const keyGenerationMs = 700;
 const livenessAttemptsMax = 5;
 const operationsMax = 20_000;
 const hotKeyProbability = 0.2;
+const transferIntervalMs = 100;
+const tables: OwnershipTable[] = [{ id: STRONG_TABLE_ID, strong: true, n, lww: false }];
 
 export async function strongScenario(seed: number, options: StrongScenarioOptions = {}): Promise<ScenarioResult> {
   const settings = { ...strongScenarioDefaults, ...options };
@@ -68,15 +83,33 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   const claimed = claimInitial(nodeIds.map((id) => ({ id })), { partitionCount: 64 });
   if (!claimed.ok) return { ok: false, reason: `claim failed: ${claimed.error}`, traceHash: sim.traceHash(), summary: "" };
   const kind = options.register ?? "paxos";
-  for (const id of nodeIds) sim.addNode(id, (runtime) => ClusterNode.open(runtime, nodeOptions(nodeIds, claimed.ring, kind)));
+  const change = kind.startsWith("paxos")
+    ? planRingChange(seed, {
+        nodeIds,
+        newNodeId: `n${nodeIds.length + 1}`,
+        phaseMs: settings.safetyPhaseMs,
+        probability: settings.ringChangeProbability,
+        ...(options.ringChangeKinds ? { kinds: options.ringChangeKinds } : {}),
+      })
+    : undefined;
+  const nodeSettings = { initialRing: claimed.ring, kind, fastGossip: change !== undefined, unsafeSettleAtOnce: options.unsafeSettleAtOnce === true };
+  const cluster: SimCluster = new SimCluster({ sim, nodeOptions: (_id, joining) => nodeOptions(joining ? cluster.live.slice(0, 2) : nodeIds.slice(0, 2), joining, nodeSettings) });
+  for (const id of nodeIds) cluster.add(id, false);
   await sim.bootAll();
-  const registerOf = registersFor(sim, kind);
-  const workload = new StrongWorkload({ sim, registerOf, nodeIds, keySlots, keyGenerationMs, n, thinkMsMax: 60, clientTimeoutMs, operationsMax });
+  const registerOf = registersFor(sim, cluster, kind);
+  const workload = new StrongWorkload({ sim, registerOf, nodeIds: cluster.live, keySlots, keyGenerationMs, n, thinkMsMax: 60, clientTimeoutMs, operationsMax });
 
+  // No long partitions here (not asked for): a strong history that long would outgrow the checker.
   const plan = planFaults(seed, { nodeIds, safetyPhaseMs: settings.safetyPhaseMs, ...(options.kinds ? { kinds: options.kinds } : {}) });
-  const faults = FaultSchedule.start(plan, sim);
-  const safetyEndMs = sim.now() + settings.safetyPhaseMs;
+  const faults = FaultSchedule.start(plan, cluster.faultTarget());
+  const startMs = sim.now();
+  const safetyEndMs = startMs + settings.safetyPhaseMs;
   const livenessEndMs = safetyEndMs + settings.livenessPhaseMs;
+  let changeProblem: string | undefined;
+  if (change !== undefined) {
+    const deadlineMs = livenessEndMs + settings.settleMs;
+    sim.scheduler.at(startMs + change.atMs, () => sim.guard("ring change", cluster.applyRingChange(change, deadlineMs).then((problem) => void (changeProblem = problem))), "ring change");
+  }
   for (let c = 0; c < clients; c++) {
     sim.guard(`strong client c${c}`, workload.client(c, sim.fork(`strong client c${c}`), c === 0 ? livenessEndMs : safetyEndMs));
   }
@@ -87,11 +120,16 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   let steps = 0;
   const summary = (): string =>
     `${nodeIds.length} nodes, ${keySlots} key slots, ${workload.keysUsed().length} keys, ${clients} clients, ${kind}, faults [${plan.enabled.join(", ")}], ` +
-    `${plan.events.length} fault events, ${workload.recorder.size} operations (${workload.counts.ok} ok, ${workload.counts.failed} failed, ` +
+    `${plan.events.length} fault events, ${describeRingChange(change)} (${cluster.ringChangeStatus}), ${workload.recorder.size} operations (${workload.counts.ok} ok, ${workload.counts.failed} failed, ` +
     `${workload.counts.unknown} unknown, ${workload.counts.silent} of them unanswered), ${steps} check steps, ${sim.scheduler.steps} events`;
   const fail = (reason: string): ScenarioResult => ({ ok: false, reason, traceHash: sim.traceHash(), summary: summary() });
 
-  const stuck = await requireLiveness(sim, workload, nodeIds, registerOf);
+  if (change !== undefined) {
+    const settled = await sim.runUntil(() => changeProblem !== undefined || cluster.ringProblem() === undefined, { deadlineMs: sim.now() + settings.settleMs });
+    if (changeProblem !== undefined) return fail(`the ring change failed: ${changeProblem}`);
+    if (settled.reason !== "predicate") return fail(`the ring did not settle within ${settings.settleMs} ms after the liveness phase: ${cluster.ringProblem()}`);
+  }
+  const stuck = await requireLiveness(sim, workload, cluster.live, registerOf);
   if (stuck !== undefined) return fail(stuck);
   if (sim.errors.length > 0) return fail(`simulated code failed: ${sim.errors[0]}`);
   const checked = checkLinearizability(workload.recorder.history(), registerModel, { stepsMax: settings.checkStepsMax });
@@ -101,19 +139,33 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   return { ok: true, traceHash: sim.traceHash(), summary: summary() };
 }
 
-function nodeOptions(nodeIds: readonly NodeId[], initialRing: RingState, kind: StrongRegisterKind): ClusterNodeOptions {
+interface NodeSettings {
+  initialRing: RingState;
+  kind: StrongRegisterKind;
+  fastGossip: boolean;
+  unsafeSettleAtOnce: boolean;
+}
+
+function nodeOptions(seeds: NodeId[], joining: boolean, settings: NodeSettings): Omit<ClusterNodeOptions, "leaving"> {
+  const { kind } = settings;
   return {
-    seeds: nodeIds.slice(0, 2),
-    initialRing,
+    seeds,
+    ...(joining ? {} : { initialRing: settings.initialRing }),
+    tables,
     requestTimeoutMs,
+    transferIntervalMs,
     // The strong path places keys on the ring's primaries and never asks who is up, so
-    // membership only needs to keep the ring; slow probes keep each seed cheap.
-    membershipIntervals: { probeIntervalMs: 1_000, probeTimeoutMs: 200, indirectProbeTimeoutMs: 400, suspicionTimeoutMs: 3_000, gossipIntervalMs: 1_000, gossipTimeoutMs: 300 },
+    // membership only needs to keep the ring; slow probes keep each seed cheap. A seed that
+    // changes the ring gossips faster, so the transition happens while the clients run.
+    membershipIntervals: settings.fastGossip
+      ? { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 100, gossipTimeoutMs: 80 }
+      : { probeIntervalMs: 1_000, probeTimeoutMs: 200, indirectProbeTimeoutMs: 400, suspicionTimeoutMs: 3_000, gossipIntervalMs: 1_000, gossipTimeoutMs: 300 },
     ...(kind.startsWith("paxos") ? { strong: { unsafeReadWithoutAccept: kind === "paxos-unsafe-reads" } } : {}),
+    ...(settings.unsafeSettleAtOnce ? { unsafeSettleAtOnce: true } : {}),
   };
 }
 
-function registersFor(sim: Simulation, kind: StrongRegisterKind): StrongRegisterOf {
+function registersFor(sim: Simulation, cluster: SimCluster, kind: StrongRegisterKind): StrongRegisterOf {
   if (kind === "single-copy" || kind === "single-copy-stale-reads") {
     const register = new SingleCopyRegister({
       scheduler: sim.scheduler,
@@ -125,7 +177,7 @@ function registersFor(sim: Simulation, kind: StrongRegisterKind): StrongRegister
     });
     return (id) => (sim.isUp(id) ? register : undefined);
   }
-  return (id) => (sim.isUp(id) ? sim.node<ClusterNode>(id).instance?.strong : undefined);
+  return (id) => cluster.nodeOf(id)?.strong;
 }
 
 /**
