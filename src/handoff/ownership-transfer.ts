@@ -63,6 +63,14 @@ export interface OwnershipTransferOptions {
    * node left on the old ring can write to the old set unseen by the transfer.
    */
   strongFence?(node: NodeId, ringVersion: number): Promise<boolean>;
+  /**
+   * Whether a node is believed alive (membership's isUp). With it, an eventual table's partition
+   * does not wait for an old replica that is down and that the new ring no longer places (a dead
+   * node replaced or removed by a plan): it holds nothing anyone can pull, and waiting would keep
+   * the ring in transition for good (n = 2: a majority of two is both). Strong tables keep the
+   * majority of the whole old list. Without it, every partition waits for its majority.
+   */
+  isUp?(node: NodeId): boolean;
   /** Publishes a ring this node computed as leader (the settled ring). */
   publishRing(ring: RingState): void;
   intervalMs?: number;
@@ -136,7 +144,10 @@ export class OwnershipTransfer {
     const done = parseTransferDone(message);
     const ring = this.options.ring();
     if (done === undefined || ring === undefined || this.options.leader() !== this.options.runtime.nodeId) return undefined;
-    this.leaderPart.reported(ring, from, done.ringVersion, nMaxOf(this.options.tables()));
+    const tables = this.options.tables();
+    // A receiver that does not know one of our tables has not pulled it: not done yet.
+    if (done.tables !== undefined && !tables.every((table) => done.tables!.includes(table.id))) return undefined;
+    this.leaderPart.reported(ring, from, done.ringVersion, nMaxOf(tables));
     return undefined;
   }
 
@@ -171,22 +182,25 @@ export class OwnershipTransfer {
     const incoming = incomingPartitions(ring, self, nMax);
     if (incoming.length === 0) return;
     const progress = loadProgress(this.options.runtime.storage, ring.version);
+    // Once done, only a table this node learned since (its catalog caught up) is scanned; a
+    // source that failed for a table already filled is not asked again.
+    const pending = progress.done ? tables.filter((table) => !progress.completed.some((id) => id.startsWith(`${table.id}:`))) : tables;
+    if (pending.length > 0) await this.transfer(ring, incoming, pending, progress);
+    if (!this.filled(ring, incoming, tables, progress)) return;
     if (!progress.done) {
-      await this.transfer(ring, incoming, tables, progress);
-      if (!this.filled(ring, incoming, tables, progress)) return;
       progress.done = true;
       progress.cursor = null;
       await saveProgress(this.options.runtime.storage, progress);
     }
-    this.report(ring, nMax);
+    this.report(ring, nMax, tables);
   }
 
-  private report(ring: RingState, nMax: number): void {
+  private report(ring: RingState, nMax: number, tables: readonly OwnershipTable[]): void {
     const self = this.options.runtime.nodeId;
     const leader = this.options.leader();
     if (leader === undefined) return;
     if (leader === self) this.leaderPart.reported(ring, self, ring.version, nMax);
-    else this.options.runtime.network!.send(leader, transferDoneMessage(ring.version));
+    else this.options.runtime.network!.send(leader, transferDoneMessage(ring.version, tables.map((table) => table.id)));
   }
 
   /** Every (table, source) scan not finished yet, in order; a failing source is skipped until next time. */
@@ -258,13 +272,21 @@ export class OwnershipTransfer {
     return lastKey === undefined ? { ok: true } : { ok: true, lastKey };
   }
 
-  /** Whether every gained partition of every table had a strict majority of its old list scanned (this node counts when it was one). */
+  /**
+   * Whether every gained partition of every table had a strict majority of its old list scanned
+   * (this node counts when it was one); for an eventual table, of the old list without the
+   * departed dead nodes (see `isUp`), and nothing to wait for when all of them departed.
+   */
   private filled(ring: RingState, incoming: readonly IncomingPartition[], tables: readonly OwnershipTable[], progress: TransferProgress): boolean {
     const self = this.options.runtime.nodeId;
+    const isUp = this.options.isUp;
+    const departed = (id: NodeId) => isUp !== undefined && id !== self && !isUp(id) && !ring.members.some((m) => m.id === id);
     for (const table of tables) {
       for (const sources of this.gainedOf(ring, incoming, table).values()) {
-        const scanned = sources.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
-        if (scanned <= sources.length / 2) return false;
+        const counted = table.strong ? sources : sources.filter((id) => !departed(id));
+        if (counted.length === 0) continue;
+        const scanned = counted.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
+        if (scanned <= counted.length / 2) return false;
       }
     }
     return true;

@@ -189,17 +189,19 @@ test("leave: the committed ring drops the leaver, which serves until the ring se
   assert.deepEqual(await readAll(b, "tab", acked), []);
 });
 
-test("replace of a killed node: the new node takes exactly its partitions, filled from the surviving replicas", async () => {
+test("replace of a killed node: the new node takes exactly its partitions, filled from the surviving replicas (n=3, and n=2 where one of two old replicas is dead)", async () => {
   const a = await start("a");
   const b = await start("b", { seed: a });
   const c = await start("c", { seed: a });
   await eventually("a settled ring of three", () => settled([a, b, c], 3), { deadlineMs: 30_000 });
   assert.equal((await send("POST", `${b.url}/v1/cluster/plan`, { mode: "manual" })).status, 200);
   await createTable(a.url, "tab", { replication: { n: 3, r: 2, w: 2 } });
-  await eventually("the table on every node", () => [b, c].every((t) => t.node.catalog.get("tab") !== undefined));
+  await createTable(a.url, "two", { replication: { n: 2, r: 2, w: 2 } });
+  await eventually("the tables on every node", () => [b, c].every((t) => t.node.catalog.get("tab") !== undefined && t.node.catalog.get("two") !== undefined));
   const acked = new Map<string, string>();
   for (let i = 0; i < 50; i++) {
     assert.equal((await put(itemUrl(a.url, "tab", `k${i}`), `v${i}`)).status, 201);
+    assert.equal((await put(itemUrl(a.url, "two", `k${i}`), `v${i}`)).status, 201);
     acked.set(`k${i}`, `v${i}`);
   }
   const before = ring(a);
@@ -219,6 +221,8 @@ test("replace of a killed node: the new node takes exactly its partitions, fille
   assert.ok(ringDiff(before, after).every((t) => t.from === "c" && t.to === "d"), "nothing else moved");
   assert.equal(storedKeys(d, "tab"), acked.size, "n=3 on three nodes: d holds every key, pulled from a and b");
   assert.deepEqual(await readAll(d, "tab", acked), []);
+  assert.ok(storedKeys(d, "two") > 0, "d pulled the n=2 keys of c's partitions from their one live old replica");
+  assert.deepEqual(await readAll(d, "two", acked), [], "n=2 at R=2: every key is on its two new replicas");
 });
 
 test("a new node started with --join and --plan manual switches the cluster to manual before it is seen, and stays joining", async () => {

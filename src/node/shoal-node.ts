@@ -302,6 +302,8 @@ function wireDataPath(parts: {
     tables: () => ownershipTables(catalog),
     merge: (key, set, conflicts) => items.replicas.merge(key, set, conflicts),
     strongRead: (key, n) => items.strong.read(key, n),
+    // A replaced or removed dead node is not waited for (eventual tables): plans, issue 6.
+    isUp: (id) => cluster.membership.isUp(id),
     publishRing: (ring) => void cluster.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId }),
   });
   cluster.dispatcher.route(ownershipMessagePrefix, (from, message) => transfer.handle(from, message));

@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createTestRuntime } from "../node/test-runtime.js";
+import { claimInitial, reclaim } from "../ring/claim.js";
+import { ringTransition, type RingState } from "../ring/ring-state.js";
+import type { Network } from "../runtime/network.js";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import { parseTransferDone, transferDoneMessage } from "./ownership-messages.js";
+import { OwnershipTransfer, type OwnershipTable } from "./ownership-transfer.js";
+
+// The leader counts a receiver's "handoff.done" only when it names every table the leader knows:
+// a node that joined (or replaced another) before its catalog caught up must not settle the ring.
+
+const table = (id: number): OwnershipTable => ({ id, strong: false, n: 3, lww: false });
+
+test("a done report missing one of the leader's tables is not counted; one naming them all settles the ring", () => {
+  const first = claimInitial([{ id: "a" }, { id: "b" }, { id: "c" }], { partitionCount: 16 });
+  assert.ok(first.ok);
+  const next = reclaim(first.ring, [{ id: "a" }, { id: "b" }, { id: "d" }]);
+  assert.ok(next.ok);
+  const ring: RingState = ringTransition(first.ring, next.ring);
+  const published: RingState[] = [];
+  const network: Network = { request: () => Promise.resolve({ ok: false, error: "unreachable" }), send: () => undefined, serve: () => undefined };
+  const transfer = new OwnershipTransfer({
+    runtime: { ...createTestRuntime({ storage: new MemoryStorageEngine(), nodeId: "a" }), network },
+    ring: () => ring,
+    leader: () => "a",
+    tables: () => [table(1), table(2)],
+    merge: () => Promise.resolve({ ok: true }),
+    strongRead: () => Promise.reject(new Error("no strong tables here")),
+    publishRing: (settled) => published.push(settled),
+  });
+  transfer.handle("d", transferDoneMessage(ring.version, [1]));
+  assert.equal(published.length, 0, "d has not pulled table 2");
+  transfer.handle("d", transferDoneMessage(ring.version, [1, 2, 3]));
+  assert.equal(published.length, 1);
+  assert.equal(published[0]!.previous, undefined);
+});
+
+test("done reports parse with and without their tables; malformed tables are dropped", () => {
+  assert.deepEqual(parseTransferDone(transferDoneMessage(4, [7, 9])), { type: "handoff.done", ringVersion: 4, tables: [7, 9] });
+  assert.deepEqual(parseTransferDone({ type: "handoff.done", ringVersion: 4 }), { type: "handoff.done", ringVersion: 4 });
+  assert.equal(parseTransferDone({ type: "handoff.done", ringVersion: 4, tables: ["x"] }), undefined);
+  assert.equal(parseTransferDone({ type: "handoff.done", ringVersion: 4, tables: 3 }), undefined);
+});
