@@ -234,3 +234,23 @@ test("a new node started with --join and --plan manual switches the cluster to m
   assert.equal(ring(a).version, 1);
   assert.deepEqual(ring(a).members.map((m) => m.id), ["a"]);
 });
+
+test("replace of a running node: the new node takes its partitions and the old one, no longer placed, leaves by itself", async () => {
+  const a = await start("a", { plan: "manual" });
+  const b = await start("b", { seed: a });
+  await eventually("a to see b joining", () => a.node.cluster.membership.member("b")?.state === "joining");
+  assert.equal((await stage(a, { join: "b" })).status, 200);
+  assert.equal((await commit(a)).status, 200);
+  await eventually("a settled ring of two", () => settled([a, b], 2), { deadlineMs: 30_000 });
+  const before = ring(a);
+  const c = await start("c", { seed: a });
+  await eventually("a to see c joining", () => a.node.cluster.membership.member("c")?.state === "joining");
+  const replaced = await send("POST", `${c.url}/v1/cluster/plan`, { replace: ["b", "c"] });
+  assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+  assert.equal((await commit(c)).status, 200);
+  await b.node.left;
+  assert.deepEqual(partitionsOwnedBy(ring(b), "c"), partitionsOwnedBy(before, "b"));
+  await stop(b);
+  await eventually("a and c on the settled ring", () => settled([a, c], 2));
+  assert.deepEqual(ring(a).members.map((m) => m.id), ["a", "c"]);
+});
