@@ -28,6 +28,9 @@ test("the summary keeps the median run by ops/s with its spread", () => {
   assert.equal(rows[0]!.median.latency.p999Us, 7000);
   assert.deepEqual([rows[0]!.opsPerSecMin, rows[0]!.opsPerSecMax, rows[0]!.runs], [900, 1200, 3]);
   assert.match(formatDynamoTable(rows, 3), /\| Shoal, 1 node \| PutItem \| 64 \| 1000 \| -10%\/\+20% \| 1.75 ms \| 3.50 ms \| 7.00 ms \|/);
+  assert.match(formatDynamoTable(rows, 3), /\| 90% \| 50% \|$/m);
+  const clientBound = summarizeDynamo([{ ...run("dynalite", "get", 1, 20_000, 3000), result: { ...result(20_000, 3000), loadCpuPct: 97 } }]);
+  assert.match(formatDynamoTable(clientBound, 3), /\| dynalite \| GetItem \(eventual\) \|.*\| 97% \(client-bound\) \|$/m);
 });
 
 test("targets: 3x dynalite's ops/s and a lower p99.9, single node, PutItem and GetItem; each half judged alone", () => {

@@ -62,6 +62,8 @@ export interface DynamoSummaryRow {
 
 const startDeadlineMs = 60_000;
 const preloadSlowdown = 10;
+/** A load process using this much of its core sets the pace itself: the row says so. */
+const clientBoundCpuPct = 90;
 /** Operations per second no system here reaches; bounds a run by count as well as time. */
 const opsPerSecondCeiling = 1_000_000;
 
@@ -231,7 +233,7 @@ export function formatDynamoTable(rows: readonly DynamoSummaryRow[], members: nu
     const m = row.median;
     lines.push(
       `| ${systemLabel(row.system, members)} | ${row.scenario.name} | ${row.concurrency} | ${formatOps(m.opsPerSec)} | ${spread(row)} | ${formatUs(m.latency.p50Us)} | ${formatUs(m.latency.p99Us)} | ` +
-        `${formatUs(m.latency.p999Us)} | ${formatUs(m.latency.maxUs)} | ${m.serverCpuPct === null ? "n/a" : `${Math.round(m.serverCpuPct)}%`} | ${Math.round(m.loadCpuPct)}% |` +
+        `${formatUs(m.latency.p999Us)} | ${formatUs(m.latency.maxUs)} | ${m.serverCpuPct === null ? "n/a" : `${Math.round(m.serverCpuPct)}%`} | ${Math.round(m.loadCpuPct)}%${m.loadCpuPct >= clientBoundCpuPct ? " (client-bound)" : ""} |` +
         `${m.errors > 0 ? ` ${m.errors} errors: ${(m.firstError ?? "").slice(0, 160).replaceAll("|", "/").replaceAll("\n", " ")}` : ""}`,
     );
   }
