@@ -17,6 +17,7 @@ import {
   UpdateTimeToLiveCommand,
   DescribeTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { eventually } from "../../src/testing/eventually.js";
 import { ProcessGroup, startNode, type NodeProcess } from "./shoal-process.js";
 import { allUp, peerPortOf } from "./cluster-views.js";
@@ -28,7 +29,8 @@ import { allUp, peerPortOf } from "./cluster-views.js";
  * concurrent UpdateItem counters through all three add up, batches work across nodes,
  * concurrent UpdateTable and UpdateTimeToLive through two nodes both land, the error cases
  * answer DynamoDB's exceptions, and after SIGKILL and restart of one node every item is still
- * read consistently through it.
+ * read consistently through it. Then one node alone through the DocumentClient, killed and
+ * restarted on its data directory.
  */
 const group = new ProcessGroup();
 const clients: DynamoDBClient[] = [];
@@ -138,4 +140,22 @@ test("the AWS SDK against three real processes: consistent reads across nodes, c
   assert.deepEqual(all.Items?.map((item) => `${item.customer!.S}/${item.placed!.N}`).sort(), ["ann/1", "bo/2", "bo/3", "bo/4", "bo/5", "cy/1"]);
   const during = await restarted.send(new GetItemCommand({ TableName: "orders", Key: { customer: { S: "cy" }, placed: { N: "1" } }, ConsistentRead: true }));
   assert.deepEqual(during.Item?.note, { S: "while c was down" });
+});
+
+test("the AWS SDK's DocumentClient against one real process: put, conditional update (reserved words through placeholders) and a restart that keeps the items", { timeout: 60_000 }, async () => {
+  const dir = join(group.tempDir("shoal-dynamodb-single-"), "node");
+  const node = await startNode(group, dir);
+  const client = clientOf(node);
+  await client.send(new CreateTableCommand({ TableName: "carts", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }));
+  const documents = DynamoDBDocumentClient.from(client);
+  await documents.send(new PutCommand({ TableName: "carts", Item: { id: "c1", items: ["apple"], total: 3 } }));
+  const updated = await documents.send(
+    new UpdateCommand({ TableName: "carts", Key: { id: "c1" }, UpdateExpression: "SET #items = list_append(#items, :more), #total = #total + :p", ConditionExpression: "#total < :limit", ExpressionAttributeNames: { "#items": "items", "#total": "total" }, ExpressionAttributeValues: { ":more": ["pear"], ":p": 2, ":limit": 10 }, ReturnValues: "ALL_NEW" }),
+  );
+  assert.deepEqual(updated.Attributes, { id: "c1", items: ["apple", "pear"], total: 5 });
+  node.child.kill("SIGKILL");
+  await node.exited;
+  const again = await startNode(group, dir);
+  const read = await DynamoDBDocumentClient.from(clientOf(again)).send(new GetCommand({ TableName: "carts", Key: { id: "c1" }, ConsistentRead: true }));
+  assert.deepEqual(read.Item, { id: "c1", items: ["apple", "pear"], total: 5 });
 });
