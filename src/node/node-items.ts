@@ -6,6 +6,7 @@ import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
 import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
+import { AcceptorRelearn, gatedAcceptors } from "./acceptor-relearn.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
@@ -56,6 +57,14 @@ export interface NodeItemsOptions {
   replicaStorage?: StorageEngine;
   /** Whether a table id was dropped (the catalog's drop list): writes to it are refused. */
   isTableDropped?: (tableId: number) => boolean;
+  /**
+   * What the node's disk held at start (AcceptorRelearn.diskState, read before the cluster
+   * persists a ring): a new data directory keeps this node's acceptor shut until it is known to
+   * be a new node, or relearned its keys (acceptor-relearn.ts). Absent: the acceptor is open.
+   */
+  acceptorDisk?: { fresh: boolean; unfinished: boolean };
+  /** A strong table's n; "skip" for other or dropped tables; undefined while not known here (the relearn waits). */
+  strongN?: (tableId: number) => number | "skip" | undefined;
 }
 
 /** A key's primaries for tombstone GC; undefined without a ring, during a transition, or for a table it cannot place. */
@@ -84,6 +93,8 @@ export class NodeItems {
   readonly acceptors: AcceptorService;
   readonly strong: StrongCoordinator;
   readonly coordinator: ClusterCoordinator;
+  /** Keeps a wiped node's acceptor shut until it relearned (acceptor-relearn.ts). */
+  readonly relearn: AcceptorRelearn;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -133,8 +144,24 @@ export class NodeItems {
       deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
     });
     this.acceptors = new AcceptorService({ runtime });
+    this.relearn = new AcceptorRelearn(
+      {
+        self: nodeId,
+        storage: runtime.storage,
+        timers: runtime.timers,
+        network: runtime.network!,
+        members: () => options.membership.ring()?.members.map((member) => member.id),
+        isUp: (id) => options.membership.isUp(id),
+        strongN: options.strongN ?? (() => undefined),
+        primariesOf: (key, n) => primariesOf(options.membership.ring(), () => n, key),
+        read: (key, n) => this.strong.read(key, n),
+        requestTimeoutMs: options.requestTimeoutMs,
+      },
+      options.acceptorDisk ?? { fresh: false, unfinished: false },
+    );
     const placement = ringStrongPlacement(() => options.membership.ring());
-    this.strong = new StrongCoordinator({ runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
+    const acceptors = options.acceptorDisk === undefined ? this.acceptors : gatedAcceptors(this.acceptors, () => this.relearn.gated);
+    this.strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
     const members = (): number => Math.max(1, options.membership.ring()?.members.length ?? 1);
     const upMembers = (): NodeId[] => (options.membership.ring()?.members ?? []).map((member) => member.id).filter((id) => id === nodeId || options.membership.isUp(id));
     this.coordinator = new ClusterCoordinator({
@@ -170,10 +197,11 @@ export class NodeItems {
   start(): void {
     this.delivery.start();
     this.reaper.start();
+    this.relearn.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.reaper.stop(), this.delivery.stop()]);
+    await Promise.all([this.reaper.stop(), this.delivery.stop(), this.relearn.stop()]);
   }
 
   /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */

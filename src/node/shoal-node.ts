@@ -19,6 +19,7 @@ import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
 import { NodeCluster } from "./node-cluster.js";
 import { NodeItems } from "./node-items.js";
+import { AcceptorRelearn } from "./acceptor-relearn.js";
 import { AntiEntropy } from "../anti-entropy/anti-entropy.js";
 import { antiEntropyMessagePrefix } from "../anti-entropy/anti-entropy-messages.js";
 import { treePlacement } from "../anti-entropy/tree-placement.js";
@@ -128,6 +129,8 @@ export class ShoalNode {
   static async start(config: NodeConfig, deps: ShoalNodeDeps): Promise<ShoalNode> {
     const limits = checkLimits({ ...config.limits });
     const { storage, logger } = deps;
+    // Before the cluster persists a ring: a new data directory shuts the acceptor until it relearned (acceptor-relearn.ts).
+    const acceptorDisk = AcceptorRelearn.diskState(storage);
     const runtime =
       deps.runtime ??
       createNodeRuntime({ nodeId: config.nodeId, storage, clockOffsetMs: config.clockOffsetMs, clockSkewMaxMs: limits.clockSkewMaxMs });
@@ -178,7 +181,7 @@ export class ShoalNode {
       if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
       throw error;
     }
-    const wired = wireDataPath({ runtime: { ...runtime, network: cluster.network }, cluster, catalog, limits, config, deps, metrics });
+    const wired = wireDataPath({ runtime: { ...runtime, network: cluster.network }, cluster, catalog, limits, config, deps, metrics, acceptorDisk });
     late.items = wired.items;
     late.purger = wired.purger;
     late.ae = wired.ae;
@@ -223,8 +226,9 @@ function wireDataPath(parts: {
   config: NodeConfig;
   deps: ShoalNodeDeps;
   metrics: NodeMetrics;
+  acceptorDisk: { fresh: boolean; unfinished: boolean };
 }): { items: NodeItems; catalogSync: CatalogSync; sweeper: ExpirySweeper; purger: TablePurger; dynamo: DynamoDbApi; transfer: OwnershipTransfer; ae: AntiEntropy } {
-  const { runtime, cluster, catalog, limits, config, deps, metrics } = parts;
+  const { runtime, cluster, catalog, limits, config, deps, metrics, acceptorDisk } = parts;
   const onError = (error: unknown): void => deps.logger.error({ err: error }, "background step failed");
   // Merkle anti-entropy over the eventual tables: every replica write goes through its indexed
   // storage (the trees follow each write), and background exchanges repair what differs.
@@ -263,6 +267,12 @@ function wireDataPath(parts: {
     // No point in passes much rarer than the grace: a short grace (tests) gets passes as short.
     tombstoneIntervalMs: deps.tombstoneIntervalMs ?? Math.max(10, Math.min(tombstoneReaperDefaults.intervalMs, tombstoneGraceMs)),
     nOf: eventualN,
+    acceptorDisk,
+    strongN: (id) => {
+      const table = tableById(id);
+      if (table === undefined) return catalog.isDropped(id) ? "skip" : undefined;
+      return table.consistency === "strong" ? table.replication.n : "skip";
+    },
     isTableDropped: (tableId) => catalog.isDropped(tableId),
   });
   metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0) }));
