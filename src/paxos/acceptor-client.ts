@@ -11,6 +11,10 @@ import {
   collectMessage,
   fenceMessage,
   parseAcceptReply,
+  parsePeekReply,
+  peekMessage,
+  peekReplyToWire,
+  type Peeked,
   parsePrepareReply,
   prepareMessage,
   prepareReplyToWire,
@@ -40,6 +44,11 @@ export class AcceptorClient {
   async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal): Promise<AcceptorAnswer<true>> {
     if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion()))));
     return failedIfMalformed(parsed(await this.request(node, acceptMessage(key, ballot, proposal)), parseAcceptReply));
+  }
+
+  async peek(node: NodeId, key: Uint8Array, epoch: number): Promise<AcceptorAnswer<Peeked>> {
+    if (node === this.options.runtime.nodeId) return local(async () => parsePeekReply(peekReplyToWire(await this.options.acceptors.peek(key, epoch, this.options.ringVersion()))));
+    return failedIfMalformed(parsed(await this.request(node, peekMessage(key, epoch)), parsePeekReply));
   }
 
   /** The GC step; its answer does not matter (a tombstone not collected stays, and is retried). */

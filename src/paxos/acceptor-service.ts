@@ -6,6 +6,7 @@ import type { WriteOp } from "../storage/storage-engine.js";
 import { decodeAcceptorRecord, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, epochOf, maxBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
+import type { StrongVersioned } from "./strong-coordinator.js";
 import { Packr } from "msgpackr";
 
 /**
@@ -59,6 +60,8 @@ export type PrepareReply = { ok: true; accepted: AcceptedState | undefined; coll
 export type AcceptReply = { ok: true } | AcceptorRefusal;
 export type CollectReply = { ok: true; dropped: boolean } | { ok: false; refusal: "overloaded" };
 export type FenceReply = { ok: true; fence: number };
+/** What was accepted (ballot undefined: nothing, or collected), without promising anything. */
+export type PeekReply = { ok: true; ballot: Ballot | undefined; value: StrongVersioned | undefined } | AcceptorRefusal;
 
 interface Floors {
   floor: Ballot;
@@ -139,6 +142,21 @@ export class AcceptorService {
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       return { ok: true };
     }));
+  }
+
+  /**
+   * The accepted ballot and value, written nowhere (the one-round-trip read, README "A
+   * one-round-trip read"). Under the key's lock, so it never sees a prepare or accept that is
+   * not durable yet. `epoch` is the reader's ring version: older than this node's ring or
+   * fence, it is refused like a round of that epoch.
+   */
+  peek(key: Uint8Array, epoch: number, ringVersion = 0): Promise<PeekReply> {
+    const stale = this.staleEpoch({ epoch, counter: 0, node: "" }, ringVersion);
+    if (stale !== undefined) return Promise.resolve(stale);
+    return this.underLocks<PeekReply>([lockKey(key)], () => {
+      const accepted = this.load(key)?.accepted;
+      return Promise.resolve({ ok: true, ballot: accepted?.ballot, value: accepted?.value });
+    });
   }
 
   /** A tombstone of an older epoch than this node's ring or fence stays (collected later, if ever). */

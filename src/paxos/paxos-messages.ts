@@ -1,6 +1,6 @@
 import type { AcceptedState, Proposal } from "./acceptor-record.js";
 import { originsMax } from "./acceptor-record.js";
-import type { AcceptorRefusal, AcceptReply, CollectReply, PrepareReply } from "./acceptor-service.js";
+import type { AcceptorRefusal, AcceptReply, CollectReply, PeekReply, PrepareReply } from "./acceptor-service.js";
 import { ballotFromTuple, ballotToTuple, type Ballot, type BallotTuple } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
@@ -13,7 +13,8 @@ export type PaxosRequest =
   | { type: "paxos.prepare"; key: Uint8Array; ballot: BallotTuple }
   | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple }
   | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple }
-  | { type: "paxos.fence"; ringVersion: number };
+  | { type: "paxos.fence"; ringVersion: number }
+  | { type: "paxos.peek"; key: Uint8Array; epoch: number };
 
 type AcceptedWire = { ballot: BallotTuple; acceptedAtMs: number; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple };
 type RefusalWire =
@@ -41,6 +42,11 @@ export function collectMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
   return { type: "paxos.collect", key, ballot: ballotToTuple(ballot) };
 }
 
+/** What the receiving acceptor accepted for `key`, without a promise (acceptor-service.ts, `peek`). */
+export function peekMessage(key: Uint8Array, epoch: number): PaxosRequest {
+  return { type: "paxos.peek", key, epoch };
+}
+
 /** Raises the receiving acceptor's ring fence (acceptor-service.ts, `fence`). */
 export function fenceMessage(ringVersion: number): PaxosRequest {
   return { type: "paxos.fence", ringVersion };
@@ -51,6 +57,7 @@ export type ParsedRequest =
   | { ok: true; type: "paxos.prepare" | "paxos.collect"; key: Uint8Array; ballot: Ballot }
   | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal }
   | { ok: true; type: "paxos.fence"; ringVersion: number }
+  | { ok: true; type: "paxos.peek"; key: Uint8Array; epoch: number }
   | { ok: false; message: string };
 
 export function parseRequest(message: unknown): ParsedRequest {
@@ -60,6 +67,12 @@ export function parseRequest(message: unknown): ParsedRequest {
     const ringVersion = m!.ringVersion;
     if (typeof ringVersion !== "number" || !Number.isSafeInteger(ringVersion) || ringVersion < 0) return { ok: false, message: `${type}: ring version ${String(ringVersion)} is not a non-negative integer` };
     return { ok: true, type, ringVersion };
+  }
+  if (type === "paxos.peek") {
+    const epoch = m!.epoch;
+    if (!(m!.key instanceof Uint8Array) || m!.key.length === 0) return { ok: false, message: `${type}: key is not bytes` };
+    if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) return { ok: false, message: `${type}: epoch ${String(epoch)} is not a non-negative integer` };
+    return { ok: true, type, key: m!.key, epoch };
   }
   if (type !== "paxos.prepare" && type !== "paxos.accept" && type !== "paxos.collect") return { ok: false, message: `unknown paxos message ${String(type)}` };
   if (!(m!.key instanceof Uint8Array) || m!.key.length === 0) return { ok: false, message: `${type}: key is not bytes` };
@@ -82,6 +95,27 @@ export function prepareReplyToWire(reply: PrepareReply): PrepareReplyWire {
     accepted: { ballot: ballotToTuple(ballot), acceptedAtMs, value: value ?? null, origins: origins.map(ballotToTuple), originsFloor: ballotToTuple(originsFloor) },
     collectedFloor,
   };
+}
+
+export type PeekReplyWire = { ok: true; ballot: BallotTuple | null; value: StrongVersioned | null } | RefusalWire;
+
+export function peekReplyToWire(reply: PeekReply): PeekReplyWire {
+  if (!reply.ok) return refusalToWire(reply);
+  return { ok: true, ballot: reply.ballot === undefined ? null : ballotToTuple(reply.ballot), value: reply.value ?? null };
+}
+
+/** What one acceptor accepted (ballot undefined: nothing, or collected). */
+export type Peeked = { ballot: Ballot | undefined; value: StrongVersioned | undefined };
+
+export function parsePeekReply(reply: unknown): ParsedReply<Peeked> {
+  const r = reply as Partial<Record<string, unknown>> | null;
+  if (r?.ok === false) return parseRefusal(r);
+  if (r?.ok !== true) return { kind: "malformed", message: "peek reply is neither ok nor refused" };
+  if (r.ballot === null) return r.value === null ? { kind: "ok", reply: { ballot: undefined, value: undefined } } : { kind: "malformed", message: "peek reply: a value without a ballot" };
+  const ballot = ballotFromTuple(r.ballot);
+  if (ballot === undefined) return { kind: "malformed", message: "peek reply: ballot is malformed" };
+  if (r.value !== null && !isStrongVersioned(r.value)) return { kind: "malformed", message: "peek reply: value is malformed" };
+  return { kind: "ok", reply: { ballot, value: r.value === null ? undefined : (r.value as StrongVersioned) } };
 }
 
 export function acceptReplyToWire(reply: AcceptReply): { ok: true } | RefusalWire {

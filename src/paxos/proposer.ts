@@ -6,6 +6,8 @@ import { ballotZero, compareBallots, maxBallot, nextBallot, type Ballot } from "
 import { applyChanges, isLive, lineageOf, type AppliedBatch, type ChangeOutcome, type PendingChange } from "./change-batch.js";
 import { AcceptorClient } from "./acceptor-client.js";
 import { PhaseQuorum } from "./phase-quorum.js";
+import { PeekQuorum } from "./peek-quorum.js";
+import type { Peeked } from "./paxos-messages.js";
 import type { Proposal } from "./acceptor-record.js";
 
 /**
@@ -39,6 +41,8 @@ export interface ProposerOptions {
   unsafeReadWithoutAccept: boolean;
   /** This node's ring version (its own acceptor's fence). */
   ringVersion: () => number;
+  /** Test only: `peek` answers the highest ballot of any majority (StrongCoordinatorOptions). */
+  unsafeFastReadWithoutAgreement?: boolean;
 }
 
 /**
@@ -86,6 +90,46 @@ export class Proposer {
   /** Raises `node`'s ring fence (the ownership transfer, before it scans an old acceptor). */
   fence(node: NodeId, ringVersion: number): Promise<boolean> {
     return this.client.fence(node, ringVersion);
+  }
+
+  /**
+   * The one-round-trip read (README, "A one-round-trip read"): what a strict majority of every
+   * set reports accepted at one ballot (chosen, and at least as new as every write completed
+   * before the call), or undefined when they do not agree (the caller runs the full round).
+   * Nothing is written anywhere.
+   */
+  peek(key: Uint8Array, placed: RoundPlacement): Promise<Peeked | undefined> {
+    if (this.options.unsafeFastReadWithoutAgreement === true) return this.unsafePeek(key, placed);
+    const quorum = new PeekQuorum(placed.sets);
+    return new Promise<Peeked | undefined>((resolve) => {
+      let done = false;
+      for (const node of quorum.nodes) {
+        void this.client.peek(node, key, placed.epoch).then((answer) => {
+          if (done) return;
+          quorum.add(node, answer.kind === "ok" ? answer.reply : undefined);
+          const agreed = quorum.agreed;
+          if (agreed === undefined && !quorum.hopeless && !quorum.complete) return;
+          done = true;
+          resolve(agreed);
+        });
+      }
+    });
+  }
+
+  /** The broken fast read (test only): the highest accepted ballot of the first majority. */
+  private unsafePeek(key: Uint8Array, placed: RoundPlacement): Promise<Peeked | undefined> {
+    const quorum = new PhaseQuorum(placed.sets);
+    let highest: Peeked = { ballot: undefined, value: undefined };
+    return new Promise<Peeked | undefined>((resolve) => {
+      for (const node of quorum.nodes) {
+        void this.client.peek(node, key, placed.epoch).then((answer) => {
+          if (answer.kind === "ok" && answer.reply.ballot !== undefined && (highest.ballot === undefined || compareBallots(answer.reply.ballot, highest.ballot) > 0)) highest = answer.reply;
+          quorum.add(node, answer.kind === "ok");
+          if (quorum.reached) resolve(highest);
+          else if (quorum.failed || quorum.complete) resolve(undefined);
+        });
+      }
+    });
   }
 
   async run(key: Uint8Array, place: () => RoundPlacement, changes: readonly PendingChange[]): Promise<BatchResult> {

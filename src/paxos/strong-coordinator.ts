@@ -4,7 +4,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import { isLive, type PendingChange } from "./change-batch.js";
 import { lockKey } from "./lock-key.js";
-import { acceptReplyToWire, collectReplyToWire, parseRequest, prepareReplyToWire } from "./paxos-messages.js";
+import { acceptReplyToWire, collectReplyToWire, parseRequest, peekReplyToWire, prepareReplyToWire } from "./paxos-messages.js";
 import { Proposer, type BatchResult, type RoundPlacement } from "./proposer.js";
 
 /**
@@ -76,6 +76,18 @@ export interface StrongCoordinatorOptions {
   changesPerRoundMax?: number;
   /** Test only: answer reads from the prepare phase without accepting (the broken variant). */
   unsafeReadWithoutAccept?: boolean;
+  /**
+   * Reads try one round trip first (README, "A one-round-trip read"): true by default, off
+   * with unsafeReadWithoutAccept (so the broken variant is what answers reads).
+   */
+  fastReads?: boolean;
+  /**
+   * Test only: the one-round-trip read answers the highest ballot of any majority, agreeing
+   * or not (a broken fast path the checker must catch).
+   */
+  unsafeFastReadWithoutAgreement?: boolean;
+  /** One-round-trip reads in flight at once; past it a read takes the queue (the full round). */
+  fastReadsInFlightMax?: number;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -86,6 +98,7 @@ export const strongCoordinatorDefaults = Object.freeze({
   changesQueuedPerKeyMax: 1024,
   keysActiveMax: 100_000,
   changesPerRoundMax: 64,
+  fastReadsInFlightMax: 10_000,
 });
 
 export const paxosMessagePrefix = "paxos.";
@@ -107,7 +120,11 @@ const keep = (): StrongDecision => ({ type: "keep" });
 export class StrongCoordinator {
   private readonly queues = new Map<string, KeyQueue>();
   private readonly proposer: Proposer;
-  private readonly bounds: { changesQueuedPerKeyMax: number; keysActiveMax: number; changesPerRoundMax: number };
+  private readonly bounds: { changesQueuedPerKeyMax: number; keysActiveMax: number; changesPerRoundMax: number; fastReadsInFlightMax: number };
+  private readonly fastReads: boolean;
+  private fastReadsInFlight = 0;
+  /** Strong reads answered by one round trip, and those that took the full round (tests, metrics). */
+  readonly readCounts = { fast: 0, full: 0 };
 
   constructor(private readonly options: StrongCoordinatorOptions) {
     assert(options.requestTimeoutMs > 0, `requestTimeoutMs must be positive, got ${options.requestTimeoutMs}`);
@@ -116,7 +133,9 @@ export class StrongCoordinator {
       changesQueuedPerKeyMax: options.changesQueuedPerKeyMax ?? d.changesQueuedPerKeyMax,
       keysActiveMax: options.keysActiveMax ?? d.keysActiveMax,
       changesPerRoundMax: options.changesPerRoundMax ?? d.changesPerRoundMax,
+      fastReadsInFlightMax: options.fastReadsInFlightMax ?? d.fastReadsInFlightMax,
     };
+    this.fastReads = options.fastReads !== false && options.unsafeReadWithoutAccept !== true;
     for (const [name, value] of Object.entries(this.bounds)) assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
     this.proposer = new Proposer({
       runtime: options.runtime,
@@ -128,6 +147,7 @@ export class StrongCoordinator {
       backoffMaxMs: options.backoffMaxMs ?? d.backoffMaxMs,
       unsafeReadWithoutAccept: options.unsafeReadWithoutAccept === true,
       ringVersion: () => this.ringVersion(),
+      unsafeFastReadWithoutAgreement: options.unsafeFastReadWithoutAgreement === true,
     });
   }
 
@@ -155,8 +175,31 @@ export class StrongCoordinator {
     return this.enqueue(itemKey, n, { decide, read: false });
   }
 
-  /** A linearizable read: the identity change, accept phase included. */
+  /**
+   * A linearizable read: one round trip when a majority of every acceptor set agrees on what
+   * it accepted (README, "A one-round-trip read"), else the identity change, accept phase
+   * included (which also makes an expired value a tombstone).
+   */
   async read(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
+    if (this.fastReads && this.fastReadsInFlight < this.bounds.fastReadsInFlightMax) {
+      const placed = this.place(itemKey, n);
+      if (placed !== undefined) {
+        this.fastReadsInFlight++;
+        let peeked;
+        try {
+          peeked = await this.proposer.peek(itemKey, placed);
+        } finally {
+          this.fastReadsInFlight--;
+        }
+        // An expired value is absent only once a round made that so (a tombstone): judged by
+        // this node's clock alone, another node's could still call it live.
+        if (peeked !== undefined && (peeked.value === undefined || isLive(peeked.value, this.options.runtime.clock.nowMs()))) {
+          this.readCounts.fast++;
+          return { ok: true, value: peeked.value };
+        }
+      }
+    }
+    this.readCounts.full++;
     const changed = await this.enqueue(itemKey, n, { decide: keep, read: true });
     return changed.ok ? { ok: true, value: changed.value.after } : changed;
   }
@@ -183,11 +226,14 @@ export class StrongCoordinator {
         return collectReplyToWire(await acceptors.collect(request.key, request.ballot, this.ringVersion()));
       case "paxos.fence":
         return await acceptors.fence(request.ringVersion);
+      case "paxos.peek":
+        return peekReplyToWire(await acceptors.peek(request.key, request.epoch, this.ringVersion()));
     }
   }
 
-  private place(queue: KeyQueue): RoundPlacement | undefined {
-    return placeOf(this.options.placement.acceptorsFor(queue.key, queue.n));
+  private place(key: Uint8Array, n: number): RoundPlacement | undefined {
+    assert(Number.isSafeInteger(n) && n > 0, `n must be a positive integer, got ${n}`);
+    return placeOf(this.options.placement.acceptorsFor(key, n));
   }
 
   /** Keys with a round running or changes waiting (for tests and metrics). */
@@ -223,14 +269,14 @@ export class StrongCoordinator {
   }
 
   private async runRound(queue: KeyQueue, batch: Waiter[]): Promise<void> {
-    const first = this.place(queue);
+    const first = this.place(queue.key, queue.n);
     if (first === undefined) {
       for (const waiter of batch) waiter.resolve({ ok: false, error: "unavailable", message: "this node cannot place the key yet (no ring)" });
       return;
     }
     // Placed again before every later round: a ring refusal waits for the newer ring. The
     // ring never goes away once a node has one, so only the first placement can fail.
-    const place = (): RoundPlacement => this.place(queue) ?? first;
+    const place = (): RoundPlacement => this.place(queue.key, queue.n) ?? first;
     let result: BatchResult;
     try {
       result = await this.proposer.run(queue.key, place, batch);

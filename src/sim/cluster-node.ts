@@ -169,6 +169,8 @@ export class ClusterNode {
         assert(this.strong !== undefined, "a strong table needs a node opened with `strong`");
         return this.strong.read(key, n);
       },
+      // Ring-version fencing (paxos/README.md): old acceptors refuse older rings before their scan.
+      strongFence: (node, ringVersion) => this.strong?.fence(node, ringVersion) ?? Promise.resolve(true),
       publishRing,
       ...(options.transferIntervalMs !== undefined ? { intervalMs: options.transferIntervalMs } : {}),
       requestTimeoutMs: options.requestTimeoutMs,

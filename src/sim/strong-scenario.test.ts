@@ -39,6 +39,20 @@ test("CASPaxos whose reads skip the accept phase is caught with a counterexample
   assert.fail(`the checker let reads without an accept phase pass on every seed:\n${seen.join("\n")}`);
 });
 
+test("CASPaxos whose one-round-trip reads skip the agreement check is caught with a counterexample on one of seeds 0-39", async () => {
+  // The fast read may answer only what a majority of every set accepted at one ballot
+  // (paxos/README.md, "A one-round-trip read"); the highest ballot of any majority can be a
+  // minority's value that a later read contradicts.
+  const kinds = ["loss", "duplication", "reordering", "crash", "partition", "clogging"] as const;
+  const seen: string[] = [];
+  for (let seed = 0; seed < 40; seed++) {
+    const result = await strongScenario(seed, { register: "paxos-unsafe-fast-reads", kinds });
+    if (!result.ok && /^not linearizable \(register\)/.test(result.reason)) return;
+    seen.push(`seed ${seed}: ${result.ok ? "passed" : result.reason}`);
+  }
+  assert.fail(`the checker let fast reads without agreement pass on every seed:\n${seen.join("\n")}`);
+});
+
 test("one strong seed run twice gives the same trace hash; other seeds differ", async () => {
   const first = await strongScenario(4242);
   const second = await strongScenario(4242);

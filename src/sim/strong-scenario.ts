@@ -37,6 +37,8 @@ export type StrongRegisterKind =
   | "paxos"
   /** Test only: CASPaxos whose reads skip the accept phase (the checker must catch it). */
   | "paxos-unsafe-reads"
+  /** Test only: CASPaxos whose one-round-trip reads do not require agreement (the checker must catch it). */
+  | "paxos-unsafe-fast-reads"
   /** Test only: one atomic copy outside the cluster (linearizable by construction). */
   | "single-copy"
   /** Test only: the single copy answering reads with the value before the latest change. */
@@ -160,7 +162,7 @@ function nodeOptions(seeds: NodeId[], joining: boolean, settings: NodeSettings):
     membershipIntervals: settings.fastGossip
       ? { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 100, gossipTimeoutMs: 80 }
       : { probeIntervalMs: 1_000, probeTimeoutMs: 200, indirectProbeTimeoutMs: 400, suspicionTimeoutMs: 3_000, gossipIntervalMs: 1_000, gossipTimeoutMs: 300 },
-    ...(kind.startsWith("paxos") ? { strong: { unsafeReadWithoutAccept: kind === "paxos-unsafe-reads" } } : {}),
+    ...(kind.startsWith("paxos") ? { strong: { unsafeReadWithoutAccept: kind === "paxos-unsafe-reads", unsafeFastReadWithoutAgreement: kind === "paxos-unsafe-fast-reads" } } : {}),
     ...(settings.unsafeSettleAtOnce ? { unsafeSettleAtOnce: true } : {}),
   };
 }
