@@ -86,6 +86,15 @@ test("one node, eventual tables: Query in both directions with paging, and Scan"
   assert.deepEqual(rest.Items?.map((item) => item.placed!.N), ["2", "1"]);
   const scanned = await client.send(new ScanCommand({ TableName: "orders", Select: "COUNT" }));
   assert.equal(scanned.Count, 5);
+  // ConsistentRead is never refused: on an eventual table it is the quorum read.
+  const consistentScan = await client.send(new ScanCommand({ TableName: "orders", Select: "COUNT", ConsistentRead: true }));
+  assert.equal(consistentScan.Count, 5);
+  const consistentQuery = await client.send(new QueryCommand({ TableName: "orders", KeyConditionExpression: "customer = :c", ExpressionAttributeValues: { ":c": { S: "cy" } }, ConsistentRead: true }));
+  assert.equal(consistentQuery.Count, 1);
+  const consistentGet = await client.send(new GetItemCommand({ TableName: "orders", Key: { customer: { S: "cy" }, placed: { N: "1" } }, ConsistentRead: true }));
+  assert.ok(consistentGet.Item !== undefined);
+  const consistentBatch = await client.send(new BatchGetItemCommand({ RequestItems: { orders: { Keys: [{ customer: { S: "cy" }, placed: { N: "1" } }], ConsistentRead: true } } }));
+  assert.equal(consistentBatch.Responses?.orders?.length, 1);
   const counted = await client.send(new UpdateItemCommand({ TableName: "orders", Key: { customer: { S: "cy" }, placed: { N: "1" } }, UpdateExpression: "ADD visits :one", ExpressionAttributeValues: { ":one": { N: "1" } }, ReturnValues: "UPDATED_NEW" }));
   assert.deepEqual(counted.Attributes, { visits: { N: "1" } });
 });

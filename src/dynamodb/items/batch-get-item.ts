@@ -12,6 +12,7 @@ import { compileRequestExpressions, readExpressionMembers } from "./expression-p
 import { isRetryable, storeException } from "./store-failure.js";
 import { liveItem, newestVersion } from "./stored-item.js";
 import { readKey, type TableKey } from "./table-key.js";
+import { readConsistency } from "./read-consistency.js";
 
 /**
  * BatchGetItem (API reference, "BatchGetItem"): up to 100 keys across tables, read in parallel
@@ -43,7 +44,7 @@ export async function batchGetItem(context: DynamoContext, body: JsonObject): Pr
     const name = request.table.definition.name;
     responses[name] = [];
     const reads = await Promise.all(
-      request.keys.map((key) => context.items.get(request.table.definition, key.parts, { quorum: {}, consistency: request.consistent ? "strong" : "eventual" })),
+      request.keys.map((key) => context.items.get(request.table.definition, key.parts, { quorum: {}, consistency: readConsistency(request.table, request.consistent) })),
     );
     const left: JsonObject[] = [];
     reads.forEach((read, i) => {

@@ -10,6 +10,7 @@ import { findItemTable, readItemTableName } from "./item-table.js";
 import { storeException } from "./store-failure.js";
 import { liveItem, newestVersion } from "./stored-item.js";
 import { readKey } from "./table-key.js";
+import { readConsistency } from "./read-consistency.js";
 
 /**
  * GetItem (API reference, "GetItem"). ConsistentRead true is a strong read (linearizable,
@@ -28,7 +29,7 @@ export async function getItem(context: DynamoContext, body: JsonObject): Promise
   const { projection } = compileRequestExpressions(expressions);
   const table = findItemTable(context, tableName);
   const key = readKey(table, rawKey);
-  const result = await context.items.get(table.definition, key.parts, { quorum: {}, consistency: consistent ? "strong" : "eventual" });
+  const result = await context.items.get(table.definition, key.parts, { quorum: {}, consistency: readConsistency(table, consistent) });
   if (!result.ok) throw storeException(result.error);
   const item = liveItem(table, newestVersion(result.value), context.clock.nowMs());
   const output: JsonObject = {};

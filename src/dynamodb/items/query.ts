@@ -20,6 +20,7 @@ import { storeException } from "./store-failure.js";
 import { checkStorable, readKey } from "./table-key.js";
 import { checkKeyAttribute } from "../model/key-attribute-check.js";
 import { orThrow } from "./or-throw.js";
+import { readConsistency } from "./read-consistency.js";
 
 /**
  * Query (API reference, "Query"): the items of one partition key in sort-key order (or
@@ -95,7 +96,7 @@ async function offerSingle(context: DynamoContext, table: DynamoTable, request: 
 function queryRequest(table: DynamoTable, condition: KeyCondition, forward: boolean, consistent: boolean): QueryRequest {
   const { partitionKey, sortKey } = table.metadata.keySchema;
   checkOperandType(partitionKey, condition.partitionValue);
-  const request: QueryRequest = { partitionKey: storagePartitionKey(keyBytes(condition.partitionValue)), reverse: !forward, limit: 1, consistency: consistent ? "strong" : "eventual" };
+  const request: QueryRequest = { partitionKey: storagePartitionKey(keyBytes(condition.partitionValue)), reverse: !forward, limit: 1, consistency: readConsistency(table, consistent) };
   if (condition.sort === undefined) return request;
   assert(sortKey !== undefined, "the key condition only names key attributes of the schema");
   return { ...request, ...sortBounds(sortKey, condition.sort) };

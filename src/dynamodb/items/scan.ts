@@ -11,6 +11,7 @@ import { PageCollector, moreAfter } from "./page-collector.js";
 import { readIndexName, readSelect, refuseIndex, resolveSelect } from "./read-select.js";
 import { storeException } from "./store-failure.js";
 import { readKey } from "./table-key.js";
+import { readConsistency } from "./read-consistency.js";
 
 /**
  * Scan (API reference, "Scan"): the whole table in key order through ItemOperations.list.
@@ -74,7 +75,7 @@ export function segmentOf(partitionKey: Uint8Array, totalSegments: number): numb
 async function offerTable(context: DynamoContext, table: DynamoTable, start: ItemKeyParts | undefined, segments: Segments | undefined, consistent: boolean, collector: PageCollector): Promise<boolean> {
   let after = start;
   for (;;) {
-    const page = await context.items.list(table.definition, { prefix: new Uint8Array(0), limit: context.limits.fetchItemsMax, consistency: consistent ? "strong" : "eventual", ...(after !== undefined ? { after } : {}) });
+    const page = await context.items.list(table.definition, { prefix: new Uint8Array(0), limit: context.limits.fetchItemsMax, consistency: readConsistency(table, consistent), ...(after !== undefined ? { after } : {}) });
     if (!page.ok) throw storeException(page.error);
     const { items, resumeAfter } = page.value;
     for (let i = 0; i < items.length; i++) {
