@@ -57,6 +57,8 @@ Options:
   --members N          cluster size for --cluster and --dynamodb (default 3)
   --dynamodb           the DynamoDB API benchmark instead (see above)
   --dynalite-store S   with --dynamodb: leveldb (default) or memory
+  --driver D           with --dynamodb: undici (default) or raw (a minimal keep-alive HTTP
+                       client, bench/raw-http.ts: cheaper per request, for higher ceilings)
   --url URL            quick load against a running node instead
   --op OP              with --url: get or put (default get)
   -h, --help           show this help
@@ -83,6 +85,7 @@ const flagSpec = {
   members: { type: "string" },
   dynamodb: { type: "boolean" },
   "dynalite-store": { type: "string" },
+  driver: { type: "string" },
 } as const;
 
 /** Bounds on the knobs, so a typo cannot start an hour-long or million-connection run. */
@@ -215,6 +218,7 @@ async function dynamoBenchmark(options: BenchOptions, context: { quick: boolean;
     runs: options.runs,
     keyCount: options.keyCount,
     dynaliteStore: oneOf(stringFlag(context.flags, "dynalite-store") ?? "leveldb", ["leveldb", "memory"] as const, "--dynalite-store"),
+    transport: oneOf(stringFlag(context.flags, "driver") ?? "undici", ["undici", "raw"] as const, "--driver"),
     log: options.log,
   };
   if (dynamoOptions.itemBytes < 64 || dynamoOptions.itemBytes > 400 * 1024) throw new UsageError(`--value-bytes with --dynamodb is the item size, from 64 to ${400 * 1024}; got ${dynamoOptions.itemBytes}`, "bench");

@@ -39,6 +39,8 @@ export interface DynamoBenchOptions {
   runs: number;
   keyCount: number;
   dynaliteStore: DynaliteStore;
+  /** How the load process sends the prepared requests (the SDK rows always use the SDK). */
+  transport: "undici" | "raw";
   log: (line: string) => void;
 }
 
@@ -172,6 +174,7 @@ function loadSpecOf(scenario: DynamoScenario, started: StartedDynamoSystem, cont
       action: scenario.action,
       consistentRead: scenario.consistentRead,
       sdk: scenario.sdk,
+      transport: options.transport,
       kvTable: kvTableName,
       queryTable: queryTableName,
       itemsPerPartition: itemsPerPartitionDefault,

@@ -4,6 +4,7 @@ import { headersFor, kvKey, partitionCount, prepareRequests, type DynamoAction, 
 import type { LoadDriver } from "./load-drivers.js";
 import { poolsFor } from "./load-drivers.js";
 import type { LoadSpec, LoadTarget } from "./load-spec.js";
+import { postHead, RawHttpConnection, withBody } from "./raw-http.js";
 
 type DynamoTarget = Extract<LoadTarget, { kind: "dynamodb" }>;
 
@@ -27,8 +28,8 @@ export function shapeOf(spec: LoadSpec, target: DynamoTarget): DynamoRequestShap
 }
 
 /**
- * The load driver for a DynamoDB API. Undici: one keep-alive connection per worker, no
- * pipelining, prepared bodies and headers; a non-200 answer throws with its status and body (the
+ * The load driver for a DynamoDB API. Undici or raw (raw-http.ts): one keep-alive connection per
+ * worker, no pipelining, prepared bodies and headers; a non-200 answer throws with its status and body (the
  * closed loop counts it and keeps the first). SDK: one DynamoDBClient per node, no retries (a
  * retry would hide an error inside a latency).
  */
@@ -38,9 +39,8 @@ export async function createDynamoDriver(spec: LoadSpec, target: DynamoTarget): 
   const partitions = partitionCount(shape);
   const pickers = Array.from({ length: spec.concurrency }, (_, worker) => new KeyPicker("", target.action === "Query" ? partitions : spec.keyCount, spec.seed + worker * 7919));
   if (target.sdk) return createSdkDriver(spec, target, prepared, pickers);
-  const pools = poolsFor(target.urls, spec.concurrency);
-  const pool = (worker: number) => pools[worker % pools.length]!;
-  const send = (worker: number, action: DynamoAction, body: string) => post(pool(worker), action, body);
+  const transport = target.transport === "raw" ? rawTransport(target.urls, spec.concurrency) : undiciTransport(target.urls, spec.concurrency);
+  const send = transport.send;
   const putItem = async (index: number, worker: number) => (await send(worker, "PutItem", prepared.putItem(index))) >= 0;
   const putQueryItem = async (index: number, worker: number) => {
     for (let sort = 0; sort < target.itemsPerPartition; sort++) await send(worker, "PutItem", prepared.putQueryItem(index, sort));
@@ -56,8 +56,46 @@ export async function createDynamoDriver(spec: LoadSpec, target: DynamoTarget): 
     operation: (worker) => operation(pickers[worker]!.nextIndex(), worker),
     preload: () =>
       target.action === "Query" ? preloadIndexes(partitions, spec.concurrency, putQueryItem) : preloadIndexes(spec.keyCount, spec.concurrency, putItem),
+    close: () => transport.close(),
+  };
+}
+
+interface Transport {
+  /** Resolves with the answer's body length on 200; throws with the status and body otherwise. */
+  send(worker: number, action: DynamoAction, body: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function undiciTransport(urls: readonly string[], concurrency: number): Transport {
+  const pools = poolsFor(urls, concurrency);
+  return {
+    send: (worker, action, body) => post(pools[worker % pools.length]!, action, body),
     close: async () => {
       await Promise.all(pools.map((p) => p.close()));
+    },
+  };
+}
+
+/** One connection per worker to urls[worker % n], each with its own prepared request heads. */
+function rawTransport(urls: readonly string[], concurrency: number): Transport {
+  const connections = Array.from({ length: concurrency }, (_, worker) => {
+    const connection = RawHttpConnection.forUrl(urls[worker % urls.length]!, requestTimeoutMs);
+    const heads = {
+      PutItem: postHead(connection.hostHeader, headersByAction.PutItem),
+      GetItem: postHead(connection.hostHeader, headersByAction.GetItem),
+      Query: postHead(connection.hostHeader, headersByAction.Query),
+    };
+    return { connection, heads };
+  });
+  return {
+    send: async (worker, action, body) => {
+      const { connection, heads } = connections[worker]!;
+      const answer = await connection.request(withBody(heads[action], body));
+      if (answer.status !== 200) throw new Error(`${action} answered ${answer.status}: ${answer.errorText}`);
+      return answer.bodyBytes;
+    },
+    close: async () => {
+      for (const { connection } of connections) connection.close();
     },
   };
 }

@@ -15,10 +15,21 @@ export type LoadTarget =
   /** An etcd cluster through its v3 JSON gateway; worker i talks to urls[i % urls.length]. */
   | { kind: "etcd"; urls: string[]; serializable?: boolean }
   /**
-   * A DynamoDB API (Shoal's or dynalite's): prepared requests through undici (worker i to
-   * urls[i % urls.length]) or, with `sdk`, the AWS SDK v3 client. valueBytes is the item size.
+   * A DynamoDB API (Shoal's or dynalite's): prepared requests (worker i to urls[i % urls.length])
+   * or, with `sdk`, the AWS SDK v3 client. valueBytes is the item size.
    */
-  | { kind: "dynamodb"; urls: string[]; action: DynamoAction; consistentRead: boolean; sdk: boolean; kvTable: string; queryTable: string; itemsPerPartition: number };
+  | {
+      kind: "dynamodb";
+      urls: string[];
+      action: DynamoAction;
+      consistentRead: boolean;
+      sdk: boolean;
+      /** Prepared requests through undici, or through the minimal client of raw-http.ts. */
+      transport: "undici" | "raw";
+      kvTable: string;
+      queryTable: string;
+      itemsPerPartition: number;
+    };
 
 export interface LoadSpec {
   target: LoadTarget;
