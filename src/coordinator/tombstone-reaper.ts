@@ -90,6 +90,8 @@ export interface TombstoneReaperStats {
   reaped: number;
   /** Keys left for a later pass (a member down, a hint, a primary with another set, a failed reply). */
   deferred: number;
+  /** Steps that did not look at the index because a member was down. */
+  blockedPasses: number;
 }
 
 interface Candidate {
@@ -101,7 +103,7 @@ export class TombstoneReaper {
   private readonly task: BackgroundTask;
   private readonly batchMax: number;
   private cursor: Bytes | undefined;
-  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0 };
+  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0, blockedPasses: 0 };
 
   constructor(private readonly options: TombstoneReaperOptions) {
     this.batchMax = options.batchMax ?? tombstoneReaperDefaults.batchMax;
@@ -131,6 +133,12 @@ export class TombstoneReaper {
    */
   async step(): Promise<boolean> {
     const { clock, graceMs, self } = this.options;
+    // Nothing can be collected while a member is down: do not walk the index for nothing.
+    if (!this.allMembersUp()) {
+      this.cursor = undefined;
+      this.stats.blockedPasses++;
+      return false;
+    }
     const nowMs = clock.nowMs();
     const { due, next } = this.options.replicas.tombstonesDue(nowMs - graceMs + 1, this.batchMax, this.cursor);
     this.cursor = next ?? undefined;
@@ -148,7 +156,7 @@ export class TombstoneReaper {
   private async collect(candidates: Candidate[]): Promise<void> {
     this.stats.attempted += candidates.length;
     const members = this.options.members();
-    if (!members.includes(this.options.self) || members.some((id) => id !== this.options.self && !this.options.isUp(id))) {
+    if (!this.allMembersUp()) {
       this.stats.deferred += candidates.length;
       return;
     }
@@ -183,6 +191,11 @@ export class TombstoneReaper {
     const results = await Promise.all(reaps.map((reap) => this.reapOn(reap.node, reap.key, reap.set)));
     this.stats.reaped += results.filter(Boolean).length;
     this.stats.collected += ready;
+  }
+
+  private allMembersUp(): boolean {
+    const members = this.options.members();
+    return members.includes(this.options.self) && members.every((id) => id === this.options.self || this.options.isUp(id));
   }
 
   /** For each candidate, its primaries' stored sets (null: none); undefined where a primary did not answer. */
