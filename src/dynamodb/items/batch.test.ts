@@ -71,3 +71,30 @@ test("keys the store cannot serve right now come back as UnprocessedKeys and Unp
   const otherId = other === "right" ? "20" : "21";
   assert.ok((await client.send(new GetItemCommand({ TableName: other, Key: { id: { N: otherId } } }))).Item !== undefined);
 });
+
+test("BatchGetItem answers at most batchGetResponseBytesMax of items; the rest come back as UnprocessedKeys and a retry reads them", async () => {
+  const small = await startDynamoTestServer({ limits: { batchGetResponseBytesMax: 400 * 1024 } });
+  try {
+    const c = small.client();
+    await c.send(new CreateTableCommand({ TableName: "blobs", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "id", AttributeType: "N" }], BillingMode: "PAY_PER_REQUEST" }));
+    const ids = [1, 2, 3];
+    await c.send(new BatchWriteItemCommand({ RequestItems: { blobs: ids.map((id) => ({ PutRequest: { Item: { id: { N: String(id) }, blob: { S: "x".repeat(300 * 1024) } } } })) } }));
+    const first = await c.send(new BatchGetItemCommand({ RequestItems: { blobs: { Keys: ids.map((id) => ({ id: { N: String(id) } })), ProjectionExpression: "id" } }, ReturnConsumedCapacity: "INDEXES" }));
+    assert.equal(first.Responses?.blobs?.length, 1, "300 KB items: one fits 400 KB");
+    assert.deepEqual(Object.keys(first.Responses!.blobs![0]!), ["id"], "the projection applies, the size counted is the item's");
+    assert.equal(first.UnprocessedKeys?.blobs?.Keys?.length, 2);
+    assert.equal(first.UnprocessedKeys?.blobs?.ProjectionExpression, "id", "unprocessed keys keep the table's request members");
+    // 300 KB + 8 bytes of names and values: 76 units of 4 KB, halved for an eventual read.
+    assert.deepEqual(first.ConsumedCapacity, [{ TableName: "blobs", CapacityUnits: 38, ReadCapacityUnits: 38, Table: { CapacityUnits: 38, ReadCapacityUnits: 38 } }]);
+    const seen = first.Responses!.blobs!.map((item) => item.id!.N);
+    let pending = first.UnprocessedKeys;
+    for (let round = 0; round < 5 && pending?.blobs !== undefined; round++) {
+      const next = await c.send(new BatchGetItemCommand({ RequestItems: pending }));
+      seen.push(...(next.Responses?.blobs ?? []).map((item) => item.id!.N));
+      pending = next.UnprocessedKeys;
+    }
+    assert.deepEqual(seen.sort(), ["1", "2", "3"]);
+  } finally {
+    await small.close();
+  }
+});
