@@ -98,6 +98,11 @@ export interface JoinResult {
   /** Partitions the fourth node owns, of the ring's partitionCount. */
   joinerPartitions: number;
   partitionCount: number;
+  /** Trees (partitions holding keys) on the 4th node that list it as a replica, and those that do not (kept, not owned). */
+  joinerTreesOwned: number;
+  joinerTreesNotOwned: number;
+  /** Trees (partitions holding keys) anywhere: what items spread over. */
+  treesTotal: number;
   reads: PhaseResult[];
   pendingSeenMax: number;
 }
@@ -132,6 +137,9 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
     }
     const readResults = await reads.stop();
     const view = await clusterView(joiner.url);
+    const joinerTrees = (await antiEntropyView(joiner.url))?.trees ?? [];
+    const treesTotal = new Set((await Promise.all(cluster.urls.map(antiEntropyView))).flatMap((v) => v?.trees ?? []).map((t) => `${t.partition}/${t.n}`)).size;
+    const selfId = view?.self ?? "";
     const sizes = await Promise.all(cluster.urls.map(async (url) => metricSum(await metricsText(url), "shoal_storage_size_bytes")));
     options.log(`  join: ${settleMs === null ? `not settled within ${options.deadlineMs} ms` : `settled in ${(settleMs / 1000).toFixed(1)} s`}`);
     // Count what the joiner holds from its own LMDB once it has stopped.
@@ -148,6 +156,9 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
       othersStorageBytes: Math.round((sizes[0]! + sizes[1]! + sizes[2]!) / 3),
       joinerPartitions: view?.members.find((m) => m.id === view.self)?.partitions ?? 0,
       partitionCount: (view as { partitionCount?: number } | undefined)?.partitionCount ?? 0,
+      joinerTreesOwned: joinerTrees.filter((t) => t.replicas.includes(selfId)).length,
+      joinerTreesNotOwned: joinerTrees.filter((t) => !t.replicas.includes(selfId)).length,
+      treesTotal,
       reads: readResults,
       pendingSeenMax,
     };

@@ -59,7 +59,7 @@ export class ElasticCluster {
     const index = this.nodes.length;
     const peerPort = await freePort();
     const dataDir = join(this.dir, `node-${index + 1}`);
-    const args = [shoalCliPath, "start", "--port", "0", "--peer-port", String(peerPort), "--data-dir", dataDir, "--node-id", `e${index + 1}`, "--log-level", "warn"];
+    const args = [shoalCliPath, "start", "--port", "0", "--peer-port", String(peerPort), "--data-dir", dataDir, "--node-id", `e${index + 1}`, "--log-level", "info"];
     if (index > 0) args.push("--join", this.nodes[0]!.peer);
     // The child inherits the environment at spawn, which happens synchronously in the call.
     const saved = new Map(Object.keys(this.options.env ?? {}).map((key) => [key, process.env[key]]));

@@ -3,7 +3,7 @@ import { formatMachine, rewriteDocsSection, writeResultsFile } from "./bench-rep
 import { runJoin, runOnOff } from "./elastic-benchmark.js";
 import { closeHttp } from "./elastic-http.js";
 import { healUnavailable, runHeal } from "./elastic-heal.js";
-import { formatElastic, type ElasticResults } from "./elastic-report.js";
+import { formatElastic, formatHeal, formatOnOff, type ElasticResults } from "./elastic-report.js";
 import { machineInfo } from "./machine-info.js";
 import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
 
@@ -17,33 +17,50 @@ import { benchmarksDocPath, resultsDirDefault } from "./paths.js";
  *   3. a 4th node joining a 3-node cluster holding 200k items, with a read load during the handoff.
  * --quick: 5k keys, a 5 s partition, 10k items, 1 run of 2 s (development and the smoke test).
  * Prints the tables, writes bench/results/<date>-elastic.json and, in a full run without
- * --skip-docs, the section of docs/benchmarks.md between <!-- bench:elastic:start/end -->.
+ * --skip-docs (or a quick one with --write-docs), the section of docs/benchmarks.md between <!-- bench:elastic:start/end -->.
  */
+export interface ElasticSizes {
+  healKeys: number;
+  partitionMs: number;
+  healDeadlineMs: number;
+  onOffKeys: number;
+  durationS: number;
+  warmupS: number;
+  joinItems: number;
+  baselineMs: number;
+  joinDeadlineMs: number;
+}
+
+export const fullSizes: ElasticSizes = { healKeys: 100_000, partitionMs: 60_000, healDeadlineMs: 600_000, onOffKeys: 50_000, durationS: 10, warmupS: 2, joinItems: 200_000, baselineMs: 10_000, joinDeadlineMs: 900_000 };
+export const quickSizes: ElasticSizes = { healKeys: 5000, partitionMs: 5000, healDeadlineMs: 120_000, onOffKeys: 5000, durationS: 2, warmupS: 0.5, joinItems: 10_000, baselineMs: 2000, joinDeadlineMs: 120_000 };
+
 export interface ElasticOptions {
-  quick: boolean;
+  sizes: ElasticSizes;
   skipHeal: boolean;
   runs: number;
   log: (line: string) => void;
 }
 
 export async function runElastic(options: ElasticOptions): Promise<ElasticResults> {
-  const quick = options.quick;
+  const sizes = options.sizes;
   const why = options.skipHeal ? "--skip-heal" : healUnavailable();
   options.log(why === undefined ? "heal time: partition of one node in three" : `heal time: skipped (${why})`);
   const heal = why !== undefined
     ? { skipped: why }
-    : await runHeal({ keys: quick ? 5000 : 100_000, partitionMs: quick ? 5000 : 60_000, valueBytes: 100, writers: 16, healDeadlineMs: quick ? 120_000 : 600_000, log: options.log });
+    : await runHeal({ keys: sizes.healKeys, partitionMs: sizes.partitionMs, valueBytes: 100, writers: 16, healDeadlineMs: sizes.healDeadlineMs, log: options.log });
+  options.log(formatHeal(heal));
   options.log("anti-entropy on and off");
-  const onOff = await runOnOff({ keys: quick ? 5000 : 50_000, concurrency: 64, durationS: quick ? 2 : 10, warmupS: quick ? 0.5 : 2, runs: options.runs, log: options.log });
+  const onOff = await runOnOff({ keys: sizes.onOffKeys, concurrency: 64, durationS: sizes.durationS, warmupS: sizes.warmupS, runs: options.runs, log: options.log });
+  options.log(formatOnOff(onOff));
   options.log("a fourth node joins");
-  const join = await runJoin({ items: quick ? 10_000 : 200_000, readConcurrency: 16, baselineMs: quick ? 2000 : 10_000, deadlineMs: quick ? 120_000 : 900_000, log: options.log });
+  const join = await runJoin({ items: sizes.joinItems, readConcurrency: 16, baselineMs: sizes.baselineMs, deadlineMs: sizes.joinDeadlineMs, log: options.log });
   return { heal, onOff, join };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+  const { values } = parseArgs({ options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, "write-docs": { type: "boolean" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
   if (values.help === true) {
-    process.stdout.write("Usage: node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs] [--runs N (1 to 9; default 3, --quick 1)]\n");
+    process.stdout.write("Usage: node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs | --write-docs] [--runs N (1 to 9; default 3, --quick 1)]\n");
     return;
   }
   const quick = values.quick === true;
@@ -52,7 +69,7 @@ async function main(): Promise<void> {
   const machine = machineInfo(new Date());
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const results = await runElastic({ quick, skipHeal: values["skip-heal"] === true, runs, log });
+  const results = await runElastic({ sizes: quick ? quickSizes : fullSizes, skipHeal: values["skip-heal"] === true, runs, log });
   const elapsedS = (performance.now() - started) / 1000;
   const command = `node dist/bench/elastic-main.js${quick ? " --quick" : ""}${runs !== (quick ? 1 : 3) ? ` --runs ${runs}` : ""}`;
   const section = [
@@ -68,7 +85,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${section}\n`);
   const path = writeResultsFile(resultsDirDefault, machine.date.slice(0, 10), { command, machine, results }, "elastic");
   log(`results: ${path}`);
-  if (!quick && values["skip-docs"] !== true) {
+  if ((!quick || values["write-docs"] === true) && values["skip-docs"] !== true) {
     rewriteDocsSection(benchmarksDocPath, `## Elastic: heal time, anti-entropy on/off, a fourth node joining (issue 6)\n\n${section}`, "elastic");
     log(`docs: ${benchmarksDocPath}`);
   }
