@@ -1,4 +1,6 @@
 import type { FaultCluster } from "./fault-cluster.js";
+import { httpCall } from "./http-call.js";
+import { waitFor } from "./wait-for.js";
 
 /**
  * The faults a run applies one after another to one cluster (issue 6, item 2; Jepsen's
@@ -18,6 +20,8 @@ export interface Fault {
 
 const skew = "+40s";
 const backSkew = "-35s";
+/** How long the leave fault waits for the ring to settle (commit) and for the leaver to exit. */
+const leaveDeadlineMs = 90_000;
 
 export const faults: Readonly<Record<string, Fault>> = {
   kill: {
@@ -127,9 +131,39 @@ export const faults: Readonly<Record<string, Fault>> = {
       note("the joined node stays");
     },
   },
+  leave: {
+    name: "leave",
+    summary: "the last member to join leaves through a committed plan under load, then exits by itself",
+    nodesMin: 3,
+    async inject(cluster, note) {
+      // Three members must stay for the n=3 tables: run it after "join".
+      const running = cluster.members.filter((node) => node.running);
+      const leaver = running.at(-1);
+      if (leaver === undefined || running.length < 4) throw new Error(`the leave fault needs four running members (three stay for n=3); ${running.length} run: schedule it after join`);
+      const via = running[0]!;
+      const id = leaver.spec.nodeId;
+      const staged = await httpCall({ method: "POST", url: `${via.url}/v1/cluster/plan`, headers: { "content-type": "application/json" }, body: JSON.stringify({ leave: id }), timeoutMs: 5000 });
+      if (staged.kind !== "answer" || staged.status !== 200) throw new Error(`staging the leave of ${id} failed: ${JSON.stringify(staged)}`);
+      note(`leave of ${id} staged through ${via.spec.nodeId}`);
+      // A join just before may still be moving partitions: the commit is refused (409) until it settled.
+      const { value: ringVersion, elapsedMs } = await waitFor(`the leave of ${id} to be committed`, async () => {
+        const outcome = await httpCall({ method: "POST", url: `${via.url}/v1/cluster/commit`, timeoutMs: 5000 });
+        return outcome.kind === "answer" && outcome.status === 200 ? (JSON.parse(outcome.body) as { ringVersion: number }).ringVersion : undefined;
+      }, { deadlineMs: leaveDeadlineMs, pollMs: 500 });
+      note(`leave of ${id} committed after ${elapsedMs} ms: ring version ${ringVersion}`);
+      const exited = await waitFor(`${id} to hand off and exit`, () => Promise.resolve(!leaver.running), { deadlineMs: leaveDeadlineMs, pollMs: 200 });
+      const logged = leaver.logs.some((line) => line.includes("left the cluster"));
+      if (!logged) throw new Error(`${id} exited without logging that it left the cluster; last logs:\n${leaver.logs.slice(-10).join("\n")}`);
+      note(`${id} handed off and exited ${exited.elapsedMs} ms after the commit`);
+      // No longer a member: the ring checks and the convergence check leave it out, and a later
+      // join may start it again as a spare (it rejoins from its data directory).
+      leaver.everStarted = false;
+    },
+    async recover(_cluster, note) {
+      note("the leaver stays gone");
+    },
+  },
 };
 
-/** Leave is not in the node yet (no CLI command or endpoint); the runner reports it skipped. */
-export const skippedFaults: Readonly<Record<string, string>> = {
-  leave: "skipped: Shoal has no leave/decommission command or endpoint yet (src/cli has start, no leave)",
-};
+/** Faults the full run cannot apply (none now); the runner reports them as skipped. */
+export const skippedFaults: Readonly<Record<string, string>> = {};

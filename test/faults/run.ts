@@ -48,7 +48,7 @@ function plans(args: { short: boolean; faults?: string; nodes?: string; seed: nu
     return [{ ...common, name: "short", nodes: 3, faults: ["kill", "isolate"], warmupMs: 2000, holdMs: 4000, settleMs: 1500, strong: { ...base.strong, opsMax: 1000 } }];
   }
   return [
-    { ...common, name: "three", nodes: 3, faults: ["kill", "isolate", "pause", "loss", "skew", "join"] },
+    { ...common, name: "three", nodes: 3, faults: ["kill", "isolate", "pause", "loss", "skew", "join", "leave"] },
     { ...common, name: "five", nodes: 5, faults: ["split", "bridge", "kill"] },
   ];
 }
