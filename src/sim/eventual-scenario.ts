@@ -25,8 +25,7 @@ import { Simulation } from "./simulation.js";
  * and 6): 3-5 ClusterNodes running ownership transfer and Merkle anti-entropy, n=3 r=2 w=2,
  * concurrent clients on 50-200 keys during the faulty phase (crash and restart included). Some
  * seeds also change the ring during it (a join, a leave or a replace: ring-changes.ts), and
- * some end it with a long partition (tens of seconds, the workload writing on the majority
- * side). Then heal; the liveness phase keeps one client going, and within a bound of virtual
+ * some end it with a long partition (20-30 s, two clients writing through the majority side). Then heal; the liveness phase keeps one client going, and within a bound of virtual
  * time the run requires: the ring settled (no `previous`) with the live nodes as members, every
  * node seeing every other up with every hint handed back (hints for a node that left or was
  * replaced cannot be, and are counted), equal Merkle roots on every partition's replicas of the
@@ -58,7 +57,7 @@ export const eventualScenarioDefaults = Object.freeze({
   livenessPhaseMs: 2_000,
   convergenceMs: 30_000,
   ringChangeProbability: 1 / 3,
-  longPartitions: Object.freeze({ probability: 1 / 8, minMs: 20_000, maxMs: 40_000 }),
+  longPartitions: Object.freeze({ probability: 1 / 8, minMs: 20_000, maxMs: 30_000 }),
   antiEntropyIntervalMs: 1_000,
 });
 
@@ -135,8 +134,10 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
   if (change !== undefined) {
     sim.scheduler.at(startMs + change.atMs, () => sim.guard("ring change", cluster.applyRingChange(change, deadlineMs).then((problem) => void (changeProblem = problem))), "ring change");
   }
+  // A long partition keeps two clients writing (on the majority side), the others stop before it.
+  const mixedEndMs = startMs + settings.safetyPhaseMs;
   for (let c = 0; c < clients; c++) {
-    sim.guard(`client c${c}`, workload.client(`c${c}`, sim.fork(`client c${c}`), c === 0 ? livenessEndMs : safetyEndMs));
+    sim.guard(`client c${c}`, workload.client(`c${c}`, sim.fork(`client c${c}`), c === 0 ? livenessEndMs : c === 1 ? safetyEndMs : mixedEndMs));
   }
   await sim.runUntil(safetyEndMs);
   await faults.heal();
