@@ -254,3 +254,25 @@ test("replace of a running node: the new node takes its partitions and the old o
   await eventually("a and c on the settled ring", () => settled([a, c], 2));
   assert.deepEqual(ring(a).members.map((m) => m.id), ["a", "c"]);
 });
+
+test("the ring leader itself leaves: it settles its own leave, exits, and the next leader holds the plan", async () => {
+  const a = await start("a");
+  const b = await start("b", { seed: a });
+  const c = await start("c", { seed: a });
+  await eventually("a settled ring of three", () => settled([a, b, c], 3), { deadlineMs: 30_000 });
+  assert.equal(b.node.cluster.membership.leader(), "a");
+  assert.equal((await send("POST", `${c.url}/v1/cluster/plan`, { mode: "manual" })).status, 200);
+  assert.equal((await stage(b, { leave: "a" })).status, 200);
+  assert.equal((await commit(c)).status, 200);
+  await a.node.left;
+  await stop(a);
+  await eventually("b and c on a settled ring of two", () => settled([b, c], 2));
+  await eventually("b to lead", () => b.node.cluster.membership.leader() === "b" && c.node.cluster.membership.leader() === "b");
+  const view = await planOf(c);
+  assert.deepEqual([view.body.mode, view.body.changes], ["manual", []], "the mode set through the old leader survives it");
+  const d = await start("d", { seed: b });
+  await eventually("b to see d joining", () => b.node.cluster.membership.member("d")?.state === "joining");
+  assert.equal((await stage(c, { join: "d" })).status, 200);
+  assert.equal((await commit(c)).status, 200);
+  await eventually("d in a settled ring of three", () => settled([b, c, d], 3), { deadlineMs: 30_000 });
+});
