@@ -19,26 +19,48 @@ export const SIBLING_RECORD_FORMAT = 2;
 // Plain MessagePack: no shared structures or records, so the bytes describe themselves.
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 
+/**
+ * The set each record encoded in this process came from, keyed by the very byte array handed
+ * out. A replica write encodes a set and its storage layer decodes the same bytes again before
+ * they reach the engine (anti-entropy's version hash, indexed-storage.ts); this answers that
+ * decode without unpacking. Only that identical array hits: engines copy values on put and on
+ * get, so bytes read back from storage always decode afresh. Sets are never mutated (every
+ * dvvset operation returns a new one), so handing out the encoded set itself is safe. Entries
+ * go with their byte arrays (a WeakMap holds no key alive).
+ */
+const encodedSets = new WeakMap<Uint8Array, DottedVersionVectorSet<Sibling>>();
+
 export function encodeSiblingRecord(set: DottedVersionVectorSet<Sibling>): Uint8Array {
-  return packr.pack([SIBLING_RECORD_FORMAT, set]);
+  const bytes = packr.pack([SIBLING_RECORD_FORMAT, set]);
+  encodedSets.set(bytes, set);
+  return bytes;
 }
 
 export function decodeSiblingRecord(bytes: Uint8Array): DottedVersionVectorSet<Sibling> {
+  const encoded = encodedSets.get(bytes);
+  if (encoded !== undefined) return encoded;
   const fields: unknown = packr.unpack(bytes);
   assert(Array.isArray(fields) && fields.length === 2, "sibling record: not a [format, set] pair");
   assert(fields[0] === SIBLING_RECORD_FORMAT, `sibling record: format ${String(fields[0])}; this node reads format ${SIBLING_RECORD_FORMAT}`);
-  const parsed = dvvset.parse(fields[1], isSibling);
-  assert(parsed.ok, `sibling record: ${parsed.ok ? "" : parsed.error}`);
-  return parsed.set;
+  return parseSet(fields[1]);
 }
 
 /**
  * The set of a stored item record, or undefined when the record is not format 2 (a strong
  * table's acceptor record shares the items namespace); a format-2 record that does not parse
- * is still an assertion.
+ * is still an assertion. One unpack (the format check and the set come from the same pass).
  */
 export function decodeSiblingRecordIfAny(bytes: Uint8Array): DottedVersionVectorSet<Sibling> | undefined {
+  const encoded = encodedSets.get(bytes);
+  if (encoded !== undefined) return encoded;
   const fields: unknown = packr.unpack(bytes);
   if (!Array.isArray(fields) || fields[0] !== SIBLING_RECORD_FORMAT) return undefined;
-  return decodeSiblingRecord(bytes);
+  assert(fields.length === 2, "sibling record: not a [format, set] pair");
+  return parseSet(fields[1]);
+}
+
+function parseSet(data: unknown): DottedVersionVectorSet<Sibling> {
+  const parsed = dvvset.parse(data, isSibling);
+  assert(parsed.ok, `sibling record: ${parsed.ok ? "" : parsed.error}`);
+  return parsed.set;
 }
