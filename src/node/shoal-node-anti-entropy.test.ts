@@ -68,6 +68,8 @@ test("replicas that agree show equal roots per tree, and /metrics counts exchang
     const age = await metric(a, new RegExp(`^shoal_anti_entropy_last_exchange_age_seconds\\{[^}]*tree="${tree.partition}/${tree.n}"[^}]*\\} ([0-9.e+-]+)`, "m"));
     assert.ok(age !== undefined && age >= 0, `the age of tree ${tree.partition}/${tree.n} in /metrics: ${age}`);
     assert.equal(await metric(a, /^shoal_anti_entropy_keys_repaired\{[^}]*\} (\d+)/m), 0, "nothing differed, nothing repaired");
+    const bytes = await metric(a, /^shoal_anti_entropy_bytes\{[^}]*\} (\d+)/m);
+    assert.ok(bytes !== undefined && bytes > 0, `exchange traffic in /metrics: ${bytes}`);
   } finally {
     await b.close();
     await a.close();

@@ -64,7 +64,7 @@ export class NodeMetrics {
    * keys repaired, and the age of the last complete exchange per tree ("partition/n"), bounded by
    * the number of trees the node keeps.
    */
-  setAntiEntropySource(source: () => { exchanges: number; exchangesFailed: number; keysRepaired: number; lastCompleteMs: ReadonlyMap<string, number> }, nowMs: () => number): void {
+  setAntiEntropySource(source: () => { exchanges: number; exchangesFailed: number; keysRepaired: number; bytes: number; lastCompleteMs: ReadonlyMap<string, number> }, nowMs: () => number): void {
     new Gauge({
       name: "shoal_anti_entropy_exchanges",
       help: "Anti-entropy exchanges this node started, by outcome",
@@ -82,6 +82,14 @@ export class NodeMetrics {
       registers: [this.registry],
       collect() {
         this.set(source().keysRepaired);
+      },
+    });
+    new Gauge({
+      name: "shoal_anti_entropy_bytes",
+      help: "Bytes of the exchanges this node started, both directions (held to the configured bytes per second)",
+      registers: [this.registry],
+      collect() {
+        this.set(source().bytes);
       },
     });
     new Gauge({
