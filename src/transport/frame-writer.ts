@@ -6,11 +6,19 @@ export interface FrameSink {
   readonly writableLength: number;
 }
 
-/** Runs `flush` after the current tick's work; process.nextTick in production. */
+/** Runs `flush` once the current work is done; `afterIoPhase` in production. */
 export type FlushScheduler = (flush: () => void) => void;
 
 /**
- * Batches the frames written during one tick into as few socket writes as possible
+ * Flushes once per turn of the event loop, after every I/O callback of that turn ran (the
+ * check phase): the replies and requests a whole batch of incoming frames produces leave in one
+ * socket write per connection, not one per callback. Each write wakes the peer's process, and
+ * with several nodes sharing a core those wake-ups, not the bytes, are what a frame costs.
+ */
+export const afterIoPhase: FlushScheduler = (flush) => void setImmediate(flush);
+
+/**
+ * Batches the frames written during one event-loop turn into as few socket writes as possible
  * (DESIGN.md, "Performance model": cork sockets and write many frames at once). Many small
  * frames are joined into one buffer (one copy of a few KiB beats one syscall per frame);
  * when that would copy much, the socket is corked so the frames leave in one writev.
@@ -29,7 +37,7 @@ export class FrameWriter {
 
   constructor(
     private readonly sink: FrameSink,
-    private readonly schedule: FlushScheduler = process.nextTick,
+    private readonly schedule: FlushScheduler = afterIoPhase,
     /** Frames totalling at most this many bytes are joined into one buffer. */
     private readonly coalesceBytesMax = 64 * 1024,
   ) {}
