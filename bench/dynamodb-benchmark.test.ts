@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dynamoScenarios, dynamoTargetChecks, formatDynamoRatios, formatDynamoTable, formatDynamoTargets, selectScenarios, summarizeDynamo, type DynamoRunResult, type DynamoScenarioId } from "./dynamodb-benchmark.js";
+import { describeDynamoSystems, dynamoScenarios, dynamoTargetChecks, formatDynamoRatios, formatDynamoTable, formatDynamoTargets, selectScenarios, summarizeDynamo, type DynamoRunResult, type DynamoScenarioId } from "./dynamodb-benchmark.js";
 import type { DynamoSystemName } from "./dynamodb-systems.js";
 import type { LoadResult } from "./load-spec.js";
 
@@ -53,4 +53,12 @@ test("a target whose other side did not run (or ran nothing) is unknown, not met
   const checks = dynamoTargetChecks(summarizeDynamo([run("shoal", "put", 1, 30_000, 4000), run("shoal", "get", 1, 0, 0), run("dynalite", "get", 1, 10_000, 5000)]));
   assert.deepEqual(checks.map((c) => [c.met, c.value]), [[null, "one side did not run"], [null, "one side did not run"]]);
   assert.match(formatDynamoTargets(checks), /^- \?: single-node PutItem/);
+});
+
+test("the systems' description says which driver sent the prepared requests and that dynalite does not fsync", () => {
+  const lines = describeDynamoSystems({ systems: ["shoal", "dynalite"], members: 3, dynaliteStore: "leveldb", transport: "raw" }).join("\n");
+  assert.match(lines, /through a minimal HTTP\/1.1 client .*`--driver raw`/);
+  assert.match(lines, /dynalite [\d.]+ \(npm\): one Node process, LevelDB in a temporary directory .*no fsync/);
+  assert.doesNotMatch(lines, /Shoal, 3 nodes/);
+  assert.match(describeDynamoSystems({ systems: ["shoal-cluster"], members: 5, dynaliteStore: "memory", transport: "undici" }).join("\n"), /Shoal, 5 nodes: .*through undici \(`--driver undici`\)/s);
 });

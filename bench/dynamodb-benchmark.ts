@@ -102,7 +102,7 @@ export function systemLabel(system: DynamoSystemName, members: number): string {
   return "dynalite";
 }
 
-export function describeDynamoSystems(options: Pick<DynamoBenchOptions, "systems" | "members" | "dynaliteStore">): string[] {
+export function describeDynamoSystems(options: Pick<DynamoBenchOptions, "systems" | "members" | "dynaliteStore" | "transport">): string[] {
   const lines: string[] = [];
   if (options.systems.includes("shoal")) {
     lines.push("- Shoal, 1 node: one `shoal start` process, LMDB, DynamoDB API on its client port (local auth mode), tables on the strong path (Shoal's default for DynamoDB tables); every write fsynced before it acknowledges (group commit)");
@@ -116,10 +116,15 @@ export function describeDynamoSystems(options: Pick<DynamoBenchOptions, "systems
     lines.push(version === undefined ? "- dynalite: skipped (the devDependency is not installed)" : `- dynalite ${version} (npm): one Node process, ${store}`);
   }
   lines.push(
-    `- Load: prepared requests (bodies pre-built with the key spliced in, fixed headers, an unsigned local-mode Authorization header; no SDK) through undici, one keep-alive connection per request in flight, no pipelining; items {pk, v} (kv table) and {pk, sk, v} (query table) sized by DynamoDB's rule; Query: \`pk = :p AND sk BETWEEN "s${queryFrom}" AND "s${queryTo}"\` over partitions of ${itemsPerPartitionDefault} items, answering ${queryItemsReturned}. SDK rows: @aws-sdk/client-dynamodb v3, one client per node, no retries.`,
+    `- Load: prepared requests (bodies pre-built with the key spliced in, fixed headers, an unsigned local-mode Authorization header; no SDK) through ${transportLabel[options.transport]}, one keep-alive connection per request in flight, no pipelining; items {pk, v} (kv table) and {pk, sk, v} (query table) sized by DynamoDB's rule; Query: \`pk = :p AND sk BETWEEN "s${queryFrom}" AND "s${queryTo}"\` over partitions of ${itemsPerPartitionDefault} items, answering ${queryItemsReturned}. SDK rows: @aws-sdk/client-dynamodb v3, one client per node, no retries.`,
   );
   return lines;
 }
+
+const transportLabel: Record<DynamoBenchOptions["transport"], string> = {
+  undici: "undici (`--driver undici`)",
+  raw: "a minimal HTTP/1.1 client writing each request as one prepared string (`--driver raw`, bench/raw-http.ts)",
+};
 
 export async function runDynamoBenchmark(options: DynamoBenchOptions): Promise<{ results: DynamoRunResult[]; systems: string[] }> {
   const systems = describeDynamoSystems(options);
