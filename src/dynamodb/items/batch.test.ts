@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BatchGetItemCommand, BatchWriteItemCommand, CreateTableCommand, GetItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchGetItemCommand, BatchWriteItemCommand, CreateTableCommand, GetItemCommand, type BatchGetItemCommandOutput, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { startDynamoTestServer, type DynamoTestServer } from "../testing/dynamo-test-server.js";
 import { rejectsWith } from "../testing/sdk-assertions.js";
 
@@ -87,9 +87,9 @@ test("BatchGetItem answers at most batchGetResponseBytesMax of items; the rest c
     // 300 KB + 8 bytes of names and values: 76 units of 4 KB, halved for an eventual read.
     assert.deepEqual(first.ConsumedCapacity, [{ TableName: "blobs", CapacityUnits: 38, ReadCapacityUnits: 38, Table: { CapacityUnits: 38, ReadCapacityUnits: 38 } }]);
     const seen = first.Responses!.blobs!.map((item) => item.id!.N);
-    let pending = first.UnprocessedKeys;
+    let pending: BatchGetItemCommandOutput["UnprocessedKeys"] = first.UnprocessedKeys;
     for (let round = 0; round < 5 && pending?.blobs !== undefined; round++) {
-      const next = await c.send(new BatchGetItemCommand({ RequestItems: pending }));
+      const next: BatchGetItemCommandOutput = await c.send(new BatchGetItemCommand({ RequestItems: pending! }));
       seen.push(...(next.Responses?.blobs ?? []).map((item) => item.id!.N));
       pending = next.UnprocessedKeys;
     }

@@ -17,7 +17,7 @@ import { findItemTable, readItemTableName } from "./item-table.js";
 import { PageCollector, moreAfter } from "./page-collector.js";
 import { readIndexName, readSelect, refuseIndex, resolveSelect } from "./read-select.js";
 import { storeException } from "./store-failure.js";
-import { checkStorable, readKey } from "./table-key.js";
+import { checkStorable, readStartKey } from "./table-key.js";
 import { checkKeyAttribute } from "../model/key-attribute-check.js";
 import { orThrow } from "./or-throw.js";
 import { readConsistency } from "./read-consistency.js";
@@ -47,9 +47,10 @@ export async function query(context: DynamoContext, body: JsonObject): Promise<J
   assert(keyCondition !== undefined, "a KeyConditionExpression compiles to a key condition");
   const request = queryRequest(table, keyCondition, forward, consistent);
   checkQueryKeys(table, keyCondition, request);
-  const after = startKey === undefined ? undefined : readKey(table, startKey).parts;
+  const after = startKey === undefined ? undefined : readStartKey(table, startKey).parts;
   if (after !== undefined && Buffer.compare(after.partitionKey, request.partitionKey) !== 0) {
-    throw validationException("The provided starting key is invalid: its partition key does not match the KeyConditionExpression");
+    // DynamoDB's words for a start key of another partition key than the key condition's.
+    throw validationException("The provided starting key is outside query boundaries based on provided conditions");
   }
   const collector = new PageCollector({
     table,

@@ -10,7 +10,7 @@ import { findItemTable, readItemTableName } from "./item-table.js";
 import { PageCollector, moreAfter } from "./page-collector.js";
 import { readIndexName, readSelect, refuseIndex, resolveSelect } from "./read-select.js";
 import { storeException } from "./store-failure.js";
-import { readKey } from "./table-key.js";
+import { readStartKey } from "./table-key.js";
 import { readConsistency } from "./read-consistency.js";
 
 /**
@@ -38,7 +38,7 @@ export async function scan(context: DynamoContext, body: JsonObject): Promise<Js
   const { filter, projection } = compileRequestExpressions(expressions);
   const table = findItemTable(context, tableName);
   refuseIndex(indexName);
-  const after = startKey === undefined ? undefined : readKey(table, startKey).parts;
+  const after = startKey === undefined ? undefined : readStartKey(table, startKey).parts;
   const collector = new PageCollector({
     table,
     nowMs: context.clock.nowMs(),

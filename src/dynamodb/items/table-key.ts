@@ -6,7 +6,7 @@ import { checkKeyAttribute, keyMessages } from "../model/key-attribute-check.js"
 import { keyFromBytes } from "../model/key-bytes.js";
 import { isDigestPartitionKey, storagePartitionKey } from "../model/storage-partition-key.js";
 import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../../storage/item-key.js";
-import { validationException } from "../protocol/dynamo-exception.js";
+import { DynamoException, validationException } from "../protocol/dynamo-exception.js";
 import { keyElements, type DynamoTable, type KeyElement } from "../tables/dynamo-table.js";
 import { orThrow } from "./or-throw.js";
 
@@ -35,6 +35,20 @@ export function readKey(table: DynamoTable, json: unknown): TableKey {
     if (attributeTypeOf(key[element.name]!) !== element.type) throw validationException(keySchemaMismatch);
   }
   return keyOf(table, key, "key");
+}
+
+/**
+ * An ExclusiveStartKey (Query, Scan): a key as `readKey` reads it, its errors prefixed as
+ * DynamoDB prefixes them ("The provided starting key is invalid: The provided key element does
+ * not match the schema").
+ */
+export function readStartKey(table: DynamoTable, json: unknown): TableKey {
+  try {
+    return readKey(table, json);
+  } catch (error) {
+    if (error instanceof DynamoException && error.type === "ValidationException") throw validationException(`The provided starting key is invalid: ${error.message}`);
+    throw error;
+  }
 }
 
 /**

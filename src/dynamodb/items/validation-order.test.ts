@@ -96,7 +96,7 @@ test("ReturnValuesOnConditionCheckFailure ALL_OLD is refused by name rather than
 test("a Query's ExclusiveStartKey must belong to the queried partition key", async () => {
   const context = await contextWithTable();
   const error = await failure(query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "a" } }, ExclusiveStartKey: { id: { S: "b" } } }));
-  assert.match(error.message, /The provided starting key is invalid/);
+  assert.equal(error.message, "The provided starting key is outside query boundaries based on provided conditions");
 });
 
 test("a Query with a partition key over 2048 bytes is refused before reaching the store; one of 2048 bytes reaches it", async () => {
@@ -106,4 +106,10 @@ test("a Query with a partition key over 2048 bytes is refused before reaching th
   assert.equal(context.items.calls.query + context.items.calls.get, 0);
   await query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "q".repeat(2048) } } });
   assert.equal(context.items.calls.query + context.items.calls.get, 1);
+});
+
+test("an ExclusiveStartKey that does not match the key schema says it is the starting key", async () => {
+  const context = await contextWithTable();
+  const error = await failure(query(context, { TableName: "table1", KeyConditionExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "a" } }, ExclusiveStartKey: { other: { S: "a" } } }));
+  assert.equal(error.message, "The provided starting key is invalid: The provided key element does not match the schema");
 });
