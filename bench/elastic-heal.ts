@@ -44,6 +44,8 @@ export interface HealResult {
   keysRepairedByAntiEntropy: number;
   exchanges: number;
   exchangesFailed: number;
+  /** Exchange traffic over the run, both directions, summed over the nodes. */
+  exchangeBytes: number;
   lastDifference?: string;
 }
 
@@ -125,6 +127,7 @@ export async function runHeal(options: HealOptions): Promise<HealResult> {
       keysRepairedByAntiEntropy: after.keysRepaired - before.keysRepaired,
       exchanges: after.exchanges - before.exchanges,
       exchangesFailed: after.exchangesFailed - before.exchangesFailed,
+      exchangeBytes: after.bytes - before.bytes,
       ...(last.example !== undefined && rootsEqualMs === null ? { lastDifference: last.example } : {}),
     };
   } finally {
@@ -142,11 +145,11 @@ async function rootsEqual(urls: readonly string[], ids: readonly string[]): Prom
   return { ...compareRoots(byId), answered: byId.size === urls.length };
 }
 
-async function figures(urls: readonly string[]): Promise<{ hintsDelivered: number; keysRepaired: number; exchanges: number; exchangesFailed: number }> {
+async function figures(urls: readonly string[]): Promise<{ hintsDelivered: number; keysRepaired: number; exchanges: number; exchangesFailed: number; bytes: number }> {
   const texts = (await Promise.all(urls.map(metricsText))).join("\n");
   const views = await Promise.all(urls.map(antiEntropyView));
   const sum = (pick: (view: AntiEntropyView) => number) => views.reduce((total, view) => total + (view === undefined ? 0 : pick(view)), 0);
-  return { hintsDelivered: metricSum(texts, "shoal_hints_delivered"), keysRepaired: sum((v) => v.keysRepaired), exchanges: sum((v) => v.exchanges), exchangesFailed: sum((v) => v.exchangesFailed) };
+  return { hintsDelivered: metricSum(texts, "shoal_hints_delivered"), keysRepaired: sum((v) => v.keysRepaired), exchanges: sum((v) => v.exchanges), exchangesFailed: sum((v) => v.exchangesFailed), bytes: sum((v) => v.bytes) };
 }
 
 /** PUTs overwriting keys h-0, h-1, ... in order through `urls` for `durationMs`, `writers` at a time. */

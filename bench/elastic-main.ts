@@ -34,8 +34,12 @@ export interface ElasticSizes {
 export const fullSizes: ElasticSizes = { healKeys: 100_000, partitionMs: 60_000, healDeadlineMs: 600_000, onOffKeys: 50_000, durationS: 10, warmupS: 2, joinItems: 200_000, baselineMs: 10_000, joinDeadlineMs: 900_000 };
 export const quickSizes: ElasticSizes = { healKeys: 5000, partitionMs: 5000, healDeadlineMs: 120_000, onOffKeys: 5000, durationS: 2, warmupS: 0.5, joinItems: 10_000, baselineMs: 2000, joinDeadlineMs: 120_000 };
 
+export type ElasticPart = "heal" | "onoff" | "join";
+
 export interface ElasticOptions {
   sizes: ElasticSizes;
+  /** The parts to run (default all); a part left out reports "skipped". */
+  only?: readonly ElasticPart[];
   skipHeal: boolean;
   runs: number;
   log: (line: string) => void;
@@ -43,24 +47,25 @@ export interface ElasticOptions {
 
 export async function runElastic(options: ElasticOptions): Promise<ElasticResults> {
   const sizes = options.sizes;
-  const why = options.skipHeal ? "--skip-heal" : healUnavailable();
+  const runs = (part: ElasticPart) => options.only === undefined || options.only.includes(part);
+  const why = options.skipHeal || !runs("heal") ? "left out" : healUnavailable();
   options.log(why === undefined ? "heal time: partition of one node in three" : `heal time: skipped (${why})`);
   const heal = why !== undefined
     ? { skipped: why }
     : await runHeal({ keys: sizes.healKeys, partitionMs: sizes.partitionMs, valueBytes: 100, writers: 16, healDeadlineMs: sizes.healDeadlineMs, log: options.log });
   options.log(formatHeal(heal));
   options.log("anti-entropy on and off");
-  const onOff = await runOnOff({ keys: sizes.onOffKeys, concurrency: 64, durationS: sizes.durationS, warmupS: sizes.warmupS, runs: options.runs, log: options.log });
+  const onOff = !runs("onoff") ? [] : await runOnOff({ keys: sizes.onOffKeys, concurrency: 64, durationS: sizes.durationS, warmupS: sizes.warmupS, runs: options.runs, log: options.log });
   options.log(formatOnOff(onOff));
   options.log("a fourth node joins");
-  const join = await runJoin({ items: sizes.joinItems, readConcurrency: 16, baselineMs: sizes.baselineMs, deadlineMs: sizes.joinDeadlineMs, log: options.log });
+  const join = !runs("join") ? { skipped: "left out" } : await runJoin({ items: sizes.joinItems, readConcurrency: 16, baselineMs: sizes.baselineMs, deadlineMs: sizes.joinDeadlineMs, log: options.log });
   return { heal, onOff, join };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, "write-docs": { type: "boolean" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+  const { values } = parseArgs({ options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, "write-docs": { type: "boolean" }, only: { type: "string" }, "partition-s": { type: "string" }, keys: { type: "string" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
   if (values.help === true) {
-    process.stdout.write("Usage: node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs | --write-docs] [--runs N (1 to 9; default 3, --quick 1)]\n");
+    process.stdout.write("Usage: node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs | --write-docs] [--runs N (1 to 9; default 3, --quick 1)] [--only heal,onoff,join] [--keys N] [--partition-s S]\n");
     return;
   }
   const quick = values.quick === true;
@@ -69,9 +74,15 @@ async function main(): Promise<void> {
   const machine = machineInfo(new Date());
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const results = await runElastic({ sizes: quick ? quickSizes : fullSizes, skipHeal: values["skip-heal"] === true, runs, log });
+  const only = values.only === undefined ? undefined : values.only.split(",").map((part) => part.trim());
+  const parts: readonly string[] = ["heal", "onoff", "join"];
+  if (only !== undefined && (only.length === 0 || only.some((part) => !parts.includes(part)))) throw new Error(`--only takes heal, onoff, join (comma-separated); got ${JSON.stringify(values.only)}`);
+  const sizes = { ...(quick ? quickSizes : fullSizes) };
+  if (values["partition-s"] !== undefined) sizes.partitionMs = boundedInteger("--partition-s", values["partition-s"], 1, 3600) * 1000;
+  if (values.keys !== undefined) sizes.healKeys = sizes.joinItems = boundedInteger("--keys", values.keys, 100, 10_000_000);
+  const results = await runElastic({ sizes, skipHeal: values["skip-heal"] === true, runs, log, ...(only !== undefined ? { only: only as ElasticPart[] } : {}) });
   const elapsedS = (performance.now() - started) / 1000;
-  const command = `node dist/bench/elastic-main.js${quick ? " --quick" : ""}${runs !== (quick ? 1 : 3) ? ` --runs ${runs}` : ""}`;
+  const command = `node dist/bench/elastic-main.js ${process.argv.slice(2).join(" ")}`.trim();
   const section = [
     `Command: \`${command}\` (${elapsedS.toFixed(0)} s). Shoal: \`shoal start\` processes, LMDB, every write fsynced before it acknowledges; anti-entropy at its defaults (a round every 10 s, 2 exchanges at once, 4 MiB/s) unless turned off.`,
     "",
@@ -89,6 +100,12 @@ async function main(): Promise<void> {
     rewriteDocsSection(benchmarksDocPath, `## Elastic: heal time, anti-entropy on/off, a fourth node joining (issue 6)\n\n${section}`, "elastic");
     log(`docs: ${benchmarksDocPath}`);
   }
+}
+
+function boundedInteger(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new Error(`${flag} must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`);
+  return value;
 }
 
 if (process.argv[1]?.endsWith("elastic-main.js")) {

@@ -6,7 +6,7 @@ import type { JoinResult, OnOffRow } from "./elastic-benchmark.js";
 export interface ElasticResults {
   heal: HealResult | { skipped: string };
   onOff: OnOffRow[];
-  join: JoinResult;
+  join: JoinResult | { skipped: string };
 }
 
 const seconds = (ms: number | null) => (ms === null ? "not reached" : `${(ms / 1000).toFixed(1)} s`);
@@ -25,13 +25,14 @@ export function formatHeal(heal: HealResult | { skipped: string }): string {
     `| heal until no node holds hints | ${seconds(heal.hintsDrainedMs)} |`,
     `| hints held at the heal / delivered over the run | ${heal.hintsHeldAtHeal} / ${heal.hintsDelivered} |`,
     `| keys repaired by anti-entropy over the run | ${heal.keysRepairedByAntiEntropy} |`,
-    `| exchanges over the run (failed) | ${heal.exchanges} (${heal.exchangesFailed}) |`,
+    `| exchanges over the run (failed), their traffic | ${heal.exchanges} (${heal.exchangesFailed}), ${(heal.exchangeBytes / 1024).toFixed(0)} KiB |`,
   ];
   if (heal.lastDifference !== undefined) lines.push(`| last difference seen | ${heal.lastDifference} |`);
   return lines.join("\n");
 }
 
 export function formatOnOff(rows: readonly OnOffRow[]): string {
+  if (rows.length === 0) return "Anti-entropy on and off: skipped (left out).";
   const lines = ["| op | anti-entropy | ops/s (median) | runs (min-max) | p50 | p99 | p99.9 | servers' CPU | errors |", "|---|---|---|---|---|---|---|---|---|"];
   const ratios: string[] = [];
   for (const op of ["put", "get"] as const) {
@@ -49,7 +50,8 @@ export function formatOnOff(rows: readonly OnOffRow[]): string {
   return [...lines, "", ...ratios].join("\n");
 }
 
-export function formatJoin(join: JoinResult): string {
+export function formatJoin(join: JoinResult | { skipped: string }): string {
+  if ("skipped" in join) return `A fourth node joins: skipped (${join.skipped}).`;
   const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
   const lines = [
     "| figure | value |",
