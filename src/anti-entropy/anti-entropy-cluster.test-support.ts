@@ -15,7 +15,6 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 import { AntiEntropy, antiEntropyMessagePrefix, type AntiEntropyOptions } from "./anti-entropy.js";
 import type { TreeId } from "./segment-index.js";
-import { settledTombstone } from "./settled-tombstone.js";
 import { treePlacement } from "./tree-placement.js";
 
 /**
@@ -30,22 +29,26 @@ export class AntiEntropyTestNode {
   readonly replicas: ReplicaService;
   readonly antiEntropy: AntiEntropy;
 
-  constructor(runtime: Runtime, ring: RingState, overrides: Partial<AntiEntropyOptions>, tombstoneGraceMs?: number) {
+  constructor(runtime: Runtime, ring: RingState, overrides: Partial<AntiEntropyOptions>, reapedMemory?: { entriesMax: number; ms: number }) {
     const placement = treePlacement({ ring: () => ring, nOf: () => testN });
     this.antiEntropy = new AntiEntropy({
       runtime,
       ...placement,
-      replica: {
-        fetch: (key) => this.replicas.fetch(key),
-        merge: (key, set) => this.replicas.merge(key, set, { lww: false }),
-        ...(tombstoneGraceMs !== undefined ? { isSettledTombstone: settledTombstone(runtime.clock, tombstoneGraceMs) } : {}),
-      },
+      replica: { fetch: (key) => this.replicas.fetch(key), merge: (key, set) => this.replicas.merge(key, set, { lww: false }) },
       requestTimeoutMs: 500,
       treesMax: ring.partitionCount,
       ...overrides,
     });
     const hints = HintStore.open({ storage: this.antiEntropy.storage, isValue: isSibling, hintsPerTargetMax: defaultLimits.hintsPerTargetMax });
-    this.replicas = new ReplicaService({ nodeId: runtime.nodeId, storage: this.antiEntropy.storage, hints, siblingsMax: defaultLimits.siblingsMax, clock: runtime.clock, hlc: runtime.hlc });
+    this.replicas = new ReplicaService({
+      nodeId: runtime.nodeId,
+      storage: this.antiEntropy.storage,
+      hints,
+      siblingsMax: defaultLimits.siblingsMax,
+      clock: runtime.clock,
+      hlc: runtime.hlc,
+      ...(reapedMemory !== undefined ? { reapedMemory } : {}),
+    });
     runtime.network!.serve((from, message) => {
       const type = (message as { type?: unknown } | null)?.type;
       if (typeof type === "string" && type.startsWith(antiEntropyMessagePrefix)) return this.antiEntropy.handle(from, message);
@@ -63,13 +66,13 @@ export interface TestCluster {
   trees(): TreeId[];
 }
 
-export async function testCluster(seed: number, options: { ids?: NodeId[]; partitionCount?: number; antiEntropy?: Partial<AntiEntropyOptions>; tombstoneGraceMs?: number } = {}): Promise<TestCluster> {
+export async function testCluster(seed: number, options: { ids?: NodeId[]; partitionCount?: number; antiEntropy?: Partial<AntiEntropyOptions>; reapedMemory?: { entriesMax: number; ms: number } } = {}): Promise<TestCluster> {
   const ids = options.ids ?? ["n1", "n2", "n3"];
   const sim = new Simulation({ seed });
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: options.partitionCount ?? 8 });
   assert.ok(claimed.ok);
   const ring = claimed.ring;
-  for (const id of ids) sim.addNode(id, (runtime) => new AntiEntropyTestNode(runtime, ring, options.antiEntropy ?? {}, options.tombstoneGraceMs));
+  for (const id of ids) sim.addNode(id, (runtime) => new AntiEntropyTestNode(runtime, ring, options.antiEntropy ?? {}, options.reapedMemory));
   await sim.bootAll();
   const node = (id: NodeId) => sim.node<AntiEntropyTestNode>(id).instance!;
   return { sim, ring, ids, node, trees: () => Array.from({ length: ring.partitionCount }, (_, partition) => ({ partition, n: testN })) };

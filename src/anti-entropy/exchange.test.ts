@@ -132,57 +132,61 @@ test("a replica still building its trees refuses exchanges instead of answering 
   assert.deepEqual(result.ok ? "ok" : result.error, "anti-entropy.root: not-loaded");
 });
 
-// Tombstone GC and exchanges (README.md, "Tombstones"): a tombstone older than half the grace is
-// not copied onto a replica that lacks the key (it may have just reaped it), while a fresh one
-// is, and an old one still supersedes a stale value.
+// Tombstone GC and exchanges (README.md, "Tombstones"): the reaps reach the primaries one by
+// one; a replica that just reaped a tombstone does not take it back from one that has not yet,
+// while a replica that never had the key gets it as ever (so roots agree after a delete), and a
+// tombstone with something new is stored.
 
-const graceMs = 10_000;
-
-async function tombstoneCluster(seed: number, withGc = true): Promise<TestCluster> {
-  const cluster = await testCluster(seed, withGc ? { tombstoneGraceMs: graceMs } : {});
+async function tombstoneCluster(seed: number, remember = true): Promise<TestCluster> {
+  const cluster = await testCluster(seed, remember ? {} : { reapedMemory: { entriesMax: 0, ms: 0 } });
   for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
   return cluster;
 }
 
-/** A tombstone over `before` whose HLC timestamp is `ageMs` old on n1's clock. */
-function tombstoneAged(cluster: TestCluster, before: DottedVersionVectorSet<Sibling>, ageMs: number): DottedVersionVectorSet<Sibling> {
-  const physicalMs = cluster.sim.clock("n1").nowMs() - ageMs;
-  return written("", "n1", before, true, Math.max(0, Math.floor(physicalMs)) * 1024);
-}
-
-test("an exchange does not copy a settled tombstone back onto a replica that reaped it (before: it did, and GC never finished)", async () => {
-  for (const withGc of [false, true]) {
-    const cluster = await tombstoneCluster(11, withGc);
+test("a replica that just reaped a tombstone does not take it back from an exchange (before: it did, and GC never finished)", async () => {
+  for (const remember of [false, true]) {
+    const cluster = await tombstoneCluster(11, remember);
     const key = testKey("reaped-on-n2");
-    await store(cluster, "n1", [[key, tombstoneAged(cluster, written("old", "n1"), graceMs)]]);
+    const tombstone = written("", "n1", written("old", "n1"), true);
+    await store(cluster, "n1", [[key, tombstone]]);
+    await store(cluster, "n2", [[key, tombstone]]);
+    assert.ok(await cluster.sim.settle(cluster.node("n2").replicas.reap(key, tombstone)));
     await exchangeAll(cluster, "n1", "n2");
     await exchangeAll(cluster, "n2", "n1");
     const onN2 = cluster.node("n2").replicas.fetch(key);
-    if (withGc) assert.equal(onN2, undefined, "the reaped replica stays without the key");
-    else assert.ok(onN2 !== undefined, "without the GC rule the tombstone is copied back (the defect)");
-    assert.ok(cluster.node("n1").replicas.fetch(key) !== undefined, "the holder keeps it for GC to collect");
+    if (remember) assert.equal(onN2, undefined, "the reaped replica stays without the key");
+    else assert.ok(onN2 !== undefined, "without the memory of the reap the tombstone is copied back (the defect)");
+    assert.ok(cluster.node("n1").replicas.fetch(key) !== undefined, "n1 keeps it until its own reap");
   }
 });
 
-test("a fresh tombstone is copied onto a replica that lacks the key, so roots agree after a delete it missed", async () => {
+test("a tombstone is copied onto a replica that never had the key, so roots agree after a delete it missed", async () => {
   const cluster = await tombstoneCluster(12);
-  const key = testKey("fresh");
-  const tombstone = tombstoneAged(cluster, written("old", "n1"), 1_000);
+  const key = testKey("missed");
+  const tombstone = written("", "n1", written("old", "n1"), true);
   await store(cluster, "n1", [[key, tombstone]]);
   await exchangeAll(cluster, "n2", "n1");
   assert.ok(dvvset.equal(cluster.node("n2").replicas.fetch(key)!, tombstone));
   assert.ok(rootsEqual(cluster, "n1", "n2"));
 });
 
-test("a settled tombstone still supersedes a stale value on a replica that missed the delete, both ways", async () => {
-  for (const [initiator, peer] of [["n1", "n2"], ["n2", "n1"]] as const) {
-    const cluster = await tombstoneCluster(13);
-    const key = testKey("stale");
-    const old = written("old", "n1");
-    const tombstone = tombstoneAged(cluster, old, 3 * graceMs);
-    await store(cluster, "n1", [[key, tombstone]]);
-    await store(cluster, "n2", [[key, old]]);
-    await exchangeAll(cluster, initiator, peer);
-    for (const id of ["n1", "n2"]) assert.ok(dvvset.equal(cluster.node(id).replicas.fetch(key)!, tombstone), `${id} holds the tombstone (${initiator} initiated)`);
-  }
+test("after a reap, a tombstone with something new (another delete's dot) and a live value are still taken", async () => {
+  const cluster = await tombstoneCluster(13);
+  const key = testKey("again");
+  const old = written("old", "n1");
+  const tombstone = written("", "n1", old, true);
+  await store(cluster, "n2", [[key, tombstone]]);
+  assert.ok(await cluster.sim.settle(cluster.node("n2").replicas.reap(key, tombstone)));
+  const concurrent = dvvset.sync(tombstone, written("", "n3", old, true));
+  await store(cluster, "n1", [[key, concurrent]]);
+  await exchangeAll(cluster, "n1", "n2");
+  assert.ok(dvvset.equal(cluster.node("n2").replicas.fetch(key)!, concurrent), "the unseen tombstone dot is news");
+  const live = testKey("live-after-reap");
+  const liveTombstone = written("", "n1", written("a", "n1"), true);
+  await store(cluster, "n2", [[live, liveTombstone]]);
+  assert.ok(await cluster.sim.settle(cluster.node("n2").replicas.reap(live, liveTombstone)));
+  const rewritten = written("b", "n3", liveTombstone);
+  await store(cluster, "n3", [[live, rewritten]]);
+  await exchangeAll(cluster, "n3", "n2");
+  assert.ok(dvvset.equal(cluster.node("n2").replicas.fetch(live)!, rewritten), "a value written after the delete is taken");
 });

@@ -20,9 +20,9 @@ import { VERSION_HASH_BYTES, versionHashesEqual } from "./version-hash.js";
  *    and collect the keys whose hashes differ (or that one side lacks);
  * 4. repair them in batches: fetch the peer's sets, merge each into the local replica, push
  *    the merged local set back wherever it differs from the peer's. Both merges are the normal
- *    versioned merge (replica-access.ts), so nothing superseded ever returns. A settled
- *    tombstone (older than half the GC grace) is not copied to a side that lacks the key
- *    (README.md, "Tombstones").
+ *    versioned merge (replica-access.ts), so nothing superseded ever returns, and a replica
+ *    that just reaped a tombstone does not take it back (ReplicaService.reap; README.md,
+ *    "Tombstones").
  *
  * Traffic therefore grows with the number of differing keys (and the segments they fall in),
  * not with the number of keys. At most keysPerExchangeMax keys are repaired per exchange; the
@@ -135,16 +135,13 @@ class Exchange {
     if (!Array.isArray(reply.sets) || reply.sets.length !== keys.length) throw new ExchangeFailure("fetch: malformed reply");
     const pushes: [Uint8Array, DottedVersionVectorSet<Sibling>][] = [];
     let changed = 0;
-    const settled = (set: DottedVersionVectorSet<Sibling>) => this.context.replica.isSettledTombstone?.(set) === true;
     for (const [i, key] of keys.entries()) {
       const remote = parseRemoteSet(reply.sets[i]);
       const before = this.context.replica.fetch(key);
-      // A settled tombstone is not copied onto a side that lacks the key: that side may have
-      // reaped it already (tombstone GC), and lacking the key reads the same as a tombstone.
-      if (remote !== undefined && !(before === undefined && settled(remote))) await this.context.replica.merge(key, remote);
+      if (remote !== undefined) await this.context.replica.merge(key, remote);
       const after = this.context.replica.fetch(key);
       const localChanged = after !== undefined && (before === undefined || !dvvset.equal(before, after));
-      const remoteBehind = after !== undefined && (remote === undefined ? !settled(after) : !dvvset.equal(remote, after));
+      const remoteBehind = after !== undefined && (remote === undefined || !dvvset.equal(remote, after));
       if (remoteBehind) pushes.push([key, after]);
       if (localChanged || remoteBehind) changed++;
     }

@@ -11,10 +11,4 @@ import type { Sibling } from "../versioning/sibling.js";
 export interface ReplicaAccess {
   fetch(itemKey: Uint8Array): DottedVersionVectorSet<Sibling> | undefined;
   merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>): Promise<{ ok: boolean }>;
-  /**
-   * True for a set of only tombstones old enough that tombstone GC may be collecting it
-   * (settled-tombstone.ts): an exchange does not copy such a set onto a replica that lacks the
-   * key, which may have just reaped it (README.md, "Tombstones"). Absent: every set is copied.
-   */
-  isSettledTombstone?(set: DottedVersionVectorSet<Sibling>): boolean;
 }

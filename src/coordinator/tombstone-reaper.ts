@@ -39,11 +39,11 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *   superseded by the tombstone first. Step 1 runs before step 2 everywhere, and a hint is
  *   removed only after its target stored it durably, so a hint handed back during the check is
  *   seen in one step or the other.
- * - Between the reaps on different primaries, anti-entropy does not copy a tombstone-only set
- *   older than half the grace onto a replica that lacks the key (exchange.ts: the reaped
- *   replica would get it back and GC would never finish); a copy that still happens (read
- *   repair of a deleted key in that window, clock skew beyond half the grace) only makes GC
- *   run again on that replica: its index entry is already due.
+ * - Between the reaps on different primaries, a replica that reaped the key does not take the
+ *   tombstone back from one not reaped yet (ReplicaService.reap remembers it for a while; an
+ *   exchange, a read repair or a hint would copy it back and GC would never finish); a copy
+ *   that still lands (that memory lost in a restart) only makes GC run again on that replica:
+ *   its index entry is already due.
  * - A ring in transition leaves every key alone (`primariesOf` is undefined), since old owners
  *   may still be streaming older versions.
  *

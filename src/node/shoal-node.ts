@@ -23,7 +23,6 @@ import { AcceptorRelearn } from "./acceptor-relearn.js";
 import { AntiEntropy } from "../anti-entropy/anti-entropy.js";
 import { antiEntropyMessagePrefix } from "../anti-entropy/anti-entropy-messages.js";
 import { treePlacement } from "../anti-entropy/tree-placement.js";
-import { settledTombstone } from "../anti-entropy/settled-tombstone.js";
 import { tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
 import { decodeItemKey } from "../storage/item-key.js";
 import type { TableDefinition } from "../catalog/table-definition.js";
@@ -247,7 +246,6 @@ function wireDataPath(parts: {
     replica: {
       fetch: (key) => items.replicas.fetch(key),
       merge: (key, set) => items.replicas.merge(key, set, { lww: tableById(decodeItemKey(key).tableId)?.conflicts === "lww" }),
-      isSettledTombstone: settledTombstone(runtime.clock, tombstoneGraceMs),
     },
     isUp: (id) => cluster.membership.isUp(id),
     requestTimeoutMs: deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault,

@@ -44,6 +44,7 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *
  * Messages (plain data, so they cross the network as MessagePack):
  *   { type: "replica.fetch", key, hintFor }        -> { ok: true, set: set | null }
+ *   { type: "replica.fetch", key, hintFor: null, record: true } -> { ok: true, record: bytes | null }
  *   { type: "replica.merge", key, set, hintFor, lww } -> { ok: true, durable: true } | { ok: false, error }
  *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
@@ -68,7 +69,16 @@ export interface ReplicaServiceOptions {
   freshCounterBase?: () => number;
   /** Whether a table id was dropped: writes to it are refused so nothing lands after its purge. */
   isTableDropped?: (tableId: number) => boolean;
+  /** Reaped tombstones remembered (see `reap`); default reapedMemoryDefaults. */
+  reapedMemory?: { entriesMax: number; ms: number };
 }
+
+/**
+ * How many reaped tombstones a replica remembers and for how long: long enough for the other
+ * primaries' reaps of the same key to land (one GC step) and for a read repair, exchange or hint
+ * in flight to arrive; bounded so a mass delete cannot grow it (the oldest are forgotten first).
+ */
+export const reapedMemoryDefaults = Object.freeze({ entriesMax: 10_000, ms: 5 * 60_000 });
 
 export interface ConflictOptions {
   /** Last writer wins (table `conflicts: "lww"`): keep only the highest timestamp. */
@@ -85,6 +95,8 @@ export interface FetchMessage {
   type: "replica.fetch";
   key: Uint8Array;
   hintFor: NodeId | null;
+  /** Answer a primary's fetch with the stored record's bytes (`record`) instead of the set; older nodes ignore it. */
+  record?: boolean;
 }
 
 export interface MergeMessage {
@@ -117,6 +129,8 @@ const tombstoneContentType = "application/octet-stream";
 
 export class ReplicaService {
   private readonly locks: KeyLocks;
+  /** Recently reaped keys: lock name -> the tombstone set removed and when it is forgotten (insertion order = age). */
+  private readonly reaped = new Map<string, { set: DottedVersionVectorSet<Sibling>; untilMs: number }>();
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.locks = new KeyLocks(options.locks ?? defaultKeyLocksOptions);
@@ -126,6 +140,11 @@ export class ReplicaService {
   fetch(itemKey: Uint8Array): DottedVersionVectorSet<Sibling> | undefined {
     const bytes = this.options.storage.get(itemKey);
     return bytes === undefined ? undefined : decodeSiblingRecord(bytes);
+  }
+
+  /** The key's stored record as bytes, undecoded (sibling-record.ts decodes it), or undefined. */
+  fetchRecord(itemKey: Uint8Array): Uint8Array | undefined {
+    return this.options.storage.get(itemKey);
   }
 
   /**
@@ -161,6 +180,7 @@ export class ReplicaService {
     this.observeTimestamps(set);
     return this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
+      if (local === undefined && this.reapedAlready(itemKey, set)) return { ok: true, durable: true } as const;
       const synced = local === undefined ? set : dvvset.sync(local, set);
       const stored = conflicts.lww ? dvvset.lww(synced, compareSiblingsForLww) : synced;
       if (local !== undefined && dvvset.equal(local, stored)) return { ok: true, durable: true } as const;
@@ -172,15 +192,46 @@ export class ReplicaService {
   /**
    * Tombstone GC: removes the key when its stored set is still exactly `set` and holds only
    * tombstones; anything written in between (a new dot) keeps it. True when it was removed.
+   *
+   * The replica then remembers the removed set for a while (`reapedMemory`), and `merge` of a
+   * key it holds nothing of drops a set of only tombstones that adds nothing to the remembered
+   * one: the reaps reach the primaries one by one, and without this an exchange, a read repair
+   * or a hint from a primary not reaped yet copied the tombstone straight back, so GC never
+   * finished (anti-entropy/README.md, "Tombstones"). Dropping it loses nothing: holding nothing
+   * reads the same as holding that tombstone. A set with anything new (a live value, an unseen
+   * dot) is stored as ever.
    */
   async reap(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>): Promise<boolean> {
     const result = await this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
       if (local === undefined || !dvvset.equal(local, set) || !onlyTombstones(local)) return false;
       await this.options.storage.write([{ type: "delete", key: itemKey }, ...indexOps(itemKey, local, undefined)], { durable: true });
+      this.rememberReaped(itemKey, local);
       return true;
     });
     return result === true;
+  }
+
+  private rememberReaped(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>): void {
+    const memory = this.options.reapedMemory ?? reapedMemoryDefaults;
+    if (memory.entriesMax <= 0) return;
+    const name = lockName(itemKey);
+    this.reaped.delete(name);
+    this.reaped.set(name, { set, untilMs: (this.options.clock?.nowMs() ?? 0) + memory.ms });
+    while (this.reaped.size > memory.entriesMax) this.reaped.delete(this.reaped.keys().next().value!);
+  }
+
+  /** True when `set` holds only tombstones and adds nothing to a tombstone set this replica reaped recently. */
+  private reapedAlready(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>): boolean {
+    if (this.reaped.size === 0) return false;
+    const name = lockName(itemKey);
+    const memory = this.reaped.get(name);
+    if (memory === undefined) return false;
+    if (this.options.clock !== undefined && this.options.clock.nowMs() > memory.untilMs) {
+      this.reaped.delete(name);
+      return false;
+    }
+    return onlyTombstones(set) && dvvset.equal(dvvset.sync(memory.set, set), memory.set);
   }
 
   /**
@@ -291,7 +342,11 @@ export class ReplicaService {
 
   private handleFetch(message: FetchMessage): unknown {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "fetch: key is not bytes" };
-    if (message.hintFor === null) return { ok: true, set: this.fetch(message.key) ?? null };
+    if (message.hintFor === null) {
+      // `record`: the stored bytes as they are (the coordinator compares them with its own before decoding anything).
+      if (message.record === true) return { ok: true, record: this.fetchRecord(message.key) ?? null };
+      return { ok: true, set: this.fetch(message.key) ?? null };
+    }
     const hint = this.options.hints.get({ target: message.hintFor, tableId: decodeItemKey(message.key).tableId, key: message.key });
     return { ok: true, set: hint ?? null };
   }

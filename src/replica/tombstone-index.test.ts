@@ -100,3 +100,27 @@ test("the tombstone check reports hints for a key under any target and stored se
     assert.match(reply.error, /^tombstones: /);
   }
 });
+
+test("a reaped tombstone merged back is dropped while remembered; the memory is bounded and expires", async () => {
+  const storage = new MemoryStorageEngine();
+  const clock = new ManualClock(t0);
+  const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
+  const replica = new ReplicaService({ nodeId: "n1", storage, hints, siblingsMax: 100, clock, hlc: new HybridLogicalClock(clock, 60_000), reapedMemory: { entriesMax: 2, ms: 1_000 } });
+  const tombstoneOf = (name: string) => dvvset.update(dvvset.newWithContext([["n2", 1]], sibling("", ms(t0), true)), dvvset.update(dvvset.newValue(sibling(name, ms(t0))), dvvset.empty(), "n2"), "n2");
+  const reapAndMergeBack = async (name: string) => {
+    const set = tombstoneOf(name);
+    assert.ok((await replica.merge(keyOf(name), set, { lww: false })).ok);
+    assert.ok(await replica.reap(keyOf(name), set));
+    assert.ok((await replica.merge(keyOf(name), set, { lww: false })).ok);
+    return replica.fetch(keyOf(name));
+  };
+  assert.equal(await reapAndMergeBack("a"), undefined, "dropped: it adds nothing to what was reaped");
+  assert.equal(await reapAndMergeBack("b"), undefined);
+  assert.equal(await reapAndMergeBack("c"), undefined);
+  // Two remembered at most: "a" was forgotten first, so it is stored again (harmless: GC collects it again).
+  assert.ok((await replica.merge(keyOf("a"), tombstoneOf("a"), { lww: false })).ok);
+  assert.ok(replica.fetch(keyOf("a")) !== undefined);
+  clock.advance(1_001);
+  assert.ok((await replica.merge(keyOf("c"), tombstoneOf("c"), { lww: false })).ok);
+  assert.ok(replica.fetch(keyOf("c")) !== undefined, "forgotten after reapedMemory.ms");
+});
