@@ -4,7 +4,7 @@ import { createTestRuntime } from "../node/test-runtime.js";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import { encodeItemKey } from "../storage/item-key.js";
 import { AcceptorService } from "./acceptor-service.js";
-import { ballotZero, type Ballot } from "./ballot.js";
+import { ballotZero, compareBallots, type Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
 // The acceptor's rules (CASPaxos, section 2.2) on one node's storage: promise only above every
@@ -23,6 +23,16 @@ function value(text: string, version: string): StrongVersioned {
 }
 
 const b = (counter: number, node = "n1"): Ballot => ({ counter, node });
+
+function countWrites(engine: MemoryStorageEngine): { count: number } {
+  const counter = { count: 0 };
+  const write = engine.write.bind(engine);
+  engine.write = (...args: Parameters<MemoryStorageEngine["write"]>) => {
+    counter.count++;
+    return write(...args);
+  };
+  return counter;
+}
 
 test("a prepare above every promise is promised and returns what was accepted", async () => {
   const { acceptor } = setup();
@@ -70,7 +80,39 @@ test("a promise and an accept survive a power cut once answered", async () => {
   engine.crash();
   const restarted = new AcceptorService({ runtime: createTestRuntime({ storage: engine }) });
   assert.equal(restarted.record(key)?.accepted?.value?.version, "2.n1");
-  assert.deepEqual(await restarted.prepare(key, b(1)), { ok: false, refusal: "ballot", promised: b(2) });
+  const refused = await restarted.prepare(key, b(1));
+  assert.ok(!refused.ok && refused.refusal === "ballot" && compareBallots(refused.promised, b(2)) >= 0, JSON.stringify(refused));
+});
+
+test("a promise kept only in memory is covered after a restart by the durable reservation", async () => {
+  const { engine, acceptor } = setup();
+  const writes = countWrites(engine);
+  assert.ok((await acceptor.prepare(key, b(5))).ok);
+  assert.equal(writes.count, 1, "the first promise raises the reservation");
+  for (let counter = 6; counter < 50; counter++) assert.ok((await acceptor.prepare(key, b(counter))).ok);
+  assert.equal(writes.count, 1, "promises within the reservation write nothing");
+  engine.crash();
+  const restarted = new AcceptorService({ runtime: createTestRuntime({ storage: engine }) });
+  assert.equal(restarted.record(key), undefined, "the promise itself was not stored");
+  // The forgotten promise (49) must still hold: its round's accept and any lower prepare are refused.
+  const accept = await restarted.accept(key, b(40), { value: value("late", "40.n1"), origins: [b(40)], originsFloor: ballotZero });
+  assert.equal(accept.ok, false);
+  const prepare = await restarted.prepare(key, b(49, "n9"));
+  assert.ok(!prepare.ok && prepare.refusal === "ballot", JSON.stringify(prepare));
+  // A proposer that learned the refusal bids above it and wins.
+  const above = { counter: prepare.promised.counter + 1, node: "n1" };
+  assert.ok((await restarted.prepare(key, above)).ok);
+  assert.deepEqual(await restarted.accept(key, above, { value: value("new", "x"), origins: [above], originsFloor: ballotZero }), { ok: true });
+});
+
+test("promises evicted from memory still bind: a key without an entry honours the highest evicted promise", async () => {
+  const engine = new MemoryStorageEngine();
+  const acceptor = new AcceptorService({ runtime: createTestRuntime({ storage: engine }), promisesInMemoryMax: 2 });
+  const keys = ["a", "b", "c"].map((name) => encodeItemKey(7, new TextEncoder().encode(name)));
+  for (const [i, k] of keys.entries()) assert.ok((await acceptor.prepare(k, b(10 + i))).ok);
+  // "a" (promised 10) was evicted: an accept at 9 must be refused, and so must one at 10 from another node's view of the floor.
+  assert.equal((await acceptor.accept(keys[0]!, b(9), { value: value("x", "9.n1"), origins: [b(9)], originsFloor: ballotZero })).ok, false);
+  assert.ok((await acceptor.accept(keys[0]!, b(12), { value: value("x", "12.n1"), origins: [b(12)], originsFloor: ballotZero })).ok);
 });
 
 test("collect drops a tombstone every acceptor holds, and the floor refuses an old accept arriving after", async () => {

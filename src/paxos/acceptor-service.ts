@@ -33,6 +33,14 @@ import { Packr } from "msgpackr";
  * Floors are kept per bucket of keys (a hash of the item key), so dropping records frees their
  * space while the floors stay a fixed, small number of entries.
  *
+ * Promises without a write per prepare (README, "Promises in memory"): a prepare's promise is
+ * kept in memory (bounded; an evicted promise raises `evictedFloor`, which every key without
+ * an entry then honours). Before answering a promise above the durable *reservation* (one
+ * node-wide ballot), the acceptor raises the reservation durably to the ballot plus
+ * `reservationMs` of clock counter. After a restart every ballot at or below the stored
+ * reservation is refused (`restartFloor`), which covers every promise the crash forgot. An
+ * accept still stores its ballot as the record's promise, durably, before it answers.
+ *
  * Ring-version fencing (README, "Ring-version fencing"): a ballot's epoch is the ring version
  * its proposer placed the key on. prepare and accept refuse ("ring", with this node's version)
  * a ballot whose epoch is below this node's ring version (the caller passes it) or below the
@@ -47,9 +55,16 @@ export interface AcceptorServiceOptions {
   floorBuckets?: number;
   /** Bounds on keys locked at once and waiters per key (past them: "overloaded"). */
   locks?: KeyLocksOptions;
+  /** Keys whose promise is kept in memory only; past it the oldest is dropped into `evictedFloor`. */
+  promisesInMemoryMax?: number;
+  /** How far (in clock milliseconds of ballot counter) a durable reservation reaches past the ballot that raised it. */
+  reservationMs?: number;
 }
 
-export const acceptorDefaults = Object.freeze({ floorBuckets: 1024, locks: Object.freeze({ keysMax: 100_000, waitersPerKeyMax: 1024 }) });
+export const acceptorDefaults = Object.freeze({ floorBuckets: 1024, locks: Object.freeze({ keysMax: 100_000, waitersPerKeyMax: 1024 }), promisesInMemoryMax: 100_000, reservationMs: 5_000 });
+
+/** Ballot counters are HLC timestamps: 1024 per millisecond (versioning/hybrid-logical-clock.ts). */
+const counterPerMs = 1024;
 
 export type AcceptorRefusal = { ok: false; refusal: "ballot"; promised: Ballot } | { ok: false; refusal: "ring"; ringVersion: number } | { ok: false; refusal: "overloaded" };
 /**
@@ -78,6 +93,17 @@ export class AcceptorService {
   private fenceVersion: number;
   /** Prepares and accepts past the fence check and not finished (what `fence` waits for). */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Promises not on disk, by lock key (insertion order: oldest first, for eviction). */
+  private readonly promises = new Map<string, Ballot>();
+  private readonly promisesMax: number;
+  /** The highest promise evicted from `promises`: a key without an entry may have promised up to it. */
+  private evictedFloor: Ballot = ballotZero;
+  /** The durable reservation: every promise answered is at or below it. */
+  private reserved: Ballot;
+  private reserving: Promise<void> | undefined;
+  private readonly reservationCounter: number;
+  /** The reservation stored when this incarnation started: refused at or below (covers forgotten promises). */
+  private readonly restartFloor: Ballot;
 
   constructor(options: AcceptorServiceOptions) {
     this.runtime = options.runtime;
@@ -85,6 +111,13 @@ export class AcceptorService {
     assert(Number.isSafeInteger(this.floorBuckets) && this.floorBuckets > 0, `floorBuckets must be a positive integer, got ${this.floorBuckets}`);
     this.locks = new KeyLocks(options.locks ?? acceptorDefaults.locks);
     this.fenceVersion = this.loadFence();
+    this.promisesMax = options.promisesInMemoryMax ?? acceptorDefaults.promisesInMemoryMax;
+    assert(Number.isSafeInteger(this.promisesMax) && this.promisesMax > 0, `promisesInMemoryMax must be a positive integer, got ${this.promisesMax}`);
+    const reservationMs = options.reservationMs ?? acceptorDefaults.reservationMs;
+    assert(Number.isSafeInteger(reservationMs) && reservationMs >= 0, `reservationMs must be a non-negative integer, got ${reservationMs}`);
+    this.reservationCounter = reservationMs * counterPerMs;
+    this.restartFloor = this.loadReservation();
+    this.reserved = this.restartFloor;
   }
 
   /**
@@ -119,9 +152,10 @@ export class AcceptorService {
       if (again !== undefined) return again;
       const record = this.load(key);
       const floors = this.floorsOfBucket(this.bucketOf(key));
-      const promised = maxBallot(record?.promised ?? ballotZero, floors.floor);
+      const promised = maxBallot(this.promiseOf(key, record), maxBallot(floors.floor, this.restartFloor));
       if (compareBallots(ballot, promised) <= 0) return { ok: false, refusal: "ballot", promised };
-      await this.store(key, { promised: ballot, accepted: record?.accepted });
+      await this.reserve(ballot);
+      this.remember(key, ballot);
       return { ok: true, accepted: record?.accepted, collectedFloor: floors.collectedFloor };
     }));
   }
@@ -134,12 +168,14 @@ export class AcceptorService {
       const again = this.staleEpoch(ballot, ringVersion);
       if (again !== undefined) return again;
       const record = this.load(key);
-      const floor = this.floor(key);
-      const promised = maxBallot(record?.promised ?? ballotZero, floor);
+      const floor = maxBallot(this.floor(key), this.restartFloor);
+      const own = this.promiseOf(key, record);
+      const promised = maxBallot(own, floor);
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
-      // floor is a round from before the key's records were collected.
-      if (compareBallots(ballot, record?.promised ?? ballotZero) < 0 || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
+      // floor is a round from before the key's records were collected, or from before a restart.
+      if (compareBallots(ballot, own) < 0 || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
+      this.promises.delete(lockKey(key));
       return { ok: true };
     }));
   }
@@ -169,7 +205,7 @@ export class AcceptorService {
       if (record === undefined || accepted === undefined || accepted.value !== undefined || compareBallots(accepted.ballot, ballot) !== 0) return { ok: true, dropped: false };
       const floors = this.floorsOfBucket(bucket);
       const raised: Floors = {
-        floor: maxBallot(floors.floor, maxBallot(record.promised, accepted.ballot)),
+        floor: maxBallot(floors.floor, maxBallot(this.promiseOf(key, record), accepted.ballot)),
         collectedFloor: maxBallot(floors.collectedFloor, accepted.ballot),
       };
       const ops: WriteOp[] = [
@@ -177,13 +213,61 @@ export class AcceptorService {
         { type: "put", key: floorKey(bucket), value: floorPackr.pack([ballotToTuple(raised.floor), ballotToTuple(raised.collectedFloor)]) },
       ];
       await this.runtime.storage.write(ops, { durable: true });
+      this.promises.delete(lockKey(key));
       return { ok: true, dropped: true };
     });
   }
 
-  /** This acceptor's record of `key` (an eventual read, a test's inspection). */
+  /** This acceptor's record of `key` (an eventual read, a test's inspection), with its promise in memory. */
   record(key: Uint8Array): AcceptorRecord | undefined {
-    return this.load(key);
+    const record = this.load(key);
+    const inMemory = this.promises.get(lockKey(key));
+    if (inMemory === undefined) return record;
+    return { promised: maxBallot(record?.promised ?? ballotZero, inMemory), accepted: record?.accepted };
+  }
+
+  /** The key's promise: on disk, in memory, or (evicted from memory) at most `evictedFloor`. */
+  private promiseOf(key: Uint8Array, record: AcceptorRecord | undefined): Ballot {
+    const onDisk = record?.promised ?? ballotZero;
+    const inMemory = this.promises.get(lockKey(key));
+    return maxBallot(onDisk, inMemory ?? this.evictedFloor);
+  }
+
+  private remember(key: Uint8Array, ballot: Ballot): void {
+    const id = lockKey(key);
+    this.promises.delete(id);
+    this.promises.set(id, ballot);
+    while (this.promises.size > this.promisesMax) {
+      const [oldest, promise] = this.promises.entries().next().value as [string, Ballot];
+      this.promises.delete(oldest);
+      this.evictedFloor = maxBallot(this.evictedFloor, promise);
+    }
+  }
+
+  /** Raises the durable reservation above `ballot` (one write per `reservationMs` of ballots). */
+  private async reserve(ballot: Ballot): Promise<void> {
+    while (compareBallots(ballot, this.reserved) > 0) {
+      if (this.reserving !== undefined) {
+        await this.reserving;
+        continue;
+      }
+      const target: Ballot = { ...(ballot.epoch === undefined ? {} : { epoch: ballot.epoch }), counter: ballot.counter + this.reservationCounter, node: "" };
+      this.reserving = this.runtime.storage
+        .write([{ type: "put", key: reservationKey, value: floorPackr.pack(ballotToTuple(target)) }], { durable: true })
+        .then(() => {
+          this.reserved = maxBallot(this.reserved, target);
+        })
+        .finally(() => (this.reserving = undefined));
+      await this.reserving;
+    }
+  }
+
+  private loadReservation(): Ballot {
+    const bytes = this.runtime.storage.get(reservationKey);
+    if (bytes === undefined) return ballotZero;
+    const reserved = ballotFromTuple(floorPackr.unpack(bytes));
+    assert(reserved !== undefined, "the paxos promise reservation is malformed");
+    return reserved;
   }
 
   /** The ballot at or below which this acceptor refuses every round on `key`. */
@@ -246,6 +330,7 @@ export class AcceptorService {
 }
 
 const fenceKey = metaKey("paxos.fence");
+const reservationKey = metaKey("paxos.reserved");
 
 function floorKey(bucket: number): Uint8Array {
   return metaKey(`paxos.floor.${bucket}`);
