@@ -116,7 +116,7 @@ export function describeDynamoSystems(options: Pick<DynamoBenchOptions, "systems
     lines.push(version === undefined ? "- dynalite: skipped (the devDependency is not installed)" : `- dynalite ${version} (npm): one Node process, ${store}`);
   }
   lines.push(
-    `- Load: prepared requests (bodies pre-built with the key spliced in, fixed headers, an unsigned local-mode Authorization header; no SDK) through ${transportLabel[options.transport]}, one keep-alive connection per request in flight, no pipelining; items {pk, v} (kv table) and {pk, sk, v} (query table) sized by DynamoDB's rule; Query: \`pk = :p AND sk BETWEEN "s${queryFrom}" AND "s${queryTo}"\` over partitions of ${itemsPerPartitionDefault} items, answering ${queryItemsReturned}. SDK rows: @aws-sdk/client-dynamodb v3, one client per node, no retries.`,
+    `- Load: prepared requests (bodies pre-built with the key spliced in, fixed headers, an unsigned local-mode Authorization header; no SDK) through ${transportLabel[options.transport]}, one keep-alive connection per request in flight, no pipelining; items {pk, v} (kv table) and {pk, sk, v} (query table) sized by DynamoDB's rule; Query: \`pk = :p AND sk BETWEEN "s${queryFrom}" AND "s${queryTo}"\` over partitions of ${itemsPerPartitionDefault} items, answering ${queryItemsReturned}. SDK rows: @aws-sdk/client-dynamodb v3, one client per node used in turn, no retries.`,
   );
   return lines;
 }
@@ -254,7 +254,10 @@ function find(rows: readonly DynamoSummaryRow[], system: DynamoSystemName, id: D
 
 /** Shoal's ops/s and p99.9 over dynalite's, per scenario, for one node and for the cluster. */
 export function formatDynamoRatios(rows: readonly DynamoSummaryRow[], members: number): string {
-  const lines = ["| operation | conc. | Shoal 1 node / dynalite ops/s | p99.9 | Shoal " + `${members} nodes / dynalite ops/s | p99.9 |`, "|---|---|---|---|---|---|"];
+  const lines = [
+    `| operation | conc. | Shoal 1 node / dynalite ops/s | Shoal 1 node / dynalite p99.9 | Shoal ${members} nodes / dynalite ops/s | Shoal ${members} nodes / dynalite p99.9 |`,
+    "|---|---|---|---|---|---|",
+  ];
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || a === 0 || b === 0 ? "n/a" : (a / b).toFixed(2));
   for (const scenario of dynamoScenarios()) {
     const dynalite = find(rows, "dynalite", scenario.id);

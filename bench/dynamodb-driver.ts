@@ -107,7 +107,9 @@ async function createSdkDriver(spec: LoadSpec, target: DynamoTarget, prepared: P
     (url) => new DynamoDBClient({ endpoint: url, region: "local", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 }),
   );
   const shape = shapeOf(spec, target);
-  const client = (worker: number) => clients[worker % clients.length]!;
+  // Round-robin per request, as a load balancer would spread one client's requests over the nodes.
+  let sent = 0;
+  const client = (_worker: number) => clients[sent++ % clients.length]!;
   const keyOf = (index: number) => kvKey(shape, index);
   const put = async (index: number, worker: number) => {
     await client(worker).send(new PutItemCommand({ TableName: target.kvTable, Item: { pk: { S: keyOf(index) }, v: { S: prepared.kvPayload } } }));
