@@ -29,9 +29,9 @@ export function shapeOf(spec: LoadSpec, target: DynamoTarget): DynamoRequestShap
 
 /**
  * The load driver for a DynamoDB API. Undici or raw (raw-http.ts): one keep-alive connection per
- * worker, no pipelining, prepared bodies and headers; a non-200 answer throws with its status and body (the
- * closed loop counts it and keeps the first). SDK: one DynamoDBClient per node, no retries (a
- * retry would hide an error inside a latency).
+ * worker, no pipelining, prepared bodies and headers; a non-200 answer throws with its status and
+ * body (the closed loop counts it and keeps the first). SDK: one DynamoDBClient per node, used in
+ * turn, no retries (a retry would hide an error inside a latency).
  */
 export async function createDynamoDriver(spec: LoadSpec, target: DynamoTarget): Promise<LoadDriver> {
   const shape = shapeOf(spec, target);
