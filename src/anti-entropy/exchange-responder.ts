@@ -72,11 +72,18 @@ export class ExchangeResponder {
     return { ok: true, sets: request.keys.map((key) => this.options.replica.fetch(key) ?? null) };
   }
 
+  /**
+   * A key this node cannot place yet (its table not in the catalog here: a node that just
+   * rejoined with an empty disk, whose catalog is still syncing) is skipped, not stored: stored,
+   * it would miss its index entry and tree until the background index check, and the trees
+   * would differ until then (a minute). The next exchange, once the table is known, brings it.
+   */
   private async merge(request: MergeRequest): Promise<unknown> {
     let merged = 0;
     for (const [key, data] of request.entries) {
       const parsed = dvvset.parse(data, isSibling);
       if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
+      if (this.options.trees.placeOf(key) === undefined) continue;
       if ((await this.options.replica.merge(key, parsed.set)).ok) merged++;
     }
     return { ok: true, merged };
