@@ -125,8 +125,10 @@ export interface ListRequest {
   /**
    * Strong tables: "strong" (the default) returns each key's value as a linearizable read
    * would, and every key a completed write left live (a majority of each partition's acceptors
-   * must answer); "eventual" returns each key's newest value among the acceptors that answered,
-   * with no protocol round (may be stale, may show a deleted key a lagging acceptor still holds).
+   * must answer); "eventual" returns the value the answering acceptors agree on with no
+   * protocol round, and reads a key they disagree on through the protocol (falling back to the
+   * newest answer without a majority), so it may be stale but does not keep showing a delete
+   * a lagging acceptor missed.
    * Eventual tables accept only "eventual" (the default) and refuse "strong".
    */
   consistency?: Consistency;

@@ -110,3 +110,16 @@ test("a strong list needs a majority of every partition's acceptors; an eventual
   assert.deepEqual(eventual.items.map((item) => decoder.decode(item.key.partitionKey)), ["a", "b"]);
   c.sim.network.heal();
 });
+
+test("an eventual list does not show an item whose delete this node's acceptor missed; agreed keys show as they are", async () => {
+  const c = await simItemsCluster(47);
+  for (const name of ["a", "b"]) ok(await c.sim.settle(items(c, "n1").put(table, key(name), write(`${name}1`), blind)));
+  c.sim.network.isolate("n3");
+  ok(await c.sim.settle(items(c, "n1").delete(table, key("a"), blind)));
+  ok(await c.sim.settle(items(c, "n1").put(table, key("b"), write("b2"), blind)));
+  c.sim.network.heal();
+  const stale = ok(await c.sim.settle(items(c, "n3").get(table, key("a"), { quorum: {}, consistency: "eventual" })));
+  assert.deepEqual(texts(stale), ["a1"], "n3's acceptor still holds the deleted item");
+  const listed = ok(await c.sim.settle(items(c, "n3").list(table, { prefix: new Uint8Array(0), limit: 10, consistency: "eventual" })));
+  assert.deepEqual(listed.items.map((item) => `${decoder.decode(item.key.partitionKey)}=${decoder.decode(item.siblings[0]!.value)}`), ["b=b2"]);
+});

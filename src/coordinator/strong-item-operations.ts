@@ -122,8 +122,8 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
    * (the default) a majority of every partition's acceptors must have answered (`coverage`),
    * so every key a completed write left live is among the candidates, and each candidate is
    * re-read through the protocol: a value only a minority accepted and a deleted one never
-   * show. With "eventual" each key's newest accepted value (highest accept timestamp) among
-   * the answers is the item, without a round.
+   * show. With "eventual" a key its answering acceptors agree on is their value, without a
+   * round, and a key they disagree on is re-read (settle).
    */
   async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
     const scan = this.options.scan;
@@ -136,7 +136,7 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
       const short = shortOfMajority(scan.coverage?.(this.n(table)) ?? [], union.answered);
       if (short !== undefined) return storeFailure("Unavailable", `cannot list consistently: ${short} (${union.errors.join("; ") || "no error reported"})`);
     }
-    return strong ? this.reread(table, union.page) : { ok: true, value: this.newest(union.page) };
+    return strong ? this.reread(table, union.page) : this.settle(table, union.page, union.answered);
   }
 
   async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
@@ -182,13 +182,25 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     return this.reread(table, union.page);
   }
 
-  /** A union page's items as each key's newest accepted value among the answers (an eventual listing). */
-  private newest(page: UnionPage): ListPage {
-    const items = page.items.flatMap((item) => {
-      const live = this.live(item.newest);
-      return live === undefined ? [] : [{ key: keyPartsOf(item.key), siblings: [live] }];
+  /**
+   * An eventual listing: a key whose answering acceptors (a majority of each of its acceptor
+   * sets) all accepted the same version is that version, without a round; a key they disagree
+   * on (a write or delete some of them missed, or not enough of them answered) is read through
+   * the protocol. So a delete a lagging acceptor missed cannot keep showing the old item, and
+   * only keys in flux cost a round. A re-read that fails (no majority reachable) falls back to
+   * the newest answer, so an eventual listing stays available in a minority.
+   */
+  private async settle(table: TableDefinition, page: UnionPage, answered: readonly NodeId[]): Promise<StoreResult<ListPage>> {
+    const n = this.n(table);
+    const placement = this.options.scan!.placement;
+    const settled = await boundedMap(page.items, strongRereadsConcurrencyMax, async (item): Promise<ItemVersion[]> => {
+      if (agreed(item, placement.acceptorsFor(item.key, n), answered)) return this.versions(item.newest);
+      const read = await this.get(table, keyPartsOf(item.key), { quorum: {} });
+      // An eventual listing stays available without a majority: then the newest answer stands.
+      return read.ok ? read.value.siblings : this.versions(item.newest);
     });
-    return { items, resumeAfter: page.resumeAfter === null ? null : keyPartsOf(page.resumeAfter) };
+    const items = page.items.flatMap((item, i) => (settled[i]!.length === 0 ? [] : [{ key: keyPartsOf(item.key), siblings: settled[i]! }]));
+    return { ok: true, value: { items, resumeAfter: page.resumeAfter === null ? null : keyPartsOf(page.resumeAfter) } };
   }
 
   /** A union page with each key read again through the protocol (a strong list or query). */
@@ -260,9 +272,17 @@ function keyPartsOf(itemKey: Uint8Array): ItemKeyParts {
   return decoded.sortKey === undefined ? { partitionKey: decoded.partitionKey } : { partitionKey: decoded.partitionKey, sortKey: decoded.sortKey };
 }
 
+interface UnionItem {
+  key: Uint8Array;
+  /** The newest accepted value (highest accept timestamp) among the answers. */
+  newest: StrongVersioned | undefined;
+  /** Each answering node that holds a record for the key: the version it accepted ("" for a tombstone or a promise only). */
+  versions: Map<NodeId, string>;
+}
+
 interface UnionPage {
-  /** Candidate keys in scan order, each with its newest live accepted value among the answers. */
-  items: { key: Uint8Array; newest: StrongVersioned | undefined }[];
+  /** Candidate keys in scan order: some answer holds a value for each. */
+  items: UnionItem[];
   resumeAfter: Uint8Array | null;
 }
 
@@ -289,16 +309,19 @@ async function unionScan(
   }
   const order = (a: Uint8Array, b: Uint8Array): number => (reverse ? compareBytes(b, a) : compareBytes(a, b));
   const frontier = frontierOf(pages, order);
-  const candidates = new Map<string, { key: Uint8Array; newest: StrongVersioned | undefined }>();
-  for (const page of pages) {
+  const seen = new Map<string, UnionItem>();
+  pages.forEach((page, i) => {
     for (const entry of page.entries) {
-      if (entry.value === undefined || (frontier !== undefined && order(entry.key, frontier) > 0)) continue;
+      if (frontier !== undefined && order(entry.key, frontier) > 0) continue;
       const name = Buffer.from(entry.key.buffer, entry.key.byteOffset, entry.key.byteLength).toString("latin1");
-      const known = candidates.get(name);
-      if (known === undefined || (known.newest !== undefined && entry.value.timestamp > known.newest.timestamp)) candidates.set(name, { key: entry.key, newest: entry.value });
+      let item = seen.get(name);
+      if (item === undefined) seen.set(name, (item = { key: entry.key, newest: undefined, versions: new Map() }));
+      item.versions.set(answered[i]!, entry.value?.version ?? "");
+      if (entry.value !== undefined && (item.newest === undefined || entry.value.timestamp > item.newest.timestamp)) item.newest = entry.value;
     }
-  }
-  const keys = [...candidates.values()].sort((a, b) => order(a.key, b.key));
+  });
+  // A key no answer holds a value for (tombstones, promises only) is no candidate.
+  const keys = [...seen.values()].filter((item) => item.newest !== undefined).sort((a, b) => order(a.key, b.key));
   const taken = keys.slice(0, limit);
   const more = keys.length > limit || frontier !== undefined;
   const last = taken.length === limit ? taken[limit - 1]!.key : frontier;
@@ -312,4 +335,15 @@ function shortOfMajority(sets: readonly (readonly NodeId[])[], answered: readonl
     if (got * 2 <= set.length) return `${got} of the acceptors ${set.join(", ")} answered; a majority (${Math.floor(set.length / 2) + 1}) is needed`;
   }
   return undefined;
+}
+
+/** Whether a majority of each of the key's acceptor sets answered and every answering acceptor accepted the newest version. */
+function agreed(item: UnionItem, placed: { acceptors: NodeId[]; previous?: NodeId[] } | undefined, answered: readonly NodeId[]): boolean {
+  if (placed === undefined || item.newest === undefined) return false;
+  const version = item.newest.version;
+  for (const set of placed.previous === undefined ? [placed.acceptors] : [placed.acceptors, placed.previous]) {
+    const asked = set.filter((id) => answered.includes(id));
+    if (asked.length * 2 <= set.length || asked.some((id) => item.versions.get(id) !== version)) return false;
+  }
+  return true;
 }
