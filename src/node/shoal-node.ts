@@ -54,7 +54,7 @@ export interface ShoalNodeDeps {
   runtime?: Runtime;
   /** Deadline of each node-to-node data request (default peerRequestTimeoutMsDefault). */
   peerRequestTimeoutMs?: number;
-  /** Tombstone GC's grace after a delete reached every primary (default 90 s: tombstone-reaper.ts). */
+  /** Tombstone GC's grace: how old a tombstone must be before it is collected (default 90 s: tombstone-reaper.ts). */
   tombstoneGraceMs?: number;
   /** Tombstone GC's pause between passes over the tombstone index (default 10 s). */
   tombstoneIntervalMs?: number;
