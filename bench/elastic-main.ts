@@ -62,8 +62,9 @@ export async function runElastic(options: ElasticOptions): Promise<ElasticResult
   return { heal, onOff, join };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, "write-docs": { type: "boolean" }, only: { type: "string" }, "partition-s": { type: "string" }, keys: { type: "string" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+/** The command line (for `npm run bench -- --elastic`: pass the remaining arguments). */
+export async function runElasticCli(args: readonly string[]): Promise<void> {
+  const { values } = parseArgs({ args: [...args], options: { quick: { type: "boolean" }, "skip-heal": { type: "boolean" }, "skip-docs": { type: "boolean" }, "write-docs": { type: "boolean" }, only: { type: "string" }, "partition-s": { type: "string" }, keys: { type: "string" }, runs: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
   if (values.help === true) {
     process.stdout.write("Usage: node dist/bench/elastic-main.js [--quick] [--skip-heal] [--skip-docs | --write-docs] [--runs N (1 to 9; default 3, --quick 1)] [--only heal,onoff,join] [--keys N] [--partition-s S]\n");
     return;
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   if (values.keys !== undefined) sizes.healKeys = sizes.joinItems = boundedInteger("--keys", values.keys, 100, 10_000_000);
   const results = await runElastic({ sizes, skipHeal: values["skip-heal"] === true, runs, log, ...(only !== undefined ? { only: only as ElasticPart[] } : {}) });
   const elapsedS = (performance.now() - started) / 1000;
-  const command = `node dist/bench/elastic-main.js ${process.argv.slice(2).join(" ")}`.trim();
+  const command = `node dist/bench/elastic-main.js ${args.join(" ")}`.trim();
   const section = [
     `Command: \`${command}\` (${elapsedS.toFixed(0)} s). Shoal: \`shoal start\` processes, LMDB, every write fsynced before it acknowledges; anti-entropy at its defaults (a round every 10 s, 2 exchanges at once, 4 MiB/s) unless turned off.`,
     "",
@@ -109,7 +110,7 @@ function boundedInteger(flag: string, text: string, min: number, max: number): n
 }
 
 if (process.argv[1]?.endsWith("elastic-main.js")) {
-  main().then(
+  runElasticCli(process.argv.slice(2)).then(
     async () => {
       await closeHttp();
       process.exit(0);
