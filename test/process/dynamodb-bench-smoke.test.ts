@@ -25,7 +25,7 @@ const scenarioIds = ["get", "get-consistent", "put", "query", "sdk-get", "sdk-pu
 
 test("the quick DynamoDB benchmark against one Shoal node and dynalite prints a table and writes a results file with numbers", async () => {
   const resultsDir = group.tempDir("shoal-dynamodb-bench-smoke-");
-  const args = ["--dynamodb", "--quick", "--systems", "shoal,dynalite", "--duration-s", "0.2", "--warmup-s", "0.05", "--keys", "100", "--results-dir", resultsDir];
+  const args = ["--dynamodb", "--quick", "--systems", "shoal,dynalite", "--duration-s", "0.15", "--warmup-s", "0.05", "--keys", "100", "--results-dir", resultsDir];
   const child = spawn(process.execPath, [benchMainPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
