@@ -76,7 +76,7 @@ export async function runHeal(options: HealOptions): Promise<HealResult> {
     const keysLoaded = await loadKeys({ urls, table, prefix: "h-", from: 0, to: options.keys, valueBytes: options.valueBytes, tag: "load" });
     const loadMs = performance.now() - loadStarted;
     options.log(`  heal: ${keysLoaded} keys loaded in ${(loadMs / 1000).toFixed(1)} s`);
-    await waitUntil(async () => rootsEqual(urls, ids).then((c) => c.differing === 0), 120_000, "equal roots after the load");
+    await waitUntil(async () => rootsEqual(urls, ids).then((c) => c.differing === 0 && c.answered), 300_000, "equal roots after the load");
     const before = await figures(urls);
 
     // Isolate the third node from the other two (clients on the host still reach everyone).
