@@ -35,8 +35,8 @@ docs/benchmarks.md.
 With --dynamodb: the DynamoDB API benchmark. One Shoal node, a 3-node Shoal cluster (--members)
 and dynalite (npm; LevelDB in a temp dir, or --dynalite-store memory), servers on core 0 and the
 load on core 1: PutItem, GetItem (eventual and ConsistentRead) and Query with 1 KB items
-(--value-bytes) at concurrency 64 (--concurrency) through prepared undici requests, then the AWS
-SDK's PutItem and GetItem latency at concurrency 1. --systems takes shoal,shoal-cluster,dynalite
+(--value-bytes) at concurrency 64 (--concurrency) through prepared requests (undici, or
+--driver raw), then the AWS SDK's PutItem and GetItem latency at concurrency 1. --systems takes shoal,shoal-cluster,dynalite
 and --ops put,get,get-consistent,query,sdk-put,sdk-get. Writes
 bench/results/<date>-dynamodb.json and, unless --quick or --skip-docs, its section of
 docs/benchmarks.md.
