@@ -51,7 +51,7 @@ const prepares = (parts: (id: NodeId) => Parts): number => ids.reduce((sum, id) 
 test("a read of a key nobody wrote answers absent in one round trip and writes nothing", async () => {
   const { sim, parts } = await cluster(1);
   for (const id of ids) {
-    const read = await sim.settle(parts(id).strong.read(keyOf("never"), 3));
+    const read = await sim.settle(parts(id).strong.readFast(keyOf("never"), 3));
     assert.deepEqual(read, { ok: true, value: undefined });
     assert.deepEqual(parts(id).strong.readCounts, { fast: 1, full: 0 });
   }
@@ -64,7 +64,7 @@ test("a read after a completed change answers its value in one round trip, witho
   const changed = await sim.settle(parts("n1").strong.change(keyOf("k"), 3, () => text("v1")));
   assert.ok(changed.ok);
   const before = prepares(parts);
-  const read = await sim.settle(parts("n3").strong.read(keyOf("k"), 3));
+  const read = await sim.settle(parts("n3").strong.readFast(keyOf("k"), 3));
   assert.ok(read.ok && read.value !== undefined);
   assert.equal(decoder.decode(read.value.value), "v1");
   assert.equal(read.value.version, changed.value.after!.version);
@@ -83,12 +83,12 @@ test("acceptors that disagree send the read through the full round, which finish
   assert.deepEqual(await sim.settle(parts("n2").acceptors.accept(keyOf("k"), ballot, { value: v2, origins: [ballot], originsFloor: accepted.originsFloor })), { ok: true });
   // With n3 down the replies are v1 (n1) and v2 (n2): no majority agrees.
   sim.crash("n3");
-  const read = await sim.settle(parts("n1").strong.read(keyOf("k"), 3));
+  const read = await sim.settle(parts("n1").strong.readFast(keyOf("k"), 3));
   assert.ok(read.ok && read.value !== undefined, JSON.stringify(read));
   assert.equal(decoder.decode(read.value.value), "v2");
   assert.deepEqual(parts("n1").strong.readCounts, { fast: 0, full: 1 });
   // The full round made v2 chosen on n1 and n2: the next read agrees at once.
-  const again = await sim.settle(parts("n2").strong.read(keyOf("k"), 3));
+  const again = await sim.settle(parts("n2").strong.readFast(keyOf("k"), 3));
   assert.ok(again.ok && again.value !== undefined && decoder.decode(again.value.value) === "v2");
   assert.deepEqual(parts("n2").strong.readCounts, { fast: 1, full: 0 });
 });
@@ -97,10 +97,10 @@ test("an expired value goes through the full round, which makes its absence a to
   const { sim, parts } = await cluster(4);
   const expiresAtMs = Math.floor(sim.clock("n1").nowMs()) + 500;
   assert.ok((await sim.settle(parts("n1").strong.change(keyOf("ttl"), 3, () => text("brief", expiresAtMs)))).ok);
-  const live = await sim.settle(parts("n2").strong.read(keyOf("ttl"), 3));
+  const live = await sim.settle(parts("n2").strong.readFast(keyOf("ttl"), 3));
   assert.ok(live.ok && live.value !== undefined);
   await sim.runUntil(sim.now() + 2_000);
-  const read = await sim.settle(parts("n2").strong.read(keyOf("ttl"), 3));
+  const read = await sim.settle(parts("n2").strong.readFast(keyOf("ttl"), 3));
   assert.deepEqual(read, { ok: true, value: undefined });
   assert.deepEqual(parts("n2").strong.readCounts, { fast: 1, full: 1 });
   const majority = ids.filter((id) => {
@@ -112,8 +112,18 @@ test("an expired value goes through the full round, which makes its absence a to
 
 test("the broken variant (reads without accept) also turns the one-round-trip read off", async () => {
   const { sim, parts } = await cluster(5, { unsafeReadWithoutAccept: true });
-  assert.ok((await sim.settle(parts("n1").strong.read(keyOf("k"), 3))).ok);
+  assert.ok((await sim.settle(parts("n1").strong.readFast(keyOf("k"), 3))).ok);
   assert.deepEqual(parts("n1").strong.readCounts, { fast: 0, full: 1 });
+});
+
+test("read (the transfer's and the relearn's) always runs the full round: it must promise and accept", async () => {
+  const { sim, parts } = await cluster(6);
+  assert.ok((await sim.settle(parts("n1").strong.change(keyOf("k"), 3, () => text("v1")))).ok);
+  const before = prepares(parts);
+  const read = await sim.settle(parts("n2").strong.read(keyOf("k"), 3));
+  assert.ok(read.ok && read.value !== undefined && decoder.decode(read.value.value) === "v1");
+  assert.ok(prepares(parts) >= before + 2, "the read promised at no majority");
+  assert.deepEqual(parts("n2").strong.readCounts, { fast: 0, full: 1 });
 });
 
 const b = (counter: number): Ballot => ({ counter, node: "n1" });

@@ -89,6 +89,9 @@ test("a node on an older ring is refused by the fenced old acceptors, then serve
   assert.equal(stale.ok, false);
   assert.ok(!stale.ok && stale.error === "unavailable", JSON.stringify(stale));
   assert.match(stale.message, /ring version/);
+  // The one-round-trip read carries the ring version too: refused, then the full round, refused.
+  const staleFast = await c.sim.settle(c.strong("n1").readFast(key, 3));
+  assert.ok(!staleFast.ok && staleFast.error === "unavailable", JSON.stringify(staleFast));
   const staleWrite = await c.sim.settle(c.strong("n2").change(key, 3, () => set("c")));
   assert.ok(!staleWrite.ok && staleWrite.error === "unavailable", JSON.stringify(staleWrite));
 
@@ -97,6 +100,8 @@ test("a node on an older ring is refused by the fenced old acceptors, then serve
   const fresh = await c.sim.settle(c.strong("n1").read(key, 3));
   assert.ok(fresh.ok && fresh.value !== undefined, JSON.stringify(fresh));
   assert.equal(decoder.decode(fresh.value.value), "b");
+  const freshFast = await c.sim.settle(c.strong("n1").readFast(key, 3));
+  assert.ok(freshFast.ok && freshFast.value !== undefined && decoder.decode(freshFast.value.value) === "b", JSON.stringify(freshFast));
 });
 
 test("the fence survives a restart of the old acceptor", async () => {

@@ -123,7 +123,7 @@ export class StrongCoordinator {
   private readonly bounds: { changesQueuedPerKeyMax: number; keysActiveMax: number; changesPerRoundMax: number; fastReadsInFlightMax: number };
   private readonly fastReads: boolean;
   private fastReadsInFlight = 0;
-  /** Strong reads answered by one round trip, and those that took the full round (tests, metrics). */
+  /** Reads answered by one round trip (readFast), and full-round reads (read, and readFast's fallbacks). */
   readonly readCounts = { fast: 0, full: 0 };
 
   constructor(private readonly options: StrongCoordinatorOptions) {
@@ -176,11 +176,13 @@ export class StrongCoordinator {
   }
 
   /**
-   * A linearizable read: one round trip when a majority of every acceptor set agrees on what
-   * it accepted (README, "A one-round-trip read"), else the identity change, accept phase
-   * included (which also makes an expired value a tombstone).
+   * A linearizable read for clients: one round trip when a majority of every acceptor set
+   * agrees on what it accepted (README, "A one-round-trip read"), else `read` (the full round,
+   * which also makes an expired value a tombstone). It writes nothing and promises nothing, so
+   * it is no substitute for `read` where the round's promises and accept are the point (the
+   * ownership transfer, an acceptor's relearn pass).
    */
-  async read(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
+  async readFast(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
     if (this.fastReads && this.fastReadsInFlight < this.bounds.fastReadsInFlightMax) {
       const placed = this.place(itemKey, n);
       if (placed !== undefined) {
@@ -199,6 +201,15 @@ export class StrongCoordinator {
         }
       }
     }
+    return this.read(itemKey, n);
+  }
+
+  /**
+   * A linearizable read: the identity change, accept phase included (CASPaxos, section 2.4):
+   * its promises outbid every older round at a majority of every set, and its accept writes the
+   * key's latest value to such a majority (what the ownership transfer relies on).
+   */
+  async read(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
     this.readCounts.full++;
     const changed = await this.enqueue(itemKey, n, { decide: keep, read: true });
     return changed.ok ? { ok: true, value: changed.value.after } : changed;
