@@ -1,5 +1,6 @@
 import { assert } from "../assert.js";
 import type { ReplicaService } from "../replica/replica-service.js";
+import { decodeSiblingRecord, decodeSiblingRecordIfAny } from "../replica/sibling-record.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
@@ -150,10 +151,11 @@ export class EventualCoordinator {
     const placed = this.place(key, quorum.n);
     if (!placed.ok) return placed;
     const core = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list });
+    const local = placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
     const answered = new Promise<void>((resolve) => {
       let pending = placed.list.length;
       for (const replica of placed.list) {
-        void asReply(this.fetchFrom(key, replica)).then((reply) => {
+        void asReply(this.fetchFrom(key, replica, local)).then((reply) => {
           core.addReply(replica.node, reply);
           pending--;
           if (core.enough()) resolve();
@@ -234,13 +236,35 @@ export class EventualCoordinator {
     };
   }
 
-  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry): Promise<GetReply<Sibling>> {
-    if (replica.node === this.self) return { ok: true, set: this.options.replicas.fetch(key) };
-    const message = { type: "replica.fetch", key, hintFor: replica.standsInFor ?? null };
-    const result = await this.network.request<{ ok: boolean; set?: unknown; error?: string }>(replica.node, message, { timeoutMs: this.options.requestTimeoutMs });
+  /** This node's record of the key, its bytes and its set (read once per get, also to compare other replicas' bytes with). */
+  private localRecord(key: Uint8Array): LocalRecord {
+    const bytes = this.options.replicas.fetchRecord(key);
+    if (bytes === undefined) return { bytes, set: undefined };
+    try {
+      return { bytes, set: decodeSiblingRecord(bytes) };
+    } catch (error) {
+      return { bytes: undefined, set: undefined, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /**
+   * One replica's reply to a read. A primary is asked for its record's bytes (`record: true`):
+   * when they equal this node's own, its set is this node's set, so neither side decodes, packs
+   * or parses a set for the usual read of a converged key; different bytes are decoded here.
+   * A node that predates `record` answers with the set, which is parsed as before.
+   */
+  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry, local: LocalRecord | undefined): Promise<GetReply<Sibling>> {
+    if (replica.node === this.self) {
+      if (local?.error !== undefined) return { ok: false, error: local.error };
+      return { ok: true, set: local === undefined ? this.options.replicas.fetch(key) : local.set };
+    }
+    const hintFor = replica.standsInFor ?? null;
+    const message = { type: "replica.fetch", key, hintFor, ...(hintFor === null ? { record: true } : {}) };
+    const result = await this.network.request<{ ok: boolean; set?: unknown; record?: unknown; error?: string }>(replica.node, message, { timeoutMs: this.options.requestTimeoutMs });
     const failure = replyFailure(result);
     if (failure !== undefined) return { ok: false, error: failure };
-    const reply = (result as { ok: true; reply: { set?: unknown } }).reply;
+    const reply = (result as { ok: true; reply: { set?: unknown; record?: unknown } }).reply;
+    if (reply.record !== undefined) return recordReply(replica.node, reply.record, local);
     if (reply.set === null || reply.set === undefined) return { ok: true, set: undefined };
     const parsed = dvvset.parse(reply.set, isSibling);
     return parsed.ok ? { ok: true, set: parsed.set } : { ok: false, error: `fetch from ${replica.node}: ${parsed.error}` };
@@ -276,6 +300,30 @@ export class EventualCoordinator {
   private isUp(id: NodeId): boolean {
     return id === this.self || this.options.membership.isUp(id);
   }
+}
+
+interface LocalRecord {
+  bytes: Uint8Array | undefined;
+  set: DottedVersionVectorSet<Sibling> | undefined;
+  /** Why the local record could not be read (it counts as this replica's failed reply). */
+  error?: string;
+}
+
+/** A `record` reply as a GetReply: null is nothing held; bytes equal to ours are our set; others are decoded (a record that is not a sibling set is a failed reply). */
+function recordReply(node: NodeId, record: unknown, local: LocalRecord | undefined): GetReply<Sibling> {
+  if (record === null) return { ok: true, set: undefined };
+  if (!(record instanceof Uint8Array)) return { ok: false, error: `fetch from ${node}: the record is not bytes` };
+  if (local?.bytes !== undefined && bytesEqual(record, local.bytes)) return { ok: true, set: local.set };
+  try {
+    const set = decodeSiblingRecordIfAny(record);
+    return set === undefined ? { ok: false, error: `fetch from ${node}: the record is not a sibling set` } : { ok: true, set };
+  } catch (error) {
+    return { ok: false, error: `fetch from ${node}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /** A replica whose handling threw locally counts as a failed reply, like a remote failure. */
