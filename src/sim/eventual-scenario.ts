@@ -152,16 +152,16 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
     `${stranded} hints for departed nodes, ${sim.scheduler.steps} events`;
   const fail = (reason: string): ScenarioResult => ({ ok: false, reason, traceHash: sim.traceHash(), summary: summary() });
 
-  const settled = await sim.runUntil(() => changeProblem !== undefined || cluster.ringProblem() === undefined, { deadlineMs });
+  const settled = await sim.runUntil(every(sim, () => changeProblem !== undefined || cluster.ringProblem() === undefined), { deadlineMs });
   if (changeProblem !== undefined) return fail(`the ring change failed: ${changeProblem}`);
   if (settled.reason !== "predicate") return fail(`the ring did not settle within ${settings.convergenceMs} ms after the liveness phase: ${cluster.ringProblem()}`);
-  const healthy = await sim.runUntil(() => allUpAndHandedBack(cluster), { deadlineMs });
+  const healthy = await sim.runUntil(every(sim, () => allUpAndHandedBack(cluster)), { deadlineMs });
   if (healthy.reason !== "predicate") return fail(`after healing, members did not all see each other up with every hint handed back within ${settings.convergenceMs} ms`);
   stranded = strandedHints(cluster);
   const ring = cluster.settledRing();
   // Both at one instant: a write still committing shows in a fetch before it reaches its tree.
   const converged = (): boolean => cluster.ringProblem() === undefined && cluster.rootsProblem(ring, quorum.n) === undefined && replicasEqual(ring, nodeOf, keys) === undefined;
-  const roots = await sim.runUntil(converged, { deadlineMs });
+  const roots = await sim.runUntil(every(sim, converged), { deadlineMs });
   if (roots.reason !== "predicate") {
     const problem = cluster.ringProblem() ?? cluster.rootsProblem(ring, quorum.n);
     if (problem !== undefined) return fail(`Merkle roots still differ ${settings.convergenceMs} ms after the liveness phase: ${problem}`);
@@ -173,6 +173,19 @@ export async function eventualScenario(seed: number, options: EventualScenarioOp
   const checked = checkEventualHistory(workload.writes, finals, { covers: coversDot, dotKey });
   if (!checked.ok) return fail(formatEventualViolations(checked, dotKey));
   return { ok: true, traceHash: sim.traceHash(), summary: summary() };
+}
+
+/** How often (virtual ms) the convergence checks look: each covers every partition and key, too dear for every event. */
+const checkEveryMs = 50;
+
+/** `condition`, evaluated at most once per checkEveryMs of virtual time (false in between). */
+function every(sim: Simulation, condition: () => boolean): () => boolean {
+  let nextMs = sim.now();
+  return () => {
+    if (sim.now() < nextMs) return false;
+    nextMs = sim.now() + checkEveryMs;
+    return condition();
+  };
 }
 
 function dotKey(dot: Dot): string {
