@@ -47,7 +47,7 @@ import { writeConditionRefusal } from "./write-condition-check.js";
  * (it may have happened), "overloaded" -> Overloaded.
  */
 export interface StrongItemOperationsOptions {
-  strong: Pick<StrongCoordinator, "change" | "read" | "readLocal">;
+  strong: Pick<StrongCoordinator, "change" | "read" | "readFast" | "readLocal">;
   clock: Clock;
   /** The ring's member count (n is capped at it, like the eventual quorums). */
   members: () => number;
@@ -80,7 +80,8 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
       const local = this.options.strong.readLocal(encodedKey(table, key));
       return { ok: true, value: { siblings: this.versions(local.value), context: "" } };
     }
-    const read = await this.options.strong.read(encodedKey(table, key), this.n(table));
+    // One round trip without writes when a majority agrees; the full identity round otherwise (paxos/README.md).
+    const read = await this.options.strong.readFast(encodedKey(table, key), this.n(table));
     if (!read.ok) return strongFailure(read, "read");
     return { ok: true, value: { siblings: this.versions(read.value), context: "" } };
   }

@@ -310,6 +310,8 @@ function wireDataPath(parts: {
     tables: () => ownershipTables(catalog),
     merge: (key, set, conflicts) => items.replicas.merge(key, set, conflicts),
     strongRead: (key, n) => items.strong.read(key, n),
+    // Raise each old acceptor's ring fence before scanning it (paxos/README.md, ring-version fencing).
+    strongFence: (node, ringVersion) => items.strong.fence(node, ringVersion),
     // A replaced or removed dead node is not waited for (eventual tables): plans, issue 6.
     isUp: (id) => cluster.membership.isUp(id),
     publishRing: (ring) => void cluster.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId }),
