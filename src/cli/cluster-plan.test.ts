@@ -1,21 +1,11 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
 import { startTestNode, type TestNode } from "../node/test-node.js";
 import { eventually } from "../testing/eventually.js";
 import { formatPlan, parsePlanCall } from "./cluster-plan.js";
-import { runCli } from "./run-cli.js";
+import { runCaptured } from "./run-cli.test-support.js";
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(argv, { stdout, stderr, stdin: Object.assign(new PassThrough(), { isTTY: true }) });
-  return { code, stdout: out, stderr: err };
-}
+const run = runCaptured;
 
 const started: TestNode[] = [];
 after(() => Promise.all(started.map((n) => n.close())));
