@@ -295,10 +295,16 @@ export function dynamoTargetChecks(rows: readonly DynamoSummaryRow[]): DynamoTar
     checks.push({
       name: `single-node ${name} p99.9 below dynalite's`,
       met: shoal.median.latency.p999Us < dynalite.median.latency.p999Us,
-      value: `${formatUs(shoal.median.latency.p999Us)} vs ${formatUs(dynalite.median.latency.p999Us)}`,
+      value: p999Comparison(shoal.median.latency.p999Us, dynalite.median.latency.p999Us),
     });
   }
   return checks;
+}
+
+/** Two p99.9 values as printed, in microseconds when they would print the same (so a MET on a near tie shows why). */
+function p999Comparison(shoalUs: number, dynaliteUs: number): string {
+  const [a, b] = [formatUs(shoalUs), formatUs(dynaliteUs)];
+  return a === b ? `${Math.round(shoalUs)} µs vs ${Math.round(dynaliteUs)} µs` : `${a} vs ${b}`;
 }
 
 export function formatDynamoTargets(checks: readonly DynamoTargetCheck[]): string {
