@@ -46,12 +46,6 @@ export interface EventualCoordinatorOptions {
   /** Where to count what it does (a simulator shares one across nodes and restarts); a fresh one by default. */
   stats?: EventualCoordinatorStats;
   /**
-   * Tombstone GC: called once every one of the key's n primaries acknowledged a write whose
-   * stored set holds only tombstones (a delete), durably, with no fallback involved. The set
-   * is the coordinator's stored set after the write.
-   */
-  onTombstoneEverywhere?: (key: Uint8Array, set: DottedVersionVectorSet<Sibling>, primaries: readonly NodeId[]) => void;
-  /**
    * Test only: a deliberately broken coordinator that keeps only the newest sibling (treats
    * every table as last-writer-wins), which the simulator's checker must catch.
    */
@@ -198,18 +192,15 @@ export class EventualCoordinator {
     // copy counts toward nothing; the list's replicas still get the write.
     const replicas = list;
     const core = new PutCore({ n: quorum.n, w: Math.min(quorum.w, quorum.n), dw: quorum.dw, pw: quorum.pw, preferenceList: replicas });
-    const watch = this.watchTombstone(request.key, local.set, replicas, quorum.n);
     await new Promise<void>((resolve) => {
       for (const replica of replicas) {
         if (replica.node === this.self) {
           core.addReply(this.self, { ok: true, durable: true });
-          watch?.(this.self, { ok: true, durable: true });
           continue;
         }
         if (!replica.primary) this.stats.hinted++;
         void asReply(this.sendMerge(request.key, local.set, replica, lww)).then((reply) => {
           core.addReply(replica.node, reply);
-          watch?.(replica.node, reply);
           if (core.enough()) resolve();
         });
       }
@@ -220,20 +211,6 @@ export class EventualCoordinator {
     const nowMs = this.options.runtime.clock.nowMs();
     const existed = local.before !== undefined && dvvset.values(local.before).some((s) => !s.tombstone && (s.expiresAtMs === null || s.expiresAtMs > nowMs));
     return { ok: true, dot: local.dot, timestamp: sibling.timestamp, context: dvvset.join(local.set), existed };
-  }
-
-  /** Tombstone GC's trigger: every primary (n of them, no fallback) stored the tombstone durably. */
-  private watchTombstone(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, list: readonly PreferenceListEntry[], n: number): ((node: NodeId, reply: PutReply) => void) | undefined {
-    const hook = this.options.onTombstoneEverywhere;
-    if (hook === undefined || list.length !== n || list.some((replica) => !replica.primary)) return undefined;
-    if (!dvvset.values(set).every((sibling) => sibling.tombstone)) return undefined;
-    let pending = list.length;
-    let durable = 0;
-    return (_node, reply) => {
-      pending--;
-      if (reply.ok && reply.durable) durable++;
-      if (pending === 0 && durable === list.length) hook(key, set, list.map((replica) => replica.node));
-    };
   }
 
   /** This node's record of the key, its bytes and its set (read once per get, also to compare other replicas' bytes with). */
