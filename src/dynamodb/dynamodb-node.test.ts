@@ -19,7 +19,7 @@ import {
 import { startTestNode, type TestNode } from "../node/test-node.js";
 import { eventually } from "../testing/eventually.js";
 import { startDynamoNodeServer, type DynamoNodeServer } from "./testing/dynamo-node-server.js";
-import { rejectsWith } from "./testing/sdk-assertions.js";
+import { createOrders, rejectsWith } from "./testing/sdk-assertions.js";
 
 /** The DynamoDB API over real ShoalNodes: one node, then three nodes on loopback TCP. */
 const nodes: TestNode[] = [];
@@ -36,22 +36,6 @@ async function node(options: Parameters<typeof startTestNode>[0], tableConsisten
   servers.push(server);
   return { node: started, server, client: server.client };
 }
-
-const createOrders = (client: DynamoDBClient) =>
-  client.send(
-    new CreateTableCommand({
-      TableName: "orders",
-      KeySchema: [
-        { AttributeName: "customer", KeyType: "HASH" },
-        { AttributeName: "placed", KeyType: "RANGE" },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: "customer", AttributeType: "S" },
-        { AttributeName: "placed", AttributeType: "N" },
-      ],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
 
 test("one node: tables on the strong path, conditional writes and atomic counters", async () => {
   const { node: single, client } = await node({ config: { nodeId: "d1" } });

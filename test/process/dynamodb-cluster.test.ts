@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { eventually } from "../../src/testing/eventually.js";
+import { createOrders } from "../../src/dynamodb/testing/sdk-assertions.js";
 import { ProcessGroup, startNode, type NodeProcess } from "./shoal-process.js";
 import { allUp, peerPortOf } from "./cluster-views.js";
 
@@ -66,20 +67,7 @@ test("the AWS SDK against three real processes: consistent reads across nodes, c
   await eventually("three nodes to form one cluster", () => allUp(nodes, ids), { deadlineMs: formDeadlineMs, pollMs: 50 });
   const [a, b, c] = nodes.map(clientOf) as [DynamoDBClient, DynamoDBClient, DynamoDBClient];
 
-  await a.send(
-    new CreateTableCommand({
-      TableName: "orders",
-      KeySchema: [
-        { AttributeName: "customer", KeyType: "HASH" },
-        { AttributeName: "placed", KeyType: "RANGE" },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: "customer", AttributeType: "S" },
-        { AttributeName: "placed", AttributeType: "N" },
-      ],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  );
+  await createOrders(a);
   for (const client of [b, c]) {
     await eventually("the table on every node", async () => (await client.send(new ListTablesCommand({}))).TableNames?.includes("orders") === true, { deadlineMs: formDeadlineMs, pollMs: 100 });
   }
