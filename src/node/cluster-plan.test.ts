@@ -1,13 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { unpack } from "msgpackr";
+import { pack, unpack } from "msgpackr";
 import type { Member, MemberState } from "../membership/member.js";
 import type { Membership } from "../membership/membership.js";
 import { claimInitial } from "../ring/claim.js";
 import { ringPlanChangesMax } from "../ring/ring-plan.js";
 import { ringSettled, type RingState } from "../ring/ring-state.js";
 import type { Network, NodeId } from "../runtime/network.js";
+import { metaKey } from "../storage/keyspace.js";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import type { WriteOp, WriteOptions } from "../storage/storage-engine.js";
 import { ClusterPlan, planMetaKey } from "./cluster-plan.js";
 import { parsePlanOpResult, parsePlanRecord, type PlanOpResult } from "./cluster-plan-record.js";
 import { createTestRuntime } from "./test-runtime.js";
@@ -49,12 +51,56 @@ class StubMembership {
   }
 }
 
+const testRingKey = metaKey("test.ring");
+
+/**
+ * A disk whose writes wait while `holding` until `release()`; `crash()` drops the waiting ones
+ * (never answered, as for a process that died) and undoes what was not durable.
+ */
+class HeldStorage extends MemoryStorageEngine {
+  holding = false;
+  failing = false;
+  private held: Array<() => void> = [];
+  override write(ops: readonly WriteOp[], options?: WriteOptions): Promise<void> {
+    if (this.failing) return Promise.reject(new Error("disk full"));
+    if (!this.holding) return super.write(ops, options);
+    return new Promise((resolve) => this.held.push(() => void super.write(ops, options).then(resolve)));
+  }
+  get waiting(): number {
+    return this.held.length;
+  }
+  release(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    for (const write of held) write();
+  }
+  override crash(): void {
+    this.held = [];
+    this.holding = false;
+    super.crash();
+  }
+}
+
+/** Lets queued promise continuations run (no timers: the ops under test wait only on the disk). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
 interface Sent {
   to: NodeId;
   message: unknown;
 }
 
-function planOn(options: { self?: string; membership: StubMembership; reply?: (to: NodeId, message: unknown) => { ok: true; reply: unknown } | { ok: false; error: "timeout" | "unreachable" }; storage?: MemoryStorageEngine; initialMode?: "auto" | "manual"; forming?: boolean }) {
+function planOn(options: {
+  self?: string;
+  membership: StubMembership;
+  reply?: (to: NodeId, message: unknown) => { ok: true; reply: unknown } | { ok: false; error: "timeout" | "unreachable" };
+  storage?: MemoryStorageEngine;
+  initialMode?: "auto" | "manual";
+  forming?: boolean;
+  ringWrite?: boolean;
+}) {
   const sent: Sent[] = [];
   const storage = options.storage ?? new MemoryStorageEngine();
   const network: Network = {
@@ -72,6 +118,7 @@ function planOn(options: { self?: string; membership: StubMembership; reply?: (t
     publishRing: (ring) => options.membership.publish(ring),
     upPeers: () => options.membership.view.filter((m) => m.id !== runtime.nodeId && m.state === "up").map((m) => m.id),
     forming: options.forming ?? false,
+    ...(options.ringWrite === true ? { ringWrite: (ring: RingState) => ({ type: "put" as const, key: testRingKey, value: pack(ring) }) } : {}),
     ...(options.initialMode !== undefined ? { initialMode: options.initialMode } : {}),
   });
   return { plan, sent, storage };
@@ -213,3 +260,117 @@ function unpackStored(storage: MemoryStorageEngine): unknown {
   assert.ok(bytes !== undefined);
   return unpack(bytes);
 }
+
+test("a commit writes the cleared plan and the new ring durably before it publishes or answers: a crash before the write changes nothing, one after it keeps the commit", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const storage = new HeldStorage();
+  const { plan } = planOn({ membership, storage, ringWrite: true });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  await plan.flushed();
+
+  // Crash while the commit's write is on its way: no answer, no ring published, the changes stay staged.
+  storage.holding = true;
+  let answered = false;
+  void plan.execute({ kind: "commit" }).then(() => (answered = true));
+  await settle();
+  assert.equal(storage.waiting, 1, "the commit waits for its write");
+  assert.equal(answered, false, "no answer before the plan is durable");
+  assert.equal(membership.published.length, 0, "no ring published before the plan is durable");
+  assert.deepEqual(plan.current.changes, [{ join: "c" }], "the record in memory (served to peers) is still the durable one");
+  storage.crash();
+  const afterEarlyCrash = planOn({ membership, storage, ringWrite: true }).plan;
+  assert.deepEqual(afterEarlyCrash.current.changes, [{ join: "c" }], "an unanswered commit that never reached the disk changed nothing");
+  assert.equal(storage.get(testRingKey), undefined);
+
+  // The restarted leader commits; a crash right after the answer keeps the commit: empty plan, ring 2 on disk.
+  const committed = await afterEarlyCrash.execute({ kind: "commit" });
+  assert.ok(committed.ok, JSON.stringify(committed));
+  assert.equal(membership.published.length, 1);
+  storage.crash();
+  const afterLateCrash = planOn({ membership, storage, ringWrite: true }).plan;
+  assert.deepEqual(afterLateCrash.current.changes, [], "the staged changes do not come back after an answered commit");
+  const storedRing = storage.get(testRingKey);
+  assert.ok(storedRing !== undefined);
+  assert.equal((unpack(storedRing) as RingState).version, 2, "the committed ring is on the leader's disk");
+});
+
+test("a stage is durable before its 200; a write that fails answers 503 and changes nothing, pushes nothing, publishes nothing", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const storage = new HeldStorage();
+  const { plan, sent } = planOn({ membership, storage });
+  storage.holding = true;
+  let answered = false;
+  void plan.execute({ kind: "stage", change: { join: "c" } }).then(() => (answered = true));
+  await settle();
+  assert.equal(answered, false, "no 200 before the stage is durable");
+  assert.equal(sent.length, 0, "nothing pushed before the stage is durable");
+  storage.crash();
+  // The node that crashed is gone with its waiting op; a restarted one takes over the disk.
+  const { plan: restarted, sent: restartedSent } = planOn({ membership, storage });
+  assert.equal(restarted.current.seq, 0, "an unanswered stage that never reached the disk is not there");
+  await failedWrites(restarted, restartedSent, storage, membership);
+});
+
+async function failedWrites(plan: ClusterPlan, sent: Sent[], storage: HeldStorage, membership: StubMembership): Promise<void> {
+  storage.failing = true;
+  const stage = failed(await plan.execute({ kind: "stage", change: { join: "c" } }));
+  assert.deepEqual([stage.status, stage.code], [503, "PlanNotPersisted"]);
+  assert.match(stage.message, /disk full.*nothing changed/);
+  assert.equal(plan.current.seq, 0);
+  assert.deepEqual(plan.current.changes, []);
+  assert.equal(sent.length, 0);
+
+  storage.failing = false;
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  storage.failing = true;
+  const commit = failed(await plan.execute({ kind: "commit" }));
+  assert.deepEqual([commit.status, commit.code], [503, "PlanNotPersisted"]);
+  assert.equal(membership.published.length, 0, "a commit whose write failed publishes no ring");
+  assert.deepEqual(plan.current.changes, [{ join: "c" }]);
+}
+
+test("a ring that changes while the commit is written makes it 409 RingChanged: nothing published, the changes stay staged", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const storage = new HeldStorage();
+  const { plan } = planOn({ membership, storage, ringWrite: true });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  storage.holding = true;
+  const commit = plan.execute({ kind: "commit" });
+  await settle();
+  membership.current = { ...ringOf("a", "b"), version: 5 };
+  storage.release();
+  const result = failed(await commit);
+  assert.deepEqual([result.status, result.code], [409, "RingChanged"]);
+  assert.match(result.message, /version 5/);
+  assert.equal(membership.published.length, 0);
+  assert.deepEqual(plan.current.changes, [{ join: "c" }]);
+  await plan.flushed();
+  storage.crash();
+  const restarted = planOn({ membership, storage }).plan;
+  assert.deepEqual(restarted.current.changes, [{ join: "c" }], "the staged changes were written back");
+  assert.equal((unpack(storage.get(testRingKey)!) as RingState).version, 5, "the disk holds the current ring, not the abandoned plan's");
+});
+
+test("concurrent commits at the leader are serialised: one publishes, the other is 409; ops beyond the queue bound are 503 PlanBusy", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const storage = new HeldStorage();
+  const { plan } = planOn({ membership, storage });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  storage.holding = true;
+  const both = Promise.all([plan.execute({ kind: "commit" }), plan.execute({ kind: "commit" })]);
+  await settle();
+  storage.release();
+  const [first, second] = await both;
+  assert.ok(first.ok);
+  assert.deepEqual([failed(second).status, failed(second).code], [409, "RingInTransition"]);
+  assert.equal(membership.published.length, 1);
+
+  storage.holding = true;
+  const queued = Array.from({ length: 40 }, () => plan.execute({ kind: "mode", mode: "manual" }));
+  await settle();
+  storage.release();
+  const results = await Promise.all(queued);
+  const busy = results.filter((r) => !r.ok);
+  assert.ok(busy.length > 0 && busy.every((r) => !r.ok && r.status === 503 && r.code === "PlanBusy" && /limit is 32/.test(r.message)), JSON.stringify(busy[0]));
+  assert.equal(results.filter((r) => r.ok).length, 32);
+});

@@ -7,6 +7,7 @@ import type { RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime, TimerHandle } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
+import type { WriteOp } from "../storage/storage-engine.js";
 import {
   changeIds,
   defaultPlanRecord,
@@ -28,10 +29,24 @@ import {
  *
  * Design: the ring leader (membership's leader(): the smallest up node) is the only node that
  * changes the plan and the only one that commits it. Any node takes an operator's request and
- * forwards it to the leader as a "plan.op" request; the leader applies it synchronously (check,
- * publish the ring, clear the plan: no await in between), so two commits through two nodes at
- * once are serialised there: the first publishes ring v+1 in transition, the second finds the
- * ring in transition and gets 409. Every node keeps a copy of the plan record
+ * forwards it to the leader as a "plan.op" request; the leader runs its ops one at a time (a
+ * bounded queue), so two commits through two nodes at once are serialised there: the first
+ * publishes ring v+1 in transition, the second finds the ring in transition and gets 409.
+ *
+ * Durability (each op's effect is on disk before its answer): an op writes its new record
+ * durably, and only then adopts it in memory, pushes it to the peers and answers; a failed
+ * write answers 503 and changes nothing. A commit writes the cleared record and the planned
+ * ring (`ringWrite`) in one durable batch BEFORE it publishes the ring: a leader that crashes
+ * before the batch committed changed nothing (the commit was never answered; the staged changes
+ * stay staged), one that crashes after it restarts with the new ring and the empty plan (the
+ * commit took effect; gossip spreads the ring from its disk). Publishing first would let a
+ * crash keep the staged changes beside a published ring (they would come back, to be committed
+ * a second time), and clearing without the ring would lose an answered commit whose ring
+ * never left the leader. The record served to peers while a write is pending is the last
+ * durable one. A ring that changes during the write (gossip from another view's leader) makes
+ * the commit 409 RingChanged: the staged changes are written back and nothing is published.
+ *
+ * Every node keeps a copy of the plan record
  * (cluster-plan-record.ts) persisted under a meta key: the leader pushes each change to the up
  * members, and every other node pulls the leader's record each `syncIntervalMs` (sending its own,
  * so a new leader catches up from whoever has the newest). The mode thus survives restarts and
@@ -53,12 +68,19 @@ export interface ClusterPlanOptions {
   initialMode?: PlanMode;
   /** Whether this node forms a new cluster (no seeds, no stored ring). */
   forming: boolean;
+  /**
+   * The storage write that persists a ring the way the node reads it at start (node-cluster.ts):
+   * a commit writes it with the cleared plan in one durable batch. Absent (the simulator): only
+   * the plan is written.
+   */
+  ringWrite?: (ring: RingState) => WriteOp;
   syncIntervalMs?: number;
   requestTimeoutMs?: number;
   onError?: (error: unknown) => void;
 }
 
-export const clusterPlanDefaults = Object.freeze({ syncIntervalMs: 1000, requestTimeoutMs: 2000 });
+/** `opsQueuedMax`: plan ops waiting at the leader for the one before them; more get 503 PlanBusy. */
+export const clusterPlanDefaults = Object.freeze({ syncIntervalMs: 1000, requestTimeoutMs: 2000, opsQueuedMax: 32 });
 
 /** GET /v1/cluster/plan. */
 export interface ClusterPlanView {
@@ -84,6 +106,11 @@ export class ClusterPlan {
   private timer: TimerHandle | undefined;
   private running = false;
   private persisting: Promise<void> = Promise.resolve();
+  /** The leader's ops run one at a time: the tail of that queue and how many wait in it. */
+  private opsTail: Promise<unknown> = Promise.resolve();
+  private opsQueued = 0;
+  /** The record an op is writing (not yet adopted): a peer's record must be newer than it too. */
+  private pending: PlanRecord | undefined;
 
   constructor(private readonly options: ClusterPlanOptions) {
     const { runtime } = options;
@@ -112,8 +139,9 @@ export class ClusterPlan {
   }
 
   /** Waits for the plan's pending writes (tests, shutdown). */
-  flushed(): Promise<void> {
-    return this.persisting;
+  async flushed(): Promise<void> {
+    await this.opsTail;
+    await this.persisting;
   }
 
   get current(): PlanRecord {
@@ -159,6 +187,7 @@ export class ClusterPlan {
 
   /** Serves "plan." messages. */
   handle(_from: NodeId, message: unknown): unknown {
+    // plan.op answers a promise (the op's durable write comes first); plan.sync answers at once.
     if (typeof message !== "object" || message === null) return undefined;
     const m = message as { type?: unknown; record?: unknown; op?: unknown; forwarded?: unknown };
     if (m.type === "plan.sync") {
@@ -178,6 +207,7 @@ export class ClusterPlan {
   /** Adopts a newer record (from a peer or a leader's answer). */
   adopt(record: PlanRecord): boolean {
     if (!isNewerPlan(record, this.record)) return false;
+    if (this.pending !== undefined && !isNewerPlan(record, this.pending)) return false;
     this.record = record;
     this.persist();
     return true;
@@ -197,27 +227,39 @@ export class ClusterPlan {
     return result;
   }
 
-  /** The leader's step: check, change, publish; synchronous up to the (background) persist. */
-  private apply(op: PlanOp): PlanOpResult {
+  /** The leader's step, queued behind the op before it (see "Durability" above). */
+  private apply(op: PlanOp): Promise<PlanOpResult> {
+    const queuedMax = clusterPlanDefaults.opsQueuedMax;
+    if (this.opsQueued >= queuedMax) return Promise.resolve(failure(503, "PlanBusy", `${this.opsQueued} plan operations are waiting at the leader; the limit is ${queuedMax}; try again`));
+    this.opsQueued++;
+    const run = this.opsTail.then(() => this.applyNow(op));
+    this.opsTail = run.catch(() => undefined).finally(() => this.opsQueued--);
+    return run.catch((error: unknown) => {
+      this.options.onError?.(error);
+      return failure(503, "PlanFailed", `the plan operation failed: ${error instanceof Error ? error.message : String(error)}; try again`);
+    });
+  }
+
+  private async applyNow(op: PlanOp): Promise<PlanOpResult> {
     switch (op.kind) {
       case "mode":
-        return this.change({ ...this.record, mode: op.mode });
+        return this.change({ mode: op.mode, changes: this.record.changes });
       case "clear":
-        return this.change({ ...this.record, changes: [] });
+        return this.change({ mode: this.record.mode, changes: [] });
       case "stage": {
         const problem = this.stageProblem(op.change);
         if (problem !== undefined) return problem;
-        return this.change({ ...this.record, changes: [...this.record.changes, op.change] });
+        return this.change({ mode: this.record.mode, changes: [...this.record.changes, op.change] });
       }
       case "commit":
         return this.commit();
     }
   }
 
-  private commit(): PlanOpResult {
+  private async commit(): Promise<PlanOpResult> {
     const membership = this.options.membership;
     const ring = membership.ring();
-    const changes = this.record.changes;
+    const { mode, changes } = this.record;
     if (ring === undefined) return failure(409, "NoRing", "the leader holds no ring yet; try again once the cluster formed");
     if (ring.previous !== undefined) return failure(409, "RingInTransition", `ring ${ring.version} is still in transition (partitions moving); commit again once GET /v1/cluster shows pendingTransfers 0`);
     if (changes.length === 0) return failure(409, "PlanEmpty", "no changes are staged; stage one with POST /v1/cluster/plan first");
@@ -229,9 +271,18 @@ export class ClusterPlan {
     }
     const planned = planRing(ring, changes);
     if (!planned.ok) return failure(409, "PlanUnplaceable", planned.error);
+    // The cleared plan and the new ring, durable together, before anyone sees the ring.
+    const cleared = await this.persistRecord({ mode, changes: [] }, planned.ring);
+    if (!cleared.ok) return cleared;
+    const now = membership.ring();
+    if (now !== ring) {
+      const restored = await this.persistRecord({ mode, changes }, now);
+      if (restored.ok) this.push();
+      return failure(409, "RingChanged", `the ring changed to version ${now?.version ?? "none"} while the commit was being written; nothing was committed${restored.ok ? " and the changes stay staged" : ""}; commit again`);
+    }
     this.options.publishRing(planned.ring);
-    const result = this.change({ ...this.record, changes: [] });
-    return result.ok ? { ...result, ringVersion: planned.ring.version } : result;
+    this.push();
+    return { ok: true, record: this.record, ringVersion: planned.ring.version };
   }
 
   private stageProblem(change: RingPlanChange): PlanOpResult | undefined {
@@ -260,20 +311,49 @@ export class ClusterPlan {
     return undefined;
   }
 
-  private change(next: Omit<PlanRecord, "seq" | "by">): PlanOpResult {
-    this.record = { seq: this.record.seq + 1, by: this.self, mode: next.mode, changes: next.changes };
-    this.persist();
-    const network = this.options.runtime.network!;
-    for (const peer of this.options.upPeers()) network.send(peer, { type: "plan.sync", record: this.record });
-    return { ok: true, record: this.record };
+  /** An op's new record: durable first, then adopted and pushed to the up peers. */
+  private async change(next: Pick<PlanRecord, "mode" | "changes">): Promise<PlanOpResult> {
+    const written = await this.persistRecord(next);
+    if (written.ok) this.push();
+    return written;
   }
 
-  private persist(): void {
-    const record = this.record;
+  /**
+   * Writes the record that follows the current one (with `ring`, when given and `ringWrite`
+   * is set, in the same batch) durably, then adopts it. A failed write changes nothing.
+   */
+  private async persistRecord(next: Pick<PlanRecord, "mode" | "changes">, ring?: RingState): Promise<PlanOpResult> {
+    const record: PlanRecord = { seq: Math.max(this.record.seq, this.pending?.seq ?? 0) + 1, by: this.self, mode: next.mode, changes: next.changes };
+    const extra = ring !== undefined && this.options.ringWrite !== undefined ? [this.options.ringWrite(ring)] : [];
+    this.pending = record;
+    try {
+      await this.write(record, extra);
+    } catch (error) {
+      this.options.onError?.(error);
+      return failure(503, "PlanNotPersisted", `the leader could not write the plan durably (${error instanceof Error ? error.message : String(error)}); nothing changed; try again`);
+    } finally {
+      this.pending = undefined;
+    }
+    if (isNewerPlan(record, this.record)) this.record = record;
+    return { ok: true, record };
+  }
+
+  private push(): void {
+    const network = this.options.runtime.network!;
+    for (const peer of this.options.upPeers()) network.send(peer, { type: "plan.sync", record: this.record });
+  }
+
+  /** Durable writes of records, in the order they were asked for; the promise rejects when this one failed. */
+  private write(record: PlanRecord, extra: readonly WriteOp[] = []): Promise<void> {
     const { storage } = this.options.runtime;
-    this.persisting = this.persisting
-      .then(() => storage.write([{ type: "put", key: planMetaKey, value: packr.pack(record) }], { durable: true }))
-      .catch((error: unknown) => this.options.onError?.(error));
+    const written = this.persisting.then(() => storage.write([{ type: "put", key: planMetaKey, value: packr.pack(record) }, ...extra], { durable: true }));
+    this.persisting = written.catch(() => undefined);
+    return written;
+  }
+
+  /** A record adopted from a peer, written in the background (nothing is answered on it). */
+  private persist(): void {
+    this.write(this.record).catch((error: unknown) => this.options.onError?.(error));
   }
 
   private schedule(): void {

@@ -137,6 +137,8 @@ export class NodeCluster {
         runtime: { ...runtime, network },
         membership,
         publishRing: (next) => void membership.handle(runtime.nodeId, { type: "membership.ring", ring: next, origin: runtime.nodeId }),
+        // A commit writes its ring with the cleared plan, durably, before publishing it.
+        ringWrite: (next) => ({ type: "put", key: ringMetaKey, value: packr.pack(next) }),
         upPeers: () => membership.members().filter((m) => m.id !== runtime.nodeId && m.state === "up").map((m) => m.id),
         forming,
         ...(options.planMode !== undefined ? { initialMode: options.planMode } : {}),
