@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import type { TableDefinition } from "../catalog/table-definition.js";
 import { simItemsCluster, type SimItemsCluster } from "../node/sim-items-cluster.test-support.js";
 import type { StoreResult } from "../replica/store-result.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
 import { encodeItemKey } from "../storage/item-key.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { WriteOptions } from "./item-operations.js";
@@ -91,6 +93,7 @@ test("with one member down nothing is collected; once it is back with the tombst
   await c.sim.runUntil(c.sim.now() + 5_000);
   for (const id of ["n1", "n2"]) assert.ok(tombstoneOnly(c, id, "kept"), `${id} keeps the tombstone while n3 is down`);
   assert.ok(c.node("n1").items.reaper.stats.blockedPasses > 0, "GC ran and held back");
+  assert.ok(c.node("n1").items.reaper.stats.blockedKeys > 0, "the key was left for its down primary");
   await c.sim.restart("n3");
   await goneEverywhere(c, "kept", 10_000);
 });
@@ -154,4 +157,39 @@ test("a tombstone left on one replica after the others reaped it is collected by
   c.node("n3").items.replicas.reap = original;
   // n1 (the first primary, maybe) no longer holds it; whoever holds it takes over after twice the grace.
   await goneEverywhere(c, "left", 10_000);
+});
+
+// Four nodes, n=3: each key has one member that is not its primary.
+const four = ["n1", "n2", "n3", "n4"];
+function keysByOutsider(c: SimItemsCluster): Map<string, string> {
+  const byOutsider = new Map<string, string>();
+  for (let i = 0; byOutsider.size < four.length && i < 1_000; i++) {
+    const name = `k${i}`;
+    const primaries = preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3);
+    const outsider = four.find((id) => !primaries.includes(id))!;
+    if (!byOutsider.has(outsider)) byOutsider.set(outsider, name);
+  }
+  return byOutsider;
+}
+
+test("a down member that is not a primary of the key does not block its collection; a down primary of another key blocks that key only", async () => {
+  const c = await simItemsCluster(39, { ids: four });
+  const keys = keysByOutsider(c);
+  const free = keys.get("n4")!; // n4 is no primary of it
+  const held = keys.get("n1")!; // n1 is no primary of it, n4 is
+  const writeVia = (name: string) => preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3)[0]!;
+  for (const name of [free, held]) {
+    const via = c.node(writeVia(name)).items.coordinator;
+    ok(await c.sim.settle(via.put(table, { partitionKey: encoder.encode(name) }, write("x"), { ...blind, quorum: { w: 3 } })));
+    ok(await c.sim.settle(via.delete(table, { partitionKey: encoder.encode(name) }, { ...blind, quorum: { w: 3 } })));
+  }
+  c.sim.crash("n4");
+  const freePrimaries = four.filter((id) => id !== "n4");
+  await goneEverywhere(c, free, 10_000, freePrimaries);
+  const heldPrimaries = four.filter((id) => id !== "n1");
+  for (const id of heldPrimaries.filter((id) => id !== "n4")) assert.ok(tombstoneOnly(c, id, held), `${id} keeps the tombstone of ${held} while its primary n4 is down`);
+  const blocked = heldPrimaries.filter((id) => id !== "n4").reduce((sum, id) => sum + c.node(id).items.reaper.stats.blockedKeys, 0);
+  assert.ok(blocked > 0, "the key with a down primary was left, not attempted");
+  await c.sim.restart("n4");
+  await goneEverywhere(c, held, 15_000, heldPrimaries);
 });

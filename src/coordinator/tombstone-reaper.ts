@@ -20,7 +20,8 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * is at least `graceMs` old is collected by the key's first primary (another primary takes
  * over once it is twice the grace old: the first may have lost or already reaped its copy):
  *
- * 1. every ring member must be up; each is asked whether it holds a hint for the key (for any
+ * 1. every primary of the key must be up (a member that is not a primary of the key may be
+ *    down); every member that is up is asked whether it holds a hint for the key (for any
  *    target). A hint can hold an older version: handed back after the reap it would bring the
  *    value back, so any hint waits the collection out (hints drain once their target is up);
  * 2. then every primary is asked for its stored set; each must hold exactly this node's set S,
@@ -32,11 +33,14 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *
  * Why nothing comes back (the argument anti-entropy/README.md, "Tombstones", builds on):
  * - Where an older value could still live: on a primary (it missed the delete: step 2 sees a
- *   set other than S and waits for read repair or anti-entropy to bring it S), in a hint
- *   (step 1), or on a member that is down (nothing is collected while any member is down). A
- *   replica down through the whole grace (Cassandra's gc_grace hazard) therefore blocks GC
- *   instead of resurrecting: when it returns, its stale value differs from S and is
- *   superseded by the tombstone first. Step 1 runs before step 2 everywhere, and a hint is
+ *   set other than S and waits for read repair or anti-entropy to bring it S), in a hint on an
+ *   up member (step 1), or on a primary that is down (its keys wait). A replica down through
+ *   the whole grace (Cassandra's gc_grace hazard) therefore blocks GC of its keys instead of
+ *   resurrecting: when it returns, its stale value differs from S and is superseded by the
+ *   tombstone first. A member that is down and is not a primary of the key holds no replica
+ *   of it in the settled ring (ownership transfer moved the key to its primaries before the
+ *   ring settled, and nothing is collected in transition); what it may hold is a hint, see
+ *   "Residual hazard" below. Step 1 runs before step 2 everywhere, and a hint is
  *   removed only after its target stored it durably, so a hint handed back during the check is
  *   seen in one step or the other.
  * - Between the reaps on different primaries, a replica that reaped the key does not take the
@@ -46,6 +50,15 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *   its index entry is already due.
  * - A ring in transition leaves every key alone (`primariesOf` is undefined), since old owners
  *   may still be streaming older versions.
+ *
+ * Residual hazard (why a down non-primary was enough to stop all GC before, and what remains):
+ * a down member that stood in for a down primary of the key as a fallback may hold a hint with
+ * an older version; it cannot be asked, and handed back after the reap that version would
+ * return. The reaped-set memory of each primary (ReplicaService.reap, minutes) covers a hint
+ * handed back soon after; one held longer is not covered. Closing it needs hints that expire
+ * before the grace runs out (Cassandra: a hint's TTL is the table's gc_grace), in the hint
+ * store; until then an operator who cannot accept it sets the grace above the longest
+ * expected downtime of a node.
  *
  * Bounded: one pass step reads at most `batchMax` (<= tombstoneCheckKeysMax) index entries and
  * sends one check per member and phase, and one reap per primary and key.
@@ -61,7 +74,7 @@ export interface TombstoneReaperOptions {
    * ring, a ring in transition, or a table that is not eventual or not known here.
    */
   primariesOf: (itemKey: Uint8Array) => readonly NodeId[] | undefined;
-  /** Every member of the ring: all must be up and answer before anything is collected. */
+  /** Every member of the ring: each one up is asked for hints; a key's primaries must all be up. */
   members: () => readonly NodeId[];
   isUp: (node: NodeId) => boolean;
   graceMs: number;
@@ -88,9 +101,11 @@ export interface TombstoneReaperStats {
   collected: number;
   /** Replicas that removed a key. */
   reaped: number;
-  /** Keys left for a later pass (a member down, a hint, a primary with another set, a failed reply). */
+  /** Keys left for a later pass (a hint, a primary with another set, a failed reply). */
   deferred: number;
-  /** Steps that did not look at the index because a member was down. */
+  /** Due keys left because one of their primaries was down (not counted in `attempted`). */
+  blockedKeys: number;
+  /** Steps that left a due key for a primary down, or did not look at the index (this node not in the ring). */
   blockedPasses: number;
 }
 
@@ -103,7 +118,7 @@ export class TombstoneReaper {
   private readonly task: BackgroundTask;
   private readonly batchMax: number;
   private cursor: Bytes | undefined;
-  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0, blockedPasses: 0 };
+  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0, blockedKeys: 0, blockedPasses: 0 };
 
   constructor(private readonly options: TombstoneReaperOptions) {
     this.batchMax = options.batchMax ?? tombstoneReaperDefaults.batchMax;
@@ -133,8 +148,8 @@ export class TombstoneReaper {
    */
   async step(): Promise<boolean> {
     const { clock, graceMs, self } = this.options;
-    // Nothing can be collected while a member is down: do not walk the index for nothing.
-    if (!this.allMembersUp()) {
+    // A node outside the ring collects nothing (it is no primary of anything).
+    if (!this.options.members().includes(self)) {
       this.cursor = undefined;
       this.stats.blockedPasses++;
       return false;
@@ -143,11 +158,17 @@ export class TombstoneReaper {
     const { due, next } = this.options.replicas.tombstonesDue(nowMs - graceMs + 1, this.batchMax, this.cursor);
     this.cursor = next ?? undefined;
     const candidates: Candidate[] = [];
+    let blocked = 0;
     for (const entry of due) {
       const primaries = this.options.primariesOf(entry.itemKey);
       if (primaries === undefined || !primaries.includes(self)) continue;
       if (primaries[0] !== self && entry.timeMs > nowMs - 2 * graceMs) continue;
-      candidates.push({ key: entry.itemKey, primaries });
+      if (!this.allUp(primaries)) blocked++;
+      else candidates.push({ key: entry.itemKey, primaries });
+    }
+    if (blocked > 0) {
+      this.stats.blockedKeys += blocked;
+      this.stats.blockedPasses++;
     }
     if (candidates.length > 0) await this.collect(candidates);
     return next !== null;
@@ -155,12 +176,9 @@ export class TombstoneReaper {
 
   private async collect(candidates: Candidate[]): Promise<void> {
     this.stats.attempted += candidates.length;
-    const members = this.options.members();
-    if (!this.allMembersUp()) {
-      this.stats.deferred += candidates.length;
-      return;
-    }
-    // 1. No member holds a hint for the key.
+    // Every up member; a down one is no primary of any candidate (step() checked).
+    const members = this.options.members().filter((id) => this.allUp([id]));
+    // 1. No member that is up holds a hint for the key.
     const hinted = new Set<number>();
     const hintReplies = await Promise.all(members.map((node) => this.ask(node, candidates.map((c) => c.key), "hints")));
     for (const reply of hintReplies) {
@@ -193,9 +211,8 @@ export class TombstoneReaper {
     this.stats.collected += ready;
   }
 
-  private allMembersUp(): boolean {
-    const members = this.options.members();
-    return members.includes(this.options.self) && members.every((id) => id === this.options.self || this.options.isUp(id));
+  private allUp(nodes: readonly NodeId[]): boolean {
+    return nodes.every((id) => id === this.options.self || this.options.isUp(id));
   }
 
   /** For each candidate, its primaries' stored sets (null: none); undefined where a primary did not answer. */
