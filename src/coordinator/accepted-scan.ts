@@ -17,6 +17,12 @@ export interface AcceptedScanOptions {
   network: Network | undefined;
   replicas: Pick<ReplicaService, "scanAccepted">;
   timeoutMs: number;
+  /**
+   * Whether this node's acceptor is relearning (acceptor-relearn.ts: a new data directory):
+   * its records are then incomplete, so it does not answer for itself and the scan moves on
+   * to the next target (a relearning peer refuses the same way, `refuseAcceptedScans`).
+   */
+  relearning?: () => boolean;
 }
 
 export interface AcceptedPage {
@@ -24,10 +30,19 @@ export interface AcceptedPage {
   exhausted: boolean;
 }
 
+/** Why a relearning acceptor does not list its records (it lost them; others still hold them). */
+export const relearningRefusal = "its acceptor is relearning its records after losing its data directory";
+
 export async function scanAcceptedValues(options: AcceptedScanOptions, targets: readonly NodeId[], range: ScanRange): Promise<{ ok: true; page: AcceptedPage } | { ok: false; errors: string[] }> {
   const errors: string[] = [];
   for (const node of targets) {
-    if (node === options.self) return { ok: true, page: options.replicas.scanAccepted(range) };
+    if (node === options.self) {
+      if (options.relearning?.() === true) {
+        errors.push(`${node}: ${relearningRefusal}`);
+        continue;
+      }
+      return { ok: true, page: options.replicas.scanAccepted(range) };
+    }
     if (options.network === undefined) continue;
     const result = await options.network.request<{ ok?: boolean; entries?: unknown; exhausted?: unknown; error?: string }>(node, scanMessage("replica.query", range, "accepted"), { timeoutMs: options.timeoutMs });
     if (!result.ok) {

@@ -1,3 +1,4 @@
+import { relearningRefusal } from "../coordinator/accepted-scan.js";
 import type { AcceptorService } from "../paxos/acceptor-service.js";
 import { BackgroundTask } from "../replica/background-task.js";
 import type { Network, NodeId } from "../runtime/network.js";
@@ -203,6 +204,22 @@ export class AcceptorRelearn {
     }
     return { keys, exhausted: reply.exhausted === true };
   }
+}
+
+/**
+ * The "replica." handler of a node whose acceptor may be relearning: while `gated()`, a
+ * listing of its acceptor records for a client's strong Scan/Query ("replica.query", records
+ * "accepted") is refused, so the listing counts only acceptors that hold what they accepted
+ * (an empty store would stand in a majority for records it lost). The relearn pass and the
+ * ownership transfer list with "replica.list" and are served as before (two nodes relearning
+ * at once must still list each other).
+ */
+export function refuseAcceptedScans(handler: (from: NodeId, message: unknown) => unknown, gated: () => boolean): (from: NodeId, message: unknown) => unknown {
+  return (from, message) => {
+    const m = message as { type?: unknown; records?: unknown } | null;
+    if (gated() && m?.type === "replica.query" && m.records === "accepted") return { ok: false, error: relearningRefusal };
+    return handler(from, message);
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
 import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
-import { AcceptorRelearn, gatedAcceptors } from "./acceptor-relearn.js";
+import { AcceptorRelearn, gatedAcceptors, refuseAcceptedScans } from "./acceptor-relearn.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
@@ -174,7 +174,7 @@ export class NodeItems {
         strong: this.strong,
         clock,
         members,
-        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, placement, isUp: (id) => options.membership.isUp(id), upMembers, coverage: (n) => acceptorSets(options.membership.ring(), n) },
+        scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, relearning: () => this.relearn.gated, placement, isUp: (id) => options.membership.isUp(id), upMembers, coverage: (n) => acceptorSets(options.membership.ring(), n) },
       }),
     });
   }
@@ -188,7 +188,8 @@ export class NodeItems {
   /** Peer-message prefixes this data path serves. */
   routes(): [prefix: string, handler: RequestHandler][] {
     return [
-      ["replica.", (from, message) => this.replicas.handle(from, message)],
+      // A relearning acceptor does not answer strong listings (acceptor-relearn.ts).
+      ["replica.", refuseAcceptedScans((from, message) => this.replicas.handle(from, message), () => this.relearn.gated)],
       ["coordinator.", (from, message) => this.eventual.handle(from, message)],
       [paxosMessagePrefix, (from, message) => this.strong.handle(from, message)],
     ];

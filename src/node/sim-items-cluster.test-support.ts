@@ -26,7 +26,15 @@ export interface SimItemsCluster {
 
 export const simIntervals = { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 200, gossipTimeoutMs: 150 };
 
-export async function simItemsCluster(seed: number, options: { ids?: string[]; tombstoneGraceMs?: number } = {}): Promise<SimItemsCluster> {
+export async function simItemsCluster(
+  seed: number,
+  options: {
+    ids?: string[];
+    tombstoneGraceMs?: number;
+    /** A node's disk state for the acceptor relearn at each boot (NodeItemsOptions.acceptorDisk); absent: no relearn. */
+    acceptorDisk?: (id: string, incarnation: number) => { fresh: boolean; unfinished: boolean } | undefined;
+  } = {},
+): Promise<SimItemsCluster> {
   const ids = options.ids ?? ["n1", "n2", "n3"];
   const sim = new Simulation({ seed });
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 64 });
@@ -45,7 +53,9 @@ export async function simItemsCluster(seed: number, options: { ids?: string[]; t
         ring,
         intervals: simIntervals,
       });
+      const acceptorDisk = options.acceptorDisk?.(id, sim.node(id).incarnation);
       const items = NodeItems.open(runtime, {
+        ...(acceptorDisk !== undefined ? { acceptorDisk } : {}),
         membership,
         limits: defaultLimits,
         requestTimeoutMs: 400,
