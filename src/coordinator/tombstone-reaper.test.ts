@@ -5,7 +5,9 @@ import { simItemsCluster, type SimItemsCluster } from "../node/sim-items-cluster
 import type { StoreResult } from "../replica/store-result.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
+import { backfillMetaKey } from "../replica/tombstone-index-backfill.js";
 import { encodeItemKey } from "../storage/item-key.js";
+import { namespacePrefix, Namespace } from "../storage/keyspace.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { WriteOptions } from "./item-operations.js";
 
@@ -192,4 +194,21 @@ test("a down member that is not a primary of the key does not block its collecti
   assert.ok(blocked > 0, "the key with a down primary was left, not attempted");
   await c.sim.restart("n4");
   await goneEverywhere(c, held, 15_000, heldPrimaries);
+});
+
+test("a tombstone written before the tombstone index existed is indexed by the one-time backfill after a restart, then collected", async () => {
+  const c = await simItemsCluster(40);
+  await putEverywhere(c, "ancient", "x");
+  ok(await c.sim.settle(c.node("n1").items.coordinator.delete(table, { partitionKey: encoder.encode("ancient") }, { ...blind, quorum: { w: 3 } })));
+  // Each node's disk as an older version left it: the tombstone, no index entry, no backfill marker.
+  for (const id of ids) {
+    c.sim.crash(id);
+    const disk = c.sim.node(id).engine;
+    const stale = [...disk.range({ prefix: namespacePrefix(Namespace.tombstones) }), ...disk.range({ prefix: backfillMetaKey })];
+    assert.ok(stale.length >= 1, `${id} had an index entry to remove`);
+    await c.sim.settle(disk.write(stale.map((entry) => ({ type: "delete" as const, key: entry.key })), { durable: true }));
+  }
+  for (const id of ids) await c.sim.restart(id);
+  await goneEverywhere(c, "ancient", 10_000);
+  assert.ok(ids.some((id) => c.node(id).items.backfill.stats.indexed === 1));
 });

@@ -6,6 +6,7 @@ import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
 import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
+import { TombstoneIndexBackfill } from "../replica/tombstone-index-backfill.js";
 import { AcceptorRelearn, gatedAcceptors, refuseAcceptedScans } from "./acceptor-relearn.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
@@ -89,6 +90,8 @@ export class NodeItems {
   readonly replicas: ReplicaService;
   readonly eventual: EventualCoordinator;
   readonly reaper: TombstoneReaper;
+  /** Indexes tombstones written before the tombstone index existed, once per data directory. */
+  readonly backfill: TombstoneIndexBackfill;
   readonly delivery: HintDelivery<Sibling>;
   readonly acceptors: AcceptorService;
   readonly strong: StrongCoordinator;
@@ -116,6 +119,7 @@ export class NodeItems {
       freshCounterBase: () => hlcPhysicalMs(hlc.peek()) * freshCountersPerMs,
       ...(options.isTableDropped !== undefined ? { isTableDropped: options.isTableDropped } : {}),
     });
+    this.backfill = new TombstoneIndexBackfill({ storage: runtime.storage, timers: runtime.timers, fetch: (key) => this.replicas.fetch(key) });
     this.reaper = new TombstoneReaper({
       self: nodeId,
       clock,
@@ -198,11 +202,12 @@ export class NodeItems {
   start(): void {
     this.delivery.start();
     this.reaper.start();
+    this.backfill.start();
     this.relearn.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.reaper.stop(), this.delivery.stop(), this.relearn.stop()]);
+    await Promise.all([this.reaper.stop(), this.backfill.stop(), this.delivery.stop(), this.relearn.stop()]);
   }
 
   /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */
