@@ -58,7 +58,11 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * handed back soon after; one held longer is not covered. Closing it needs hints that expire
  * before the grace runs out (Cassandra: a hint's TTL is the table's gc_grace), in the hint
  * store; until then an operator who cannot accept it sets the grace above the longest
- * expected downtime of a node.
+ * expected downtime of a node. A second one, older than this rule and independent of who is
+ * down: an old owner keeps its copy of a partition it lost (nothing drops it after the ring
+ * settles) and GC never asks it; should a later ring give the partition back to it, its stale
+ * copy of a key reaped meanwhile would merge back. Dropping a partition's data on the node
+ * that lost it once the ring settles (or before it gains it again) would close it.
  *
  * Bounded: one pass step reads at most `batchMax` (<= tombstoneCheckKeysMax) index entries and
  * sends one check per member and phase, and one reap per primary and key.
