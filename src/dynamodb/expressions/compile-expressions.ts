@@ -8,6 +8,7 @@ import type { ParsedCondition, ParsedProjection, ParsedUpdate, ResolvedCondition
 import { catchFailure, fail, failPlain, unwrap } from "./expression-failure.js";
 import { parseRawCondition, parseRawProjection, parseRawUpdate } from "./expression-parser.js";
 import { buildKeyCondition } from "./key-condition-builder.js";
+import { ParseCache } from "./parse-cache.js";
 import type { KeyCondition, KeySchema } from "./key-condition.js";
 import { PlaceholderResolver } from "./placeholder-resolver.js";
 import { buildUpdate } from "./update-builder.js";
@@ -80,25 +81,50 @@ function checkMaps(input: ExpressionInput): string | undefined {
   return undefined;
 }
 
+/**
+ * Parsed expressions by text, one cache per kind (the kind names the expression in error
+ * messages, so a text's parse is kind-specific). 1024 texts of each kind, none over 4 KB
+ * (DynamoDB's own expression limit), bound the memory.
+ */
+export const parseCacheEntriesMax = 1024;
+export const parseCacheTextLengthMax = 4096;
+const parseCaches = {
+  keyCondition: new ParseCache<ParsedCondition>(parseCacheEntriesMax, parseCacheTextLengthMax),
+  filter: new ParseCache<ParsedCondition>(parseCacheEntriesMax, parseCacheTextLengthMax),
+  condition: new ParseCache<ParsedCondition>(parseCacheEntriesMax, parseCacheTextLengthMax),
+  update: new ParseCache<ParsedUpdate>(parseCacheEntriesMax, parseCacheTextLengthMax),
+  projection: new ParseCache<ParsedProjection>(parseCacheEntriesMax, parseCacheTextLengthMax),
+};
+
+/** How many parsed texts each cache holds (tests). */
+export function parseCacheSizes(): Record<keyof typeof parseCaches, number> {
+  return {
+    keyCondition: parseCaches.keyCondition.size,
+    filter: parseCaches.filter.size,
+    condition: parseCaches.condition.size,
+    update: parseCaches.update.size,
+    projection: parseCaches.projection.size,
+  };
+}
+
+const parseKeyCondition = (text: string): ParsedCondition => buildCondition("KeyConditionExpression", unwrap(parseRawCondition("KeyConditionExpression", text)));
+const parseFilter = (text: string): ParsedCondition => buildCondition("FilterExpression", unwrap(parseRawCondition("FilterExpression", text)));
+const parseCondition = (text: string): ParsedCondition => buildCondition("ConditionExpression", unwrap(parseRawCondition("ConditionExpression", text)));
+const parseUpdate = (text: string): ParsedUpdate => buildUpdate(unwrap(parseRawUpdate(text)));
+const parseProjection = (text: string): ParsedProjection =>
+  unwrap(parseRawProjection(text)).map((path) => {
+    const message = reservedWordMessage(path.elements) ?? pathDepthMessage(path.elements);
+    if (message !== undefined) fail("ProjectionExpression", message);
+    return path.elements;
+  });
+
 function parseAll(input: ExpressionInput): ParsedExpressions {
   const parsed: ParsedExpressions = {};
-  if (input.keyConditionExpression !== undefined) {
-    parsed.keyCondition = buildCondition("KeyConditionExpression", unwrap(parseRawCondition("KeyConditionExpression", input.keyConditionExpression)));
-  }
-  if (input.filterExpression !== undefined) {
-    parsed.filter = buildCondition("FilterExpression", unwrap(parseRawCondition("FilterExpression", input.filterExpression)));
-  }
-  if (input.conditionExpression !== undefined) {
-    parsed.condition = buildCondition("ConditionExpression", unwrap(parseRawCondition("ConditionExpression", input.conditionExpression)));
-  }
-  if (input.updateExpression !== undefined) parsed.update = buildUpdate(unwrap(parseRawUpdate(input.updateExpression)));
-  if (input.projectionExpression !== undefined) {
-    parsed.projection = unwrap(parseRawProjection(input.projectionExpression)).map((path) => {
-      const message = reservedWordMessage(path.elements) ?? pathDepthMessage(path.elements);
-      if (message !== undefined) fail("ProjectionExpression", message);
-      return path.elements;
-    });
-  }
+  if (input.keyConditionExpression !== undefined) parsed.keyCondition = parseCaches.keyCondition.get(input.keyConditionExpression, parseKeyCondition);
+  if (input.filterExpression !== undefined) parsed.filter = parseCaches.filter.get(input.filterExpression, parseFilter);
+  if (input.conditionExpression !== undefined) parsed.condition = parseCaches.condition.get(input.conditionExpression, parseCondition);
+  if (input.updateExpression !== undefined) parsed.update = parseCaches.update.get(input.updateExpression, parseUpdate);
+  if (input.projectionExpression !== undefined) parsed.projection = parseCaches.projection.get(input.projectionExpression, parseProjection);
   return parsed;
 }
 

@@ -25,9 +25,13 @@ export function writeCapacityUnits(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / writeUnitBytes));
 }
 
-/** The ConsumedCapacity member of an answer, or undefined when it was not asked for. */
-export function consumedCapacity(report: CapacityReport, tableName: string, units: number, kind: "read" | "write"): JsonObject | undefined {
+/**
+ * The ConsumedCapacity member of an answer, or undefined when it was not asked for. `units` may
+ * be a function, called only when the answer reports them: sizing an item walks all of it.
+ */
+export function consumedCapacity(report: CapacityReport, tableName: string, unitsOrSize: number | (() => number), kind: "read" | "write"): JsonObject | undefined {
   if (report === "NONE") return undefined;
+  const units = typeof unitsOrSize === "number" ? unitsOrSize : unitsOrSize();
   const consumed: JsonObject = { TableName: tableName, CapacityUnits: units };
   consumed[kind === "read" ? "ReadCapacityUnits" : "WriteCapacityUnits"] = units;
   if (report === "INDEXES") consumed.Table = { CapacityUnits: units, [kind === "read" ? "ReadCapacityUnits" : "WriteCapacityUnits"]: units };

@@ -42,5 +42,5 @@ export async function deleteItem(context: DynamoContext, body: JsonObject): Prom
   }
   const output: JsonObject = {};
   if (returnValues === "ALL_OLD" && previous !== undefined) output.Attributes = itemToJson(previous);
-  return withCapacity(output, consumedCapacity(report, table.definition.name, writeUnits(undefined, previous), "write"));
+  return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(undefined, previous), "write"));
 }

@@ -34,6 +34,6 @@ export async function getItem(context: DynamoContext, body: JsonObject): Promise
   const item = liveItem(table, newestVersion(result.value), context.clock.nowMs());
   const output: JsonObject = {};
   if (item !== undefined) output.Item = itemToJson(projection === undefined ? item : projectItem(item, projection));
-  const units = readCapacityUnits(item === undefined ? 0 : itemSize(item), consistent);
+  const units = () => readCapacityUnits(item === undefined ? 0 : itemSize(item), consistent);
   return withCapacity(output, consumedCapacity(report, table.definition.name, units, "read"));
 }

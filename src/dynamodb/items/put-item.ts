@@ -48,7 +48,7 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   }
   const output: JsonObject = {};
   if (returnValues === "ALL_OLD" && previous !== undefined) output.Attributes = itemToJson(previous);
-  return withCapacity(output, consumedCapacity(report, table.definition.name, writeUnits(item, previous), "write"));
+  return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(item, previous), "write"));
 }
 
 export function checkItemSize(context: DynamoContext, item: Item): void {

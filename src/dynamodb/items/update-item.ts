@@ -47,7 +47,7 @@ export async function updateItem(context: DynamoContext, body: JsonObject): Prom
   const output: JsonObject = {};
   const attributes = returnedAttributes(returnValues, update, outcome.previous, outcome.item, key);
   if (attributes !== undefined && Object.keys(attributes).length > 0) output.Attributes = itemToJson(attributes);
-  return withCapacity(output, consumedCapacity(report, table.definition.name, writeUnits(outcome.item, outcome.previous), "write"));
+  return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(outcome.item, outcome.previous), "write"));
 }
 
 function updateOf(update: ResolvedUpdate | undefined, current: Item | undefined, key: TableKey): ReturnType<typeof applyUpdate> {

@@ -12,13 +12,9 @@ export const itemBytesMax = 400 * 1024;
 
 export const itemSizeMessage = "Item size has exceeded the maximum allowed size";
 
-const encoder = new TextEncoder();
-
+/** UTF-8 bytes of a string (an unpaired surrogate counts as U+FFFD, 3 bytes, as TextEncoder writes it). */
 export function utf8Length(text: string): number {
-  // Fast path for ASCII, which is most attribute names and many values.
-  let ascii = true;
-  for (let i = 0; i < text.length && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
-  return ascii ? text.length : encoder.encode(text).length;
+  return Buffer.byteLength(text, "utf8");
 }
 
 /**

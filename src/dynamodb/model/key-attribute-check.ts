@@ -34,7 +34,7 @@ export function checkKeyAttribute(spec: KeyAttributeSpec, value: AttributeValue)
   if (actual !== spec.type) return validationError(keyMessages.typeMismatch(spec.name, spec.type, actual));
   if ("S" in value && value.S.length === 0) return validationError(keyMessages.emptyString(spec.name));
   if ("B" in value && value.B.length === 0) return validationError(keyMessages.emptyBinary(spec.name));
-  const size = "S" in value ? new TextEncoder().encode(value.S).length : "B" in value ? value.B.length : 0;
+  const size = "S" in value ? Buffer.byteLength(value.S, "utf8") : "B" in value ? value.B.length : 0;
   if (spec.role === "partition" && size > partitionKeyBytesMax) return validationError(keyMessages.partitionKeyTooLarge);
   if (spec.role === "sort" && size > sortKeyBytesMax) return validationError(keyMessages.sortKeyTooLarge);
   return ok(keyBytes(value));

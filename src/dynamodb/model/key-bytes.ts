@@ -25,8 +25,10 @@ const negativeTerminator = 0xff;
 /** Header plus digits plus terminator: the longest encoded number. */
 export const numberKeyBytesMax = 2 + numberDigitsMax + 1;
 
+const utf8 = new TextEncoder();
+
 export function keyBytes(value: AttributeValue): Uint8Array {
-  if ("S" in value) return new TextEncoder().encode(value.S);
+  if ("S" in value) return utf8.encode(value.S);
   if ("B" in value) return value.B;
   assert("N" in value, "keyBytes: a key attribute is S, N or B");
   return numberKeyBytes(value.N);

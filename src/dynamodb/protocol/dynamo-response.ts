@@ -12,15 +12,20 @@ export interface DynamoResponseHeaders {
   contentType: string;
 }
 
+/**
+ * The body goes out as a string: node:http then writes the head and the body as one string in
+ * one write, where a Buffer body takes a second chunk and the writev path. The CRC32 and the
+ * length are of the string's UTF-8 bytes, as sent.
+ */
 export function sendDynamoJson(res: ServerResponse, status: number, body: unknown, headers: DynamoResponseHeaders): void {
-  const bytes = Buffer.from(JSON.stringify(body), "utf8");
+  const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": headers.contentType,
-    "content-length": String(bytes.length),
+    "content-length": String(Buffer.byteLength(text, "utf8")),
     "x-amzn-requestid": headers.requestId,
-    "x-amz-crc32": String(crc32(bytes)),
+    "x-amz-crc32": String(crc32(text)),
   });
-  res.end(bytes);
+  res.end(text, "utf8");
 }
 
 export function sendDynamoError(res: ServerResponse, error: DynamoException, headers: DynamoResponseHeaders): void {

@@ -100,3 +100,19 @@ test("requests beyond the in-flight bound are ServiceUnavailable 503 until one f
     await bounded.close();
   }
 });
+
+test("an answer with non-ASCII text has the length and CRC32 of its UTF-8 bytes", async () => {
+  const created = await post(
+    "DynamoDB_20120810.CreateTable",
+    JSON.stringify({ TableName: "utf8", KeySchema: [{ AttributeName: "id", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }),
+  );
+  assert.equal(created.status, 200);
+  const text = "é€😀 ascii \u0000 \"quoted\"";
+  assert.equal((await post("DynamoDB_20120810.PutItem", JSON.stringify({ TableName: "utf8", Item: { id: { S: "ü" }, v: { S: text } } }))).status, 200);
+  const read = await post("DynamoDB_20120810.GetItem", JSON.stringify({ TableName: "utf8", Key: { id: { S: "ü" } } }));
+  assert.equal(read.status, 200);
+  assert.deepEqual(read.json, { Item: { id: { S: "ü" }, v: { S: text } } });
+  const bytes = Buffer.from(read.text, "utf8");
+  assert.equal(read.headers.get("content-length"), String(bytes.length));
+  assert.equal(read.headers.get("x-amz-crc32"), String(crc32(bytes)));
+});

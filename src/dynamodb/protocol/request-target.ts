@@ -12,6 +12,8 @@ export const targetPrefix = "DynamoDB_20120810.";
 export const jsonContentTypes = ["application/x-amz-json-1.0", "application/x-amz-json-1.1"] as const;
 
 export function parseContentType(header: string | undefined): string | DynamoException {
+  // What the SDKs send, exactly: no split, trim or lower-casing.
+  if (header === jsonContentTypes[0] || header === jsonContentTypes[1]) return header;
   const base = (header ?? "").split(";")[0]!.trim().toLowerCase();
   const known = jsonContentTypes.find((type) => type === base);
   if (known !== undefined) return known;
