@@ -1,6 +1,7 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
 import type { Membership } from "../membership/membership.js";
+import { lostTablesOfPlan, type PlanTable } from "../handoff/ownership-plan.js";
 import { planRing, ringPlanChangesMax, type RingPlanChange } from "../ring/ring-plan.js";
 import { preferenceList } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
@@ -56,6 +57,8 @@ export interface ClusterPlanOptions {
   syncIntervalMs?: number;
   requestTimeoutMs?: number;
   onError?: (error: unknown) => void;
+  /** The catalog's tables: a commit that would lose data of one is refused unless forced (lostTablesOfPlan). */
+  tables?(): readonly PlanTable[];
 }
 
 export const clusterPlanDefaults = Object.freeze({ syncIntervalMs: 1000, requestTimeoutMs: 2000 });
@@ -210,11 +213,11 @@ export class ClusterPlan {
         return this.change({ ...this.record, changes: [...this.record.changes, op.change] });
       }
       case "commit":
-        return this.commit();
+        return this.commit(op.force === true);
     }
   }
 
-  private commit(): PlanOpResult {
+  private commit(force: boolean): PlanOpResult {
     const membership = this.options.membership;
     const ring = membership.ring();
     const changes = this.record.changes;
@@ -229,6 +232,8 @@ export class ClusterPlan {
     }
     const planned = planRing(ring, changes);
     if (!planned.ok) return failure(409, "PlanUnplaceable", planned.error);
+    const lost = force ? [] : lostTablesOfPlan(ring, planned.ring, this.options.tables?.() ?? [], (id) => membership.isUp(id));
+    if (lost.length > 0) return failure(409, "DataLoss", dataLossMessage(ring, planned.ring, lost, (id) => membership.isUp(id)));
     this.options.publishRing(planned.ring);
     const result = this.change({ ...this.record, changes: [] });
     return result.ok ? { ...result, ringVersion: planned.ring.version } : result;
@@ -294,6 +299,12 @@ export class ClusterPlan {
     const record = parsePlanRecord(answer.reply?.record);
     if (record !== undefined) this.adopt(record);
   }
+}
+
+function dataLossMessage(ring: RingState, next: RingState, lost: readonly PlanTable[], isUp: (id: NodeId) => boolean): string {
+  const gone = ring.members.filter((m) => !isUp(m.id) && !next.members.some((n) => n.id === m.id)).map((m) => m.id);
+  const named = lost.slice(0, 10).map((t) => `${t.name} (n=${t.n}, ${t.strong ? "strong" : "eventual"})`).join(", ") + (lost.length > 10 ? ` and ${lost.length - 10} more` : "");
+  return `committing would lose data: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} down and the plan no longer places it, and it holds the only copies the surviving replicas cannot vouch for of tables ${named}; start it again so its data can be pulled, or commit with force (POST /v1/cluster/commit?force=true) to accept the loss`;
 }
 
 function failure(status: number, code: string, message: string): PlanOpResult {
