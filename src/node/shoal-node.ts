@@ -116,6 +116,11 @@ export class ShoalNode {
     return this.parts.items;
   }
 
+  /** The ownership transfer (tests read its reported losses). */
+  get transfer(): OwnershipTransfer {
+    return this.parts.transfer;
+  }
+
   /** The table catalog (tests look up table ids). */
   get catalog(): TableCatalog {
     return this.parts.catalog;
