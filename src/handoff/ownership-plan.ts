@@ -121,11 +121,18 @@ export interface PlanTable {
 export function lostTablesOfPlan(before: RingState, next: RingState, tables: readonly PlanTable[], isUp: (id: NodeId) => boolean): PlanTable[] {
   const departed = (id: NodeId) => !isUp(id) && !next.members.some((m) => m.id === id);
   if (!before.members.some((m) => departed(m.id))) return [];
-  return tables.filter((table) => {
+  // Once per replica count (tables share a few), not per table: the leader runs this in its commit.
+  const losesAt = new Map<number, boolean>();
+  const loses = (n: number): boolean => {
     for (let p = 0; p < before.partitionCount; p++) {
-      const was = preferenceList(before, p, Math.min(table.n, before.members.length));
+      const was = preferenceList(before, p, n);
       if (was.some(departed) && oldReplicasToRead(was, departed).lost) return true;
     }
     return false;
+  };
+  return tables.filter((table) => {
+    const n = Math.min(table.n, before.members.length);
+    if (!losesAt.has(n)) losesAt.set(n, loses(n));
+    return losesAt.get(n)!;
   });
 }

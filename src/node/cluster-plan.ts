@@ -304,7 +304,7 @@ export class ClusterPlan {
 function dataLossMessage(ring: RingState, next: RingState, lost: readonly PlanTable[], isUp: (id: NodeId) => boolean): string {
   const gone = ring.members.filter((m) => !isUp(m.id) && !next.members.some((n) => n.id === m.id)).map((m) => m.id);
   const named = lost.slice(0, 10).map((t) => `${t.name} (n=${t.n}, ${t.strong ? "strong" : "eventual"})`).join(", ") + (lost.length > 10 ? ` and ${lost.length - 10} more` : "");
-  return `committing would lose data: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} down and the plan no longer places it, and it holds the only copies the surviving replicas cannot vouch for of tables ${named}; start it again so its data can be pulled, or commit with force (POST /v1/cluster/commit?force=true) to accept the loss`;
+  return `committing would lose data: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} down and the plan no longer places it, and it holds the only copies the surviving replicas cannot vouch for of tables ${named}; start it again so its data can be pulled, or commit with force (POST /v1/cluster/commit?force=true, shoal cluster commit --force) to accept the loss`;
 }
 
 function failure(status: number, code: string, message: string): PlanOpResult {
