@@ -35,10 +35,11 @@ import { transferStrongKeys, transferStrongPlacement } from "./ownership-strong.
  * scanned to the end (a value a majority accepted is on one of them; eventual data needs one,
  * more only repairs); when a dead node was replaced or removed, ceil(n/2) of the others
  * (ownership-plan.ts oldReplicasToRead; n = 2: the survivor), and strong keys are then read
- * with the old set narrowed the same way (ownership-strong.ts transferStrongPlacement). The cursor is persisted after every page (ownership-progress.ts). Filled
- * everything: "handoff.done" to the ring leader each interval until the ring settles; the
- * leader (ownership-leader.ts, run here too) publishes the settled ring once every receiving
- * node reported. A source that fails is retried next interval; the ring stays in transition
+ * with the old set narrowed the same way (ownership-strong.ts transferStrongPlacement). The
+ * cursor is persisted after every page (ownership-progress.ts). Filled everything:
+ * "handoff.done" to the ring leader each interval until the ring settles; the leader
+ * (ownership-leader.ts, run here too) publishes the settled ring once every receiving node
+ * reported. A source that fails is retried next interval; the ring stays in transition
  * meanwhile, which is safe (joint majorities) but slower.
  */
 export interface OwnershipTable {
