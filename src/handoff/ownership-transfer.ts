@@ -76,6 +76,12 @@ export interface OwnershipTransferOptions {
    */
   isUp?(node: NodeId): boolean;
   /**
+   * A confirmed failure (membership "down", not merely "suspect"). With it, a partition whose
+   * values only departed nodes may hold (oldReplicasToRead `lost`) goes on without them only once
+   * each of them is down, so a leaving or replaced node that is merely slow is waited for.
+   */
+  isDown?(node: NodeId): boolean;
+  /**
    * This node's acceptor. With it (and `isUp`), a strong key whose old acceptors include a
    * departed node is read by a coordinator of the transfer's own, whose placement narrows the
    * old set (transferStrongPlacement) and which never collects tombstones; without it, such keys
@@ -330,7 +336,10 @@ export class OwnershipTransfer {
         const old = oldReplicasToRead(sources, (id) => this.departed(id, ring));
         const scanned = old.live.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
         if (scanned < old.needed) return false;
-        if (old.lost) lost.push({ table, partition, departed: sources.filter((id) => !old.live.includes(id)) });
+        if (!old.lost) continue;
+        const gone = sources.filter((id) => !old.live.includes(id));
+        if (this.options.isDown !== undefined && !gone.every((id) => this.options.isDown!(id))) return false;
+        lost.push({ table, partition, departed: gone });
       }
     }
     for (const { table, partition, departed } of lost) this.reportLoss(ring, table, partition, departed);

@@ -322,6 +322,7 @@ function wireDataPath(parts: {
     isUp: (id) => cluster.membership.isUp(id),
     // Strong keys whose old acceptors include such a node: read with ceil(n/2) of the others (n = 2: the survivor).
     strongAcceptors: items.acceptors,
+    isDown: (id) => cluster.membership.member(id)?.state === "down",
     onLoss: (message) => deps.logger.warn({ loss: message }, "ownership transfer: data only departed nodes held is gone"),
     publishRing: (ring) => void cluster.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId }),
   });
