@@ -86,10 +86,15 @@ export async function deleteClusterPlan(context: ApiContext, _req: IncomingMessa
   await answer(res, await plan.execute({ kind: "clear" }), () => plan.view());
 }
 
-/** POST /v1/cluster/commit: applies the staged plan; answers `{"ringVersion"}` of the ring it published. */
-export async function commitClusterPlan(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): Promise<void> {
+/**
+ * POST /v1/cluster/commit: applies the staged plan; answers `{"ringVersion"}` of the ring it
+ * published. `?force=true` commits a plan that would lose data (409 DataLoss otherwise).
+ */
+export async function commitClusterPlan(context: ApiContext, req: IncomingMessage, res: ShoalResponse): Promise<void> {
   const plan = requirePlan(context);
-  const result = await plan.execute({ kind: "commit" });
+  const force = new URLSearchParams((req.url ?? "").split("?")[1] ?? "").get("force");
+  if (force !== null && force !== "true" && force !== "false") throw badRequest("InvalidForce", `force must be true or false; got ${JSON.stringify(force.slice(0, 64))}`);
+  const result = await plan.execute(force === "true" ? { kind: "commit", force: true } : { kind: "commit" });
   await answer(res, result, () => ({ committed: true, ringVersion: result.ok ? result.ringVersion : undefined }));
 }
 

@@ -19,6 +19,7 @@ test("plan subcommands parse into the requests they send", () => {
   assert.deepEqual(parsePlanCall("plan", ["--mode", "manual"]), { kind: "stage", url: "http://127.0.0.1:8000", body: { mode: "manual" } });
   assert.deepEqual(parsePlanCall("plan", ["--clear"]), { kind: "clear", url: "http://127.0.0.1:8000" });
   assert.deepEqual(parsePlanCall("commit", ["--url", url]), { kind: "commit", url });
+  assert.deepEqual(parsePlanCall("commit", ["--url", url, "--force"]), { kind: "commit", url, force: true });
   assert.deepEqual(parsePlanCall("leave", ["--url", url]), { kind: "leave", url, id: undefined });
   assert.deepEqual(parsePlanCall("leave", ["n2"]), { kind: "leave", url: "http://127.0.0.1:8000", id: "n2" });
   assert.deepEqual(parsePlanCall("replace", ["n3", "n5"]), { kind: "replace", url: "http://127.0.0.1:8000", old: "n3", now: "n5" });

@@ -2,7 +2,7 @@ import { fetch } from "undici";
 import { ShoalError } from "../errors.js";
 import type { CliIo } from "./command.js";
 import { formatTable } from "./cluster-table.js";
-import { parseCommandArgs, stringFlag, type FlagValues } from "./parse-command-args.js";
+import { booleanFlag, parseCommandArgs, stringFlag, type FlagValues } from "./parse-command-args.js";
 import { UsageError } from "./usage-error.js";
 import { defaultNodeUrl, urlFlag, urlHelp, writeLine } from "./with-client.js";
 
@@ -16,7 +16,7 @@ export const planSubcommands: readonly string[] = ["plan", "commit", "leave", "r
 export const planUsage = `Usage: shoal cluster plan [--url URL]
        shoal cluster plan [--url URL] --join ID [--zone Z] | --leave ID | --replace OLD,NEW
        shoal cluster plan [--url URL] --mode auto|manual | --clear
-       shoal cluster commit [--url URL]
+       shoal cluster commit [--url URL] [--force]
        shoal cluster leave [--url URL] [ID]
        shoal cluster replace [--url URL] OLD NEW
 
@@ -32,7 +32,9 @@ commit. Any node takes the request; the ring leader applies it.
   plan --mode M     sets the cluster's plan mode: auto (a --join node is claimed at once) or
                     manual (it waits for a committed join)
   plan --clear      drops every staged change
-  commit            applies the staged plan; refused while partitions are still moving
+  commit            applies the staged plan; refused while partitions are still moving, and
+                    when a dead node it removes holds the only copies of some data (an n=1
+                    table): --force commits anyway and that data is lost
   leave [ID]        stages and commits a leave of ID (default: the node at --url)
   replace OLD NEW   stages and commits a replacement of OLD by NEW
 
@@ -49,6 +51,8 @@ Examples:
 
 const requestTimeoutMs = 10_000;
 
+const commitFlags = { ...urlFlag, force: { type: "boolean" } } as const;
+
 const planFlags = {
   ...urlFlag,
   join: { type: "string" },
@@ -64,20 +68,20 @@ export type PlanCall =
   | { kind: "show"; url: string }
   | { kind: "stage"; url: string; body: Record<string, unknown> }
   | { kind: "clear"; url: string }
-  | { kind: "commit"; url: string }
+  | { kind: "commit"; url: string; force?: boolean }
   | { kind: "leave"; url: string; id: string | undefined }
   | { kind: "replace"; url: string; old: string; now: string };
 
 /** Parses `shoal cluster <sub> ...` for the plan subcommands; UsageError on anything wrong. */
 export function parsePlanCall(sub: string, argv: string[]): PlanCall | "help" {
   const bounds = sub === "leave" ? { min: 0, max: 1 } : sub === "replace" ? { min: 2, max: 2 } : { min: 0, max: 0 };
-  const spec = sub === "plan" ? planFlags : urlFlag;
+  const spec = sub === "plan" ? planFlags : sub === "commit" ? commitFlags : urlFlag;
   const args = parseCommandArgs("cluster", argv, spec, bounds);
   if (args.help) return "help";
   const url = checkUrl(stringFlag(args.flags, "url") ?? defaultNodeUrl);
   switch (sub) {
     case "commit":
-      return { kind: "commit", url };
+      return booleanFlag(args.flags, "force") ? { kind: "commit", url, force: true } : { kind: "commit", url };
     case "leave":
       return { kind: "leave", url, id: nodeIdArg(args.positionals[0]) };
     case "replace": {
@@ -153,7 +157,7 @@ export async function runPlanSubcommand(sub: string, argv: string[], io: CliIo):
       await writeLine(io.stdout, `cleared.\n${formatPlan(await request("DELETE", call.url, "/v1/cluster/plan"))}`);
       return 0;
     case "commit":
-      await writeLine(io.stdout, committedLine(await request("POST", call.url, "/v1/cluster/commit")));
+      await writeLine(io.stdout, committedLine(await request("POST", call.url, call.force === true ? "/v1/cluster/commit?force=true" : "/v1/cluster/commit")));
       return 0;
     case "leave": {
       const id = call.id ?? selfOf(await request("GET", call.url, "/v1/cluster"));

@@ -1,5 +1,11 @@
 import { assert } from "../assert.js";
-import type { StrongResult, StrongVersioned } from "../paxos/strong-coordinator.js";
+import { strongAcceptors } from "../coordinator/strong-placement.js";
+import type { StrongPlacement, StrongResult, StrongVersioned } from "../paxos/strong-coordinator.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import type { RingState } from "../ring/ring-state.js";
+import type { NodeId } from "../runtime/network.js";
+import { decodeItemKey } from "../storage/item-key.js";
+import { transferOldAcceptors } from "./ownership-plan.js";
 
 /**
  * The strong half of an ownership transfer (issue 6, item 2; issue 4). While the ring is in
@@ -44,4 +50,27 @@ async function readWithRetries(key: Uint8Array, options: StrongTransferOptions):
     if (last.ok) return last;
   }
   return last;
+}
+
+/**
+ * The placement of the transfer's read after a dead node was replaced or removed (paxos/README.md,
+ * "Replacing a dead node"): the ring's joint sets, with the old set narrowed by
+ * transferOldAcceptors, so a phase needs ceil(n/2) old acceptors and never a departed one
+ * (n = 2: the survivor alone, instead of both). Only for the transfer's full-round read, never
+ * for clients' rounds or the one-round-trip read, and on a coordinator that does not collect
+ * tombstones (StrongCoordinatorOptions.collectTombstones: the departed acceptor may still hold
+ * an older value of the key).
+ */
+export function transferStrongPlacement(ring: () => RingState | undefined, departed: (id: NodeId, ring: RingState) => boolean): StrongPlacement {
+  return {
+    acceptorsFor(itemKey, n) {
+      const current = ring();
+      if (current === undefined) return undefined;
+      const placed = strongAcceptors(current, partitionOf(decodeItemKey(itemKey).partitionKey, current.partitionCount), n);
+      if (placed.previous === undefined) return placed;
+      const previous = transferOldAcceptors(placed.previous, (id) => departed(id, current));
+      return previous.length > 0 ? { ...placed, previous } : { acceptors: placed.acceptors, ringVersion: placed.ringVersion };
+    },
+    ringVersion: () => ring()?.version,
+  };
 }

@@ -1,5 +1,6 @@
 import { assert } from "../assert.js";
-import type { StrongResult, StrongVersioned } from "../paxos/strong-coordinator.js";
+import type { AcceptorService } from "../paxos/acceptor-service.js";
+import { StrongCoordinator, type StrongResult, type StrongVersioned } from "../paxos/strong-coordinator.js";
 import type { ScanRange } from "../replica/sibling-scan.js";
 import { scanMessage } from "../replica/replica-messages.js";
 import { partitionOf } from "../ring/partition-hash.js";
@@ -14,9 +15,9 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 import { OwnershipLeader } from "./ownership-leader.js";
 import { parseTransferDone, transferDoneMessage } from "./ownership-messages.js";
-import { incomingPartitions, type IncomingPartition } from "./ownership-plan.js";
+import { incomingPartitions, oldReplicasToRead, type IncomingPartition } from "./ownership-plan.js";
 import { loadProgress, saveProgress, scanId, type TransferProgress } from "./ownership-progress.js";
-import { transferStrongKeys } from "./ownership-strong.js";
+import { transferStrongKeys, transferStrongPlacement } from "./ownership-strong.js";
 
 /**
  * A node's ownership transfers (issue 6, item 2; Dynamo paper, section 4.9). While the ring is
@@ -32,10 +33,13 @@ import { transferStrongKeys } from "./ownership-strong.js";
  *
  * A partition of a table is filled once a strict majority of its old preference list was
  * scanned to the end (a value a majority accepted is on one of them; eventual data needs one,
- * more only repairs). The cursor is persisted after every page (ownership-progress.ts). Filled
- * everything: "handoff.done" to the ring leader each interval until the ring settles; the
- * leader (ownership-leader.ts, run here too) publishes the settled ring once every receiving
- * node reported. A source that fails is retried next interval; the ring stays in transition
+ * more only repairs); when a dead node was replaced or removed, ceil(n/2) of the others
+ * (ownership-plan.ts oldReplicasToRead; n = 2: the survivor), and strong keys are then read
+ * with the old set narrowed the same way (ownership-strong.ts transferStrongPlacement). The
+ * cursor is persisted after every page (ownership-progress.ts). Filled everything:
+ * "handoff.done" to the ring leader each interval until the ring settles; the leader
+ * (ownership-leader.ts, run here too) publishes the settled ring once every receiving node
+ * reported. A source that fails is retried next interval; the ring stays in transition
  * meanwhile, which is safe (joint majorities) but slower.
  */
 export interface OwnershipTable {
@@ -64,13 +68,32 @@ export interface OwnershipTransferOptions {
    */
   strongFence?(node: NodeId, ringVersion: number): Promise<boolean>;
   /**
-   * Whether a node is believed alive (membership's isUp). With it, an eventual table's partition
-   * does not wait for an old replica that is down and that the new ring no longer places (a dead
-   * node replaced or removed by a plan): it holds nothing anyone can pull, and waiting would keep
-   * the ring in transition for good (n = 2: a majority of two is both). Strong tables keep the
-   * majority of the whole old list. Without it, every partition waits for its majority.
+   * Whether a node is believed alive (membership's isUp). With it, a partition does not wait for
+   * an old replica that is down and that the new ring no longer places (a dead node replaced or
+   * removed by a plan, "departed"): ceil(n/2) of the others suffice (oldReplicasToRead), and
+   * waiting would keep the ring in transition for good (n = 2: a majority of two is both).
+   * Without it, every partition waits for a strict majority of its old list.
    */
   isUp?(node: NodeId): boolean;
+  /**
+   * A confirmed failure (membership "down", not merely "suspect"). With it, a partition whose
+   * values only departed nodes may hold (oldReplicasToRead `lost`) goes on without them only once
+   * each of them is down, so a leaving or replaced node that is merely slow is waited for.
+   */
+  isDown?(node: NodeId): boolean;
+  /**
+   * This node's acceptor. With it (and `isUp`), a strong key whose old acceptors include a
+   * departed node is read by a coordinator of the transfer's own, whose placement narrows the
+   * old set (transferStrongPlacement) and which never collects tombstones; without it, such keys
+   * go through `strongRead` and its majority of the whole old set (n <= 2: never).
+   */
+  strongAcceptors?: AcceptorService;
+  /**
+   * Told once per ring version and table when a gained partition's old list lost more replicas
+   * than its values can survive (oldReplicasToRead `lost`: an n = 1 table whose node was replaced
+   * dead, only after a forced commit): the ring settles without what only they held.
+   */
+  onLoss?(message: string): void;
   /** Publishes a ring this node computed as leader (the settled ring). */
   publishRing(ring: RingState): void;
   intervalMs?: number;
@@ -101,6 +124,9 @@ export function nMaxOf(tables: readonly OwnershipTable[]): number {
   return tables.reduce((max, table) => Math.max(max, table.n), 1);
 }
 
+/** Loss messages kept (OwnershipTransfer.losses). */
+export const lossesMax = 64;
+
 type Settings = Required<Pick<OwnershipTransferOptions, "intervalMs" | "requestTimeoutMs" | "pageEntriesMax" | "strongAttemptsMax">>;
 
 export class OwnershipTransfer {
@@ -112,6 +138,10 @@ export class OwnershipTransfer {
   private busy = false;
   /** The last completed tick's error, for logs and tests. */
   lastProblem: string | undefined;
+  /** Losses reported (onLoss), newest last, at most lossesMax: `${ringVersion}:${tableId}` -> message. */
+  readonly losses = new Map<string, string>();
+  /** The transfer's reader for keys with a departed old acceptor (`strongAcceptors`). */
+  private readonly relaxedStrong: StrongCoordinator | undefined;
 
   constructor(private readonly options: OwnershipTransferOptions) {
     const d = ownershipTransferDefaults;
@@ -124,6 +154,16 @@ export class OwnershipTransfer {
     for (const [name, value] of Object.entries(this.settings)) assert(Number.isSafeInteger(value) && value > 0, `${name} must be a positive integer, got ${value}`);
     assert(options.runtime.network !== undefined, "ownership transfer needs the runtime's network");
     this.leaderPart = new OwnershipLeader({ publishRing: (ring) => options.publishRing(ring) });
+    if (options.strongAcceptors !== undefined && options.isUp !== undefined) {
+      const placement = transferStrongPlacement(() => options.ring(), (id, ring) => this.departed(id, ring));
+      this.relaxedStrong = new StrongCoordinator({ runtime: options.runtime, acceptors: options.strongAcceptors, placement, requestTimeoutMs: this.settings.requestTimeoutMs, collectTombstones: false });
+    }
+  }
+
+  /** Down and no longer placed by `ring`: a dead node a plan replaced or removed. */
+  private departed(id: NodeId, ring: RingState): boolean {
+    const isUp = this.options.isUp;
+    return isUp !== undefined && id !== this.options.runtime.nodeId && !isUp(id) && !ring.members.some((m) => m.id === id);
   }
 
   start(): void {
@@ -208,7 +248,7 @@ export class OwnershipTransfer {
     const self = this.options.runtime.nodeId;
     for (const table of tables) {
       const gained = this.gainedOf(ring, incoming, table);
-      const sources = [...new Set([...gained.values()].flat())].filter((id) => id !== self).sort();
+      const sources = [...new Set([...gained.values()].flat())].filter((id) => id !== self && !this.departed(id, ring)).sort();
       for (const source of sources) {
         if (this.stopped) return;
         if (progress.completed.includes(scanId(table.id, source))) continue;
@@ -266,29 +306,52 @@ export class OwnershipTransfer {
       if (!merged.ok) return { ok: false };
     }
     if (strongKeys.length > 0) {
-      const read = await transferStrongKeys(strongKeys, { read: (key, n) => this.options.strongRead(key, n), n: table.n, attemptsMax: this.settings.strongAttemptsMax });
+      const read = await transferStrongKeys(strongKeys, { read: (key, n) => this.strongRead(key, n), n: table.n, attemptsMax: this.settings.strongAttemptsMax });
       if (!read.ok) return { ok: false };
     }
     return lastKey === undefined ? { ok: true } : { ok: true, lastKey };
   }
 
+  /** A strong key's transfer read: narrowed old set when one of its old acceptors departed. */
+  private strongRead(key: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
+    const ring = this.options.ring();
+    if (this.relaxedStrong !== undefined && ring !== undefined) {
+      const before = previousRing(ring);
+      const old = before === undefined ? [] : preferenceList(before, partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount), n);
+      if (old.some((id) => this.departed(id, ring))) return this.relaxedStrong.read(key, n);
+    }
+    return this.options.strongRead(key, n);
+  }
+
   /**
-   * Whether every gained partition of every table had a strict majority of its old list scanned
-   * (this node counts when it was one); for an eventual table, of the old list without the
-   * departed dead nodes (see `isUp`), and nothing to wait for when all of them departed.
+   * Whether every gained partition of every table had enough of its old list scanned (this node
+   * counts when it was one): a strict majority, or ceil(n/2) of the others when some departed
+   * (oldReplicasToRead, the same rule for eventual and strong tables).
    */
   private filled(ring: RingState, incoming: readonly IncomingPartition[], tables: readonly OwnershipTable[], progress: TransferProgress): boolean {
     const self = this.options.runtime.nodeId;
-    const isUp = this.options.isUp;
-    const departed = (id: NodeId) => isUp !== undefined && id !== self && !isUp(id) && !ring.members.some((m) => m.id === id);
+    const lost: Array<{ table: OwnershipTable; partition: number; departed: NodeId[] }> = [];
     for (const table of tables) {
-      for (const sources of this.gainedOf(ring, incoming, table).values()) {
-        const counted = table.strong ? sources : sources.filter((id) => !departed(id));
-        if (counted.length === 0) continue;
-        const scanned = counted.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
-        if (scanned <= counted.length / 2) return false;
+      for (const [partition, sources] of this.gainedOf(ring, incoming, table)) {
+        const old = oldReplicasToRead(sources, (id) => this.departed(id, ring));
+        const scanned = old.live.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
+        if (scanned < old.needed) return false;
+        if (!old.lost) continue;
+        const gone = sources.filter((id) => !old.live.includes(id));
+        if (this.options.isDown !== undefined && !gone.every((id) => this.options.isDown!(id))) return false;
+        lost.push({ table, partition, departed: gone });
       }
     }
+    for (const { table, partition, departed } of lost) this.reportLoss(ring, table, partition, departed);
     return true;
+  }
+
+  private reportLoss(ring: RingState, table: OwnershipTable, partition: number, departed: readonly NodeId[]): void {
+    const id = `${ring.version}:${table.id}`;
+    if (this.losses.has(id)) return;
+    const message = `ring ${ring.version}: table ${table.id} (n=${table.n}) settles without what only ${departed.join(", ")} held (down and replaced or removed), first in partition ${partition}`;
+    if (this.losses.size >= lossesMax) this.losses.delete(this.losses.keys().next().value!);
+    this.losses.set(id, message);
+    this.options.onLoss?.(message);
   }
 }

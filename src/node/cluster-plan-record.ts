@@ -23,7 +23,8 @@ export interface PlanRecord {
   readonly changes: readonly RingPlanChange[];
 }
 
-export type PlanOp = { kind: "stage"; change: RingPlanChange } | { kind: "clear" } | { kind: "mode"; mode: PlanMode } | { kind: "commit" };
+/** A commit with `force` goes ahead even when it would lose data (ownership-plan.ts lostTablesOfPlan). */
+export type PlanOp = { kind: "stage"; change: RingPlanChange } | { kind: "clear" } | { kind: "mode"; mode: PlanMode } | { kind: "commit"; force?: boolean };
 
 /** What an op answers: the leader's record after it, and for a commit the new ring version. */
 export type PlanOpResult = { ok: true; record: PlanRecord; ringVersion?: number } | { ok: false; status: number; code: string; message: string };
@@ -74,8 +75,9 @@ export function parsePlanOp(value: unknown): PlanOp | undefined {
   const v = value as Record<string, unknown>;
   switch (v.kind) {
     case "clear":
-    case "commit":
       return { kind: v.kind };
+    case "commit":
+      return v.force === true ? { kind: "commit", force: true } : { kind: "commit" };
     case "mode":
       return v.mode === "auto" || v.mode === "manual" ? { kind: "mode", mode: v.mode } : undefined;
     case "stage": {

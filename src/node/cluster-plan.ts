@@ -1,6 +1,7 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
 import type { Membership } from "../membership/membership.js";
+import { lostTablesOfPlan, type PlanTable } from "../handoff/ownership-plan.js";
 import { planRing, ringPlanChangesMax, type RingPlanChange } from "../ring/ring-plan.js";
 import { preferenceList } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
@@ -77,6 +78,8 @@ export interface ClusterPlanOptions {
   syncIntervalMs?: number;
   requestTimeoutMs?: number;
   onError?: (error: unknown) => void;
+  /** The catalog's tables: a commit that would lose data of one is refused unless forced (lostTablesOfPlan). */
+  tables?(): readonly PlanTable[];
 }
 
 /** `opsQueuedMax`: plan ops waiting at the leader for the one before them; more get 503 PlanBusy. */
@@ -252,11 +255,11 @@ export class ClusterPlan {
         return this.change({ mode: this.record.mode, changes: [...this.record.changes, op.change] });
       }
       case "commit":
-        return this.commit();
+        return this.commit(op.force === true);
     }
   }
 
-  private async commit(): Promise<PlanOpResult> {
+  private async commit(force: boolean): Promise<PlanOpResult> {
     const membership = this.options.membership;
     const ring = membership.ring();
     const { mode, changes } = this.record;
@@ -271,6 +274,8 @@ export class ClusterPlan {
     }
     const planned = planRing(ring, changes);
     if (!planned.ok) return failure(409, "PlanUnplaceable", planned.error);
+    const lost = force ? [] : lostTablesOfPlan(ring, planned.ring, this.options.tables?.() ?? [], (id) => membership.isUp(id));
+    if (lost.length > 0) return failure(409, "DataLoss", dataLossMessage(ring, planned.ring, lost, (id) => membership.isUp(id)));
     // The cleared plan and the new ring, durable together, before anyone sees the ring.
     const cleared = await this.persistRecord({ mode, changes: [] }, planned.ring);
     if (!cleared.ok) return cleared;
@@ -374,6 +379,12 @@ export class ClusterPlan {
     const record = parsePlanRecord(answer.reply?.record);
     if (record !== undefined) this.adopt(record);
   }
+}
+
+function dataLossMessage(ring: RingState, next: RingState, lost: readonly PlanTable[], isUp: (id: NodeId) => boolean): string {
+  const gone = ring.members.filter((m) => !isUp(m.id) && !next.members.some((n) => n.id === m.id)).map((m) => m.id);
+  const named = lost.slice(0, 10).map((t) => `${t.name} (n=${t.n}, ${t.strong ? "strong" : "eventual"})`).join(", ") + (lost.length > 10 ? ` and ${lost.length - 10} more` : "");
+  return `committing would lose data: ${gone.join(", ")} ${gone.length === 1 ? "is" : "are"} down and the plan no longer places it, and it holds the only copies the surviving replicas cannot vouch for of tables ${named}; start it again so its data can be pulled, or commit with force (POST /v1/cluster/commit?force=true, shoal cluster commit --force) to accept the loss`;
 }
 
 function failure(status: number, code: string, message: string): PlanOpResult {

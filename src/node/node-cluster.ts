@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Packr } from "msgpackr";
 import type { Logger } from "pino";
 import type { ClusterStatus } from "../api/cluster-handler.js";
+import type { PlanTable } from "../handoff/ownership-plan.js";
 import { ShoalError } from "../errors.js";
 import type { Limits } from "../limits.js";
 import { Membership, type MembershipEvent } from "../membership/membership.js";
@@ -59,6 +60,8 @@ export interface NodeClusterOptions {
   planMode?: PlanMode;
   /** The plan's pull interval (cluster-plan.ts; default 1 s). */
   planSyncIntervalMs?: number;
+  /** The catalog's tables, for the commit's data-loss refusal (cluster-plan.ts `tables`). */
+  planTables?: () => readonly PlanTable[];
 }
 
 /** Where the ring lives between restarts. */
@@ -144,6 +147,7 @@ export class NodeCluster {
         ...(options.planMode !== undefined ? { initialMode: options.planMode } : {}),
         ...(options.planSyncIntervalMs !== undefined ? { syncIntervalMs: options.planSyncIntervalMs } : {}),
         onError: (error) => logger.warn({ err: error }, "cluster plan step failed"),
+        ...(options.planTables !== undefined ? { tables: options.planTables } : {}),
       });
       late.plan = clusterPlan;
       dispatcher.route(planMessagePrefix, (from, message) => clusterPlan.handle(from, message));

@@ -116,6 +116,11 @@ export class ShoalNode {
     return this.parts.items;
   }
 
+  /** The ownership transfer (tests read its reported losses). */
+  get transfer(): OwnershipTransfer {
+    return this.parts.transfer;
+  }
+
   /** The table catalog (tests look up table ids). */
   get catalog(): TableCatalog {
     return this.parts.catalog;
@@ -173,6 +178,7 @@ export class ShoalNode {
         limits,
         logger,
         ...(config.planMode !== undefined ? { planMode: config.planMode } : {}),
+        planTables: () => catalog.list().map((t) => ({ name: t.name, n: t.replication.n, strong: t.consistency === "strong" })),
       });
     } catch (error) {
       server.closeAllConnections();
@@ -314,6 +320,10 @@ function wireDataPath(parts: {
     strongFence: (node, ringVersion) => items.strong.fence(node, ringVersion),
     // A replaced or removed dead node is not waited for (eventual tables): plans, issue 6.
     isUp: (id) => cluster.membership.isUp(id),
+    // Strong keys whose old acceptors include such a node: read with ceil(n/2) of the others (n = 2: the survivor).
+    strongAcceptors: items.acceptors,
+    isDown: (id) => cluster.membership.member(id)?.state === "down",
+    onLoss: (message) => deps.logger.warn({ loss: message }, "ownership transfer: data only departed nodes held is gone"),
     publishRing: (ring) => void cluster.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId }),
   });
   cluster.dispatcher.route(ownershipMessagePrefix, (from, message) => transfer.handle(from, message));

@@ -43,6 +43,8 @@ export interface ProposerOptions {
   ringVersion: () => number;
   /** Test only: `peek` answers the highest ballot of any majority (StrongCoordinatorOptions). */
   unsafeFastReadWithoutAgreement?: boolean;
+  /** false: never send the GC step (StrongCoordinatorOptions.collectTombstones). */
+  collectTombstones?: boolean;
 }
 
 /**
@@ -172,7 +174,7 @@ export class Proposer {
     if (plan.kind === "answer") return plan.result;
     const accepted = await this.accept(key, sets, ballot, plan.applied.proposal);
     if (accepted.ok) {
-      if (plan.applied.proposal.value === undefined) this.collectWhen(accepted.unanimous, key, sets, ballot);
+      if (plan.applied.proposal.value === undefined && this.options.collectTombstones !== false) this.collectWhen(accepted.unanimous, key, sets, ballot);
       return { ok: true, outcomes: plan.applied.outcomes };
     }
     if (accepted.maybeStored && plan.applied.changed) state.sent.push({ origin: ballot, outcomes: plan.applied.outcomes });

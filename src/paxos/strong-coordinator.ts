@@ -88,6 +88,12 @@ export interface StrongCoordinatorOptions {
   unsafeFastReadWithoutAgreement?: boolean;
   /** One-round-trip reads in flight at once; past it a read takes the queue (the full round). */
   fastReadsInFlightMax?: number;
+  /**
+   * false: a round that accepted a tombstone never sends the GC step. For a placement whose sets
+   * leave out acceptors that may still hold the key (the ownership transfer's read after a dead
+   * node was replaced, README "Replacing a dead node"): "every acceptor accepted it" must count those.
+   */
+  collectTombstones?: boolean;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -148,6 +154,7 @@ export class StrongCoordinator {
       unsafeReadWithoutAccept: options.unsafeReadWithoutAccept === true,
       ringVersion: () => this.ringVersion(),
       unsafeFastReadWithoutAgreement: options.unsafeFastReadWithoutAgreement === true,
+      collectTombstones: options.collectTombstones !== false,
     });
   }
 
