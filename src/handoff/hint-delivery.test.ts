@@ -197,12 +197,19 @@ interface Sent {
  */
 async function setUpPlaced(
   hintsPerTarget: Record<string, number>,
-  options: { members?: string[]; up?: string[]; placeable?: (key: string) => boolean; primaries?: (i: number) => string[] } & Partial<HintDeliveryOptions<string>> = {},
+  options: { members?: string[]; up?: string[]; placeable?: (key: string) => boolean; primaries?: (i: number) => string[]; hintsPerTargetMax?: number } & Partial<HintDeliveryOptions<string>> = {},
 ) {
-  const { members = ["self", "p1", "p2", "p3", "p4", "s1"], up: upNodes, placeable = () => true, primaries: primariesOf = (i) => (i % 2 === 0 ? ["p1", "p2", "p3"] : ["p2", "p3", "p4"]), ...deliveryOptions } = options;
+  const {
+    members = ["self", "p1", "p2", "p3", "p4", "s1"],
+    up: upNodes,
+    placeable = () => true,
+    primaries: primariesOf = (i) => (i % 2 === 0 ? ["p1", "p2", "p3"] : ["p2", "p3", "p4"]),
+    hintsPerTargetMax = 10_000,
+    ...deliveryOptions
+  } = options;
   const scheduler = new Scheduler();
   const timers = new SimTimers(scheduler, { nodeId: "self" });
-  const store = HintStore.open({ storage: new MemoryStorageEngine(), isValue: isString, hintsPerTargetMax: 10_000 });
+  const store = HintStore.open({ storage: new MemoryStorageEngine(), isValue: isString, hintsPerTargetMax });
   for (const [target, count] of Object.entries(hintsPerTarget)) {
     for (let i = 0; i < count; i++) await store.add({ target, tableId: 1, key: new TextEncoder().encode(`k${String(i).padStart(5, "0")}`), set: written(`v${i}`) });
   }
@@ -279,6 +286,20 @@ test("HintDelivery re-keys a departed target's hint to a primary that is down, a
   const run = await scheduler.runUntil(() => store.countByTarget().size === 0, { deadlineMs: 20_000 });
   assert.equal(run.reason, "predicate");
   assert.deepEqual(received("p3"), keysWhere(10, undefined));
+  await delivery.stop();
+});
+
+test("HintDelivery keeps a departed target's hints when re-keying to a down primary is refused (hints-full), and moves them once that primary is up", async () => {
+  const { scheduler, store, up, delivery, received } = await setUpPlaced({ gone: 3 }, { up: ["self", "p1", "p2", "p4", "s1"], hintsPerTargetMax: 3, backoffBaseMs: 100, backoffMaxMs: 200 });
+  for (const key of ["x0", "x1", "x2"]) assert.ok((await store.add({ target: "p3", tableId: 1, key: new TextEncoder().encode(key), set: written(key) })).ok);
+  delivery.start();
+  await scheduler.runUntil(() => delivery.stats().failedBatches >= 2, { deadlineMs: 10_000 });
+  assert.equal(store.count("gone"), 3, "nothing is removed while a copy for p3 cannot be kept");
+  assert.equal(store.count("p3"), 3, "p3's bound holds");
+  up.add("p3");
+  const run = await scheduler.runUntil(() => store.countByTarget().size === 0, { deadlineMs: 30_000 });
+  assert.equal(run.reason, "predicate");
+  assert.deepEqual(received("p3"), [...keysWhere(3, undefined), "x0", "x1", "x2"]);
   await delivery.stop();
 });
 
