@@ -1,7 +1,8 @@
 import { assert, AssertionError } from "../assert.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Random, TimerHandle, Timers } from "../runtime/runtime.js";
-import type { HintCursor, HintStore, ListedHint } from "./hint-store.js";
+import type { HintKey } from "./hint-key.js";
+import type { Hint, HintCursor, HintStore, ListedHint } from "./hint-store.js";
 
 /**
  * Hands hints back to their owners (Dynamo paper, section 4.6: "once such hinted replica
@@ -22,17 +23,60 @@ import type { HintCursor, HintStore, ListedHint } from "./hint-store.js";
  *
  * `deliver` must be idempotent (the owner syncs the set into its own: a duplicate delivery
  * changes nothing). A batch that times out may still arrive; it is then sent again, harmlessly.
+ *
+ * Re-targeting (with `placement`): a target that is no longer a member of the node's settled
+ * ring (it left, or was replaced) never comes back for its hints, so its hints go to each key's
+ * current primaries instead, as plain merges (all N: the set merge is idempotent, so a primary
+ * that already holds the value is unchanged). A primary that is down gets the hint re-keyed to
+ * it in this store (one more entry under its own target, within the store's bounds), so normal
+ * delivery hands it over once it is up; only once every primary got it (or holds it as a hint
+ * here) is the old hint removed (compare-and-delete, as above). A key that cannot be placed now
+ * (no ring, a ring in transition, a table not known here) keeps its hint. Re-targeted batches
+ * share the throttle, the in-flight bound and the backoff of their old target.
+ *
+ * Draining (`drain`, a node that leaves or was replaced): the node is about to exit, so hints
+ * that would wait here go to another node instead: a hint whose owner is down is handed to a
+ * stand-in (the key's first up node after its primaries on the settled ring, which is the
+ * fallback a coordinator would ask) as a hint for that owner. `drain` resolves once the store
+ * is empty, or when its deadline passes with what it abandoned.
  */
 export type HintDeliveryResult = { ok: true } | { ok: false };
 
+/** A key's nodes on the current settled ring: its primaries, then every other member in preference order. */
+export interface HintPlace {
+  readonly primaries: readonly NodeId[];
+  readonly others: readonly NodeId[];
+}
+
+/** What re-targeting and draining need to know about the ring (hint-placement.ts builds it from a ring). */
+export interface HintPlacement {
+  /** This node: a key it is now a primary of is merged locally (`deliver` to self). */
+  readonly self: NodeId;
+  /** Whether `target` is not a member of the current ring and that ring is settled (false without a ring or during a transition). */
+  departed(target: NodeId): boolean;
+  /** Where a key lives now; undefined when it cannot be placed now (the hint stays). */
+  place(hint: HintKey): HintPlace | undefined;
+}
+
+/** What a drain left behind: hints per target still held at its deadline (empty when it drained). */
+export interface HintDrainResult {
+  readonly drained: boolean;
+  readonly abandoned: ReadonlyMap<NodeId, number>;
+}
+
 export interface HintDeliveryOptions<T> {
-  store: Pick<HintStore<T>, "listForTarget" | "remove" | "countByTarget">;
+  store: Pick<HintStore<T>, "listForTarget" | "remove" | "countByTarget" | "add">;
   timers: Timers;
   random: Random;
   /** Whether membership believes `node` is up (a down target is skipped, not backed off). */
   isUp: (node: NodeId) => boolean;
-  /** Sends hints to their owner; resolves ok once the owner stored them. */
-  deliver: (target: NodeId, hints: readonly ListedHint<T>[]) => Promise<HintDeliveryResult>;
+  /**
+   * Sends hints to `node`; resolves ok once it stored them: as its own data, or, with `hintFor`,
+   * as hints for that node (a draining node's stand-in). `node` may be this node (re-targeting).
+   */
+  deliver: (node: NodeId, hints: readonly ListedHint<T>[], options?: { hintFor?: NodeId }) => Promise<HintDeliveryResult>;
+  /** Re-targets hints for departed nodes and lets `drain` hand hints to stand-ins; without it neither happens. */
+  placement?: HintPlacement;
   intervalMs?: number;
   batchHintsMax?: number;
   batchBytesMax?: number;
@@ -42,6 +86,8 @@ export interface HintDeliveryOptions<T> {
   deliverTimeoutMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** How long `drain` waits at most (default 60 s). */
+  drainMaxMs?: number;
 }
 
 export const hintDeliveryDefaults = Object.freeze({
@@ -53,6 +99,8 @@ export const hintDeliveryDefaults = Object.freeze({
   deliverTimeoutMs: 30_000,
   backoffBaseMs: 200,
   backoffMaxMs: 60_000,
+  /** How long `drain` waits at most for the store to empty. */
+  drainMaxMs: 60_000,
 });
 
 type Settings = { -readonly [K in keyof typeof hintDeliveryDefaults]: number };
@@ -71,6 +119,9 @@ export class HintDelivery<T> {
   private tokens = 0;
   private deliveredCount = 0;
   private failedBatches = 0;
+  private retargetedCount = 0;
+  private abandonedCount = 0;
+  private draining = false;
 
   constructor(private readonly options: HintDeliveryOptions<T>) {
     const settings: Settings = { ...hintDeliveryDefaults };
@@ -99,9 +150,53 @@ export class HintDelivery<T> {
     await Promise.all(this.inFlight.values());
   }
 
-  /** Hints handed back and removed, and batches that failed, since construction. */
-  stats(): { delivered: number; failedBatches: number; inFlight: number; backingOff: number } {
-    return { delivered: this.deliveredCount, failedBatches: this.failedBatches, inFlight: this.inFlight.size, backingOff: this.backingOff.size };
+  /**
+   * Hints handed back and removed (re-targeted ones included), hints re-targeted, hints a drain
+   * abandoned at its deadline, and batches that failed, since construction.
+   */
+  stats(): { delivered: number; retargeted: number; abandoned: number; failedBatches: number; inFlight: number; backingOff: number; draining: boolean } {
+    return {
+      delivered: this.deliveredCount,
+      retargeted: this.retargetedCount,
+      abandoned: this.abandonedCount,
+      failedBatches: this.failedBatches,
+      inFlight: this.inFlight.size,
+      backingOff: this.backingOff.size,
+      draining: this.draining,
+    };
+  }
+
+  /**
+   * From now on, hints that would wait for a down owner go to a stand-in instead (see the
+   * class comment); backoffs in progress end now, so the drain starts at the next tick.
+   * Idempotent; a node that is leaving calls it at every start.
+   */
+  startDraining(): void {
+    assert(this.options.placement !== undefined, "hint delivery: draining needs a placement");
+    if (this.draining) return;
+    this.draining = true;
+    for (const handle of this.backingOff.values()) this.options.timers.clearTimeout(handle);
+    this.backingOff.clear();
+    this.failures.clear();
+  }
+
+  /**
+   * Drains the store before the node exits: startDraining, then waits (checking every tick)
+   * until no hint is left or `maxMs` (default drainMaxMs) passed or the loop stopped. What is
+   * left then is abandoned: counted in stats().abandoned and returned per target, for the
+   * caller to log. The loop must be running (start).
+   */
+  async drain(maxMs = this.settings.drainMaxMs): Promise<HintDrainResult> {
+    assert(Number.isSafeInteger(maxMs) && maxMs > 0, `hint delivery: drain's maxMs must be a positive integer, got ${maxMs}`);
+    this.startDraining();
+    const { timers } = this.options;
+    const { intervalMs } = this.settings;
+    for (let waitedMs = 0; this.running && this.options.store.countByTarget().size > 0 && waitedMs < maxMs; waitedMs += intervalMs) {
+      await new Promise<void>((resolve) => timers.setTimeout(resolve, Math.min(intervalMs, maxMs - waitedMs)));
+    }
+    const abandoned = new Map(this.options.store.countByTarget());
+    for (const count of abandoned.values()) this.abandonedCount += count;
+    return { drained: abandoned.size === 0, abandoned };
   }
 
   private schedule(): void {
@@ -117,8 +212,9 @@ export class HintDelivery<T> {
     this.forgetDrainedTargets(targets);
     for (const target of [...targets.keys()]) {
       if (this.inFlight.size >= this.settings.targetsInFlightMax || this.tokens < 1) break;
-      if (this.inFlight.has(target) || this.backingOff.has(target) || !this.options.isUp(target)) continue;
-      this.startBatch(target);
+      if (this.inFlight.has(target) || this.backingOff.has(target)) continue;
+      const route = this.routeOf(target);
+      if (route !== "wait") this.startBatch(target, route);
     }
     this.schedule();
   }
@@ -131,7 +227,18 @@ export class HintDelivery<T> {
     for (const target of this.cursors.keys()) if (!targets.has(target)) this.cursors.delete(target);
   }
 
-  private startBatch(target: NodeId): void {
+  /**
+   * Where a target's hints go now: to the target ("owner"), to each key's current primaries or
+   * a draining node's stand-ins ("elsewhere"), or nowhere yet ("wait": the target is down).
+   */
+  private routeOf(target: NodeId): "owner" | "elsewhere" | "wait" {
+    const { placement } = this.options;
+    if (placement?.departed(target) === true) return "elsewhere";
+    if (this.options.isUp(target)) return "owner";
+    return this.draining ? "elsewhere" : "wait";
+  }
+
+  private startBatch(target: NodeId, route: "owner" | "elsewhere"): void {
     const after = this.cursors.get(target);
     const limit = Math.min(this.settings.batchHintsMax, Math.floor(this.tokens));
     const { hints, resumeAfter } = this.options.store.listForTarget(target, {
@@ -144,14 +251,16 @@ export class HintDelivery<T> {
     else this.cursors.set(target, resumeAfter);
     if (hints.length === 0) return;
     this.tokens -= hints.length;
-    const sending = this.send(target, hints, after).finally(() => this.inFlight.delete(target));
+    const sending = this.send(target, hints, after, route).finally(() => this.inFlight.delete(target));
     this.inFlight.set(target, sending);
   }
 
-  private async send(target: NodeId, hints: readonly ListedHint<T>[], after: HintCursor | undefined): Promise<void> {
+  private async send(target: NodeId, hints: readonly ListedHint<T>[], after: HintCursor | undefined, route: "owner" | "elsewhere"): Promise<void> {
     let result: HintDeliveryResult;
+    let moved: readonly ListedHint<T>[] = hints;
     try {
-      result = await this.deliverWithDeadline(target, hints);
+      if (route === "owner") result = await this.deliverWithDeadline(target, hints);
+      else ({ result, moved } = await this.sendElsewhere(target, hints));
     } catch (error) {
       if (error instanceof AssertionError) throw error;
       result = { ok: false };
@@ -164,14 +273,63 @@ export class HintDelivery<T> {
       return;
     }
     this.failures.delete(target);
-    this.deliveredCount += await this.options.store.remove(hints);
+    const removed = await this.options.store.remove(moved);
+    this.deliveredCount += removed;
+    if (route === "elsewhere") this.retargetedCount += removed;
   }
 
-  private deliverWithDeadline(target: NodeId, hints: readonly ListedHint<T>[]): Promise<HintDeliveryResult> {
+  /**
+   * A batch of `target`'s hints sent elsewhere: for a departed target, to each key's current
+   * primaries (re-keyed here for a primary that is down, unless draining); for a draining node,
+   * to a stand-in for each owner that is down. Ok once every send and re-key succeeded; `moved`
+   * are the hints fully placed (a hint that cannot be placed now stays for a later tick).
+   */
+  private async sendElsewhere(target: NodeId, hints: readonly ListedHint<T>[]): Promise<{ result: HintDeliveryResult; moved: ListedHint<T>[] }> {
+    const placement = this.options.placement!;
+    const departed = placement.departed(target);
+    const sends = new Map<string, { node: NodeId; hintFor: NodeId | undefined; hints: ListedHint<T>[] }>();
+    const rekeys: Hint<T>[] = [];
+    const moved: ListedHint<T>[] = [];
+    const up = (node: NodeId): boolean => node === placement.self || this.options.isUp(node);
+    for (const hint of hints) {
+      const place = placement.place(hint);
+      if (place === undefined) continue;
+      const owners = departed ? place.primaries : [target];
+      const steps: { node: NodeId; hintFor?: NodeId }[] = [];
+      const hintRekeys: Hint<T>[] = [];
+      for (const owner of owners) {
+        if (up(owner)) steps.push({ node: owner });
+        else if (!this.draining) hintRekeys.push({ target: owner, tableId: hint.tableId, key: hint.key, set: hint.set });
+        else {
+          const standIn = [...place.others, ...place.primaries].find((node) => node !== owner && node !== placement.self && this.options.isUp(node));
+          if (standIn === undefined) break;
+          steps.push({ node: standIn, hintFor: owner });
+        }
+      }
+      if (owners.length === 0 || steps.length + hintRekeys.length < owners.length) continue;
+      for (const step of steps) {
+        const id = `${step.node}\u0000${step.hintFor ?? ""}`;
+        const send = sends.get(id) ?? { node: step.node, hintFor: step.hintFor, hints: [] };
+        send.hints.push(hint);
+        sends.set(id, send);
+      }
+      rekeys.push(...hintRekeys);
+      moved.push(hint);
+    }
+    const results = await Promise.all([...sends.values()].map((send) => this.deliverWithDeadline(send.node, send.hints, send.hintFor)));
+    if (!results.every((result) => result.ok)) return { result: { ok: false }, moved: [] };
+    for (const hint of rekeys) {
+      const added = await this.options.store.add(hint, { durable: true });
+      if (!added.ok) return { result: { ok: false }, moved: [] };
+    }
+    return { result: { ok: true }, moved };
+  }
+
+  private deliverWithDeadline(target: NodeId, hints: readonly ListedHint<T>[], hintFor?: NodeId): Promise<HintDeliveryResult> {
     const { timers } = this.options;
     return new Promise<HintDeliveryResult>((resolve, reject) => {
       const deadline = timers.setTimeout(() => resolve({ ok: false }), this.settings.deliverTimeoutMs);
-      this.options.deliver(target, hints).then(
+      this.options.deliver(target, hints, ...(hintFor !== undefined ? [{ hintFor }] : [])).then(
         (result) => {
           timers.clearTimeout(deadline);
           resolve(result);

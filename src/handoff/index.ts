@@ -6,8 +6,10 @@
  *   const added = await hints.add({ target: standsInFor, tableId, key, set }, { durable });
  *   if (!added.ok) reply({ ok: false, error: added.error });          // "hints-full": a failed replica
  *   const delivery = new HintDelivery({ store: hints, timers: runtime.timers, random: runtime.random,
- *     isUp: (node) => membership.isUp(node), deliver: (target, batch) => sendHandoff(target, batch) });
- *   delivery.start();  ...  await delivery.stop();
+ *     isUp: (node) => membership.isUp(node), deliver: (node, batch, to) => sendHandoff(node, batch, to?.hintFor),
+ *     placement: ringHintPlacement({ self, ring: () => membership.ring(), nOf }) });   // re-targets hints for departed nodes
+ *   delivery.start();  ...  await delivery.drain();  // leaving: hand every hint on first
+ *   await delivery.stop();
  */
 export {
   HintStore,
@@ -21,5 +23,14 @@ export {
   type HintStoreOptions,
   type ListedHint,
 } from "./hint-store.js";
-export { HintDelivery, hintDeliveryDefaults, type HintDeliveryOptions, type HintDeliveryResult } from "./hint-delivery.js";
+export {
+  HintDelivery,
+  hintDeliveryDefaults,
+  type HintDeliveryOptions,
+  type HintDeliveryResult,
+  type HintDrainResult,
+  type HintPlace,
+  type HintPlacement,
+} from "./hint-delivery.js";
+export { ringHintPlacement, type RingHintPlacementOptions } from "./hint-placement.js";
 export { encodeHintKey, decodeHintKey, hintTargetPrefix, HINT_TARGET_BYTES_MAX, type HintKey } from "./hint-key.js";

@@ -96,6 +96,8 @@ export class NodeCluster {
   readonly left: Promise<void>;
   private resolveLeft!: () => void;
   private leaving = false;
+  /** Runs once the ring settled without this node, before it announces "leaving" (the data path drains its hints). */
+  private beforeLeave: () => Promise<void> = () => Promise.resolve();
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
     const { runtime, logger } = options;
@@ -182,6 +184,14 @@ export class NodeCluster {
     return clusterStatus(this.runtime.nodeId, this.membership.members(), this.membership.ring(), nMax);
   }
 
+  /**
+   * What a leave waits for before it announces "leaving" and resolves `left` (the node hands its
+   * hints on: handoff/hint-delivery.ts drain, bounded by its own deadline). Set once by the node.
+   */
+  setBeforeLeave(step: () => Promise<void>): void {
+    this.beforeLeave = step;
+  }
+
   /** Stops gossip and failure detection, then closes every peer connection and the port. */
   async close(): Promise<void> {
     this.plan.stop();
@@ -221,8 +231,9 @@ export class NodeCluster {
     if (!this.placed || ring.previous !== undefined || this.leaving) return;
     this.leaving = true;
     logger.info({ ringVersion: ring.version }, "this node is no longer in the settled ring: leaving the cluster");
-    this.membership
-      .leave()
+    this.beforeLeave()
+      .catch((error: unknown) => logger.error({ err: error }, "the step before leaving failed"))
+      .then(() => this.membership.leave())
       .then((told) => logger.info({ peersTold: told }, "left the cluster"))
       .catch((error: unknown) => logger.warn({ err: error }, "announcing the leave failed"))
       .finally(() => this.resolveLeft());

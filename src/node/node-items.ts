@@ -9,6 +9,7 @@ import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombsto
 import { TombstoneIndexBackfill } from "../replica/tombstone-index-backfill.js";
 import { AcceptorRelearn, gatedAcceptors, refuseAcceptedScans } from "./acceptor-relearn.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
+import { ringHintPlacement } from "../handoff/hint-placement.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
@@ -145,7 +146,9 @@ export class NodeItems {
       timers: runtime.timers,
       random: runtime.random,
       isUp: (node) => options.membership.isUp(node),
-      deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
+      deliver: (target, batch, to) => this.handBack(target, batch, options.requestTimeoutMs, to?.hintFor),
+      // Hints for a node that left or was replaced go to each key's current primaries (hint-delivery.ts).
+      placement: ringHintPlacement({ self: nodeId, ring: () => options.membership.ring(), nOf: options.nOf ?? (() => undefined) }),
     });
     this.acceptors = new AcceptorService({ runtime });
     this.relearn = new AcceptorRelearn(
@@ -210,11 +213,19 @@ export class NodeItems {
     await Promise.all([this.reaper.stop(), this.backfill.stop(), this.delivery.stop(), this.relearn.stop()]);
   }
 
-  /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */
-  private async handBack(target: NodeId, batch: readonly ListedHint<Sibling>[], timeoutMs: number): Promise<HintDeliveryResult> {
+  /**
+   * Hinted handoff: each hint's set goes to `target` as a plain merge (merged here when this node
+   * is the target: a re-targeted hint whose key this node is now a primary of), or with `hintFor`
+   * as a hint for that node (a draining node's stand-in); ok once all were stored.
+   */
+  private async handBack(target: NodeId, batch: readonly ListedHint<Sibling>[], timeoutMs: number, hintFor?: NodeId): Promise<HintDeliveryResult> {
+    if (target === this.runtime.nodeId && hintFor === undefined) {
+      const merged = await Promise.all(batch.map((hint) => this.replicas.merge(hint.key, hint.set, { lww: false })));
+      return merged.every((result) => result.ok) ? { ok: true } : { ok: false };
+    }
     const network = this.runtime.network!;
     const results = await Promise.all(
-      batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: null, lww: false }, { timeoutMs })),
+      batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: hintFor ?? null, lww: false }, { timeoutMs })),
     );
     return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
   }

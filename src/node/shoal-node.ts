@@ -279,7 +279,14 @@ function wireDataPath(parts: {
     },
     isTableDropped: (tableId) => catalog.isDropped(tableId),
   });
-  metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0) }));
+  metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0), abandoned: items.delivery.stats().abandoned }));
+  // A node that leaves (or was replaced while running) hands its hints on before it exits.
+  cluster.setBeforeLeave(async () => {
+    const held = [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0);
+    if (held > 0) deps.logger.info({ hints: held }, "handing this node's hints on before leaving");
+    const drained = await items.delivery.drain();
+    if (!drained.drained) deps.logger.error({ abandoned: Object.fromEntries(drained.abandoned) }, "leaving with hints that could not be handed on: these hinted writes are lost unless another replica holds them");
+  });
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
   cluster.dispatcher.route(antiEntropyMessagePrefix, (from, message) => ae.handle(from, message));
   const catalogSync = new CatalogSync({ runtime, catalog, peers: () => cluster.upPeers(), onError });

@@ -110,7 +110,7 @@ export class NodeMetrics {
    * and hints held here for nodes that were unreachable (bounded by limits.hintsPerTargetMax per
    * target). Beside anti-entropy's keys repaired they tell which of the two healed a partition.
    */
-  setHintSource(source: () => { delivered: number; pending: number }): void {
+  setHintSource(source: () => { delivered: number; pending: number; abandoned?: number }): void {
     new Gauge({
       name: "shoal_hints_delivered",
       help: "Hints this node handed back to their target node since start",
@@ -125,6 +125,14 @@ export class NodeMetrics {
       registers: [this.registry],
       collect() {
         this.set(source().pending);
+      },
+    });
+    new Gauge({
+      name: "shoal_hints_abandoned",
+      help: "Hints this node still held when the drain before its leave timed out (lost unless another replica holds them)",
+      registers: [this.registry],
+      collect() {
+        this.set(source().abandoned ?? 0);
       },
     });
   }

@@ -5,6 +5,7 @@ import { assert } from "../assert.js";
 import { ringStrongPlacement } from "../coordinator/strong-placement.js";
 import { EventualCoordinator, type EventualCoordinatorStats } from "../coordinator/eventual-coordinator.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
+import { ringHintPlacement } from "../handoff/hint-placement.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import { ownershipMessagePrefix } from "../handoff/ownership-messages.js";
 import { OwnershipTransfer, type OwnershipTable } from "../handoff/ownership-transfer.js";
@@ -64,6 +65,12 @@ export interface ClusterNodeOptions {
    * any transfer ran (the convergence check or the linearizability checker must object).
    */
   unsafeSettleAtOnce?: boolean;
+  /**
+   * Test only: hint delivery gets no placement, so hints for a node that left or was replaced
+   * stay where they are (the convergence check must object). For seeds that replace a node:
+   * a leaver cannot drain without a placement (HintDelivery.startDraining asserts).
+   */
+  unsafeNoHintRetargeting?: boolean;
 }
 
 const ringKey = metaKey("eventual-ring");
@@ -151,7 +158,9 @@ export class ClusterNode {
       timers: runtime.timers,
       random: runtime.random,
       isUp: (node) => this.membership.isUp(node),
-      deliver: (target, batch) => this.handBack(target, batch, options.requestTimeoutMs),
+      deliver: (target, batch, to) => this.handBack(target, batch, options.requestTimeoutMs, to?.hintFor),
+      // Hints for a node that left or was replaced go to each key's current primaries (hint-delivery.ts).
+      ...(options.unsafeNoHintRetargeting === true ? {} : { placement: ringHintPlacement({ self: runtime.nodeId, ring: () => this.membership.ring(), nOf: (id) => (tableOf(id)?.strong === false ? tableOf(id)!.n : undefined) }) }),
     });
     if (options.strong !== undefined) {
       this.acceptors = new AcceptorService({ runtime });
@@ -218,11 +227,19 @@ export class ClusterNode {
     return undefined;
   }
 
-  /** Hinted handoff: each hint's set goes to its owner as a plain merge; ok once all were stored. */
-  private async handBack(target: NodeId, batch: readonly ListedHint<Sibling>[], timeoutMs: number): Promise<HintDeliveryResult> {
+  /**
+   * Hinted handoff: each hint's set goes to `target` as a plain merge (merged here when this node
+   * is the target: a re-targeted hint whose key this node is now a primary of), or with `hintFor`
+   * as a hint for that node (a draining node's stand-in); ok once all were stored.
+   */
+  private async handBack(target: NodeId, batch: readonly ListedHint<Sibling>[], timeoutMs: number, hintFor?: NodeId): Promise<HintDeliveryResult> {
+    if (target === this.runtime.nodeId && hintFor === undefined) {
+      const merged = await Promise.all(batch.map((hint) => this.replicas.merge(hint.key, hint.set, { lww: false })));
+      return merged.every((result) => result.ok) ? { ok: true } : { ok: false };
+    }
     const network = this.runtime.network!;
     const results = await Promise.all(
-      batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: null, lww: false }, { timeoutMs })),
+      batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: hintFor ?? null, lww: false }, { timeoutMs })),
     );
     return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
   }

@@ -22,6 +22,8 @@ export interface SimClusterOptions {
 
 /** How often a ring change looks again whether it can go on (virtual ms). */
 const ringChangePollMs = 100;
+/** How long a leaver hands its hints on before it stops regardless (virtual ms). */
+const leaveDrainMaxMs = 20_000;
 
 export class SimCluster {
   /** Live nodes, in the order they joined: what the workload may call and the checks cover. */
@@ -30,6 +32,8 @@ export class SimCluster {
   private readonly leaving = new Set<NodeId>();
   /** The ring change's progress, for the summary. */
   ringChangeStatus = "none";
+  /** Hints a leaver still held when it stopped (its drain timed out): undefined when none. */
+  abandonedHints: number | string | undefined;
 
   constructor(private readonly options: SimClusterOptions) {}
 
@@ -95,12 +99,29 @@ export class SimCluster {
     this.leaving.add(change.node);
     this.nodeOf(change.node)?.leave();
     for (;;) {
-      if (this.settledWithout(change.node)) {
-        this.retire(change.node);
-        this.ringChangeStatus = "leaver stopped";
+      if (this.settledWithout(change.node)) return this.drainAndRetire(change.node);
+      if (this.sim.now() >= deadlineMs) return `the ring never settled without the leaver ${change.node}`;
+      await this.sleep(ringChangePollMs);
+    }
+  }
+
+  /**
+   * As the real node does before it exits (node-cluster.ts, beforeLeave): the leaver hands its
+   * hints on (HintDelivery draining, every incarnation of it) until it holds none, then stops
+   * for good; after leaveDrainMaxMs it stops anyway and what it still held is `abandonedHints`.
+   */
+  private async drainAndRetire(id: NodeId): Promise<undefined> {
+    const untilMs = this.sim.now() + leaveDrainMaxMs;
+    for (;;) {
+      const node = this.nodeOf(id);
+      node?.delivery.startDraining();
+      const held = node === undefined ? undefined : [...node.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0);
+      if (held === 0 || this.sim.now() >= untilMs) {
+        if (held !== 0) this.abandonedHints = held ?? "unknown (the leaver was down at the drain's deadline)";
+        this.retire(id);
+        this.ringChangeStatus = held === 0 ? "leaver drained its hints and stopped" : "leaver stopped with hints left";
         return undefined;
       }
-      if (this.sim.now() >= deadlineMs) return `the ring never settled without the leaver ${change.node}`;
       await this.sleep(ringChangePollMs);
     }
   }

@@ -1,0 +1,97 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { fetch } from "undici";
+import { createTable, itemUrl, put } from "../api/test-requests.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import type { RingState } from "../ring/ring-state.js";
+import { eventually } from "../testing/eventually.js";
+import { startTestNode, type TestNode } from "./test-node.js";
+
+// Hints never stranded by a leave or replace (issue 6, the session-4 gap): on in-process nodes
+// over real TCP, a W=1 write that only the leaving node holds, as a hint for a node that is then
+// replaced, is handed to the key's new primary before the leaver exits.
+
+const started: TestNode[] = [];
+after(() => Promise.all(started.map((n) => n.close().catch(() => undefined))));
+
+async function start(id: string, seed?: TestNode): Promise<TestNode> {
+  const node = await startTestNode({ config: { nodeId: id, ...(seed !== undefined ? { join: [`127.0.0.1:${seed.node.peerPort}`] } : {}) } });
+  started.push(node);
+  return node;
+}
+
+async function stop(node: TestNode): Promise<void> {
+  await node.close();
+  started.splice(started.indexOf(node), 1);
+}
+
+const ring = (t: TestNode): RingState => t.node.cluster.membership.ring()!;
+const settled = (nodes: readonly TestNode[], members: number) => {
+  const rings = nodes.map((t) => t.node.cluster.membership.ring());
+  return rings.every((r) => r !== undefined && r.previous === undefined && r.members.length === members && r.version === rings[0]!.version);
+};
+
+function send(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return fetch(url, { method, ...(body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) }).then(async (res) => ({
+    status: res.status,
+    body: await res.json().catch(() => undefined),
+  }));
+}
+
+/**
+ * A key whose ring walk starts with three nodes other than `operator`: with n=2 and the first
+ * down, a W=1 write lands on the second (a primary) and, as a hint for the first, on the third.
+ */
+function keyAvoiding(r: RingState, operator: string): { key: string; walk: string[] } {
+  for (let i = 0; i < 10_000; i++) {
+    const key = `k${i}`;
+    const walk = preferenceList(r, partitionOf(new TextEncoder().encode(key), r.partitionCount), r.members.length).slice(0, 3);
+    if (!walk.includes(operator)) return { key, walk };
+  }
+  throw new Error(`no key walks three nodes other than ${operator}`);
+}
+
+test("a W=1 write held only as a hint by a node that then leaves, for a node that is replaced, is readable after the leaver exited", async () => {
+  const a = await start("a");
+  const nodes = new Map<string, TestNode>([["a", a]]);
+  for (const id of ["b", "c", "d"]) nodes.set(id, await start(id, a));
+  await eventually("a settled ring of four", () => settled([...nodes.values()], 4), { deadlineMs: 30_000 });
+  assert.equal((await send("POST", `${a.url}/v1/cluster/plan`, { mode: "manual" })).status, 200);
+  await createTable(a.url, "tab", { replication: { n: 2, r: 1, w: 1 } });
+  await eventually("the table on every node", () => [...nodes.values()].every((t) => t.node.catalog.get("tab") !== undefined));
+  // The key's primaries are `target` and `primary`; `leaver` is its first fallback.
+  const { key, walk } = keyAvoiding(ring(a), "a");
+  const [target, primary, leaver] = walk.map((id) => nodes.get(id)!) as [TestNode, TestNode, TestNode];
+  const [targetId, primaryId, leaverId] = walk as [string, string, string];
+
+  await stop(target);
+  await eventually(`${primaryId} to see ${targetId} down`, () => !primary.node.cluster.membership.isUp(targetId));
+  const written = await put(itemUrl(primary.url, "tab", key), "only-a-hint");
+  assert.equal(written.status, 201, await written.text());
+  await eventually(`${leaverId} to hold the write as a hint for ${targetId}`, () => leaver.node.items.hints.count(targetId) === 1);
+  // The other primary dies too: from here on the leaver's hint is the only live copy of the write.
+  await stop(primary);
+
+  // e and f replace the two dead nodes and the hint's holder leaves, in one plan: the hint's
+  // target is gone for good, and the node holding it exits once the ring settles.
+  const e = await start("e", a);
+  const f = await start("f", a);
+  await eventually("a to see e and f joining", () => ["e", "f"].every((id) => a.node.cluster.membership.member(id)?.state === "joining"));
+  for (const change of [{ replace: [targetId, "e"] }, { replace: [primaryId, "f"] }, { leave: leaverId }]) {
+    const staged = await send("POST", `${a.url}/v1/cluster/plan`, change);
+    assert.equal(staged.status, 200, JSON.stringify(staged.body));
+  }
+  const committed = await send("POST", `${a.url}/v1/cluster/commit`);
+  assert.equal(committed.status, 200, JSON.stringify(committed.body));
+  await leaver.node.left;
+  assert.equal(leaver.node.items.hints.countByTarget().size, 0, "the leaver handed every hint on before it left");
+  assert.equal(leaver.node.items.delivery.stats().abandoned, 0);
+  await stop(leaver);
+  await eventually("a, e and f on the settled ring of three", () => settled([a, e, f], 3), { deadlineMs: 30_000 });
+  assert.deepEqual(ring(a).members.map((m) => m.id).sort(), ["a", "e", "f"]);
+  for (const via of [a, e, f]) {
+    const res = await fetch(`${itemUrl(via.url, "tab", key)}?r=2`);
+    assert.deepEqual([res.status, await res.text()], [200, "only-a-hint"], `read at R=2 through ${via.node.cluster.membership.self.id}`);
+  }
+});
