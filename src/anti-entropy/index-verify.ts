@@ -10,7 +10,7 @@ import { versionHashesEqual } from "./version-hash.js";
  * them in step on every write, but an item can still miss its entry: written while its
  * table was unknown to this node (placeOf said undefined, so it was not indexed), or written
  * around IndexedStorage. The pass recomputes each item's version hash and, where the index
- * disagrees, writes only the index entry and moves the tree by the difference.
+ * disagrees, writes only the index entry (its tree segment is rehashed when next read).
  *
  * It never rewrites an item (that could put an old value back over a write in flight), and it
  * skips a key with a write planned but not yet settled: that write will index it.
@@ -75,7 +75,7 @@ export class IndexVerify {
     const expected = hashOfRecord(value);
     const indexed = this.trees.currentHash(tree, itemKey);
     if (versionHashesEqual(expected, indexed)) return;
-    this.trees.fixIndex(tree, itemKey, indexed, expected);
+    this.trees.fixIndex(tree, itemKey, expected);
     this.fixed++;
   }
 
