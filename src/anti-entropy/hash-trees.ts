@@ -28,9 +28,6 @@ import { versionHash } from "./version-hash.js";
 export interface KeyChange {
   tree: TreeId;
   segment: number;
-  /** The item key as a map key (pending writes). */
-  name: string;
-  after: Uint8Array | undefined;
 }
 
 export interface WritePlan {
@@ -52,11 +49,6 @@ export interface HashTreesOptions {
   treesMax: number;
 }
 
-interface PendingHash {
-  hash: Uint8Array | undefined;
-  writes: number;
-}
-
 interface KeptTree {
   id: TreeId;
   tree: MerkleTree;
@@ -68,8 +60,12 @@ interface KeptTree {
 export class HashTrees {
   /** Keyed by `treeKey` (partition and n in one number). */
   private readonly trees = new Map<number, KeptTree>();
-  /** Item keys with a planned write not yet settled: their latest planned hash. */
-  private readonly pending = new Map<string, PendingHash>();
+  /**
+   * Planned writes not yet settled, per leaf segment (`segmentKey`): the background checks
+   * leave a key alone while a write to its segment is on its way (a number per segment is
+   * cheaper to keep on every write than a string per item key, and only makes them skip more).
+   */
+  private readonly pendingSegments = new Map<number, number>();
   /** Trees not kept because treesMax were held already. */
   treesRefused = 0;
   /** Leaf segments rehashed because writes had marked them dirty. */
@@ -92,20 +88,16 @@ export class HashTrees {
       const segment = segmentOf(op.key);
       const key = indexKey(tree, op.key, segment);
       plan.indexOps.push(after === undefined ? { type: "delete", key } : { type: "put", key, value: after });
-      plan.changes.push({ tree, segment, name: keyName(op.key), after });
+      plan.changes.push({ tree, segment });
     }
     return plan;
   }
 
-  /** The plan's write was issued: its keys are pending until `settle`. */
+  /** The plan's write was issued: its segments are pending until `settle`. */
   begin(plan: WritePlan): void {
     for (const change of plan.changes) {
-      const pending = this.pending.get(change.name);
-      if (pending === undefined) this.pending.set(change.name, { hash: change.after, writes: 1 });
-      else {
-        pending.hash = change.after;
-        pending.writes++;
-      }
+      const key = segmentKey(change.tree, change.segment);
+      this.pendingSegments.set(key, (this.pendingSegments.get(key) ?? 0) + 1);
     }
   }
 
@@ -113,8 +105,10 @@ export class HashTrees {
   settle(plan: WritePlan, committed: boolean): void {
     for (const change of plan.changes) {
       if (committed) this.markDirty(change.tree, change.segment);
-      const pending = this.pending.get(change.name)!;
-      if (--pending.writes === 0) this.pending.delete(change.name);
+      const key = segmentKey(change.tree, change.segment);
+      const writes = this.pendingSegments.get(key)! - 1;
+      if (writes === 0) this.pendingSegments.delete(key);
+      else this.pendingSegments.set(key, writes);
     }
   }
 
@@ -126,7 +120,7 @@ export class HashTrees {
   fixIndex(tree: TreeId, itemKey: Uint8Array, after: Uint8Array | undefined): void {
     const segment = segmentOf(itemKey);
     const key = indexKey(tree, itemKey, segment);
-    const plan: WritePlan = { indexOps: [after === undefined ? { type: "delete", key } : { type: "put", key, value: after }], changes: [{ tree, segment, name: keyName(itemKey), after }] };
+    const plan: WritePlan = { indexOps: [after === undefined ? { type: "delete", key } : { type: "put", key, value: after }], changes: [{ tree, segment }] };
     this.begin(plan);
     this.options.storage.write(plan.indexOps).then(
       () => this.settle(plan, true),
@@ -134,9 +128,9 @@ export class HashTrees {
     );
   }
 
-  /** Whether a planned write to this item key has not settled yet. */
-  isPending(itemKey: Uint8Array): boolean {
-    return this.pending.has(keyName(itemKey));
+  /** Whether a planned write to this item key's leaf segment has not settled yet (so perhaps to the key). */
+  isPending(tree: TreeId, itemKey: Uint8Array): boolean {
+    return this.pendingSegments.has(segmentKey(tree, segmentOf(itemKey)));
   }
 
   /** The key's tree (the node's placement). */
@@ -144,10 +138,8 @@ export class HashTrees {
     return this.options.placeOf(itemKey);
   }
 
-  /** The version hash the index holds for a key, counting planned writes not yet committed. */
+  /** The version hash the index holds for a key (callers first check that no write to it is pending: `isPending`). */
   currentHash(tree: TreeId, itemKey: Uint8Array): Uint8Array | undefined {
-    const pending = this.pending.get(keyName(itemKey));
-    if (pending !== undefined) return pending.hash;
     return this.options.storage.get(indexKey(tree, itemKey));
   }
 
@@ -253,8 +245,9 @@ export function hashOfRecord(bytes: Uint8Array): Uint8Array | undefined {
   return set === undefined ? undefined : versionHash(set);
 }
 
-function keyName(itemKey: Uint8Array): string {
-  return Buffer.from(itemKey.buffer, itemKey.byteOffset, itemKey.byteLength).toString("latin1");
+/** One number per (tree, leaf segment): below 2^50, so a safe integer. */
+function segmentKey(tree: TreeId, segment: number): number {
+  return treeKey(tree) * merkleLeafSegments + segment;
 }
 
 /** One number per (partition, n): partition < 2^32 and n < 2^8, so it stays a safe integer. */

@@ -13,7 +13,8 @@ import { versionHashesEqual } from "./version-hash.js";
  * disagrees, writes only the index entry (its tree segment is rehashed when next read).
  *
  * It never rewrites an item (that could put an old value back over a write in flight), and it
- * skips a key with a write planned but not yet settled: that write will index it.
+ * skips a key while a write to its leaf segment is planned but not yet settled (that write
+ * may be to the key and will index it; the next pass sees the key again).
  * Entries whose item is gone are found from the other side, by the tree rebuild's pass over
  * the index (tree-rebuild.ts).
  */
@@ -71,7 +72,7 @@ export class IndexVerify {
 
   private verify(itemKey: Uint8Array, value: Uint8Array): void {
     const tree = this.trees.placeOf(itemKey);
-    if (tree === undefined || this.trees.isPending(itemKey)) return;
+    if (tree === undefined || this.trees.isPending(tree, itemKey)) return;
     const expected = hashOfRecord(value);
     const indexed = this.trees.currentHash(tree, itemKey);
     if (versionHashesEqual(expected, indexed)) return;

@@ -106,7 +106,7 @@ export class TreeRebuild {
       high = (high ^ h) >>> 0;
       low = (low ^ l) >>> 0;
       count++;
-      if (this.isOrphan(itemKey)) orphans.push(itemKey);
+      if (this.isOrphan(tree, itemKey)) orphans.push(itemKey);
     }
     this.trees.setLeaf(tree, segment, high, low, count > 0);
     for (const orphan of orphans) this.trees.fixIndex(tree, orphan, undefined);
@@ -119,8 +119,8 @@ export class TreeRebuild {
    * catalog not caught up yet, and decoding every item would make the pass cost far more than
    * the 8 bytes a key it reads now.
    */
-  private isOrphan(itemKey: Uint8Array): boolean {
-    return !this.trees.isPending(itemKey) && this.storage.get(itemKey) === undefined;
+  private isOrphan(tree: TreeId, itemKey: Uint8Array): boolean {
+    return !this.trees.isPending(tree, itemKey) && this.storage.get(itemKey) === undefined;
   }
 
   private finishPass(): true {
