@@ -14,11 +14,14 @@ import type { BenchTableSpec, ShoalCluster } from "./shoal-cluster-system.js";
  * operation, then the medians. With several `--roots` (checkouts or `git archive` copies, each
  * built, each holding dist/) it alternates them run by run, so an A/B comparison shares the
  * machine's weather; on a shared machine compare CPU per operation more than ops/s.
- * `--profile DIR` writes a V8 CPU profile of every server (profile-hook.ts).
+ * `--profile DIR` writes a V8 CPU profile of every server (profile-hook.ts). `--anti-entropy
+ * on,off` starts the servers with SHOAL_ANTI_ENTROPY set to each mode in turn (alternated run by
+ * run like the roots, so on/off share the machine's weather); unset, the nodes' default (on).
  *
  *   node dist/bench/perf-probe.js --scenarios cput,hput --runs 3
  *   node dist/bench/perf-probe.js --members 1 --scenarios hput --roots /tmp/base,.
  *   node dist/bench/perf-probe.js --scenarios cput --runs 1 --profile /tmp/prof
+ *   node dist/bench/perf-probe.js --scenarios cput,hput --anti-entropy on,off
  *
  * Scenarios (100-byte values over --keys keys, table n=3 r=2 w=2 lww, capped at the member
  * count): hput / cput = put through HTTP (worker i to node i mod members) / the ShoalClient;
@@ -40,6 +43,7 @@ interface RootModules {
 }
 
 interface Row {
+  /** The root, with " ae=on|off" when --anti-entropy chose the mode. */
   root: string;
   scenario: string;
   opsPerSec: number;
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
       concurrency: { type: "string", default: "64" },
       keys: { type: "string", default: "2000" },
       profile: { type: "string" },
+      "anti-entropy": { type: "string" },
     },
   });
   const scenarios = values.scenarios.split(",").filter((name) => name !== "");
@@ -75,19 +80,27 @@ async function main(): Promise<void> {
   const warmupS = bounded(values["warmup-s"], "--warmup-s", 0, 60);
   const concurrency = bounded(values.concurrency, "--concurrency", 1, 1024);
   const keyCount = bounded(values.keys, "--keys", 1, 1_000_000);
-  const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
+  const modes = values["anti-entropy"] === undefined ? [undefined] : values["anti-entropy"].split(",").filter((mode) => mode !== "");
+  for (const mode of modes) if (mode !== undefined && mode !== "on" && mode !== "off") throw new Error(`--anti-entropy takes on, off or on,off; got ${JSON.stringify(values["anti-entropy"])}`);
+  if (modes.length === 0) throw new Error("--anti-entropy takes on, off or on,off; got nothing");
+  const loaded = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
+  const roots = loaded.flatMap((modules) => modes.map((mode) => ({ ...modules, root: mode === undefined ? modules.root : `${modules.root} ae=${mode}`, antiEntropy: mode })));
   const rows: Row[] = [];
   for (let run = 1; run <= runs; run++) {
-    for (const modules of roots) {
+    // Odd runs go through the variants in order, even runs backwards, so neither always goes first.
+    for (const modules of run % 2 === 1 ? roots : [...roots].reverse()) {
       if (values.profile !== undefined) {
         const dir = join(resolve(values.profile), `run${run}-${roots.indexOf(modules)}`);
         mkdirSync(dir, { recursive: true });
         process.env.NODE_OPTIONS = `--import=${new URL("./profile-hook.js", import.meta.url).href}`;
         process.env.SHOAL_PROFILE_DIR = dir;
       }
+      // The servers inherit the environment when they are spawned.
+      if (modules.antiEntropy !== undefined) process.env.SHOAL_ANTI_ENTROPY = modules.antiEntropy;
       const cluster = await modules.startShoalCluster({ members, cpu: 0, deadlineMs: 60_000, tables: [table] });
       delete process.env.NODE_OPTIONS;
       delete process.env.SHOAL_PROFILE_DIR;
+      if (modules.antiEntropy !== undefined) delete process.env.SHOAL_ANTI_ENTROPY;
       try {
         let written = false;
         for (const scenario of scenarios) {

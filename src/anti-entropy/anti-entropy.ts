@@ -1,4 +1,3 @@
-import { assert } from "../assert.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
@@ -146,10 +145,8 @@ export class AntiEntropy {
 
   /** Builds the trees now, without timers (tests, or a node that wants them before serving). */
   loadNow(): void {
-    while (!this.rebuild.step()) {
-      // A segment with a write waiting to commit stops a step; only an idle node can load now.
-      assert(!this.rebuild.busyStop, "loadNow: a write is waiting to commit");
-    }
+    let done = false;
+    while (!done) done = this.rebuild.step();
   }
 
   /** One exchange of `tree` with `peer`, now. */
@@ -166,7 +163,7 @@ export class AntiEntropy {
 
   /** The root of a tree, 8 bytes (all zero for a tree with no keys): what a convergence check compares. */
   rootOf(tree: TreeId): Uint8Array {
-    return this.trees.treeOf(tree)?.root() ?? new Uint8Array(8);
+    return this.trees.hashedTree(tree)?.root() ?? new Uint8Array(8);
   }
 
   /**

@@ -43,7 +43,7 @@ export class ExchangeResponder {
   }
 
   private tree(tree: TreeId): MerkleTree {
-    return this.options.trees.treeOf(tree) ?? emptyTree;
+    return this.options.trees.hashedTree(tree) ?? emptyTree;
   }
 
   /**

@@ -87,7 +87,7 @@ class Exchange {
   }
 
   private local(): MerkleTree {
-    return this.context.trees.treeOf(this.tree) ?? emptyTree;
+    return this.context.trees.hashedTree(this.tree) ?? emptyTree;
   }
 
   /** The indexes at `level` whose hashes differ between the two trees. */

@@ -1,27 +1,33 @@
 import { decodeSiblingRecordIfAny } from "../replica/sibling-record.js";
 import { Namespace } from "../storage/keyspace.js";
 import type { StorageEngine, WriteOp } from "../storage/storage-engine.js";
-import { MerkleTree, segmentOf } from "./merkle-tree.js";
-import { indexKey, segmentPrefix, treeName, type TreeId } from "./segment-index.js";
-import { versionHash, versionHashesEqual } from "./version-hash.js";
+import { contributionOf, MerkleTree, merkleLeafSegments, segmentOf } from "./merkle-tree.js";
+import { indexKey, segmentPrefix, type TreeId } from "./segment-index.js";
+import { versionHash } from "./version-hash.js";
 
 /**
  * A replica's Merkle trees, one per (partition, n) it holds keys of, and the version-hash
  * index behind them (segment-index.ts). IndexedStorage calls `plan` for every write: the
  * index entries of the item keys it touches go into the same atomic write, so after a crash
- * the index and the items still agree; the in-memory trees take the change once the write has
- * committed (`settle`). A failed write leaves the trees as they were.
+ * the index and the items still agree.
+ *
+ * The trees follow the writes lazily, as Riak's hashtree does: a committed write only marks
+ * its leaf segment dirty (`settle`; a bit per segment, so the dirty set is bounded by the
+ * 1024 segments of each kept tree), and a tree's dirty leaves are rehashed from their index
+ * ranges when its hashes are asked for (`hashedTree`: an exchange, a root for /v1/internal or
+ * the simulator). That is still an incremental update (only the segments written since the
+ * last read are rehashed, never the whole tree, and never on the write path), and it takes
+ * the write path's cost down to the index entry: no read of the old entry, no tree update
+ * per write. Marking after the commit keeps it exact: a rehash sees only committed entries,
+ * and a write that commits after a rehash marks its segment again. A failed write marks
+ * nothing and leaves the trees as they were.
  *
  * The trees themselves live only in memory and are rebuilt from the index at start, one leaf
  * segment at a time (TreeRebuild): a segment's hash is the XOR of one contiguous index range.
- * A segment is only rebuilt while no planned write to it is waiting to commit (`busy`), so a
- * rebuild never counts a change twice or misses one.
  */
 export interface KeyChange {
   tree: TreeId;
-  itemKey: Uint8Array;
-  before: Uint8Array | undefined;
-  after: Uint8Array | undefined;
+  segment: number;
 }
 
 export interface WritePlan {
@@ -36,82 +42,85 @@ export interface HashTreesOptions {
   /** The key's tree, or undefined when anti-entropy does not cover it (a strong or unknown table). */
   placeOf: (itemKey: Uint8Array) => TreeId | undefined;
   /**
-   * Trees kept in memory (partitions times distinct n values is enough; about 8.5 kB each). A
+   * Trees kept in memory (partitions times distinct n values is enough; about 9.5 kB each). A
    * tree beyond it is not kept (counted in `treesRefused`): its keys stay indexed, and its
    * exchanges compare an empty tree, costly but safe, instead of failing committed writes.
    */
   treesMax: number;
 }
 
-interface PendingHash {
-  hash: Uint8Array | undefined;
-  writes: number;
+interface KeptTree {
+  id: TreeId;
+  tree: MerkleTree;
+  /** 1 for a leaf segment written since it was last hashed. */
+  dirty: Uint8Array;
+  dirtyCount: number;
 }
 
 export class HashTrees {
-  private readonly trees = new Map<string, { id: TreeId; tree: MerkleTree }>();
-  /** Item keys with a planned write not yet settled: their latest planned hash. */
-  private readonly pending = new Map<string, PendingHash>();
-  /** Planned writes not yet settled, per "tree:segment". */
-  private readonly busySegments = new Map<string, number>();
+  /** Keyed by `treeKey` (partition and n in one number). */
+  private readonly trees = new Map<number, KeptTree>();
+  /**
+   * Planned writes not yet settled, per leaf segment (`segmentKey`): the background checks
+   * leave a key alone while a write to its segment is on its way (a number per segment is
+   * cheaper to keep on every write than a string per item key, and only makes them skip more).
+   */
+  private readonly pendingSegments = new Map<number, number>();
   /** Trees not kept because treesMax were held already. */
   treesRefused = 0;
+  /** Leaf segments rehashed because writes had marked them dirty. */
+  segmentsRehashed = 0;
 
   constructor(private readonly options: HashTreesOptions) {}
 
-  /** The index ops and tree changes of a write: one per item key whose version hash changes. */
+  /**
+   * The index ops and tree changes of a write: one per item key of a covered table. The entry
+   * is written whatever it held before (an unchanged hash rewrites the same 8 bytes; the
+   * replica writes an item only when its set changed), so planning reads nothing.
+   */
   plan(ops: readonly WriteOp[]): WritePlan {
     const plan: WritePlan = { indexOps: [], changes: [] };
-    const planned = new Map<string, Uint8Array | undefined>();
     for (const op of ops) {
       if (op.key[0] !== Namespace.items) continue;
       const tree = this.options.placeOf(op.key);
       if (tree === undefined) continue;
-      const name = keyName(op.key);
-      const before = planned.has(name) ? planned.get(name) : this.currentHash(tree, op.key);
       const after = op.type === "put" ? hashOfRecord(op.value) : undefined;
-      planned.set(name, after);
-      if (versionHashesEqual(before, after)) continue;
-      const key = indexKey(tree, op.key);
+      const segment = segmentOf(op.key);
+      const key = indexKey(tree, op.key, segment);
       plan.indexOps.push(after === undefined ? { type: "delete", key } : { type: "put", key, value: after });
-      plan.changes.push({ tree, itemKey: op.key, before, after });
+      plan.changes.push({ tree, segment });
     }
     return plan;
   }
 
-  /** The plan's write was issued: its keys are pending until `settle`. */
+  /** The plan's write was issued: its segments are pending until `settle`. */
   begin(plan: WritePlan): void {
     for (const change of plan.changes) {
-      const name = keyName(change.itemKey);
-      const pending = this.pending.get(name);
-      this.pending.set(name, { hash: change.after, writes: (pending?.writes ?? 0) + 1 });
-      const segment = segmentName(change.tree, segmentOf(change.itemKey));
-      this.busySegments.set(segment, (this.busySegments.get(segment) ?? 0) + 1);
+      const key = segmentKey(change.tree, change.segment);
+      this.pendingSegments.set(key, (this.pendingSegments.get(key) ?? 0) + 1);
     }
   }
 
-  /** The plan's write committed (`committed`) or failed: apply its changes or drop them. */
+  /** The plan's write committed (`committed`: its segments are marked dirty) or failed (nothing changed). */
   settle(plan: WritePlan, committed: boolean): void {
     for (const change of plan.changes) {
-      if (committed) this.treeOf(change.tree, true)?.update(change.itemKey, change.before, change.after);
-      const name = keyName(change.itemKey);
-      const pending = this.pending.get(name)!;
-      if (--pending.writes === 0) this.pending.delete(name);
-      const segment = segmentName(change.tree, segmentOf(change.itemKey));
-      const busy = this.busySegments.get(segment)! - 1;
-      if (busy === 0) this.busySegments.delete(segment);
-      else this.busySegments.set(segment, busy);
+      if (committed) this.markDirty(change.tree, change.segment);
+      const key = segmentKey(change.tree, change.segment);
+      const writes = this.pendingSegments.get(key)! - 1;
+      if (writes === 0) this.pendingSegments.delete(key);
+      else this.pendingSegments.set(key, writes);
     }
   }
 
   /**
-   * Writes one index entry outside an item write (the background checks healing drift) and
-   * moves the tree by the difference once committed. The caller has checked that no write to
-   * the key is pending, in the same turn.
+   * Writes one index entry outside an item write (the background checks healing drift); its
+   * segment is marked dirty once committed. The caller has checked that no write to the key is
+   * pending, in the same turn.
    */
-  fixIndex(tree: TreeId, itemKey: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined): void {
-    const key = indexKey(tree, itemKey);
-    const plan: WritePlan = { indexOps: [after === undefined ? { type: "delete", key } : { type: "put", key, value: after }], changes: [{ tree, itemKey, before, after }] };
+  fixIndex(tree: TreeId, itemKey: Uint8Array, after: Uint8Array | undefined): void {
+    const segment = segmentOf(itemKey);
+    const key = indexKey(tree, itemKey, segment);
+    const plan: WritePlan = { indexOps: [after === undefined ? { type: "delete", key } : { type: "put", key, value: after }], changes: [{ tree, segment }] };
     this.begin(plan);
     this.options.storage.write(plan.indexOps).then(
       () => this.settle(plan, true),
@@ -119,9 +128,9 @@ export class HashTrees {
     );
   }
 
-  /** Whether a planned write to this item key has not settled yet. */
-  isPending(itemKey: Uint8Array): boolean {
-    return this.pending.has(keyName(itemKey));
+  /** Whether a planned write to this item key's leaf segment has not settled yet (so perhaps to the key). */
+  isPending(tree: TreeId, itemKey: Uint8Array): boolean {
+    return this.pendingSegments.has(segmentKey(tree, segmentOf(itemKey)));
   }
 
   /** The key's tree (the node's placement). */
@@ -129,35 +138,68 @@ export class HashTrees {
     return this.options.placeOf(itemKey);
   }
 
-  /** The version hash the index holds for a key, counting planned writes not yet committed. */
+  /** The version hash the index holds for a key (callers first check that no write to it is pending: `isPending`). */
   currentHash(tree: TreeId, itemKey: Uint8Array): Uint8Array | undefined {
-    const pending = this.pending.get(keyName(itemKey));
-    if (pending !== undefined) return pending.hash;
     return this.options.storage.get(indexKey(tree, itemKey));
   }
 
-  /** The tree of `tree`, created empty when `create` (a write or a rebuild found keys for it). */
+  /**
+   * The tree of `tree` as it is kept, dirty leaves not rehashed (the rebuild, which sets
+   * leaves itself), created empty when `create` (a write or a rebuild found keys for it).
+   * Readers of its hashes use `hashedTree`.
+   */
   treeOf(tree: TreeId, create = false): MerkleTree | undefined {
-    const name = treeName(tree);
-    const found = this.trees.get(name);
-    if (found !== undefined || !create) return found?.tree;
-    if (this.trees.size >= this.options.treesMax) {
-      this.treesRefused++;
-      return undefined;
+    return this.kept(tree, create)?.tree;
+  }
+
+  /**
+   * The tree of `tree` with every dirty leaf rehashed from the index first: what an exchange
+   * and a root compare. Costs one index range scan per dirty segment (at most the tree's
+   * 1024), so at most one per segment written since the last call.
+   */
+  hashedTree(tree: TreeId): MerkleTree | undefined {
+    const kept = this.kept(tree, false);
+    if (kept === undefined) return undefined;
+    if (kept.dirtyCount > 0) {
+      for (let segment = 0; segment < merkleLeafSegments; segment++) {
+        if (kept.dirty[segment] === 0) continue;
+        const [high, low] = this.segmentHash(tree, segment);
+        this.setSegment(kept, segment, high, low);
+        this.segmentsRehashed++;
+      }
     }
-    const created = { id: { partition: tree.partition, n: tree.n }, tree: new MerkleTree() };
-    this.trees.set(name, created);
-    return created.tree;
+    return kept.tree;
+  }
+
+  /** A leaf segment's hash as the rebuild computed it from the index (`create`: it found entries): set, and no longer dirty. */
+  setLeaf(tree: TreeId, segment: number, high: number, low: number, create: boolean): void {
+    const kept = this.kept(tree, create);
+    if (kept !== undefined) this.setSegment(kept, segment, high, low);
+  }
+
+  /** The XOR of the contributions of one leaf segment's index entries. */
+  segmentHash(tree: TreeId, segment: number): [high: number, low: number] {
+    const prefix = segmentPrefix(tree, segment);
+    let high = 0;
+    let low = 0;
+    for (const entry of this.options.storage.range({ prefix })) {
+      const [h, l] = contributionOf(entry.key.subarray(prefix.length), entry.value);
+      high = (high ^ h) >>> 0;
+      low = (low ^ l) >>> 0;
+    }
+    return [high, low];
+  }
+
+  /** Leaf segments written since they were last hashed, over every kept tree. */
+  get dirtySegments(): number {
+    let count = 0;
+    for (const kept of this.trees.values()) count += kept.dirtyCount;
+    return count;
   }
 
   /** Every tree this replica holds, in no particular order. */
   treeIds(): TreeId[] {
     return [...this.trees.values()].map((entry) => entry.id);
-  }
-
-  /** Whether a planned write to this segment waits to commit (a rebuild must not read it now). */
-  isBusy(tree: TreeId, segment: number): boolean {
-    return this.busySegments.has(segmentName(tree, segment));
   }
 
   /** One leaf segment's (item key, version hash) entries, in item-key order, at most `limit`. */
@@ -167,6 +209,34 @@ export class HashTrees {
     for (const entry of this.options.storage.range({ prefix, limit })) entries.push({ itemKey: entry.key.slice(prefix.length), hash: entry.value });
     return entries;
   }
+
+  private markDirty(tree: TreeId, segment: number): void {
+    const kept = this.kept(tree, true);
+    if (kept === undefined || kept.dirty[segment] === 1) return;
+    kept.dirty[segment] = 1;
+    kept.dirtyCount++;
+  }
+
+  private setSegment(kept: KeptTree, segment: number, high: number, low: number): void {
+    kept.tree.setLeaf(segment, high, low);
+    if (kept.dirty[segment] === 1) {
+      kept.dirty[segment] = 0;
+      kept.dirtyCount--;
+    }
+  }
+
+  private kept(tree: TreeId, create: boolean): KeptTree | undefined {
+    const key = treeKey(tree);
+    const found = this.trees.get(key);
+    if (found !== undefined || !create) return found;
+    if (this.trees.size >= this.options.treesMax) {
+      this.treesRefused++;
+      return undefined;
+    }
+    const created: KeptTree = { id: { partition: tree.partition, n: tree.n }, tree: new MerkleTree(), dirty: new Uint8Array(merkleLeafSegments), dirtyCount: 0 };
+    this.trees.set(key, created);
+    return created;
+  }
 }
 
 /** The version hash of a stored item record, or undefined for a record anti-entropy does not cover (a strong table's). */
@@ -175,10 +245,12 @@ export function hashOfRecord(bytes: Uint8Array): Uint8Array | undefined {
   return set === undefined ? undefined : versionHash(set);
 }
 
-function keyName(itemKey: Uint8Array): string {
-  return Buffer.from(itemKey.buffer, itemKey.byteOffset, itemKey.byteLength).toString("latin1");
+/** One number per (tree, leaf segment): below 2^50, so a safe integer. */
+function segmentKey(tree: TreeId, segment: number): number {
+  return treeKey(tree) * merkleLeafSegments + segment;
 }
 
-function segmentName(tree: TreeId, segment: number): string {
-  return `${treeName(tree)}:${segment}`;
+/** One number per (partition, n): partition < 2^32 and n < 2^8, so it stays a safe integer. */
+function treeKey(tree: TreeId): number {
+  return tree.partition * 256 + tree.n;
 }

@@ -10,10 +10,11 @@ import { versionHashesEqual } from "./version-hash.js";
  * them in step on every write, but an item can still miss its entry: written while its
  * table was unknown to this node (placeOf said undefined, so it was not indexed), or written
  * around IndexedStorage. The pass recomputes each item's version hash and, where the index
- * disagrees, writes only the index entry and moves the tree by the difference.
+ * disagrees, writes only the index entry (its tree segment is rehashed when next read).
  *
  * It never rewrites an item (that could put an old value back over a write in flight), and it
- * skips a key with a write planned but not yet settled: that write will index it.
+ * skips a key while a write to its leaf segment is planned but not yet settled (that write
+ * may be to the key and will index it; the next pass sees the key again).
  * Entries whose item is gone are found from the other side, by the tree rebuild's pass over
  * the index (tree-rebuild.ts).
  */
@@ -71,11 +72,11 @@ export class IndexVerify {
 
   private verify(itemKey: Uint8Array, value: Uint8Array): void {
     const tree = this.trees.placeOf(itemKey);
-    if (tree === undefined || this.trees.isPending(itemKey)) return;
+    if (tree === undefined || this.trees.isPending(tree, itemKey)) return;
     const expected = hashOfRecord(value);
     const indexed = this.trees.currentHash(tree, itemKey);
     if (versionHashesEqual(expected, indexed)) return;
-    this.trees.fixIndex(tree, itemKey, indexed, expected);
+    this.trees.fixIndex(tree, itemKey, expected);
     this.fixed++;
   }
 

@@ -52,11 +52,10 @@ export function segmentPrefix(tree: TreeId, segment: number): Uint8Array {
   return key;
 }
 
-/** The index entry's key for an item key of `tree` (on every write: one allocation). */
-export function indexKey(tree: TreeId, itemKey: Uint8Array): Uint8Array {
+/** The index entry's key for an item key of `tree` (on every write: one allocation); `segment` is segmentOf(itemKey) when the caller has it. */
+export function indexKey(tree: TreeId, itemKey: Uint8Array, segment = segmentOf(itemKey)): Uint8Array {
   const key = new Uint8Array(segmentHeaderBytes + itemKey.length);
   writeTreeHeader(key, tree);
-  const segment = segmentOf(itemKey);
   key[treeHeaderBytes] = segment >>> 8;
   key[treeHeaderBytes + 1] = segment & 0xff;
   key.set(itemKey, segmentHeaderBytes);

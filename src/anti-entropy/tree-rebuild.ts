@@ -9,8 +9,9 @@ import { afterTree, decodeIndexKey, segmentPrefix, type TreeId } from "./segment
  * Rebuilds the in-memory Merkle trees from the version-hash index, in the background and
  * bounded: each step (one timer callback) recomputes whole leaf segments until about
  * `entriesPerStep` index entries were read, then yields for `stepIntervalMs`. A segment is
- * one contiguous index range, so recomputing it is exact; a segment with a write waiting to
- * commit is retried on the next step (hash-trees.ts, `isBusy`).
+ * one contiguous index range, so recomputing it is exact. A write waiting to commit needs no
+ * care: the trees take no delta from it, it only marks its segment dirty once committed
+ * (hash-trees.ts), so a segment read before or after its commit ends right either way.
  *
  * The first pass after start builds the trees (they are not persisted: the index is, in the
  * same atomic writes as the items, so rebuilding from it is cheap, 8 bytes a key, and never
@@ -42,8 +43,6 @@ export class TreeRebuild {
   passes = 0;
   /** Index entries removed because their item was gone. */
   orphansRemoved = 0;
-  /** Whether the last step stopped at a segment with a write waiting to commit. */
-  busyStop = false;
 
   constructor(
     private readonly storage: StorageEngine,
@@ -72,14 +71,9 @@ export class TreeRebuild {
   /** One bounded step; true when it finished a pass. Exposed so tests can drive it without timers. */
   step(): boolean {
     let budget = this.options.entriesPerStep;
-    this.busyStop = false;
     while (budget > 0) {
       const tree = this.cursor.tree ?? this.nextTree();
       if (tree === undefined) return this.finishPass();
-      if (this.trees.isBusy(tree, this.cursor.segment)) {
-        this.busyStop = true;
-        return false;
-      }
       budget -= 1 + this.rebuildSegment(tree, this.cursor.segment);
       if (++this.cursor.segment === merkleLeafSegments) this.cursor = { from: afterTree(tree), tree: undefined, segment: 0 };
     }
@@ -105,18 +99,17 @@ export class TreeRebuild {
     let high = 0;
     let low = 0;
     let count = 0;
-    const orphans: { itemKey: Uint8Array; hash: Uint8Array }[] = [];
+    const orphans: Uint8Array[] = [];
     for (const entry of this.storage.range({ prefix })) {
       const itemKey = entry.key.slice(prefix.length);
       const [h, l] = contributionOf(itemKey, entry.value);
       high = (high ^ h) >>> 0;
       low = (low ^ l) >>> 0;
       count++;
-      if (this.isOrphan(itemKey)) orphans.push({ itemKey, hash: entry.value });
+      if (this.isOrphan(tree, itemKey)) orphans.push(itemKey);
     }
-    const merkle = this.trees.treeOf(tree, count > 0);
-    merkle?.setLeaf(segment, high, low);
-    for (const orphan of orphans) this.trees.fixIndex(tree, orphan.itemKey, orphan.hash, undefined);
+    this.trees.setLeaf(tree, segment, high, low, count > 0);
+    for (const orphan of orphans) this.trees.fixIndex(tree, orphan, undefined);
     this.orphansRemoved += orphans.length;
     return count;
   }
@@ -126,8 +119,8 @@ export class TreeRebuild {
    * catalog not caught up yet, and decoding every item would make the pass cost far more than
    * the 8 bytes a key it reads now.
    */
-  private isOrphan(itemKey: Uint8Array): boolean {
-    return !this.trees.isPending(itemKey) && this.storage.get(itemKey) === undefined;
+  private isOrphan(tree: TreeId, itemKey: Uint8Array): boolean {
+    return !this.trees.isPending(tree, itemKey) && this.storage.get(itemKey) === undefined;
   }
 
   private finishPass(): true {

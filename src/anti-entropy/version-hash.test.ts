@@ -5,7 +5,7 @@ import { Packr } from "msgpackr";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
-import { versionHash, versionHashesEqual } from "./version-hash.js";
+import { hash64, versionHash, versionHashesEqual } from "./version-hash.js";
 
 // Sets from real histories: three replicas coordinate writes with or without the context of a
 // replica's set, sync with each other, and now and then take an anonymous proposal, so every
@@ -69,4 +69,24 @@ test("a tombstone and the value it superseded hash differently", () => {
   const written = dvvset.update(dvvset.newValue(sibling(1)), dvvset.empty(), "a");
   const deleted = dvvset.update(dvvset.newWithContext(dvvset.join(written), sibling(0, true)), written, "a");
   assert.ok(!versionHashesEqual(versionHash(written), versionHash(deleted)));
+});
+
+// versionHash writes the MessagePack of the common sets (no anonymous value, short ASCII node
+// ids, counters below 2^32, fewer than 16 entries) itself instead of running packr; the bytes
+// must stay exactly packr's, or every stored index entry would differ from a fresh hash.
+test("the version hash is the hash of packr's bytes, on its fast path and off it", () => {
+  const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+  const edges = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x1_0000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
+  const counterArb = fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max: 0xffff_ffff }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+  const nodeIdArb = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 28, maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 8 }), fc.constantFrom("n1", "e3", "node-10"));
+  const entryArb = fc.tuple(nodeIdArb, counterArb, fc.integer({ min: 0, max: 300 }));
+  fc.assert(
+    fc.property(fc.array(entryArb, { maxLength: 20 }), fc.boolean(), (entries, withAnonymous) => {
+      const anonymous = withAnonymous ? [sibling(1)] : [];
+      const set = { entries: entries.map(([nodeId, counter, count]) => [nodeId, counter, Array.from({ length: count }, () => sibling(2))]), anonymous } as unknown as DottedVersionVectorSet<Sibling>;
+      const expected = hash64(packr.pack([entries, anonymous.map((s) => [s.value, s.contentType, s.metadata, s.timestamp, s.tombstone, s.expiresAtMs])]));
+      assert.deepEqual(versionHash(set), expected);
+    }),
+    { numRuns: 2_000, seed: 7 },
+  );
 });

@@ -27,9 +27,74 @@ const seedHigh = 0x5eed_a11e;
 const seedLow = 0x0c0f_fee5;
 
 export function versionHash(set: DottedVersionVectorSet<Sibling>): Uint8Array {
+  const length = set.anonymous.length === 0 ? packEntriesOnly(set.entries) : -1;
+  if (length >= 0) return hash64(scratch.subarray(0, length));
   const entries = set.entries.map(([nodeId, counter, values]) => [nodeId, counter, values.length]);
   const anonymous = set.anonymous.map((s) => [s.value, s.contentType, s.metadata, s.timestamp, s.tombstone, s.expiresAtMs]);
   return hash64(packr.pack([entries, anonymous]));
+}
+
+/**
+ * Hashed on every replica write. Most sets have no anonymous value and a few entries whose node
+ * ids are short ASCII strings and whose counters fit 32 bits: for those, the same MessagePack
+ * bytes as `packr.pack([entries, []])` are written straight into a reused buffer (no arrays to
+ * build, no encoder run), so the hash and the stored index stay what they were. The bytes
+ * equal packr's (version-hash.test.ts compares them); anything else returns -1 and goes
+ * through packr.
+ */
+const scratch = new Uint8Array(512);
+const fixStrMax = 31;
+const fixArrayMax = 15;
+/** Bytes one entry can take here: fixarray, fixstr header and 31 bytes, two uint32. */
+const entryBytesMax = 1 + 1 + fixStrMax + 5 + 5;
+
+function packEntriesOnly(entries: DottedVersionVectorSet<Sibling>["entries"]): number {
+  if (entries.length > fixArrayMax || 3 + entries.length * entryBytesMax > scratch.length) return -1;
+  let at = 0;
+  scratch[at++] = 0x92;
+  scratch[at++] = 0x90 | entries.length;
+  for (const [nodeId, counter, values] of entries) {
+    scratch[at++] = 0x93;
+    if (nodeId.length > fixStrMax) return -1;
+    scratch[at++] = 0xa0 | nodeId.length;
+    for (let i = 0; i < nodeId.length; i++) {
+      const code = nodeId.charCodeAt(i);
+      if (code >= 0x80) return -1;
+      scratch[at++] = code;
+    }
+    at = packUint(counter, at);
+    if (at < 0) return -1;
+    at = packUint(values.length, at);
+    if (at < 0) return -1;
+  }
+  scratch[at++] = 0x90;
+  return at;
+}
+
+/** A non-negative integer below 2^32 as MessagePack's shortest uint form (as packr writes it); -1 otherwise. */
+function packUint(value: number, at: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) return -1;
+  if (value < 0x80) {
+    scratch[at] = value;
+    return at + 1;
+  }
+  if (value < 0x100) {
+    scratch[at] = 0xcc;
+    scratch[at + 1] = value;
+    return at + 2;
+  }
+  if (value < 0x1_0000) {
+    scratch[at] = 0xcd;
+    scratch[at + 1] = value >>> 8;
+    scratch[at + 2] = value & 0xff;
+    return at + 3;
+  }
+  scratch[at] = 0xce;
+  scratch[at + 1] = value >>> 24;
+  scratch[at + 2] = (value >>> 16) & 0xff;
+  scratch[at + 3] = (value >>> 8) & 0xff;
+  scratch[at + 4] = value & 0xff;
+  return at + 5;
 }
 
 /** 64 bits of `bytes` as 8 bytes, big-endian: two MurmurHash3 x86_32 under fixed seeds. */

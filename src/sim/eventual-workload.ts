@@ -42,6 +42,8 @@ export class EventualWorkload {
   readonly writes: EventualWrite<Dot, VersionVector>[] = [];
   reads = 0;
   readsOk = 0;
+  /** Writes sent whose outcome (acknowledgement, failure or client timeout) is not known yet. */
+  writesInFlight = 0;
   private sequence = 0;
 
   constructor(private readonly options: EventualWorkloadOptions) {}
@@ -91,7 +93,9 @@ export class EventualWorkload {
     // flight must know it exists (it may land, and a later write may have seen it).
     const record: EventualWrite<Dot, VersionVector> = { id, client: clientId, key, kind, ...(kind === "put" ? { value } : {}), context: context ?? [], acknowledged: false };
     const at = this.writes.push(record) - 1;
+    this.writesInFlight++;
     const result = await this.withDeadline(work);
+    this.writesInFlight--;
     if (result !== undefined && result.ok) this.writes[at] = { ...record, dot: result.dot, acknowledged: true };
   }
 
