@@ -140,6 +140,7 @@ export function size<T>(set: DottedVersionVectorSet<T>): number {
  * replicas that differ from the merged set.
  */
 export function equal<T>(a: DottedVersionVectorSet<T>, b: DottedVersionVectorSet<T>): boolean {
+  if (a === b) return true;
   if (a.entries.length !== b.entries.length || a.anonymous.length !== b.anonymous.length) return false;
   for (let i = 0; i < a.entries.length; i++) {
     const [idA, counterA, valuesA] = a.entries[i]!;
@@ -163,6 +164,9 @@ export function less<T>(a: DottedVersionVectorSet<T>, b: DottedVersionVectorSet<
  * anonymous value over the same history, which the next `lww` weighs like any other value.
  */
 export function lww<T>(set: DottedVersionVectorSet<T>, compare: (a: T, b: T) => number): DottedVersionVectorSet<T> {
+  // One value or none (every read of a converged lww key): it wins where it stands, and the
+  // set would come back structurally unchanged, so it is returned as is (sets are never mutated).
+  if (size(set) <= 1) return set;
   let best: { value: T; entryIndex: number; valueIndex: number } | undefined;
   set.entries.forEach(([, , entryValues], entryIndex) => {
     entryValues.forEach((value, valueIndex) => {
