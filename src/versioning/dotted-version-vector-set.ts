@@ -87,7 +87,7 @@ export function join<T>(set: DottedVersionVectorSet<T>): VersionVector {
  * crash, coordinate under a new id.
  */
 export function update<T>(proposal: DottedVersionVectorSet<T>, server: DottedVersionVectorSet<T>, nodeId: string): DottedVersionVectorSet<T> {
-  assert(proposal.anonymous.length === 1, `update: a proposal holds one value, got ${proposal.anonymous.length}`);
+  if (proposal.anonymous.length !== 1) assert(false, `update: a proposal holds one value, got ${proposal.anonymous.length}`);
   assert(proposal.entries.every((entry) => entry[2].length === 0), "update: a proposal's context carries no values");
   assert(nodeId.length > 0, "update: empty node id");
   const seen = mergeEntries(proposal.entries, server.entries);
@@ -243,7 +243,7 @@ function addEvent<T>(entries: DvvEntry<T>[], nodeId: string, value: T): DvvEntry
   const existing = index === -1 ? undefined : entries[index];
   if (existing !== undefined && existing[0] === nodeId) {
     const counter = existing[1] + 1;
-    assert(Number.isSafeInteger(counter), `update: counter of ${nodeId} overflowed`);
+    if (!Number.isSafeInteger(counter)) assert(false, `update: counter of ${nodeId} overflowed`);
     entries[index] = [nodeId, counter, [value, ...existing[2]]];
   } else {
     entries.splice(index === -1 ? entries.length : index, 0, [nodeId, 1, [value]]);
