@@ -62,7 +62,7 @@ export async function getItem(context: ApiContext, req: IncomingMessage, res: Sh
     res.end();
     return;
   }
-  res.writeHead(200, { ...headers, ...itemHeaders(item, etag) });
+  res.writeHead(200, addItemHeaders(headers, item, etag));
   if (req.method === "HEAD") res.end();
   else res.end(item.value);
 }
@@ -122,13 +122,12 @@ export function expiresAt(item: ItemVersion): string | null {
   return item.expiresAtMs === null ? null : new Date(item.expiresAtMs).toISOString();
 }
 
-function itemHeaders(item: ItemVersion, etag: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    "content-type": item.contentType,
-    "content-length": String(item.value.byteLength),
-    etag,
-    "last-modified": lastModified(item),
-  };
+/** Adds one version's headers to `headers` (a read's own object: no copy per request) and returns it. */
+function addItemHeaders(headers: Record<string, string>, item: ItemVersion, etag: string): Record<string, string> {
+  headers["content-type"] = item.contentType;
+  headers["content-length"] = String(item.value.byteLength);
+  headers.etag = etag;
+  headers["last-modified"] = lastModified(item);
   for (const name in item.metadata) headers[metadataHeaderPrefix + name] = item.metadata[name]!;
   if (item.expiresAtMs !== null) headers["x-shoal-expires-at"] = new Date(item.expiresAtMs).toISOString();
   return headers;

@@ -29,6 +29,7 @@ const wholeNumber = /^[0-9]{1,9}$/;
 const contextText = /^[\x21-\x7e]+$/;
 
 export function readOptionsFromRequest(query: string): ReadOptions {
+  if (query === "") return { quorum: {} };
   const params = new URLSearchParams(query);
   const options: ReadOptions = { quorum: quorumOverrides(params, readQuorumNames) };
   const consistency = consistencyParam(params);
@@ -37,8 +38,8 @@ export function readOptionsFromRequest(query: string): ReadOptions {
 }
 
 export function writeOptionsFromRequest(headers: IncomingHttpHeaders, query: string): WriteOptions {
-  const params = new URLSearchParams(query);
-  const options: WriteOptions = { quorum: quorumOverrides(params, writeQuorumNames), condition: conditionFromHeaders(headers) };
+  const quorum = query === "" ? {} : quorumOverrides(new URLSearchParams(query), writeQuorumNames);
+  const options: WriteOptions = { quorum, condition: conditionFromHeaders(headers) };
   const context = contextFromHeaders(headers);
   if (context !== undefined) options.context = context;
   return options;

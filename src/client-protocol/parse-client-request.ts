@@ -3,7 +3,7 @@ import { ShoalError } from "../errors.js";
 import type { Limits } from "../limits.js";
 import type { WriteCondition } from "../replica/item-write.js";
 import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../storage/item-key.js";
-import { clientMessageTypes, type ClientRequest, type WireItemKey } from "./client-messages.js";
+import { clientMessageTypes, type ClientDeleteRequest, type ClientGetRequest, type ClientPutRequest, type ClientRequest, type WireItemKey } from "./client-messages.js";
 
 /**
  * Checks a decoded client message before anything trusts it (STYLE.md: assert around the wire;
@@ -45,7 +45,7 @@ function parseOrThrow(message: unknown, limits: ClientLimits): ClientRequest {
     case clientMessageTypes.put:
       return parsePut(m, limits);
     case clientMessageTypes.delete:
-      return { type: clientMessageTypes.delete, table: tableName(m.table, limits), key: itemKey(m.key, limits), ...writeOptions(m) };
+      return addWriteOptions<ClientDeleteRequest>({ type: clientMessageTypes.delete, table: tableName(m.table, limits), key: itemKey(m.key, limits) }, m);
     case clientMessageTypes.list:
       return parseList(m, limits);
     default:
@@ -57,13 +57,11 @@ function parseGet(m: Fields, limits: ClientLimits): ClientRequest {
   const quorum = quorumOf(m.quorum, ["r", "pr"]);
   const consistency = m.consistency;
   if (consistency !== undefined && consistency !== "eventual" && consistency !== "strong") throw new Malformed(`consistency must be "eventual" or "strong", got ${String(consistency).slice(0, 32)}`);
-  return {
-    type: clientMessageTypes.get,
-    table: tableName(m.table, limits),
-    key: itemKey(m.key, limits),
-    ...(quorum !== undefined ? { quorum } : {}),
-    ...(consistency !== undefined ? { consistency } : {}),
-  };
+  // Optional fields are set only when present (no spread of a temporary object per field: this runs per request).
+  const request: ClientGetRequest = { type: clientMessageTypes.get, table: tableName(m.table, limits), key: itemKey(m.key, limits) };
+  if (quorum !== undefined) request.quorum = quorum;
+  if (consistency !== undefined) request.consistency = consistency;
+  return request;
 }
 
 function parsePut(m: Fields, limits: ClientLimits): ClientRequest {
@@ -77,16 +75,11 @@ function parsePut(m: Fields, limits: ClientLimits): ClientRequest {
   if (expiresAtMs !== undefined && expiresAtMs !== null && !(Number.isSafeInteger(expiresAtMs) && (expiresAtMs as number) > 0)) {
     throw new Malformed(`expiresAtMs must be a positive whole number of ms since the epoch, got ${String(expiresAtMs)}`);
   }
-  return {
-    type: clientMessageTypes.put,
-    table: tableName(m.table, limits),
-    key: itemKey(m.key, limits),
-    value,
-    ...(m.contentType !== undefined ? { contentType: m.contentType as string } : {}),
-    ...(metadata !== undefined ? { metadata } : {}),
-    ...(expiresAtMs !== undefined ? { expiresAtMs: expiresAtMs as number | null } : {}),
-    ...writeOptions(m),
-  };
+  const request: ClientPutRequest = { type: clientMessageTypes.put, table: tableName(m.table, limits), key: itemKey(m.key, limits), value };
+  if (m.contentType !== undefined) request.contentType = m.contentType as string;
+  if (metadata !== undefined) request.metadata = metadata;
+  if (expiresAtMs !== undefined) request.expiresAtMs = expiresAtMs as number | null;
+  return addWriteOptions(request, m);
 }
 
 function parseList(m: Fields, limits: ClientLimits): ClientRequest {
@@ -105,15 +98,21 @@ function parseList(m: Fields, limits: ClientLimits): ClientRequest {
   };
 }
 
-function writeOptions(m: Fields): { quorum?: { w?: number; dw?: number; pw?: number }; context?: string; condition?: WriteCondition } {
+interface WriteOptionFields {
+  quorum?: { w?: number; dw?: number; pw?: number };
+  context?: string;
+  condition?: WriteCondition;
+}
+
+/** Sets the write options `m` carries on `request` and returns it. */
+function addWriteOptions<R extends WriteOptionFields>(request: R, m: Fields): R {
   const quorum = quorumOf(m.quorum, ["w", "dw", "pw"]);
   if (m.context !== undefined && typeof m.context !== "string") throw new Malformed("context must be the string a read returned");
   const condition = conditionOf(m.condition);
-  return {
-    ...(quorum !== undefined ? { quorum } : {}),
-    ...(m.context !== undefined && m.context !== "" ? { context: m.context as string } : {}),
-    ...(condition !== undefined ? { condition } : {}),
-  };
+  if (quorum !== undefined) request.quorum = quorum;
+  if (m.context !== undefined && m.context !== "") request.context = m.context as string;
+  if (condition !== undefined) request.condition = condition;
+  return request;
 }
 
 /** Only bounded here: whether the name exists is the catalog's answer (TableNotFound). */

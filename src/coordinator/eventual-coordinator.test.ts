@@ -133,3 +133,35 @@ test("a last-writer-wins table keeps only the later of two blind writes", async 
   const read = await sim.settle(coordinatorOf(sim, "n2").get(itemKeyOf("lww"), quorum, true));
   assert.deepEqual(texts(read), ["second"]);
 });
+
+test("on a one-member ring a read is answered from the local record alone, siblings and context as on a cluster", async () => {
+  const { sim } = await cluster(7, ["n1"]);
+  const one: Quorum = { n: 1, r: 1, w: 1, dw: 0, pr: 0, pw: 0 };
+  const coordinator = coordinatorOf(sim, "n1");
+  const write = (text: string) => sim.settle(coordinator.put({ key: itemKeyOf("solo"), proposal: proposal(text), context: undefined, quorum: one, lww: false }));
+  const first = await write("a");
+  const second = await write("b");
+  assert.ok(first.ok && second.ok);
+  const read = await sim.settle(coordinator.get(itemKeyOf("solo"), one, false));
+  assert.deepEqual(texts(read), ["a", "b"]);
+  assert.ok(read.ok);
+  assert.deepEqual(read.context, [second.dot]);
+  assert.equal(coordinatorOf(sim, "n1").stats.repaired, 0);
+  const missing = await sim.settle(coordinator.get(itemKeyOf("nobody"), one, false));
+  // A quorum the one replica cannot meet still fails, naming what it got.
+  const tooMany = await get(sim, "n1", "solo");
+  assert.ok(!tooMany.ok && tooMany.error === "quorum" && tooMany.got.r === 1 && tooMany.needed.r === 2, JSON.stringify(tooMany));
+  assert.ok(missing.ok && !missing.found);
+  assert.deepEqual(missing.context, []);
+});
+
+test("on a one-member ring a local record that does not decode fails the read's quorum, naming why", async () => {
+  const { sim } = await cluster(8, ["n1"]);
+  await sim.settle(sim.node("n1").engine.write([{ type: "put", key: itemKeyOf("broken"), value: new Uint8Array([0x92, 0x02, 0xc0]) }], { durable: true }));
+  const one: Quorum = { n: 1, r: 1, w: 1, dw: 0, pr: 0, pw: 0 };
+  const read = await sim.settle(coordinatorOf(sim, "n1").get(itemKeyOf("broken"), one, false));
+  assert.equal(read.ok, false);
+  assert.ok(!read.ok && read.error === "quorum", JSON.stringify(read));
+  assert.deepEqual(read.got, { r: 0, pr: 0 });
+  assert.match(read.errors[0]!.error, /sibling record/);
+});

@@ -146,6 +146,13 @@ export class EventualCoordinator {
     if (!placed.ok) return placed;
     const core = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list });
     const local = placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
+    if (placed.list.length === 1 && placed.list[0]!.node === this.self) {
+      // The only replica is this node (n=1, or a one-member ring): its reply is at hand, so
+      // the quorum is decided now, without a promise per replica; a lone replica's reply is
+      // the merge, so there is nothing to repair.
+      core.addReply(this.self, local!.error !== undefined ? { ok: false, error: local!.error } : { ok: true, set: local!.set });
+      return readResult(core, lww);
+    }
     const answered = new Promise<void>((resolve) => {
       let pending = placed.list.length;
       for (const replica of placed.list) {
@@ -162,12 +169,7 @@ export class EventualCoordinator {
       if (placed.list.length === 0) resolve();
     });
     await answered;
-    const response = core.response();
-    if (!response.ok) return response;
-    const merged = response.found ? response.set : dvvset.empty<Sibling>();
-    const set = lww ? dvvset.lww(merged, compareSiblingsForLww) : merged;
-    const siblings = dvvset.values(set).filter((sibling) => !sibling.tombstone);
-    return { ok: true, found: siblings.length > 0, siblings, set, context: dvvset.join(set) };
+    return readResult(core, lww);
   }
 
   /** Serves "coordinator.put" forwarded by a node that is not a primary of the key. */
@@ -277,6 +279,16 @@ export class EventualCoordinator {
   private isUp(id: NodeId): boolean {
     return id === this.self || this.options.membership.isUp(id);
   }
+}
+
+/** What a read answers once its GetCore has enough: the merged set (kept by last-writer-wins on lww tables), its live siblings and its context. */
+function readResult(core: GetCore<Sibling>, lww: boolean): EventualGetResult {
+  const response = core.response();
+  if (!response.ok) return response;
+  const merged = response.found ? response.set : dvvset.empty<Sibling>();
+  const set = lww ? dvvset.lww(merged, compareSiblingsForLww) : merged;
+  const siblings = dvvset.values(set).filter((sibling) => !sibling.tombstone);
+  return { ok: true, found: siblings.length > 0, siblings, set, context: dvvset.join(set) };
 }
 
 interface LocalRecord {

@@ -57,10 +57,10 @@ export class GetCore<T> {
 
   constructor(options: GetCoreOptions) {
     const { n, r, pr, preferenceList } = options;
-    assert(Number.isSafeInteger(n) && n >= 1, `GetCore: n must be a positive integer, got ${n}`);
-    assert(Number.isSafeInteger(r) && r >= 1 && r <= n, `GetCore: r=${r} must be within 1..n=${n}`);
-    assert(Number.isSafeInteger(pr) && pr >= 0 && pr <= n, `GetCore: pr=${pr} must be within 0..n=${n}`);
-    assert(preferenceList.length <= n, `GetCore: ${preferenceList.length} replicas for n=${n}`);
+    if (!(Number.isSafeInteger(n) && n >= 1)) assert(false, `GetCore: n must be a positive integer, got ${n}`);
+    if (!(Number.isSafeInteger(r) && r >= 1 && r <= n)) assert(false, `GetCore: r=${r} must be within 1..n=${n}`);
+    if (!(Number.isSafeInteger(pr) && pr >= 0 && pr <= n)) assert(false, `GetCore: pr=${pr} must be within 0..n=${n}`);
+    if (!(preferenceList.length <= n)) assert(false, `GetCore: ${preferenceList.length} replicas for n=${n}`);
     this.replicas = new Map(preferenceList.map((replica) => [replica.node, replica]));
     assert(this.replicas.size === preferenceList.length, "GetCore: the preference list names a node twice");
     this.order = preferenceList;
@@ -72,7 +72,7 @@ export class GetCore<T> {
   /** Records `node`'s reply; returns false when it was ignored as a duplicate. */
   addReply(node: NodeId, reply: GetReply<T>): boolean {
     const replica = this.replicas.get(node);
-    assert(replica !== undefined, `GetCore: a reply from ${node}, which is not in the preference list`);
+    if (replica === undefined) assert(false, `GetCore: a reply from ${node}, which is not in the preference list`);
     if (this.sets.has(node) || this.failed.has(node)) return false;
     this.pending--;
     if (replica.primary) this.pendingPrimaries--;

@@ -47,11 +47,11 @@ export class PutCore {
 
   constructor(options: PutCoreOptions) {
     const { n, w, dw, pw, preferenceList } = options;
-    assert(Number.isSafeInteger(n) && n >= 1, `PutCore: n must be a positive integer, got ${n}`);
-    assert(Number.isSafeInteger(w) && w >= 1 && w <= n, `PutCore: w=${w} must be within 1..n=${n}`);
-    assert(Number.isSafeInteger(dw) && dw >= 0 && dw <= n, `PutCore: dw=${dw} must be within 0..n=${n}`);
-    assert(Number.isSafeInteger(pw) && pw >= 0 && pw <= n, `PutCore: pw=${pw} must be within 0..n=${n}`);
-    assert(preferenceList.length <= n, `PutCore: ${preferenceList.length} replicas for n=${n}`);
+    if (!(Number.isSafeInteger(n) && n >= 1)) assert(false, `PutCore: n must be a positive integer, got ${n}`);
+    if (!(Number.isSafeInteger(w) && w >= 1 && w <= n)) assert(false, `PutCore: w=${w} must be within 1..n=${n}`);
+    if (!(Number.isSafeInteger(dw) && dw >= 0 && dw <= n)) assert(false, `PutCore: dw=${dw} must be within 0..n=${n}`);
+    if (!(Number.isSafeInteger(pw) && pw >= 0 && pw <= n)) assert(false, `PutCore: pw=${pw} must be within 0..n=${n}`);
+    if (!(preferenceList.length <= n)) assert(false, `PutCore: ${preferenceList.length} replicas for n=${n}`);
     this.replicas = new Map(preferenceList.map((replica) => [replica.node, replica]));
     assert(this.replicas.size === preferenceList.length, "PutCore: the preference list names a node twice");
     this.needed = { w, dw, pw };
@@ -62,7 +62,7 @@ export class PutCore {
   /** Records `node`'s reply; returns false when it was ignored as a duplicate. */
   addReply(node: NodeId, reply: PutReply): boolean {
     const replica = this.replicas.get(node);
-    assert(replica !== undefined, `PutCore: a reply from ${node}, which is not in the preference list`);
+    if (replica === undefined) assert(false, `PutCore: a reply from ${node}, which is not in the preference list`);
     if (this.answered.has(node)) return false;
     this.answered.add(node);
     this.pending--;

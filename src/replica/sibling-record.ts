@@ -41,7 +41,7 @@ export function decodeSiblingRecord(bytes: Uint8Array): DottedVersionVectorSet<S
   if (encoded !== undefined) return encoded;
   const fields: unknown = packr.unpack(bytes);
   assert(Array.isArray(fields) && fields.length === 2, "sibling record: not a [format, set] pair");
-  assert(fields[0] === SIBLING_RECORD_FORMAT, `sibling record: format ${String(fields[0])}; this node reads format ${SIBLING_RECORD_FORMAT}`);
+  if (fields[0] !== SIBLING_RECORD_FORMAT) assert(false, `sibling record: format ${String(fields[0])}; this node reads format ${SIBLING_RECORD_FORMAT}`);
   return parseSet(fields[1]);
 }
 
@@ -61,6 +61,6 @@ export function decodeSiblingRecordIfAny(bytes: Uint8Array): DottedVersionVector
 
 function parseSet(data: unknown): DottedVersionVectorSet<Sibling> {
   const parsed = dvvset.parse(data, isSibling);
-  assert(parsed.ok, `sibling record: ${parsed.ok ? "" : parsed.error}`);
+  if (!parsed.ok) assert(false, `sibling record: ${parsed.error}`);
   return parsed.set;
 }

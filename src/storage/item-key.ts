@@ -59,7 +59,7 @@ export function encodeItemKey(tableId: number, partitionKey: Uint8Array, sortKey
 
 export function decodeItemKey(bytes: Uint8Array): ItemKey {
   assert(bytes.length >= HEADER_BYTES + 2 && bytes[0] === Namespace.items, "decodeItemKey: not an item key");
-  const tableId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1);
+  const tableId = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
   const partition = readEscaped(bytes, HEADER_BYTES, true);
   assert(partition.next >= 0, "decodeItemKey: partition key has no terminator");
   const sort = readEscaped(bytes, partition.next, false);
@@ -97,9 +97,13 @@ export function partitionItemsPrefix(tableId: number, partitionKey: Uint8Array):
 const EMPTY = new Uint8Array(0);
 
 function writeHeader(out: Uint8Array, tableId: number): number {
-  assert(Number.isInteger(tableId) && tableId >= 0 && tableId <= TABLE_ID_MAX, `item key: table id must be a u32, got ${tableId}`);
+  // The message is built only on failure: this runs for every item request.
+  if (!(Number.isInteger(tableId) && tableId >= 0 && tableId <= TABLE_ID_MAX)) assert(false, `item key: table id must be a u32, got ${tableId}`);
   out[0] = Namespace.items;
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(1, tableId);
+  out[1] = tableId >>> 24;
+  out[2] = (tableId >>> 16) & 0xff;
+  out[3] = (tableId >>> 8) & 0xff;
+  out[4] = tableId & 0xff;
   return HEADER_BYTES;
 }
 

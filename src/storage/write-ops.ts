@@ -12,8 +12,8 @@ export const STORAGE_KEY_BYTES_MAX = 1978;
 
 /** Keys are 1..STORAGE_KEY_BYTES_MAX bytes; a violation is a caller's bug, not a user error. */
 export function assertStorageKey(key: Uint8Array, action: string): void {
-  assert(key instanceof Uint8Array, `${action}: key is not bytes`);
-  assert(key.length > 0 && key.length <= STORAGE_KEY_BYTES_MAX, `${action}: key is ${key.length} bytes; keys are 1 to ${STORAGE_KEY_BYTES_MAX} bytes`);
+  if (!(key instanceof Uint8Array)) assert(false, `${action}: key is not bytes`);
+  if (!(key.length > 0 && key.length <= STORAGE_KEY_BYTES_MAX)) assert(false, `${action}: key is ${key.length} bytes; keys are 1 to ${STORAGE_KEY_BYTES_MAX} bytes`);
 }
 
 /** Checks a batch before persisting it (assertions paired around the disk). */
@@ -22,7 +22,7 @@ export function assertWriteOps(ops: readonly WriteOp[]): void {
   for (const op of ops) {
     assertStorageKey(op.key, `write ${op.type}`);
     if (op.type === "put") assert(op.value instanceof Uint8Array, "write put: value is not bytes");
-    else assert(op.type === "delete", `write: unknown op type ${String((op as { type: unknown }).type)}`);
+    else if (op.type !== "delete") assert(false, `write: unknown op type ${String((op as { type: unknown }).type)}`);
   }
 }
 

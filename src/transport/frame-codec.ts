@@ -101,10 +101,17 @@ export class FrameDecoder {
         offset = this.fillPartial(chunk, offset, onFrame);
         continue;
       }
-      const headerEnd = this.readHeader(chunk, offset);
-      if (headerEnd < 0) return decodeOk;
-      offset = headerEnd;
-      const frameBytes = this.takeLength();
+      let frameBytes: number;
+      if (this.headerFilled === 0 && chunk.length - offset >= frameHeaderBytes) {
+        // The usual case: the whole header is in this chunk, read in place without copying it.
+        frameBytes = ((chunk[offset]! << 24) >>> 0) + (chunk[offset + 1]! << 16) + (chunk[offset + 2]! << 8) + chunk[offset + 3]!;
+        offset += frameHeaderBytes;
+      } else {
+        const headerEnd = this.readHeader(chunk, offset);
+        if (headerEnd < 0) return decodeOk;
+        offset = headerEnd;
+        frameBytes = this.takeLength();
+      }
       if (frameBytes > this.frameBytesMax) {
         this.failure = { ok: false, frameBytes, frameBytesMax: this.frameBytesMax };
         return this.failure;

@@ -33,8 +33,8 @@ export class PendingRequests<R> {
   }
 
   add(requestId: number, resolve: (result: R) => void, timeoutMs: number): void {
-    assert(!this.entries.has(requestId), `request id ${requestId} is still in flight`);
-    assert(timeoutMs >= 0, `a request needs a non-negative timeout, got ${timeoutMs}`);
+    if (this.entries.has(requestId)) assert(false, `request id ${requestId} is still in flight`);
+    if (!(timeoutMs >= 0)) assert(false, `a request needs a non-negative timeout, got ${timeoutMs}`);
     const nowMs = this.clock.nowMs();
     const deadlineMs = nowMs + timeoutMs;
     this.entries.set(requestId, { resolve, deadlineMs });

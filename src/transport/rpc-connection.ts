@@ -162,7 +162,7 @@ export class RpcConnection {
   private takeRequestId(): number {
     const requestId = this.nextRequestId;
     this.nextRequestId = (this.nextRequestId + 1) % requestIdModulus;
-    assert(!this.pending.has(requestId), `request id ${requestId} is still in flight`);
+    if (this.pending.has(requestId)) assert(false, `request id ${requestId} is still in flight`);
     return requestId;
   }
 

@@ -115,3 +115,21 @@ test("decoding never throws and accepts only texts it would produce itself", () 
     runs,
   );
 });
+
+test("a context is encoded in exactly msgpackr's bytes for the same list, at every size boundary of its ids and counters", () => {
+  const asMsgpackr = (context: VersionVector): string => raw([1, ...context.flat()]);
+  const counters = [1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffff_ffff, 0x1_0000_0000, 2 ** 48];
+  const ids = ["a", "n".repeat(31), "n".repeat(32), "n".repeat(255), "n".repeat(256), "node-é", "x\u{1F600}"];
+  for (const counter of counters) {
+    for (const id of ids) {
+      const context: VersionVector = [[id, counter]];
+      assert.equal(encodeCausalContext(context), asMsgpackr(context), `${id.length}-char id, counter ${counter}`);
+    }
+  }
+  const many: VersionVector = Array.from({ length: 40 }, (_, i) => [`node-${String(i).padStart(2, "0")}`, 1000 + i] as const);
+  for (const count of [0, 7, 8, 40]) assert.equal(encodeCausalContext(many.slice(0, count)), asMsgpackr(many.slice(0, count)), `${count} entries`);
+  fc.assert(
+    fc.property(contextArb, (context) => assert.equal(encodeCausalContext(context), asMsgpackr(context))),
+    runs,
+  );
+});

@@ -50,10 +50,77 @@ export function causalContextCharsMax(bounds: CausalContextBounds = defaultCausa
 
 export function encodeCausalContext(context: CausalContext): string {
   const error = versionVectorError(context);
-  assert(error === undefined, `encodeCausalContext: malformed version vector: ${error}`);
+  if (error !== undefined) assert(false, `encodeCausalContext: malformed version vector: ${error}`);
+  const length = packDirect(context);
+  if (length >= 0) return scratch.toString("base64url", 0, length);
+  return packedWithPackr(context);
+}
+
+/** The same text through msgpackr itself: what `packDirect` must equal byte for byte, and its fallback. */
+function packedWithPackr(context: CausalContext): string {
   const fields: (string | number)[] = [CAUSAL_CONTEXT_FORMAT];
   for (const [nodeId, counter] of context) fields.push(nodeId, counter);
   return Buffer.from(packr.pack(fields)).toString("base64url");
+}
+
+/**
+ * A read answers a context on every request, so the common vector (ASCII node ids under 256
+ * characters) is written here straight into a scratch buffer, in exactly the bytes msgpackr
+ * writes for the same list (plain MessagePack, smallest forms, integers above 32 bits as
+ * float64; causal-context.test.ts compares the two), without packing a temporary array.
+ * Returns the byte length, or -1 for a vector it leaves to msgpackr (a non-ASCII id, or more
+ * bytes than the scratch buffer holds).
+ */
+const scratch = Buffer.alloc(4096);
+
+function packDirect(context: CausalContext): number {
+  const fieldCount = 1 + 2 * context.length;
+  let at = 0;
+  if (fieldCount < 16) scratch[at++] = 0x90 | fieldCount;
+  else if (fieldCount < 0x10000) {
+    scratch[at++] = 0xdc;
+    scratch[at++] = fieldCount >> 8;
+    scratch[at++] = fieldCount & 0xff;
+  } else return -1;
+  scratch[at++] = CAUSAL_CONTEXT_FORMAT;
+  for (let i = 0; i < context.length; i++) {
+    const [nodeId, counter] = context[i]!;
+    const idLength = nodeId.length;
+    if (idLength >= 0x100 || at + 2 + idLength + 9 > scratch.length) return -1;
+    if (idLength < 0x20) scratch[at++] = 0xa0 | idLength;
+    else {
+      scratch[at++] = 0xd9;
+      scratch[at++] = idLength;
+    }
+    for (let c = 0; c < idLength; c++) {
+      const code = nodeId.charCodeAt(c);
+      if (code >= 0x80) return -1;
+      scratch[at++] = code;
+    }
+    at = writeCounter(counter, at);
+  }
+  return at;
+}
+
+function writeCounter(counter: number, at: number): number {
+  if (counter < 0x80) scratch[at++] = counter;
+  else if (counter < 0x100) {
+    scratch[at++] = 0xcc;
+    scratch[at++] = counter;
+  } else if (counter < 0x10000) {
+    scratch[at++] = 0xcd;
+    scratch.writeUInt16BE(counter, at);
+    at += 2;
+  } else if (counter <= 0xffff_ffff) {
+    scratch[at++] = 0xce;
+    scratch.writeUInt32BE(counter, at);
+    at += 4;
+  } else {
+    scratch[at++] = 0xcb;
+    scratch.writeDoubleBE(counter, at);
+    at += 8;
+  }
+  return at;
 }
 
 export function decodeCausalContext(

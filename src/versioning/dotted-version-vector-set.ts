@@ -87,7 +87,7 @@ export function join<T>(set: DottedVersionVectorSet<T>): VersionVector {
  * crash, coordinate under a new id.
  */
 export function update<T>(proposal: DottedVersionVectorSet<T>, server: DottedVersionVectorSet<T>, nodeId: string): DottedVersionVectorSet<T> {
-  assert(proposal.anonymous.length === 1, `update: a proposal holds one value, got ${proposal.anonymous.length}`);
+  if (proposal.anonymous.length !== 1) assert(false, `update: a proposal holds one value, got ${proposal.anonymous.length}`);
   assert(proposal.entries.every((entry) => entry[2].length === 0), "update: a proposal's context carries no values");
   assert(nodeId.length > 0, "update: empty node id");
   const seen = mergeEntries(proposal.entries, server.entries);
@@ -140,6 +140,7 @@ export function size<T>(set: DottedVersionVectorSet<T>): number {
  * replicas that differ from the merged set.
  */
 export function equal<T>(a: DottedVersionVectorSet<T>, b: DottedVersionVectorSet<T>): boolean {
+  if (a === b) return true;
   if (a.entries.length !== b.entries.length || a.anonymous.length !== b.anonymous.length) return false;
   for (let i = 0; i < a.entries.length; i++) {
     const [idA, counterA, valuesA] = a.entries[i]!;
@@ -163,6 +164,9 @@ export function less<T>(a: DottedVersionVectorSet<T>, b: DottedVersionVectorSet<
  * anonymous value over the same history, which the next `lww` weighs like any other value.
  */
 export function lww<T>(set: DottedVersionVectorSet<T>, compare: (a: T, b: T) => number): DottedVersionVectorSet<T> {
+  // One value or none (every read of a converged lww key): it wins where it stands, and the
+  // set would come back structurally unchanged, so it is returned as is (sets are never mutated).
+  if (size(set) <= 1) return set;
   let best: { value: T; entryIndex: number; valueIndex: number } | undefined;
   set.entries.forEach(([, , entryValues], entryIndex) => {
     entryValues.forEach((value, valueIndex) => {
@@ -239,7 +243,7 @@ function addEvent<T>(entries: DvvEntry<T>[], nodeId: string, value: T): DvvEntry
   const existing = index === -1 ? undefined : entries[index];
   if (existing !== undefined && existing[0] === nodeId) {
     const counter = existing[1] + 1;
-    assert(Number.isSafeInteger(counter), `update: counter of ${nodeId} overflowed`);
+    if (!Number.isSafeInteger(counter)) assert(false, `update: counter of ${nodeId} overflowed`);
     entries[index] = [nodeId, counter, [value, ...existing[2]]];
   } else {
     entries.splice(index === -1 ? entries.length : index, 0, [nodeId, 1, [value]]);

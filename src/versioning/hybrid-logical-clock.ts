@@ -27,7 +27,7 @@ export function hlcLogical(ts: HlcTimestamp): number {
 }
 
 export function hlcFrom(physicalMs: number, logical: number): HlcTimestamp {
-  assert(logical >= 0 && logical < LOGICAL_SPAN, `logical part out of range: ${logical}`);
+  if (!(logical >= 0 && logical < LOGICAL_SPAN)) assert(false, `logical part out of range: ${logical}`);
   return physicalMs * LOGICAL_SPAN + logical;
 }
 
@@ -75,5 +75,5 @@ export class HybridLogicalClock {
 }
 
 function assertTimestamp(ts: HlcTimestamp, action: string): void {
-  assert(Number.isSafeInteger(ts) && ts >= 0, `${action}: timestamp ${ts} is not a non-negative safe integer`);
+  if (!(Number.isSafeInteger(ts) && ts >= 0)) assert(false, `${action}: timestamp ${ts} is not a non-negative safe integer`);
 }

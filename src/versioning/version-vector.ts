@@ -28,7 +28,7 @@ export function versionVectorError(vector: VersionVector): string | undefined {
 
 export function assertVersionVector(vector: VersionVector, action: string): void {
   const error = versionVectorError(vector);
-  assert(error === undefined, `${action}: malformed version vector: ${error}`);
+  if (error !== undefined) assert(false, `${action}: malformed version vector: ${error}`);
 }
 
 /** The counter of `nodeId` in `vector` (0 when absent). Linear: vectors are short. */
