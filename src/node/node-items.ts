@@ -65,6 +65,11 @@ export interface NodeItemsOptions {
   acceptorDisk?: { fresh: boolean; unfinished: boolean };
   /** A strong table's n; "skip" for other or dropped tables; undefined while not known here (the relearn waits). */
   strongN?: (tableId: number) => number | "skip" | undefined;
+  /**
+   * Asks a peer for its ring and adopts it when newer (node/learn-ring.ts): the eventual
+   * coordinator's retry after a replica refused a write for a newer ring. Without it, gossip.
+   */
+  learnRing?: (peer: NodeId) => Promise<void>;
 }
 
 /** A key's primaries for tombstone GC; undefined without a ring, during a transition, or for a table it cannot place. */
@@ -115,6 +120,8 @@ export class NodeItems {
       hlc,
       freshCounterBase: () => hlcPhysicalMs(hlc.peek()) * freshCountersPerMs,
       ...(options.isTableDropped !== undefined ? { isTableDropped: options.isTableDropped } : {}),
+      // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts).
+      ringFence: { ring: () => options.membership.ring(), nOf: (tableId) => options.nOf?.(tableId) },
     });
     this.reaper = new TombstoneReaper({
       self: nodeId,
@@ -134,6 +141,7 @@ export class NodeItems {
       replicas: this.replicas,
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.learnRing !== undefined ? { learnRing: options.learnRing } : {}),
     });
     this.delivery = new HintDelivery<Sibling>({
       ...options.hintDelivery,
