@@ -135,6 +135,8 @@ interface Placed {
   list: PreferenceListEntry[];
   primaries: NodeId[];
   ringVersion: number;
+  /** The width placed with: the quorum's n capped at the ring's member count. */
+  n: number;
 }
 
 /** A replica that refused a write for a newer ring, and that ring's version. */
@@ -197,7 +199,7 @@ export class EventualCoordinator {
           if (core.enough()) resolve();
           if (pending === 0) {
             resolve();
-            void this.repair(key, core, lww, placed.ringVersion).catch(() => undefined); // a repair that fails is retried by the next read
+            void this.repair(key, core, lww, placed).catch(() => undefined); // a repair that fails is retried by the next read
           }
         });
       }
@@ -305,7 +307,7 @@ export class EventualCoordinator {
           continue;
         }
         if (!replica.primary) this.stats.hinted++;
-        void asReply(this.sendMerge(request.key, set, replica, lww, placed.ringVersion, timeoutMs)).then((reply) => {
+        void asReply(this.sendMerge(request.key, set, replica, lww, placed, timeoutMs)).then((reply) => {
           core.addReply(replica.node, reply);
           if ("ringVersion" in reply) {
             refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
@@ -339,9 +341,9 @@ export class EventualCoordinator {
     return this.replicate(request, set, again, lww, Math.min(this.options.requestTimeoutMs, remainingMs), []);
   }
 
-  private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, ringVersion: number, timeoutMs: number): Promise<MergeReply> {
+  private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {
     if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww });
-    const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion };
+    const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
     const result = await this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs });
     if (result.ok && isRingRefusal(result.reply)) return { ok: false, error: `ring: ${result.reply.message}`, ringVersion: result.reply.ringVersion };
     const failure = replyFailure(result);
@@ -350,13 +352,13 @@ export class EventualCoordinator {
   }
 
   /** Read repair (paper, section 5): the merged set to every replica whose reply differed. */
-  private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean, ringVersion: number): Promise<void> {
+  private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean, placed: { ringVersion: number; n: number }): Promise<void> {
     const merged = core.mergedSet();
     if (merged === undefined) return;
     const stale = core.repairs();
     this.stats.repaired += stale.length;
     const keepNewest = lww || this.options.unsafeKeepNewestOnly === true;
-    await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, keepNewest, ringVersion, this.options.requestTimeoutMs)));
+    await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, keepNewest, placed, this.options.requestTimeoutMs)));
   }
 
   private place(key: Uint8Array, n: number): Placed | EventualUnavailable {
@@ -365,7 +367,7 @@ export class EventualCoordinator {
     const partition = partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount);
     const width = Math.min(n, ring.members.length);
     const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
-    return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version };
+    return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version, n: width };
   }
 
   private isUp(id: NodeId): boolean {

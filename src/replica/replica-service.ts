@@ -46,7 +46,7 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  * Messages (plain data, so they cross the network as MessagePack):
  *   { type: "replica.fetch", key, hintFor }        -> { ok: true, set: set | null }
  *   { type: "replica.fetch", key, hintFor: null, record: true } -> { ok: true, record: bytes | null }
- *   { type: "replica.merge", key, set, hintFor, lww, ringVersion? } -> { ok: true, durable: true } | { ok: false, error }
+ *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
  *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
@@ -112,6 +112,8 @@ export interface MergeMessage {
   lww: boolean;
   /** The version of the ring the sender placed the key on (ring-fence.ts); absent from older senders. */
   ringVersion?: number;
+  /** The n the sender placed the key with (ring-fence.ts). */
+  n?: number;
 }
 
 export interface ReapMessage {
@@ -382,7 +384,7 @@ export class ReplicaService {
     if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
     const fence = this.options.ringFence;
     if (fence !== undefined) {
-      const refusal = ringRefusalOf(fence, message.key, message.hintFor ?? this.options.nodeId, message.ringVersion);
+      const refusal = ringRefusalOf(fence, message.key, message.hintFor ?? this.options.nodeId, message.ringVersion, message.n);
       if (refusal !== undefined) return refusal;
     }
     if (message.hintFor === null || message.hintFor === this.options.nodeId) {

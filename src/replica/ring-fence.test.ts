@@ -133,3 +133,12 @@ test("a transfer scan answers only after the writes admitted before it are store
   assert.equal(served.ok, true);
   assert.deepEqual(served.entries.map(([k]) => Buffer.from(k).toString("hex")), [Buffer.from(key).toString("hex")]);
 });
+
+test("a sender that placed with a larger n than the table's n here is fenced by its n, not refused for the difference", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const notMine = keyIn("n1", ringNow);
+  // At n = 2 both members are primaries of every key (the table's n here is 1).
+  assert.deepEqual(await replica.handle("n3", { ...merge(notMine, "wide", 6), n: 2 }), { ok: true, durable: true });
+  const refused = (await replica.handle("n3", { ...merge(notMine, "narrow", 6), n: 1 })) as { ok: boolean; error?: string };
+  assert.deepEqual([refused.ok, refused.error], [false, "ring"]);
+});

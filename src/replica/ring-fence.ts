@@ -13,7 +13,9 @@ import { decodeItemKey } from "../storage/item-key.js";
  *
  *   its ring is at least that version, and under its ring the node the write is for (itself,
  *   or on a fallback the down primary `hintFor` names) is not one of the key's n primaries
- *   (for a ring in transition: of the *new* owners).
+ *   (for a ring in transition: of the *new* owners), n being the larger of the table's n here
+ *   and the n the sender placed with (the message's `n`), so a table whose n just changed is
+ *   never refused for the difference.
  *
  * Why. A partition that moves is copied by the gaining node's transfer scan of the old
  * replicas (handoff/ownership-transfer.ts); a write that reaches an old replica after the scan
@@ -75,13 +77,14 @@ export function isRingRefusal(value: unknown): value is RingRefusal {
  * The refusal of a write of `key` for `target` (this node, or the primary a hint is for) placed
  * on ring version `senderVersion`, or undefined when the replica takes it (see the module comment).
  */
-export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: NodeId, senderVersion: unknown): RingRefusal | undefined {
+export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: NodeId, senderVersion: unknown, senderN?: unknown): RingRefusal | undefined {
   if (typeof senderVersion !== "number" || !Number.isSafeInteger(senderVersion)) return undefined;
   const ring = fence.ring();
   if (ring === undefined || ring.version < senderVersion) return undefined;
   const item = decodeItemKey(key);
-  const n = fence.nOf(item.tableId);
-  if (n === undefined || n < 1) return undefined;
+  const local = fence.nOf(item.tableId);
+  if (local === undefined || local < 1) return undefined;
+  const n = typeof senderN === "number" && Number.isSafeInteger(senderN) && senderN > local ? senderN : local;
   const partition = partitionOf(item.partitionKey, ring.partitionCount);
   const primaries = preferenceList(ring, partition, Math.min(n, ring.members.length));
   if (primaries.includes(target)) return undefined;
