@@ -11,7 +11,7 @@ import { decodeItemKey } from "../storage/item-key.js";
  * fallbacks, read repair) carries the version of the ring it placed the key on. The replica
  * refuses it, answering its own ring version, when
  *
- *   its ring is at least that version, and under its ring the node the write is for (itself,
+ *   its ring is newer than that version, and under its ring the node the write is for (itself,
  *   or on a fallback the down primary `hintFor` names) is not one of the key's n primaries
  *   (for a ring in transition: of the *new* owners), n being the larger of the table's n here
  *   and the n the sender placed with (the message's `n`), so a table whose n just changed is
@@ -33,7 +33,9 @@ import { decodeItemKey } from "../storage/item-key.js";
  *
  * What is still accepted: a write from a coordinator on a *newer* ring (the replica's view is
  * behind; the coordinator asked it because its ring places it, and refusing would only stall
- * writes until gossip), a write for a node its ring does place (old and new owner alike of a
+ * writes until gossip), a write placed on the *same* ring version (the sender placed it on the
+ * ring this replica holds, so it places the node; checking costs a hash and a walk of the ring
+ * per write, paid only when the versions differ), a write for a node its ring does place (old and new owner alike of a
  * partition that does not move away from it), a hinted write for a primary that is still a
  * primary (a fallback legitimately holds a partition it does not own), a write whose table it
  * cannot place (n unknown here), and a write without a version (an older sender; anti-entropy
@@ -80,7 +82,7 @@ export function isRingRefusal(value: unknown): value is RingRefusal {
 export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: NodeId, senderVersion: unknown, senderN?: unknown): RingRefusal | undefined {
   if (typeof senderVersion !== "number" || !Number.isSafeInteger(senderVersion)) return undefined;
   const ring = fence.ring();
-  if (ring === undefined || ring.version < senderVersion) return undefined;
+  if (ring === undefined || ring.version <= senderVersion) return undefined;
   const item = decodeItemKey(key);
   const local = fence.nOf(item.tableId);
   if (local === undefined || local < 1) return undefined;
