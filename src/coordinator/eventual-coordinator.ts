@@ -1,5 +1,6 @@
 import { assert } from "../assert.js";
 import type { ReplicaService } from "../replica/replica-service.js";
+import { isRingRefusal } from "../replica/ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny } from "../replica/sibling-record.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "../ring/preference-list.js";
@@ -13,7 +14,7 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import { compareSiblingsForLww, isSibling, type Sibling } from "../versioning/sibling.js";
 import { versionVectorError, type Dot, type VersionVector } from "../versioning/version-vector.js";
 import { GetCore, type GetReply } from "./get-core.js";
-import { PutCore, type PutReply } from "./put-core.js";
+import { PutCore, type PutReply, type PutResponse } from "./put-core.js";
 import type { QuorumFailure } from "./quorum-failure.js";
 import type { Quorum } from "./quorum-options.js";
 
@@ -36,6 +37,17 @@ import type { Quorum } from "./quorum-options.js";
  * Deadlines: every message carries `requestTimeoutMs` (the network's timeout), so a request
  * ends at the latest when its slowest replica's deadline passes; a forwarded put waits twice
  * that for the remote coordinator's own round.
+ *
+ * Ring-version fencing (replica/ring-fence.ts): every "replica.merge" carries the version of
+ * the ring the key was placed on. A replica whose ring is that new or newer and does not place
+ * the write's node refuses it ("ring", naming its version); that reply counts as a failure.
+ * When a replica refused a put so, the coordinator learns the newer ring from that replica
+ * (`learnRing`, else whatever gossip brought meanwhile) and, if its ring moved on, sends the
+ * write once more to the key's new preference list within the put's deadline (twice
+ * requestTimeoutMs from the start, 1.5 times for a forwarded put). A put that missed its
+ * quorum is answered by that second round (the local copy counts again only if the new ring
+ * still places this node); one that met it is answered at once and the second round runs in
+ * the background, so the new owners get the copy the refuser would have had.
  */
 export interface EventualCoordinatorOptions {
   runtime: Runtime;
@@ -45,6 +57,11 @@ export interface EventualCoordinatorOptions {
   requestTimeoutMs: number;
   /** Where to count what it does (a simulator shares one across nodes and restarts); a fresh one by default. */
   stats?: EventualCoordinatorStats;
+  /**
+   * Asks `peer`, which refused a write for a newer ring, for that ring, and adopts it when newer
+   * (node/learn-ring.ts); resolves when done or given up. Without it the retry relies on gossip.
+   */
+  learnRing?: (peer: NodeId) => Promise<void>;
   /**
    * Test only: a deliberately broken coordinator that keeps only the newest sibling (treats
    * every table as last-writer-wins), which the simulator's checker must catch.
@@ -98,6 +115,9 @@ interface ForwardedPut {
 
 export const coordinatorMessagePrefix = "coordinator.";
 
+/** The errors a put result may carry (EventualPutResult). */
+const putErrors: ReadonlySet<string> = new Set(["quorum", "unavailable", "siblings-full", "overloaded", "bad-request"]);
+
 /** What this coordinator did since it started (for the simulator's summary and metrics). */
 export interface EventualCoordinatorStats {
   forwarded: number;
@@ -105,7 +125,28 @@ export interface EventualCoordinatorStats {
   hinted: number;
   /** Read repairs sent to a replica whose reply differed from the merge. */
   repaired: number;
+  /** Puts sent once more on a newer ring after a replica refused them for it (ring-fence.ts). */
+  ringRetried?: number;
 }
+
+/** Where a key lives on the ring this node holds: the list with fallbacks, its primaries, the ring's version. */
+interface Placed {
+  ok: true;
+  list: PreferenceListEntry[];
+  primaries: NodeId[];
+  ringVersion: number;
+  /** The width placed with: the quorum's n capped at the ring's member count. */
+  n: number;
+}
+
+/** A replica that refused a write for a newer ring, and that ring's version. */
+interface Refusal {
+  node: NodeId;
+  ringVersion: number;
+}
+
+/** A replica's answer to a replicated write; `ringVersion` when it refused the write for a newer ring. */
+type MergeReply = PutReply | { ok: false; error: string; ringVersion: number };
 
 export class EventualCoordinator {
   private readonly network: Network;
@@ -120,9 +161,10 @@ export class EventualCoordinator {
   }
 
   async put(request: EventualWriteRequest): Promise<EventualPutResult> {
+    const deadlineMs = this.options.runtime.clock.nowMs() + 2 * this.options.requestTimeoutMs;
     const placed = this.place(request.key, request.quorum.n);
     if (!placed.ok) return placed;
-    if (placed.primaries.includes(this.self)) return this.coordinatePut(request, placed.list);
+    if (placed.primaries.includes(this.self)) return this.coordinatePut(request, placed, deadlineMs);
     const target = placed.primaries.find((node) => this.isUp(node));
     if (target === undefined) return unavailable(`no primary of the key is up among ${placed.primaries.join(", ")}`);
     const message: ForwardedPut = { type: "coordinator.put", ...request, context: request.context ?? null };
@@ -133,6 +175,8 @@ export class EventualCoordinator {
     const reply = result.reply as Partial<EventualPutResult> | null;
     if (reply?.ok === true && !(Array.isArray(reply.dot) && reply.dot.length === 2)) return unavailable(`coordinator ${target} acknowledged without a dot`);
     if (typeof reply?.ok !== "boolean") return unavailable(`coordinator ${target} answered something that is not a write result`);
+    // A refusal this node has no answer type for (a target without a ring: "no-ring") is unavailability.
+    if (reply.ok === false && !putErrors.has(String(reply.error))) return unavailable(`coordinator ${target} refused: ${String((reply as { message?: unknown }).message ?? reply.error)}`);
     return result.reply;
   }
 
@@ -162,7 +206,7 @@ export class EventualCoordinator {
           if (core.enough()) resolve();
           if (pending === 0) {
             resolve();
-            void this.repair(key, core, lww).catch(() => undefined); // a repair that fails is retried by the next read
+            void this.repair(key, core, lww, placed).catch(() => undefined); // a repair that fails is retried by the next read
           }
         });
       }
@@ -178,37 +222,34 @@ export class EventualCoordinator {
     if (forwarded?.type !== "coordinator.put") return unavailable(`unknown coordinator message ${String(forwarded?.type)}`);
     const problem = forwardedPutProblem(forwarded);
     if (problem !== undefined) return { ok: false, error: "bad-request", message: problem };
+    const deadlineMs = this.options.runtime.clock.nowMs() + 1.5 * this.options.requestTimeoutMs;
     const placed = this.place(forwarded.key, forwarded.quorum.n);
     if (!placed.ok) return placed;
     // Coordinate here even if this node's ring disagrees: forwarding again could loop.
-    return this.coordinatePut({ ...forwarded, context: forwarded.context ?? undefined }, placed.list);
+    return this.coordinatePut({ ...forwarded, context: forwarded.context ?? undefined }, placed, deadlineMs);
   }
 
-  private async coordinatePut(request: EventualWriteRequest, list: readonly PreferenceListEntry[]): Promise<EventualPutResult> {
+  private async coordinatePut(request: EventualWriteRequest, placed: Placed, deadlineMs: number): Promise<EventualPutResult> {
     const lww = request.lww || this.options.unsafeKeepNewestOnly === true;
     const sibling: Sibling = { ...request.proposal, timestamp: this.options.runtime.hlc.now() };
     const local = await this.options.replicas.coordinateWrite(request.key, sibling, request.context, { lww });
     if (!local.ok) return local;
-    const { quorum } = request;
-    // When a forwarded write reached a node its ring does not place for the key, the local
-    // copy counts toward nothing; the list's replicas still get the write.
-    const replicas = list;
-    const core = new PutCore({ n: quorum.n, w: Math.min(quorum.w, quorum.n), dw: quorum.dw, pw: quorum.pw, preferenceList: replicas });
-    await new Promise<void>((resolve) => {
-      for (const replica of replicas) {
-        if (replica.node === this.self) {
-          core.addReply(this.self, { ok: true, durable: true });
-          continue;
-        }
-        if (!replica.primary) this.stats.hinted++;
-        void asReply(this.sendMerge(request.key, local.set, replica, lww)).then((reply) => {
-          core.addReply(replica.node, reply);
-          if (core.enough()) resolve();
-        });
-      }
-      if (core.enough()) resolve();
-    });
-    const response = core.response();
+    const refusals: Refusal[] = [];
+    let answered = false;
+    let retrying = false;
+    const retry = (): Promise<PutResponse | undefined> => {
+      retrying = true;
+      return this.retryOnNewerRing(request, local.set, placed, refusals, lww, deadlineMs);
+    };
+    // A refusal after the answer (the quorum was met without the refuser): the new owners still
+    // get the copy the refuser would have had, in the background.
+    const refused = (): void => {
+      if (answered && !retrying) void retry().catch(() => undefined);
+    };
+    let response = await this.replicate(request, local.set, placed, lww, this.options.requestTimeoutMs, refusals, refused);
+    if (!response.ok && refusals.length > 0) response = (await retry()) ?? response;
+    answered = true;
+    if (refusals.length > 0 && !retrying) refused();
     if (!response.ok) return response;
     const nowMs = this.options.runtime.clock.nowMs();
     const existed = local.before !== undefined && dvvset.values(local.before).some((s) => !s.tombstone && (s.expiresAtMs === null || s.expiresAtMs > nowMs));
@@ -249,31 +290,86 @@ export class EventualCoordinator {
     return parsed.ok ? { ok: true, set: parsed.set } : { ok: false, error: `fetch from ${replica.node}: ${parsed.error}` };
   }
 
-  private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean): Promise<PutReply> {
+  /**
+   * Sends the coordinated set to every replica of `placed.list` but this node (whose copy is
+   * already stored and counts when the list names it) and answers once PutCore has enough.
+   * A replica that refuses it for a newer ring is added to `refusals` and `refused` is called
+   * (also after the answer, when it replies late).
+   */
+  private async replicate(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, lww: boolean, timeoutMs: number, refusals: Refusal[], refused?: () => void): Promise<PutResponse> {
+    const { quorum } = request;
+    // When a forwarded write reached a node its ring does not place for the key, the local
+    // copy counts toward nothing; the list's replicas still get the write.
+    const replicas = placed.list;
+    const core = new PutCore({ n: quorum.n, w: Math.min(quorum.w, quorum.n), dw: quorum.dw, pw: quorum.pw, preferenceList: replicas });
+    await new Promise<void>((resolve) => {
+      for (const replica of replicas) {
+        if (replica.node === this.self) {
+          core.addReply(this.self, { ok: true, durable: true });
+          continue;
+        }
+        if (!replica.primary) this.stats.hinted++;
+        void asReply(this.sendMerge(request.key, set, replica, lww, placed, timeoutMs)).then((reply) => {
+          core.addReply(replica.node, reply);
+          if ("ringVersion" in reply) {
+            refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
+            refused?.();
+          }
+          if (core.enough()) resolve();
+        });
+      }
+      if (core.enough()) resolve();
+    });
+    return core.response();
+  }
+
+  /**
+   * A put that missed its quorum while replicas refused it for a newer ring: learn that ring
+   * from the refuser with the newest, and when this node's ring moved past the one the put was
+   * placed on, replicate once more on the key's new preference list before `deadlineMs`.
+   * Undefined when there is nothing newer to try (or no time left).
+   */
+  private async retryOnNewerRing(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, refusals: readonly Refusal[], lww: boolean, deadlineMs: number): Promise<PutResponse | undefined> {
+    const newest = refusals.reduce((a, b) => (b.ringVersion > a.ringVersion ? b : a));
+    if (newest.ringVersion <= placed.ringVersion) return undefined;
+    const clock = this.options.runtime.clock;
+    if ((this.options.membership.ring()?.version ?? -1) < newest.ringVersion && this.options.learnRing !== undefined && clock.nowMs() < deadlineMs) {
+      await this.options.learnRing(newest.node).catch(() => undefined);
+    }
+    const again = this.place(request.key, request.quorum.n);
+    const remainingMs = Math.floor(deadlineMs - clock.nowMs());
+    if (!again.ok || again.ringVersion <= placed.ringVersion || remainingMs <= 0) return undefined;
+    this.stats.ringRetried = (this.stats.ringRetried ?? 0) + 1;
+    return this.replicate(request, set, again, lww, Math.min(this.options.requestTimeoutMs, remainingMs), []);
+  }
+
+  private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {
     if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww });
-    const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww };
-    const result = await this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs: this.options.requestTimeoutMs });
+    const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
+    const result = await this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs });
+    if (result.ok && isRingRefusal(result.reply)) return { ok: false, error: `ring: ${result.reply.message}`, ringVersion: result.reply.ringVersion };
     const failure = replyFailure(result);
     if (failure !== undefined) return { ok: false, error: failure };
     return { ok: true, durable: (result as { ok: true; reply: { durable?: boolean } }).reply.durable === true };
   }
 
   /** Read repair (paper, section 5): the merged set to every replica whose reply differed. */
-  private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean): Promise<void> {
+  private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean, placed: { ringVersion: number; n: number }): Promise<void> {
     const merged = core.mergedSet();
     if (merged === undefined) return;
     const stale = core.repairs();
     this.stats.repaired += stale.length;
-    await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, lww || this.options.unsafeKeepNewestOnly === true)));
+    const keepNewest = lww || this.options.unsafeKeepNewestOnly === true;
+    await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, keepNewest, placed, this.options.requestTimeoutMs)));
   }
 
-  private place(key: Uint8Array, n: number): { ok: true; list: PreferenceListEntry[]; primaries: NodeId[] } | EventualUnavailable {
+  private place(key: Uint8Array, n: number): Placed | EventualUnavailable {
     const ring = this.options.membership.ring();
     if (ring === undefined) return unavailable("this node has no ring yet");
     const partition = partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount);
     const width = Math.min(n, ring.members.length);
     const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
-    return { ok: true, list, primaries: preferenceList(ring, partition, width) };
+    return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version, n: width };
   }
 
   private isUp(id: NodeId): boolean {

@@ -270,7 +270,10 @@ export class OwnershipTransfer {
     let afterKey = cursor !== null && cursor.tableId === table.id && cursor.source === source ? cursor.afterKey : undefined;
     for (;;) {
       const range = tableRange(table.id, afterKey, this.settings.pageEntriesMax);
-      const answer = await network.request<{ ok?: boolean; entries?: unknown; exhausted?: unknown }>(source, scanMessage("replica.list", range, table.strong ? "accepted" : "siblings"), { timeoutMs: this.settings.requestTimeoutMs });
+      // With this node's ring version: a source on an older ring refuses ("ring-behind") until it
+      // adopted it, then waits for the writes it admitted before (replica/ring-fence.ts).
+      const ringVersion = this.options.ring()?.version;
+      const answer = await network.request<{ ok?: boolean; entries?: unknown; exhausted?: unknown }>(source, scanMessage("replica.list", range, table.strong ? "accepted" : "siblings", ringVersion), { timeoutMs: this.settings.requestTimeoutMs });
       if (!answer.ok || answer.reply.ok !== true || !Array.isArray(answer.reply.entries)) return;
       const entries = answer.reply.entries as unknown[];
       const moved = await this.applyPage(table, source, gained, entries);

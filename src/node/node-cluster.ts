@@ -137,6 +137,8 @@ export class NodeCluster {
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
       dispatcher.route("membership.", (from, message) => membership.handle(from, message));
+      // No replica, coordinator, anti-entropy or handoff traffic before this node holds a ring (peer-dispatcher.ts).
+      dispatcher.requireRing(() => membership.ring() !== undefined);
       const forming = stored === undefined && joined.length === 0;
       const clusterPlan = new ClusterPlan({
         runtime: { ...runtime, network },

@@ -67,6 +67,11 @@ export interface NodeItemsOptions {
   acceptorDisk?: { fresh: boolean; unfinished: boolean };
   /** A strong table's n; "skip" for other or dropped tables; undefined while not known here (the relearn waits). */
   strongN?: (tableId: number) => number | "skip" | undefined;
+  /**
+   * Asks a peer for its ring and adopts it when newer (node/learn-ring.ts): the eventual
+   * coordinator's retry after a replica refused a write for a newer ring. Without it, gossip.
+   */
+  learnRing?: (peer: NodeId) => Promise<void>;
 }
 
 /** A key's primaries for tombstone GC; undefined without a ring, during a transition, or for a table it cannot place. */
@@ -119,6 +124,8 @@ export class NodeItems {
       hlc,
       freshCounterBase: () => hlcPhysicalMs(hlc.peek()) * freshCountersPerMs,
       ...(options.isTableDropped !== undefined ? { isTableDropped: options.isTableDropped } : {}),
+      // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts).
+      ringFence: { ring: () => options.membership.ring(), nOf: (tableId) => options.nOf?.(tableId) },
     });
     this.backfill = new TombstoneIndexBackfill({ storage: runtime.storage, timers: runtime.timers, fetch: (key) => this.replicas.fetch(key) });
     this.reaper = new TombstoneReaper({
@@ -139,6 +146,7 @@ export class NodeItems {
       replicas: this.replicas,
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
+      ...(options.learnRing !== undefined ? { learnRing: options.learnRing } : {}),
     });
     this.delivery = new HintDelivery<Sibling>({
       ...options.hintDelivery,

@@ -43,3 +43,27 @@ test("overlapping or malformed prefixes are refused when routed", () => {
   assert.throws(() => dispatcher.route("membership.ring.", () => undefined), /overlaps/);
   assert.throws(() => dispatcher.route("replica", () => undefined), /ends with/);
 });
+
+test("until the node holds a ring, replica, coordinator, anti-entropy and handoff messages get a typed retryable refusal; the rest are routed", () => {
+  const dispatcher = new PeerDispatcher();
+  const seen: string[] = [];
+  for (const prefix of ["membership.", "replica.", "coordinator.", "anti-entropy.", "handoff.", "catalog.", "client.", "paxos."]) {
+    dispatcher.route(prefix, (_from, m) => {
+      seen.push((m as { type: string }).type);
+      return { ok: true };
+    });
+  }
+  let ring = false;
+  dispatcher.requireRing(() => ring);
+  for (const type of ["replica.merge", "replica.list", "coordinator.put", "anti-entropy.roots", "handoff.done"]) {
+    const reply = dispatcher.handle("n2", { type }) as { ok: boolean; error: string; retryable: boolean; message: string };
+    assert.deepEqual([reply.ok, reply.error, reply.retryable], [false, "no-ring", true], type);
+    assert.match(reply.message, new RegExp(`holds no ring yet.*${type.replace(".", "\\.")}`));
+  }
+  assert.equal(dispatcher.refusedBeforeRing, 5);
+  for (const type of ["membership.sync", "catalog.digest", "client.get", "paxos.prepare"]) assert.deepEqual(dispatcher.handle("n2", { type }), { ok: true });
+  assert.deepEqual(seen, ["membership.sync", "catalog.digest", "client.get", "paxos.prepare"]);
+  ring = true;
+  assert.deepEqual(dispatcher.handle("n2", { type: "replica.merge" }), { ok: true });
+  assert.equal(dispatcher.refusedBeforeRing, 5);
+});

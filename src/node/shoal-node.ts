@@ -30,6 +30,7 @@ import { OwnershipTransfer, nMaxOf, type OwnershipTable } from "../handoff/owner
 import { ownershipMessagePrefix } from "../handoff/ownership-messages.js";
 import { DynamoDbApi, dynamoAuthFromEnvironment, isDynamoDbRequest, type DynamoAuth } from "../dynamodb/index.js";
 import { parseSeedAddress, splitSeedList, type SeedAddress } from "./seed-address.js";
+import { learnRingFrom } from "./learn-ring.js";
 
 /**
  * One running Shoal node: composes the runtime, the catalog (replicated: CatalogSync), the
@@ -278,6 +279,8 @@ function wireDataPath(parts: {
       return table.consistency === "strong" ? table.replication.n : "skip";
     },
     isTableDropped: (tableId) => catalog.isDropped(tableId),
+    // A replica refused a write for a newer ring: ask it for that ring before the retry (replica/ring-fence.ts).
+    learnRing: learnRingFrom(cluster.network, cluster.membership, deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault),
   });
   metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0), abandoned: items.delivery.stats().abandoned }));
   // A node that leaves (or was replaced while running) hands its hints on before it exits.

@@ -8,7 +8,8 @@ import { scanEntriesMax, type ScanBound, type ScanRange } from "./sibling-scan.j
  *   bound = { key: bytes, inclusive: boolean }; records = "siblings" (default) | "accepted"
  * The reply is { ok: true, entries: [key, set][] } for sibling sets, { ok: true, entries:
  * [key, value | null][] } for accepted values (null: a tombstone or only a promise), with
- * `exhausted`.
+ * `exhausted`. `ringVersion`, on the ownership transfer's scans only: the scanner's ring version
+ * (ring-fence.ts: a source on an older ring refuses the scan with "ring-behind").
  */
 export interface ScanMessage {
   type: "replica.list" | "replica.query";
@@ -19,15 +20,19 @@ export interface ScanMessage {
   limit: number;
   /** Which records to return: sibling sets (eventual tables, the default) or a strong table's accepted values. */
   records?: ScanRecords;
+  /** The scanner's ring version (ownership transfer scans; ring-fence.ts). */
+  ringVersion?: number;
 }
 
 export type ScanRecords = "siblings" | "accepted";
 
-export function scanMessage(type: ScanMessage["type"], range: ScanRange, records: ScanRecords = "siblings"): ScanMessage {
-  return { type, prefix: range.prefix, low: range.low ?? null, high: range.high ?? null, reverse: range.reverse, limit: range.limit, records };
+export function scanMessage(type: ScanMessage["type"], range: ScanRange, records: ScanRecords = "siblings", ringVersion?: number): ScanMessage {
+  const message: ScanMessage = { type, prefix: range.prefix, low: range.low ?? null, high: range.high ?? null, reverse: range.reverse, limit: range.limit, records };
+  if (ringVersion !== undefined) message.ringVersion = ringVersion;
+  return message;
 }
 
-export type ParsedScan = { ok: true; range: ScanRange; records: ScanRecords } | { ok: false; error: string };
+export type ParsedScan = { ok: true; range: ScanRange; records: ScanRecords; ringVersion?: number } | { ok: false; error: string };
 
 export function parseScanMessage(message: unknown): ParsedScan {
   const m = message as Partial<ScanMessage> | null;
@@ -40,10 +45,13 @@ export function parseScanMessage(message: unknown): ParsedScan {
   if (!isBound(m.low) || !isBound(m.high)) return { ok: false, error: "a bound is not { key, inclusive }" };
   const records = m.records ?? "siblings";
   if (records !== "siblings" && records !== "accepted") return { ok: false, error: `records ${String(records)} is neither "siblings" nor "accepted"` };
+  if (m.ringVersion !== undefined && !(typeof m.ringVersion === "number" && Number.isSafeInteger(m.ringVersion) && m.ringVersion >= 0)) {
+    return { ok: false, error: `ringVersion ${String(m.ringVersion)} is not a non-negative integer` };
+  }
   const range: ScanRange = { prefix: m.prefix, reverse: m.reverse, limit: m.limit };
   if (m.low) range.low = m.low;
   if (m.high) range.high = m.high;
-  return { ok: true, range, records };
+  return m.ringVersion === undefined ? { ok: true, range, records } : { ok: true, range, records, ringVersion: m.ringVersion };
 }
 
 function isBound(value: unknown): value is ScanBound | null | undefined {

@@ -12,6 +12,7 @@ import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning
 import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
 import { parseScanMessage } from "./replica-messages.js";
+import { ringBehindOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
 import { decodeTombstoneIndexKey, tombstoneIndexBound, tombstoneIndexOps } from "./tombstone-index.js";
@@ -45,9 +46,11 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  * Messages (plain data, so they cross the network as MessagePack):
  *   { type: "replica.fetch", key, hintFor }        -> { ok: true, set: set | null }
  *   { type: "replica.fetch", key, hintFor: null, record: true } -> { ok: true, record: bytes | null }
- *   { type: "replica.merge", key, set, hintFor, lww } -> { ok: true, durable: true } | { ok: false, error }
- *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit }
+ *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
+ *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
+ *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
+ *                                                  | { ok: false, error: "ring-behind", ringVersion, message }
  *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
  *   { type: "replica.tombstones", keys, what: "hints" | "sets" }
  *                                                  -> { ok: true, results: (boolean | set | null)[] }
@@ -71,6 +74,8 @@ export interface ReplicaServiceOptions {
   isTableDropped?: (tableId: number) => boolean;
   /** Reaped tombstones remembered (see `reap`); default reapedMemoryDefaults. */
   reapedMemory?: { entriesMax: number; ms: number };
+  /** Ring-version fencing of writes and transfer scans (ring-fence.ts); without it nothing is fenced. */
+  ringFence?: ReplicaRingFence;
 }
 
 /**
@@ -105,6 +110,10 @@ export interface MergeMessage {
   set: DottedVersionVectorSet<Sibling>;
   hintFor: NodeId | null;
   lww: boolean;
+  /** The version of the ring the sender placed the key on (ring-fence.ts); absent from older senders. */
+  ringVersion?: number;
+  /** The n the sender placed the key with (ring-fence.ts). */
+  n?: number;
 }
 
 export interface ReapMessage {
@@ -131,6 +140,8 @@ export class ReplicaService {
   private readonly locks: KeyLocks;
   /** Recently reaped keys: lock name -> the tombstone set removed and when it is forgotten (insertion order = age). */
   private readonly reaped = new Map<string, { set: DottedVersionVectorSet<Sibling>; untilMs: number }>();
+  /** Item writes admitted and not finished yet (bounded by the key locks' waiters), for `drainWrites`. */
+  private readonly writing = new Set<Promise<unknown>>();
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.locks = new KeyLocks(options.locks ?? defaultKeyLocksOptions);
@@ -156,7 +167,7 @@ export class ReplicaService {
   async coordinateWrite(itemKey: Uint8Array, sibling: Sibling, context: VersionVector | undefined, conflicts: ConflictOptions): Promise<CoordinateWriteResult> {
     const nodeId = this.options.nodeId;
     if (this.dropped(itemKey)) return { ok: false, error: "bad-request", message: "the table was dropped" };
-    return this.locked(itemKey, async () => {
+    return this.tracked(this.locked(itemKey, async () => {
       const before = this.fetch(itemKey);
       const seen = this.contextFor(before, context);
       const proposal = seen === undefined ? dvvset.newValue(sibling) : dvvset.newWithContext(seen, sibling);
@@ -169,7 +180,7 @@ export class ReplicaService {
       await this.replace(itemKey, before, stored, { stamped: true });
       const counter = updated.entries.find((entry) => entry[0] === nodeId)![1];
       return { ok: true, set: stored, dot: [nodeId, counter] as const, before } as const;
-    });
+    }));
   }
 
   /** A version from another node (replication, read repair, handoff): sync it into the local set. */
@@ -178,7 +189,7 @@ export class ReplicaService {
     // a hint for it be handed back again and again.
     if (this.dropped(itemKey)) return { ok: true, durable: true };
     this.observeTimestamps(set);
-    return this.locked(itemKey, async () => {
+    return this.tracked(this.locked(itemKey, async () => {
       const local = this.fetch(itemKey);
       if (local === undefined && this.reapedAlready(itemKey, set)) return { ok: true, durable: true } as const;
       const synced = local === undefined ? set : dvvset.sync(local, set);
@@ -186,7 +197,23 @@ export class ReplicaService {
       if (local !== undefined && dvvset.equal(local, stored)) return { ok: true, durable: true } as const;
       await this.replace(itemKey, local, stored, { stamped: false });
       return { ok: true, durable: true } as const;
-    });
+    }));
+  }
+
+  /**
+   * Resolves once every item write (coordinated or merged) admitted before the call finished,
+   * whatever its outcome. A transfer scan waits for it (ring-fence.ts): a write admitted under
+   * an older ring is then on disk before the scan reads past its key.
+   */
+  async drainWrites(): Promise<void> {
+    if (this.writing.size > 0) await Promise.allSettled([...this.writing]);
+  }
+
+  private tracked<R>(work: Promise<R>): Promise<R> {
+    this.writing.add(work);
+    const done = (): void => void this.writing.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   /**
@@ -351,10 +378,15 @@ export class ReplicaService {
     return { ok: true, set: hint ?? null };
   }
 
-  private async handleMerge(message: MergeMessage): Promise<MergeResult> {
+  private async handleMerge(message: MergeMessage): Promise<MergeResult | RingRefusal> {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "merge: key is not bytes" };
     const parsed = dvvset.parse(message.set, isSibling);
     if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
+    const fence = this.options.ringFence;
+    if (fence !== undefined) {
+      const refusal = ringRefusalOf(fence, message.key, message.hintFor ?? this.options.nodeId, message.ringVersion, message.n);
+      if (refusal !== undefined) return refusal;
+    }
     if (message.hintFor === null || message.hintFor === this.options.nodeId) {
       return this.merge(message.key, parsed.set, { lww: message.lww === true });
     }
@@ -366,6 +398,20 @@ export class ReplicaService {
   private handleScan(message: unknown): unknown {
     const parsed = parseScanMessage(message);
     if (!parsed.ok) return { ok: false, error: `scan: ${parsed.error}` };
+    const fence = this.options.ringFence;
+    if (parsed.ringVersion !== undefined && fence !== undefined) return this.fencedScan(fence, parsed.ringVersion, () => this.scanReply(parsed));
+    return this.scanReply(parsed);
+  }
+
+  /** A transfer scan (ring-fence.ts): refused while this node's ring is older than the scanner's; else after the writes in flight. */
+  private async fencedScan(fence: ReplicaRingFence, ringVersion: number, reply: () => unknown): Promise<unknown> {
+    const behind: RingBehind | undefined = ringBehindOf(fence, ringVersion);
+    if (behind !== undefined) return behind;
+    await this.drainWrites();
+    return reply();
+  }
+
+  private scanReply(parsed: Extract<ReturnType<typeof parseScanMessage>, { ok: true }>): unknown {
     if (parsed.records === "accepted") {
       const page = this.scanAccepted(parsed.range);
       return { ok: true, entries: page.entries.map((entry) => [entry.key, entry.value ?? null]), exhausted: page.exhausted };

@@ -17,6 +17,8 @@ import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } 
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import { claimRingHook } from "../node/claim-ring.js";
+import { learnRingFrom } from "../node/learn-ring.js";
+import { noRingRefusal } from "../node/peer-dispatcher.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
 import { parseRing, ringSettled, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
@@ -143,12 +145,15 @@ export class ClusterNode {
       clock: runtime.clock,
       hlc: runtime.hlc,
       freshCounterBase: () => hlcPhysicalMs(runtime.hlc.peek()) * freshCountersPerMs,
+      // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts), as NodeItems.
+      ringFence: { ring: () => this.membership.ring(), nOf: (id) => (tableOf(id)?.strong === false ? tableOf(id)!.n : undefined) },
     });
     this.coordinator = new EventualCoordinator({
       runtime,
       replicas: this.replicas,
       membership: this.membership,
       requestTimeoutMs: options.requestTimeoutMs,
+      learnRing: learnRingFrom(network, this.membership, options.requestTimeoutMs),
       ...(options.stats ? { stats: options.stats } : {}),
       ...(options.unsafeKeepNewestOnly === true ? { unsafeKeepNewestOnly: true } : {}),
     });
@@ -217,8 +222,10 @@ export class ClusterNode {
     // A node without a ring (one that joins, before gossip brought it the ring) cannot place a
     // key in a Merkle tree: an item stored then would be missing from its tree until the index
     // check's next pass (anti-entropy/index-verify.ts). It refuses data traffic until then (the
-    // sender counts a failed reply); found by the simulator, see the README.
-    if (this.membership.ring() === undefined) return undefined;
+    // sender counts a failed reply); found by the simulator, see the README. The real node's
+    // dispatcher answers the same typed refusal (node/peer-dispatcher.ts); the strong path's
+    // messages, which it does not gate, are dropped here as before.
+    if (this.membership.ring() === undefined) return noRingRefusal(type);
     if (type.startsWith("replica.")) return this.replicas.handle(from, message);
     if (type.startsWith("coordinator.")) return this.coordinator.handle(from, message);
     if (type.startsWith(paxosMessagePrefix)) return this.strong?.handle(from, message);
