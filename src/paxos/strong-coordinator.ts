@@ -232,7 +232,7 @@ export class StrongCoordinator {
       case "paxos.prepare":
         return prepareReplyToWire(await acceptors.prepare(request.key, request.ballot, this.ringVersion()));
       case "paxos.accept":
-        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal, this.ringVersion()));
+        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal, this.ringVersion(), request.next));
       case "paxos.collect":
         return collectReplyToWire(await acceptors.collect(request.key, request.ballot, this.ringVersion()));
       case "paxos.fence":
