@@ -315,3 +315,85 @@ test("one seed run twice gives the same trace (the strong path is deterministic 
   };
   assert.equal(await traceOf(), await traceOf());
 });
+
+// The piggybacked prepare (README, "One round trip for a proposer's next change").
+
+const preparesOf = (sim: Simulation, ids: readonly NodeId[]): number => ids.reduce((sum, id) => sum + nodeOf(sim, id).acceptors.prepares, 0);
+
+test("a proposer's next change on a key skips the prepare: its last accept promised the next ballot", async () => {
+  const sim = await cluster(40);
+  const n1 = nodeOf(sim, "n1").strong;
+  assert.ok((await sim.settle(n1.change(keyOf("p"), 3, increment))).ok);
+  const prepares = preparesOf(sim, ["n1", "n2", "n3"]);
+  for (let i = 0; i < 5; i++) assert.ok((await sim.settle(n1.change(keyOf("p"), 3, increment))).ok);
+  assert.equal(preparesOf(sim, ["n1", "n2", "n3"]), prepares, "no prepare after the first change");
+  assert.deepEqual(n1.roundCounts, { oneTrip: 5, twoTrips: 1 });
+  assert.equal(await readText(sim, "n3", "p"), "6");
+});
+
+test("a held promise another proposer outbid is refused, and the change retries with a prepare on the newest value", async () => {
+  // n1 proposes but is no acceptor, so it cannot see n2's prepare: the acceptors' refusal is what stops it.
+  const ids = ["n1", "n2", "n3", "n4"];
+  const placement: StrongPlacement = { acceptorsFor: () => ({ acceptors: ["n2", "n3", "n4"] }) };
+  const sim = await cluster(41, { ids, placement });
+  const n1 = nodeOf(sim, "n1").strong;
+  assert.ok((await sim.settle(n1.change(keyOf("q"), 3, increment))).ok);
+  assert.ok((await sim.settle(nodeOf(sim, "n2").strong.change(keyOf("q"), 3, increment))).ok);
+  const again = await sim.settle(n1.change(keyOf("q"), 3, increment));
+  assert.ok(again.ok && decoder.decode(again.value.after!.value) === "3", `no increment lost: ${JSON.stringify(again)}`);
+  assert.deepEqual(n1.roundCounts, { oneTrip: 1, twoTrips: 2 }, "the one-round attempt was refused and a full round followed");
+  assert.equal(await readText(sim, "n4", "q"), "3");
+});
+
+test("when its own acceptor saw another proposer since, a proposer does not even try the held promise", async () => {
+  const sim = await cluster(42);
+  const n1 = nodeOf(sim, "n1").strong;
+  assert.ok((await sim.settle(n1.change(keyOf("r"), 3, increment))).ok);
+  assert.ok((await sim.settle(nodeOf(sim, "n2").strong.change(keyOf("r"), 3, increment))).ok);
+  await sim.runUntil(sim.now() + 50);
+  assert.ok((await sim.settle(n1.change(keyOf("r"), 3, increment))).ok);
+  assert.deepEqual(n1.roundCounts, { oneTrip: 0, twoTrips: 2 });
+  assert.equal(await readText(sim, "n3", "r"), "3");
+});
+
+test("a held promise serves only its ring version: after a ring change the next change prepares", async () => {
+  let version = 1;
+  const placement: StrongPlacement = { acceptorsFor: () => ({ acceptors: ["n1", "n2", "n3"], ringVersion: version }), ringVersion: () => version };
+  const sim = await cluster(43, { placement });
+  const n1 = nodeOf(sim, "n1").strong;
+  assert.ok((await sim.settle(n1.change(keyOf("s"), 3, increment))).ok);
+  version = 2;
+  assert.ok((await sim.settle(n1.change(keyOf("s"), 3, increment))).ok);
+  assert.deepEqual(n1.roundCounts, { oneTrip: 0, twoTrips: 2 });
+  assert.ok((await sim.settle(n1.change(keyOf("s"), 3, increment))).ok);
+  assert.deepEqual(n1.roundCounts, { oneTrip: 1, twoTrips: 2 });
+});
+
+test("after a delete, and with heldPromisesMax 0, every change prepares", async () => {
+  const sim = await cluster(44, { coordinator: { heldPromisesMax: 0 } });
+  const n1 = nodeOf(sim, "n1").strong;
+  for (let i = 0; i < 3; i++) assert.ok((await sim.settle(n1.change(keyOf("t"), 3, increment))).ok);
+  assert.deepEqual(n1.roundCounts, { oneTrip: 0, twoTrips: 3 });
+  const other = await cluster(45);
+  const m1 = nodeOf(other, "n1").strong;
+  assert.ok((await other.settle(m1.change(keyOf("t"), 3, increment))).ok);
+  assert.ok((await other.settle(m1.change(keyOf("t"), 3, () => ({ type: "delete" })))).ok);
+  await other.runUntil(other.now() + 50); // the GC step collects the tombstone (a round racing it may be refused once)
+  assert.ok((await other.settle(m1.change(keyOf("t"), 3, increment))).ok);
+  assert.deepEqual(m1.roundCounts, { oneTrip: 1, twoTrips: 2 }, "the delete used the held promise; the change after it prepared");
+  assert.equal(await readText(other, "n2", "t"), "1");
+});
+
+test("a one-round change whose accept is lost is finished once by the next round, never applied twice", async () => {
+  const sim = await cluster(46);
+  const n1 = nodeOf(sim, "n1");
+  assert.ok((await sim.settle(n1.strong.change(keyOf("u"), 3, increment))).ok);
+  for (const id of ["n1", "n2", "n3"]) nodeOf(sim, id).acceptors.dropAcceptReplies = true;
+  const pending = n1.strong.change(keyOf("u"), 3, increment);
+  await sim.runUntil(sim.now() + requestTimeoutMs + 50);
+  for (const id of ["n1", "n2", "n3"]) nodeOf(sim, id).acceptors.dropAcceptReplies = false;
+  const result = await sim.settle(pending);
+  assert.ok(result.ok && decoder.decode(result.value.after!.value) === "2", JSON.stringify(result));
+  assert.equal(await readText(sim, "n2", "u"), "2");
+  assert.equal(n1.strong.roundCounts.oneTrip, 1);
+});

@@ -88,6 +88,11 @@ export interface StrongCoordinatorOptions {
   unsafeFastReadWithoutAgreement?: boolean;
   /** One-round-trip reads in flight at once; past it a read takes the queue (the full round). */
   fastReadsInFlightMax?: number;
+  /**
+   * Keys whose piggybacked promise the proposer remembers, so its next change there skips the
+   * prepare (README, "One round trip for a proposer's next change"); 0: always prepare.
+   */
+  heldPromisesMax?: number;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -148,7 +153,13 @@ export class StrongCoordinator {
       unsafeReadWithoutAccept: options.unsafeReadWithoutAccept === true,
       ringVersion: () => this.ringVersion(),
       unsafeFastReadWithoutAgreement: options.unsafeFastReadWithoutAgreement === true,
+      ...(options.heldPromisesMax === undefined ? {} : { heldPromisesMax: options.heldPromisesMax }),
     });
+  }
+
+  /** Rounds this node's proposer ran with one round trip (a held promise) and with two. */
+  get roundCounts(): { readonly oneTrip: number; readonly twoTrips: number } {
+    return this.proposer.roundCounts;
   }
 
   /** This node's ring version (0: none, or a placement without versions). */
