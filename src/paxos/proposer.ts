@@ -50,9 +50,11 @@ export interface ProposerOptions {
    * proposer's next change"); 0 turns the optimisation off. Past it the oldest is forgotten.
    */
   heldPromisesMax?: number;
+  /** Bytes of values the held promises may keep (values up to 25 MiB exist); past it the oldest is forgotten. */
+  heldBytesMax?: number;
 }
 
-export const proposerDefaults = Object.freeze({ heldPromisesMax: 10_000 });
+export const proposerDefaults = Object.freeze({ heldPromisesMax: 10_000, heldBytesMax: 32 * 1024 * 1024 });
 
 /**
  * A promise of our next ballot that a strict majority of every set gave with their accept of
@@ -63,6 +65,8 @@ interface HeldPromise {
   /** The sets the promise came from ("a,b|c,d"): used only for a round on exactly these sets. */
   sets: string;
   highest: AcceptedState;
+  /** What it keeps in memory (the value's bytes), for `heldBytesMax`. */
+  bytes: number;
 }
 
 /**
@@ -106,6 +110,8 @@ export class Proposer {
   /** Piggybacked promises by key (insertion order: oldest first); each is used at most once. */
   private readonly held = new Map<string, HeldPromise>();
   private readonly heldMax: number;
+  private readonly heldBytesMax: number;
+  private heldBytes = 0;
   /** The highest ballot counter this proposer issued: every later ballot is above it (ballots are never reused). */
   private lastCounter = 0;
   /** Rounds that skipped the prepare (a held promise), and rounds that prepared (for tests and metrics). */
@@ -115,6 +121,8 @@ export class Proposer {
     this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs, ringVersion: options.ringVersion });
     this.heldMax = options.heldPromisesMax ?? proposerDefaults.heldPromisesMax;
     assert(Number.isSafeInteger(this.heldMax) && this.heldMax >= 0, `heldPromisesMax must be a non-negative integer, got ${this.heldMax}`);
+    this.heldBytesMax = options.heldBytesMax ?? proposerDefaults.heldBytesMax;
+    assert(Number.isSafeInteger(this.heldBytesMax) && this.heldBytesMax >= 0, `heldBytesMax must be a non-negative integer, got ${this.heldBytesMax}`);
   }
 
   /** Raises `node`'s ring fence (the ownership transfer, before it scans an old acceptor). */
@@ -221,7 +229,7 @@ export class Proposer {
     const accepted = await this.accept(key, sets, ballot, proposal, next);
     if (accepted.ok) {
       if (proposal.value === undefined) this.collectWhen(accepted.unanimous, key, sets, ballot);
-      if (next !== undefined && accepted.nextPromised) this.hold(key, { next, sets: setsText(sets), highest: { ballot, acceptedAtMs: 0, ...proposal } });
+      if (next !== undefined && accepted.nextPromised) this.hold(key, { next, sets: setsText(sets), highest: { ballot, acceptedAtMs: 0, ...proposal }, bytes: key.byteLength + (proposal.value?.value.byteLength ?? 0) });
       return { ok: true, outcomes: plan.applied.outcomes };
     }
     if (accepted.maybeStored && plan.applied.changed) state.sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
@@ -253,7 +261,7 @@ export class Proposer {
     const id = lockKey(key);
     const held = this.held.get(id);
     if (held === undefined) return undefined;
-    this.held.delete(id);
+    this.forget(id, held);
     if (epochOf(held.next) !== placed.epoch || held.sets !== setsText(placed.sets)) return undefined;
     if (placed.sets.some((set) => set.includes(this.options.runtime.nodeId))) {
       const local = this.options.acceptors.promiseInMemory(key);
@@ -264,9 +272,25 @@ export class Proposer {
 
   private hold(key: Uint8Array, held: HeldPromise): void {
     const id = lockKey(key);
-    this.held.delete(id);
+    const before = this.held.get(id);
+    if (before !== undefined) this.forget(id, before);
+    if (held.bytes > this.heldBytesMax) return;
     this.held.set(id, held);
-    while (this.held.size > this.heldMax) this.held.delete(this.held.keys().next().value!);
+    this.heldBytes += held.bytes;
+    while (this.held.size > this.heldMax || this.heldBytes > this.heldBytesMax) {
+      const [oldest, entry] = this.held.entries().next().value as [string, HeldPromise];
+      this.forget(oldest, entry);
+    }
+  }
+
+  private forget(id: string, held: HeldPromise): void {
+    this.held.delete(id);
+    this.heldBytes -= held.bytes;
+  }
+
+  /** Keys with a held promise, and the bytes they keep (for tests and metrics). */
+  get heldSize(): { keys: number; bytes: number } {
+    return { keys: this.held.size, bytes: this.heldBytes };
   }
 
   private plan(promised: { highest: AcceptedState | undefined; collectedFloor: Ballot }, changes: readonly PendingChange[], ballot: Ballot, sent: readonly SentAccept[]): Plan {

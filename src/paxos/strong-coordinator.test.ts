@@ -397,3 +397,17 @@ test("a one-round change whose accept is lost is finished once by the next round
   assert.equal(await readText(sim, "n2", "u"), "2");
   assert.equal(n1.strong.roundCounts.oneTrip, 1);
 });
+
+test("held promises are bounded in keys and in value bytes: past either the oldest is forgotten", async () => {
+  const sim = await cluster(47, { coordinator: { heldPromisesMax: 3, heldBytesMax: 40 } });
+  const n1 = nodeOf(sim, "n1").strong;
+  for (const name of ["a", "b", "c", "d"]) assert.ok((await sim.settle(n1.change(keyOf(name), 3, () => text("12345")))).ok);
+  assert.equal(n1.heldPromises.keys, 3, "the key bound");
+  assert.ok((await sim.settle(n1.change(keyOf("big"), 3, () => text("x".repeat(64))))).ok);
+  assert.equal(n1.heldPromises.keys, 3, "a value above the byte bound is not held");
+  assert.ok(n1.heldPromises.bytes <= 40);
+  assert.ok((await sim.settle(n1.change(keyOf("a"), 3, increment))).ok, "a forgotten key prepares again");
+  assert.deepEqual(n1.roundCounts, { oneTrip: 0, twoTrips: 6 });
+  assert.ok((await sim.settle(n1.change(keyOf("d"), 3, () => text("again")))).ok);
+  assert.equal(n1.roundCounts.oneTrip, 1, "a key still held takes one round trip");
+});

@@ -93,6 +93,8 @@ export interface StrongCoordinatorOptions {
    * prepare (README, "One round trip for a proposer's next change"); 0: always prepare.
    */
   heldPromisesMax?: number;
+  /** Bytes of values those held promises may keep in memory (proposerDefaults.heldBytesMax). */
+  heldBytesMax?: number;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -154,12 +156,18 @@ export class StrongCoordinator {
       ringVersion: () => this.ringVersion(),
       unsafeFastReadWithoutAgreement: options.unsafeFastReadWithoutAgreement === true,
       ...(options.heldPromisesMax === undefined ? {} : { heldPromisesMax: options.heldPromisesMax }),
+      ...(options.heldBytesMax === undefined ? {} : { heldBytesMax: options.heldBytesMax }),
     });
   }
 
   /** Rounds this node's proposer ran with one round trip (a held promise) and with two. */
   get roundCounts(): { readonly oneTrip: number; readonly twoTrips: number } {
     return this.proposer.roundCounts;
+  }
+
+  /** Keys whose piggybacked promise the proposer holds, and the value bytes it keeps for them. */
+  get heldPromises(): { keys: number; bytes: number } {
+    return this.proposer.heldSize;
   }
 
   /** This node's ring version (0: none, or a placement without versions). */
