@@ -36,7 +36,7 @@ async function run(seed: number, unsafeReadWithoutAccept: boolean, unsafeKeepPig
   for (const id of nodeIds) {
     sim.addNode(id, (runtime) => {
       const acceptors = new AcceptorService({ runtime, unsafeKeepPiggybackedPromises });
-      const strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs, unsafeReadWithoutAccept });
+      const strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs, unsafeReadWithoutAccept, heldPromisesMax: 10_000 });
       runtime.network.serve((from, message) => strong.handle(from, message));
       return strong;
     });

@@ -56,7 +56,7 @@ async function cluster(seed: number, options: ClusterOptions = {}): Promise<Simu
       id,
       (runtime): StrongNode => {
         const acceptors = new LossyAcceptor({ runtime });
-        const strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs, ...options.coordinator });
+        const strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs, heldPromisesMax: 10_000, ...options.coordinator });
         runtime.network.serve((from, message) => strong.handle(from, message));
         return { strong, acceptors, runtime };
       },
