@@ -26,14 +26,17 @@ import type { BenchTableSpec, ShoalCluster } from "./shoal-cluster-system.js";
  * Scenarios (100-byte values over --keys keys, table n=3 r=2 w=2 lww, capped at the member
  * count): hput / cput = put through HTTP (worker i to node i mod members) / the ShoalClient;
  * hget1, hget2, cget1, cget2 = get at R=1 or R=2 the same two ways (keys written first).
+ * sput = put through HTTP on a strong table (CASPaxos, n=3), as the cluster benchmark's
+ * "strong put"; --keys sets how often a key comes back (the benchmark's default is 10000).
  */
-const scenarioTargets: Record<string, { client: boolean; op: "get" | "put"; r?: number }> = {
+const scenarioTargets: Record<string, { client: boolean; op: "get" | "put"; r?: number; strong?: boolean }> = {
   hput: { client: false, op: "put" },
   cput: { client: true, op: "put" },
   hget1: { client: false, op: "get", r: 1 },
   hget2: { client: false, op: "get", r: 2 },
   cget1: { client: true, op: "get", r: 1 },
   cget2: { client: true, op: "get", r: 2 },
+  sput: { client: false, op: "put", strong: true },
 };
 
 interface RootModules {
@@ -56,6 +59,7 @@ interface Row {
 }
 
 const table: BenchTableSpec = { name: "bench_eventual", consistency: "eventual", conflicts: "lww", replication: { n: 3, r: 2, w: 2 } };
+const strongTable: BenchTableSpec = { name: "bench_strong", consistency: "strong", conflicts: "siblings", replication: { n: 3, r: 2, w: 2 } };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -97,7 +101,8 @@ async function main(): Promise<void> {
       }
       // The servers inherit the environment when they are spawned.
       if (modules.antiEntropy !== undefined) process.env.SHOAL_ANTI_ENTROPY = modules.antiEntropy;
-      const cluster = await modules.startShoalCluster({ members, cpu: 0, deadlineMs: 60_000, tables: [table] });
+      const anyStrong = scenarios.some((name) => scenarioTargets[name]!.strong === true);
+      const cluster = await modules.startShoalCluster({ members, cpu: 0, deadlineMs: 60_000, tables: anyStrong ? [table, strongTable] : [table] });
       delete process.env.NODE_OPTIONS;
       delete process.env.SHOAL_PROFILE_DIR;
       if (modules.antiEntropy !== undefined) delete process.env.SHOAL_ANTI_ENTROPY;
@@ -105,15 +110,16 @@ async function main(): Promise<void> {
         let written = false;
         for (const scenario of scenarios) {
           const target = scenarioTargets[scenario]!;
+          const tableName = target.strong === true ? strongTable.name : table.name;
           const loadTarget: LoadTarget = target.client
-            ? { kind: "shoal-client", seeds: cluster.peers, table: table.name, ...(target.r === undefined ? {} : { r: target.r }) }
-            : { kind: "shoal-cluster", urls: cluster.urls, table: table.name, ...(target.r === undefined ? {} : { r: target.r }) };
+            ? { kind: "shoal-client", seeds: cluster.peers, table: tableName, ...(target.r === undefined ? {} : { r: target.r }) }
+            : { kind: "shoal-cluster", urls: cluster.urls, table: tableName, ...(target.r === undefined ? {} : { r: target.r }) };
           const spec: LoadSpec = {
             target: loadTarget,
             op: target.op,
             valueBytes: 100,
             concurrency,
-            keyPrefix: "e-",
+            keyPrefix: target.strong === true ? "s-" : "e-",
             keyCount,
             preload: target.op === "get" && !written,
             warmupMs: warmupS * 1000,

@@ -14,6 +14,7 @@ import {
   parsePeekReply,
   peekMessage,
   peekReplyToWire,
+  type Accepted,
   type Peeked,
   parsePrepareReply,
   prepareMessage,
@@ -41,9 +42,10 @@ export class AcceptorClient {
     return failedIfMalformed(parsed(await this.request(node, prepareMessage(key, ballot)), parsePrepareReply));
   }
 
-  async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal): Promise<AcceptorAnswer<true>> {
-    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion()))));
-    return failedIfMalformed(parsed(await this.request(node, acceptMessage(key, ballot, proposal)), parseAcceptReply));
+  /** `next`: ask the acceptor to promise this later ballot of ours with the accept (the piggybacked prepare). */
+  async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal, next?: Ballot): Promise<AcceptorAnswer<Accepted>> {
+    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion(), next))));
+    return failedIfMalformed(parsed(await this.request(node, acceptMessage(key, ballot, proposal, next)), parseAcceptReply));
   }
 
   async peek(node: NodeId, key: Uint8Array, epoch: number): Promise<AcceptorAnswer<Peeked>> {

@@ -221,3 +221,84 @@ test("the fence answers only after every round that was under way finished, stor
     assert.equal(acceptor.record(k)?.accepted !== undefined, reply.ok, "what is stored is what was answered");
   }
 });
+
+// The piggybacked prepare (README, "One round trip for a proposer's next change").
+
+const proposalOf = (ballot: Ballot, text: string) => ({ value: value(text, `${ballot.counter}.${ballot.node}`), origins: [ballot], originsFloor: ballotZero });
+
+test("an accept asked for the next ballot promises it: that ballot's accept needs no prepare, and lower prepares are refused", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.deepEqual(await acceptor.accept(key, b(1), proposalOf(b(1), "one"), 0, b(3)), { ok: true, next: true });
+  assert.deepEqual(acceptor.promiseInMemory(key), b(3));
+  assert.deepEqual(await acceptor.prepare(key, b(2, "n2")), { ok: false, refusal: "ballot", promised: b(3) }, "a ballot between the two is refused");
+  assert.deepEqual(await acceptor.accept(key, b(2, "n2"), proposalOf(b(2, "n2"), "between")), { ok: false, refusal: "ballot", promised: b(3) });
+  assert.deepEqual(await acceptor.accept(key, b(3), proposalOf(b(3), "two"), 0, b(4)), { ok: true, next: true });
+  assert.equal(new TextDecoder().decode(acceptor.record(key)?.accepted?.value?.value), "two");
+});
+
+test("another proposer's prepare above the piggybacked promise invalidates it: the one-round accept is refused", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), proposalOf(b(1), "one"), 0, b(3))).ok);
+  const other = await acceptor.prepare(key, b(5, "n2"));
+  assert.ok(other.ok && compareBallots(other.accepted!.ballot, b(1)) === 0, "the prepare sees what the piggybacked promise reported");
+  assert.deepEqual(await acceptor.accept(key, b(3), proposalOf(b(3), "lost update")), { ok: false, refusal: "ballot", promised: b(5, "n2") });
+  assert.equal(new TextDecoder().decode(acceptor.record(key)?.accepted?.value?.value), "one");
+});
+
+test("the test-only unsafe variant takes the piggybacked ballot's accept after a higher prepare (what the checker must catch)", async () => {
+  const acceptor = new AcceptorService({ runtime: createTestRuntime({ storage: new MemoryStorageEngine() }), unsafeKeepPiggybackedPromises: true });
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), proposalOf(b(1), "one"), 0, b(3))).ok);
+  assert.ok((await acceptor.prepare(key, b(5, "n2"))).ok);
+  assert.ok((await acceptor.accept(key, b(3), proposalOf(b(3), "lost update"))).ok);
+});
+
+test("only the accepting proposer's own later ballot of the same epoch is promised with an accept", async () => {
+  const { acceptor } = setup();
+  const e = (epoch: number, counter: number, node = "n1"): Ballot => ({ epoch, counter, node });
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  for (const [next, why] of [
+    [b(9, "n2"), "another proposer's ballot"],
+    [b(1), "the same ballot"],
+    [e(2, 9), "a ballot of another epoch"],
+  ] as const) {
+    const reply = await acceptor.accept(key, b(1), proposalOf(b(1), "one"), 0, next);
+    assert.deepEqual(reply, { ok: true }, why);
+    assert.equal(acceptor.promiseInMemory(key), undefined, why);
+  }
+});
+
+test("a piggybacked promise is covered by the durable reservation after a restart", async () => {
+  const { engine, acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), proposalOf(b(1), "one"), 0, b(3))).ok);
+  engine.crash();
+  const restarted = new AcceptorService({ runtime: createTestRuntime({ storage: engine }) });
+  assert.equal(restarted.promiseInMemory(key), undefined);
+  const late = await restarted.accept(key, b(3), proposalOf(b(3), "after restart"));
+  assert.ok(!late.ok && late.refusal === "ballot", "the promise the crash forgot is below the reservation: its accept is refused");
+  assert.ok(!(await restarted.prepare(key, b(2, "n2"))).ok);
+  assert.equal(new TextDecoder().decode(restarted.record(key)?.accepted?.value?.value), "one");
+});
+
+test("an evicted piggybacked promise still binds through the eviction floor", async () => {
+  const acceptor = new AcceptorService({ runtime: createTestRuntime({ storage: new MemoryStorageEngine() }), promisesInMemoryMax: 1 });
+  const other = encodeItemKey(7, new TextEncoder().encode("other"));
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), proposalOf(b(1), "one"), 0, b(5))).ok);
+  assert.ok((await acceptor.prepare(other, b(2, "n2"))).ok, "evicts the piggybacked promise of key");
+  assert.equal(acceptor.promiseInMemory(key), undefined);
+  assert.deepEqual(await acceptor.prepare(key, b(4, "n2")), { ok: false, refusal: "ballot", promised: b(5) });
+  assert.ok((await acceptor.accept(key, b(5), proposalOf(b(5), "two"))).ok, "the promised ballot itself is still taken");
+});
+
+test("collecting a tombstone raises the floor past a piggybacked promise", async () => {
+  const { acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(1))).ok);
+  assert.ok((await acceptor.accept(key, b(1), { value: undefined, origins: [b(1)], originsFloor: ballotZero }, 0, b(3))).ok);
+  assert.deepEqual(await acceptor.collect(key, b(1)), { ok: true, dropped: true });
+  assert.deepEqual(acceptor.floor(key), b(3));
+  assert.ok(!(await acceptor.accept(key, b(3), proposalOf(b(3), "back"))).ok);
+});

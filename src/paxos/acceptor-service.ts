@@ -16,7 +16,9 @@ import { Packr } from "msgpackr";
  *
  * - prepare(b): refuse unless b is above everything promised; else promise b and return what
  *   was accepted (ballot and value).
- * - accept(b, v): refuse if b is below the promise; else store (b, v) and promise b.
+ * - accept(b, v, next?): refuse if b is below the promise; else store (b, v) and promise b,
+ *   or (the piggybacked prepare, README "One round trip for a proposer's next change") promise
+ *   `next`, the same proposer's next ballot, in memory like a prepare's promise.
  * - collect(b): the GC step of a delete. The proposer sends it only after every acceptor of
  *   the key accepted the tombstone at b. If this acceptor still holds exactly that tombstone,
  *   drop the key's record and raise the ballot floor of the key's bucket to the highest ballot
@@ -59,6 +61,11 @@ export interface AcceptorServiceOptions {
   promisesInMemoryMax?: number;
   /** How far (in clock milliseconds of ballot counter) a durable reservation reaches past the ballot that raised it. */
   reservationMs?: number;
+  /**
+   * Test only, unsafe: an accept at a ballot this acceptor piggybacked as a promise is taken
+   * even after a higher prepare (the broken variant the checker must catch).
+   */
+  unsafeKeepPiggybackedPromises?: boolean;
 }
 
 export const acceptorDefaults = Object.freeze({ floorBuckets: 1024, locks: Object.freeze({ keysMax: 100_000, waitersPerKeyMax: 1024 }), promisesInMemoryMax: 100_000, reservationMs: 5_000 });
@@ -72,7 +79,8 @@ export type AcceptorRefusal = { ok: false; refusal: "ballot"; promised: Ballot }
  * lineage the GC step removed from this acceptor is at or below it (see AcceptedState.originsFloor).
  */
 export type PrepareReply = { ok: true; accepted: AcceptedState | undefined; collectedFloor: Ballot } | AcceptorRefusal;
-export type AcceptReply = { ok: true } | AcceptorRefusal;
+/** `next: true`: the accept also promised the proposer's next ballot (only when asked). */
+export type AcceptReply = { ok: true; next?: true } | AcceptorRefusal;
 export type CollectReply = { ok: true; dropped: boolean } | { ok: false; refusal: "overloaded" };
 export type FenceReply = { ok: true; fence: number };
 /** What was accepted (ballot undefined: nothing, or collected), without promising anything. */
@@ -104,6 +112,8 @@ export class AcceptorService {
   private readonly reservationCounter: number;
   /** The reservation stored when this incarnation started: refused at or below (covers forgotten promises). */
   private readonly restartFloor: Ballot;
+  /** Test only (unsafeKeepPiggybackedPromises): the piggybacked promise per key, honoured whatever came after. */
+  private readonly unsafePiggybacked: Map<string, Ballot> | undefined;
 
   constructor(options: AcceptorServiceOptions) {
     this.runtime = options.runtime;
@@ -118,6 +128,7 @@ export class AcceptorService {
     this.reservationCounter = reservationMs * counterPerMs;
     this.restartFloor = this.loadReservation();
     this.reserved = this.restartFloor;
+    this.unsafePiggybacked = options.unsafeKeepPiggybackedPromises === true ? new Map() : undefined;
   }
 
   /**
@@ -160,7 +171,14 @@ export class AcceptorService {
     }));
   }
 
-  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal, ringVersion = 0): Promise<AcceptReply> {
+  /**
+   * Stores (ballot, proposal) if `ballot` is at or above the key's promise. With `next` (a
+   * later ballot of the same proposer and epoch), the accept also promises `next`, in memory
+   * under the durable reservation like a prepare's promise, and says so (`next: true`): the
+   * piggybacked prepare (README, "One round trip for a proposer's next change"). What it
+   * reports with that promise is what it just accepted. A malformed `next` is not promised.
+   */
+  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal, ringVersion = 0, next?: Ballot): Promise<AcceptReply> {
     assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
     const stale = this.staleEpoch(ballot, ringVersion);
     if (stale !== undefined) return Promise.resolve(stale);
@@ -171,13 +189,28 @@ export class AcceptorService {
       const floor = maxBallot(this.floor(key), this.restartFloor);
       const own = this.promiseOf(key, record);
       const promised = maxBallot(own, floor);
+      const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(lockKey(key)) ?? ballotZero, ballot) === 0;
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected, or from before a restart.
-      if (compareBallots(ballot, own) < 0 || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
+      if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       this.promises.delete(lockKey(key));
-      return { ok: true };
+      this.unsafePiggybacked?.delete(lockKey(key));
+      if (next === undefined || !isNextOf(next, ballot)) return { ok: true };
+      await this.reserve(next);
+      this.remember(key, next);
+      this.unsafePiggybacked?.set(lockKey(key), next);
+      return { ok: true, next: true };
     }));
+  }
+
+  /**
+   * The key's promise as this acceptor holds it in memory (undefined: none, or evicted). A
+   * proposer on this node reads its own acceptor's entry to tell whether the promise it was
+   * piggybacked is still the newest here (a hint only: safety is the acceptors' refusals).
+   */
+  promiseInMemory(key: Uint8Array): Ballot | undefined {
+    return this.promises.get(lockKey(key));
   }
 
   /**
@@ -327,6 +360,11 @@ export class AcceptorService {
       this.locks.release(keys);
     }
   }
+}
+
+/** A piggybacked promise is only for the accepting proposer's own later ballot in the same epoch. */
+function isNextOf(next: Ballot, ballot: Ballot): boolean {
+  return next.node === ballot.node && epochOf(next) === epochOf(ballot) && compareBallots(next, ballot) > 0;
 }
 
 const fenceKey = metaKey("paxos.fence");

@@ -27,13 +27,27 @@ test("prepare, accept and a second prepare round-trip through MessagePack with t
   const value = { value: new TextEncoder().encode("v"), contentType: "text/plain", metadata: [["m", "1"]] as [string, string][], expiresAtMs: null, timestamp: 9, version: "4.n2" };
   assert.equal(parsePrepareReply(through(await strong.handle("n2", through(prepareMessage(key, b(4)))))).kind, "ok");
   const accepted = parseAcceptReply(through(await strong.handle("n2", through(acceptMessage(key, b(4), { value, origins: [b(4)], originsFloor: ballotZero })))));
-  assert.deepEqual(accepted, { kind: "ok", reply: true });
+  assert.deepEqual(accepted, { kind: "ok", reply: { next: false } });
   const promised = parsePrepareReply(through(await strong.handle("n2", through(prepareMessage(key, b(6))))));
   assert.ok(promised.kind === "ok");
   assert.deepEqual(promised.reply.accepted?.ballot, b(4));
   assert.deepEqual(promised.reply.accepted?.origins, [b(4)]);
   assert.equal(new TextDecoder().decode(promised.reply.accepted?.value?.value), "v");
   assert.deepEqual(promised.reply.accepted?.value?.metadata, [["m", "1"]]);
+});
+
+test("an accept asking for the next ballot's promise says it gave it, across the wire; the promise then refuses lower prepares", async () => {
+  const strong = node();
+  const value = { value: new TextEncoder().encode("v"), contentType: "text/plain", metadata: [] as [string, string][], expiresAtMs: null, timestamp: 9, version: "4.n2" };
+  assert.equal(parsePrepareReply(through(await strong.handle("n2", through(prepareMessage(key, b(4)))))).kind, "ok");
+  const accepted = parseAcceptReply(through(await strong.handle("n2", through(acceptMessage(key, b(4), { value, origins: [b(4)], originsFloor: ballotZero }, b(9))))));
+  assert.deepEqual(accepted, { kind: "ok", reply: { next: true } });
+  assert.deepEqual(parsePrepareReply(through(await strong.handle("n2", through(prepareMessage(key, b(8)))))), { kind: "refused", promised: b(9) });
+  const bad = { ...acceptMessage(key, b(9), { value, origins: [b(9)], originsFloor: ballotZero }), next: [1, 2] };
+  const reply = (await strong.handle("n2", bad)) as { ok: boolean; refusal?: string; message?: string };
+  assert.deepEqual([reply.ok, reply.refusal], [false, "malformed"]);
+  assert.match(reply.message ?? "", /next ballot is malformed/);
+  assert.equal(new TextDecoder().decode(strong.readLocal(key).value?.value), "v", "the malformed accept changed nothing");
 });
 
 test("a refusal carries the ballot to beat across the wire", async () => {

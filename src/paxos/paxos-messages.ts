@@ -11,7 +11,7 @@ import type { StrongVersioned } from "./strong-coordinator.js";
  */
 export type PaxosRequest =
   | { type: "paxos.prepare"; key: Uint8Array; ballot: BallotTuple }
-  | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple }
+  | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple; next?: BallotTuple }
   | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple }
   | { type: "paxos.fence"; ringVersion: number }
   | { type: "paxos.peek"; key: Uint8Array; epoch: number };
@@ -27,7 +27,8 @@ export function prepareMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
   return { type: "paxos.prepare", key, ballot: ballotToTuple(ballot) };
 }
 
-export function acceptMessage(key: Uint8Array, ballot: Ballot, proposal: Proposal): PaxosRequest {
+/** `next`: the proposer's next ballot, which the acceptor is asked to promise with the accept. */
+export function acceptMessage(key: Uint8Array, ballot: Ballot, proposal: Proposal, next?: Ballot): PaxosRequest {
   return {
     type: "paxos.accept",
     key,
@@ -35,6 +36,7 @@ export function acceptMessage(key: Uint8Array, ballot: Ballot, proposal: Proposa
     value: proposal.value ?? null,
     origins: proposal.origins.map(ballotToTuple),
     originsFloor: ballotToTuple(proposal.originsFloor),
+    ...(next === undefined ? {} : { next: ballotToTuple(next) }),
   };
 }
 
@@ -55,7 +57,7 @@ export function fenceMessage(ringVersion: number): PaxosRequest {
 /** A request as the acceptor will run it, or why it cannot. */
 export type ParsedRequest =
   | { ok: true; type: "paxos.prepare" | "paxos.collect"; key: Uint8Array; ballot: Ballot }
-  | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal }
+  | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal; next?: Ballot }
   | { ok: true; type: "paxos.fence"; ringVersion: number }
   | { ok: true; type: "paxos.peek"; key: Uint8Array; epoch: number }
   | { ok: false; message: string };
@@ -81,7 +83,10 @@ export function parseRequest(message: unknown): ParsedRequest {
   if (type !== "paxos.accept") return { ok: true, type, key: m!.key, ballot };
   const proposal = parseProposal(m!.value, m!.origins, m!.originsFloor);
   if (proposal === undefined) return { ok: false, message: `${type}: value or origins are malformed` };
-  return { ok: true, type, key: m!.key, ballot, proposal };
+  if (m!.next === undefined) return { ok: true, type, key: m!.key, ballot, proposal };
+  const next = ballotFromTuple(m!.next);
+  if (next === undefined) return { ok: false, message: `${type}: next ballot is malformed` };
+  return { ok: true, type, key: m!.key, ballot, proposal, next };
 }
 
 export function prepareReplyToWire(reply: PrepareReply): PrepareReplyWire {
@@ -118,7 +123,7 @@ export function parsePeekReply(reply: unknown): ParsedReply<Peeked> {
   return { kind: "ok", reply: { ballot, value: r.value === null ? undefined : (r.value as StrongVersioned) } };
 }
 
-export function acceptReplyToWire(reply: AcceptReply): { ok: true } | RefusalWire {
+export function acceptReplyToWire(reply: AcceptReply): { ok: true; next?: true } | RefusalWire {
   return reply.ok ? reply : refusalToWire(reply);
 }
 
@@ -153,9 +158,12 @@ export function parsePrepareReply(reply: unknown): ParsedReply<Promised> {
   return { kind: "ok", reply: { accepted: { ballot, acceptedAtMs, ...proposal }, collectedFloor } };
 }
 
-export function parseAcceptReply(reply: unknown): ParsedReply<true> {
+/** An accept; `next`: it also promised the proposer's next ballot (an older acceptor never says so). */
+export type Accepted = { next: boolean };
+
+export function parseAcceptReply(reply: unknown): ParsedReply<Accepted> {
   const r = reply as Partial<Record<string, unknown>> | null;
-  if (r?.ok === true) return { kind: "ok", reply: true };
+  if (r?.ok === true) return { kind: "ok", reply: { next: r.next === true } };
   if (r?.ok === false) return parseRefusal(r);
   return { kind: "malformed", message: "accept reply is neither ok nor refused" };
 }

@@ -2,7 +2,9 @@ import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { AcceptedState } from "./acceptor-record.js";
 import type { AcceptorService } from "./acceptor-service.js";
-import { ballotZero, compareBallots, maxBallot, nextBallot, type Ballot } from "./ballot.js";
+import { assert } from "../assert.js";
+import { ballotZero, compareBallots, epochOf, maxBallot, nextBallot, type Ballot } from "./ballot.js";
+import { lockKey } from "./lock-key.js";
 import { applyChanges, isLive, lineageOf, type AppliedBatch, type ChangeOutcome, type PendingChange } from "./change-batch.js";
 import { AcceptorClient } from "./acceptor-client.js";
 import { PhaseQuorum } from "./phase-quorum.js";
@@ -45,6 +47,28 @@ export interface ProposerOptions {
   unsafeFastReadWithoutAgreement?: boolean;
   /** false: never send the GC step (StrongCoordinatorOptions.collectTombstones). */
   collectTombstones?: boolean;
+  /**
+   * Keys whose piggybacked promise this proposer remembers (README, "One round trip for a
+   * proposer's next change"); 0 turns the optimisation off. Past it the oldest is forgotten.
+   */
+  heldPromisesMax?: number;
+  /** Bytes of values the held promises may keep (values up to 25 MiB exist); past it the oldest is forgotten. */
+  heldBytesMax?: number;
+}
+
+export const proposerDefaults = Object.freeze({ heldPromisesMax: 0, heldBytesMax: 32 * 1024 * 1024 });
+
+/**
+ * A promise of our next ballot that a strict majority of every set gave with their accept of
+ * our last round on a key, and what they reported with it: the value we had them accept.
+ */
+interface HeldPromise {
+  next: Ballot;
+  /** The sets the promise came from ("a,b|c,d"): used only for a round on exactly these sets. */
+  sets: string;
+  highest: AcceptedState;
+  /** What it keeps in memory (the value's bytes), for `heldBytesMax`. */
+  bytes: number;
 }
 
 /**
@@ -80,13 +104,27 @@ interface BatchState {
 type Plan = { kind: "accept"; applied: AppliedBatch } | { kind: "answer"; result: BatchResult };
 
 type PhaseOne = { ok: true; highest: AcceptedState | undefined; collectedFloor: Ballot } | { ok: false; above: Ballot; ringAbove: number; message: string };
-type PhaseTwo = { ok: true; unanimous: Promise<boolean> } | { ok: false; above: Ballot; ringAbove: number; maybeStored: boolean; message: string };
+/** `nextPromised`: a strict majority of every set also promised the next ballot asked for. */
+type PhaseTwo = { ok: true; unanimous: Promise<boolean>; nextPromised: boolean } | { ok: false; above: Ballot; ringAbove: number; maybeStored: boolean; message: string };
 
 export class Proposer {
   private readonly client: AcceptorClient;
+  /** Piggybacked promises by key (insertion order: oldest first); each is used at most once. */
+  private readonly held = new Map<string, HeldPromise>();
+  private readonly heldMax: number;
+  private readonly heldBytesMax: number;
+  private heldBytes = 0;
+  /** The highest ballot counter this proposer issued: every later ballot is above it (ballots are never reused). */
+  private lastCounter = 0;
+  /** Rounds that skipped the prepare (a held promise), and rounds that prepared (for tests and metrics). */
+  readonly roundCounts = { oneTrip: 0, twoTrips: 0 };
 
   constructor(private readonly options: ProposerOptions) {
     this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs, ringVersion: options.ringVersion });
+    this.heldMax = options.heldPromisesMax ?? proposerDefaults.heldPromisesMax;
+    assert(Number.isSafeInteger(this.heldMax) && this.heldMax >= 0, `heldPromisesMax must be a non-negative integer, got ${this.heldMax}`);
+    this.heldBytesMax = options.heldBytesMax ?? proposerDefaults.heldBytesMax;
+    assert(Number.isSafeInteger(this.heldBytesMax) && this.heldBytesMax >= 0, `heldBytesMax must be a non-negative integer, got ${this.heldBytesMax}`);
   }
 
   /** Raises `node`'s ring fence (the ownership transfer, before it scans an old acceptor). */
@@ -152,18 +190,32 @@ export class Proposer {
     return { ok: false, error: "unavailable", message: `no round reached its accept phase with a majority ${rounds}; last: ${state.problem}` };
   }
 
-  /** One prepare and accept; the batch's result when it ends the batch, else undefined. */
+  /**
+   * One prepare and accept; the batch's result when it ends the batch, else undefined. The
+   * batch's first round skips the prepare when this proposer holds a piggybacked promise for
+   * the key on these sets (README, "One round trip for a proposer's next change").
+   */
   private async round(key: Uint8Array, placed: RoundPlacement, changes: readonly PendingChange[], state: BatchState): Promise<BatchResult | undefined> {
     state.rounds++;
     const { sets, epoch } = placed;
-    const ballot = epoch < state.ringAbove ? undefined : nextBallot({ clockCounter: this.options.runtime.hlc.now(), above: state.above, node: this.options.runtime.nodeId, epoch });
+    const held = state.rounds === 1 ? this.takeHeld(key, placed) : undefined;
+    const ballot = held?.next ?? (epoch < state.ringAbove ? undefined : this.issue(state.above, epoch));
     if (ballot === undefined) {
       // An acceptor is on a newer ring than this node: wait (backoff) for membership to
       // gossip it here; no message goes out meanwhile.
       state.problem = `this node's ring version ${epoch} is older than an acceptor's (${Math.max(state.ringAbove, state.above.epoch ?? 0)}); waiting for the newer ring`;
       return undefined;
     }
-    const promised = await this.prepare(key, sets, ballot);
+    let promised: PhaseOne;
+    if (held !== undefined) {
+      // A majority of every set promised `ballot` when it accepted our last round's value,
+      // reporting that value as their newest accept: phase 1 of `ballot`, already done.
+      this.roundCounts.oneTrip++;
+      promised = { ok: true, highest: held.highest, collectedFloor: ballotZero };
+    } else {
+      this.roundCounts.twoTrips++;
+      promised = await this.prepare(key, sets, ballot);
+    }
     if (!promised.ok) {
       state.above = maxBallot(state.above, promised.above);
       state.ringAbove = Math.max(state.ringAbove, promised.ringAbove);
@@ -172,9 +224,14 @@ export class Proposer {
     }
     const plan = this.plan(promised, changes, ballot, state.sent);
     if (plan.kind === "answer") return plan.result;
-    const accepted = await this.accept(key, sets, ballot, plan.applied.proposal);
+    const proposal = plan.applied.proposal;
+    // Ask for the next ballot's promise with a value only: a tombstone is collected (which
+    // raises the floor past any promise), and a key deleted is rarely changed again at once.
+    const next = this.heldMax > 0 && proposal.value !== undefined ? this.issue(ballot, epoch) : undefined;
+    const accepted = await this.accept(key, sets, ballot, proposal, next);
     if (accepted.ok) {
-      if (plan.applied.proposal.value === undefined && this.options.collectTombstones !== false) this.collectWhen(accepted.unanimous, key, sets, ballot);
+      if (proposal.value === undefined && this.options.collectTombstones !== false) this.collectWhen(accepted.unanimous, key, sets, ballot);
+      if (next !== undefined && accepted.nextPromised) this.hold(key, { next, sets: setsText(sets), highest: { ballot, acceptedAtMs: 0, ...proposal }, bytes: key.byteLength + (proposal.value?.value.byteLength ?? 0) });
       return { ok: true, outcomes: plan.applied.outcomes };
     }
     if (accepted.maybeStored && plan.applied.changed) state.sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
@@ -182,6 +239,60 @@ export class Proposer {
     state.ringAbove = Math.max(state.ringAbove, accepted.ringAbove);
     state.problem = accepted.message;
     return undefined;
+  }
+
+  /**
+   * A ballot above `above`, the clock and every ballot this proposer issued before (so no
+   * ballot of ours ever names two rounds, a piggybacked one included); undefined when `above`
+   * is of a newer epoch.
+   */
+  private issue(above: Ballot, epoch: number): Ballot | undefined {
+    const clockCounter = Math.max(this.options.runtime.hlc.now(), this.lastCounter + 1);
+    const ballot = nextBallot({ clockCounter, above, node: this.options.runtime.nodeId, epoch });
+    if (ballot !== undefined) this.lastCounter = Math.max(this.lastCounter, ballot.counter);
+    return ballot;
+  }
+
+  /**
+   * The key's held promise, removed (a ballot serves one round), when it is for this epoch and
+   * these sets and, if this node is one of the acceptors, its own acceptor still holds exactly
+   * that promise (another proposer's prepare or accept replaced it: the round would be refused).
+   */
+  private takeHeld(key: Uint8Array, placed: RoundPlacement): HeldPromise | undefined {
+    if (this.held.size === 0) return undefined;
+    const id = lockKey(key);
+    const held = this.held.get(id);
+    if (held === undefined) return undefined;
+    this.forget(id, held);
+    if (epochOf(held.next) !== placed.epoch || held.sets !== setsText(placed.sets)) return undefined;
+    if (placed.sets.some((set) => set.includes(this.options.runtime.nodeId))) {
+      const local = this.options.acceptors.promiseInMemory(key);
+      if (local === undefined || compareBallots(local, held.next) !== 0) return undefined;
+    }
+    return held;
+  }
+
+  private hold(key: Uint8Array, held: HeldPromise): void {
+    const id = lockKey(key);
+    const before = this.held.get(id);
+    if (before !== undefined) this.forget(id, before);
+    if (held.bytes > this.heldBytesMax) return;
+    this.held.set(id, held);
+    this.heldBytes += held.bytes;
+    while (this.held.size > this.heldMax || this.heldBytes > this.heldBytesMax) {
+      const [oldest, entry] = this.held.entries().next().value as [string, HeldPromise];
+      this.forget(oldest, entry);
+    }
+  }
+
+  private forget(id: string, held: HeldPromise): void {
+    this.held.delete(id);
+    this.heldBytes -= held.bytes;
+  }
+
+  /** Keys with a held promise, and the bytes they keep (for tests and metrics). */
+  get heldSize(): { keys: number; bytes: number } {
+    return { keys: this.held.size, bytes: this.heldBytes };
   }
 
   private plan(promised: { highest: AcceptedState | undefined; collectedFloor: Ballot }, changes: readonly PendingChange[], ballot: Ballot, sent: readonly SentAccept[]): Plan {
@@ -242,8 +353,9 @@ export class Proposer {
     });
   }
 
-  private accept(key: Uint8Array, sets: NodeId[][], ballot: Ballot, proposal: Proposal): Promise<PhaseTwo> {
+  private accept(key: Uint8Array, sets: NodeId[][], ballot: Ballot, proposal: Proposal, next: Ballot | undefined): Promise<PhaseTwo> {
     const quorum = new PhaseQuorum(sets);
+    const nextQuorum = new PhaseQuorum(sets);
     let above = ballotZero;
     let ringAbove = 0;
     let refused = 0;
@@ -252,7 +364,7 @@ export class Proposer {
     return new Promise<PhaseTwo>((resolve) => {
       const settle = (): void => {
         if (quorum.complete) resolveUnanimous(quorum.unanimous);
-        if (quorum.reached) resolve({ ok: true, unanimous });
+        if (quorum.reached) resolve({ ok: true, unanimous, nextPromised: nextQuorum.reached });
         else if (quorum.failed || quorum.complete) {
           // Only an explicit refusal proves an acceptor did not store the value.
           const maybeStored = refused < quorum.nodes.length;
@@ -260,7 +372,8 @@ export class Proposer {
         }
       };
       for (const node of quorum.nodes) {
-        void this.client.accept(node, key, ballot, proposal).then((answer) => {
+        void this.client.accept(node, key, ballot, proposal, next).then((answer) => {
+          nextQuorum.add(node, answer.kind === "ok" && answer.reply.next);
           if (answer.kind === "refused") {
             refused++;
             if (answer.promised !== undefined) above = maxBallot(above, answer.promised);
@@ -287,6 +400,10 @@ export class Proposer {
     const delayMs = 1 + this.options.runtime.random.int(spanMs);
     return new Promise((resolve) => this.options.runtime.timers.setTimeout(resolve, delayMs));
   }
+}
+
+function setsText(sets: readonly (readonly NodeId[])[]): string {
+  return sets.map((set) => set.join(",")).join("|");
 }
 
 function ringNote(ringAbove: number): string {

@@ -94,6 +94,13 @@ export interface StrongCoordinatorOptions {
    * node was replaced, README "Replacing a dead node"): "every acceptor accepted it" must count those.
    */
   collectTombstones?: boolean;
+  /**
+   * Keys whose piggybacked promise the proposer remembers, so its next change there skips the
+   * prepare (README, "One round trip for a proposer's next change"); 0: always prepare.
+   */
+  heldPromisesMax?: number;
+  /** Bytes of values those held promises may keep in memory (proposerDefaults.heldBytesMax). */
+  heldBytesMax?: number;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -155,7 +162,19 @@ export class StrongCoordinator {
       ringVersion: () => this.ringVersion(),
       unsafeFastReadWithoutAgreement: options.unsafeFastReadWithoutAgreement === true,
       collectTombstones: options.collectTombstones !== false,
+      ...(options.heldPromisesMax === undefined ? {} : { heldPromisesMax: options.heldPromisesMax }),
+      ...(options.heldBytesMax === undefined ? {} : { heldBytesMax: options.heldBytesMax }),
     });
+  }
+
+  /** Rounds this node's proposer ran with one round trip (a held promise) and with two. */
+  get roundCounts(): { readonly oneTrip: number; readonly twoTrips: number } {
+    return this.proposer.roundCounts;
+  }
+
+  /** Keys whose piggybacked promise the proposer holds, and the value bytes it keeps for them. */
+  get heldPromises(): { keys: number; bytes: number } {
+    return this.proposer.heldSize;
   }
 
   /** This node's ring version (0: none, or a placement without versions). */
@@ -239,7 +258,7 @@ export class StrongCoordinator {
       case "paxos.prepare":
         return prepareReplyToWire(await acceptors.prepare(request.key, request.ballot, this.ringVersion()));
       case "paxos.accept":
-        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal, this.ringVersion()));
+        return acceptReplyToWire(await acceptors.accept(request.key, request.ballot, request.proposal, this.ringVersion(), request.next));
       case "paxos.collect":
         return collectReplyToWire(await acceptors.collect(request.key, request.ballot, this.ringVersion()));
       case "paxos.fence":
