@@ -272,6 +272,8 @@ function wireDataPath(parts: {
       return table.consistency === "strong" ? table.replication.n : "skip";
     },
     isTableDropped: (tableId) => catalog.isDropped(tableId),
+    // Partitions this node serves no more are dropped once the ring settles (handoff/partition-release.ts).
+    release: { onError, onReleased: (count, ringVersion) => deps.logger.info({ released: count, ringVersion }, "released keys of partitions this node no longer serves") },
   });
   metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0) }));
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
