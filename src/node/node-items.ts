@@ -13,6 +13,7 @@ import { ringHintPlacement } from "../handoff/hint-placement.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
+import { PartitionRelease, type PartitionReleaseOptions } from "../handoff/partition-release.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import type { RingState } from "../ring/ring-state.js";
 import { partitionOf } from "../ring/partition-hash.js";
@@ -72,6 +73,8 @@ export interface NodeItemsOptions {
    * coordinator's retry after a replica refused a write for a newer ring. Without it, gossip.
    */
   learnRing?: (peer: NodeId) => Promise<void>;
+  /** The partition release's throttle and reporting (handoff/partition-release.ts); errors are dropped without onError. */
+  release?: Partial<Pick<PartitionReleaseOptions, "batchMax" | "busyDelayMs" | "idleDelayMs" | "onReleased" | "onError">>;
 }
 
 /** A key's primaries for tombstone GC; undefined without a ring, during a transition, or for a table it cannot place. */
@@ -104,6 +107,8 @@ export class NodeItems {
   readonly coordinator: ClusterCoordinator;
   /** Keeps a wiped node's acceptor shut until it relearned (acceptor-relearn.ts). */
   readonly relearn: AcceptorRelearn;
+  /** Drops the partitions this node serves no more once the ring settled (no resurrection on a later gain). */
+  readonly release: PartitionRelease;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -159,6 +164,21 @@ export class NodeItems {
       placement: ringHintPlacement({ self: nodeId, ring: () => options.membership.ring(), nOf: options.nOf ?? (() => undefined) }),
     });
     this.acceptors = new AcceptorService({ runtime });
+    const strongN = options.strongN;
+    this.release = new PartitionRelease({
+      onError: () => undefined,
+      ...options.release,
+      self: nodeId,
+      storage,
+      timers: runtime.timers,
+      ring: () => options.membership.ring(),
+      nOf: (tableId) => {
+        const eventual = options.nOf?.(tableId);
+        if (eventual !== undefined) return eventual;
+        const strong = strongN?.(tableId);
+        return typeof strong === "number" ? strong : undefined;
+      },
+    });
     this.relearn = new AcceptorRelearn(
       {
         self: nodeId,
@@ -215,10 +235,11 @@ export class NodeItems {
     this.reaper.start();
     this.backfill.start();
     this.relearn.start();
+    this.release.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.reaper.stop(), this.backfill.stop(), this.delivery.stop(), this.relearn.stop()]);
+    await Promise.all([this.reaper.stop(), this.backfill.stop(), this.delivery.stop(), this.relearn.stop(), this.release.stop()]);
   }
 
   /**

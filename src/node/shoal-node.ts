@@ -281,6 +281,8 @@ function wireDataPath(parts: {
     isTableDropped: (tableId) => catalog.isDropped(tableId),
     // A replica refused a write for a newer ring: ask it for that ring before the retry (replica/ring-fence.ts).
     learnRing: learnRingFrom(cluster.network, cluster.membership, deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault),
+    // Partitions this node serves no more are dropped once the ring settles (handoff/partition-release.ts).
+    release: { onError, onReleased: (count, ringVersion) => deps.logger.info({ released: count, ringVersion }, "released keys of partitions this node no longer serves") },
   });
   metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0), abandoned: items.delivery.stats().abandoned }));
   // A node that leaves (or was replaced while running) hands its hints on before it exits.

@@ -1,0 +1,180 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { TableDefinition } from "../catalog/table-definition.js";
+import type { WriteOptions } from "../coordinator/item-operations.js";
+import { HintStore } from "./hint-store.js";
+import { ManualClock } from "../node/manual-clock.js";
+import { simItemsCluster, type SimItemsCluster } from "../node/sim-items-cluster.test-support.js";
+import { ReplicaService } from "../replica/replica-service.js";
+import { decodeTombstoneIndexKey } from "../replica/tombstone-index.js";
+import type { StoreResult } from "../replica/store-result.js";
+import { claimInitial } from "../ring/claim.js";
+import { partitionOf } from "../ring/partition-hash.js";
+import { preferenceList } from "../ring/preference-list.js";
+import { ringState, type RingState } from "../ring/ring-state.js";
+import type { Timers } from "../runtime/runtime.js";
+import { bytesEqual } from "../storage/byte-order.js";
+import { encodeItemKey, tableItemsPrefix } from "../storage/item-key.js";
+import { namespacePrefix, Namespace } from "../storage/keyspace.js";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
+import { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
+import { isSibling, type Sibling } from "../versioning/sibling.js";
+import { PartitionRelease, releaseProgressKey, type PartitionReleaseOptions } from "./partition-release.js";
+
+const encoder = new TextEncoder();
+const t0 = Date.UTC(2026, 0, 1);
+const noTimers: Timers = {
+  setTimeout: () => assert.fail("the unit tests drive step() themselves"),
+  clearTimeout: () => undefined,
+} as unknown as Timers;
+
+function sibling(text: string, tombstone = false): Sibling {
+  return { value: encoder.encode(text), contentType: "text/plain", metadata: [], timestamp: t0 * 1024, tombstone, expiresAtMs: null };
+}
+
+function fourRing(): RingState {
+  const claimed = claimInitial(["a", "b", "c", "d"].map((id) => ({ id })), { partitionCount: 16 });
+  assert.ok(claimed.ok);
+  return claimed.ring;
+}
+
+const owns = (ring: RingState, self: string, name: string) => preferenceList(ring, partitionOf(encoder.encode(name), ring.partitionCount), 3).includes(self);
+
+/** Node "a"'s replica holding 40 keys of table 7 (n = 3; every other one a tombstone), 5 of table 8 (n unknown) and a hint. */
+async function replicaOfA() {
+  const storage = new MemoryStorageEngine();
+  const clock = new ManualClock(t0);
+  const hlc = new HybridLogicalClock(clock, 60_000);
+  const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
+  const replica = new ReplicaService({ nodeId: "a", storage, hints, siblingsMax: 100, clock, hlc });
+  const names = Array.from({ length: 40 }, (_, i) => `k${i}`);
+  for (const [i, name] of names.entries()) {
+    const set = dvvset.update(dvvset.newValue(sibling(name, i % 2 === 1)), dvvset.empty(), "b");
+    assert.ok((await replica.merge(encodeItemKey(7, encoder.encode(name)), set, { lww: false })).ok);
+  }
+  for (let i = 0; i < 5; i++) assert.ok((await replica.merge(encodeItemKey(8, encoder.encode(`other${i}`)), dvvset.update(dvvset.newValue(sibling("x")), dvvset.empty(), "b"), { lww: false })).ok);
+  await hints.add({ target: "c", tableId: 7, key: encodeItemKey(7, encoder.encode("k0")), set: dvvset.update(dvvset.newValue(sibling("hinted")), dvvset.empty(), "b") });
+  return { storage, replica, names };
+}
+
+function release(storage: MemoryStorageEngine, ring: () => RingState | undefined, extra: Partial<PartitionReleaseOptions> = {}): PartitionRelease {
+  return new PartitionRelease({ self: "a", storage, timers: noTimers, ring, nOf: (tableId) => (tableId === 7 ? 3 : undefined), batchMax: 7, onError: (error) => assert.fail(String(error)), ...extra });
+}
+
+const count = (storage: MemoryStorageEngine, namespace: number) => [...storage.range({ prefix: namespacePrefix(namespace as 1) })].length;
+
+test("a settled ring: the keys of partitions this node is no primary of go in batches, with their tombstone index entries; the rest, other tables and hints stay", async () => {
+  const ring = fourRing();
+  const { storage, replica, names } = await replicaOfA();
+  const unowned = names.filter((name) => !owns(ring, "a", name));
+  assert.ok(unowned.length > 0 && unowned.length < names.length, "the fixture has keys on both sides");
+  const hintsBefore = count(storage, Namespace.hints);
+  const released: number[] = [];
+  const first = release(storage, () => ring, { onReleased: (n) => released.push(n) });
+  assert.equal(await first.step(), true, "7 of 45 item keys examined, more left");
+  const progress = first.progress();
+  assert.equal(progress?.ringVersion, ring.version);
+  assert.equal(progress?.done, false);
+  // A crash here: a new instance over the same storage resumes at the stored cursor.
+  const resumed = release(storage, () => ring, { onReleased: (n) => released.push(n) });
+  assert.ok(bytesEqual(resumed.progress()!.after!, progress!.after!), "the restarted release sees the stored cursor");
+  let steps = 1;
+  while (await resumed.step()) steps++;
+  steps++;
+  assert.equal(steps, 7, "one pass of 45 keys by 7: six full steps and a last one of 3");
+  for (const name of names) {
+    const held = replica.fetch(encodeItemKey(7, encoder.encode(name))) !== undefined;
+    assert.equal(held, owns(ring, "a", name), `${name}: kept exactly when "a" is one of its primaries`);
+  }
+  assert.equal(released.reduce((sum, n) => sum + n, 0), unowned.length);
+  assert.equal([...storage.range({ prefix: tableItemsPrefix(8) })].length, 5, "a table whose n is unknown here is kept");
+  assert.equal(count(storage, Namespace.hints), hintsBefore, "hints are not touched");
+  const indexed = [...storage.range({ prefix: namespacePrefix(Namespace.tombstones) })].map((entry) => decodeTombstoneIndexKey(entry.key).itemKey);
+  const expectedTombstones = names.filter((name, i) => i % 2 === 1 && owns(ring, "a", name));
+  assert.equal(indexed.length, expectedTombstones.length, "tombstone index entries of released keys are gone");
+  // Idempotent: the pass is done, a step does nothing; a restart does nothing either.
+  assert.equal(await resumed.step(), false);
+  assert.equal(await release(storage, () => ring).step(), false);
+  assert.equal(first.stats.released + resumed.stats.released, unowned.length);
+});
+
+test("nothing is released while the ring is in transition or unknown", async () => {
+  const ring = fourRing();
+  const { storage, names } = await replicaOfA();
+  const before = count(storage, Namespace.items);
+  const moving = ringState({ ...ring, version: ring.version + 1, previous: { owners: ring.owners, members: ring.members } });
+  assert.equal(await release(storage, () => moving).step(), false);
+  assert.equal(await release(storage, () => undefined).step(), false);
+  assert.equal(count(storage, Namespace.items), before);
+  assert.equal(storage.get(releaseProgressKey), undefined);
+  assert.ok(names.length > 0, "the fixture holds keys");
+});
+
+test("a ring change during a pass starts a new pass from the first key under the new ring", async () => {
+  const ring = fourRing();
+  const { storage, replica, names } = await replicaOfA();
+  let current: RingState = ring;
+  const worker = release(storage, () => current);
+  await worker.step();
+  await worker.step();
+  // The new ring gives "a" every partition "d" had and "d" those of "a" (swap): keys "a" skipped may now be unowned.
+  current = ringState({ ...ring, version: ring.version + 1, owners: ring.owners.map((o) => (o === "a" ? "d" : o === "d" ? "a" : o)) });
+  while (await worker.step());
+  assert.equal(worker.progress()?.ringVersion, current.version);
+  for (const name of names) {
+    const held = replica.fetch(encodeItemKey(7, encoder.encode(name))) !== undefined;
+    if (!owns(current, "a", name)) assert.equal(held, false, `${name} is no longer "a"'s and is gone`);
+    else if (owns(ring, "a", name)) assert.equal(held, true, `${name} was and is "a"'s`);
+  }
+});
+
+test("an out-of-range batch size is refused with the limit named", () => {
+  assert.throws(() => release(new MemoryStorageEngine(), () => undefined, { batchMax: 0 }), /batchMax must be an integer in 1\.\.4096, got 0/);
+});
+
+// --- On simulated nodes (NodeItems): the resurrection this closes. ---
+
+const table: TableDefinition = { name: "rel", id: 9, replication: { n: 3, r: 2, w: 2 }, consistency: "eventual", conflicts: "siblings", createdAtMs: 0 };
+const blind: WriteOptions = { quorum: {}, condition: {} };
+const four = ["n1", "n2", "n3", "n4"];
+
+function ok<T>(result: StoreResult<T>): T {
+  assert.ok(result.ok, JSON.stringify(result));
+  return result.value;
+}
+
+async function publish(c: SimItemsCluster, ring: RingState): Promise<void> {
+  await c.node("n2").membership.handle("n2", { type: "membership.ring", ring, origin: "n2" });
+  const result = await c.sim.runUntil(() => four.every((id) => c.node(id).membership.ring()?.version === ring.version), { deadlineMs: c.sim.now() + 10_000 });
+  assert.equal(result.reason, "predicate", "every node holds the published ring");
+}
+
+test("a key deleted and reaped while its old owner had lost the partition stays gone when a later ring gives it back", async () => {
+  const c = await simItemsCluster(61, { ids: four });
+  const r1 = c.ring;
+  // A key n1 is a primary of and n4 is not; the second ring swaps n1 and n4, the third restores the first.
+  const name = Array.from({ length: 500 }, (_, i) => `k${i}`).find((k) => {
+    const list = preferenceList(r1, partitionOf(encoder.encode(k), r1.partitionCount), 3);
+    return list.includes("n1") && !list.includes("n4");
+  })!;
+  const key = encodeItemKey(table.id, encoder.encode(name));
+  ok(await c.sim.settle(c.node("n2").items.coordinator.put(table, { partitionKey: encoder.encode(name) }, { value: encoder.encode("old"), contentType: "text/plain", metadata: {}, expiresAtMs: null }, { ...blind, quorum: { w: 3 } })));
+  assert.notEqual(c.node("n1").items.replicas.fetch(key), undefined);
+  const r2 = ringState({ ...r1, version: r1.version + 1, owners: r1.owners.map((o) => (o === "n1" ? "n4" : o === "n4" ? "n1" : o)) });
+  await publish(c, r2);
+  // The settled ring no longer places n1: it drops its copy.
+  const dropped = await c.sim.runUntil(() => c.node("n1").items.release.stats.released > 0 && c.node("n1").items.replicas.fetch(key) === undefined, { deadlineMs: c.sim.now() + 10_000 });
+  assert.equal(dropped.reason, "predicate", "n1 released the partition it lost");
+  ok(await c.sim.settle(c.node("n2").items.coordinator.delete(table, { partitionKey: encoder.encode(name) }, { ...blind, quorum: { w: 3 } })));
+  const reaped = await c.sim.runUntil(() => ["n2", "n3", "n4"].every((id) => c.node(id).items.replicas.fetch(key) === undefined), { deadlineMs: c.sim.now() + 15_000 });
+  assert.equal(reaped.reason, "predicate", "the tombstone is reaped on the second ring's primaries");
+  const r3 = ringState({ ...r1, version: r2.version + 1 });
+  await publish(c, r3);
+  await c.sim.runUntil(c.sim.now() + 3_000);
+  for (const via of ["n1", "n2", "n3"]) {
+    const read = ok(await c.sim.settle(c.node(via).items.coordinator.get(table, { partitionKey: encoder.encode(name) }, { quorum: { r: 3 } })));
+    assert.equal(read.siblings.length, 0, `the deleted value is not read back through ${via}`);
+  }
+  for (const id of four) assert.equal(c.node(id).items.replicas.fetch(key), undefined, `${id} holds nothing of the key`);
+});
