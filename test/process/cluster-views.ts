@@ -10,6 +10,7 @@ import type { NodeProcess } from "./shoal-process.js";
 export interface ClusterView {
   ringVersion: number;
   members: Array<{ id: string; state: string }>;
+  pendingTransfers?: number;
 }
 
 export async function clusterView(url: string): Promise<ClusterView | undefined> {
@@ -27,6 +28,13 @@ export async function allUp(nodes: readonly NodeProcess[], ids: readonly string[
   if (views.some((v) => v === undefined)) return false;
   const version = views[0]!.ringVersion;
   return views.every((v) => v!.ringVersion === version && ids.every((id) => v!.members.find((m) => m.id === id)?.state === "up"));
+}
+
+/** allUp, and no partition still moving on any node (the ring settled). */
+export async function allUpSettled(nodes: readonly NodeProcess[], ids: readonly string[]): Promise<boolean> {
+  if (!(await allUp(nodes, ids))) return false;
+  const views = await Promise.all(nodes.map((n) => clusterView(n.url)));
+  return views.every((v) => v !== undefined && v.pendingTransfers === 0);
 }
 
 export async function victimSeenDown(survivors: readonly NodeProcess[], victimId: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fetch } from "undici";
 import { eventually } from "../../src/testing/eventually.js";
-import { allUp, peerPortOf, victimSeenDown } from "./cluster-views.js";
+import { allUp, allUpSettled, peerPortOf, victimSeenDown } from "./cluster-views.js";
 import { ProcessGroup, startNode, type NodeProcess } from "./shoal-process.js";
 
 /**
@@ -68,7 +68,8 @@ test("a node whose data directory was deleted is rebuilt from the others under i
   let second = await startNode(group, dirs[1]!, [...flags(2), "--join", seed]);
   let third = await startNode(group, dirs[2]!, [...flags(3), "--join", seed]);
   const ids = ["p1", "p2", "p3"];
-  await eventually("three nodes up in one ring", () => allUp([first, second, third], ids), { deadlineMs, pollMs: 100 });
+  // Writes at w=3 below: wait until no partition is still moving to a node that just joined.
+  await eventually("three nodes up in one settled ring", () => allUpSettled([first, second, third], ids), { deadlineMs, pollMs: 100 });
 
   await createTable(first.url, { name: "kept", replication: { n: 3, r: 2, w: 3 } });
   await createTable(first.url, { name: "registers", consistency: "strong", replication: { n: 3 } });
@@ -76,7 +77,10 @@ test("a node whose data directory was deleted is rebuilt from the others under i
     for (const node of [first, second, third]) if ((await send(`${node.url}/v1/tables/registers`)).status !== 200) return false;
     return true;
   }, { deadlineMs, pollMs: 100 });
-  for (let i = 0; i < keys; i++) assert.equal((await send(item(first, "kept", `k${i}`), { method: "PUT", body: `v${i}` })).status, 201);
+  for (let i = 0; i < keys; i++) {
+    const put = await send(item(first, "kept", `k${i}`), { method: "PUT", body: `v${i}` });
+    assert.equal(put.status, 201, put.text);
+  }
   for (let i = 0; i < deleted; i++) {
     const read = await send(item(first, "kept", `k${i}`));
     assert.equal((await send(`${item(first, "kept", `k${i}`)}?w=3`, { method: "DELETE", headers: { "x-shoal-context": read.context ?? "" } })).status, 204);
