@@ -3,43 +3,20 @@ import assert from "node:assert/strict";
 import { fetch } from "undici";
 import { createTable, itemUrl, put } from "../api/test-requests.js";
 import { ringDiff } from "../ring/ring-diff.js";
-import { partitionShares, partitionsOwnedBy, type RingState } from "../ring/ring-state.js";
+import { partitionShares, partitionsOwnedBy } from "../ring/ring-state.js";
 import { tableItemsPrefix } from "../storage/item-key.js";
 import { eventually } from "../testing/eventually.js";
-import { startTestNode, type TestNode } from "./test-node.js";
+import type { TestNode } from "./test-node.js";
+import { ringOf, send, settled, TestNodeGroup } from "./node-group.test-support.js";
 
 // Staged membership plans on in-process nodes over real TCP and real timers (issue 6, item 2):
 // manual joins, serialised commits, leave, replace of a dead node, and the API's refusals.
 
-const started: TestNode[] = [];
-after(() => Promise.all(started.map((n) => n.close().catch(() => undefined))));
-
-async function start(id: string, options: { seed?: TestNode; plan?: "auto" | "manual" } = {}): Promise<TestNode> {
-  const node = await startTestNode({
-    config: {
-      nodeId: id,
-      ...(options.seed !== undefined ? { join: [`127.0.0.1:${options.seed.node.peerPort}`] } : {}),
-      ...(options.plan !== undefined ? { planMode: options.plan } : {}),
-    },
-  });
-  started.push(node);
-  return node;
-}
-
-async function stop(node: TestNode): Promise<void> {
-  await node.close();
-  started.splice(started.indexOf(node), 1);
-}
-
-const ring = (t: TestNode): RingState => t.node.cluster.membership.ring()!;
-const settled = (nodes: readonly TestNode[], members: number) => {
-  const rings = nodes.map((t) => t.node.cluster.membership.ring());
-  return rings.every((r) => r !== undefined && r.previous === undefined && r.members.length === members && r.version === rings[0]!.version);
-};
-
-function send(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return fetch(url, { method, ...(body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) }).then(async (res) => ({ status: res.status, body: await res.json().catch(() => undefined) }));
-}
+const group = new TestNodeGroup();
+after(() => group.closeAll());
+const start = (id: string, options: { seed?: TestNode; plan?: "auto" | "manual" } = {}): Promise<TestNode> => group.start(id, options);
+const stop = (node: TestNode): Promise<void> => group.stop(node);
+const ring = ringOf;
 
 const stage = (t: TestNode, change: unknown) => send("POST", `${t.url}/v1/cluster/plan`, change);
 const commit = (t: TestNode) => send("POST", `${t.url}/v1/cluster/commit`);

@@ -6,38 +6,18 @@ import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
 import { eventually } from "../testing/eventually.js";
-import { startTestNode, type TestNode } from "./test-node.js";
+import type { TestNode } from "./test-node.js";
+import { ringOf, send, settled, TestNodeGroup } from "./node-group.test-support.js";
 
 // Hints never stranded by a leave or replace (issue 6, the session-4 gap): on in-process nodes
 // over real TCP, a W=1 write that only the leaving node holds, as a hint for a node that is then
 // replaced, is handed to the key's new primary before the leaver exits.
 
-const started: TestNode[] = [];
-after(() => Promise.all(started.map((n) => n.close().catch(() => undefined))));
-
-async function start(id: string, seed?: TestNode): Promise<TestNode> {
-  const node = await startTestNode({ config: { nodeId: id, ...(seed !== undefined ? { join: [`127.0.0.1:${seed.node.peerPort}`] } : {}) } });
-  started.push(node);
-  return node;
-}
-
-async function stop(node: TestNode): Promise<void> {
-  await node.close();
-  started.splice(started.indexOf(node), 1);
-}
-
-const ring = (t: TestNode): RingState => t.node.cluster.membership.ring()!;
-const settled = (nodes: readonly TestNode[], members: number) => {
-  const rings = nodes.map((t) => t.node.cluster.membership.ring());
-  return rings.every((r) => r !== undefined && r.previous === undefined && r.members.length === members && r.version === rings[0]!.version);
-};
-
-function send(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return fetch(url, { method, ...(body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) }).then(async (res) => ({
-    status: res.status,
-    body: await res.json().catch(() => undefined),
-  }));
-}
+const group = new TestNodeGroup();
+after(() => group.closeAll());
+const start = (id: string, seed?: TestNode): Promise<TestNode> => group.start(id, { seed });
+const stop = (node: TestNode): Promise<void> => group.stop(node);
+const ring = ringOf;
 
 /**
  * A key whose ring walk starts with three nodes other than `operator`: with n=2 and the first

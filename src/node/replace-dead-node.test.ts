@@ -3,39 +3,21 @@ import assert from "node:assert/strict";
 import { fetch } from "undici";
 import { createTable, itemUrl, put } from "../api/test-requests.js";
 import { partitionOf } from "../ring/partition-hash.js";
-import type { RingState } from "../ring/ring-state.js";
 import { decodeItemKey, encodeItemKey } from "../storage/item-key.js";
 import { eventually } from "../testing/eventually.js";
-import { startTestNode, type TestNode } from "./test-node.js";
+import type { TestNode } from "./test-node.js";
+import { ringOf, send, settled, TestNodeGroup } from "./node-group.test-support.js";
 
 // Replacing a dead node (issue 6; paxos/README.md, "Replacing a dead node") on in-process nodes
 // over real TCP and real timers: strong and eventual tables with n = 2 are refilled from their
 // one surviving replica and the ring settles; a table with n = 1 whose only replica died makes
 // the commit refuse (409 DataLoss, naming it) until it is forced, and then loses what it held.
 
-const started: TestNode[] = [];
-after(() => Promise.all(started.map((n) => n.close().catch(() => undefined))));
-
-async function start(id: string, seed?: TestNode): Promise<TestNode> {
-  const node = await startTestNode({ config: { nodeId: id, ...(seed !== undefined ? { join: [`127.0.0.1:${seed.node.peerPort}`] } : {}) } });
-  started.push(node);
-  return node;
-}
-
-async function stop(node: TestNode): Promise<void> {
-  await node.close();
-  started.splice(started.indexOf(node), 1);
-}
-
-const ring = (t: TestNode): RingState => t.node.cluster.membership.ring()!;
-const settled = (nodes: readonly TestNode[], members: number) => {
-  const rings = nodes.map((t) => t.node.cluster.membership.ring());
-  return rings.every((r) => r !== undefined && r.previous === undefined && r.members.length === members && r.version === rings[0]!.version);
-};
-
-function send(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return fetch(url, { method, ...(body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) }).then(async (res) => ({ status: res.status, body: await res.json().catch(() => undefined) }));
-}
+const group = new TestNodeGroup();
+after(() => group.closeAll());
+const start = (id: string, seed?: TestNode): Promise<TestNode> => group.start(id, { seed });
+const stop = (node: TestNode): Promise<void> => group.stop(node);
+const ring = ringOf;
 
 /** Keys whose value does not read back through `t` (strong: the one-round-trip get; eventual: R=2). */
 async function unreadable(t: TestNode, table: string, keys: ReadonlyMap<string, string>, query = ""): Promise<string[]> {
