@@ -20,7 +20,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { eventually } from "../../src/testing/eventually.js";
 import { createOrders } from "../../src/dynamodb/testing/sdk-assertions.js";
-import { ProcessGroup, startNode, type NodeProcess } from "./shoal-process.js";
+import { ProcessGroup, startNode, withNodeLogs, type NodeProcess } from "./shoal-process.js";
 import { allUp, peerPortOf } from "./cluster-views.js";
 
 /**
@@ -57,7 +57,7 @@ async function exceptionName(work: Promise<unknown>): Promise<string> {
   return "no exception";
 }
 
-test("the AWS SDK against three real processes: consistent reads across nodes, counters, batches, table changes, errors, and a node killed and restarted", { timeout: 180_000 }, async () => {
+test("the AWS SDK against three real processes: consistent reads across nodes, counters, batches, table changes, errors, and a node killed and restarted", { timeout: 180_000 }, () => withNodeLogs(group, async () => {
   const root = group.tempDir("shoal-dynamodb-cluster-");
   const first = await startNode(group, join(root, "node-1"));
   const seed = `127.0.0.1:${peerPortOf(first)}`;
@@ -128,7 +128,7 @@ test("the AWS SDK against three real processes: consistent reads across nodes, c
   assert.deepEqual(all.Items?.map((item) => `${item.customer!.S}/${item.placed!.N}`).sort(), ["ann/1", "bo/2", "bo/3", "bo/4", "bo/5", "cy/1"]);
   const during = await restarted.send(new GetItemCommand({ TableName: "orders", Key: { customer: { S: "cy" }, placed: { N: "1" } }, ConsistentRead: true }));
   assert.deepEqual(during.Item?.note, { S: "while c was down" });
-});
+}));
 
 test("the AWS SDK's DocumentClient against one real process: put, conditional update (reserved words through placeholders) and a restart that keeps the items", { timeout: 60_000 }, async () => {
   const dir = join(group.tempDir("shoal-dynamodb-single-"), "node");

@@ -49,6 +49,8 @@ export interface NodeProcess {
 export class ProcessGroup {
   private readonly children = new Set<ChildProcess>();
   private readonly dirs: string[] = [];
+  /** Every node this group started, for `withNodeLogs`. */
+  readonly started: NodeProcess[] = [];
 
   track(child: ChildProcess): ChildProcess {
     this.children.add(child);
@@ -98,7 +100,9 @@ export function startNode(group: ProcessGroup, dataDir: string, extraArgs: reado
       const parsed = parseJson(line);
       if (parsed?.msg !== "listening" || typeof parsed.url !== "string" || typeof parsed.nodeId !== "string") return;
       clearTimeout(timer);
-      resolve({ child, pid: child.pid!, url: parsed.url, nodeId: parsed.nodeId, logs, exited, stderr: () => stderr });
+      const node = { child, pid: child.pid!, url: parsed.url, nodeId: parsed.nodeId, logs, exited, stderr: () => stderr };
+      group.started.push(node);
+      resolve(node);
     });
   });
 }
@@ -143,4 +147,30 @@ export async function runShoal(group: ProcessGroup, args: readonly string[], inp
   child.stdin!.end(input === undefined ? undefined : Buffer.from(input));
   const exit = await waitForExit(group, child);
   return { code: exit.code, stdout: Buffer.concat(stdout), stderr };
+}
+
+const warnLevel = 40;
+const troubleLinesMax = 40;
+
+/**
+ * Runs a test body; if it throws, the error carries every warning and error the group's nodes
+ * logged (pino level 40 and up, the last lines of each), so a failure seen only in CI says what
+ * the servers saw.
+ */
+export async function withNodeLogs(group: ProcessGroup, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    const lines = group.started.flatMap((node) =>
+      node.logs
+        .filter((line) => {
+          const level = parseJson(line)?.level;
+          return typeof level === "number" && level >= warnLevel;
+        })
+        .slice(-troubleLinesMax)
+        .map((line) => `${node.nodeId}: ${line}`),
+    );
+    if (error instanceof Error && lines.length > 0) error.message += `\nnode warnings and errors:\n${lines.join("\n")}`;
+    throw error;
+  }
 }
