@@ -82,20 +82,37 @@ async function runWrites(client: ShoalClient, onProgress: (index: number) => Pro
   return { acknowledged, failures, failureSamples, durationMs: Date.now() - started };
 }
 
-/** The keys whose read at quorum `r` from `node` does not answer 200 with the acknowledged value. */
+/** Attempts per key when a read gets no answer (timeout, 503, 504): the check is about values, not about a loaded machine's latency. */
+const readAttemptsMax = 5;
+
+/**
+ * The keys whose read at quorum `r` from `node` does not answer 200 with the acknowledged value.
+ * A wrong value or a 404 counts at once; no answer in time (a transport timeout, 503 or 504) is
+ * tried again, up to `readAttemptsMax` times, and counts only if every attempt got none.
+ */
 async function unreadable(node: NodeProcess, pool: Pool, expected: ReadonlyMap<string, string>, r: number): Promise<string[]> {
   const keys = [...expected.keys()];
   const wrong: string[] = [];
   let next = 0;
+  const readOnce = async (key: string): Promise<{ answered: boolean; problem?: string }> => {
+    try {
+      const res = await pool.request({ method: "GET", path: `/v1/tables/${table}/items/${key}?r=${r}`, headersTimeout: 10_000, bodyTimeout: 10_000 });
+      const body = await res.body.text();
+      if (res.statusCode === 503 || res.statusCode === 504) return { answered: false, problem: `${key} (${res.statusCode} ${body.slice(0, 200)})` };
+      return res.statusCode === 200 && body === expected.get(key) ? { answered: true } : { answered: true, problem: `${key} (${res.statusCode})` };
+    } catch (error) {
+      return { answered: false, problem: `${key} (${String(error)})` };
+    }
+  };
   const worker = async (): Promise<void> => {
     while (next < keys.length) {
       const key = keys[next++]!;
-      try {
-        const res = await pool.request({ method: "GET", path: `/v1/tables/${table}/items/${key}?r=${r}`, headersTimeout: 5000, bodyTimeout: 5000 });
-        const body = await res.body.text();
-        if (res.statusCode !== 200 || body !== expected.get(key)) wrong.push(`${key} (${res.statusCode})`);
-      } catch (error) {
-        wrong.push(`${key} (${String(error)})`);
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await readOnce(key);
+        if (outcome.answered || attempt >= readAttemptsMax) {
+          if (outcome.problem !== undefined) wrong.push(outcome.answered ? outcome.problem : `${outcome.problem} after ${attempt} attempts`);
+          break;
+        }
       }
     }
   };
