@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { catalogCluster, converged, tableSpec, type CatalogCluster } from "./catalog-cluster.test-support.js";
-import { changeAttemptsMax } from "./table-catalog.js";
+import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
+import { createTestRuntime } from "../node/test-runtime.js";
+import type { CatalogPublisher, PublishOutcome } from "./catalog-publisher.js";
+import type { NameRecord } from "./catalog-record.js";
+import { TableCatalog, changeAttemptsMax } from "./table-catalog.js";
 import type { TableDefinition, TablePatch } from "./table-definition.js";
 
 // TableCatalog.change: read-modify-writes of a table's settings through different nodes at the
@@ -56,4 +60,32 @@ test("a decision that refuses changes nothing; a change of a missing table is Ta
   assert.deepEqual(cluster.node("n3").catalog.get("orders")?.extensions, { a: 0, b: 0 });
   const missing = await cluster.sim.settle(cluster.node("n3").catalog.change("nope", (t) => ({ extensions: t.extensions ?? {} })));
   assert.ok(!missing.ok && missing.error.code === "TableNotFound");
+});
+
+test("a change already in effect after losing its stamp answers success instead of trading stamps with its twin until it gives up", async () => {
+  // Two nodes that decide again on top of each other's identical result can keep outbidding each
+  // other's stamp (CI saw an UpdateTable answer 503 for a change that had landed; the SDK's retry
+  // then got "will not change"). This publisher plays that twin: every record published comes
+  // back with the same settings under a higher stamp from another node.
+  const catalog = TableCatalog.open(createTestRuntime({ storage: new MemoryStorageEngine() }), { tablesMax: 8, durableWrites: true });
+  const created = await catalog.create({ ...tableSpec("orders"), extensions: { a: 0 } });
+  assert.ok(created.ok);
+  let publishes = 0;
+  const twin: CatalogPublisher = {
+    publish(records: readonly NameRecord[]): Promise<PublishOutcome> {
+      publishes++;
+      const replies = records.map((record) => ({
+        ...record,
+        incarnations: record.incarnations.map((i) => ({ ...i, settings: { ...i.settings, stamp: { at: i.settings.stamp.at + 1, by: "twin" } } })),
+      }));
+      return Promise.resolve({ missing: [], replies });
+    },
+  };
+  catalog.attach(twin);
+  const calls = { n: 0 };
+  const changed = await catalog.change("orders", setField("a", 1, calls));
+  assert.ok(changed.ok, JSON.stringify(changed));
+  assert.deepEqual(changed.value.extensions, { a: 1 });
+  assert.equal(publishes, 1, "the second decision found its result in effect and wrote nothing");
+  assert.equal(calls.n, 2);
 });

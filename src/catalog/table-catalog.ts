@@ -245,6 +245,11 @@ export class TableCatalog {
       if (current === undefined) return { ok: false, error: { code: "TableNotFound", message: `cannot update table "${name}": it does not exist` } };
       const decided = decide(current);
       if ("code" in decided) return { ok: false, error: decided };
+      // What we want is already in effect (a concurrent change did the same, or an earlier
+      // attempt of ours won on one node and lost only its stamp): done, nothing to write.
+      // Without this two nodes deciding again on top of each other can trade stamps until
+      // changeAttemptsMax and answer failure for a change that landed.
+      if (patchChangesNothing(current, decided)) return { ok: true, value: current };
       let ours: CatalogStamp | undefined;
       const updated = await this.updateNow(name, decided, (stamp) => (ours = stamp));
       if (!updated.ok && updated.error.code !== "CatalogUnavailable") return updated;
@@ -366,6 +371,24 @@ export class TableCatalog {
       throw new Error(`cannot open the table catalog: it holds more than ${this.options.tablesMax} tables; raise limits.tablesMax to start this node`);
     }
   }
+}
+
+/** A patch whose replication and extensions equal the table's (extensions are plain JSON data). */
+function patchChangesNothing(table: TableDefinition, patch: TablePatch): boolean {
+  const replication = patch.replication;
+  if (replication !== undefined && (replication.n !== table.replication.n || replication.r !== table.replication.r || replication.w !== table.replication.w)) return false;
+  return patch.extensions === undefined || sameJson(patch.extensions, table.extensions ?? {});
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  if (aKeys.length !== bKeys.length) return false;
+  const bRecord = b as Record<string, unknown>;
+  return aKeys.every((key) => Object.prototype.hasOwnProperty.call(bRecord, key) && sameJson((a as Record<string, unknown>)[key], bRecord[key]));
 }
 
 function unavailable(action: string, missing: NodeId[]): CatalogFailure {
