@@ -2,6 +2,7 @@ import type { TableDefinition } from "../catalog/table-definition.js";
 import type { ItemWrite } from "../replica/item-write.js";
 import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
 import type { ReplicaService } from "../replica/replica-service.js";
+import type { ScanPlacement } from "../replica/replica-messages.js";
 import { scanEntriesMax, type ScanRange } from "../replica/sibling-scan.js";
 import { storeFailure, type StoreFailure, type StoreResult } from "../replica/store-result.js";
 import { partitionOf } from "../ring/partition-hash.js";
@@ -52,7 +53,10 @@ import { hasCondition, writeConditionRefusal } from "./write-condition-check.js"
  * time (a per-key lock), so on a single node, or through one node, a condition is exact. A delete without a context reads first too and deletes what
  * that read saw (a tombstone without a context would be a sibling that deletes nothing).
  * list scatters "replica.list" to every up member and merges; query asks one partition key's
- * up primaries and waits for r of them (scan-merge.ts says when a page is complete).
+ * up primaries and waits for r of them (scan-merge.ts says when a page is complete). A query's
+ * scans carry the ring version and n it placed the partition key on (replica/ring-fence.ts): a
+ * round that got fewer than r replies because replicas refused it for a newer ring learns that
+ * ring and is asked once more of the partition key's primaries on it.
  *
  * Example:
  *   const items = new ClusterCoordinator({ runtime, eventual, replicas, membership, requestTimeoutMs: 2000 });
@@ -83,6 +87,12 @@ export const clusterCoordinatorDefaults = Object.freeze({
 });
 
 type Failure = { ok: false; error: StoreFailure };
+
+/** The replicas one scan round asks, and for a query where it placed the partition key (ring-fence.ts). */
+interface ScanTargets {
+  nodes: NodeId[];
+  placed?: ScanPlacement;
+}
 
 export class ClusterCoordinator implements ItemOperations {
   private readonly batchConcurrencyMax: number;
@@ -151,7 +161,7 @@ export class ClusterCoordinator implements ItemOperations {
     if (ring === undefined) return storeFailure("Unavailable", "cannot list: this node has no ring yet");
     const members = ring.members.map((member) => member.id).filter((id) => this.isUp(id));
     const first = listRange(table, request, clampLimit(request.limit));
-    return this.scanPages(table, "replica.list", members, 1, first, false);
+    return this.scanPages(table, "replica.list", { nodes: members }, 1, first, false);
   }
 
   async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
@@ -161,9 +171,18 @@ export class ClusterCoordinator implements ItemOperations {
     if (!quorum.ok) return quorum;
     const ring = this.options.membership.ring();
     if (ring === undefined) return storeFailure("Unavailable", "cannot query: this node has no ring yet");
-    const primaries = preferenceList(ring, partitionOf(request.partitionKey, ring.partitionCount), quorum.quorum.n).filter((id) => this.isUp(id));
     const first = queryRange(table, request, clampLimit(request.limit));
-    return this.scanPages(table, "replica.query", primaries, quorum.quorum.r, first, request.reverse);
+    return this.scanPages(table, "replica.query", this.queryTargets(request.partitionKey, quorum.quorum.n, ring), quorum.quorum.r, first, request.reverse, () => {
+      const now = this.options.membership.ring();
+      return now === undefined ? undefined : this.queryTargets(request.partitionKey, quorum.quorum.n, now);
+    });
+  }
+
+  /** A query's replicas on `ring`: the partition key's up primaries, and the placement its scans carry (ring-fence.ts). */
+  private queryTargets(partitionKey: Uint8Array, n: number, ring: RingState): ScanTargets {
+    const width = Math.min(n, ring.members.length);
+    const nodes = preferenceList(ring, partitionOf(partitionKey, ring.partitionCount), width).filter((id) => this.isUp(id));
+    return { nodes, placed: { ringVersion: ring.version, n: width } };
   }
 
   async batch(table: TableDefinition, gets: readonly ItemKeyParts[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>> {
@@ -215,12 +234,28 @@ export class ClusterCoordinator implements ItemOperations {
     return { ok: true, quorum: quorum.quorum, context: seen.length === 0 ? undefined : seen, read };
   }
 
-  /** Scan rounds until the page holds `limit` items or the range ends (at most scanRoundsMax rounds). */
-  private async scanPages(table: TableDefinition, type: "replica.list" | "replica.query", targets: NodeId[], needed: number, first: ScanRange, reverse: boolean): Promise<StoreResult<ListPage>> {
+  /**
+   * Scan rounds until the page holds `limit` items or the range ends (at most scanRoundsMax rounds).
+   * With `replace` (a query): a round short of `needed` because replicas refused it for a newer
+   * ring learns that ring and is asked once more of `replace()`'s targets, once per page.
+   */
+  private async scanPages(table: TableDefinition, type: "replica.list" | "replica.query", initial: ScanTargets, needed: number, first: ScanRange, reverse: boolean, replace?: () => ScanTargets | undefined): Promise<StoreResult<ListPage>> {
     const page: ListPage = { items: [], resumeAfter: null };
     let range = first;
+    let targets = initial;
+    let replaced = false;
     for (let round = 0; round < this.scanRoundsMax; round++) {
-      const gathered = await gatherScans({ self: this.options.runtime.nodeId, network: this.options.runtime.network, replicas: this.options.replicas, timeoutMs: this.options.requestTimeoutMs }, type, targets, range, needed);
+      let gathered = await gatherScans({ self: this.options.runtime.nodeId, network: this.options.runtime.network, replicas: this.options.replicas, timeoutMs: this.options.requestTimeoutMs }, type, targets.nodes, range, needed, targets.placed);
+      if (gathered.replies.length < needed && gathered.refusals.length > 0 && replace !== undefined && !replaced && targets.placed !== undefined) {
+        replaced = true;
+        const placedVersion = targets.placed.ringVersion;
+        const deadlineMs = this.options.runtime.clock.nowMs() + this.options.requestTimeoutMs;
+        const again = (await this.options.eventual.learnNewerRing(gathered.refusals, placedVersion, deadlineMs)) ? replace() : undefined;
+        if (again?.placed !== undefined && again.placed.ringVersion > placedVersion) {
+          targets = again;
+          gathered = await gatherScans({ self: this.options.runtime.nodeId, network: this.options.runtime.network, replicas: this.options.replicas, timeoutMs: this.options.requestTimeoutMs }, type, targets.nodes, range, needed, targets.placed);
+        }
+      }
       if (gathered.replies.length < needed || gathered.replies.length === 0) {
         const action = type === "replica.list" ? "list" : "query";
         return storeFailure("Unavailable", `cannot ${action}: ${gathered.replies.length} of ${Math.max(needed, 1)} required replies (${gathered.errors.map((e) => `${e.node}: ${e.error}`).join("; ")})`);

@@ -44,13 +44,15 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  * above that base (derived from its HLC, which never goes back), not at 1.
  *
  * Messages (plain data, so they cross the network as MessagePack):
- *   { type: "replica.fetch", key, hintFor }        -> { ok: true, set: set | null }
- *   { type: "replica.fetch", key, hintFor: null, record: true } -> { ok: true, record: bytes | null }
+ *   { type: "replica.fetch", key, hintFor, ringVersion?, n? } -> { ok: true, set: set | null }
+ *   { type: "replica.fetch", key, hintFor: null, record: true, ringVersion?, n? } -> { ok: true, record: bytes | null }
+ *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
  *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
- *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion? }
+ *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion?, placedRingVersion?, n? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
  *                                                  | { ok: false, error: "ring-behind", ringVersion, message }
+ *                                                  | { ok: false, error: "ring", ringVersion, message } (a query; ring-fence.ts)
  *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
  *   { type: "replica.tombstones", keys, what: "hints" | "sets" }
  *                                                  -> { ok: true, results: (boolean | set | null)[] }
@@ -102,6 +104,9 @@ export interface FetchMessage {
   hintFor: NodeId | null;
   /** Answer a primary's fetch with the stored record's bytes (`record`) instead of the set; older nodes ignore it. */
   record?: boolean;
+  /** The version of the ring the coordinator placed the key on, and its n (ring-fence.ts); absent from older senders. */
+  ringVersion?: number;
+  n?: number;
 }
 
 export interface MergeMessage {
@@ -369,6 +374,11 @@ export class ReplicaService {
 
   private handleFetch(message: FetchMessage): unknown {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "fetch: key is not bytes" };
+    const fence = this.options.ringFence;
+    if (fence !== undefined && message.ringVersion !== undefined) {
+      const refusal = ringRefusalOf(fence, message.key, message.hintFor ?? this.options.nodeId, message.ringVersion, message.n, "read");
+      if (refusal !== undefined) return refusal;
+    }
     if (message.hintFor === null) {
       // `record`: the stored bytes as they are (the coordinator compares them with its own before decoding anything).
       if (message.record === true) return { ok: true, record: this.fetchRecord(message.key) ?? null };
@@ -400,6 +410,11 @@ export class ReplicaService {
     if (!parsed.ok) return { ok: false, error: `scan: ${parsed.error}` };
     const fence = this.options.ringFence;
     if (parsed.ringVersion !== undefined && fence !== undefined) return this.fencedScan(fence, parsed.ringVersion, () => this.scanReply(parsed));
+    if (parsed.placed !== undefined && fence !== undefined) {
+      // A query names one partition key (its prefix is that key's item-key prefix): fenced like a fetch.
+      const refusal = ringRefusalOf(fence, parsed.range.prefix, this.options.nodeId, parsed.placed.ringVersion, parsed.placed.n, "read");
+      if (refusal !== undefined) return refusal;
+    }
     return this.scanReply(parsed);
   }
 
