@@ -10,12 +10,14 @@ import type { ReplicaScanReply } from "./scan-merge.js";
 
 /**
  * Sends one scan ("replica.list" or "replica.query") to several replicas (this node by a local
- * call) and collects their pages: it resolves once `needed` replicas answered, or when every
- * one has answered or failed (each request has the network's deadline). A reply is checked
+ * call) and collects their pages: it resolves once `needed` replicas answered (and, when given,
+ * `complete` holds for the nodes that answered: a list needs a replica of every partition), or
+ * when every one has answered or failed (each request has the network's deadline). A reply is checked
  * before it is trusted (its entries within the asked limit, each set parsed).
  *
- * A query passes `placed` (the ring version and n its partition key was placed on): each replica
- * message carries it, and a replica whose newer ring no longer places it refuses the scan
+ * A query passes `placed` (the ring version and n its partition key was placed on), a list the
+ * ring version it worked out its coverage on: each replica message carries it, and a replica
+ * whose newer ring no longer places the query's key (a list: any newer ring) refuses the scan
  * (replica/ring-fence.ts); such a refusal is an error that is also listed in `refusals`, so the
  * caller can learn that ring and ask the new replicas.
  */
@@ -31,10 +33,20 @@ export interface ScanGathered {
   errors: { node: NodeId; error: string }[];
   /** Replicas that refused the scan for their newer ring (only with `placed`), and that ring's version. */
   refusals: { node: NodeId; ringVersion: number }[];
+  /** The nodes whose replies are in `replies`. */
+  answered: Set<NodeId>;
 }
 
-export function gatherScans(options: ScanFanOutOptions, type: "replica.list" | "replica.query", targets: readonly NodeId[], range: ScanRange, needed: number, placed?: ScanPlacement): Promise<ScanGathered> {
-  const gathered: ScanGathered = { replies: [], errors: [], refusals: [] };
+export function gatherScans(
+  options: ScanFanOutOptions,
+  type: "replica.list" | "replica.query",
+  targets: readonly NodeId[],
+  range: ScanRange,
+  needed: number,
+  placed?: ScanPlacement,
+  complete?: (answered: ReadonlySet<NodeId>) => boolean,
+): Promise<ScanGathered> {
+  const gathered: ScanGathered = { replies: [], errors: [], refusals: [], answered: new Set() };
   return new Promise((resolve) => {
     let pending = targets.length;
     if (pending === 0) resolve(gathered);
@@ -44,9 +56,12 @@ export function gatherScans(options: ScanFanOutOptions, type: "replica.list" | "
         else if ("refusedOnRing" in reply) {
           gathered.errors.push({ node, error: reply.message });
           gathered.refusals.push({ node, ringVersion: reply.refusedOnRing });
-        } else gathered.replies.push(reply);
+        } else {
+          gathered.replies.push(reply);
+          gathered.answered.add(node);
+        }
         pending--;
-        if (gathered.replies.length >= needed || pending === 0) resolve(gathered);
+        if ((gathered.replies.length >= needed && (complete === undefined || complete(gathered.answered))) || pending === 0) resolve(gathered);
       });
     }
   });

@@ -12,7 +12,8 @@ import { scanEntriesMax, type ScanBound, type ScanRange } from "./sibling-scan.j
  * (ring-fence.ts: a source on an older ring refuses the scan with "ring-behind").
  * `placedRingVersion` and `n`, on a query's scans: the ring version and n the coordinator placed
  * the partition key on (ring-fence.ts: a replica whose newer ring does not place it answers
- * { ok: false, error: "ring", ringVersion, message }).
+ * { ok: false, error: "ring", ringVersion, message }); on a list's scans, the ring version the
+ * coordinator worked out which members cover the table on (a replica on any newer ring refuses).
  */
 export interface ScanMessage {
   type: "replica.list" | "replica.query";
@@ -25,7 +26,7 @@ export interface ScanMessage {
   records?: ScanRecords;
   /** The scanner's ring version (ownership transfer scans; ring-fence.ts). */
   ringVersion?: number;
-  /** The ring version a query's coordinator placed its partition key on, and its n (ring-fence.ts). */
+  /** The ring version a query's coordinator placed its partition key on (a list's: its coverage), and its n (ring-fence.ts). */
   placedRingVersion?: number;
   n?: number;
 }
@@ -70,7 +71,6 @@ export function parseScanMessage(message: unknown): ParsedScan {
       return { ok: false, error: `placedRingVersion ${String(m.placedRingVersion)} is not a non-negative integer` };
     }
     if (!(typeof m.n === "number" && Number.isSafeInteger(m.n) && m.n >= 1)) return { ok: false, error: `n ${String(m.n)} is not a positive integer (it goes with placedRingVersion)` };
-    if (m.type !== "replica.query") return { ok: false, error: "placedRingVersion is for replica.query only (a list spans every partition)" };
     placed = { ringVersion: m.placedRingVersion, n: m.n };
   }
   const range: ScanRange = { prefix: m.prefix, reverse: m.reverse, limit: m.limit };

@@ -12,7 +12,7 @@ import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning
 import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
 import { parseScanMessage } from "./replica-messages.js";
-import { ringBehindOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
+import { ringBehindOf, ringNewerOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
 import { decodeTombstoneIndexKey, tombstoneIndexBound, tombstoneIndexOps } from "./tombstone-index.js";
@@ -52,7 +52,7 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion?, placedRingVersion?, n? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
  *                                                  | { ok: false, error: "ring-behind", ringVersion, message }
- *                                                  | { ok: false, error: "ring", ringVersion, message } (a query; ring-fence.ts)
+ *                                                  | { ok: false, error: "ring", ringVersion, message } (placedRingVersion; ring-fence.ts)
  *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
  *   { type: "replica.tombstones", keys, what: "hints" | "sets" }
  *                                                  -> { ok: true, results: (boolean | set | null)[] }
@@ -411,8 +411,12 @@ export class ReplicaService {
     const fence = this.options.ringFence;
     if (parsed.ringVersion !== undefined && fence !== undefined) return this.fencedScan(fence, parsed.ringVersion, () => this.scanReply(parsed));
     if (parsed.placed !== undefined && fence !== undefined) {
-      // A query names one partition key (its prefix is that key's item-key prefix): fenced like a fetch.
-      const refusal = ringRefusalOf(fence, parsed.range.prefix, this.options.nodeId, parsed.placed.ringVersion, parsed.placed.n, "read");
+      // A query names one partition key (its prefix is that key's item-key prefix): fenced like a
+      // fetch. A list spans every partition: refused on any newer ring (its coverage is stale).
+      const refusal =
+        (message as { type: string }).type === "replica.query"
+          ? ringRefusalOf(fence, parsed.range.prefix, this.options.nodeId, parsed.placed.ringVersion, parsed.placed.n, "read")
+          : ringNewerOf(fence, parsed.placed.ringVersion);
       if (refusal !== undefined) return refusal;
     }
     return this.scanReply(parsed);

@@ -207,11 +207,20 @@ test("a scan's placement is checked: a malformed version or n, or one on a list,
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...query, placedRingVersion: -1, n: 1 }, /placedRingVersion -1 is not a non-negative integer/],
     [{ ...query, placedRingVersion: 3 }, /n undefined is not a positive integer/],
-    [{ ...query, type: "replica.list", placedRingVersion: 3, n: 1 }, /placedRingVersion is for replica.query only/],
   ];
   for (const [message, error] of cases) {
     const reply = (await replica.handle("n3", message)) as { ok: boolean; error?: string };
     assert.equal(reply.ok, false);
     assert.match(reply.error!, error);
   }
+});
+
+test("a list placed on an older ring is refused by a replica on a newer one, whatever it holds, and answered on the same ring", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const list = (ringVersion: number) => scanMessage("replica.list", tableRange(tableId, undefined, 10), "siblings", undefined, { ringVersion, n: 1 });
+  const refused = (await replica.handle("n3", list(5))) as { ok: boolean; error?: string; ringVersion?: number; message?: string };
+  assert.deepEqual([refused.ok, refused.error, refused.ringVersion], [false, "ring", 6]);
+  assert.match(refused.message!, /newer than ring 5 the list was placed on/);
+  assert.equal(((await replica.handle("n3", list(6))) as { ok: boolean }).ok, true);
+  assert.equal(((await replica.handle("n3", list(7))) as { ok: boolean }).ok, true);
 });

@@ -55,8 +55,10 @@ import { decodeItemKey } from "../storage/item-key.js";
  * answers as before (it is asked because the coordinator's newer ring places it), and an
  * equal version costs one compare. A coordinator's own replica is never asked by message: it
  * holds the coordinator's ring, so the local read (the synchronous single-replica GET
- * included) needs no check. Not fenced: "replica.list" (list asks every member, not a
- * partition's replicas).
+ * included) needs no check. A list asks every up member and needs replies that hold every
+ * partition (cluster-coordinator.ts); its "replica.list" carries the ring version it worked
+ * that out on, and a member on any newer ring refuses it, so the coordinator learns the ring
+ * and works it out again.
  *
  * Not fenced: hinted hand-back (a fallback returning a hint to the primary it stood in for)
  * sends no version, so a target that no longer owns the key still takes it. Fencing it needs
@@ -113,6 +115,13 @@ export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: 
     ringVersion: ring.version,
     message: `ring ${ring.version} does not place ${target} for partition ${partition} (the ${what} was placed on ring ${senderVersion})`,
   };
+}
+
+/** The refusal of a list whose coordinator worked out its coverage on ring `senderVersion`, when this node's ring is newer (ring-fence.ts, reads). */
+export function ringNewerOf(fence: ReplicaRingFence, senderVersion: number): RingRefusal | undefined {
+  const ring = fence.ring();
+  if (ring === undefined || ring.version <= senderVersion) return undefined;
+  return { ok: false, error: "ring", ringVersion: ring.version, message: `this node holds ring ${ring.version}, newer than ring ${senderVersion} the list was placed on` };
 }
 
 /** The refusal of a transfer scan by a scanner on ring `scannerVersion`, or undefined when this node's ring is at least as new. */
