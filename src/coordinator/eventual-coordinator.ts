@@ -49,8 +49,8 @@ import type { Quorum } from "./quorum-options.js";
  * still places this node); one that met it is answered at once and the second round runs in
  * the background, so the new owners get the copy the refuser would have had.
  *
- * Reads are fenced the same way: every "replica.fetch" carries the ring version and n the key
- * was placed on, and a replica whose newer ring does not place it refuses instead of answering
+ * Reads are fenced the same way: every "replica.fetch" carries the ring version the key was
+ * placed on (not n: the replica fences with its table's n), and a replica whose newer ring does not place it refuses instead of answering
  * "not found" from a partition it released (handoff/partition-release.ts). The refusal counts
  * toward nothing, so a read that met r did so on replicas that the newest ring they hold still
  * places. A read that missed r (or pr) with a refusal among its replies learns the newer ring
@@ -316,14 +316,15 @@ export class EventualCoordinator {
    * or parses a set for the usual read of a converged key; different bytes are decoded here.
    * A node that predates `record` answers with the set, which is parsed as before.
    */
-  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry, local: LocalRecord | undefined, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<FetchReply> {
+  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry, local: LocalRecord | undefined, placed: { ringVersion: number }, timeoutMs: number): Promise<FetchReply> {
     if (replica.node === this.self) {
       if (local?.error !== undefined) return { ok: false, error: local.error };
       return { ok: true, set: local === undefined ? this.options.replicas.fetch(key) : local.set };
     }
     const hintFor = replica.standsInFor ?? null;
-    const message =
-      hintFor === null ? { type: "replica.fetch", key, hintFor, record: true, ringVersion: placed.ringVersion, n: placed.n } : { type: "replica.fetch", key, hintFor, ringVersion: placed.ringVersion, n: placed.n };
+    // The fence costs the read one integer (ringVersion): no n, unlike a merge, since a replica
+    // that refuses for its own n only makes this read learn the ring and ask again.
+    const message = hintFor === null ? { type: "replica.fetch", key, hintFor, record: true, ringVersion: placed.ringVersion } : { type: "replica.fetch", key, hintFor, ringVersion: placed.ringVersion };
     const result = await this.network.request<{ ok: boolean; set?: unknown; record?: unknown; error?: string }>(replica.node, message, { timeoutMs });
     const failure = replyFailure(result);
     if (failure !== undefined) {

@@ -44,8 +44,8 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  * above that base (derived from its HLC, which never goes back), not at 1.
  *
  * Messages (plain data, so they cross the network as MessagePack):
- *   { type: "replica.fetch", key, hintFor, ringVersion?, n? } -> { ok: true, set: set | null }
- *   { type: "replica.fetch", key, hintFor: null, record: true, ringVersion?, n? } -> { ok: true, record: bytes | null }
+ *   { type: "replica.fetch", key, hintFor, ringVersion? } -> { ok: true, set: set | null }
+ *   { type: "replica.fetch", key, hintFor: null, record: true, ringVersion? } -> { ok: true, record: bytes | null }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
  *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
@@ -104,8 +104,9 @@ export interface FetchMessage {
   hintFor: NodeId | null;
   /** Answer a primary's fetch with the stored record's bytes (`record`) instead of the set; older nodes ignore it. */
   record?: boolean;
-  /** The version of the ring the coordinator placed the key on, and its n (ring-fence.ts); absent from older senders. */
+  /** The version of the ring the coordinator placed the key on (ring-fence.ts); absent from older senders. */
   ringVersion?: number;
+  /** The n it placed with, when given (a fetch sends none: the table's n here decides). */
   n?: number;
 }
 

@@ -152,7 +152,7 @@ const fetch = (key: Uint8Array, ringVersion: number | undefined, extra: Record<s
   type: "replica.fetch",
   key,
   hintFor: null,
-  ...(ringVersion === undefined ? {} : { ringVersion, n: 1 }),
+  ...(ringVersion === undefined ? {} : { ringVersion }),
   ...extra,
 });
 

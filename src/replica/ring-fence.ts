@@ -43,8 +43,10 @@ import { decodeItemKey } from "../storage/item-key.js";
  *
  * Reads are fenced by the same rule (issue 6: a read through a coordinator on an older ring
  * must not take "not found" from a node that released the partition). "replica.fetch" carries
- * the coordinator's ring version and n like "replica.merge", and a query's "replica.query"
- * carries them as `placedRingVersion` and `n` (its range names one partition key); a replica
+ * the coordinator's ring version like "replica.merge" (not its n: one integer on the hot path;
+ * the replica uses its table's n, and a refusal for a difference in n only costs the read a
+ * second round on the learned ring, where the versions are equal and nothing is refused), and
+ * a query's "replica.query" carries version and n as `placedRingVersion` and `n` (its range names one partition key); a replica
  * whose newer ring does not place the node the read is for (itself, or the primary a hinted
  * fetch is for) refuses it with the same "ring" answer instead of answering from what it may
  * have released (handoff/partition-release.ts deletes a partition's keys once the ring settled
