@@ -32,7 +32,7 @@ interface Parts {
   items: ClusterCoordinator;
 }
 
-async function cluster(seed: number, fenced: boolean, n = 2) {
+async function cluster(seed: number, fenced: boolean, n = 2, learns = true) {
   const sim = new Simulation({ seed });
   const first = claimInitial(nodeIds.map((id) => ({ id })), { partitionCount: 16 });
   assert.ok(first.ok);
@@ -53,6 +53,7 @@ async function cluster(seed: number, fenced: boolean, n = 2) {
         requestTimeoutMs: 200,
         // Membership's adoption, reduced: take the peer's ring when it is newer.
         learnRing: (peer) => {
+          if (!learns) return Promise.resolve(); // the refuser cannot be asked (down, partitioned)
           const theirs = rings.get(peer)!;
           if (theirs.version > rings.get(id)!.version) rings.set(id, theirs);
           return Promise.resolve();
@@ -202,4 +203,16 @@ test("a stale coordinator's list is refused by members on the newer ring and wor
   assert.ok(page.ok, JSON.stringify(page));
   assert.deepEqual(page.value.items.map((item) => new TextDecoder().decode(item.key.partitionKey)).sort(), [...moved].sort());
   assert.equal(rings.get(coordinator), after, "the coordinator learned the ring from a refusing member");
+});
+
+test("a refused read whose coordinator cannot learn the newer ring fails its quorum instead of answering a miss", async () => {
+  const { sim, before, after, rings, parts } = await cluster(62, true, 2, false);
+  const { key, coordinator, newOwner } = releasedKey(before, after, 2);
+  rings.set(coordinator, before);
+  await writeOnlyOn(sim, parts(newOwner).replica, key, "acknowledged");
+  const read = await sim.settle(parts(coordinator).coordinator.get(key, { n: 2, r: 2, w: 1, dw: 0, pr: 0, pw: 0 }, false));
+  assert.equal(read.ok, false, JSON.stringify(read));
+  assert.equal(!read.ok && read.error, "quorum");
+  assert.equal(rings.get(coordinator), before);
+  assert.equal(parts(coordinator).coordinator.stats.readRingRetried, undefined);
 });
