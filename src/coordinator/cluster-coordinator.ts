@@ -2,6 +2,7 @@ import type { TableDefinition } from "../catalog/table-definition.js";
 import type { ItemWrite } from "../replica/item-write.js";
 import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
 import type { ReplicaService } from "../replica/replica-service.js";
+import type { ScanPlacement } from "../replica/replica-messages.js";
 import { scanEntriesMax, type ScanRange } from "../replica/sibling-scan.js";
 import { storeFailure, type StoreFailure, type StoreResult } from "../replica/store-result.js";
 import { partitionOf } from "../ring/partition-hash.js";
@@ -35,7 +36,7 @@ import type {
 import { itemVersionOf, itemVersionsOf, proposalOf, versionOfDot } from "./item-version.js";
 import { describeQuorumFailure, type QuorumFailure } from "./quorum-failure.js";
 import { quorumOptions, type Quorum, type QuorumOverrides } from "./quorum-options.js";
-import { gatherScans } from "./scan-fan-out.js";
+import { gatherScans, type ScanGathered } from "./scan-fan-out.js";
 import { mergeScanReplies } from "./scan-merge.js";
 import { encodedKey, listRange, queryRange } from "./scan-ranges.js";
 import { hasCondition, writeConditionRefusal } from "./write-condition-check.js";
@@ -51,8 +52,12 @@ import { hasCondition, writeConditionRefusal } from "./write-condition-check.js"
  * coordinators can both pass). One coordinator runs the read-check-write of one key one at a
  * time (a per-key lock), so on a single node, or through one node, a condition is exact. A delete without a context reads first too and deletes what
  * that read saw (a tombstone without a context would be a sibling that deletes nothing).
- * list scatters "replica.list" to every up member and merges; query asks one partition key's
- * up primaries and waits for r of them (scan-merge.ts says when a page is complete).
+ * list scatters "replica.list" to every up member and merges the replies once they include a
+ * primary of every partition; query asks one partition key's
+ * up primaries and waits for r of them (scan-merge.ts says when a page is complete). A query's
+ * scans carry the ring version and n it placed the partition key on (replica/ring-fence.ts): a
+ * round that got fewer than r replies because replicas refused it for a newer ring learns that
+ * ring and is asked once more of the partition key's primaries on it.
  *
  * Example:
  *   const items = new ClusterCoordinator({ runtime, eventual, replicas, membership, requestTimeoutMs: 2000 });
@@ -83,6 +88,13 @@ export const clusterCoordinatorDefaults = Object.freeze({
 });
 
 type Failure = { ok: false; error: StoreFailure };
+
+/** The replicas one scan round asks, where they were placed (ring-fence.ts), and for a list when the replies cover the table. */
+interface ScanTargets {
+  nodes: NodeId[];
+  placed?: ScanPlacement;
+  complete?: (answered: ReadonlySet<NodeId>) => boolean;
+}
 
 export class ClusterCoordinator implements ItemOperations {
   private readonly batchConcurrencyMax: number;
@@ -147,11 +159,34 @@ export class ClusterCoordinator implements ItemOperations {
   async list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>> {
     if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.list(table, request));
     if (request.consistency === "strong") return storeFailure("BadRequest", `consistency=strong needs a strong table; table "${table.name}" is eventual`);
+    const quorum = this.quorum(table, {});
+    if (!quorum.ok) return quorum;
     const ring = this.options.membership.ring();
     if (ring === undefined) return storeFailure("Unavailable", "cannot list: this node has no ring yet");
-    const members = ring.members.map((member) => member.id).filter((id) => this.isUp(id));
     const first = listRange(table, request, clampLimit(request.limit));
-    return this.scanPages(table, "replica.list", members, 1, first, false);
+    return this.scanPages(table, "replica.list", this.listTargets(quorum.quorum.n, ring), 1, first, false, () => {
+      const now = this.options.membership.ring();
+      return now === undefined ? undefined : this.listTargets(quorum.quorum.n, now);
+    });
+  }
+
+  /**
+   * A list's replicas on `ring`: every up member, and the page is complete only once the nodes
+   * that answered include a primary of every partition (at the table's n): a member holds only
+   * the partitions it serves, so one member's page is not the table's. Its scans carry the
+   * ring's version: a member on a newer ring refuses them (ring-fence.ts), since the coverage
+   * was worked out on a ring that may place a partition on a node that released it since.
+   */
+  private listTargets(n: number, ring: RingState): ScanTargets {
+    const width = Math.min(n, ring.members.length);
+    const nodes = ring.members.map((member) => member.id).filter((id) => this.isUp(id));
+    const owners = new Map<string, NodeId[]>();
+    for (let partition = 0; partition < ring.partitionCount; partition++) {
+      const list = preferenceList(ring, partition, width);
+      owners.set(list.join("\u0000"), list);
+    }
+    const sets = [...owners.values()];
+    return { nodes, placed: { ringVersion: ring.version, n: width }, complete: (answered) => sets.every((list) => list.some((id) => answered.has(id))) };
   }
 
   async query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>> {
@@ -161,9 +196,18 @@ export class ClusterCoordinator implements ItemOperations {
     if (!quorum.ok) return quorum;
     const ring = this.options.membership.ring();
     if (ring === undefined) return storeFailure("Unavailable", "cannot query: this node has no ring yet");
-    const primaries = preferenceList(ring, partitionOf(request.partitionKey, ring.partitionCount), quorum.quorum.n).filter((id) => this.isUp(id));
     const first = queryRange(table, request, clampLimit(request.limit));
-    return this.scanPages(table, "replica.query", primaries, quorum.quorum.r, first, request.reverse);
+    return this.scanPages(table, "replica.query", this.queryTargets(request.partitionKey, quorum.quorum.n, ring), quorum.quorum.r, first, request.reverse, () => {
+      const now = this.options.membership.ring();
+      return now === undefined ? undefined : this.queryTargets(request.partitionKey, quorum.quorum.n, now);
+    });
+  }
+
+  /** A query's replicas on `ring`: the partition key's up primaries, and the placement its scans carry (ring-fence.ts). */
+  private queryTargets(partitionKey: Uint8Array, n: number, ring: RingState): ScanTargets {
+    const width = Math.min(n, ring.members.length);
+    const nodes = preferenceList(ring, partitionOf(partitionKey, ring.partitionCount), width).filter((id) => this.isUp(id));
+    return { nodes, placed: { ringVersion: ring.version, n: width } };
   }
 
   async batch(table: TableDefinition, gets: readonly ItemKeyParts[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>> {
@@ -215,15 +259,36 @@ export class ClusterCoordinator implements ItemOperations {
     return { ok: true, quorum: quorum.quorum, context: seen.length === 0 ? undefined : seen, read };
   }
 
-  /** Scan rounds until the page holds `limit` items or the range ends (at most scanRoundsMax rounds). */
-  private async scanPages(table: TableDefinition, type: "replica.list" | "replica.query", targets: NodeId[], needed: number, first: ScanRange, reverse: boolean): Promise<StoreResult<ListPage>> {
+  /**
+   * Scan rounds until the page holds `limit` items or the range ends (at most scanRoundsMax rounds).
+   * A round needs `needed` replies, and the targets' `complete` (a list: every partition) when
+   * given. With `replace`: a round short of that because replicas refused it for a newer ring
+   * learns that ring and is asked once more of `replace()`'s targets, once per page.
+   */
+  private async scanPages(table: TableDefinition, type: "replica.list" | "replica.query", initial: ScanTargets, needed: number, first: ScanRange, reverse: boolean, replace?: () => ScanTargets | undefined): Promise<StoreResult<ListPage>> {
     const page: ListPage = { items: [], resumeAfter: null };
     let range = first;
+    let targets = initial;
+    let replaced = false;
+    const fanOut = { self: this.options.runtime.nodeId, network: this.options.runtime.network, replicas: this.options.replicas, timeoutMs: this.options.requestTimeoutMs };
+    const short = (gathered: ScanGathered): boolean => gathered.replies.length < needed || gathered.replies.length === 0 || (targets.complete !== undefined && !targets.complete(gathered.answered));
     for (let round = 0; round < this.scanRoundsMax; round++) {
-      const gathered = await gatherScans({ self: this.options.runtime.nodeId, network: this.options.runtime.network, replicas: this.options.replicas, timeoutMs: this.options.requestTimeoutMs }, type, targets, range, needed);
-      if (gathered.replies.length < needed || gathered.replies.length === 0) {
+      let gathered = await gatherScans(fanOut, type, targets.nodes, range, needed, targets.placed, targets.complete);
+      if (short(gathered) && gathered.refusals.length > 0 && replace !== undefined && !replaced && targets.placed !== undefined) {
+        replaced = true;
+        const placedVersion = targets.placed.ringVersion;
+        const deadlineMs = this.options.runtime.clock.nowMs() + this.options.requestTimeoutMs;
+        const again = (await this.options.eventual.learnNewerRing(gathered.refusals, placedVersion, deadlineMs)) ? replace() : undefined;
+        if (again?.placed !== undefined && again.placed.ringVersion > placedVersion) {
+          targets = again;
+          gathered = await gatherScans(fanOut, type, targets.nodes, range, needed, targets.placed, targets.complete);
+        }
+      }
+      if (short(gathered)) {
         const action = type === "replica.list" ? "list" : "query";
-        return storeFailure("Unavailable", `cannot ${action}: ${gathered.replies.length} of ${Math.max(needed, 1)} required replies (${gathered.errors.map((e) => `${e.node}: ${e.error}`).join("; ")})`);
+        const errors = gathered.errors.map((e) => `${e.node}: ${e.error}`).join("; ");
+        if (gathered.replies.length >= needed && gathered.replies.length > 0) return storeFailure("Unavailable", `cannot ${action}: the ${gathered.replies.length} members that answered do not hold every partition (${errors})`);
+        return storeFailure("Unavailable", `cannot ${action}: ${gathered.replies.length} of ${Math.max(needed, 1)} required replies (${errors})`);
       }
       const merged = mergeScanReplies(gathered.replies, { reverse, limit: range.limit, nowMs: this.options.runtime.clock.nowMs(), lww: table.conflicts === "lww" });
       for (const item of merged.items) page.items.push({ key: keyParts(item.key), siblings: item.siblings });

@@ -48,6 +48,16 @@ import type { Quorum } from "./quorum-options.js";
  * quorum is answered by that second round (the local copy counts again only if the new ring
  * still places this node); one that met it is answered at once and the second round runs in
  * the background, so the new owners get the copy the refuser would have had.
+ *
+ * Reads are fenced the same way: every "replica.fetch" carries the ring version the key was
+ * placed on (not n: the replica fences with its table's n), and a replica whose newer ring does not place it refuses instead of answering
+ * "not found" from a partition it released (handoff/partition-release.ts). The refusal counts
+ * toward nothing, so a read that met r did so on replicas that the newest ring they hold still
+ * places. A read that missed r (or pr) with a refusal among its replies learns the newer ring
+ * from the refuser and reads once more on the key's new preference list, within the read's
+ * deadline (requestTimeoutMs after its first round ended); one that met it answers and learns
+ * the ring in the background. The local replica is read without a message and without a
+ * check: it holds this node's ring, the one the key was placed on.
  */
 export interface EventualCoordinatorOptions {
   runtime: Runtime;
@@ -127,6 +137,8 @@ export interface EventualCoordinatorStats {
   repaired: number;
   /** Puts sent once more on a newer ring after a replica refused them for it (ring-fence.ts). */
   ringRetried?: number;
+  /** Reads done once more on a newer ring after a replica refused them for it (ring-fence.ts). */
+  readRingRetried?: number;
 }
 
 /** Where a key lives on the ring this node holds: the list with fallbacks, its primaries, the ring's version. */
@@ -140,13 +152,16 @@ interface Placed {
 }
 
 /** A replica that refused a write for a newer ring, and that ring's version. */
-interface Refusal {
+export interface Refusal {
   node: NodeId;
   ringVersion: number;
 }
 
 /** A replica's answer to a replicated write; `ringVersion` when it refused the write for a newer ring. */
 type MergeReply = PutReply | { ok: false; error: string; ringVersion: number };
+
+/** A replica's answer to a read; `ringVersion` when it refused the read for a newer ring. */
+type FetchReply = GetReply<Sibling> | { ok: false; error: string; ringVersion: number };
 
 export class EventualCoordinator {
   private readonly network: Network;
@@ -193,14 +208,44 @@ export class EventualCoordinator {
     if (placed.list.length === 1 && placed.list[0]!.node === this.self) {
       // The only replica is this node (n=1, or a one-member ring): its reply is at hand, so
       // the quorum is decided now, without a promise per replica; a lone replica's reply is
-      // the merge, so there is nothing to repair.
+      // the merge, so there is nothing to repair. No ring fence to check: the replica is this
+      // node, whose ring placed the key.
       core.addReply(this.self, local!.error !== undefined ? { ok: false, error: local!.error } : { ok: true, set: local!.set });
       return readResult(core, lww);
     }
-    const answered = new Promise<void>((resolve) => {
+    const refusals: Refusal[] = [];
+    await this.gather(key, core, placed, local, lww, refusals, this.options.requestTimeoutMs);
+    if (refusals.length > 0) return (await this.readOnNewerRing(key, quorum, lww, core, placed, refusals)) ?? readResult(core, lww);
+    return readResult(core, lww);
+  }
+
+  /**
+   * A read that met a refusal for a newer ring (ring-fence.ts): when it missed its quorum, learn
+   * that ring and read once more on the key's new preference list (undefined when there is no
+   * newer ring to read on, or no time left); when it met it, learn the ring in the background.
+   */
+  private async readOnNewerRing(key: Uint8Array, quorum: Quorum, lww: boolean, core: GetCore<Sibling>, placed: Placed, refusals: readonly Refusal[]): Promise<EventualGetResult | undefined> {
+    const deadlineMs = this.options.runtime.clock.nowMs() + this.options.requestTimeoutMs;
+    if (core.response().ok) {
+      void this.learnNewerRing(refusals, placed.ringVersion, deadlineMs).catch(() => undefined);
+      return undefined;
+    }
+    const again = await this.placeOnNewerRing(key, quorum.n, placed, refusals, deadlineMs);
+    if (again === undefined) return undefined;
+    this.stats.readRingRetried = (this.stats.readRingRetried ?? 0) + 1;
+    const retry = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: again.placed.list });
+    const local = again.placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
+    await this.gather(key, retry, again.placed, local, lww, [], again.remainingMs);
+    return readResult(retry, lww);
+  }
+
+  /** Asks every replica of `placed.list` for the key and feeds `core`; resolves once it has enough (read repair follows once all answered). */
+  private gather(key: Uint8Array, core: GetCore<Sibling>, placed: Placed, local: LocalRecord | undefined, lww: boolean, refusals: Refusal[], timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       let pending = placed.list.length;
       for (const replica of placed.list) {
-        void asReply(this.fetchFrom(key, replica, local)).then((reply) => {
+        void asReply(this.fetchFrom(key, replica, local, placed, timeoutMs)).then((reply) => {
+          if (!reply.ok && "ringVersion" in reply) refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
           core.addReply(replica.node, reply);
           pending--;
           if (core.enough()) resolve();
@@ -212,8 +257,6 @@ export class EventualCoordinator {
       }
       if (placed.list.length === 0) resolve();
     });
-    await answered;
-    return readResult(core, lww);
   }
 
   /** Serves "coordinator.put" forwarded by a node that is not a primary of the key. */
@@ -273,16 +316,21 @@ export class EventualCoordinator {
    * or parses a set for the usual read of a converged key; different bytes are decoded here.
    * A node that predates `record` answers with the set, which is parsed as before.
    */
-  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry, local: LocalRecord | undefined): Promise<GetReply<Sibling>> {
+  private async fetchFrom(key: Uint8Array, replica: PreferenceListEntry, local: LocalRecord | undefined, placed: { ringVersion: number }, timeoutMs: number): Promise<FetchReply> {
     if (replica.node === this.self) {
       if (local?.error !== undefined) return { ok: false, error: local.error };
       return { ok: true, set: local === undefined ? this.options.replicas.fetch(key) : local.set };
     }
     const hintFor = replica.standsInFor ?? null;
-    const message = { type: "replica.fetch", key, hintFor, ...(hintFor === null ? { record: true } : {}) };
-    const result = await this.network.request<{ ok: boolean; set?: unknown; record?: unknown; error?: string }>(replica.node, message, { timeoutMs: this.options.requestTimeoutMs });
+    // The fence costs the read one integer (ringVersion): no n, unlike a merge, since a replica
+    // that refuses for its own n only makes this read learn the ring and ask again.
+    const message = hintFor === null ? { type: "replica.fetch", key, hintFor, record: true, ringVersion: placed.ringVersion } : { type: "replica.fetch", key, hintFor, ringVersion: placed.ringVersion };
+    const result = await this.network.request<{ ok: boolean; set?: unknown; record?: unknown; error?: string }>(replica.node, message, { timeoutMs });
     const failure = replyFailure(result);
-    if (failure !== undefined) return { ok: false, error: failure };
+    if (failure !== undefined) {
+      if (result.ok && isRingRefusal(result.reply)) return { ok: false, error: `ring: ${result.reply.message}`, ringVersion: result.reply.ringVersion };
+      return { ok: false, error: failure };
+    }
     const reply = (result as { ok: true; reply: { set?: unknown; record?: unknown } }).reply;
     if (reply.record !== undefined) return recordReply(replica.node, reply.record, local);
     if (reply.set === null || reply.set === undefined) return { ok: true, set: undefined };
@@ -330,17 +378,39 @@ export class EventualCoordinator {
    * Undefined when there is nothing newer to try (or no time left).
    */
   private async retryOnNewerRing(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, refusals: readonly Refusal[], lww: boolean, deadlineMs: number): Promise<PutResponse | undefined> {
+    const again = await this.placeOnNewerRing(request.key, request.quorum.n, placed, refusals, deadlineMs);
+    if (again === undefined) return undefined;
+    this.stats.ringRetried = (this.stats.ringRetried ?? 0) + 1;
+    return this.replicate(request, set, again.placed, lww, again.remainingMs, []);
+  }
+
+  /**
+   * After replicas refused a request for a newer ring: learn the newest refuser's ring (when this
+   * node's is older), then place the key again. Undefined unless this node's ring moved past
+   * the one `placed` came from with time left before `deadlineMs`; `remainingMs` is at most
+   * requestTimeoutMs.
+   */
+  private async placeOnNewerRing(key: Uint8Array, n: number, placed: Placed, refusals: readonly Refusal[], deadlineMs: number): Promise<{ placed: Placed; remainingMs: number } | undefined> {
+    if (!(await this.learnNewerRing(refusals, placed.ringVersion, deadlineMs))) return undefined;
+    const again = this.place(key, n);
+    const remainingMs = Math.floor(deadlineMs - this.options.runtime.clock.nowMs());
+    if (!again.ok || again.ringVersion <= placed.ringVersion || remainingMs <= 0) return undefined;
+    return { placed: again, remainingMs: Math.min(this.options.requestTimeoutMs, remainingMs) };
+  }
+
+  /**
+   * Learns the ring of the refuser with the newest version (`learnRing`) when this node's ring
+   * is older than it and there is time before `deadlineMs`. False when no refusal names a ring
+   * newer than `placedVersion` (nothing to learn or retry).
+   */
+  async learnNewerRing(refusals: readonly Refusal[], placedVersion: number, deadlineMs: number): Promise<boolean> {
+    if (refusals.length === 0) return false;
     const newest = refusals.reduce((a, b) => (b.ringVersion > a.ringVersion ? b : a));
-    if (newest.ringVersion <= placed.ringVersion) return undefined;
-    const clock = this.options.runtime.clock;
-    if ((this.options.membership.ring()?.version ?? -1) < newest.ringVersion && this.options.learnRing !== undefined && clock.nowMs() < deadlineMs) {
+    if (newest.ringVersion <= placedVersion) return false;
+    if ((this.options.membership.ring()?.version ?? -1) < newest.ringVersion && this.options.learnRing !== undefined && this.options.runtime.clock.nowMs() < deadlineMs) {
       await this.options.learnRing(newest.node).catch(() => undefined);
     }
-    const again = this.place(request.key, request.quorum.n);
-    const remainingMs = Math.floor(deadlineMs - clock.nowMs());
-    if (!again.ok || again.ringVersion <= placed.ringVersion || remainingMs <= 0) return undefined;
-    this.stats.ringRetried = (this.stats.ringRetried ?? 0) + 1;
-    return this.replicate(request, set, again, lww, Math.min(this.options.requestTimeoutMs, remainingMs), []);
+    return true;
   }
 
   private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {

@@ -10,6 +10,10 @@ import { scanEntriesMax, type ScanBound, type ScanRange } from "./sibling-scan.j
  * [key, value | null][] } for accepted values (null: a tombstone or only a promise), with
  * `exhausted`. `ringVersion`, on the ownership transfer's scans only: the scanner's ring version
  * (ring-fence.ts: a source on an older ring refuses the scan with "ring-behind").
+ * `placedRingVersion` and `n`, on a query's scans: the ring version and n the coordinator placed
+ * the partition key on (ring-fence.ts: a replica whose newer ring does not place it answers
+ * { ok: false, error: "ring", ringVersion, message }); on a list's scans, the ring version the
+ * coordinator worked out which members cover the table on (a replica on any newer ring refuses).
  */
 export interface ScanMessage {
   type: "replica.list" | "replica.query";
@@ -22,17 +26,30 @@ export interface ScanMessage {
   records?: ScanRecords;
   /** The scanner's ring version (ownership transfer scans; ring-fence.ts). */
   ringVersion?: number;
+  /** The ring version a query's coordinator placed its partition key on (a list's: its coverage), and its n (ring-fence.ts). */
+  placedRingVersion?: number;
+  n?: number;
 }
 
 export type ScanRecords = "siblings" | "accepted";
 
-export function scanMessage(type: ScanMessage["type"], range: ScanRange, records: ScanRecords = "siblings", ringVersion?: number): ScanMessage {
+export function scanMessage(type: ScanMessage["type"], range: ScanRange, records: ScanRecords = "siblings", ringVersion?: number, placed?: ScanPlacement): ScanMessage {
   const message: ScanMessage = { type, prefix: range.prefix, low: range.low ?? null, high: range.high ?? null, reverse: range.reverse, limit: range.limit, records };
   if (ringVersion !== undefined) message.ringVersion = ringVersion;
+  if (placed !== undefined) {
+    message.placedRingVersion = placed.ringVersion;
+    message.n = placed.n;
+  }
   return message;
 }
 
-export type ParsedScan = { ok: true; range: ScanRange; records: ScanRecords; ringVersion?: number } | { ok: false; error: string };
+/** Where a query's coordinator placed the partition key it scans: its ring version and n. */
+export interface ScanPlacement {
+  ringVersion: number;
+  n: number;
+}
+
+export type ParsedScan = { ok: true; range: ScanRange; records: ScanRecords; ringVersion?: number; placed?: ScanPlacement } | { ok: false; error: string };
 
 export function parseScanMessage(message: unknown): ParsedScan {
   const m = message as Partial<ScanMessage> | null;
@@ -48,10 +65,20 @@ export function parseScanMessage(message: unknown): ParsedScan {
   if (m.ringVersion !== undefined && !(typeof m.ringVersion === "number" && Number.isSafeInteger(m.ringVersion) && m.ringVersion >= 0)) {
     return { ok: false, error: `ringVersion ${String(m.ringVersion)} is not a non-negative integer` };
   }
+  let placed: ScanPlacement | undefined;
+  if (m.placedRingVersion !== undefined) {
+    if (!(typeof m.placedRingVersion === "number" && Number.isSafeInteger(m.placedRingVersion) && m.placedRingVersion >= 0)) {
+      return { ok: false, error: `placedRingVersion ${String(m.placedRingVersion)} is not a non-negative integer` };
+    }
+    if (!(typeof m.n === "number" && Number.isSafeInteger(m.n) && m.n >= 1)) return { ok: false, error: `n ${String(m.n)} is not a positive integer (it goes with placedRingVersion)` };
+    placed = { ringVersion: m.placedRingVersion, n: m.n };
+  }
   const range: ScanRange = { prefix: m.prefix, reverse: m.reverse, limit: m.limit };
   if (m.low) range.low = m.low;
   if (m.high) range.high = m.high;
-  return m.ringVersion === undefined ? { ok: true, range, records } : { ok: true, range, records, ringVersion: m.ringVersion };
+  const parsed: ParsedScan = m.ringVersion === undefined ? { ok: true, range, records } : { ok: true, range, records, ringVersion: m.ringVersion };
+  if (placed !== undefined) parsed.placed = placed;
+  return parsed;
 }
 
 function isBound(value: unknown): value is ScanBound | null | undefined {

@@ -12,7 +12,7 @@ import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning
 import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
 import { parseScanMessage } from "./replica-messages.js";
-import { ringBehindOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
+import { ringBehindOf, ringNewerOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
 import { decodeTombstoneIndexKey, tombstoneIndexBound, tombstoneIndexOps } from "./tombstone-index.js";
@@ -44,13 +44,15 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  * above that base (derived from its HLC, which never goes back), not at 1.
  *
  * Messages (plain data, so they cross the network as MessagePack):
- *   { type: "replica.fetch", key, hintFor }        -> { ok: true, set: set | null }
- *   { type: "replica.fetch", key, hintFor: null, record: true } -> { ok: true, record: bytes | null }
+ *   { type: "replica.fetch", key, hintFor, ringVersion? } -> { ok: true, set: set | null }
+ *   { type: "replica.fetch", key, hintFor: null, record: true, ringVersion? } -> { ok: true, record: bytes | null }
+ *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
  *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
- *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion? }
+ *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion?, placedRingVersion?, n? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
  *                                                  | { ok: false, error: "ring-behind", ringVersion, message }
+ *                                                  | { ok: false, error: "ring", ringVersion, message } (placedRingVersion; ring-fence.ts)
  *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
  *   { type: "replica.tombstones", keys, what: "hints" | "sets" }
  *                                                  -> { ok: true, results: (boolean | set | null)[] }
@@ -102,6 +104,10 @@ export interface FetchMessage {
   hintFor: NodeId | null;
   /** Answer a primary's fetch with the stored record's bytes (`record`) instead of the set; older nodes ignore it. */
   record?: boolean;
+  /** The version of the ring the coordinator placed the key on (ring-fence.ts); absent from older senders. */
+  ringVersion?: number;
+  /** The n it placed with, when given (a fetch sends none: the table's n here decides). */
+  n?: number;
 }
 
 export interface MergeMessage {
@@ -369,6 +375,11 @@ export class ReplicaService {
 
   private handleFetch(message: FetchMessage): unknown {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "fetch: key is not bytes" };
+    const fence = this.options.ringFence;
+    if (fence !== undefined && message.ringVersion !== undefined) {
+      const refusal = ringRefusalOf(fence, message.key, message.hintFor ?? this.options.nodeId, message.ringVersion, message.n, "read");
+      if (refusal !== undefined) return refusal;
+    }
     if (message.hintFor === null) {
       // `record`: the stored bytes as they are (the coordinator compares them with its own before decoding anything).
       if (message.record === true) return { ok: true, record: this.fetchRecord(message.key) ?? null };
@@ -400,6 +411,15 @@ export class ReplicaService {
     if (!parsed.ok) return { ok: false, error: `scan: ${parsed.error}` };
     const fence = this.options.ringFence;
     if (parsed.ringVersion !== undefined && fence !== undefined) return this.fencedScan(fence, parsed.ringVersion, () => this.scanReply(parsed));
+    if (parsed.placed !== undefined && fence !== undefined) {
+      // A query names one partition key (its prefix is that key's item-key prefix): fenced like a
+      // fetch. A list spans every partition: refused on any newer ring (its coverage is stale).
+      const refusal =
+        (message as { type: string }).type === "replica.query"
+          ? ringRefusalOf(fence, parsed.range.prefix, this.options.nodeId, parsed.placed.ringVersion, parsed.placed.n, "read")
+          : ringNewerOf(fence, parsed.placed.ringVersion);
+      if (refusal !== undefined) return refusal;
+    }
     return this.scanReply(parsed);
   }
 

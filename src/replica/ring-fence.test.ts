@@ -144,3 +144,83 @@ test("a sender that placed with a larger n than the table's n here is fenced by 
   const refused = (await replica.handle("n3", { ...merge(notMine, "narrow", 5), n: 1 })) as { ok: boolean; error?: string };
   assert.deepEqual([refused.ok, refused.error], [false, "ring"]);
 });
+
+// Reads (issue 6): a fetch or a query placed on an older ring for a node this replica's ring no
+// longer places is refused like a write, instead of answering "not found" from what it released.
+
+const fetch = (key: Uint8Array, ringVersion: number | undefined, extra: Record<string, unknown> = {}) => ({
+  type: "replica.fetch",
+  key,
+  hintFor: null,
+  ...(ringVersion === undefined ? {} : { ringVersion }),
+  ...extra,
+});
+
+test("a replica refuses a fetch placed on an older ring that its ring no longer places it for, record or set alike", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const notMine = keyIn("n1", ringNow);
+  for (const extra of [{}, { record: true }]) {
+    const reply = (await replica.handle("n3", fetch(notMine, 5, extra))) as { ok: boolean; error?: string; ringVersion?: number; message?: string };
+    assert.deepEqual([reply.ok, reply.error, reply.ringVersion], [false, "ring", 6]);
+    assert.match(reply.message!, /ring 6 does not place n2 for partition \d+ \(the read was placed on ring 5\)/);
+  }
+});
+
+test("a replica answers a fetch for a key its ring places it for, from the same or a newer ring, without a version, or with a larger n", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const mine = keyIn("n2", ringNow);
+  const notMine = keyIn("n1", ringNow);
+  await replica.merge(mine, set("here"), { lww: false });
+  assert.equal(((await replica.handle("n3", fetch(mine, 4))) as { ok: boolean; set: unknown }).set !== null, true);
+  for (const message of [fetch(notMine, 6), fetch(notMine, 7), fetch(notMine, undefined), { ...fetch(notMine, 5), n: 2 }, { ...fetch(notMine, 5, { record: true }), n: 2 }]) {
+    const reply = (await replica.handle("n3", message)) as { ok: boolean };
+    assert.equal(reply.ok, true, JSON.stringify(message));
+  }
+});
+
+test("a fallback refuses a hinted fetch for a primary its newer ring no longer places, and answers one for a primary it does", async () => {
+  const { replica } = replicaOn("n3", () => ringNow);
+  const ofN2 = keyIn("n2", ringNow);
+  assert.deepEqual(await replica.handle("n1", fetch(ofN2, 5, { hintFor: "n2" })), { ok: true, set: null });
+  const refused = (await replica.handle("n1", fetch(ofN2, 5, { hintFor: "n4" }))) as { ok: boolean; error?: string };
+  assert.deepEqual([refused.ok, refused.error], [false, "ring"]);
+});
+
+test("a replica refuses a query placed on an older ring for a partition key its ring no longer places it for, and answers otherwise", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const mine = keyIn("n2", ringNow);
+  const notMine = keyIn("n1", ringNow);
+  await replica.merge(mine, set("here"), { lww: false });
+  const query = (key: Uint8Array, ringVersion: number) => scanMessage("replica.query", { prefix: key, reverse: false, limit: 10 }, "siblings", undefined, { ringVersion, n: 1 });
+  const refused = (await replica.handle("n3", query(notMine, 5))) as { ok: boolean; error?: string; ringVersion?: number };
+  assert.deepEqual([refused.ok, refused.error, refused.ringVersion], [false, "ring", 6]);
+  const served = (await replica.handle("n3", query(mine, 5))) as { ok: boolean; entries: unknown[] };
+  assert.deepEqual([served.ok, served.entries.length], [true, 1]);
+  assert.equal(((await replica.handle("n3", query(notMine, 6))) as { ok: boolean }).ok, true);
+  assert.equal(((await replica.handle("n3", scanMessage("replica.query", { prefix: notMine, reverse: false, limit: 10 }))) as { ok: boolean }).ok, true);
+});
+
+test("a scan's placement is checked: a malformed version or n, or one on a list, is a clear error", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const key = keyIn("n2", ringNow);
+  const query = scanMessage("replica.query", { prefix: key, reverse: false, limit: 10 });
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ ...query, placedRingVersion: -1, n: 1 }, /placedRingVersion -1 is not a non-negative integer/],
+    [{ ...query, placedRingVersion: 3 }, /n undefined is not a positive integer/],
+  ];
+  for (const [message, error] of cases) {
+    const reply = (await replica.handle("n3", message)) as { ok: boolean; error?: string };
+    assert.equal(reply.ok, false);
+    assert.match(reply.error!, error);
+  }
+});
+
+test("a list placed on an older ring is refused by a replica on a newer one, whatever it holds, and answered on the same ring", async () => {
+  const { replica } = replicaOn("n2", () => ringNow);
+  const list = (ringVersion: number) => scanMessage("replica.list", tableRange(tableId, undefined, 10), "siblings", undefined, { ringVersion, n: 1 });
+  const refused = (await replica.handle("n3", list(5))) as { ok: boolean; error?: string; ringVersion?: number; message?: string };
+  assert.deepEqual([refused.ok, refused.error, refused.ringVersion], [false, "ring", 6]);
+  assert.match(refused.message!, /newer than ring 5 the list was placed on/);
+  assert.equal(((await replica.handle("n3", list(6))) as { ok: boolean }).ok, true);
+  assert.equal(((await replica.handle("n3", list(7))) as { ok: boolean }).ok, true);
+});

@@ -41,6 +41,27 @@ import { decodeItemKey } from "../storage/item-key.js";
  * cannot place (n unknown here), and a write without a version (an older sender; anti-entropy
  * and the transfer's own merges, which only copy data between replicas that hold it anyway).
  *
+ * Reads are fenced by the same rule (issue 6: a read through a coordinator on an older ring
+ * must not take "not found" from a node that released the partition). "replica.fetch" carries
+ * the coordinator's ring version like "replica.merge" (not its n: one integer on the hot path;
+ * the replica uses its table's n, and a refusal for a difference in n only costs the read a
+ * second round on the learned ring, where the versions are equal and nothing is refused), and
+ * a query's "replica.query" carries version and n as `placedRingVersion` and `n` (its range names one partition key); a replica
+ * whose newer ring does not place the node the read is for (itself, or the primary a hinted
+ * fetch is for) refuses it with the same "ring" answer instead of answering from what it may
+ * have released (handoff/partition-release.ts deletes a partition's keys once the ring settled
+ * without the node). The coordinator counts the refusal as a failed reply, so its quorum is
+ * made of replicas the newest ring they know still places; when the read missed its quorum it
+ * learns the newer ring from the refuser and reads once more on the new preference list
+ * (eventual-coordinator.ts get, cluster-coordinator.ts query). A replica on an older ring
+ * answers as before (it is asked because the coordinator's newer ring places it), and an
+ * equal version costs one compare. A coordinator's own replica is never asked by message: it
+ * holds the coordinator's ring, so the local read (the synchronous single-replica GET
+ * included) needs no check. A list asks every up member and needs replies that hold every
+ * partition (cluster-coordinator.ts); its "replica.list" carries the ring version it worked
+ * that out on, and a member on any newer ring refuses it, so the coordinator learns the ring
+ * and works it out again.
+ *
  * Not fenced: hinted hand-back (a fallback returning a hint to the primary it stood in for)
  * sends no version, so a target that no longer owns the key still takes it. Fencing it needs
  * hint delivery to route a refused hint to the key's current owners instead (a hint kept
@@ -79,7 +100,7 @@ export function isRingRefusal(value: unknown): value is RingRefusal {
  * The refusal of a write of `key` for `target` (this node, or the primary a hint is for) placed
  * on ring version `senderVersion`, or undefined when the replica takes it (see the module comment).
  */
-export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: NodeId, senderVersion: unknown, senderN?: unknown): RingRefusal | undefined {
+export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: NodeId, senderVersion: unknown, senderN?: unknown, what: "write" | "read" = "write"): RingRefusal | undefined {
   if (typeof senderVersion !== "number" || !Number.isSafeInteger(senderVersion)) return undefined;
   const ring = fence.ring();
   if (ring === undefined || ring.version <= senderVersion) return undefined;
@@ -94,8 +115,15 @@ export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: 
     ok: false,
     error: "ring",
     ringVersion: ring.version,
-    message: `ring ${ring.version} does not place ${target} for partition ${partition} (the write was placed on ring ${senderVersion})`,
+    message: `ring ${ring.version} does not place ${target} for partition ${partition} (the ${what} was placed on ring ${senderVersion})`,
   };
+}
+
+/** The refusal of a list whose coordinator worked out its coverage on ring `senderVersion`, when this node's ring is newer (ring-fence.ts, reads). */
+export function ringNewerOf(fence: ReplicaRingFence, senderVersion: number): RingRefusal | undefined {
+  const ring = fence.ring();
+  if (ring === undefined || ring.version <= senderVersion) return undefined;
+  return { ok: false, error: "ring", ringVersion: ring.version, message: `this node holds ring ${ring.version}, newer than ring ${senderVersion} the list was placed on` };
 }
 
 /** The refusal of a transfer scan by a scanner on ring `scannerVersion`, or undefined when this node's ring is at least as new. */
