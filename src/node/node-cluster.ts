@@ -66,6 +66,14 @@ export interface NodeClusterOptions {
 
 /** Where the ring lives between restarts. */
 export const ringMetaKey = metaKey("cluster.ring");
+/**
+ * Written (with the ring version) when this node starts leaving: a settled ring no longer
+ * places it. A node restarted mid-leave (killed while handing its hints on) finds it beside a
+ * stored ring that does not place it, and finishes the leave instead of staying on as an
+ * unplaced node (issue 6). Kept after the leave: a node that left leaves again at every start;
+ * a node that a later ring places again drops it.
+ */
+export const leavingMetaKey = metaKey("cluster.leaving");
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 /** One seed handshake's deadline, and the pause between rounds over all seeds. */
 const identifyTimeoutMs = 1000;
@@ -98,6 +106,8 @@ export class NodeCluster {
   private leaving = false;
   /** Runs once the ring settled without this node, before it announces "leaving" (the data path drains its hints). */
   private beforeLeave: () => Promise<void> = () => Promise.resolve();
+  /** A leave interrupted by a restart, resumed once the node set its step before leaving (setBeforeLeave). */
+  private resumeLeave: (() => void) | undefined;
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
     const { runtime, logger } = options;
@@ -118,6 +128,10 @@ export class NodeCluster {
       network.serve(dispatcher.handle);
       // The hook asks the plan (created just below, before membership starts) for the mode.
       const late: { plan?: ClusterPlan } = {};
+      // A stored ring without this node beside the leaving mark: a leave a restart interrupted.
+      // Membership must not call this node "joining" then (the ring leader would claim it back
+      // in): its stored ring counts as placing it, so it stays "up" until it announces "leaving".
+      const resuming = stored !== undefined && !placesNode(stored, runtime.nodeId) && runtime.storage.get(leavingMetaKey) !== undefined;
       const membership = new Membership<RingState>({ ...runtime, network }, {
         self: { id: runtime.nodeId, address: { host: options.advertisedHost, peerPort, clientPort: options.clientPort } },
         seeds: seedIds,
@@ -134,6 +148,7 @@ export class NodeCluster {
           return parsed.ok ? parsed.ring : undefined;
         },
         ...(ring !== undefined ? { ring } : {}),
+        ...(resuming ? { ringIncludes: (r: RingState, id: NodeId) => r.members.some((m) => m.id === id) || (id === runtime.nodeId && r.version === stored.version) } : {}),
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
       dispatcher.route("membership.", (from, message) => membership.handle(from, message));
@@ -155,9 +170,13 @@ export class NodeCluster {
       });
       late.plan = clusterPlan;
       dispatcher.route(planMessagePrefix, (from, message) => clusterPlan.handle(from, message));
-      const placed = ring !== undefined && placesNode(ring, runtime.nodeId);
+      const placed = (ring !== undefined && placesNode(ring, runtime.nodeId)) || resuming;
       const cluster = new NodeCluster(network, membership, peerPort, dispatcher, clusterPlan, runtime, knownPeers, placed);
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
+      if (resuming) {
+        logger.info({ ringVersion: stored.version }, "resuming a leave a restart interrupted");
+        cluster.resumeLeave = () => cluster.checkLeft(membership.ring() ?? stored, logger);
+      }
       if (ring !== undefined && stored === undefined) await cluster.persistRing(ring);
       // A new node joining with --plan asks the cluster for that mode before the leader can
       // see it, so "--join ... --plan manual" is never claimed in automatically.
@@ -192,6 +211,10 @@ export class NodeCluster {
    */
   setBeforeLeave(step: () => Promise<void>): void {
     this.beforeLeave = step;
+    // A leave a restart interrupted goes on now that the data path can hand its hints on.
+    const resume = this.resumeLeave;
+    this.resumeLeave = undefined;
+    resume?.();
   }
 
   /** Stops gossip and failure detection, then closes every peer connection and the port. */
@@ -228,12 +251,19 @@ export class NodeCluster {
   private checkLeft(ring: RingState, logger: Logger): void {
     if (placesNode(ring, this.runtime.nodeId)) {
       this.placed = true;
+      this.resumeLeave = undefined;
+      if (this.runtime.storage.get(leavingMetaKey) !== undefined) this.runtime.storage.write([{ type: "delete", key: leavingMetaKey }], { durable: true }).catch((error: unknown) => logger.warn({ err: error }, "clearing the leaving mark failed"));
       return;
     }
     if (!this.placed || ring.previous !== undefined || this.leaving) return;
     this.leaving = true;
+    this.resumeLeave = undefined;
     logger.info({ ringVersion: ring.version }, "this node is no longer in the settled ring: leaving the cluster");
-    this.beforeLeave()
+    // Durable before the hints are handed on, so a restart from here on finishes the leave.
+    this.runtime.storage
+      .write([{ type: "put", key: leavingMetaKey, value: new TextEncoder().encode(String(ring.version)) }], { durable: true })
+      .catch((error: unknown) => logger.warn({ err: error }, "persisting the leaving mark failed"))
+      .then(() => this.beforeLeave())
       .catch((error: unknown) => logger.error({ err: error }, "the step before leaving failed"))
       .then(() => this.membership.leave())
       .then((told) => logger.info({ peersTold: told }, "left the cluster"))
