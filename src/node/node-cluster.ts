@@ -74,6 +74,8 @@ export const ringMetaKey = metaKey("cluster.ring");
  * a node that a later ring places again drops it.
  */
 export const leavingMetaKey = metaKey("cluster.leaving");
+/** What a node removed while down may not send (node-cluster.ts refuseRemoved). */
+const removedRefusedPrefixes = ["replica.", "anti-entropy.", "handoff.", "coordinator."];
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 /** One seed handshake's deadline, and the pause between rounds over all seeds. */
 const identifyTimeoutMs = 1000;
@@ -108,6 +110,14 @@ export class NodeCluster {
   private beforeLeave: () => Promise<void> = () => Promise.resolve();
   /** A leave interrupted by a restart, resumed once the node set its step before leaving (setBeforeLeave). */
   private resumeLeave: (() => void) | undefined;
+  /** The last ring this node held, to see who a new ring removes. */
+  private lastRing: RingState | undefined;
+  /**
+   * Nodes a ring removed from the owners while membership had them down (replaced or removed
+   * through a plan while dead), with the ring version: their data messages are refused (see
+   * refuseRemoved). At most membersMax; lost on restart.
+   */
+  private readonly removedWhileDown = new Map<NodeId, number>();
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
     const { runtime, logger } = options;
@@ -172,7 +182,9 @@ export class NodeCluster {
       dispatcher.route(planMessagePrefix, (from, message) => clusterPlan.handle(from, message));
       const placed = (ring !== undefined && placesNode(ring, runtime.nodeId)) || resuming;
       const cluster = new NodeCluster(network, membership, peerPort, dispatcher, clusterPlan, runtime, knownPeers, placed);
+      cluster.lastRing = ring;
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
+      dispatcher.refuseFrom((from, type) => cluster.refuseRemoved(from, type));
       if (resuming) {
         logger.info({ ringVersion: stored.version }, "resuming a leave a restart interrupted");
         cluster.resumeLeave = () => cluster.checkLeft(membership.ring() ?? stored, logger);
@@ -242,9 +254,41 @@ export class NodeCluster {
       case "ring":
         logger.info({ ringVersion: event.ring.version, origin: event.origin, members: event.ring.members.length }, "ring changed");
         this.persistRing(event.ring).catch((error: unknown) => logger.error({ err: error, ringVersion: event.ring.version }, "persisting the ring failed"));
+        this.noteRemovals(event.ring, logger);
         this.checkLeft(event.ring, logger);
         return;
     }
+  }
+
+  /**
+   * Who `ring` takes out of the owners: one that membership holds down (a dead node replaced or
+   * removed through a plan) is remembered, one that is up or unknown here (a leaver, which
+   * hands its hints on) is not; a ring that places a node again forgets it.
+   */
+  private noteRemovals(ring: RingState, logger: Logger): void {
+    const before = this.lastRing;
+    this.lastRing = ring;
+    for (const member of ring.members) this.removedWhileDown.delete(member.id);
+    if (before === undefined) return;
+    for (const { id } of before.members) {
+      if (id === this.runtime.nodeId || ring.members.some((m) => m.id === id) || this.removedWhileDown.has(id)) continue;
+      if (this.membership.member(id)?.state !== "down") continue;
+      if (this.removedWhileDown.size >= membershipBoundsDefault.membersMax) this.removedWhileDown.delete(this.removedWhileDown.keys().next().value!);
+      this.removedWhileDown.set(id, ring.version);
+      logger.info({ member: id, ringVersion: ring.version }, "a node removed while down: its data messages are refused from now on");
+    }
+  }
+
+  /**
+   * A node a plan removed while it was down may come back with old data and hints; handed to a
+   * current member after tombstone GC collected a key (GC does not wait for a node outside the
+   * ring) they would bring deleted values back. So its replica, anti-entropy, handoff and
+   * coordinator messages are refused (it still gossips, learns the ring and leaves).
+   */
+  private refuseRemoved(from: NodeId, type: string): unknown {
+    const version = this.removedWhileDown.get(from);
+    if (version === undefined || !removedRefusedPrefixes.some((prefix) => type.startsWith(prefix))) return undefined;
+    return { ok: false, error: "removed", message: `${from} was removed from the ring (version ${version}) while it was down: ${type} from it is refused` };
   }
 
   /** A committed leave (or replace) of this node has settled: announce "leaving", then resolve `left`. */
