@@ -58,9 +58,11 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *   may still be streaming older versions.
  *
  * What remains: a node outside the ring is asked only while it is up. A node the plan replaced
- * or removed while it was down, or a leaver that went down during its hint drain, may hold
- * hints GC could not see; `stats.waiting` and the /metrics gauge show how much waits for a
- * member that is down, so an operator sees what a long outage holds back.
+ * or removed while it was down may hold hints GC could not see; members that held it down at
+ * the commit refuse its data messages when it returns (node/node-cluster.ts refuseRemoved).
+ * A leaver that went down during its hint drain and returns after a collection is not
+ * refused. `stats.waiting` and the /metrics gauge show how much waits for a member that is
+ * down, so an operator sees what a long outage holds back.
  *
  * Bounded: one pass step reads at most `batchMax` (<= tombstoneCheckKeysMax) index entries and
  * sends one check per member and phase, and one reap per primary and key.
