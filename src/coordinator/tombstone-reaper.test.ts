@@ -176,26 +176,57 @@ function keysByOutsider(c: SimItemsCluster): Map<string, string> {
   return byOutsider;
 }
 
-test("a down member that is not a primary of the key does not block its collection; a down primary of another key blocks that key only", async () => {
+test("a down member holds back the collection of every key, those it is no primary of too, until it returns", async () => {
   const c = await simItemsCluster(39, { ids: four });
   const keys = keysByOutsider(c);
-  const free = keys.get("n4")!; // n4 is no primary of it
-  const held = keys.get("n1")!; // n1 is no primary of it, n4 is
-  const writeVia = (name: string) => preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3)[0]!;
-  for (const name of [free, held]) {
-    const via = c.node(writeVia(name)).items.coordinator;
+  const outside = keys.get("n4")!; // n4 is no primary of it
+  const inside = keys.get("n1")!; // n1 is no primary of it, n4 is
+  const primariesOf = (name: string) => preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3);
+  for (const name of [outside, inside]) {
+    const via = c.node(primariesOf(name)[0]!).items.coordinator;
     ok(await c.sim.settle(via.put(table, { partitionKey: encoder.encode(name) }, write("x"), { ...blind, quorum: { w: 3 } })));
     ok(await c.sim.settle(via.delete(table, { partitionKey: encoder.encode(name) }, { ...blind, quorum: { w: 3 } })));
   }
   c.sim.crash("n4");
-  const freePrimaries = four.filter((id) => id !== "n4");
-  await goneEverywhere(c, free, 10_000, freePrimaries);
-  const heldPrimaries = four.filter((id) => id !== "n1");
-  for (const id of heldPrimaries.filter((id) => id !== "n4")) assert.ok(tombstoneOnly(c, id, held), `${id} keeps the tombstone of ${held} while its primary n4 is down`);
-  const blocked = heldPrimaries.filter((id) => id !== "n4").reduce((sum, id) => sum + c.node(id).items.reaper.stats.blockedKeys, 0);
-  assert.ok(blocked > 0, "the key with a down primary was left, not attempted");
+  await c.sim.runUntil(c.sim.now() + 5_000); // five graces
+  for (const name of [outside, inside]) {
+    for (const id of primariesOf(name).filter((id) => id !== "n4")) assert.ok(tombstoneOnly(c, id, name), `${id} keeps the tombstone of ${name} while n4 is down`);
+  }
+  const up = four.filter((id) => id !== "n4");
+  assert.ok(up.reduce((sum, id) => sum + c.node(id).items.reaper.stats.blockedKeys, 0) >= 2, "both keys were left, not attempted");
+  assert.ok(up.reduce((sum, id) => sum + c.node(id).items.reaper.stats.waiting, 0) >= 2, "the gauge shows the keys waiting for n4");
+  assert.equal(up.reduce((sum, id) => sum + c.node(id).items.reaper.stats.attempted, 0), 0);
   await c.sim.restart("n4");
-  await goneEverywhere(c, held, 15_000, heldPrimaries);
+  await goneEverywhere(c, outside, 15_000, four);
+  await goneEverywhere(c, inside, 15_000, four);
+  await c.sim.runUntil(() => four.every((id) => c.node(id).items.reaper.stats.waiting === 0), { deadlineMs: c.sim.now() + 5_000 });
+  assert.deepEqual(four.map((id) => c.node(id).items.reaper.stats.waiting), [0, 0, 0, 0], "nothing waits once every member is up");
+});
+
+test("a fallback down through the grace with an older hint for the key: the delete stays deleted when it returns and hands the hint back", async () => {
+  const c = await simItemsCluster(41, { ids: four });
+  const name = keysByOutsider(c).get("n4")!; // n4 is no primary of it: the fallback
+  const [first, second, third] = preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3) as [string, string, string];
+  const key = { partitionKey: encoder.encode(name) };
+  // A write while the third primary is down: the fallback n4 takes it as a hint for it.
+  c.sim.crash(third);
+  await c.sim.runUntil(() => !c.node(first).membership.isUp(third), { deadlineMs: c.sim.now() + 5_000 });
+  ok(await c.sim.settle(c.node(first).items.coordinator.put(table, key, write("old"), { ...blind, quorum: { w: 3 } })));
+  assert.equal(c.node("n4").items.hints.count(third), 1, "n4 holds the write as a hint");
+  // The fallback goes down with its hint; the third primary returns; the key is deleted everywhere it lives.
+  c.sim.crash("n4");
+  await c.sim.restart(third);
+  await c.sim.runUntil(() => c.node(first).membership.isUp(third) && !c.node(first).membership.isUp("n4"), { deadlineMs: c.sim.now() + 5_000 });
+  ok(await c.sim.settle(c.node(first).items.coordinator.delete(table, key, { ...blind, quorum: { w: 3 } })));
+  await c.sim.runUntil(c.sim.now() + 5_000); // five graces while n4 is down
+  // n4 returns and hands its hint back to the third primary.
+  await c.sim.restart("n4");
+  await c.sim.runUntil(() => c.node("n4").items.hints.count(third) === 0, { deadlineMs: c.sim.now() + 10_000 });
+  for (const via of [first, second, third, "n4"]) {
+    const read = ok(await c.sim.settle(c.node(via).items.coordinator.get(table, key, { quorum: { r: 3 } })));
+    assert.deepEqual(read.siblings.map((s) => new TextDecoder().decode(s.value)), [], `the deleted value is not read back through ${via}`);
+  }
+  await goneEverywhere(c, name, 15_000, four);
 });
 
 test("a tombstone written before the tombstone index existed is indexed by the one-time backfill after a restart, then collected", async () => {

@@ -20,10 +20,13 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * is at least `graceMs` old is collected by the key's first primary (another primary takes
  * over once it is twice the grace old: the first may have lost or already reaped its copy):
  *
- * 1. every primary of the key must be up (a member that is not a primary of the key may be
- *    down); every member that is up is asked whether it holds a hint for the key (for any
- *    target). A hint can hold an older version: handed back after the reap it would bring the
- *    value back, so any hint waits the collection out (hints drain once their target is up);
+ * 1. every member of the ring must be up, not only the key's primaries (a member that stays
+ *    down holds all collection back until it returns, or until a committed plan replaced or
+ *    removed it); every member that is up, and every node outside the ring that membership
+ *    believes up (a leaver handing its hints on), is asked whether it holds a hint for the key
+ *    (for any target). A hint can hold an older version: handed back after the reap it would
+ *    bring the value back, so any hint waits the collection out (hints drain once their target
+ *    is up);
  * 2. then every primary is asked for its stored set; each must hold exactly this node's set S,
  *    or nothing (it reaped already, or never had the key: either way it holds no older value);
  * 3. then every primary that holds S gets "replica.reap" with S and removes the key only if its
@@ -33,16 +36,19 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *
  * Why nothing comes back (the argument anti-entropy/README.md, "Tombstones", builds on):
  * - Where an older value could still live: on a primary (it missed the delete: step 2 sees a
- *   set other than S and waits for read repair or anti-entropy to bring it S), in a hint on an
- *   up member (step 1), or on a primary that is down (its keys wait). A replica down through
- *   the whole grace (Cassandra's gc_grace hazard) therefore blocks GC of its keys instead of
- *   resurrecting: when it returns, its stale value differs from S and is superseded by the
- *   tombstone first. A member that is down and is not a primary of the key holds no replica
- *   of it in the settled ring (ownership transfer moved the key to its primaries before the
- *   ring settled, and nothing is collected in transition); what it may hold is a hint, see
- *   "Residual hazard" below. Step 1 runs before step 2 everywhere, and a hint is
- *   removed only after its target stored it durably, so a hint handed back during the check is
- *   seen in one step or the other.
+ *   set other than S and waits for read repair or anti-entropy to bring it S), or in a hint
+ *   (step 1: every member of the ring holding one is up and is asked, since none may be down).
+ *   A replica down through the whole grace (Cassandra's gc_grace hazard) therefore blocks GC
+ *   instead of resurrecting: when it returns, its stale value differs from S and is
+ *   superseded by the tombstone first. So does a member that is no primary of the key: it may
+ *   have stood in for a down primary as a fallback and hold a hint with an older version,
+ *   which it would hand back on its return (the simulator test "a fallback down through the
+ *   grace..." showed the value coming back while only primaries had to be up). A member that
+ *   is not a primary holds no replica of the key in the settled ring (ownership transfer
+ *   moved the key to its primaries before the ring settled, nothing is collected in
+ *   transition, and partition-release.ts drops what it no longer serves). Step 1 runs before
+ *   step 2 everywhere, and a hint is removed only after its target stored it durably, so a
+ *   hint handed back during the check is seen in one step or the other.
  * - Between the reaps on different primaries, a replica that reaped the key does not take the
  *   tombstone back from one not reaped yet (ReplicaService.reap remembers it for a while; an
  *   exchange, a read repair or a hint would copy it back and GC would never finish); a copy
@@ -51,18 +57,12 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * - A ring in transition leaves every key alone (`primariesOf` is undefined), since old owners
  *   may still be streaming older versions.
  *
- * Residual hazard (why a down non-primary was enough to stop all GC before, and what remains):
- * a down member that stood in for a down primary of the key as a fallback may hold a hint with
- * an older version; it cannot be asked, and handed back after the reap that version would
- * return. The reaped-set memory of each primary (ReplicaService.reap, minutes) covers a hint
- * handed back soon after; one held longer is not covered. Closing it needs hints that expire
- * before the grace runs out (Cassandra: a hint's TTL is the table's gc_grace), in the hint
- * store; until then an operator who cannot accept it sets the grace above the longest
- * expected downtime of a node. A second one, older than this rule and independent of who is
- * down: an old owner keeps its copy of a partition it lost (nothing drops it after the ring
- * settles) and GC never asks it; should a later ring give the partition back to it, its stale
- * copy of a key reaped meanwhile would merge back. Dropping a partition's data on the node
- * that lost it once the ring settles (or before it gains it again) would close it.
+ * What remains: a node outside the ring is asked only while it is up. A node the plan replaced
+ * or removed while it was down may hold hints GC could not see; members that held it down at
+ * the commit refuse its data messages when it returns (node/node-cluster.ts refuseRemoved).
+ * A leaver that went down during its hint drain and returns after a collection is not
+ * refused. `stats.waiting` and the /metrics gauge show how much waits for a member that is
+ * down, so an operator sees what a long outage holds back.
  *
  * Bounded: one pass step reads at most `batchMax` (<= tombstoneCheckKeysMax) index entries and
  * sends one check per member and phase, and one reap per primary and key.
@@ -78,8 +78,10 @@ export interface TombstoneReaperOptions {
    * ring, a ring in transition, or a table that is not eventual or not known here.
    */
   primariesOf: (itemKey: Uint8Array) => readonly NodeId[] | undefined;
-  /** Every member of the ring: each one up is asked for hints; a key's primaries must all be up. */
+  /** Every member of the ring: all must be up for any collection, and each is asked for hints. */
   members: () => readonly NodeId[];
+  /** Nodes outside the ring believed up (a leaver draining its hints): asked for hints too. Default none. */
+  outsiders?: () => readonly NodeId[];
   isUp: (node: NodeId) => boolean;
   graceMs: number;
   requestTimeoutMs: number;
@@ -107,10 +109,12 @@ export interface TombstoneReaperStats {
   reaped: number;
   /** Keys left for a later pass (a hint, a primary with another set, a failed reply). */
   deferred: number;
-  /** Due keys left because one of their primaries was down (not counted in `attempted`). */
+  /** Due keys left because a member of the ring was down (not counted in `attempted`); counted at every pass. */
   blockedKeys: number;
-  /** Steps that left a due key for a primary down, or did not look at the index (this node not in the ring). */
+  /** Steps that left a due key for a member down, or did not look at the index (this node not in the ring). */
   blockedPasses: number;
+  /** Due keys this node would collect that the last complete pass left because a member was down (a gauge). */
+  waiting: number;
 }
 
 interface Candidate {
@@ -122,7 +126,9 @@ export class TombstoneReaper {
   private readonly task: BackgroundTask;
   private readonly batchMax: number;
   private cursor: Bytes | undefined;
-  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0, blockedKeys: 0, blockedPasses: 0 };
+  /** Due keys left for a member down in the pass under way (published as `stats.waiting` at its end). */
+  private waitingInPass = 0;
+  readonly stats: TombstoneReaperStats = { attempted: 0, collected: 0, reaped: 0, deferred: 0, blockedKeys: 0, blockedPasses: 0, waiting: 0 };
 
   constructor(private readonly options: TombstoneReaperOptions) {
     this.batchMax = options.batchMax ?? tombstoneReaperDefaults.batchMax;
@@ -159,29 +165,37 @@ export class TombstoneReaper {
       return false;
     }
     const nowMs = clock.nowMs();
+    if (this.cursor === undefined) this.waitingInPass = 0;
     const { due, next } = this.options.replicas.tombstonesDue(nowMs - graceMs + 1, this.batchMax, this.cursor);
     this.cursor = next ?? undefined;
+    // A member down may hold a hint with an older version (as a fallback), or a stale replica:
+    // nothing is collected until every member is up again.
+    const membersUp = this.allUp(this.options.members());
     const candidates: Candidate[] = [];
     let blocked = 0;
     for (const entry of due) {
       const primaries = this.options.primariesOf(entry.itemKey);
       if (primaries === undefined || !primaries.includes(self)) continue;
       if (primaries[0] !== self && entry.timeMs > nowMs - 2 * graceMs) continue;
-      if (!this.allUp(primaries)) blocked++;
+      if (!membersUp) blocked++;
       else candidates.push({ key: entry.itemKey, primaries });
     }
     if (blocked > 0) {
       this.stats.blockedKeys += blocked;
       this.stats.blockedPasses++;
+      this.waitingInPass += blocked;
     }
+    if (next === null) this.stats.waiting = this.waitingInPass;
     if (candidates.length > 0) await this.collect(candidates);
     return next !== null;
   }
 
   private async collect(candidates: Candidate[]): Promise<void> {
     this.stats.attempted += candidates.length;
-    // Every up member; a down one is no primary of any candidate (step() checked).
-    const members = this.options.members().filter((id) => this.allUp([id]));
+    // Every member (step() checked they are all up) and every node outside the ring that is up.
+    const ring = this.options.members();
+    const outsiders = (this.options.outsiders?.() ?? []).filter((id) => !ring.includes(id) && this.allUp([id]));
+    const members = [...ring, ...outsiders];
     // 1. No member that is up holds a hint for the key.
     const hinted = new Set<number>();
     const hintReplies = await Promise.all(members.map((node) => this.ask(node, candidates.map((c) => c.key), "hints")));

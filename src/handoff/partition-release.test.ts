@@ -21,6 +21,8 @@ import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 import { PartitionRelease, releaseProgressKey, type PartitionReleaseOptions } from "./partition-release.js";
+import { decodeAcceptorRecord, encodeAcceptorRecord } from "../paxos/acceptor-record.js";
+import { ballotZero } from "../paxos/ballot.js";
 
 const encoder = new TextEncoder();
 const t0 = Date.UTC(2026, 0, 1);
@@ -131,6 +133,89 @@ test("a ring change during a pass starts a new pass from the first key under the
 
 test("an out-of-range batch size is refused with the limit named", () => {
   assert.throws(() => release(new MemoryStorageEngine(), () => undefined, { batchMax: 0 }), /batchMax must be an integer in 1\.\.4096, got 0/);
+});
+
+test("a strong table's acceptor records are released like sibling records once the ring settled, and not while it is in transition", async () => {
+  const ring = fourRing();
+  const storage = new MemoryStorageEngine();
+  const names = Array.from({ length: 30 }, (_, i) => `s${i}`);
+  const accepted = { ballot: ballotZero, value: undefined, acceptedAtMs: t0, origins: [], originsFloor: ballotZero };
+  await storage.write(names.map((name, i) => ({ type: "put" as const, key: encodeItemKey(11, encoder.encode(name)), value: encodeAcceptorRecord({ promised: ballotZero, accepted: i % 2 === 0 ? accepted : undefined }) })), { durable: true });
+  const strongN = (tableId: number) => (tableId === 11 ? 3 : undefined);
+  const moving = ringState({ ...ring, version: ring.version + 1, previous: { owners: ring.owners, members: ring.members } });
+  let current: RingState = moving;
+  const worker = release(storage, () => current, { nOf: strongN });
+  assert.equal(await worker.step(), false, "nothing to do in transition");
+  assert.equal([...storage.range({ prefix: tableItemsPrefix(11) })].length, names.length, "every acceptor record stays while the ring moves");
+  current = ringState({ ...ring, version: ring.version + 2 });
+  while (await worker.step());
+  const unowned = names.filter((name) => !owns(current, "a", name));
+  assert.ok(unowned.length > 0 && unowned.length < names.length, "the fixture has keys on both sides");
+  for (const name of names) {
+    const bytes = storage.get(encodeItemKey(11, encoder.encode(name)));
+    assert.equal(bytes !== undefined, owns(current, "a", name), `${name}: kept exactly when "a" is one of its acceptors`);
+    if (bytes !== undefined) assert.equal(decodeAcceptorRecord(bytes).promised.counter, ballotZero.counter, "a kept record is intact");
+  }
+  assert.equal(worker.stats.released, unowned.length);
+  assert.ok(worker.stats.partitionsReleased > 0 && worker.stats.partitionsReleased <= ring.partitionCount);
+});
+
+/** An item key of table 7 in the fixture that "a" does not serve under `ring`, with a live value (even index). */
+function unownedLive(ring: RingState, names: string[]): Uint8Array {
+  const name = names.find((n, i) => i % 2 === 0 && !owns(ring, "a", n))!;
+  return encodeItemKey(7, encoder.encode(name));
+}
+
+const tombstoneIndexed = (storage: MemoryStorageEngine, key: Uint8Array) =>
+  [...storage.range({ prefix: namespacePrefix(Namespace.tombstones) })].filter((entry) => bytesEqual(decodeTombstoneIndexKey(entry.key).itemKey, key)).length;
+
+test("a merge that arrives while the release deletes a key waits for it: the released value does not come back", async () => {
+  const ring = fourRing();
+  const { storage, replica, names } = await replicaOfA();
+  const key = unownedLive(ring, names);
+  const old = replica.fetch(key)!;
+  const worker = release(storage, () => ring, { batchMax: 64, locks: replica });
+  // A concurrent value from c reaches "a" in the same turn as the step's delete.
+  const concurrent = dvvset.update(dvvset.newValue(sibling("concurrent")), dvvset.empty(), "c");
+  const [, merged] = await Promise.all([worker.step(), replica.merge(key, concurrent, { lww: false })]);
+  assert.ok(merged.ok);
+  const held = replica.fetch(key);
+  const values = held === undefined ? [] : dvvset.values(held).map((s) => new TextDecoder().decode(s.value));
+  assert.ok(!values.some((v) => dvvset.values(old).some((o) => new TextDecoder().decode(o.value) === v)), `the released value came back: ${JSON.stringify(values)}`);
+});
+
+test("a merge under way when the release reaches its key finishes first; the release then drops its result with its index entries", async () => {
+  const ring = fourRing();
+  const { storage, replica, names } = await replicaOfA();
+  const key = unownedLive(ring, names);
+  const old = replica.fetch(key)!;
+  // A delete of the value from c: the key's set becomes tombstones only (indexed for GC).
+  const deletion = dvvset.update(dvvset.newWithContext(dvvset.join(old), sibling("", true)), old, "c");
+  const worker = release(storage, () => ring, { batchMax: 64, locks: replica });
+  const merging = replica.merge(key, deletion, { lww: false });
+  const [merged] = await Promise.all([merging, worker.step()]);
+  assert.ok(merged.ok);
+  assert.equal(replica.fetch(key), undefined, "the key is gone");
+  assert.equal(tombstoneIndexed(storage, key), 0, "no tombstone index entry is left for a key that is gone");
+});
+
+test("a ring that changes while the release waits for its key locks stops the step; nothing is deleted under the old ring", async () => {
+  const ring = fourRing();
+  const { storage, replica, names } = await replicaOfA();
+  const before = count(storage, Namespace.items);
+  let current: RingState = ring;
+  // The locks are granted only after the ring moved on (a transition).
+  const locks = {
+    underKeyLocks: async <R>(keys: readonly Uint8Array[], work: () => Promise<R>) => {
+      current = ringState({ ...ring, version: ring.version + 1, previous: { owners: ring.owners, members: ring.members } });
+      return replica.underKeyLocks(keys, work);
+    },
+  };
+  const worker = release(storage, () => current, { batchMax: 64, locks });
+  assert.equal(await worker.step(), true, "the step ends early and leaves the pass to the next ring");
+  assert.equal(count(storage, Namespace.items), before, "nothing was deleted");
+  assert.equal(worker.stats.ringChangedUnderLocks, 1);
+  assert.ok(names.length > 0);
 });
 
 // --- On simulated nodes (NodeItems): the resurrection this closes. ---

@@ -34,8 +34,20 @@ import type { StorageEngine, WriteOp } from "../storage/storage-engine.js";
  * Safety: nothing is released while the ring is in transition (the gaining nodes may still
  * pull from this node), and each step re-reads the ring: a pass belongs to one ring version,
  * and a new ring starts a new pass from the first key (what the old pass kept may now be
- * unowned, and what it released is owned by the others). Between reading a batch and issuing
- * its delete there is no await, so no other write to those keys lands in between.
+ * unowned, and what it released is owned by the others). The deletes run under the replica's
+ * per-key write locks (`locks`, ReplicaService.underKeyLocks: the locks every replica write,
+ * merge, reap and expiry sweep takes): a step reads its batch, takes the locks of the keys to
+ * drop, then, holding them, checks the ring once more (same version, still settled) and
+ * re-reads each key, deleting what is there now with its index entries. A merge that was
+ * storing into one of those keys has finished by then and its result goes too (without the
+ * locks its write, queued behind the delete in the same group commit, could bring the old
+ * set back, or leave index entries for a key that is gone); a merge that comes after finds
+ * nothing and stores only what it carries (see "Not covered").
+ *
+ * Not covered: a write that reaches this node for a key it no longer serves after its pass
+ * went by (a hint handed back to it, an exchange or read repair from a peer on an older ring)
+ * is kept until the next ring change starts a new pass; the ring fence (replica/ring-fence.ts)
+ * refuses most of them.
  *
  * Resumable and idempotent: the pass's ring version and cursor are stored (meta
  * "partition-release") in the same atomic batch as the step's deletes; after a crash the pass
@@ -55,6 +67,12 @@ export interface PartitionReleaseOptions {
   busyDelayMs?: number;
   /** Pause between looks for a new settled ring when idle (default 1 s). */
   idleDelayMs?: number;
+  /**
+   * Runs `work` holding the replica's write locks of `keys` (ReplicaService.underKeyLocks);
+   * undefined when the locks' bound refused (the step is retried). Default: runs it unlocked
+   * (tests of a bare storage).
+   */
+  locks?: { underKeyLocks<R>(keys: readonly Uint8Array[], work: () => Promise<R>): Promise<R | undefined> };
   /** Each step that released keys: how many, and the ring version of the pass. */
   onReleased?(count: number, ringVersion: number): void;
   onError(error: unknown): void;
@@ -78,6 +96,10 @@ export interface ReleaseProgress {
 export interface PartitionReleaseStats {
   /** Keys deleted since start. */
   released: number;
+  /** Partitions (of the ring) this node dropped keys of, counted once per pass, since start. */
+  partitionsReleased: number;
+  /** Steps that found the ring changed once they held the key locks (nothing deleted; the next step starts over). */
+  ringChangedUnderLocks: number;
   /** Passes completed since start. */
   passes: number;
   /** The ring version of the last completed pass (from storage at start). */
@@ -90,7 +112,9 @@ const itemsEnd = Uint8Array.of(Namespace.items + 1);
 export class PartitionRelease {
   private readonly task: BackgroundTask;
   private readonly batchMax: number;
-  readonly stats: PartitionReleaseStats = { released: 0, passes: 0, doneRingVersion: undefined };
+  readonly stats: PartitionReleaseStats = { released: 0, partitionsReleased: 0, ringChangedUnderLocks: 0, passes: 0, doneRingVersion: undefined };
+  /** The partitions the pass under way dropped keys of (at most the ring's partition count), and its ring version. */
+  private passPartitions = { ringVersion: -1, partitions: new Set<number>() };
 
   constructor(private readonly options: PartitionReleaseOptions) {
     this.batchMax = options.batchMax ?? partitionReleaseDefaults.batchMax;
@@ -134,9 +158,8 @@ export class PartitionRelease {
     if (progress.done) return false;
     const start = progress.after === undefined ? itemsStart : justAfter(progress.after);
     const owned = new Map<string, boolean>();
-    const ops: WriteOp[] = [];
+    const candidates: { key: Uint8Array; partition: number }[] = [];
     let examined = 0;
-    let released = 0;
     let last: Uint8Array | undefined;
     for (const entry of storage.range({ start, end: itemsEnd, limit: this.batchMax })) {
       examined++;
@@ -151,17 +174,42 @@ export class PartitionRelease {
         mine = preferenceList(ring, partition, Math.min(n, ring.members.length)).includes(self);
         owned.set(placement, mine);
       }
-      if (mine) continue;
-      const set = decodeSiblingRecordIfAny(entry.value);
-      ops.push({ type: "delete", key: entry.key }, ...expiryIndexOps(entry.key, set, undefined), ...tombstoneIndexOps(entry.key, set, undefined));
-      released++;
+      if (!mine) candidates.push({ key: entry.key, partition });
     }
     const next: ReleaseProgress = { ringVersion: ring.version, after: last ?? progress.after, done: examined < this.batchMax };
-    ops.push({ type: "put", key: releaseProgressKey, value: encodeProgress(next) });
-    await storage.write(ops, { durable: true });
-    if (released > 0) {
-      this.stats.released += released;
-      this.options.onReleased?.(released, ring.version);
+    const locks = this.options.locks;
+    const work = async (): Promise<number[] | "ring-changed"> => {
+      // Under the locks: the ring this batch was judged on must still be the settled ring.
+      const now = this.options.ring();
+      if (now === undefined || now.previous !== undefined || now.version !== ring.version) return "ring-changed";
+      const ops: WriteOp[] = [];
+      const released: number[] = [];
+      for (const candidate of candidates) {
+        const value = storage.get(candidate.key);
+        if (value === undefined) continue;
+        const set = decodeSiblingRecordIfAny(value);
+        ops.push({ type: "delete", key: candidate.key }, ...expiryIndexOps(candidate.key, set, undefined), ...tombstoneIndexOps(candidate.key, set, undefined));
+        released.push(candidate.partition);
+      }
+      ops.push({ type: "put", key: releaseProgressKey, value: encodeProgress(next) });
+      await storage.write(ops, { durable: true });
+      return released;
+    };
+    const outcome = candidates.length === 0 || locks === undefined ? await work() : await locks.underKeyLocks(candidates.map((c) => c.key), work);
+    if (outcome === undefined) return true; // the locks' bound refused: the same batch again later
+    if (outcome === "ring-changed") {
+      this.stats.ringChangedUnderLocks++;
+      return true;
+    }
+    if (outcome.length > 0) {
+      this.stats.released += outcome.length;
+      if (this.passPartitions.ringVersion !== ring.version) this.passPartitions = { ringVersion: ring.version, partitions: new Set() };
+      for (const partition of outcome) {
+        if (this.passPartitions.partitions.has(partition)) continue;
+        this.passPartitions.partitions.add(partition);
+        this.stats.partitionsReleased++;
+      }
+      this.options.onReleased?.(outcome.length, ring.version);
     }
     if (next.done) {
       this.stats.passes++;

@@ -66,6 +66,16 @@ export interface NodeClusterOptions {
 
 /** Where the ring lives between restarts. */
 export const ringMetaKey = metaKey("cluster.ring");
+/**
+ * Written (with the ring version) when this node starts leaving: a settled ring no longer
+ * places it. A node restarted mid-leave (killed while handing its hints on) finds it beside a
+ * stored ring that does not place it, and finishes the leave instead of staying on as an
+ * unplaced node (issue 6). Kept after the leave: a node that left leaves again at every start;
+ * a node that a later ring places again drops it.
+ */
+export const leavingMetaKey = metaKey("cluster.leaving");
+/** What a node removed while down may not send (node-cluster.ts refuseRemoved). */
+const removedRefusedPrefixes = ["replica.", "anti-entropy.", "handoff.", "coordinator."];
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 /** One seed handshake's deadline, and the pause between rounds over all seeds. */
 const identifyTimeoutMs = 1000;
@@ -98,6 +108,16 @@ export class NodeCluster {
   private leaving = false;
   /** Runs once the ring settled without this node, before it announces "leaving" (the data path drains its hints). */
   private beforeLeave: () => Promise<void> = () => Promise.resolve();
+  /** A leave interrupted by a restart, resumed once the node set its step before leaving (setBeforeLeave). */
+  private resumeLeave: (() => void) | undefined;
+  /** The last ring this node held, to see who a new ring removes. */
+  private lastRing: RingState | undefined;
+  /**
+   * Nodes a ring removed from the owners while membership had them down (replaced or removed
+   * through a plan while dead), with the ring version: their data messages are refused (see
+   * refuseRemoved). At most membersMax; lost on restart.
+   */
+  private readonly removedWhileDown = new Map<NodeId, number>();
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
     const { runtime, logger } = options;
@@ -118,6 +138,10 @@ export class NodeCluster {
       network.serve(dispatcher.handle);
       // The hook asks the plan (created just below, before membership starts) for the mode.
       const late: { plan?: ClusterPlan } = {};
+      // A stored ring without this node beside the leaving mark: a leave a restart interrupted.
+      // Membership must not call this node "joining" then (the ring leader would claim it back
+      // in): its stored ring counts as placing it, so it stays "up" until it announces "leaving".
+      const resuming = stored !== undefined && !placesNode(stored, runtime.nodeId) && runtime.storage.get(leavingMetaKey) !== undefined;
       const membership = new Membership<RingState>({ ...runtime, network }, {
         self: { id: runtime.nodeId, address: { host: options.advertisedHost, peerPort, clientPort: options.clientPort } },
         seeds: seedIds,
@@ -134,6 +158,7 @@ export class NodeCluster {
           return parsed.ok ? parsed.ring : undefined;
         },
         ...(ring !== undefined ? { ring } : {}),
+        ...(resuming ? { ringIncludes: (r: RingState, id: NodeId) => r.members.some((m) => m.id === id) || (id === runtime.nodeId && r.version === stored.version) } : {}),
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
       dispatcher.route("membership.", (from, message) => membership.handle(from, message));
@@ -155,9 +180,15 @@ export class NodeCluster {
       });
       late.plan = clusterPlan;
       dispatcher.route(planMessagePrefix, (from, message) => clusterPlan.handle(from, message));
-      const placed = ring !== undefined && placesNode(ring, runtime.nodeId);
+      const placed = (ring !== undefined && placesNode(ring, runtime.nodeId)) || resuming;
       const cluster = new NodeCluster(network, membership, peerPort, dispatcher, clusterPlan, runtime, knownPeers, placed);
+      cluster.lastRing = ring;
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
+      dispatcher.refuseFrom((from, type) => cluster.refuseRemoved(from, type));
+      if (resuming) {
+        logger.info({ ringVersion: stored.version }, "resuming a leave a restart interrupted");
+        cluster.resumeLeave = () => cluster.checkLeft(membership.ring() ?? stored, logger);
+      }
       if (ring !== undefined && stored === undefined) await cluster.persistRing(ring);
       // A new node joining with --plan asks the cluster for that mode before the leader can
       // see it, so "--join ... --plan manual" is never claimed in automatically.
@@ -192,6 +223,10 @@ export class NodeCluster {
    */
   setBeforeLeave(step: () => Promise<void>): void {
     this.beforeLeave = step;
+    // A leave a restart interrupted goes on now that the data path can hand its hints on.
+    const resume = this.resumeLeave;
+    this.resumeLeave = undefined;
+    resume?.();
   }
 
   /** Stops gossip and failure detection, then closes every peer connection and the port. */
@@ -219,21 +254,60 @@ export class NodeCluster {
       case "ring":
         logger.info({ ringVersion: event.ring.version, origin: event.origin, members: event.ring.members.length }, "ring changed");
         this.persistRing(event.ring).catch((error: unknown) => logger.error({ err: error, ringVersion: event.ring.version }, "persisting the ring failed"));
+        this.noteRemovals(event.ring, logger);
         this.checkLeft(event.ring, logger);
         return;
     }
+  }
+
+  /**
+   * Who `ring` takes out of the owners: one that membership holds down (a dead node replaced or
+   * removed through a plan) is remembered, one that is up or unknown here (a leaver, which
+   * hands its hints on) is not; a ring that places a node again forgets it.
+   */
+  private noteRemovals(ring: RingState, logger: Logger): void {
+    const before = this.lastRing;
+    this.lastRing = ring;
+    for (const member of ring.members) this.removedWhileDown.delete(member.id);
+    if (before === undefined) return;
+    for (const { id } of before.members) {
+      if (id === this.runtime.nodeId || ring.members.some((m) => m.id === id) || this.removedWhileDown.has(id)) continue;
+      if (this.membership.member(id)?.state !== "down") continue;
+      if (this.removedWhileDown.size >= membershipBoundsDefault.membersMax) this.removedWhileDown.delete(this.removedWhileDown.keys().next().value!);
+      this.removedWhileDown.set(id, ring.version);
+      logger.info({ member: id, ringVersion: ring.version }, "a node removed while down: its data messages are refused from now on");
+    }
+  }
+
+  /**
+   * A node a plan removed while it was down may come back with old data and hints; handed to a
+   * current member after tombstone GC collected a key (GC does not wait for a node outside the
+   * ring) they would bring deleted values back. So its replica, anti-entropy, handoff and
+   * coordinator messages are refused (it still gossips, learns the ring and leaves).
+   */
+  private refuseRemoved(from: NodeId, type: string): unknown {
+    const version = this.removedWhileDown.get(from);
+    if (version === undefined || !removedRefusedPrefixes.some((prefix) => type.startsWith(prefix))) return undefined;
+    return { ok: false, error: "removed", message: `${from} was removed from the ring (version ${version}) while it was down: ${type} from it is refused` };
   }
 
   /** A committed leave (or replace) of this node has settled: announce "leaving", then resolve `left`. */
   private checkLeft(ring: RingState, logger: Logger): void {
     if (placesNode(ring, this.runtime.nodeId)) {
       this.placed = true;
+      this.resumeLeave = undefined;
+      if (this.runtime.storage.get(leavingMetaKey) !== undefined) this.runtime.storage.write([{ type: "delete", key: leavingMetaKey }], { durable: true }).catch((error: unknown) => logger.warn({ err: error }, "clearing the leaving mark failed"));
       return;
     }
     if (!this.placed || ring.previous !== undefined || this.leaving) return;
     this.leaving = true;
+    this.resumeLeave = undefined;
     logger.info({ ringVersion: ring.version }, "this node is no longer in the settled ring: leaving the cluster");
-    this.beforeLeave()
+    // Durable before the hints are handed on, so a restart from here on finishes the leave.
+    this.runtime.storage
+      .write([{ type: "put", key: leavingMetaKey, value: new TextEncoder().encode(String(ring.version)) }], { durable: true })
+      .catch((error: unknown) => logger.warn({ err: error }, "persisting the leaving mark failed"))
+      .then(() => this.beforeLeave())
       .catch((error: unknown) => logger.error({ err: error }, "the step before leaving failed"))
       .then(() => this.membership.leave())
       .then((told) => logger.info({ peersTold: told }, "left the cluster"))

@@ -40,7 +40,7 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *   items.start(); ... context.items = items.coordinator; ... await items.stop();
  */
 export interface NodeItemsOptions {
-  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean };
+  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean; members?(): readonly { id: NodeId; state: string }[] };
   limits: Pick<Limits, "siblingsMax" | "hintsPerTargetMax">;
   requestTimeoutMs: number;
   /** Tombstone GC's grace: how old a tombstone must be before it is collected (default 90 s). */
@@ -141,6 +141,8 @@ export class NodeItems {
       replicas: this.replicas,
       primariesOf: (key) => primariesOf(options.membership.ring(), options.nOf, key),
       members: () => (options.membership.ring()?.members ?? []).map((member) => member.id),
+      // A node outside the ring that is up (a leaver handing its hints on) is asked for hints too.
+      outsiders: () => (options.membership.members?.() ?? []).filter((member) => member.state === "up").map((member) => member.id),
       isUp: (id) => options.membership.isUp(id),
       graceMs: options.tombstoneGraceMs ?? tombstoneReaperDefaults.graceMs,
       ...(options.tombstoneIntervalMs !== undefined ? { intervalMs: options.tombstoneIntervalMs } : {}),
@@ -170,6 +172,8 @@ export class NodeItems {
       ...options.release,
       self: nodeId,
       storage,
+      // Deletes under the replica's key locks, so a merge racing the release cannot bring a key back.
+      locks: this.replicas,
       timers: runtime.timers,
       ring: () => options.membership.ring(),
       nOf: (tableId) => {

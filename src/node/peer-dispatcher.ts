@@ -45,6 +45,8 @@ export class PeerDispatcher {
   private unroutedCount = 0;
   private hasRing: (() => boolean) | undefined;
   private refusedCount = 0;
+  private refuse: ((from: NodeId, type: string) => unknown) | undefined;
+  private refusedFromCount = 0;
 
   /** Data messages refused since start because this node held no ring yet. */
   get refusedBeforeRing(): number {
@@ -54,6 +56,19 @@ export class PeerDispatcher {
   /** From now on, ring-gated messages are refused while `hasRing()` is false (see above). */
   requireRing(hasRing: () => boolean): void {
     this.hasRing = hasRing;
+  }
+
+  /**
+   * From now on, a message for which `refuse(from, type)` returns an answer gets that answer
+   * instead of its route (node-cluster.ts: data from a node a plan removed while it was down).
+   */
+  refuseFrom(refuse: (from: NodeId, type: string) => unknown): void {
+    this.refuse = refuse;
+  }
+
+  /** Messages refused since start by the `refuseFrom` rule. */
+  get refusedFrom(): number {
+    return this.refusedFromCount;
   }
 
   /** Messages that matched no route since start (a sign of a version mismatch). */
@@ -79,6 +94,11 @@ export class PeerDispatcher {
           this.refusedCount++;
           return refusal;
         }
+      }
+      const refusal = this.refuse?.(from, type);
+      if (refusal !== undefined) {
+        this.refusedFromCount++;
+        return refusal;
       }
       for (const { prefix, handler } of this.routes) if (type.startsWith(prefix)) return handler(from, message);
     }

@@ -284,6 +284,7 @@ function wireDataPath(parts: {
     // Partitions this node serves no more are dropped once the ring settles (handoff/partition-release.ts).
     release: { onError, onReleased: (count, ringVersion) => deps.logger.info({ released: count, ringVersion }, "released keys of partitions this node no longer serves") },
   });
+  metrics.setCollectionSource(() => ({ tombstonesWaiting: items.reaper.stats.waiting, tombstonesHeldBack: items.reaper.stats.blockedKeys, releasedKeys: items.release.stats.released, releasedPartitions: items.release.stats.partitionsReleased }));
   metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0), abandoned: items.delivery.stats().abandoned }));
   // A node that leaves (or was replaced while running) hands its hints on before it exits.
   cluster.setBeforeLeave(async () => {

@@ -137,6 +137,29 @@ export class NodeMetrics {
     });
   }
 
+  /**
+   * Tombstone GC and partition release, read at scrape time (coordinator/tombstone-reaper.ts,
+   * handoff/partition-release.ts): due tombstones the last GC pass left because a ring member
+   * was down, how often due keys were left so since start, and the keys and partitions this
+   * node dropped because it no longer serves them.
+   */
+  setCollectionSource(source: () => { tombstonesWaiting: number; tombstonesHeldBack: number; releasedKeys: number; releasedPartitions: number }): void {
+    const gauge = (name: string, help: string, pick: (stats: ReturnType<typeof source>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(source()));
+        },
+      });
+    };
+    gauge("shoal_tombstones_waiting_member_down", "Due tombstones the last GC pass left because a member of the ring was down", (s) => s.tombstonesWaiting);
+    gauge("shoal_tombstone_gc_held_back", "Due tombstones left by a GC pass because a member of the ring was down, summed over passes since start", (s) => s.tombstonesHeldBack);
+    gauge("shoal_partition_release_keys", "Keys this node dropped since start because the settled ring no longer places it for them", (s) => s.releasedKeys);
+    gauge("shoal_partition_release_partitions", "Partitions this node dropped keys of since start (once per ring change)", (s) => s.releasedPartitions);
+  }
+
   recordExpired(count: number): void {
     this.itemsExpired.inc(count);
   }

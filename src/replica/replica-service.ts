@@ -501,6 +501,21 @@ export class ReplicaService {
     return this.options.isTableDropped?.(decodeItemKey(itemKey).tableId) === true;
   }
 
+  /**
+   * Runs `work` holding the write locks of `keys` (the ones every write, merge, reap and the
+   * expiry sweep take), so no write of those keys runs meanwhile; undefined, having run
+   * nothing, when the locks' bound refused. For the partition release (handoff/partition-release.ts).
+   */
+  async underKeyLocks<R>(keys: readonly Uint8Array[], work: () => Promise<R>): Promise<R | undefined> {
+    const names = keys.map(lockName);
+    if (!(await this.locks.acquire(names))) return undefined;
+    try {
+      return await work();
+    } finally {
+      this.locks.release(names);
+    }
+  }
+
   private async locked<R>(itemKey: Uint8Array, work: () => Promise<R>): Promise<R | { ok: false; error: "overloaded"; message: string }> {
     const name = lockName(itemKey);
     // A free key is taken at once; only a held one waits (a promise and a turn of the microtask queue less per write).
