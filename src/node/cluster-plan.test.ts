@@ -414,3 +414,14 @@ test("clearing the plan drops committed changes a ring never showed", async () =
   assert.deepEqual(plan.committedChanges(), []);
   assert.equal(plan.current.committed, undefined);
 });
+
+test("a node named by a committed change can be named by a new stage once the ring shows the commit", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const { plan } = planOn({ membership });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  assert.ok((await plan.execute({ kind: "commit" })).ok);
+  membership.current = { ...ringOf("a", "b", "c"), version: 3 };
+  assert.deepEqual(plan.committedChanges(), [{ join: "c" }], "not dropped yet (the leader does so each sync interval)");
+  const staged = await plan.execute({ kind: "stage", change: { leave: "c" } });
+  assert.ok(staged.ok, JSON.stringify(staged));
+});

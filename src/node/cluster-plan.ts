@@ -329,7 +329,8 @@ export class ClusterPlan {
     const ring = membership.ring();
     const changes = this.record.changes;
     if (changes.length >= ringPlanChangesMax) return failure(400, "PlanTooLarge", `${changes.length} changes are staged; the limit is ${ringPlanChangesMax}`);
-    const staged = this.stagedIds();
+    // Staged changes only: a committed change's ids are held from the claim, not from a new stage.
+    const staged = new Set(changes.flatMap(changeIds));
     const named = changeIds(change).find((id) => staged.has(id));
     if (named !== undefined) return failure(400, "DuplicateChange", `${named} is already named by a staged change; clear the plan (DELETE /v1/cluster/plan) to change it`);
     const inRing = (id: NodeId) => ring?.members.some((m) => m.id === id) === true;
