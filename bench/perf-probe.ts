@@ -28,6 +28,8 @@ import type { BenchTableSpec, ShoalCluster } from "./shoal-cluster-system.js";
  * hget1, hget2, cget1, cget2 = get at R=1 or R=2 the same two ways (keys written first).
  * sput = put through HTTP on a strong table (CASPaxos, n=3), as the cluster benchmark's
  * "strong put"; --keys sets how often a key comes back (the benchmark's default is 10000).
+ * csput = the same strong put through the ShoalClient (each key's writes go to its first live
+ * primary, so one node proposes for a key and its held promises let most puts skip the prepare).
  */
 const scenarioTargets: Record<string, { client: boolean; op: "get" | "put"; r?: number; strong?: boolean }> = {
   hput: { client: false, op: "put" },
@@ -37,6 +39,7 @@ const scenarioTargets: Record<string, { client: boolean; op: "get" | "put"; r?: 
   cget1: { client: true, op: "get", r: 1 },
   cget2: { client: true, op: "get", r: 2 },
   sput: { client: false, op: "put", strong: true },
+  csput: { client: true, op: "put", strong: true },
 };
 
 interface RootModules {

@@ -23,6 +23,7 @@ import { ShoalClient } from "./shoal-client.js";
  */
 const tables: Record<string, TableDefinition> = {
   cart: { name: "cart", id: 1, replication: { n: 3, r: 2, w: 2 }, consistency: "eventual", conflicts: "siblings", createdAtMs: 0 },
+  bank: { name: "bank", id: 2, replication: { n: 3, r: 2, w: 2 }, consistency: "strong", conflicts: "siblings", createdAtMs: 0 },
 };
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
 const ids = ["n1", "n2", "n3"];
@@ -111,6 +112,15 @@ test("each request goes straight to the first node of its key's preference list"
 });
 
 const i = (key: string) => key.split("/")[1];
+
+test("writes to a strong table go to the key's first primary every time: one proposer per key, whose held promises skip the prepare", async () => {
+  const cluster = await startCluster();
+  const client = await connect(cluster);
+  const keys = Array.from({ length: 30 }, (_, n) => `acct/${n}`);
+  for (const key of [...keys, ...keys]) await client.put("bank", key, "1");
+  const puts = cluster.served.filter((s) => s.op === "put").map((s) => s.node);
+  assert.deepEqual(puts, [...keys, ...keys].map((key) => firstReplica(cluster.ring, key)), "every write of a key through the same node");
+});
 
 test("put, get, delete and list round-trip values, metadata, sort keys, siblings and contexts", async () => {
   const cluster = await startCluster();

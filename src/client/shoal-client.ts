@@ -27,6 +27,10 @@ import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
  * preference list over the binary protocol (one connection per node, opened on first use), so
  * no request takes an extra hop through a load balancer or a forwarding node.
  *
+ * - Writes go to the key's first live primary, every time, for every table. On a strong table
+ *   that makes one node the proposer of each key, and its piggybacked promises (paxos/README.md,
+ *   "One round trip for a proposer's next change") let a key's next write skip the prepare:
+ *   spreading a key's writes over nodes would cost a prepare round almost every time.
  * - Ring changes: every answer carries the node's ring version; a newer one makes the client
  *   refetch the ring (member states are refreshed the same way every `ringRefreshIntervalMs`).
  * - Reads (get, list) are idempotent: on a transport failure, a timeout, or an Unavailable or

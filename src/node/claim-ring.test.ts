@@ -2,8 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Member, MemberState } from "../membership/member.js";
 import { claimInitial } from "../ring/claim.js";
-import { partitionShares, ringSettled } from "../ring/ring-state.js";
-import { claimRingHook } from "./claim-ring.js";
+import { planRing } from "../ring/ring-plan.js";
+import { partitionShares, ringSettled, ringsEqual } from "../ring/ring-state.js";
+import { claimRingHook, pendingChanges } from "./claim-ring.js";
 
 const member = (id: string, state: MemberState): Member => ({ id, address: { host: "127.0.0.1", peerPort: 9000, clientPort: 8000 }, state, incarnation: 0 });
 const hook = claimRingHook({ partitionCount: 64, transitions: true });
@@ -54,4 +55,53 @@ test("without transitions (a node that runs no ownership transfer) the new ring 
   const next = claimRingHook({ partitionCount: 64 })(ringOf("n1", "n2"), [member("n1", "up"), member("n2", "up"), member("n3", "joining")]);
   assert.deepEqual(next?.members.map((m) => m.id), ["n1", "n2", "n3"]);
   assert.equal(next?.previous, undefined);
+});
+
+// The ring race (strong simulator seed 68, eventual seed 1709): a replace committed at one
+// leader, and a second leader (another view) still on the commit's base ring that sees the
+// replacement node "joining". Both publish ring v+1; gossip keeps the smaller origin's.
+test("a second leader on the commit's base ring builds the committed replace, not a plain join: both publish the same ring", () => {
+  const base = ringOf("n1", "n2", "n3", "n4");
+  const committed = [{ replace: ["n1", "n5"] as const }];
+  const members = [member("n1", "suspect"), member("n2", "up"), member("n3", "up"), member("n4", "up"), member("n5", "joining")];
+  const atCommitter = planRing(base, committed);
+  assert.ok(atCommitter.ok);
+  const withoutPlan = hook(base, members);
+  assert.deepEqual(withoutPlan?.members.map((m) => m.id), ["n1", "n2", "n3", "n4", "n5"], "the race as it was: the dead n1 stays placed");
+  const second = claimRingHook({ partitionCount: 64, transitions: true, committed: () => committed })(base, members);
+  assert.ok(second !== undefined);
+  assert.ok(ringsEqual(second, atCommitter.ring), "the same version with the same contents, whoever publishes it");
+});
+
+test("a ring built without the commit wins: once it settles, the leader rebuilds the commit on top of it", () => {
+  const base = ringOf("n1", "n2", "n3", "n4");
+  const committed = [{ replace: ["n1", "n5"] as const }];
+  const members = [member("n1", "down"), member("n2", "up"), member("n3", "up"), member("n4", "up"), member("n5", "up")];
+  const claimedIn = hook(base, [...members.slice(0, 4), member("n5", "joining")]);
+  assert.ok(claimedIn !== undefined);
+  const withCommit = claimRingHook({ partitionCount: 64, transitions: true, committed: () => committed });
+  assert.equal(withCommit(claimedIn, members), undefined, "one change at a time: the winner's transition goes first");
+  const settled = ringSettled(claimedIn);
+  const next = withCommit(settled, members);
+  assert.deepEqual(next?.members.map((m) => m.id), ["n2", "n3", "n4", "n5"], "the replace, restated as a leave of n1");
+  assert.equal(next?.version, settled.version + 1);
+  assert.equal(withCommit(ringSettled(next!), members), undefined, "nothing left to build once the ring shows it");
+});
+
+test("committed changes wait for the node they bring in to be live, and go before automatic joins", () => {
+  const base = ringOf("n1", "n2", "n3");
+  const withCommit = claimRingHook({ partitionCount: 64, transitions: true, committed: () => [{ join: "n4" }] });
+  assert.equal(withCommit(base, [member("n1", "up"), member("n2", "up"), member("n3", "up"), member("n5", "joining")]), undefined);
+  const next = withCommit(base, [member("n1", "up"), member("n2", "up"), member("n3", "up"), member("n4", "joining"), member("n5", "joining")]);
+  assert.deepEqual(next?.members.map((m) => m.id), ["n1", "n2", "n3", "n4"]);
+});
+
+test("pendingChanges restates what a settled ring does not show yet", () => {
+  const ring = ringOf("n1", "n2", "n3");
+  assert.deepEqual(pendingChanges(ring, [{ join: "n3" }, { join: "n4" }]), [{ join: "n4" }]);
+  assert.deepEqual(pendingChanges(ring, [{ leave: "n9" }, { leave: "n2" }]), [{ leave: "n2" }]);
+  assert.deepEqual(pendingChanges(ring, [{ replace: ["n1", "n4"] }]), [{ replace: ["n1", "n4"] }]);
+  assert.deepEqual(pendingChanges(ring, [{ replace: ["n1", "n2"] }]), [{ leave: "n1" }]);
+  assert.deepEqual(pendingChanges(ring, [{ replace: ["n9", "n4"] }]), [{ join: "n4" }]);
+  assert.deepEqual(pendingChanges(ring, [{ replace: ["n9", "n3"] }]), []);
 });

@@ -1,7 +1,8 @@
 import type { ComputeRing } from "../membership/membership.js";
 import type { Member } from "../membership/member.js";
 import { claimInitial, reclaim } from "../ring/claim.js";
-import { ringTransition, type RingMember, type RingState } from "../ring/ring-state.js";
+import { planRing, type RingPlanChange } from "../ring/ring-plan.js";
+import { ringState, ringTransition, type RingMember, type RingState } from "../ring/ring-state.js";
 
 /**
  * The ring leader's hook for Membership (membership.ts, "The ring is the caller's"), on
@@ -23,6 +24,17 @@ import { ringTransition, type RingMember, type RingState } from "../ring/ring-st
  * is "up" but unplaced left through a plan and must not come back), and only while `autoJoin`
  * says so (plan mode "auto"); members named by a staged change (`held`) wait for the commit.
  * Leaves and replacements go through the plan, never through this hook.
+ *
+ * Committed plan changes (`committed`): a commit publishes its ring at the leader that ran it,
+ * but two views can each have a leader (membership/ring-leader.ts), and a second leader still on
+ * the commit's base ring could publish a different ring of the same version (say, claiming in
+ * the replacement node as a plain join, keeping the dead node): gossip keeps one of the two by
+ * origin, and the commit's ring could be the one dropped (strong simulator seed 68, eventual
+ * seed 1709: the replaced node stayed in the ring forever). So the committed changes stay
+ * known (the plan record, cluster-plan.ts) until a settled ring reflects them, and every leader's
+ * hook builds them first, before any automatic join or leave: from the same base ring every
+ * leader computes the same ring (planRing is deterministic), and a ring built without them
+ * (a leader that had not heard of the commit) is followed by one that rebuilds them on top of it.
  */
 export interface ClaimRingOptions {
   partitionCount: number;
@@ -31,17 +43,59 @@ export interface ClaimRingOptions {
   autoJoin?: () => boolean;
   /** Members a staged plan change names: not claimed in by this hook. */
   held?: () => ReadonlySet<string>;
+  /** Plan changes committed and perhaps not yet in the ring: built first (see above). */
+  committed?: () => readonly RingPlanChange[];
 }
 
 export function claimRingHook(options: ClaimRingOptions): ComputeRing<RingState> {
   const transitions = options.transitions === true;
   return (current, members) => {
     if (current === undefined) return firstRing(members, options.partitionCount);
+    const committed = options.committed?.() ?? [];
+    if (committed.length > 0 && current.previous === undefined) {
+      const pending = pendingChanges(current, committed);
+      if (pending.length > 0) return committedRing(current, members, pending, transitions);
+    }
     const autoJoin = options.autoJoin?.() ?? true;
     const held = options.held?.() ?? new Set<string>();
     const joining = autoJoin ? members.filter((m) => m.state === "joining" && !held.has(m.id)) : [];
     return nextRing(current, members, joining, transitions);
   };
+}
+
+/**
+ * What of `committed` the settled `ring` does not show yet, restated on it: a join whose node
+ * is not placed; a leave whose node still is; a replace [d, r] whose d is still placed becomes a
+ * leave of d when r is placed already (a ring built without the commit claimed r in), and one
+ * whose d is gone but r is not placed becomes a join of r.
+ */
+export function pendingChanges(ring: RingState, committed: readonly RingPlanChange[]): RingPlanChange[] {
+  const placed = (id: string) => ring.members.some((m) => m.id === id);
+  const pending: RingPlanChange[] = [];
+  for (const change of committed) {
+    if ("join" in change) {
+      if (!placed(change.join)) pending.push(change);
+    } else if ("leave" in change) {
+      if (placed(change.leave)) pending.push(change);
+    } else {
+      const [gone, incoming] = change.replace;
+      if (placed(gone)) pending.push(placed(incoming) ? { leave: gone } : change);
+      else if (!placed(incoming)) pending.push({ join: incoming });
+    }
+  }
+  return pending;
+}
+
+/** The committed changes on `current`; undefined while a node they bring in is not live (or they cannot be placed). */
+function committedRing(current: RingState, members: readonly Member[], pending: readonly RingPlanChange[], transitions: boolean): RingState | undefined {
+  const live = (id: string) => members.some((m) => m.id === id && (m.state === "joining" || m.state === "up"));
+  const incoming = pending.flatMap((change) => ("join" in change ? [change.join] : "replace" in change ? [change.replace[1]] : []));
+  if (!incoming.every(live)) return undefined;
+  const planned = planRing(current, pending);
+  if (!planned.ok) return undefined;
+  if (transitions) return planned.ring;
+  const { previous: _previous, ...at } = planned.ring;
+  return ringState(at);
 }
 
 /** A cluster that formed before any node held a ring: every live member, one claim. */

@@ -21,6 +21,12 @@ export interface PlanRecord {
   readonly by: NodeId;
   readonly mode: PlanMode;
   readonly changes: readonly RingPlanChange[];
+  /**
+   * Changes committed whose ring may not have won yet (claim-ring.ts, "Committed plan changes"):
+   * every leader's claim hook builds those the settled ring does not show, and the leader drops
+   * them once a settled ring shows them all. Absent: none.
+   */
+  readonly committed?: readonly RingPlanChange[];
 }
 
 /** A commit with `force` goes ahead even when it would lose data (ownership-plan.ts lostTablesOfPlan). */
@@ -60,14 +66,23 @@ export function parsePlanRecord(value: unknown): PlanRecord | undefined {
   if (!Number.isSafeInteger(v.seq) || (v.seq as number) < 0) return undefined;
   if (typeof v.by !== "string" || v.by.length === 0 || v.by.length > 256) return undefined;
   if (v.mode !== "auto" && v.mode !== "manual") return undefined;
-  if (!Array.isArray(v.changes) || v.changes.length > ringPlanChangesMax) return undefined;
+  const changes = parseChanges(v.changes);
+  if (changes === undefined) return undefined;
+  if (v.committed === undefined) return { seq: v.seq as number, by: v.by, mode: v.mode, changes };
+  const committed = parseChanges(v.committed);
+  if (committed === undefined) return undefined;
+  return { seq: v.seq as number, by: v.by, mode: v.mode, changes, ...(committed.length > 0 ? { committed } : {}) };
+}
+
+function parseChanges(value: unknown): RingPlanChange[] | undefined {
+  if (!Array.isArray(value) || value.length > ringPlanChangesMax) return undefined;
   const changes: RingPlanChange[] = [];
-  for (const raw of v.changes as unknown[]) {
+  for (const raw of value as unknown[]) {
     const parsed = parsePlanChange(raw);
     if (!parsed.ok) return undefined;
     changes.push(parsed.change);
   }
-  return { seq: v.seq as number, by: v.by, mode: v.mode, changes };
+  return changes;
 }
 
 export function parsePlanOp(value: unknown): PlanOp | undefined {

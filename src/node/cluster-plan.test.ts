@@ -374,3 +374,54 @@ test("concurrent commits at the leader are serialised: one publishes, the other 
   assert.ok(busy.length > 0 && busy.every((r) => !r.ok && r.status === 503 && r.code === "PlanBusy" && /limit is 32/.test(r.message)), JSON.stringify(busy[0]));
   assert.equal(results.filter((r) => r.ok).length, 32);
 });
+
+test("a commit keeps its changes as committed until a settled ring shows them; while a ring without them won, a commit is 409 CommitPending", async () => {
+  const base = ringOf("a", "b", "c");
+  const membership = new StubMembership(base, [member("a", "up"), member("b", "up"), member("c", "up"), member("d", "joining")], "a");
+  const { plan } = planOn({ membership });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "d" } })).ok);
+  const committed = await plan.execute({ kind: "commit" });
+  assert.ok(committed.ok);
+  assert.deepEqual(plan.committedChanges(), [{ join: "d" }]);
+  assert.deepEqual([...plan.stagedIds()], ["d"], "the automatic claim still leaves d to the plan");
+  // Another leader's ring of the same version won (it never heard of the commit), and settled.
+  membership.current = { ...ringOf("a", "b", "c"), version: 3 };
+  assert.ok((await plan.execute({ kind: "stage", change: { leave: "c" } })).ok);
+  const pending = failed(await plan.execute({ kind: "commit" }));
+  assert.deepEqual([pending.status, pending.code], [409, "CommitPending"]);
+  assert.match(pending.message, /"join":"d"/);
+  plan.ringChanged();
+  await plan.flushed();
+  assert.deepEqual(plan.committedChanges(), [{ join: "d" }], "not dropped while the ring does not show it");
+  // The hook builds it on the winner (claim-ring.test.ts); once a settled ring shows d, the leader drops it.
+  membership.current = { ...ringOf("a", "b", "c", "d"), version: 5 };
+  plan.ringChanged();
+  await plan.flushed();
+  assert.deepEqual(plan.committedChanges(), []);
+  assert.deepEqual(plan.current.changes, [{ leave: "c" }], "what was staged meanwhile stays staged");
+  const cleared = await plan.execute({ kind: "clear" });
+  assert.ok(cleared.ok);
+});
+
+test("clearing the plan drops committed changes a ring never showed", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const { plan } = planOn({ membership });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  assert.ok((await plan.execute({ kind: "commit" })).ok);
+  membership.current = { ...ringOf("a", "b"), version: 3 };
+  assert.deepEqual(plan.committedChanges(), [{ join: "c" }]);
+  assert.ok((await plan.execute({ kind: "clear" })).ok);
+  assert.deepEqual(plan.committedChanges(), []);
+  assert.equal(plan.current.committed, undefined);
+});
+
+test("a node named by a committed change can be named by a new stage once the ring shows the commit", async () => {
+  const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+  const { plan } = planOn({ membership });
+  assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+  assert.ok((await plan.execute({ kind: "commit" })).ok);
+  membership.current = { ...ringOf("a", "b", "c"), version: 3 };
+  assert.deepEqual(plan.committedChanges(), [{ join: "c" }], "not dropped yet (the leader does so each sync interval)");
+  const staged = await plan.execute({ kind: "stage", change: { leave: "c" } });
+  assert.ok(staged.ok, JSON.stringify(staged));
+});

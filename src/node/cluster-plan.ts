@@ -3,6 +3,7 @@ import { assert } from "../assert.js";
 import type { Membership } from "../membership/membership.js";
 import { lostTablesOfPlan, type PlanTable } from "../handoff/ownership-plan.js";
 import { planRing, ringPlanChangesMax, type RingPlanChange } from "../ring/ring-plan.js";
+import { pendingChanges } from "./claim-ring.js";
 import { preferenceList } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
@@ -55,7 +56,12 @@ import {
  *
  * Two leaders can exist for a moment (two views: membership/ring-leader.ts). Each would then
  * commit its own plan, and gossip keeps the higher ring stamp; this is the same window the
- * automatic claim has, and it closes once the views agree.
+ * automatic claim has, and it closes once the views agree. A commit's ring can lose that way to
+ * a ring the other leader built on the same base (claim-ring.ts, "Committed plan changes"), so
+ * the commit keeps its changes in the record (`committed`) until a settled ring shows them: every
+ * leader's claim hook builds them first, on whatever ring won, and the leader then drops them.
+ * A commit while earlier committed changes are still missing from the settled ring is refused
+ * (409 CommitPending); clearing the plan drops them.
  */
 export interface ClusterPlanOptions {
   /** Needs `network`, `storage`, `timers`. */
@@ -155,9 +161,27 @@ export class ClusterPlan {
     return this.record.mode;
   }
 
-  /** Ids named by staged changes: the automatic claim leaves them to the plan. */
+  /** Ids named by staged (or committed) changes: the automatic claim leaves them to the plan. */
   stagedIds(): ReadonlySet<NodeId> {
-    return new Set(this.record.changes.flatMap(changeIds));
+    return new Set([...this.record.changes, ...(this.record.committed ?? [])].flatMap(changeIds));
+  }
+
+  /** Changes committed that a settled ring may not show yet: the claim hook builds them (claim-ring.ts). */
+  committedChanges(): readonly RingPlanChange[] {
+    return this.record.committed ?? [];
+  }
+
+  /**
+   * The leader's step, each sync interval: once a settled ring shows every committed change,
+   * they are dropped from the record (one op, queued like the others). Until then they cost
+   * nothing: the claim hook builds only what the ring does not show.
+   */
+  ringChanged(): void {
+    const ring = this.options.membership.ring();
+    const committed = this.record.committed ?? [];
+    if (committed.length === 0 || ring === undefined || ring.previous !== undefined) return;
+    if (this.options.membership.leader() !== this.self || pendingChanges(ring, committed).length > 0) return;
+    void this.apply({ kind: "settled" });
   }
 
   /** This node's view of the plan and what it would move; `nMax` as for GET /v1/cluster. */
@@ -231,7 +255,7 @@ export class ClusterPlan {
   }
 
   /** The leader's step, queued behind the op before it (see "Durability" above). */
-  private apply(op: PlanOp): Promise<PlanOpResult> {
+  private apply(op: PlanOp | { kind: "settled" }): Promise<PlanOpResult> {
     const queuedMax = clusterPlanDefaults.opsQueuedMax;
     if (this.opsQueued >= queuedMax) return Promise.resolve(failure(503, "PlanBusy", `${this.opsQueued} plan operations are waiting at the leader; the limit is ${queuedMax}; try again`));
     this.opsQueued++;
@@ -243,19 +267,25 @@ export class ClusterPlan {
     });
   }
 
-  private async applyNow(op: PlanOp): Promise<PlanOpResult> {
+  private async applyNow(op: PlanOp | { kind: "settled" }): Promise<PlanOpResult> {
+    const committed = this.record.committed ?? [];
     switch (op.kind) {
       case "mode":
-        return this.change({ mode: op.mode, changes: this.record.changes });
+        return this.change({ mode: op.mode, changes: this.record.changes, committed });
       case "clear":
-        return this.change({ mode: this.record.mode, changes: [] });
+        return this.change({ mode: this.record.mode, changes: [], committed: [] });
       case "stage": {
         const problem = this.stageProblem(op.change);
         if (problem !== undefined) return problem;
-        return this.change({ mode: this.record.mode, changes: [...this.record.changes, op.change] });
+        return this.change({ mode: this.record.mode, changes: [...this.record.changes, op.change], committed });
       }
       case "commit":
         return this.commit(op.force === true);
+      case "settled": {
+        const ring = this.options.membership.ring();
+        if (committed.length === 0 || ring === undefined || ring.previous !== undefined || pendingChanges(ring, committed).length > 0) return { ok: true, record: this.record };
+        return this.change({ mode: this.record.mode, changes: this.record.changes, committed: [] });
+      }
     }
   }
 
@@ -263,9 +293,12 @@ export class ClusterPlan {
     const membership = this.options.membership;
     const ring = membership.ring();
     const { mode, changes } = this.record;
+    const prior = this.record.committed ?? [];
     if (ring === undefined) return failure(409, "NoRing", "the leader holds no ring yet; try again once the cluster formed");
     if (ring.previous !== undefined) return failure(409, "RingInTransition", `ring ${ring.version} is still in transition (partitions moving); commit again once GET /v1/cluster shows pendingTransfers 0`);
     if (changes.length === 0) return failure(409, "PlanEmpty", "no changes are staged; stage one with POST /v1/cluster/plan first");
+    const earlier = pendingChanges(ring, this.record.committed ?? []);
+    if (earlier.length > 0) return failure(409, "CommitPending", `an earlier commit's changes are not in ring ${ring.version} yet (${JSON.stringify(earlier)}); commit again once they are, or clear the plan (DELETE /v1/cluster/plan) to drop them`);
     for (const change of changes) {
       const incoming = "join" in change ? change.join : "replace" in change ? change.replace[1] : undefined;
       if (incoming !== undefined && !membership.isUp(incoming)) {
@@ -277,11 +310,12 @@ export class ClusterPlan {
     const lost = force ? [] : lostTablesOfPlan(ring, planned.ring, this.options.tables?.() ?? [], (id) => membership.isUp(id));
     if (lost.length > 0) return failure(409, "DataLoss", dataLossMessage(ring, planned.ring, lost, (id) => membership.isUp(id)));
     // The cleared plan and the new ring, durable together, before anyone sees the ring.
-    const cleared = await this.persistRecord({ mode, changes: [] }, planned.ring);
+    // The changes stay in the record as committed until a settled ring shows them (claim-ring.ts).
+    const cleared = await this.persistRecord({ mode, changes: [], committed: changes }, planned.ring);
     if (!cleared.ok) return cleared;
     const now = membership.ring();
     if (now !== ring) {
-      const restored = await this.persistRecord({ mode, changes }, now);
+      const restored = await this.persistRecord({ mode, changes, committed: prior }, now);
       if (restored.ok) this.push();
       return failure(409, "RingChanged", `the ring changed to version ${now?.version ?? "none"} while the commit was being written; nothing was committed${restored.ok ? " and the changes stay staged" : ""}; commit again`);
     }
@@ -295,7 +329,8 @@ export class ClusterPlan {
     const ring = membership.ring();
     const changes = this.record.changes;
     if (changes.length >= ringPlanChangesMax) return failure(400, "PlanTooLarge", `${changes.length} changes are staged; the limit is ${ringPlanChangesMax}`);
-    const staged = this.stagedIds();
+    // Staged changes only: a committed change's ids are held from the claim, not from a new stage.
+    const staged = new Set(changes.flatMap(changeIds));
     const named = changeIds(change).find((id) => staged.has(id));
     if (named !== undefined) return failure(400, "DuplicateChange", `${named} is already named by a staged change; clear the plan (DELETE /v1/cluster/plan) to change it`);
     const inRing = (id: NodeId) => ring?.members.some((m) => m.id === id) === true;
@@ -317,7 +352,7 @@ export class ClusterPlan {
   }
 
   /** An op's new record: durable first, then adopted and pushed to the up peers. */
-  private async change(next: Pick<PlanRecord, "mode" | "changes">): Promise<PlanOpResult> {
+  private async change(next: Pick<PlanRecord, "mode" | "changes" | "committed">): Promise<PlanOpResult> {
     const written = await this.persistRecord(next);
     if (written.ok) this.push();
     return written;
@@ -327,8 +362,9 @@ export class ClusterPlan {
    * Writes the record that follows the current one (with `ring`, when given and `ringWrite`
    * is set, in the same batch) durably, then adopts it. A failed write changes nothing.
    */
-  private async persistRecord(next: Pick<PlanRecord, "mode" | "changes">, ring?: RingState): Promise<PlanOpResult> {
-    const record: PlanRecord = { seq: Math.max(this.record.seq, this.pending?.seq ?? 0) + 1, by: this.self, mode: next.mode, changes: next.changes };
+  private async persistRecord(next: Pick<PlanRecord, "mode" | "changes" | "committed">, ring?: RingState): Promise<PlanOpResult> {
+    const committed = next.committed !== undefined && next.committed.length > 0 ? { committed: next.committed } : {};
+    const record: PlanRecord = { seq: Math.max(this.record.seq, this.pending?.seq ?? 0) + 1, by: this.self, mode: next.mode, changes: next.changes, ...committed };
     const extra = ring !== undefined && this.options.ringWrite !== undefined ? [this.options.ringWrite(ring)] : [];
     this.pending = record;
     try {
@@ -366,6 +402,7 @@ export class ClusterPlan {
     this.timer = this.options.runtime.timers.setTimeout(() => {
       void this.sync()
         .catch((error: unknown) => this.options.onError?.(error))
+        .then(() => this.ringChanged())
         .then(() => this.schedule());
     }, this.syncIntervalMs);
   }

@@ -152,6 +152,7 @@ export class NodeCluster {
           transitions: true,
           autoJoin: () => late.plan?.mode() !== "manual",
           held: () => late.plan?.stagedIds() ?? new Set(),
+          committed: () => late.plan?.committedChanges() ?? [],
         }),
         parseRing: (value) => {
           const parsed = parseRing(value);

@@ -141,7 +141,8 @@ test("a new node's acceptor opens once its first ring shows it is new; a wiped m
     assert.equal(c.node.items.relearn.gated, true, "with b2 down c3 cannot relearn, so its acceptor stays shut");
     const write = await put(itemUrl(a.url, "regs", "k"), "w2");
     await write.text();
-    assert.equal(write.status, 503, "a1 alone is no majority: the wiped acceptor does not count");
+    // 503, or 504 when a1 held a piggybacked promise for k and sent its accept at once (paxos/README.md).
+    assert.ok(write.status === 503 || write.status === 504, `a1 alone is no majority: the wiped acceptor does not count (got ${write.status})`);
     const read = await fetch(itemUrl(c.url, "regs", "k"));
     await read.text();
     assert.notEqual(read.status, 404, "the wiped acceptor does not answer 'never written'");

@@ -56,7 +56,7 @@ export interface ProposerOptions {
   heldBytesMax?: number;
 }
 
-export const proposerDefaults = Object.freeze({ heldPromisesMax: 0, heldBytesMax: 32 * 1024 * 1024 });
+export const proposerDefaults = Object.freeze({ heldPromisesMax: 10_000, heldBytesMax: 32 * 1024 * 1024 });
 
 /**
  * A promise of our next ballot that a strict majority of every set gave with their accept of

@@ -17,6 +17,7 @@ import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } 
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import { claimRingHook } from "../node/claim-ring.js";
+import type { RingPlanChange } from "../ring/ring-plan.js";
 import { learnRingFrom } from "../node/learn-ring.js";
 import { noRingRefusal } from "../node/peer-dispatcher.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
@@ -62,6 +63,8 @@ export interface ClusterNodeOptions {
   transferIntervalMs?: number;
   /** Called at every start: true makes the node announce that it leaves (a leave in progress survives a restart). */
   leaving?: () => boolean;
+  /** Plan changes committed so far (SimCluster): the claim hook builds those the ring does not show yet. */
+  committed?: () => readonly RingPlanChange[];
   /**
    * Test only: the leader settles every ring in transition the moment it adopts it, before
    * any transfer ran (the convergence check or the linearizability checker must object).
@@ -104,7 +107,7 @@ export class ClusterNode {
       seeds: options.seeds.filter((id) => id !== runtime.nodeId),
       // The product's claim hook with transitions, as the real node runs it: a join or leave
       // publishes a ring in transition, which OwnershipTransfer fills and the leader settles.
-      computeRing: claimRingHook({ partitionCount: partitionCountDefault, transitions: true }),
+      computeRing: claimRingHook({ partitionCount: partitionCountDefault, transitions: true, ...(options.committed ? { committed: options.committed } : {}) }),
       parseRing: (value) => {
         const parsed = parseRing(value);
         return parsed.ok ? parsed.ring : undefined;

@@ -99,3 +99,14 @@ test("a ring settled before the transfer re-read the strong keys is caught by th
   }
   assert.fail("settling rings at once passed seeds 0-9: the strong ring-change checks have no teeth");
 });
+
+test("a replace committed at one leader while a second leader claims the replacement in settles without the replaced node (seeds 1709, 68)", async () => {
+  // Both leaders published ring 2; without the committed changes in every leader's claim hook
+  // (node/claim-ring.ts) the second's plain join won and ring 3 still placed the dead n1.
+  const eventual = await eventualScenario(1709);
+  assert.equal(eventual.ok, true, eventual.ok ? "" : `${eventual.reason} (${eventual.summary})`);
+  assert.match(eventual.summary, /replace n1 by n5/);
+  const strong = await strongScenario(68);
+  assert.equal(strong.ok, true, strong.ok ? "" : `${strong.reason} (${strong.summary})`);
+  assert.match(strong.summary, /replace n1 by n5/);
+});

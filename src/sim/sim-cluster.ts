@@ -17,7 +17,7 @@ import type { Simulation } from "./simulation.js";
 export interface SimClusterOptions {
   sim: Simulation;
   /** A node's options; `joining` for a node that starts after the cluster formed (no ring). */
-  nodeOptions: (id: NodeId, joining: boolean) => Omit<ClusterNodeOptions, "leaving">;
+  nodeOptions: (id: NodeId, joining: boolean) => Omit<ClusterNodeOptions, "leaving" | "committed">;
 }
 
 /** How often a ring change looks again whether it can go on (virtual ms). */
@@ -30,6 +30,11 @@ export class SimCluster {
   readonly live: NodeId[] = [];
   readonly retired = new Set<NodeId>();
   private readonly leaving = new Set<NodeId>();
+  /**
+   * The plan changes committed so far, as every node's copy of the plan record would hold them
+   * (node/cluster-plan.ts): each leader's claim hook builds those its ring does not show yet.
+   */
+  private readonly committed: RingPlanChange[] = [];
   /** The ring change's progress, for the summary. */
   ringChangeStatus = "none";
   /** Hints a leaver still held when it stopped (its drain timed out): undefined when none. */
@@ -43,7 +48,7 @@ export class SimCluster {
 
   /** Adds a machine running a ClusterNode (not booted). */
   add(id: NodeId, joining: boolean): void {
-    this.sim.addNode(id, (runtime) => ClusterNode.open(runtime, { ...this.options.nodeOptions(id, joining), leaving: () => this.leaving.has(id) }));
+    this.sim.addNode(id, (runtime) => ClusterNode.open(runtime, { ...this.options.nodeOptions(id, joining), leaving: () => this.leaving.has(id), committed: () => this.committed }));
     this.live.push(id);
   }
 
@@ -138,6 +143,7 @@ export class SimCluster {
         const planned = planRing(ring, [change]);
         if (!planned.ok) return `the plan ${JSON.stringify(change)} failed on ring ${ring.version}: ${planned.error}`;
         const self = leader.membership.self.id;
+        this.committed.push(change);
         leader.membership.handle(self, { type: "membership.ring", ring: planned.ring, origin: self });
         this.ringChangeStatus = `committed as ring ${planned.ring.version} by ${self}`;
         return undefined;
