@@ -67,7 +67,18 @@ export interface EventualCoordinatorOptions {
    * every table as last-writer-wins), which the simulator's checker must catch.
    */
   unsafeKeepNewestOnly?: boolean;
+  /**
+   * A read that this node's own reply decides (r=1, pr at most 1, this node a primary of the
+   * key, its record readable) is answered from that record without asking the other replicas;
+   * one in this many such reads still asks them all after answering, so read repair keeps
+   * working on them (anti-entropy repairs the rest). 1: every such read asks every replica (the
+   * Dynamo paper's coordinator); default soleReadRepairEveryDefault.
+   */
+  soleReadRepairEvery?: number;
 }
+
+/** One in this many reads decided by the local replica alone still asks every replica (read repair). */
+export const soleReadRepairEveryDefault = 8;
 
 /** What a client proposes; the coordinator stamps the timestamp. */
 export type SiblingProposal = Omit<Sibling, "timestamp">;
@@ -152,12 +163,17 @@ export class EventualCoordinator {
   private readonly network: Network;
   private readonly self: NodeId;
   readonly stats: EventualCoordinatorStats;
+  private readonly soleReadRepairEvery: number;
+  /** Reads the local replica decided alone since start (counts toward the next repairing one). */
+  private soleReads = 0;
 
   constructor(private readonly options: EventualCoordinatorOptions) {
     assert(options.runtime.network !== undefined, "the eventual coordinator needs the runtime's network");
     this.network = options.runtime.network;
     this.self = options.runtime.nodeId;
     this.stats = options.stats ?? { forwarded: 0, hinted: 0, repaired: 0 };
+    this.soleReadRepairEvery = options.soleReadRepairEvery ?? soleReadRepairEveryDefault;
+    assert(Number.isSafeInteger(this.soleReadRepairEvery) && this.soleReadRepairEvery >= 1, `soleReadRepairEvery must be a positive integer, got ${this.soleReadRepairEvery}`);
   }
 
   async put(request: EventualWriteRequest): Promise<EventualPutResult> {
@@ -196,6 +212,14 @@ export class EventualCoordinator {
       // the merge, so there is nothing to repair.
       core.addReply(this.self, local!.error !== undefined ? { ok: false, error: local!.error } : { ok: true, set: local!.set });
       return readResult(core, lww);
+    }
+    if (local !== undefined && local.error === undefined && this.decidesAlone(placed, quorum)) {
+      // r=1 and this node is a primary: its own reply meets the quorum and is the answer
+      // whatever the others say (a fan-out would answer with it too, as it arrives first), so
+      // the others are asked only by one read in soleReadRepairEvery, for read repair.
+      const alone = new GetCore<Sibling>({ n: quorum.n, r: 1, pr: quorum.pr, preferenceList: [{ node: this.self, primary: true }] });
+      alone.addReply(this.self, { ok: true, set: local.set });
+      return readResult(alone, lww);
     }
     const answered = new Promise<void>((resolve) => {
       let pending = placed.list.length;
@@ -361,6 +385,14 @@ export class EventualCoordinator {
     this.stats.repaired += stale.length;
     const keepNewest = lww || this.options.unsafeKeepNewestOnly === true;
     await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, keepNewest, placed, this.options.requestTimeoutMs)));
+  }
+
+  /** Whether this read is answered from the local record alone (see soleReadRepairEvery); counts it. */
+  private decidesAlone(placed: Placed, quorum: Quorum): boolean {
+    if (Math.min(quorum.r, quorum.n) !== 1 || quorum.pr > 1) return false;
+    if (!placed.list.some((replica) => replica.node === this.self && replica.primary)) return false;
+    this.soleReads++;
+    return this.soleReads % this.soleReadRepairEvery !== 0;
   }
 
   private place(key: Uint8Array, n: number): Placed | EventualUnavailable {
