@@ -17,6 +17,7 @@ import { GetCore, type GetReply } from "./get-core.js";
 import { PutCore, type PutReply, type PutResponse } from "./put-core.js";
 import type { QuorumFailure } from "./quorum-failure.js";
 import type { Quorum } from "./quorum-options.js";
+import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "./record-memo.js";
 
 /**
  * The eventual path's coordinator (DESIGN.md, "The eventual path"; Dynamo paper, sections
@@ -75,6 +76,8 @@ export interface EventualCoordinatorOptions {
    * Dynamo paper's coordinator); default soleReadRepairEveryDefault.
    */
   soleReadRepairEvery?: number;
+  /** The bounds of the decoded-record memo of local reads (record-memo.ts); recordMemoDefaults by default. */
+  recordMemo?: RecordMemoOptions;
 }
 
 /** One in this many reads decided by the local replica alone still asks every replica (read repair). */
@@ -166,12 +169,15 @@ export class EventualCoordinator {
   private readonly soleReadRepairEvery: number;
   /** Reads the local replica decided alone since start (counts toward the next repairing one). */
   private soleReads = 0;
+  /** Decoded local records by their bytes: a read of an unchanged key skips the decode. */
+  private readonly records: RecordMemo<DottedVersionVectorSet<Sibling>>;
 
   constructor(private readonly options: EventualCoordinatorOptions) {
     assert(options.runtime.network !== undefined, "the eventual coordinator needs the runtime's network");
     this.network = options.runtime.network;
     this.self = options.runtime.nodeId;
     this.stats = options.stats ?? { forwarded: 0, hinted: 0, repaired: 0 };
+    this.records = new RecordMemo(options.recordMemo ?? recordMemoDefaults);
     this.soleReadRepairEvery = options.soleReadRepairEvery ?? soleReadRepairEveryDefault;
     assert(Number.isSafeInteger(this.soleReadRepairEvery) && this.soleReadRepairEvery >= 1, `soleReadRepairEvery must be a positive integer, got ${this.soleReadRepairEvery}`);
   }
@@ -285,7 +291,7 @@ export class EventualCoordinator {
     const bytes = this.options.replicas.fetchRecord(key);
     if (bytes === undefined) return { bytes, set: undefined };
     try {
-      return { bytes, set: decodeSiblingRecord(bytes) };
+      return { bytes, set: this.records.decode(key, bytes, decodeSiblingRecord) };
     } catch (error) {
       return { bytes: undefined, set: undefined, error: error instanceof Error ? error.message : String(error) };
     }

@@ -148,3 +148,18 @@ test("reads the local replica cannot decide alone ask the others: r=2, pr=2, and
   await check(mine, { ...one, pr: 1 }, "mine", 0);
   await check(other, one, "other", 3);
 });
+
+test("a key rewritten since the last read reads as the new record (the decoded-record memo never answers for other bytes)", async () => {
+  const { coordinator, replicas } = cluster();
+  const key = itemKeyOf("cart");
+  await write(replicas, key, "apple", ["n1", "n2", "n3"]);
+  const first = await coordinator.get(key, one, false);
+  assert.ok(first.ok && first.found);
+  assert.deepEqual(texts(first.siblings), ["apple"]);
+  const newer = await replicas.get("n1")!.coordinateWrite(key, sibling("pear", 2), first.context, noLww);
+  assert.ok(newer.ok);
+  const second = await coordinator.get(key, one, false);
+  assert.ok(second.ok && second.found);
+  assert.deepEqual(texts(second.siblings), ["pear"]);
+  assert.ok(dvvset.equal(second.set, newer.set));
+});
