@@ -56,7 +56,7 @@ export async function getItem(context: ApiContext, req: IncomingMessage, res: Sh
   }
   const item = read.siblings[0]!;
   const etag = `"${item.version}"`;
-  const ifNoneMatch = req.headers["if-none-match"];
+  const ifNoneMatch = rawHeader(req.rawHeaders, "if-none-match");
   if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, item.version)) {
     res.writeHead(304, { ...headers, etag, "last-modified": lastModified(item) });
     res.end();
@@ -131,6 +131,21 @@ function addItemHeaders(headers: Record<string, string>, item: ItemVersion, etag
   for (const name in item.metadata) headers[metadataHeaderPrefix + name] = item.metadata[name]!;
   if (item.expiresAtMs !== null) headers["x-shoal-expires-at"] = new Date(item.expiresAtMs).toISOString();
   return headers;
+}
+
+/**
+ * A request header by its lower-case name, read from the raw list as node:http joins repeats
+ * (", "), without `req.headers`: node builds that object on first use, for every header, which
+ * a GET that needs one header does not have to pay for.
+ */
+export function rawHeader(rawHeaders: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!;
+    if (raw.length !== name.length || raw.toLowerCase() !== name) continue;
+    value = value === undefined ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`;
+  }
+  return value;
 }
 
 function etagListMatches(header: string, version: string): boolean {
