@@ -207,8 +207,9 @@ export class EventualCoordinator {
     return this.put({ ...request, proposal: tombstone });
   }
 
-  async get(key: Uint8Array, quorum: Quorum, lww: boolean): Promise<EventualGetResult> {
-    const placed = this.place(key, quorum.n);
+  /** `partitionKey`: the key's partition key when the caller has it (else decoded from `key`). */
+  async get(key: Uint8Array, quorum: Quorum, lww: boolean, partitionKey?: Uint8Array): Promise<EventualGetResult> {
+    const placed = this.place(key, quorum.n, partitionKey);
     if (!placed.ok) return placed;
     const core = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list });
     const local = placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
@@ -401,10 +402,10 @@ export class EventualCoordinator {
     return this.soleReads % this.soleReadRepairEvery !== 0;
   }
 
-  private place(key: Uint8Array, n: number): Placed | EventualUnavailable {
+  private place(key: Uint8Array, n: number, partitionKey?: Uint8Array): Placed | EventualUnavailable {
     const ring = this.options.membership.ring();
     if (ring === undefined) return unavailable("this node has no ring yet");
-    const partition = partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount);
+    const partition = partitionOf(partitionKey ?? decodeItemKey(key).partitionKey, ring.partitionCount);
     const width = Math.min(n, ring.members.length);
     const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
     return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version, n: width };

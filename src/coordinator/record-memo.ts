@@ -24,7 +24,8 @@ export interface RecordMemoOptions {
 export const recordMemoDefaults: Readonly<RecordMemoOptions> = Object.freeze({ slots: 4096, recordBytesMax: 4096 });
 
 interface Slot<T> {
-  bytes: Uint8Array;
+  /** The record's bytes, as a Buffer view (made once, when stored) for a native compare. */
+  bytes: Buffer;
   decoded: T;
 }
 
@@ -49,13 +50,13 @@ export class RecordMemo<T> {
     if (bytes.byteLength > this.recordBytesMax) return decode(bytes);
     const index = keyHash(key) & this.mask;
     const slot = this.slots[index];
-    if (slot !== undefined && equalBytes(slot.bytes, bytes)) {
+    if (slot !== undefined && slot.bytes.byteLength === bytes.byteLength && slot.bytes.equals(bytes)) {
       this.hits++;
       return slot.decoded;
     }
     this.misses++;
     const decoded = decode(bytes);
-    this.slots[index] = { bytes, decoded };
+    this.slots[index] = { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), decoded };
     return decoded;
   }
 }
@@ -65,9 +66,4 @@ function keyHash(key: Uint8Array): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 0x01000193);
   return hash >>> 0;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
