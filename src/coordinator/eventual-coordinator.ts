@@ -32,7 +32,9 @@ import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "./record
  * once PutCore has enough: ok with the dot it assigned, or the quorum failure.
  * get: "replica.fetch" to every replica, GetCore, answer once r replied with the merged set and
  * its context (dvvset.join); then, without delaying the answer, send the merged set to every
- * replica whose reply differed (read repair).
+ * replica whose reply differed (read repair). A read this node's own reply decides (r=1, this
+ * node a primary) is answered from the local record without the fan-out, except one in
+ * `soleReadRepairEvery`, which still asks everyone for read repair.
  * delete: a tombstone sibling written like a put.
  *
  * Deadlines: every message carries `requestTimeoutMs` (the network's timeout), so a request
