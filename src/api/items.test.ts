@@ -35,6 +35,21 @@ test("PUT stores the bytes as they are with their content type, and GET returns 
   assert.equal(await again.text(), "two");
 });
 
+test("GET answers every byte value exactly as stored (the body leaves as latin1 text with the head)", async () => {
+  const url = itemUrl(t.url, "cart", "bytes");
+  const bytes = Uint8Array.from({ length: 768 }, (_, i) => (i * 7) % 256);
+  assert.equal((await put(url, bytes)).status, 201);
+  const got = await fetch(url);
+  assert.equal(got.status, 200);
+  assert.equal(got.headers.get("content-length"), "768");
+  assert.deepEqual(new Uint8Array(await got.arrayBuffer()), bytes);
+  const empty = itemUrl(t.url, "cart", "empty");
+  assert.equal((await put(empty, new Uint8Array(0))).status, 201);
+  const none = await fetch(empty);
+  assert.equal(none.headers.get("content-length"), "0");
+  assert.equal((await none.arrayBuffer()).byteLength, 0);
+});
+
 test("metadata headers round-trip lower-cased, and HEAD answers the same headers without a body", async () => {
   const url = itemUrl(t.url, "cart", "meta");
   assert.equal((await put(url, "v", { "X-Shoal-Meta-Owner": "Ana", "x-shoal-meta-color": "blue green" })).status, 201);

@@ -230,7 +230,7 @@ export class ClusterCoordinator implements ItemOperations {
 
   /** A quorum read: the live versions at this node's clock and the causal context of everything seen. */
   private async read(table: TableDefinition, key: ItemKeyParts, quorum: Quorum): Promise<{ ok: true; siblings: ItemVersion[]; context: VersionVector } | Failure> {
-    const result: EventualGetResult = await this.options.eventual.get(encodedKey(table, key), quorum, table.conflicts === "lww");
+    const result: EventualGetResult = await this.options.eventual.get(encodedKey(table, key), quorum, table.conflicts === "lww", key.partitionKey);
     if (!result.ok) return result.error === "quorum" ? storeFailure("Unavailable", `cannot read: ${describeQuorumFailure(result)}`) : eventualFailure(result, "read");
     return { ok: true, siblings: itemVersionsOf(result.set, this.options.runtime.clock.nowMs()), context: result.context };
   }

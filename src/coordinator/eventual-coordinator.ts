@@ -17,6 +17,7 @@ import { GetCore, type GetReply } from "./get-core.js";
 import { PutCore, type PutReply, type PutResponse } from "./put-core.js";
 import type { QuorumFailure } from "./quorum-failure.js";
 import type { Quorum } from "./quorum-options.js";
+import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "./record-memo.js";
 
 /**
  * The eventual path's coordinator (DESIGN.md, "The eventual path"; Dynamo paper, sections
@@ -31,7 +32,9 @@ import type { Quorum } from "./quorum-options.js";
  * once PutCore has enough: ok with the dot it assigned, or the quorum failure.
  * get: "replica.fetch" to every replica, GetCore, answer once r replied with the merged set and
  * its context (dvvset.join); then, without delaying the answer, send the merged set to every
- * replica whose reply differed (read repair).
+ * replica whose reply differed (read repair). A read this node's own reply decides (r=1, this
+ * node a primary) is answered from the local record without the fan-out, except one in
+ * `soleReadRepairEvery`, which still asks everyone for read repair.
  * delete: a tombstone sibling written like a put.
  *
  * Deadlines: every message carries `requestTimeoutMs` (the network's timeout), so a request
@@ -77,7 +80,20 @@ export interface EventualCoordinatorOptions {
    * every table as last-writer-wins), which the simulator's checker must catch.
    */
   unsafeKeepNewestOnly?: boolean;
+  /**
+   * A read that this node's own reply decides (r=1, pr at most 1, this node a primary of the
+   * key, its record readable) is answered from that record without asking the other replicas;
+   * one in this many such reads still asks them all after answering, so read repair keeps
+   * working on them (anti-entropy repairs the rest). 1: every such read asks every replica (the
+   * Dynamo paper's coordinator); default soleReadRepairEveryDefault.
+   */
+  soleReadRepairEvery?: number;
+  /** The bounds of the decoded-record memo of local reads (record-memo.ts); recordMemoDefaults by default. */
+  recordMemo?: RecordMemoOptions;
 }
+
+/** One in this many reads decided by the local replica alone still asks every replica (read repair). */
+export const soleReadRepairEveryDefault = 8;
 
 /** What a client proposes; the coordinator stamps the timestamp. */
 export type SiblingProposal = Omit<Sibling, "timestamp">;
@@ -167,12 +183,20 @@ export class EventualCoordinator {
   private readonly network: Network;
   private readonly self: NodeId;
   readonly stats: EventualCoordinatorStats;
+  private readonly soleReadRepairEvery: number;
+  /** Reads the local replica decided alone since start (counts toward the next repairing one). */
+  private soleReads = 0;
+  /** Decoded local records by their bytes: a read of an unchanged key skips the decode. */
+  private readonly records: RecordMemo<DottedVersionVectorSet<Sibling>>;
 
   constructor(private readonly options: EventualCoordinatorOptions) {
     assert(options.runtime.network !== undefined, "the eventual coordinator needs the runtime's network");
     this.network = options.runtime.network;
     this.self = options.runtime.nodeId;
     this.stats = options.stats ?? { forwarded: 0, hinted: 0, repaired: 0 };
+    this.records = new RecordMemo(options.recordMemo ?? recordMemoDefaults);
+    this.soleReadRepairEvery = options.soleReadRepairEvery ?? soleReadRepairEveryDefault;
+    assert(Number.isSafeInteger(this.soleReadRepairEvery) && this.soleReadRepairEvery >= 1, `soleReadRepairEvery must be a positive integer, got ${this.soleReadRepairEvery}`);
   }
 
   async put(request: EventualWriteRequest): Promise<EventualPutResult> {
@@ -200,8 +224,9 @@ export class EventualCoordinator {
     return this.put({ ...request, proposal: tombstone });
   }
 
-  async get(key: Uint8Array, quorum: Quorum, lww: boolean): Promise<EventualGetResult> {
-    const placed = this.place(key, quorum.n);
+  /** `partitionKey`: the key's partition key when the caller has it (else decoded from `key`). */
+  async get(key: Uint8Array, quorum: Quorum, lww: boolean, partitionKey?: Uint8Array): Promise<EventualGetResult> {
+    const placed = this.place(key, quorum.n, partitionKey);
     if (!placed.ok) return placed;
     const core = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list });
     const local = placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
@@ -212,6 +237,14 @@ export class EventualCoordinator {
       // node, whose ring placed the key.
       core.addReply(this.self, local!.error !== undefined ? { ok: false, error: local!.error } : { ok: true, set: local!.set });
       return readResult(core, lww);
+    }
+    if (local !== undefined && local.error === undefined && this.decidesAlone(placed, quorum)) {
+      // r=1 and this node is a primary: its own reply meets the quorum and is the answer
+      // whatever the others say (a fan-out would answer with it too, as it arrives first), so
+      // the others are asked only by one read in soleReadRepairEvery, for read repair.
+      const alone = new GetCore<Sibling>({ n: quorum.n, r: 1, pr: quorum.pr, preferenceList: [{ node: this.self, primary: true }] });
+      alone.addReply(this.self, { ok: true, set: local.set });
+      return readResult(alone, lww);
     }
     const refusals: Refusal[] = [];
     await this.gather(key, core, placed, local, lww, refusals, this.options.requestTimeoutMs);
@@ -304,7 +337,7 @@ export class EventualCoordinator {
     const bytes = this.options.replicas.fetchRecord(key);
     if (bytes === undefined) return { bytes, set: undefined };
     try {
-      return { bytes, set: decodeSiblingRecord(bytes) };
+      return { bytes, set: this.records.decode(key, bytes, decodeSiblingRecord) };
     } catch (error) {
       return { bytes: undefined, set: undefined, error: error instanceof Error ? error.message : String(error) };
     }
@@ -433,10 +466,18 @@ export class EventualCoordinator {
     await Promise.all(stale.map((replica) => this.sendMerge(key, merged, replica, keepNewest, placed, this.options.requestTimeoutMs)));
   }
 
-  private place(key: Uint8Array, n: number): Placed | EventualUnavailable {
+  /** Whether this read is answered from the local record alone (see soleReadRepairEvery); counts it. */
+  private decidesAlone(placed: Placed, quorum: Quorum): boolean {
+    if (Math.min(quorum.r, quorum.n) !== 1 || quorum.pr > 1) return false;
+    if (!placed.list.some((replica) => replica.node === this.self && replica.primary)) return false;
+    this.soleReads++;
+    return this.soleReads % this.soleReadRepairEvery !== 0;
+  }
+
+  private place(key: Uint8Array, n: number, partitionKey?: Uint8Array): Placed | EventualUnavailable {
     const ring = this.options.membership.ring();
     if (ring === undefined) return unavailable("this node has no ring yet");
-    const partition = partitionOf(decodeItemKey(key).partitionKey, ring.partitionCount);
+    const partition = partitionOf(partitionKey ?? decodeItemKey(key).partitionKey, ring.partitionCount);
     const width = Math.min(n, ring.members.length);
     const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
     return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version, n: width };

@@ -39,6 +39,8 @@ type QuorumName = Exclude<keyof Quorum, "n">;
 
 /** Each value's lower bound: a read or write waits for at least one reply; the rest may be 0. */
 const minimum: Readonly<Record<QuorumName, number>> = { r: 1, w: 1, dw: 0, pr: 0, pw: 0 };
+/** Object.keys(minimum), once: this runs on every request. */
+const quorumNames = Object.keys(minimum) as QuorumName[];
 
 /** The effective quorum of a request on a table in a cluster of `members` nodes (see above). */
 export function quorumOptions(replication: Replication, overrides: QuorumOverrides, members: number): QuorumOptionsResult {
@@ -51,7 +53,7 @@ export function quorumOptions(replication: Replication, overrides: QuorumOverrid
     pr: overrides.pr ?? 0,
     pw: overrides.pw ?? 0,
   };
-  for (const name of Object.keys(minimum) as QuorumName[]) {
+  for (const name of quorumNames) {
     const error = valueError(name, asked[name], replication.n);
     if (error !== undefined) return { ok: false, error };
   }
