@@ -200,7 +200,17 @@ export class AcceptorService {
       const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(lockKey(key)) ?? ballotZero, ballot) === 0;
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected, or from before a restart.
-      if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
+      if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) {
+        // A second delivery of an accept this acceptor stored (networks duplicate messages): it
+        // did accept that round (a ballot names one value), so it answers as it did the first
+        // time. Its own piggybacked promise of `next` would otherwise refuse the copy, and a
+        // proposer that saw that refusal first would take the stored accept for one never made.
+        if (record?.accepted !== undefined && compareBallots(record.accepted.ballot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
+          const nextHeld = next !== undefined && compareBallots(this.promises.get(lockKey(key)) ?? ballotZero, next) === 0;
+          return nextHeld ? { ok: true, next: true } : { ok: true };
+        }
+        return { ok: false, refusal: "ballot", promised };
+      }
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       this.promises.delete(lockKey(key));
       this.unsafePiggybacked?.delete(lockKey(key));
