@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -7,6 +6,7 @@ import { repoRoot } from "./paths.js";
 import type { DynamoAction } from "./dynamodb-requests.js";
 import type { DynaliteStore, DynamoSystemName, StartedDynamoSystem } from "./dynamodb-systems.js";
 import type { LoadResult, LoadSpec } from "./load-spec.js";
+import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeRow } from "./probe-runs.js";
 
 /**
  * A profiling aid for the DynamoDB front door, not a benchmark of record (it writes no table):
@@ -14,8 +14,9 @@ import type { LoadResult, LoadSpec } from "./load-spec.js";
  * ConsistentRead GetItem / Query with prepared requests from a load process on core 1 (as the
  * DynamoDB benchmark does), and prints per run ops/s, p50, p99.9 and the server's CPU per
  * operation, then the medians. With several `--roots` (checkouts or `git archive` copies, each
- * built, each holding dist/) it alternates them run by run, so an A/B comparison shares the
- * machine's weather; on a shared machine compare CPU per operation more than ops/s.
+ * built, each holding dist/) it alternates them run by run (odd runs in order, even runs
+ * reversed: probe-runs.ts), so an A/B comparison shares the machine's weather; on a shared
+ * machine compare CPU per operation more than ops/s.
  * `--profile DIR` writes a V8 CPU profile of the server (profile-hook.ts).
  *
  *   node dist/bench/dynamo-probe.js --scenarios put,get --runs 3
@@ -33,16 +34,6 @@ interface RootModules {
   root: string;
   startDynamoSystem(system: DynamoSystemName, options: { cpu?: number; deadlineMs: number; members: number; dynaliteStore: DynaliteStore }): Promise<StartedDynamoSystem>;
   runLoadProcess(spec: LoadSpec, options: { durationS: number; warmupS: number; keyCount: number }): Promise<LoadResult>;
-}
-
-interface Row {
-  root: string;
-  scenario: string;
-  opsPerSec: number;
-  p50Ms: number;
-  p999Ms: number;
-  cpuUsPerOp: number;
-  errors: number;
 }
 
 async function main(): Promise<void> {
@@ -71,68 +62,42 @@ async function main(): Promise<void> {
   const keyCount = bounded(values.keys, "--keys", 1, 1_000_000);
   const itemBytes = bounded(values["item-bytes"], "--item-bytes", 64, 400_000);
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
-  const rows: Row[] = [];
-  for (let run = 1; run <= runs; run++) {
-    for (const modules of roots) {
-      if (values.profile !== undefined) {
-        const dir = join(resolve(values.profile), `run${run}-${roots.indexOf(modules)}`);
-        mkdirSync(dir, { recursive: true });
-        process.env.NODE_OPTIONS = `--import=${new URL("./profile-hook.js", import.meta.url).href}`;
-        process.env.SHOAL_PROFILE_DIR = dir;
+  const rows: ProbeRow[] = [];
+  await alternateRuns(runs, roots, async (modules, run, index) => {
+    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members: 1, dynaliteStore: "leveldb" }));
+    try {
+      let kvWritten = false;
+      let queryWritten = false;
+      for (const scenario of scenarios) {
+        const target = scenarioTargets[scenario]!;
+        // GetItem needs every kv key written (PutItem writes only some), Query the query table.
+        const preload = target.action === "Query" ? !queryWritten : target.action === "GetItem" && !kvWritten;
+        if (target.action === "Query") queryWritten = true;
+        if (target.action === "GetItem") kvWritten = true;
+        const spec: LoadSpec = {
+          target: { kind: "dynamodb", urls: started.urls, action: target.action, consistentRead: target.consistentRead, sdk: false, transport: "raw", kvTable: "bench_kv", queryTable: "bench_query", itemsPerPartition: 8 },
+          op: target.action === "PutItem" ? "put" : "get",
+          valueBytes: itemBytes,
+          concurrency,
+          keyPrefix: "k",
+          keyCount,
+          preload,
+          warmupMs: warmupS * 1000,
+          durationMs: durationS * 1000,
+          opsMax: durationS * 1_000_000,
+          serverPids: started.pids,
+          seed: run,
+        };
+        const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount: keyCount * 10 });
+        const row = rowOf(modules.root, scenario, result);
+        rows.push(row);
+        process.stdout.write(`run ${run} ${format(row)} server ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
       }
-      const started = await modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members: 1, dynaliteStore: "leveldb" });
-      delete process.env.NODE_OPTIONS;
-      delete process.env.SHOAL_PROFILE_DIR;
-      try {
-        let kvWritten = false;
-        let queryWritten = false;
-        for (const scenario of scenarios) {
-          const target = scenarioTargets[scenario]!;
-          // GetItem needs every kv key written (PutItem writes only some), Query the query table.
-          const preload = target.action === "Query" ? !queryWritten : target.action === "GetItem" && !kvWritten;
-          if (target.action === "Query") queryWritten = true;
-          if (target.action === "GetItem") kvWritten = true;
-          const spec: LoadSpec = {
-            target: { kind: "dynamodb", urls: started.urls, action: target.action, consistentRead: target.consistentRead, sdk: false, transport: "raw", kvTable: "bench_kv", queryTable: "bench_query", itemsPerPartition: 8 },
-            op: target.action === "PutItem" ? "put" : "get",
-            valueBytes: itemBytes,
-            concurrency,
-            keyPrefix: "k",
-            keyCount,
-            preload,
-            warmupMs: warmupS * 1000,
-            durationMs: durationS * 1000,
-            opsMax: durationS * 1_000_000,
-            serverPids: started.pids,
-            seed: run,
-          };
-          const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount: keyCount * 10 });
-          const row: Row = {
-            root: modules.root,
-            scenario,
-            opsPerSec: result.opsPerSec,
-            p50Ms: result.latency.p50Us / 1000,
-            p999Ms: result.latency.p999Us / 1000,
-            cpuUsPerOp: result.serverCpuPct === null ? NaN : ((result.serverCpuPct / 100) * 1e6) / result.opsPerSec,
-            errors: result.errors,
-          };
-          rows.push(row);
-          process.stdout.write(`run ${run} ${format(row)} server ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
-        }
-      } finally {
-        await started.stop();
-      }
+    } finally {
+      await started.stop();
     }
-  }
-  process.stdout.write("medians:\n");
-  for (const modules of roots) {
-    for (const scenario of scenarios) {
-      const group = rows.filter((row) => row.root === modules.root && row.scenario === scenario);
-      process.stdout.write(
-        `  ${format({ root: modules.root, scenario, opsPerSec: median(group.map((r) => r.opsPerSec)), p50Ms: median(group.map((r) => r.p50Ms)), p999Ms: median(group.map((r) => r.p999Ms)), cpuUsPerOp: median(group.map((r) => r.cpuUsPerOp)), errors: group.reduce((sum, r) => sum + r.errors, 0) })} (${group.length} runs)\n`,
-      );
-    }
-  }
+  });
+  printMedians(rows, roots.map((modules) => modules.root), scenarios, format);
 }
 
 async function loadRoot(root: string): Promise<RootModules> {
@@ -142,20 +107,8 @@ async function loadRoot(root: string): Promise<RootModules> {
   return { root, startDynamoSystem: systems.startDynamoSystem, runLoadProcess: single.runLoadProcess };
 }
 
-function format(row: Row): string {
+function format(row: ProbeRow): string {
   return `${row.scenario.padEnd(5)} ${row.root}: ${row.opsPerSec.toFixed(0).padStart(6)} ops/s  p50 ${row.p50Ms.toFixed(1)} ms  p99.9 ${row.p999Ms.toFixed(1)} ms  server CPU/op ${row.cpuUsPerOp.toFixed(0)} us${row.errors > 0 ? `  ${row.errors} errors` : ""}`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function bounded(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${flag} must be a number from ${min} to ${max}; got ${JSON.stringify(text)}`);
-  return value;
 }
 
 await main();

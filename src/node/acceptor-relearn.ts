@@ -233,7 +233,8 @@ export function gatedAcceptors(acceptors: AcceptorService, gated: () => boolean)
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
-      if (property === "prepare" || property === "accept" || property === "peek" || property === "collect") {
+      // `alone`: the whole local round (paxos/local-change.ts), refused like prepare and accept.
+      if (property === "prepare" || property === "accept" || property === "peek" || property === "collect" || property === "alone") {
         return (...args: unknown[]) => (gated() ? Promise.resolve(refused) : (value as (...a: unknown[]) => unknown).apply(target, args));
       }
       if (property === "record") return (...args: unknown[]) => (gated() ? undefined : (value as (...a: unknown[]) => unknown).apply(target, args));

@@ -302,3 +302,19 @@ test("collecting a tombstone raises the floor past a piggybacked promise", async
   assert.deepEqual(acceptor.floor(key), b(3));
   assert.ok(!(await acceptor.accept(key, b(3), proposalOf(b(3), "back"))).ok);
 });
+
+test("a second delivery of a stored accept that piggybacked a promise answers as the first did, not as a refusal", async () => {
+  // A duplicated message: the copy meets the acceptor's promise of `next` (made by the first
+  // copy); refused, a proposer that saw the refusal first took its stored value for one never
+  // accepted and decided again on top of it (a CAS answered "fail" after its own write).
+  const { acceptor } = setup();
+  const first = b(10, "n2");
+  const next = b(11, "n2");
+  assert.ok((await acceptor.prepare(key, first)).ok);
+  const proposal = { value: value("v", "10.n2"), origins: [first], originsFloor: ballotZero };
+  assert.deepEqual(await acceptor.accept(key, first, proposal, 0, next), { ok: true, next: true });
+  assert.deepEqual(await acceptor.accept(key, first, proposal, 0, next), { ok: true, next: true });
+  assert.ok((await acceptor.prepare(key, b(20, "n3"))).ok);
+  assert.deepEqual(await acceptor.accept(key, first, proposal, 0, next), { ok: true }, "still accepted, but the promise of next is gone");
+  assert.deepEqual(await acceptor.accept(key, b(9, "n2"), proposal), { ok: false, refusal: "ballot", promised: b(20, "n3") }, "a round it never accepted is refused");
+});

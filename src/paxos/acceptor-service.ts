@@ -86,6 +86,14 @@ export type FenceReply = { ok: true; fence: number };
 /** What was accepted (ballot undefined: nothing, or collected), without promising anything. */
 export type PeekReply = { ok: true; ballot: Ballot | undefined; value: StrongVersioned | undefined } | AcceptorRefusal;
 
+/** What a whole local round (`alone`) sees of the key. */
+export interface AloneView {
+  record: AcceptorRecord | undefined;
+  /** Every ballot at or below it is refused here (promises, floors). */
+  promised: Ballot;
+  collectedFloor: Ballot;
+}
+
 interface Floors {
   floor: Ballot;
   collectedFloor: Ballot;
@@ -192,7 +200,17 @@ export class AcceptorService {
       const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(lockKey(key)) ?? ballotZero, ballot) === 0;
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected, or from before a restart.
-      if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) return { ok: false, refusal: "ballot", promised };
+      if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) {
+        // A second delivery of an accept this acceptor stored (networks duplicate messages): it
+        // did accept that round (a ballot names one value), so it answers as it did the first
+        // time. Its own piggybacked promise of `next` would otherwise refuse the copy, and a
+        // proposer that saw that refusal first would take the stored accept for one never made.
+        if (record?.accepted !== undefined && compareBallots(record.accepted.ballot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
+          const nextHeld = next !== undefined && compareBallots(this.promises.get(lockKey(key)) ?? ballotZero, next) === 0;
+          return nextHeld ? { ok: true, next: true } : { ok: true };
+        }
+        return { ok: false, refusal: "ballot", promised };
+      }
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
       this.promises.delete(lockKey(key));
       this.unsafePiggybacked?.delete(lockKey(key));
@@ -257,6 +275,37 @@ export class AcceptorService {
     const inMemory = this.promises.get(lockKey(key));
     if (inMemory === undefined) return record;
     return { promised: maxBallot(record?.promised ?? ballotZero, inMemory), accepted: record?.accepted };
+  }
+
+  /**
+   * The acceptor's side of a round that is whole at this acceptor, because it is the key's only
+   * acceptor (local-change.ts; README, "One local write"): `step` runs under the key's lock,
+   * tracked like prepare and accept (so `fence` waits for it), and is refused like them ("ring")
+   * when `epoch` is older than this node's ring version or its fence. It sees the record, the
+   * ballot every new one must be above (the record's promise, the promise in memory or the
+   * evicted floor, the bucket floor, the restart floor) and the collected floor; the record it
+   * returns, if any, is stored durably in one write before the answer. The protocol is the
+   * step's: a record whose promise is below `promised` breaks Paxos.
+   */
+  alone<R>(key: Uint8Array, epoch: number, ringVersion: number, step: (seen: AloneView) => { store?: AcceptorRecord; answer: R }): Promise<R | AcceptorRefusal> {
+    const probe: Ballot = { epoch, counter: 0, node: "" };
+    const stale = this.staleEpoch(probe, ringVersion);
+    if (stale !== undefined) return Promise.resolve(stale);
+    return this.tracked(this.underLocks<R | AcceptorRefusal>([lockKey(key)], async () => {
+      const again = this.staleEpoch(probe, ringVersion);
+      if (again !== undefined) return again;
+      const record = this.load(key);
+      const floors = this.floorsOfBucket(this.bucketOf(key));
+      const promised = maxBallot(this.promiseOf(key, record), maxBallot(floors.floor, this.restartFloor));
+      const { store, answer } = step({ record, promised, collectedFloor: floors.collectedFloor });
+      if (store === undefined) return answer;
+      await this.store(key, store);
+      const id = lockKey(key);
+      const inMemory = this.promises.get(id);
+      if (inMemory !== undefined && compareBallots(store.promised, inMemory) >= 0) this.promises.delete(id);
+      this.unsafePiggybacked?.delete(id);
+      return answer;
+    }));
   }
 
   /** The key's promise: on disk, in memory, or (evicted from memory) at most `evictedFloor`. */

@@ -68,7 +68,7 @@ async function run(seed: number, unsafeReadWithoutAccept: boolean, unsafeKeepPig
   return checked.ok ? { ok: true, reason: "", summary } : { ok: false, reason: formatCounterexample(checked.counterexample), summary };
 }
 
-const seeds = [...Array.from({ length: 8 }, (_, i) => 9_000 + i), 9_100];
+const seeds = [...Array.from({ length: 8 }, (_, i) => 9_000 + i), 9_015, 9_100];
 
 test("CASPaxos histories are linearizable under every fault of the plan, seed by seed", async () => {
   let definite = 0;
@@ -96,8 +96,9 @@ test("an acceptor that keeps a piggybacked promise after another proposer's prep
   // piggybacked (README, "One round trip for a proposer's next change"); honouring it anyway
   // lets a proposer write over a value another round already built on: lost updates.
   const tried: string[] = [];
-  // 9100 (4 nodes: duplication, one-way partition, clogging) loses an update here; the safe acceptor passes it (first test).
-  for (const seed of [9_100, ...seeds.filter((s) => s !== 9_100)]) {
+  // 9015 loses an update here (9100 did too while a duplicated accept could be refused by its own
+  // piggybacked promise, acceptor-service.ts); the safe acceptor passes both (first test).
+  for (const seed of [9_015, ...seeds.filter((s) => s !== 9_015)]) {
     const result = await run(seed, false, true);
     if (!result.ok) {
       assert.match(result.reason, /linearizab|order/i, result.reason);

@@ -3,6 +3,7 @@ import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import { isLive, type PendingChange } from "./change-batch.js";
+import { LocalChange } from "./local-change.js";
 import { lockKey } from "./lock-key.js";
 import { acceptReplyToWire, collectReplyToWire, parseRequest, peekReplyToWire, prepareReplyToWire } from "./paxos-messages.js";
 import { Proposer, type BatchResult, type RoundPlacement } from "./proposer.js";
@@ -101,6 +102,13 @@ export interface StrongCoordinatorOptions {
   heldPromisesMax?: number;
   /** Bytes of values those held promises may keep in memory (proposerDefaults.heldBytesMax). */
   heldBytesMax?: number;
+  /**
+   * A key whose acceptors are only this node changes in one local write (local-change.ts;
+   * README, "One local write"); true by default, off with unsafeReadWithoutAccept.
+   */
+  localChanges?: boolean;
+  /** Test only: the local write takes its ballot above the accepted one only (the broken variant). */
+  unsafeLocalChangeIgnoresPromises?: boolean;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -136,6 +144,7 @@ export class StrongCoordinator {
   private readonly bounds: { changesQueuedPerKeyMax: number; keysActiveMax: number; changesPerRoundMax: number; fastReadsInFlightMax: number };
   private readonly fastReads: boolean;
   private fastReadsInFlight = 0;
+  private readonly local: LocalChange | undefined;
   /** Reads answered by one round trip (readFast), and full-round reads (read, and readFast's fallbacks). */
   readonly readCounts = { fast: 0, full: 0 };
 
@@ -165,6 +174,14 @@ export class StrongCoordinator {
       ...(options.heldPromisesMax === undefined ? {} : { heldPromisesMax: options.heldPromisesMax }),
       ...(options.heldBytesMax === undefined ? {} : { heldBytesMax: options.heldBytesMax }),
     });
+    const localChanges = options.localChanges !== false && options.unsafeReadWithoutAccept !== true;
+    const unsafeIgnorePromises = options.unsafeLocalChangeIgnoresPromises === true;
+    this.local = localChanges ? new LocalChange({ runtime: options.runtime, acceptors: options.acceptors, ringVersion: () => this.ringVersion(), collectTombstones: options.collectTombstones !== false, unsafeIgnorePromises }) : undefined;
+  }
+
+  /** Batches changed in one local write, and batches the local path handed to the ordinary rounds. */
+  get localCounts(): { readonly local: number; readonly handedBack: number } {
+    return this.local?.counts ?? { local: 0, handedBack: 0 };
   }
 
   /** Rounds this node's proposer ran with one round trip (a held promise) and with two. */
@@ -215,7 +232,7 @@ export class StrongCoordinator {
         this.fastReadsInFlight++;
         let peeked;
         try {
-          peeked = await this.proposer.peek(itemKey, placed);
+          peeked = this.local?.applies(placed) === true ? await this.local.peek(itemKey, placed) : await this.proposer.peek(itemKey, placed);
         } finally {
           this.fastReadsInFlight--;
         }
@@ -316,7 +333,8 @@ export class StrongCoordinator {
     const place = (): RoundPlacement => this.place(queue.key, queue.n) ?? first;
     let result: BatchResult;
     try {
-      result = await this.proposer.run(queue.key, place, batch);
+      const local = this.local?.applies(first) === true ? await this.local.run(queue.key, first, batch) : undefined;
+      result = local ?? (await this.proposer.run(queue.key, place, batch));
     } catch (error) {
       for (const waiter of batch) waiter.reject(error);
       return;

@@ -39,12 +39,16 @@ export type StrongRegisterKind =
   | "paxos-unsafe-reads"
   /** Test only: CASPaxos whose one-round-trip reads do not require agreement (the checker must catch it). */
   | "paxos-unsafe-fast-reads"
+  /** Test only: CASPaxos whose local one-write rounds (paxos/local-change.ts, n = 1) ignore promises (the checker must catch it). */
+  | "paxos-unsafe-local-changes"
   /** Test only: one atomic copy outside the cluster (linearizable by construction). */
   | "single-copy"
   /** Test only: the single copy answering reads with the value before the latest change. */
   | "single-copy-stale-reads";
 
 export interface StrongScenarioOptions {
+  /** Acceptors per key (the table's n); 3 by default. n = 1 exercises the local one-write round (paxos/local-change.ts). */
+  n?: number;
   safetyPhaseMs?: number;
   livenessPhaseMs?: number;
   kinds?: readonly FaultKind[];
@@ -63,7 +67,7 @@ export interface StrongScenarioOptions {
 
 export const strongScenarioDefaults = Object.freeze({ safetyPhaseMs: 2_000, livenessPhaseMs: 300, checkStepsMax: 2_000_000, ringChangeProbability: 1 / 3, settleMs: 20_000 });
 
-const n = 3;
+const defaultN = 3;
 const requestTimeoutMs = 200;
 const clientTimeoutMs = 3 * requestTimeoutMs;
 const keyGenerationMs = 700;
@@ -71,10 +75,11 @@ const livenessAttemptsMax = 5;
 const operationsMax = 20_000;
 const hotKeyProbability = 0.2;
 const transferIntervalMs = 100;
-const tables: OwnershipTable[] = [{ id: STRONG_TABLE_ID, strong: true, n, lww: false }];
 
 export async function strongScenario(seed: number, options: StrongScenarioOptions = {}): Promise<ScenarioResult> {
   const settings = { ...strongScenarioDefaults, ...options };
+  const n = options.n ?? defaultN;
+  const tables: OwnershipTable[] = [{ id: STRONG_TABLE_ID, strong: true, n, lww: false }];
   const sim = new Simulation({ seed });
   options.inspect?.(sim);
   const shape = sim.fork("strong shape");
@@ -94,7 +99,7 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
         ...(options.ringChangeKinds ? { kinds: options.ringChangeKinds } : {}),
       })
     : undefined;
-  const nodeSettings = { initialRing: claimed.ring, kind, fastGossip: change !== undefined, unsafeSettleAtOnce: options.unsafeSettleAtOnce === true };
+  const nodeSettings = { initialRing: claimed.ring, kind, tables, fastGossip: change !== undefined, unsafeSettleAtOnce: options.unsafeSettleAtOnce === true };
   const cluster: SimCluster = new SimCluster({ sim, nodeOptions: (_id, joining) => nodeOptions(joining ? cluster.live.slice(0, 2) : nodeIds.slice(0, 2), joining, nodeSettings) });
   for (const id of nodeIds) cluster.add(id, false);
   await sim.bootAll();
@@ -143,6 +148,7 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
 
 interface NodeSettings {
   initialRing: RingState;
+  tables: OwnershipTable[];
   kind: StrongRegisterKind;
   fastGossip: boolean;
   unsafeSettleAtOnce: boolean;
@@ -153,7 +159,7 @@ function nodeOptions(seeds: NodeId[], joining: boolean, settings: NodeSettings):
   return {
     seeds,
     ...(joining ? {} : { initialRing: settings.initialRing }),
-    tables,
+    tables: settings.tables,
     requestTimeoutMs,
     transferIntervalMs,
     // The strong path places keys on the ring's primaries and never asks who is up, so
@@ -162,7 +168,7 @@ function nodeOptions(seeds: NodeId[], joining: boolean, settings: NodeSettings):
     membershipIntervals: settings.fastGossip
       ? { probeIntervalMs: 200, probeTimeoutMs: 80, indirectProbeTimeoutMs: 160, suspicionTimeoutMs: 1_000, gossipIntervalMs: 100, gossipTimeoutMs: 80 }
       : { probeIntervalMs: 1_000, probeTimeoutMs: 200, indirectProbeTimeoutMs: 400, suspicionTimeoutMs: 3_000, gossipIntervalMs: 1_000, gossipTimeoutMs: 300 },
-    ...(kind.startsWith("paxos") ? { strong: { unsafeReadWithoutAccept: kind === "paxos-unsafe-reads", unsafeFastReadWithoutAgreement: kind === "paxos-unsafe-fast-reads" } } : {}),
+    ...(kind.startsWith("paxos") ? { strong: { unsafeReadWithoutAccept: kind === "paxos-unsafe-reads", unsafeFastReadWithoutAgreement: kind === "paxos-unsafe-fast-reads", unsafeLocalChangeIgnoresPromises: kind === "paxos-unsafe-local-changes" } } : {}),
     ...(settings.unsafeSettleAtOnce ? { unsafeSettleAtOnce: true } : {}),
   };
 }
