@@ -160,11 +160,17 @@ export class EventualCoordinator {
     this.stats = options.stats ?? { forwarded: 0, hinted: 0, repaired: 0 };
   }
 
-  async put(request: EventualWriteRequest): Promise<EventualPutResult> {
+  put(request: EventualWriteRequest): Promise<EventualPutResult> {
     const deadlineMs = this.options.runtime.clock.nowMs() + 2 * this.options.requestTimeoutMs;
     const placed = this.place(request.key, request.quorum.n);
-    if (!placed.ok) return placed;
+    if (!placed.ok) return Promise.resolve(placed);
+    // Not async: the usual put is coordinated here, and its promise is handed on as it is.
     if (placed.primaries.includes(this.self)) return this.coordinatePut(request, placed, deadlineMs);
+    return this.forwardPut(request, placed);
+  }
+
+  /** Sends the put to the key's first primary that is up, which coordinates it ("coordinator.put"). */
+  private async forwardPut(request: EventualWriteRequest, placed: Placed): Promise<EventualPutResult> {
     const target = placed.primaries.find((node) => this.isUp(node));
     if (target === undefined) return unavailable(`no primary of the key is up among ${placed.primaries.join(", ")}`);
     const message: ForwardedPut = { type: "coordinator.put", ...request, context: request.context ?? null };
@@ -252,7 +258,7 @@ export class EventualCoordinator {
     if (refusals.length > 0 && !retrying) refused();
     if (!response.ok) return response;
     const nowMs = this.options.runtime.clock.nowMs();
-    const existed = local.before !== undefined && dvvset.values(local.before).some((s) => !s.tombstone && (s.expiresAtMs === null || s.expiresAtMs > nowMs));
+    const existed = local.before !== undefined && holdsLive(local.before, nowMs);
     return { ok: true, dot: local.dot, timestamp: sibling.timestamp, context: dvvset.join(local.set), existed };
   }
 
@@ -414,6 +420,17 @@ function recordReply(node: NodeId, record: unknown, local: LocalRecord | undefin
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
+
+/** Whether the set holds a sibling that is neither a tombstone nor expired at `nowMs` (walked in place: every put asks). */
+function holdsLive(set: DottedVersionVectorSet<Sibling>, nowMs: number): boolean {
+  const live = (s: Sibling): boolean => !s.tombstone && (s.expiresAtMs === null || s.expiresAtMs > nowMs);
+  for (let i = 0; i < set.entries.length; i++) {
+    const values = set.entries[i]![2];
+    for (let j = 0; j < values.length; j++) if (live(values[j]!)) return true;
+  }
+  for (let i = 0; i < set.anonymous.length; i++) if (live(set.anonymous[i]!)) return true;
+  return false;
 }
 
 /** What a replica answered to "replica.merge", as a MergeReply. */
