@@ -80,7 +80,8 @@ export class HashTrees {
    */
   plan(ops: readonly WriteOp[]): WritePlan {
     const plan: WritePlan = { indexOps: [], changes: [] };
-    for (const op of ops) {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.key[0] !== Namespace.items) continue;
       const tree = this.options.placeOf(op.key);
       if (tree === undefined) continue;
@@ -95,7 +96,8 @@ export class HashTrees {
 
   /** The plan's write was issued: its segments are pending until `settle`. */
   begin(plan: WritePlan): void {
-    for (const change of plan.changes) {
+    for (let i = 0; i < plan.changes.length; i++) {
+      const change = plan.changes[i]!;
       const key = segmentKey(change.tree, change.segment);
       this.pendingSegments.set(key, (this.pendingSegments.get(key) ?? 0) + 1);
     }
@@ -103,7 +105,8 @@ export class HashTrees {
 
   /** The plan's write committed (`committed`: its segments are marked dirty) or failed (nothing changed). */
   settle(plan: WritePlan, committed: boolean): void {
-    for (const change of plan.changes) {
+    for (let i = 0; i < plan.changes.length; i++) {
+      const change = plan.changes[i]!;
       if (committed) this.markDirty(change.tree, change.segment);
       const key = segmentKey(change.tree, change.segment);
       const writes = this.pendingSegments.get(key)! - 1;

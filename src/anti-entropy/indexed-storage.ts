@@ -1,5 +1,5 @@
 import type { Bytes, Entry, RangeOptions, StorageEngine, StorageStats, WriteOp, WriteOptions } from "../storage/storage-engine.js";
-import type { HashTrees } from "./hash-trees.js";
+import type { HashTrees, WritePlan } from "./hash-trees.js";
 
 /**
  * The StorageEngine the replica writes through when anti-entropy runs: every write that
@@ -27,17 +27,30 @@ export class IndexedStorage implements StorageEngine {
     return this.inner.range(options);
   }
 
-  async write(ops: readonly WriteOp[], options?: WriteOptions): Promise<void> {
-    const plan = this.trees.plan(ops);
+  write(ops: readonly WriteOp[], options?: WriteOptions): Promise<void> {
+    let plan: WritePlan;
+    try {
+      plan = this.trees.plan(ops);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (plan.changes.length === 0) return this.inner.write(ops, options);
     this.trees.begin(plan);
-    let committed = false;
+    // Without an async frame and its promises: this runs for every replica write.
+    let written: Promise<void>;
     try {
-      await this.inner.write([...ops, ...plan.indexOps], options);
-      committed = true;
-    } finally {
-      this.trees.settle(plan, committed);
+      written = this.inner.write(ops.concat(plan.indexOps), options);
+    } catch (error) {
+      this.trees.settle(plan, false);
+      return Promise.reject(error as Error);
     }
+    return written.then(
+      () => this.trees.settle(plan, true),
+      (error: unknown) => {
+        this.trees.settle(plan, false);
+        throw error;
+      },
+    );
   }
 
   sync(): Promise<void> {

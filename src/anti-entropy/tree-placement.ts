@@ -2,7 +2,7 @@ import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
-import { decodeItemKey } from "../storage/item-key.js";
+import { itemKeyTableId, itemPartitionKey } from "../storage/item-key.js";
 import type { TreeId } from "./segment-index.js";
 
 /**
@@ -32,11 +32,11 @@ export interface TreePlacement {
 export function treePlacement(options: TreePlacementOptions): TreePlacement {
   return {
     placeOf(itemKey) {
+      // Asked for every replica write (IndexedStorage): the table id and partition key are read in place, not decoded.
       const ring = options.ring();
-      const key = decodeItemKey(itemKey);
-      const n = options.nOf(key.tableId);
+      const n = options.nOf(itemKeyTableId(itemKey));
       if (ring === undefined || n === undefined) return undefined;
-      return { partition: partitionOf(key.partitionKey, ring.partitionCount), n };
+      return { partition: partitionOf(itemPartitionKey(itemKey), ring.partitionCount), n };
     },
     replicasOf(tree) {
       const ring = options.ring();

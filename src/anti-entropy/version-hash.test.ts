@@ -6,6 +6,7 @@ import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
 import { hash64, versionHash, versionHashesEqual } from "./version-hash.js";
+import { murmurHash3 } from "../ring/murmur-hash3.js";
 
 // Sets from real histories: three replicas coordinate writes with or without the context of a
 // replica's set, sync with each other, and now and then take an anonymous proposal, so every
@@ -89,4 +90,12 @@ test("the version hash is the hash of packr's bytes, on its fast path and off it
     }),
     { numRuns: 2_000, seed: 7 },
   );
+});
+
+test("hash64 is the two MurmurHash3 words big-endian, high seed first (persisted in the index and compared across nodes)", () => {
+  const bytes = new TextEncoder().encode("shoal version hash");
+  const out = hash64(bytes);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  assert.equal(view.getUint32(0), murmurHash3(bytes, 0x5eed_a11e));
+  assert.equal(view.getUint32(4), murmurHash3(bytes, 0x0c0f_fee5));
 });

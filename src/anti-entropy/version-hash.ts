@@ -100,9 +100,17 @@ function packUint(value: number, at: number): number {
 /** 64 bits of `bytes` as 8 bytes, big-endian: two MurmurHash3 x86_32 under fixed seeds. */
 export function hash64(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(VERSION_HASH_BYTES);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, murmurHash3(bytes, seedHigh));
-  view.setUint32(4, murmurHash3(bytes, seedLow));
+  // Big-endian by hand: a DataView per hash is an allocation on every replica write.
+  const high = murmurHash3(bytes, seedHigh);
+  const low = murmurHash3(bytes, seedLow);
+  out[0] = high >>> 24;
+  out[1] = (high >>> 16) & 0xff;
+  out[2] = (high >>> 8) & 0xff;
+  out[3] = high & 0xff;
+  out[4] = low >>> 24;
+  out[5] = (low >>> 16) & 0xff;
+  out[6] = (low >>> 8) & 0xff;
+  out[7] = low & 0xff;
   return out;
 }
 

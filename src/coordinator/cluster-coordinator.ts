@@ -117,7 +117,8 @@ export class ClusterCoordinator implements ItemOperations {
     return { ok: true, value: { siblings: read.siblings, context: contextText(read.context) } };
   }
 
-  async put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
+  put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
+    // Not async: each branch's promise is handed on as it is (a put's hottest path, no extra hops).
     if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.put(table, key, write, options));
     if (!hasCondition(options.condition)) return this.putEventual(table, key, write, options);
     return this.withConditionLock(table, key, () => this.putEventual(table, key, write, options));
@@ -129,7 +130,8 @@ export class ClusterCoordinator implements ItemOperations {
   }
 
   private async putEventual(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
-    const prepared = await this.prepareWrite(table, key, options);
+    // An unconditional put reads nothing first: its quorum and context are at hand, without a hop through prepareWrite.
+    const prepared = hasCondition(options.condition) ? await this.prepareWrite(table, key, options) : this.writeBasics(table, options);
     if (!prepared.ok) return prepared;
     const proposal = proposalOf(write);
     const result = await this.options.eventual.put({ key: encodedKey(table, key), proposal, context: prepared.context, quorum: prepared.quorum, lww: table.conflicts === "lww" });
@@ -242,6 +244,19 @@ export class ClusterCoordinator implements ItemOperations {
     options: WriteOptions,
     readFirst = false,
   ): Promise<{ ok: true; quorum: Quorum; context: VersionVector | undefined; read?: { siblings: ItemVersion[] } } | Failure> {
+    const basics = this.writeBasics(table, options);
+    if (!basics.ok || (!readFirst && !hasCondition(options.condition))) return basics;
+    const { quorum, context } = basics;
+    const read = await this.read(table, key, quorum);
+    if (!read.ok) return read;
+    const refusal = writeConditionRefusal(read.siblings, options.condition);
+    if (refusal !== null) return storeFailure("PreconditionFailed", refusal);
+    const seen = context === undefined ? read.context : mergeVersionVectors(context, read.context);
+    return { ok: true, quorum, context: seen.length === 0 ? undefined : seen, read };
+  }
+
+  /** A write's quorum and the causal context it carries (what a write that reads nothing first needs). */
+  private writeBasics(table: TableDefinition, options: WriteOptions): { ok: true; quorum: Quorum; context: VersionVector | undefined; read?: { siblings: ItemVersion[] } } | Failure {
     const quorum = this.quorum(table, options.quorum);
     if (!quorum.ok) return quorum;
     let context: VersionVector | undefined;
@@ -250,13 +265,7 @@ export class ClusterCoordinator implements ItemOperations {
       if (!decoded.ok) return storeFailure("BadRequest", `the causal context (X-Shoal-Context) is malformed: ${decoded.error}`);
       context = decoded.context;
     }
-    if (!readFirst && !hasCondition(options.condition)) return { ok: true, quorum: quorum.quorum, context };
-    const read = await this.read(table, key, quorum.quorum);
-    if (!read.ok) return read;
-    const refusal = writeConditionRefusal(read.siblings, options.condition);
-    if (refusal !== null) return storeFailure("PreconditionFailed", refusal);
-    const seen = context === undefined ? read.context : mergeVersionVectors(context, read.context);
-    return { ok: true, quorum: quorum.quorum, context: seen.length === 0 ? undefined : seen, read };
+    return { ok: true, quorum: quorum.quorum, context };
   }
 
   /**

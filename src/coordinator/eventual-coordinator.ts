@@ -7,7 +7,7 @@ import { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry }
 import type { RingState } from "../ring/ring-state.js";
 import type { Network, NodeId, RequestResult } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { decodeItemKey } from "../storage/item-key.js";
+import { itemPartitionKey } from "../storage/item-key.js";
 import { isRemoteFailure } from "../transport/remote-failure.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
@@ -199,11 +199,17 @@ export class EventualCoordinator {
     assert(Number.isSafeInteger(this.soleReadRepairEvery) && this.soleReadRepairEvery >= 1, `soleReadRepairEvery must be a positive integer, got ${this.soleReadRepairEvery}`);
   }
 
-  async put(request: EventualWriteRequest): Promise<EventualPutResult> {
+  put(request: EventualWriteRequest): Promise<EventualPutResult> {
     const deadlineMs = this.options.runtime.clock.nowMs() + 2 * this.options.requestTimeoutMs;
     const placed = this.place(request.key, request.quorum.n);
-    if (!placed.ok) return placed;
+    if (!placed.ok) return Promise.resolve(placed);
+    // Not async: the usual put is coordinated here, and its promise is handed on as it is.
     if (placed.primaries.includes(this.self)) return this.coordinatePut(request, placed, deadlineMs);
+    return this.forwardPut(request, placed);
+  }
+
+  /** Sends the put to the key's first primary that is up, which coordinates it ("coordinator.put"). */
+  private async forwardPut(request: EventualWriteRequest, placed: Placed): Promise<EventualPutResult> {
     const target = placed.primaries.find((node) => this.isUp(node));
     if (target === undefined) return unavailable(`no primary of the key is up among ${placed.primaries.join(", ")}`);
     const message: ForwardedPut = { type: "coordinator.put", ...request, context: request.context ?? null };
@@ -328,7 +334,7 @@ export class EventualCoordinator {
     if (refusals.length > 0 && !retrying) refused();
     if (!response.ok) return response;
     const nowMs = this.options.runtime.clock.nowMs();
-    const existed = local.before !== undefined && dvvset.values(local.before).some((s) => !s.tombstone && (s.expiresAtMs === null || s.expiresAtMs > nowMs));
+    const existed = local.before !== undefined && holdsLive(local.before, nowMs);
     return { ok: true, dot: local.dot, timestamp: sibling.timestamp, context: dvvset.join(local.set), existed };
   }
 
@@ -390,7 +396,8 @@ export class EventualCoordinator {
           continue;
         }
         if (!replica.primary) this.stats.hinted++;
-        void asReply(this.sendMerge(request.key, set, replica, lww, placed, timeoutMs)).then((reply) => {
+        // sendMerge never rejects (a thrown error is a failed reply), so one callback per replica.
+        void this.sendMerge(request.key, set, replica, lww, placed, timeoutMs).then((reply) => {
           core.addReply(replica.node, reply);
           if ("ringVersion" in reply) {
             refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
@@ -446,14 +453,18 @@ export class EventualCoordinator {
     return true;
   }
 
-  private async sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {
-    if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww });
-    const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
-    const result = await this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs });
-    if (result.ok && isRingRefusal(result.reply)) return { ok: false, error: `ring: ${result.reply.message}`, ringVersion: result.reply.ringVersion };
-    const failure = replyFailure(result);
-    if (failure !== undefined) return { ok: false, error: failure };
-    return { ok: true, durable: (result as { ok: true; reply: { durable?: boolean } }).reply.durable === true };
+  /**
+   * One replica's reply to a replicated write; never rejects: a local merge or a send that
+   * throws is a failed reply. Chained without an async frame: fewer promises per replica of every put.
+   */
+  private sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {
+    try {
+      if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww }).then(undefined, thrownReply);
+      const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
+      return this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs }).then(mergeReplyOf, thrownReply);
+    } catch (error) {
+      return Promise.resolve(thrownReply(error));
+    }
   }
 
   /** Read repair (paper, section 5): the merged set to every replica whose reply differed. */
@@ -477,7 +488,7 @@ export class EventualCoordinator {
   private place(key: Uint8Array, n: number, partitionKey?: Uint8Array): Placed | EventualUnavailable {
     const ring = this.options.membership.ring();
     if (ring === undefined) return unavailable("this node has no ring yet");
-    const partition = partitionOf(partitionKey ?? decodeItemKey(key).partitionKey, ring.partitionCount);
+    const partition = partitionOf(partitionKey ?? itemPartitionKey(key), ring.partitionCount);
     const width = Math.min(n, ring.members.length);
     const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
     return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version, n: width };
@@ -520,6 +531,30 @@ function recordReply(node: NodeId, record: unknown, local: LocalRecord | undefin
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
+
+/** Whether the set holds a sibling that is neither a tombstone nor expired at `nowMs` (walked in place: every put asks). */
+function holdsLive(set: DottedVersionVectorSet<Sibling>, nowMs: number): boolean {
+  const live = (s: Sibling): boolean => !s.tombstone && (s.expiresAtMs === null || s.expiresAtMs > nowMs);
+  for (let i = 0; i < set.entries.length; i++) {
+    const values = set.entries[i]![2];
+    for (let j = 0; j < values.length; j++) if (live(values[j]!)) return true;
+  }
+  for (let i = 0; i < set.anonymous.length; i++) if (live(set.anonymous[i]!)) return true;
+  return false;
+}
+
+/** What a replica answered to "replica.merge", as a MergeReply. */
+function mergeReplyOf(result: RequestResult<{ ok: boolean; durable?: boolean }>): MergeReply {
+  if (result.ok && isRingRefusal(result.reply)) return { ok: false, error: `ring: ${result.reply.message}`, ringVersion: result.reply.ringVersion };
+  const failure = replyFailure(result);
+  if (failure !== undefined) return { ok: false, error: failure };
+  return { ok: true, durable: (result as { ok: true; reply: { durable?: boolean } }).reply.durable === true };
+}
+
+/** A send or local handling that threw, as a failed reply. */
+function thrownReply(error: unknown): { ok: false; error: string } {
+  return { ok: false, error: error instanceof Error ? error.message : String(error) };
 }
 
 /** A replica whose handling threw locally counts as a failed reply, like a remote failure. */

@@ -2,8 +2,8 @@ import type { HintStore } from "../handoff/hint-store.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Clock } from "../runtime/runtime.js";
 import { decodeExpiryIndexKey, expiryIndexBound } from "../storage/keyspace.js";
-import type { Bytes, StorageEngine, WriteOp } from "../storage/storage-engine.js";
-import { decodeItemKey } from "../storage/item-key.js";
+import type { Bytes, StorageEngine, WriteOp, WriteOptions } from "../storage/storage-engine.js";
+import { decodeItemKey, itemKeyTableId } from "../storage/item-key.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import type { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
@@ -139,6 +139,8 @@ export interface TombstoneCheckMessage {
 export const tombstoneCheckKeysMax = 256;
 
 export const replicaMessagePrefix = "replica.";
+
+const durably: WriteOptions = Object.freeze({ durable: true });
 
 const tombstoneContentType = "application/octet-stream";
 
@@ -470,7 +472,13 @@ export class ReplicaService {
     const hlc = this.options.hlc;
     if (hlc === undefined) return;
     let newest = -1;
-    for (const sibling of dvvset.values(set)) if (sibling.timestamp > newest) newest = sibling.timestamp;
+    // In place, not through dvvset.values: every merge received runs this.
+    const entries = set.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const values = entries[i]![2];
+      for (let j = 0; j < values.length; j++) if (values[j]!.timestamp > newest) newest = values[j]!.timestamp;
+    }
+    for (let i = 0; i < set.anonymous.length; i++) if (set.anonymous[i]!.timestamp > newest) newest = set.anonymous[i]!.timestamp;
     if (newest >= 0) hlc.receive(newest);
   }
 
@@ -483,22 +491,36 @@ export class ReplicaService {
   }
 
   private replace(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>, how: { stamped: boolean }): Promise<void> {
-    return this.commit([{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }, ...indexOps(itemKey, before, after)], how);
+    const ops: WriteOp[] = [{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }];
+    const expiry = expiryIndexOps(itemKey, before, after);
+    for (let i = 0; i < expiry.length; i++) ops.push(expiry[i]!);
+    const tombstones = tombstoneIndexOps(itemKey, before, after);
+    for (let i = 0; i < tombstones.length; i++) ops.push(tombstones[i]!);
+    return this.commit(ops, how);
   }
 
-  private async commit(ops: WriteOp[], how: { stamped: boolean }): Promise<void> {
+  /** Writes `ops` durably; a batch that carried the HLC floor and failed makes the next write carry it again. */
+  private commit(ops: WriteOp[], how: { stamped: boolean }): Promise<void> {
     const floor = how.stamped ? this.options.hlcFloor : undefined;
     floor?.carry(ops);
+    // Chained, not async: every item write passes here.
+    let written: Promise<void>;
     try {
-      await this.options.storage.write(ops, { durable: true });
+      written = this.options.storage.write(ops, durably);
     } catch (error) {
       floor?.failed();
-      throw error;
+      return Promise.reject(error as Error);
     }
+    if (floor === undefined) return written;
+    return written.then(undefined, (error: unknown) => {
+      floor.failed();
+      throw error;
+    });
   }
 
   private dropped(itemKey: Uint8Array): boolean {
-    return this.options.isTableDropped?.(decodeItemKey(itemKey).tableId) === true;
+    const isTableDropped = this.options.isTableDropped;
+    return isTableDropped !== undefined && isTableDropped(itemKeyTableId(itemKey));
   }
 
   /**

@@ -31,12 +31,30 @@ export function expiriesOf(set: DottedVersionVectorSet<Sibling> | undefined): Se
 
 /** The index changes that replacing `before` by `after` (undefined: removed) at `itemKey` needs. */
 export function expiryIndexOps(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling> | undefined): WriteOp[] {
+  // Most sets never expire: then there is nothing to index, and no sets or lists to build (every replica write asks).
+  if (!hasExpiry(before) && !hasExpiry(after)) return [];
   const old = expiriesOf(before);
   const now = expiriesOf(after);
   const ops: WriteOp[] = [];
   for (const time of old) if (!now.has(time)) ops.push({ type: "delete", key: expiryIndexKey(time, itemKey) });
   for (const time of now) if (!old.has(time)) ops.push({ type: "put", key: expiryIndexKey(time, itemKey), value: noBytes });
   return ops;
+}
+
+/** Whether any sibling of the set carries an expiry (`expiriesOf` would not be empty), without allocating. */
+function hasExpiry(set: DottedVersionVectorSet<Sibling> | undefined): boolean {
+  if (set === undefined) return false;
+  const entries = set.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const values = entries[i]![2];
+    for (let j = 0; j < values.length; j++) if (expires(values[j]!)) return true;
+  }
+  for (let i = 0; i < set.anonymous.length; i++) if (expires(set.anonymous[i]!)) return true;
+  return false;
+}
+
+function expires(sibling: Sibling): boolean {
+  return sibling.expiresAtMs !== null && sibling.expiresAtMs >= 0;
 }
 
 const noBytes = new Uint8Array(0);

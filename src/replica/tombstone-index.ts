@@ -20,10 +20,28 @@ const TWO_POW_32 = 2 ** 32;
 
 /** When the set's newest tombstone was written (ms), or undefined when it is empty or holds a live sibling. */
 export function tombstoneTimeOf(set: DottedVersionVectorSet<Sibling> | undefined): number | undefined {
-  if (set === undefined) return undefined;
+  if (set === undefined || !onlyTombstones(set)) return undefined;
   const values = dvvset.values(set);
   if (values.length === 0 || !values.every((sibling) => sibling.tombstone)) return undefined;
   return Math.max(0, ...values.map((sibling) => hlcPhysicalMs(sibling.timestamp)));
+}
+
+/** True when the set has values and every one is a tombstone; walks it in place (every replica write asks, and most sets hold a live value). */
+function onlyTombstones(set: DottedVersionVectorSet<Sibling>): boolean {
+  let any = false;
+  const entries = set.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const values = entries[i]![2];
+    for (let j = 0; j < values.length; j++) {
+      if (!values[j]!.tombstone) return false;
+      any = true;
+    }
+  }
+  for (let i = 0; i < set.anonymous.length; i++) {
+    if (!set.anonymous[i]!.tombstone) return false;
+    any = true;
+  }
+  return any;
 }
 
 export function tombstoneIndexKey(timeMs: number, itemKey: Bytes): Uint8Array {

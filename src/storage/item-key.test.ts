@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AssertionError } from "../assert.js";
 import { compareBytes, startsWith } from "./byte-order.js";
-import { ITEM_KEY_ENCODED_BYTES_MAX, decodeItemKey, encodeItemKey, encodedItemKeyLength, itemKeyPrefix, partitionItemsPrefix, tableItemsPrefix } from "./item-key.js";
+import { ITEM_KEY_ENCODED_BYTES_MAX, decodeItemKey, encodeItemKey, encodedItemKeyLength, itemKeyPrefix, itemKeyTableId, itemPartitionKey, partitionItemsPrefix, tableItemsPrefix } from "./item-key.js";
 import { expiryIndexKey } from "./keyspace.js";
 import { STORAGE_KEY_BYTES_MAX } from "./write-ops.js";
 
@@ -123,4 +123,23 @@ test("an item key at the encoded maximum still fits the engines with its expiry 
   assert.equal(expiryIndexKey(Number.MAX_SAFE_INTEGER, itemKey).length, STORAGE_KEY_BYTES_MAX);
   // A key of 1024 NUL bytes is within keyBytesMax but not within the encoded maximum.
   assert.ok(encodedItemKeyLength(new Uint8Array(1024)) > ITEM_KEY_ENCODED_BYTES_MAX);
+});
+
+test("itemKeyTableId and itemPartitionKey read what decodeItemKey decodes, in place when nothing is escaped", () => {
+  fc.assert(
+    fc.property(itemTuple, ({ tableId, partitionKey, sortKey }) => {
+      const encoded = encodeItemKey(tableId, partitionKey, sortKey);
+      const decoded = decodeItemKey(encoded);
+      assert.equal(itemKeyTableId(encoded), decoded.tableId);
+      const partition = itemPartitionKey(encoded);
+      assert.deepEqual(Uint8Array.from(partition), Uint8Array.from(decoded.partitionKey));
+      // A key without a 0x00 byte is a view into the encoded key, not a copy.
+      if (!partitionKey.includes(0)) assert.equal(partition.buffer, encoded.buffer);
+    }),
+    runs,
+  );
+  assert.throws(() => itemKeyTableId(Uint8Array.of(0x02, 0, 0, 0, 1, 0, 1)), AssertionError);
+  assert.throws(() => itemPartitionKey(Uint8Array.of(0x02, 0, 0, 0, 1, 0, 1)), AssertionError);
+  // No terminator: the full decode refuses it.
+  assert.throws(() => itemPartitionKey(Uint8Array.of(0x01, 0, 0, 0, 1, 0x61, 0x62)), AssertionError);
 });

@@ -68,6 +68,28 @@ export function decodeItemKey(bytes: Uint8Array): ItemKey {
   return key;
 }
 
+/**
+ * The table id of an encoded item key, without decoding the rest (the write path asks it of
+ * every replica write: whether the table was dropped, which tree indexes the key).
+ */
+export function itemKeyTableId(bytes: Uint8Array): number {
+  if (!(bytes.length >= HEADER_BYTES + 2 && bytes[0] === Namespace.items)) assert(false, "itemKeyTableId: not an item key");
+  return ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
+}
+
+/**
+ * The raw partition key of an encoded item key, as `decodeItemKey` would return it. When it
+ * holds no 0x00 byte (nothing escaped, the usual case) it is a view into `bytes`, not a copy,
+ * so callers must not write to it; placement only hashes it.
+ */
+export function itemPartitionKey(bytes: Uint8Array): Uint8Array {
+  if (!(bytes.length >= HEADER_BYTES + 2 && bytes[0] === Namespace.items)) assert(false, "itemPartitionKey: not an item key");
+  const end = bytes.indexOf(ESCAPE, HEADER_BYTES);
+  // A 0x00 that starts the terminator (0x00 0x01) ends a key with nothing escaped; any other needs the full decode.
+  if (end >= 0 && bytes[end + 1] === TERMINATOR) return bytes.subarray(HEADER_BYTES, end);
+  return decodeItemKey(bytes).partitionKey;
+}
+
 /** Every item of one table starts with these bytes (scan it to drop or list a table). */
 export function tableItemsPrefix(tableId: number): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES);

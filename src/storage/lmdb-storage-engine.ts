@@ -110,12 +110,12 @@ export class LmdbStorageEngine implements StorageEngine {
     assertWriteOps(ops);
     // One op is atomic on its own; skipping batch() saves its block instructions on the
     // hottest path (a replica storing one version).
-    const committed = (ops.length === 1 ? this.apply(ops[0]!) : this.db.batch(() => ops.forEach((op) => void this.apply(op)))) as CommitPromise;
+    const committed = (ops.length === 1 ? this.apply(ops[0]!) : this.db.batch(() => this.applyAll(ops))) as CommitPromise;
     if (options.durable !== true) return committed.then(ignore);
     const flushed = committed.flushed;
     assert(flushed !== undefined, "lmdb-js gave no flush promise; separateFlushed must be on");
-    // Both: a failed commit rejects `committed` but never resolves `flushed`.
-    return Promise.all([committed, flushed]).then(ignore);
+    // Both, in order: a failed commit rejects `committed` but never resolves `flushed`.
+    return committed.then(() => flushed).then(ignore);
   }
 
   sync(): Promise<void> {
@@ -137,6 +137,10 @@ export class LmdbStorageEngine implements StorageEngine {
     this.closed = true;
     await this.db.flushed;
     await this.db.close();
+  }
+
+  private applyAll(ops: readonly WriteOp[]): void {
+    for (let i = 0; i < ops.length; i++) void this.apply(ops[i]!);
   }
 
   /** Queues one op; lmdb-js reads the value at commit time, so it gets a copy. */

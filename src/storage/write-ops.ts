@@ -20,9 +20,15 @@ export function assertStorageKey(key: Uint8Array, action: string): void {
 export function assertWriteOps(ops: readonly WriteOp[]): void {
   assert(Array.isArray(ops), "write: ops is not an array");
   for (const op of ops) {
-    assertStorageKey(op.key, `write ${op.type}`);
-    if (op.type === "put") assert(op.value instanceof Uint8Array, "write put: value is not bytes");
-    else if (op.type !== "delete") assert(false, `write: unknown op type ${String((op as { type: unknown }).type)}`);
+    // Constant action names: a template per op would build a string for every write.
+    if (op.type === "put") {
+      assertStorageKey(op.key, "write put");
+      assert(op.value instanceof Uint8Array, "write put: value is not bytes");
+    } else if (op.type === "delete") {
+      assertStorageKey(op.key, "write delete");
+    } else {
+      assert(false, `write: unknown op type ${String((op as { type: unknown }).type)}`);
+    }
   }
 }
 

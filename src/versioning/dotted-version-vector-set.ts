@@ -112,8 +112,12 @@ export function contextCovers<T>(context: VersionVector, set: DottedVersionVecto
 /** Every value, dotted ones first (by node id, newest first), then anonymous ones. */
 export function values<T>(set: DottedVersionVectorSet<T>): T[] {
   const all: T[] = [];
-  for (const entry of set.entries) all.push(...entry[2]);
-  all.push(...set.anonymous);
+  const entries = set.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entryValues = entries[i]![2];
+    for (let j = 0; j < entryValues.length; j++) all.push(entryValues[j]!);
+  }
+  for (let i = 0; i < set.anonymous.length; i++) all.push(set.anonymous[i]!);
   return all;
 }
 
@@ -210,13 +214,16 @@ export function parse<T>(data: unknown, isValue: (value: unknown) => value is T,
 
 function entryError<T>(entry: unknown, previousId: string | undefined, isValue: (value: unknown) => value is T): string | undefined {
   if (!Array.isArray(entry) || entry.length !== 3) return "is not [nodeId, counter, values]";
-  const [nodeId, counter, entryValues] = entry as unknown[];
+  // Indexed, not destructured: this checks every set received, and destructuring runs an iterator.
+  const nodeId: unknown = entry[0];
+  const counter: unknown = entry[1];
+  const entryValues: unknown = entry[2];
   if (typeof nodeId !== "string" || nodeId.length === 0) return "node id is not a non-empty string";
   if (previousId !== undefined && !(previousId < nodeId)) return `node ids are not strictly ascending at ${JSON.stringify(nodeId)}`;
   if (typeof counter !== "number" || !Number.isSafeInteger(counter) || counter < 1) return `counter ${String(counter)} is not a safe integer >= 1`;
   if (!Array.isArray(entryValues)) return "values is not a list";
   if (entryValues.length > counter) return `${entryValues.length} values but only ${counter} dots`;
-  if (!entryValues.every((value) => isValue(value))) return "holds something that is not a value";
+  for (let i = 0; i < entryValues.length; i++) if (!isValue(entryValues[i])) return "holds something that is not a value";
   return undefined;
 }
 
@@ -231,10 +238,12 @@ function mergeEntries<T>(a: readonly DvvEntry<T>[], b: readonly DvvEntry<T>[]): 
 }
 
 function mergeEntry<T>(a: DvvEntry<T>, b: DvvEntry<T>): DvvEntry<T> {
-  const [high, low] = a[1] >= b[1] ? [a, b] : [b, a];
-  const [nodeId, counter, highValues] = high;
-  const live = Math.min(highValues.length, counter - low[1] + low[2].length);
-  return live === highValues.length ? high : [nodeId, counter, highValues.slice(0, live)];
+  // No pair arrays or destructuring: every sync and update merges entries.
+  const high = a[1] >= b[1] ? a : b;
+  const low = high === a ? b : a;
+  const highValues = high[2];
+  const live = Math.min(highValues.length, high[1] - low[1] + low[2].length);
+  return live === highValues.length ? high : [high[0], high[1], highValues.slice(0, live)];
 }
 
 /** A new dot for `nodeId`, newest first in its live list. */
