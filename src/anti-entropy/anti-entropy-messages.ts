@@ -7,7 +7,7 @@ import { isTreeId, type TreeId } from "./segment-index.js";
  *
  *   { type: "anti-entropy.root", tree }               -> { ok: true, root } | { ok: false, error }
  *   { type: "anti-entropy.roots", trees }             -> { ok: true, roots } (8 bytes per tree, in order)
- *   { type: "anti-entropy.hashes", tree, level, indexes } -> { ok: true, hashes }
+ *   { type: "anti-entropy.hashes", tree, level, indexes, youngMs? } -> { ok: true, hashes, young? }
  *   { type: "anti-entropy.keys", tree, segments }     -> { ok: true, segments: [segment, [itemKey, hash][]][] }
  *   { type: "anti-entropy.fetch", keys }              -> { ok: true, sets: (set | null)[] }
  *   { type: "anti-entropy.merge", entries: [key, set][] } -> { ok: true, merged }
@@ -19,6 +19,11 @@ import { isTreeId, type TreeId } from "./segment-index.js";
  * differ, so replicas that agree cost one round trip per peer, not one per tree. A peer that
  * does not know it (an older node) answers `unknown anti-entropy message`; the initiator then
  * compares those trees one root at a time, as before.
+ *
+ * `youngMs` on a level-2 "hashes" request asks the replica which of those leaf segments it
+ * wrote within that many ms (`young`: one byte each, 1 for young), so the initiator can put off
+ * a difference that is a write still landing on either side (exchange.ts). An older replica
+ * leaves `young` out and only the initiator's own writes count.
  */
 export const antiEntropyMessagePrefix = "anti-entropy.";
 
@@ -45,7 +50,10 @@ export const exchangeBoundsDefault: Readonly<ExchangeBounds> = Object.freeze({
 
 export type RootRequest = { type: "anti-entropy.root"; tree: TreeId };
 export type RootsRequest = { type: "anti-entropy.roots"; trees: TreeId[] };
-export type HashesRequest = { type: "anti-entropy.hashes"; tree: TreeId; level: MerkleLevel; indexes: number[] };
+export type HashesRequest = { type: "anti-entropy.hashes"; tree: TreeId; level: MerkleLevel; indexes: number[]; youngMs?: number };
+
+/** The longest `youngMs` a hashes request may ask about (an hour). */
+export const youngMsMax = 3_600_000;
 export type KeysRequest = { type: "anti-entropy.keys"; tree: TreeId; segments: number[] };
 export type FetchRequest = { type: "anti-entropy.fetch"; keys: Uint8Array[] };
 export type MergeRequest = { type: "anti-entropy.merge"; entries: [Uint8Array, unknown][] };
@@ -68,6 +76,8 @@ export function parseAntiEntropyRequest(message: unknown, bounds: ExchangeBounds
   if (type === "anti-entropy.hashes") {
     const level = m!.level;
     if (!isTreeId(m!.tree) || (level !== 0 && level !== 1 && level !== 2)) return fail("hashes: bad tree or level");
+    const youngMs = m!.youngMs;
+    if (youngMs !== undefined && !(Number.isSafeInteger(youngMs) && (youngMs as number) >= 0 && (youngMs as number) <= youngMsMax)) return fail(`hashes: youngMs must be an integer from 0 to ${youngMsMax}`);
     return indexesWithin(m!.indexes, levelWidth[level], merkleLeafSegments) ? ok(m) : fail("hashes: bad indexes");
   }
   if (type === "anti-entropy.keys") {

@@ -35,7 +35,12 @@ export class ExchangeResponder {
       case "anti-entropy.roots":
         return this.options.isLoaded() ? { ok: true, roots: this.roots(request.trees) } : { ok: false, error: "not-loaded" };
       case "anti-entropy.hashes":
-        return this.options.isLoaded() ? { ok: true, hashes: this.tree(request.tree).hashes(request.level, request.indexes) } : { ok: false, error: "not-loaded" };
+        if (!this.options.isLoaded()) return { ok: false, error: "not-loaded" };
+        if (request.level === 2 && request.youngMs !== undefined) {
+          const hashes = this.tree(request.tree).hashes(request.level, request.indexes);
+          return { ok: true, hashes, young: this.options.trees.youngSegments(request.tree, request.indexes, request.youngMs) };
+        }
+        return { ok: true, hashes: this.tree(request.tree).hashes(request.level, request.indexes) };
       case "anti-entropy.keys":
         return this.keys(request);
       case "anti-entropy.fetch":

@@ -231,6 +231,7 @@ test("an old difference is repaired at once, and keys a repair wrote are not you
   // Written on n2 only (n1 missed them): n1's segments saw no write, so n1's exchange repairs them now.
   const entries = Array.from({ length: 200 }, (_, i): [Uint8Array, DottedVersionVectorSet<Sibling>] => [testKey(`missed-${i}`), written(`v${i}`, "n2")]);
   await store(cluster, "n2", entries);
+  await cluster.sim.runUntil(cluster.sim.now() + 60_000);
   const fromN2 = await exchangeAll(cluster, "n1", "n2");
   assert.equal(fromN2.keysRepaired, 200);
   // n1 wrote those keys by repair; its exchange with n3 spreads them at once instead of putting them off.
@@ -238,4 +239,19 @@ test("an old difference is repaired at once, and keys a repair wrote are not you
   assert.equal(toN3.keysRepaired, 200);
   assert.ok(rootsEqual(cluster, "n1", "n3") && rootsEqual(cluster, "n2", "n3"));
   assert.equal(cluster.node("n1").antiEntropy.stats.segmentsDeferred, 0);
+});
+
+test("a difference the peer wrote a moment ago (not yet landed here) is put off too", async () => {
+  const cluster = await testCluster(24, { antiEntropy: { young: { youngMs: 5_000, deferralsMax: 3 } } });
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  const key = testKey("landing");
+  // The write reached n2 but not n1 yet: n1's segment saw no write, n2's did.
+  await store(cluster, "n2", [[key, written("v", "n2")]]);
+  const tree = cluster.node("n1").antiEntropy.trees.placeOf(key)!;
+  const result = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  assert.ok(result.ok && result.segmentsDeferred === 1 && result.keysRepaired === 0 && !result.complete, JSON.stringify(result));
+  assert.equal(cluster.node("n1").replicas.fetch(key), undefined);
+  await cluster.sim.runUntil(cluster.sim.now() + 5_000);
+  const later = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  assert.ok(later.ok && later.complete && later.keysRepaired === 1, JSON.stringify(later));
 });

@@ -123,10 +123,10 @@ class Exchange {
       const root = await this.request<{ root: Uint8Array }>({ type: "anti-entropy.root", tree: this.tree });
       if (versionHashesEqual(root.root, this.local().root())) return this.done({ agreed: true, complete: true, keysDiffering: 0, keysRepaired: 0, segmentsDeferred: 0 });
     }
-    const tops = await this.differing(1, range(merkleFanOut));
-    const leaves = await this.differing(2, tops.flatMap((top) => range(merkleFanOut).map((i) => top * merkleFanOut + i)));
-    const young = this.context.young;
-    const split = young === undefined ? { compare: leaves, deferred: 0 } : this.context.trees.deferYoung(this.tree, leaves, young.youngMs, young.deferralsMax);
+    const young = this.context.young !== undefined && this.context.young.youngMs > 0 ? this.context.young : undefined;
+    const tops = (await this.differing(1, range(merkleFanOut))).indexes;
+    const leaves = await this.differing(2, tops.flatMap((top) => range(merkleFanOut).map((i) => top * merkleFanOut + i)), young?.youngMs);
+    const split = young === undefined ? { compare: leaves.indexes, deferred: 0 } : this.context.trees.deferYoung(this.tree, leaves.indexes, young.youngMs, young.deferralsMax, leaves.youngOnPeer);
     const { keys, complete } = await this.differingKeys(split.compare);
     let repaired = 0;
     for (let i = 0; i < keys.length; i += this.context.bounds.repairBatchMax) {
@@ -139,13 +139,24 @@ class Exchange {
     return this.context.trees.hashedTree(this.tree) ?? emptyTree;
   }
 
-  /** The indexes at `level` whose hashes differ between the two trees. */
-  private async differing(level: MerkleLevel, indexes: number[]): Promise<number[]> {
-    if (indexes.length === 0) return [];
-    const remote = (await this.request<{ hashes: Uint8Array }>({ type: "anti-entropy.hashes", tree: this.tree, level, indexes })).hashes;
+  /**
+   * The indexes at `level` whose hashes differ between the two trees; with `youngMs`, also those
+   * of them the peer wrote within youngMs (a peer that does not answer it: none).
+   */
+  private async differing(level: MerkleLevel, indexes: number[], youngMs?: number): Promise<{ indexes: number[]; youngOnPeer: Set<number> }> {
+    const youngOnPeer = new Set<number>();
+    if (indexes.length === 0) return { indexes: [], youngOnPeer };
+    const reply = await this.request<{ hashes: Uint8Array; young?: unknown }>({ type: "anti-entropy.hashes", tree: this.tree, level, indexes, ...(youngMs === undefined ? {} : { youngMs }) });
+    const remote = reply.hashes;
     if (!(remote instanceof Uint8Array) || remote.length !== indexes.length * VERSION_HASH_BYTES) throw new ExchangeFailure("hashes: malformed reply");
+    const young = reply.young instanceof Uint8Array && reply.young.length === indexes.length ? reply.young : undefined;
     const local = this.local().hashes(level, indexes);
-    return indexes.filter((_, i) => !sameHashAt(local, remote, i));
+    const differing = indexes.filter((index, i) => {
+      if (sameHashAt(local, remote, i)) return false;
+      if (young?.[i] === 1) youngOnPeer.add(index);
+      return true;
+    });
+    return { indexes: differing, youngOnPeer };
   }
 
   /** Keys whose version hashes differ in the given leaf segments, at most keysPerExchangeMax. */

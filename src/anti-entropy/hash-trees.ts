@@ -47,7 +47,7 @@ export interface HashTreesOptions {
    * exchanges compare an empty tree, costly but safe, instead of failing committed writes.
    */
   treesMax: number;
-  /** Clock ms, for when each leaf segment was last written (`writtenWithin`); without it no segment counts as young. */
+  /** Clock ms, for when each leaf segment was last written (`youngSegments`, `deferYoung`); without it no segment counts as young. */
   nowMs?: () => number;
 }
 
@@ -230,8 +230,9 @@ export class HashTrees {
    * compared. A segment compared resets its count. A real difference in an idle segment (a
    * replica that was down or lost its data) is never young here, so it is compared at once.
    */
-  deferYoung(tree: TreeId, segments: readonly number[], youngMs: number, deferralsMax: number): YoungSplit {
-    const kept = this.kept(tree, false);
+  deferYoung(tree: TreeId, segments: readonly number[], youngMs: number, deferralsMax: number, youngOnPeer: ReadonlySet<number> = new Set()): YoungSplit {
+    // Kept (created empty if need be) so its deferral counts are too, when only the peer wrote it.
+    const kept = this.kept(tree, youngOnPeer.size > 0);
     const nowMs = this.options.nowMs;
     if (kept === undefined || nowMs === undefined || youngMs <= 0) return { compare: [...segments], deferred: 0 };
     const now = nowMs();
@@ -239,7 +240,8 @@ export class HashTrees {
     let deferred = 0;
     for (const segment of segments) {
       const written = kept.writtenAtMs[segment]!;
-      if (written > 0 && now - written < youngMs && kept.deferrals[segment]! < deferralsMax) {
+      const young = youngOnPeer.has(segment) || (written > 0 && now - written < youngMs);
+      if (young && kept.deferrals[segment]! < deferralsMax) {
         kept.deferrals[segment]!++;
         deferred++;
       } else {
@@ -248,6 +250,23 @@ export class HashTrees {
       }
     }
     return { compare, deferred };
+  }
+
+  /**
+   * For each of `segments`, 1 when this replica wrote it within `youngMs` (a peer's exchange
+   * asks, so a write that reached this replica but not the initiator yet is put off too).
+   */
+  youngSegments(tree: TreeId, segments: readonly number[], youngMs: number): Uint8Array {
+    const flags = new Uint8Array(segments.length);
+    const kept = this.kept(tree, false);
+    const nowMs = this.options.nowMs;
+    if (kept === undefined || nowMs === undefined || youngMs <= 0) return flags;
+    const now = nowMs();
+    segments.forEach((segment, i) => {
+      const written = kept.writtenAtMs[segment]!;
+      if (written > 0 && now - written < youngMs) flags[i] = 1;
+    });
+    return flags;
   }
 
   /**
