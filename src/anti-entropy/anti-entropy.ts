@@ -162,15 +162,21 @@ export class AntiEntropy {
     return runExchange({ network, trees: this.trees, replica: this.options.replica, requestTimeoutMs: this.options.requestTimeoutMs, bounds: this.bounds, young: this.young, ...(pace ? { pace } : {}) }, peer, tree, { rootDiffers });
   }
 
-  /** Compares the roots of `trees` with `peer`, bounds.rootsPerRequestMax trees per round trip. */
+  /**
+   * Compares the roots of `trees` with `peer`, `rootsPerRoundTrip` trees per round trip: each
+   * side rehashes the dirty segments of every tree it is asked about in one turn, so a round
+   * trip over all 256 trees under a write load would hold the event loop for thousands of
+   * index scans at once; 32 keep each turn short and still cut the round trips 32-fold.
+   */
   async compareRoots(peer: NodeId, trees: readonly TreeId[], pace?: (bytes: number) => Promise<void>): Promise<RootsResult> {
     const network = this.options.runtime.network;
     if (network === undefined || !this.loaded) return { ok: false, error: network === undefined ? "no network" : "not-loaded", unsupported: false, messages: 0, bytes: 0 };
     const context = { network, trees: this.trees, replica: this.options.replica, requestTimeoutMs: this.options.requestTimeoutMs, bounds: this.bounds, ...(pace ? { pace } : {}) };
     const differs: boolean[] = [];
     const traffic = { messages: 0, bytes: 0 };
-    for (let i = 0; i < trees.length; i += this.bounds.rootsPerRequestMax) {
-      const result = await compareRoots(context, peer, trees.slice(i, i + this.bounds.rootsPerRequestMax));
+    const chunk = Math.min(rootsPerRoundTrip, this.bounds.rootsPerRequestMax);
+    for (let i = 0; i < trees.length; i += chunk) {
+      const result = await compareRoots(context, peer, trees.slice(i, i + chunk));
       traffic.messages += result.messages;
       traffic.bytes += result.bytes;
       if (!result.ok) return { ...result, ...traffic };
@@ -217,6 +223,9 @@ export class AntiEntropy {
     return this.responder.handle(message);
   }
 }
+
+/** Trees per "roots" round trip the schedule sends (compareRoots). */
+export const rootsPerRoundTrip = 32;
 
 function hexOf(bytes: Uint8Array): string {
   let text = "";
