@@ -37,6 +37,8 @@ export class AntiEntropyTestNode {
       replica: { fetch: (key) => this.replicas.fetch(key), merge: (key, set) => this.replicas.merge(key, set, { lww: false }) },
       requestTimeoutMs: 500,
       treesMax: ring.partitionCount,
+      // Tests write and exchange at once: young segments are compared unless a test asks.
+      young: { youngMs: 0 },
       ...overrides,
     });
     const hints = HintStore.open({ storage: this.antiEntropy.storage, isValue: isSibling, hintsPerTargetMax: defaultLimits.hintsPerTargetMax });

@@ -6,12 +6,24 @@ import { isTreeId, type TreeId } from "./segment-index.js";
  * data so they cross the network as MessagePack. Hashes travel as 8 bytes each, concatenated.
  *
  *   { type: "anti-entropy.root", tree }               -> { ok: true, root } | { ok: false, error }
- *   { type: "anti-entropy.hashes", tree, level, indexes } -> { ok: true, hashes }
+ *   { type: "anti-entropy.roots", trees }             -> { ok: true, roots } (8 bytes per tree, in order)
+ *   { type: "anti-entropy.hashes", tree, level, indexes, youngMs? } -> { ok: true, hashes, young? }
  *   { type: "anti-entropy.keys", tree, segments }     -> { ok: true, segments: [segment, [itemKey, hash][]][] }
  *   { type: "anti-entropy.fetch", keys }              -> { ok: true, sets: (set | null)[] }
  *   { type: "anti-entropy.merge", entries: [key, set][] } -> { ok: true, merged }
  *
  * `error` is "not-loaded" while the replica is still building its trees after a start.
+ *
+ * "roots" compares many trees in one round trip: a round sends one per peer (at most
+ * rootsPerRequestMax trees each) and runs a full exchange only for the trees whose roots
+ * differ, so replicas that agree cost one round trip per peer, not one per tree. A peer that
+ * does not know it (an older node) answers `unknown anti-entropy message`; the initiator then
+ * compares those trees one root at a time, as before.
+ *
+ * `youngMs` on a level-2 "hashes" request asks the replica which of those leaf segments it
+ * wrote within that many ms (`young`: one byte each, 1 for young), so the initiator can put off
+ * a difference that is a write still landing on either side (exchange.ts). An older replica
+ * leaves `young` out and only the initiator's own writes count.
  */
 export const antiEntropyMessagePrefix = "anti-entropy.";
 
@@ -24,6 +36,8 @@ export interface ExchangeBounds {
   repairBatchMax: number;
   /** Differing keys one exchange repairs; the rest wait for the next exchange. */
   keysPerExchangeMax: number;
+  /** Trees per "roots" request. */
+  rootsPerRequestMax: number;
 }
 
 export const exchangeBoundsDefault: Readonly<ExchangeBounds> = Object.freeze({
@@ -31,14 +45,19 @@ export const exchangeBoundsDefault: Readonly<ExchangeBounds> = Object.freeze({
   keysPerReplyMax: 10_000,
   repairBatchMax: 100,
   keysPerExchangeMax: 10_000,
+  rootsPerRequestMax: 1024,
 });
 
 export type RootRequest = { type: "anti-entropy.root"; tree: TreeId };
-export type HashesRequest = { type: "anti-entropy.hashes"; tree: TreeId; level: MerkleLevel; indexes: number[] };
+export type RootsRequest = { type: "anti-entropy.roots"; trees: TreeId[] };
+export type HashesRequest = { type: "anti-entropy.hashes"; tree: TreeId; level: MerkleLevel; indexes: number[]; youngMs?: number };
+
+/** The longest `youngMs` a hashes request may ask about (an hour). */
+export const youngMsMax = 3_600_000;
 export type KeysRequest = { type: "anti-entropy.keys"; tree: TreeId; segments: number[] };
 export type FetchRequest = { type: "anti-entropy.fetch"; keys: Uint8Array[] };
 export type MergeRequest = { type: "anti-entropy.merge"; entries: [Uint8Array, unknown][] };
-export type AntiEntropyRequest = RootRequest | HashesRequest | KeysRequest | FetchRequest | MergeRequest;
+export type AntiEntropyRequest = RootRequest | RootsRequest | HashesRequest | KeysRequest | FetchRequest | MergeRequest;
 
 export type ParsedRequest = { ok: true; request: AntiEntropyRequest } | { ok: false; error: string };
 
@@ -49,9 +68,16 @@ export function parseAntiEntropyRequest(message: unknown, bounds: ExchangeBounds
   const m = message as Record<string, unknown> | null;
   const type = m?.type;
   if (type === "anti-entropy.root") return isTreeId(m!.tree) ? ok(m) : fail("root: bad tree");
+  if (type === "anti-entropy.roots") {
+    const trees = m!.trees;
+    if (!Array.isArray(trees) || trees.length === 0 || trees.length > bounds.rootsPerRequestMax) return fail(`roots: trees must be a list of 1 to ${bounds.rootsPerRequestMax} trees`);
+    return trees.every(isTreeId) ? ok(m) : fail("roots: bad tree");
+  }
   if (type === "anti-entropy.hashes") {
     const level = m!.level;
     if (!isTreeId(m!.tree) || (level !== 0 && level !== 1 && level !== 2)) return fail("hashes: bad tree or level");
+    const youngMs = m!.youngMs;
+    if (youngMs !== undefined && !(Number.isSafeInteger(youngMs) && (youngMs as number) >= 0 && (youngMs as number) <= youngMsMax)) return fail(`hashes: youngMs must be an integer from 0 to ${youngMsMax}`);
     return indexesWithin(m!.indexes, levelWidth[level], merkleLeafSegments) ? ok(m) : fail("hashes: bad indexes");
   }
   if (type === "anti-entropy.keys") {

@@ -2,7 +2,7 @@ import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 import { antiEntropyMessagePrefix, exchangeBoundsDefault, type ExchangeBounds } from "./anti-entropy-messages.js";
-import { runExchange, type ExchangeResult } from "./exchange.js";
+import { compareRoots, runExchange, youngDeferralDefaults, type ExchangeResult, type RootsResult, type YoungDeferral } from "./exchange.js";
 import { ExchangeResponder } from "./exchange-responder.js";
 import { exchangeScheduleDefaults, ExchangeScheduler, type AntiEntropyStats, type ExchangeScheduleOptions } from "./exchange-scheduler.js";
 import { HashTrees } from "./hash-trees.js";
@@ -47,6 +47,8 @@ export interface AntiEntropyOptions {
   rebuild?: Partial<TreeRebuildOptions>;
   verify?: Partial<IndexVerifyOptions>;
   schedule?: Partial<ExchangeScheduleOptions>;
+  /** Differing segments written here within youngMs wait for a later exchange (exchange.ts); youngMs 0 turns it off. */
+  young?: Partial<YoungDeferral>;
 }
 
 export { antiEntropyMessagePrefix };
@@ -68,6 +70,7 @@ export interface AntiEntropyReport {
   exchanges: number;
   exchangesAgreed: number;
   exchangesFailed: number;
+  segmentsDeferred: number;
   keysDiffering: number;
   keysRepaired: number;
   bytes: number;
@@ -83,13 +86,15 @@ export class AntiEntropy {
   private readonly responder: ExchangeResponder;
   private readonly scheduler: ExchangeScheduler;
   private readonly bounds: ExchangeBounds;
+  private readonly young: YoungDeferral;
   /** The exchange schedule in force (defaults merged with the node's settings). */
   readonly schedule: Readonly<ExchangeScheduleOptions>;
 
   constructor(private readonly options: AntiEntropyOptions) {
     const { runtime } = options;
     this.bounds = { ...exchangeBoundsDefault, ...options.bounds };
-    this.trees = new HashTrees({ storage: runtime.storage, placeOf: options.placeOf, treesMax: options.treesMax });
+    this.young = { ...youngDeferralDefaults, ...options.young };
+    this.trees = new HashTrees({ storage: runtime.storage, placeOf: options.placeOf, treesMax: options.treesMax, nowMs: () => runtime.clock.nowMs() });
     this.storage = new IndexedStorage(runtime.storage, this.trees);
     this.rebuild = new TreeRebuild(runtime.storage, this.trees, runtime.timers, { ...treeRebuildDefaults, ...options.rebuild });
     this.verify = new IndexVerify(runtime.storage, this.trees, runtime.timers, { ...indexVerifyDefaults, ...options.verify });
@@ -105,7 +110,8 @@ export class AntiEntropy {
         trees: () => this.trees.treeIds(),
         replicasOf: options.replicasOf,
         isUp: options.isUp ?? (() => true),
-        exchange: (peer, tree, pace) => this.exchange(peer, tree, pace),
+        exchange: (peer, tree, pace, rootDiffers) => this.exchange(peer, tree, pace, rootDiffers),
+        compareRoots: (peer, trees, pace) => this.compareRoots(peer, trees, pace),
       },
       this.schedule,
     );
@@ -149,11 +155,34 @@ export class AntiEntropy {
     while (!done) done = this.rebuild.step();
   }
 
-  /** One exchange of `tree` with `peer`, now. */
-  exchange(peer: NodeId, tree: TreeId, pace?: (bytes: number) => Promise<void>): Promise<ExchangeResult> {
+  /** One exchange of `tree` with `peer`, now (`rootDiffers`: roots were compared already and differed). */
+  exchange(peer: NodeId, tree: TreeId, pace?: (bytes: number) => Promise<void>, rootDiffers = false): Promise<ExchangeResult> {
     const network = this.options.runtime.network;
     if (network === undefined || !this.loaded) return Promise.resolve({ ok: false, error: network === undefined ? "no network" : "not-loaded", messages: 0, bytes: 0 });
-    return runExchange({ network, trees: this.trees, replica: this.options.replica, requestTimeoutMs: this.options.requestTimeoutMs, bounds: this.bounds, ...(pace ? { pace } : {}) }, peer, tree);
+    return runExchange({ network, trees: this.trees, replica: this.options.replica, requestTimeoutMs: this.options.requestTimeoutMs, bounds: this.bounds, young: this.young, ...(pace ? { pace } : {}) }, peer, tree, { rootDiffers });
+  }
+
+  /**
+   * Compares the roots of `trees` with `peer`, `rootsPerRoundTrip` trees per round trip: each
+   * side rehashes the dirty segments of every tree it is asked about in one turn, so a round
+   * trip over all 256 trees under a write load would hold the event loop for thousands of
+   * index scans at once; 32 keep each turn short and still cut the round trips 32-fold.
+   */
+  async compareRoots(peer: NodeId, trees: readonly TreeId[], pace?: (bytes: number) => Promise<void>): Promise<RootsResult> {
+    const network = this.options.runtime.network;
+    if (network === undefined || !this.loaded) return { ok: false, error: network === undefined ? "no network" : "not-loaded", unsupported: false, messages: 0, bytes: 0 };
+    const context = { network, trees: this.trees, replica: this.options.replica, requestTimeoutMs: this.options.requestTimeoutMs, bounds: this.bounds, ...(pace ? { pace } : {}) };
+    const differs: boolean[] = [];
+    const traffic = { messages: 0, bytes: 0 };
+    const chunk = Math.min(rootsPerRoundTrip, this.bounds.rootsPerRequestMax);
+    for (let i = 0; i < trees.length; i += chunk) {
+      const result = await compareRoots(context, peer, trees.slice(i, i + chunk));
+      traffic.messages += result.messages;
+      traffic.bytes += result.bytes;
+      if (!result.ok) return { ...result, ...traffic };
+      differs.push(...result.differs);
+    }
+    return { ok: true, differs, ...traffic };
   }
 
   /** One round of the schedule, now (tests; the schedule runs rounds itself once started). */
@@ -185,8 +214,8 @@ export class AntiEntropy {
         lastCompleteAgeMs: completeAt === undefined ? null : Math.max(0, nowMs - completeAt),
       };
     });
-    const { exchanges, exchangesAgreed, exchangesFailed, keysDiffering, keysRepaired, bytes } = stats;
-    return { loaded: this.loaded, schedule: { ...this.schedule }, exchanges, exchangesAgreed, exchangesFailed, keysDiffering, keysRepaired, bytes, trees };
+    const { exchanges, exchangesAgreed, exchangesFailed, segmentsDeferred, keysDiffering, keysRepaired, bytes } = stats;
+    return { loaded: this.loaded, schedule: { ...this.schedule }, exchanges, exchangesAgreed, exchangesFailed, segmentsDeferred, keysDiffering, keysRepaired, bytes, trees };
   }
 
   /** Serves "anti-entropy." messages. */
@@ -194,6 +223,9 @@ export class AntiEntropy {
     return this.responder.handle(message);
   }
 }
+
+/** Trees per "roots" round trip the schedule sends (compareRoots). */
+export const rootsPerRoundTrip = 32;
 
 function hexOf(bytes: Uint8Array): string {
   let text = "";

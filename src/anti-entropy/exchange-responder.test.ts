@@ -39,3 +39,17 @@ test("the responder stores pushed keys it can place and skips those of a table i
   assert.deepEqual(reply, { ok: true, merged: 1 });
   assert.deepEqual(merged, [known]);
 });
+
+test("a roots request answers 8 bytes per tree in order, and a bad one is refused naming the limit", async () => {
+  const trees = new HashTrees({ storage: new MemoryStorageEngine(), placeOf: () => ({ partition: 0, n: 3 }), treesMax: 8 });
+  const bounds = { ...exchangeBoundsDefault, rootsPerRequestMax: 4 };
+  const responder = new ExchangeResponder({ trees, isLoaded: () => true, bounds, replica: { fetch: () => undefined, merge: async () => ({ ok: true }) } });
+  const reply = (await responder.handle({ type: "anti-entropy.roots", trees: [{ partition: 0, n: 3 }, { partition: 1, n: 3 }] })) as { ok: boolean; roots: Uint8Array };
+  assert.equal(reply.ok, true);
+  assert.deepEqual(reply.roots, new Uint8Array(16));
+  const tooMany = Array.from({ length: 5 }, (_, partition) => ({ partition, n: 3 }));
+  assert.deepEqual(await responder.handle({ type: "anti-entropy.roots", trees: tooMany }), { ok: false, error: "roots: trees must be a list of 1 to 4 trees" });
+  assert.deepEqual(await responder.handle({ type: "anti-entropy.roots", trees: [{ partition: -1, n: 3 }] }), { ok: false, error: "roots: bad tree" });
+  const loading = new ExchangeResponder({ trees, isLoaded: () => false, bounds, replica: { fetch: () => undefined, merge: async () => ({ ok: true }) } });
+  assert.deepEqual(await loading.handle({ type: "anti-entropy.roots", trees: [{ partition: 0, n: 3 }] }), { ok: false, error: "not-loaded" });
+});

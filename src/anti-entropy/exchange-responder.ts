@@ -5,6 +5,7 @@ import { MerkleTree } from "./merkle-tree.js";
 import { parseAntiEntropyRequest, type ExchangeBounds, type FetchRequest, type KeysRequest, type MergeRequest } from "./anti-entropy-messages.js";
 import type { ReplicaAccess } from "./replica-access.js";
 import type { TreeId } from "./segment-index.js";
+import { VERSION_HASH_BYTES } from "./version-hash.js";
 
 /**
  * The replica's side of a Merkle exchange (anti-entropy-messages.ts): answers root, segment
@@ -31,8 +32,15 @@ export class ExchangeResponder {
     switch (request.type) {
       case "anti-entropy.root":
         return this.options.isLoaded() ? { ok: true, root: this.tree(request.tree).root() } : { ok: false, error: "not-loaded" };
+      case "anti-entropy.roots":
+        return this.options.isLoaded() ? { ok: true, roots: this.roots(request.trees) } : { ok: false, error: "not-loaded" };
       case "anti-entropy.hashes":
-        return this.options.isLoaded() ? { ok: true, hashes: this.tree(request.tree).hashes(request.level, request.indexes) } : { ok: false, error: "not-loaded" };
+        if (!this.options.isLoaded()) return { ok: false, error: "not-loaded" };
+        if (request.level === 2 && request.youngMs !== undefined) {
+          const hashes = this.tree(request.tree).hashes(request.level, request.indexes);
+          return { ok: true, hashes, young: this.options.trees.youngSegments(request.tree, request.indexes, request.youngMs) };
+        }
+        return { ok: true, hashes: this.tree(request.tree).hashes(request.level, request.indexes) };
       case "anti-entropy.keys":
         return this.keys(request);
       case "anti-entropy.fetch":
@@ -44,6 +52,13 @@ export class ExchangeResponder {
 
   private tree(tree: TreeId): MerkleTree {
     return this.options.trees.hashedTree(tree) ?? emptyTree;
+  }
+
+  /** The trees' roots, 8 bytes each, concatenated in the request's order. */
+  private roots(trees: readonly TreeId[]): Uint8Array {
+    const roots = new Uint8Array(trees.length * VERSION_HASH_BYTES);
+    trees.forEach((tree, i) => roots.set(this.tree(tree).root(), i * VERSION_HASH_BYTES));
+    return roots;
   }
 
   /**
@@ -83,8 +98,10 @@ export class ExchangeResponder {
     for (const [key, data] of request.entries) {
       const parsed = dvvset.parse(data, isSibling);
       if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
-      if (this.options.trees.placeOf(key) === undefined) continue;
+      const tree = this.options.trees.placeOf(key);
+      if (tree === undefined) continue;
       if ((await this.options.replica.merge(key, parsed.set)).ok) merged++;
+      this.options.trees.forgetWrite(tree, key);
     }
     return { ok: true, merged };
   }

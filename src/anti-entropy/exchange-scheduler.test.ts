@@ -5,6 +5,9 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import type { Sibling } from "../versioning/sibling.js";
 import { rootsEqual, store, testCluster, testKey, written, type TestCluster } from "./anti-entropy-cluster.test-support.js";
 import type { AntiEntropyOptions } from "./anti-entropy.js";
+import type { ExchangeResult, RootsResult } from "./exchange.js";
+import { ExchangeScheduler } from "./exchange-scheduler.js";
+import type { TreeId } from "./segment-index.js";
 
 // The background schedule on a simulated cluster: it rebuilds a replica that lost its data
 // without any read touching the keys, costs one root comparison per tree once replicas agree,
@@ -39,7 +42,8 @@ test("the schedule rebuilds a replica that lost its data, and then agreeing repl
   const n1 = cluster.node("n1").antiEntropy;
   const before = { ...n1.stats };
   await cluster.sim.settle(n1.round());
-  assert.equal(n1.stats.messages - before.messages, 2 * cluster.trees().length);
+  // One "roots" round trip per peer compares every tree (two peers here), not one per tree.
+  assert.ok(n1.stats.messages - before.messages <= 2 * 2, `${n1.stats.messages - before.messages} messages`);
   assert.equal(n1.stats.exchangesAgreed - before.exchangesAgreed, cluster.trees().length);
   for (const id of cluster.ids) cluster.node(id).antiEntropy.stop();
 });
@@ -84,4 +88,66 @@ test("one seed run twice gives the same exchanges and the same trace", async () 
   const first = await run();
   assert.ok(first.converged);
   assert.deepEqual(await run(), first);
+});
+
+test("agreeing replicas cost one roots round trip per peer and round, however many trees", async () => {
+  const cluster = await testCluster(15, { partitionCount: 64, antiEntropy: { schedule, rebuild } });
+  const entries = Array.from({ length: 300 }, (_, i): [Uint8Array, DottedVersionVectorSet<Sibling>] => [testKey(`k${i}`), written(`v${i}`, "n1")]);
+  for (const id of cluster.ids) await store(cluster, id, entries);
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  const n1 = cluster.node("n1").antiEntropy;
+  await cluster.sim.settle(n1.round());
+  const trees = n1.trees.treeIds().length;
+  assert.ok(trees > 50, `${trees} trees`);
+  assert.equal(n1.stats.exchangesAgreed, trees);
+  assert.equal(n1.stats.keysDiffering, 0);
+  // Two peers, 32 trees per round trip: at most 2 * 2 round trips of 2 messages, not one per tree.
+  assert.ok(n1.stats.messages <= 8, `${n1.stats.messages} messages for ${trees} trees`);
+  // A tree that differs still gets its full exchange after the roots comparison.
+  await store(cluster, "n2", [[testKey("k7"), written("newer", "n2", cluster.node("n2").replicas.fetch(testKey("k7")))]]);
+  await cluster.sim.settle(cluster.node("n2").antiEntropy.round());
+  await cluster.sim.settle(n1.round());
+  assert.ok(rootsEqual(cluster, "n1", "n2"));
+});
+
+/** A scheduler over fake deps: every tree's replicas are n1, n2, n3; exchanges are recorded. */
+function fakeScheduler(compareRoots: ((peer: string, trees: readonly TreeId[]) => Promise<RootsResult>) | undefined) {
+  const calls: { peer: string; tree: TreeId; rootDiffers: boolean }[] = [];
+  const trees = Array.from({ length: 6 }, (_, partition): TreeId => ({ partition, n: 3 }));
+  const agreed: ExchangeResult = { ok: true, agreed: true, complete: true, keysDiffering: 0, keysRepaired: 0, segmentsDeferred: 0, messages: 2, bytes: 10 };
+  const scheduler = new ExchangeScheduler(
+    {
+      self: "n1",
+      clock: { nowMs: () => 1_000 },
+      timers: { setTimeout: () => assert.fail("no timer expected"), clearTimeout: () => undefined },
+      random: { next: () => 0, int: () => 0, bytes: (length) => new Uint8Array(length) },
+      isLoaded: () => true,
+      trees: () => trees,
+      replicasOf: () => ["n1", "n2", "n3"],
+      isUp: () => true,
+      exchange: async (peer, tree, _pace, rootDiffers) => {
+        calls.push({ peer, tree, rootDiffers });
+        return agreed;
+      },
+      ...(compareRoots === undefined ? {} : { compareRoots: (peer: string, t: readonly TreeId[]) => compareRoots(peer, t) }),
+    },
+    schedule,
+  );
+  return { scheduler, calls, trees };
+}
+
+test("a round exchanges only the trees whose roots differ, and every tree when the peer does not know the roots request", async () => {
+  const differing = fakeScheduler(async (_peer, trees) => ({ ok: true, differs: trees.map((t) => t.partition % 3 === 0), messages: 2, bytes: 100 }));
+  await differing.scheduler.round();
+  assert.deepEqual(differing.calls.map((c) => [c.tree.partition, c.rootDiffers]), [[0, true], [3, true]]);
+  assert.equal(differing.scheduler.stats.exchanges, 6);
+  assert.equal(differing.scheduler.stats.exchangesAgreed, 6);
+  assert.equal(differing.scheduler.stats.lastCompleteMs.size, 6);
+  const old = fakeScheduler(async () => ({ ok: false, error: "anti-entropy.roots: unknown anti-entropy message anti-entropy.roots", unsupported: true, messages: 2, bytes: 50 }));
+  await old.scheduler.round();
+  assert.deepEqual(old.calls.map((c) => [c.tree.partition, c.rootDiffers]), old.trees.map((t) => [t.partition, false]));
+  const down = fakeScheduler(async () => ({ ok: false, error: "anti-entropy.roots: timeout", unsupported: false, messages: 1, bytes: 50 }));
+  await down.scheduler.round();
+  assert.equal(down.calls.length, 0);
+  assert.equal(down.scheduler.stats.exchangesFailed, 6);
 });

@@ -1,7 +1,7 @@
 import { assert } from "../assert.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Clock, Random, TimerHandle, Timers } from "../runtime/runtime.js";
-import type { ExchangeResult } from "./exchange.js";
+import type { ExchangeResult, RootsResult } from "./exchange.js";
 import { treeName, type TreeId } from "./segment-index.js";
 
 /**
@@ -9,9 +9,11 @@ import { treeName, type TreeId } from "./segment-index.js";
  * FSM), throttled three ways: a round every `intervalMs` (the first one jittered), at most
  * `concurrency` exchanges at once, and their traffic held to `bytesPerSecond` (each round
  * trip's bytes push the next one back). A round exchanges every tree this node holds and is a
- * replica of with one other up replica of it, chosen at random; replicas that agree cost one
- * root comparison. A replica missing a whole tree (lost data) is repaired by the others, whose
- * rounds include it.
+ * replica of with one other up replica of it, chosen at random. With `compareRoots` a round
+ * first compares the roots of all trees it will exchange with a peer in one round trip per peer
+ * and runs an exchange only for those that differ, so replicas that agree cost one round trip
+ * per peer and round, not one per tree. A replica missing a whole tree (lost data) is repaired
+ * by the others, whose rounds include it.
  */
 export interface ExchangeScheduleOptions {
   intervalMs: number;
@@ -28,6 +30,8 @@ export interface AntiEntropyStats {
   /** Exchanges that ended at an equal root. */
   exchangesAgreed: number;
   exchangesFailed: number;
+  /** Differing leaf segments put off because they were written here a moment ago (exchange.ts, `young`). */
+  segmentsDeferred: number;
   keysDiffering: number;
   keysRepaired: number;
   messages: number;
@@ -45,11 +49,13 @@ export interface ExchangeSchedulerDeps {
   trees: () => TreeId[];
   replicasOf: (tree: TreeId) => readonly NodeId[];
   isUp: (node: NodeId) => boolean;
-  exchange: (peer: NodeId, tree: TreeId, pace: (bytes: number) => Promise<void>) => Promise<ExchangeResult>;
+  exchange: (peer: NodeId, tree: TreeId, pace: (bytes: number) => Promise<void>, rootDiffers: boolean) => Promise<ExchangeResult>;
+  /** Compares many trees' roots with a peer at once (exchange.ts `compareRoots`); without it, one root per exchange. */
+  compareRoots?: (peer: NodeId, trees: readonly TreeId[], pace: (bytes: number) => Promise<void>) => Promise<RootsResult>;
 }
 
 export function emptyAntiEntropyStats(): AntiEntropyStats {
-  return { rounds: 0, exchanges: 0, exchangesAgreed: 0, exchangesFailed: 0, keysDiffering: 0, keysRepaired: 0, messages: 0, bytes: 0, lastCompleteMs: new Map() };
+  return { rounds: 0, exchanges: 0, exchangesAgreed: 0, exchangesFailed: 0, segmentsDeferred: 0, keysDiffering: 0, keysRepaired: 0, messages: 0, bytes: 0, lastCompleteMs: new Map() };
 }
 
 export class ExchangeScheduler {
@@ -93,9 +99,9 @@ export class ExchangeScheduler {
   async round(): Promise<void> {
     this.stats.rounds++;
     if (!this.deps.isLoaded()) return;
-    const work = this.plan();
+    const work = this.deps.compareRoots === undefined ? this.plan().map((item) => ({ ...item, rootDiffers: false })) : await this.differingRoots(this.plan());
     const worker = async (): Promise<void> => {
-      for (let next = work.shift(); next !== undefined && !this.stopped; next = work.shift()) await this.run(next.peer, next.tree);
+      for (let next = work.shift(); next !== undefined && !this.stopped; next = work.shift()) await this.run(next.peer, next.tree, next.rootDiffers);
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, work.length) }, worker));
   }
@@ -111,8 +117,49 @@ export class ExchangeScheduler {
     return work;
   }
 
-  private async run(peer: NodeId, tree: TreeId): Promise<void> {
-    const result = await this.deps.exchange(peer, tree, (bytes) => this.pace(bytes));
+  /**
+   * One roots comparison per peer: the trees that agree are counted as agreed exchanges here;
+   * those that differ (or every tree, when the peer does not know the request) are left to
+   * exchange. A failed comparison counts each of its trees as a failed exchange.
+   */
+  private async differingRoots(plan: { tree: TreeId; peer: NodeId }[]): Promise<{ tree: TreeId; peer: NodeId; rootDiffers: boolean }[]> {
+    const byPeer = new Map<NodeId, TreeId[]>();
+    for (const { tree, peer } of plan) {
+      const trees = byPeer.get(peer);
+      if (trees === undefined) byPeer.set(peer, [tree]);
+      else trees.push(tree);
+    }
+    const work: { tree: TreeId; peer: NodeId; rootDiffers: boolean }[] = [];
+    const stats = this.stats;
+    for (const [peer, trees] of byPeer) {
+      if (this.stopped) break;
+      const result = await this.deps.compareRoots!(peer, trees, (bytes) => this.pace(bytes));
+      stats.messages += result.messages;
+      stats.bytes += result.bytes;
+      if (!result.ok) {
+        if (result.unsupported) work.push(...trees.map((tree) => ({ tree, peer, rootDiffers: false })));
+        else {
+          stats.exchanges += trees.length;
+          stats.exchangesFailed += trees.length;
+        }
+        continue;
+      }
+      const nowMs = this.deps.clock.nowMs();
+      trees.forEach((tree, i) => {
+        if (result.differs[i] === true) {
+          work.push({ tree, peer, rootDiffers: true });
+          return;
+        }
+        stats.exchanges++;
+        stats.exchangesAgreed++;
+        stats.lastCompleteMs.set(treeName(tree), nowMs);
+      });
+    }
+    return work;
+  }
+
+  private async run(peer: NodeId, tree: TreeId, rootDiffers: boolean): Promise<void> {
+    const result = await this.deps.exchange(peer, tree, (bytes) => this.pace(bytes), rootDiffers);
     const stats = this.stats;
     stats.exchanges++;
     stats.messages += result.messages;
@@ -122,6 +169,7 @@ export class ExchangeScheduler {
       return;
     }
     if (result.agreed) stats.exchangesAgreed++;
+    stats.segmentsDeferred += result.segmentsDeferred;
     stats.keysDiffering += result.keysDiffering;
     stats.keysRepaired += result.keysRepaired;
     if (result.complete) stats.lastCompleteMs.set(treeName(tree), this.deps.clock.nowMs());

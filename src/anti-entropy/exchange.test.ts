@@ -190,3 +190,68 @@ test("after a reap, a tombstone with something new (another delete's dot) and a 
   await exchangeAll(cluster, "n3", "n2");
   assert.ok(dvvset.equal(cluster.node("n2").replicas.fetch(live)!, rewritten), "a value written after the delete is taken");
 });
+
+test("a difference written a moment ago is put off to a later exchange, at most deferralsMax times in a row", async () => {
+  const cluster = await testCluster(21, { antiEntropy: { young: { youngMs: 5_000, deferralsMax: 2 } } });
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  const key = testKey("young");
+  await store(cluster, "n1", [[key, written("v", "n1")]]);
+  const tree = cluster.node("n1").antiEntropy.trees.placeOf(key)!;
+  const exchange = () => cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  for (const round of [1, 2]) {
+    const result = await exchange();
+    assert.ok(result.ok && !result.agreed, JSON.stringify(result));
+    assert.equal(result.segmentsDeferred, 1, `exchange ${round}`);
+    assert.equal(result.keysRepaired, 0, `exchange ${round}`);
+    assert.equal(result.complete, false, `exchange ${round}`);
+    assert.equal(cluster.node("n2").replicas.fetch(key), undefined);
+  }
+  // Put off twice in a row: the third exchange compares it although it is still young.
+  const third = await exchange();
+  assert.ok(third.ok && third.complete && third.segmentsDeferred === 0 && third.keysRepaired === 1, JSON.stringify(third));
+  assert.ok(rootsEqual(cluster, "n1", "n2"));
+});
+
+test("a young difference is repaired by the first exchange after it has aged", async () => {
+  const cluster = await testCluster(22, { antiEntropy: { young: { youngMs: 5_000, deferralsMax: 3 } } });
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  const key = testKey("ages");
+  await store(cluster, "n1", [[key, written("v", "n1")]]);
+  const tree = cluster.node("n1").antiEntropy.trees.placeOf(key)!;
+  const first = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  assert.ok(first.ok && first.segmentsDeferred === 1 && first.keysRepaired === 0, JSON.stringify(first));
+  await cluster.sim.runUntil(cluster.sim.now() + 5_000);
+  const later = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  assert.ok(later.ok && later.complete && later.segmentsDeferred === 0 && later.keysRepaired === 1, JSON.stringify(later));
+});
+
+test("an old difference is repaired at once, and keys a repair wrote are not young for the next replica", async () => {
+  const cluster = await testCluster(23, { antiEntropy: { young: { youngMs: 60_000, deferralsMax: 3 } } });
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  // Written on n2 only (n1 missed them): n1's segments saw no write, so n1's exchange repairs them now.
+  const entries = Array.from({ length: 200 }, (_, i): [Uint8Array, DottedVersionVectorSet<Sibling>] => [testKey(`missed-${i}`), written(`v${i}`, "n2")]);
+  await store(cluster, "n2", entries);
+  await cluster.sim.runUntil(cluster.sim.now() + 60_000);
+  const fromN2 = await exchangeAll(cluster, "n1", "n2");
+  assert.equal(fromN2.keysRepaired, 200);
+  // n1 wrote those keys by repair; its exchange with n3 spreads them at once instead of putting them off.
+  const toN3 = await exchangeAll(cluster, "n1", "n3");
+  assert.equal(toN3.keysRepaired, 200);
+  assert.ok(rootsEqual(cluster, "n1", "n3") && rootsEqual(cluster, "n2", "n3"));
+  assert.equal(cluster.node("n1").antiEntropy.stats.segmentsDeferred, 0);
+});
+
+test("a difference the peer wrote a moment ago (not yet landed here) is put off too", async () => {
+  const cluster = await testCluster(24, { antiEntropy: { young: { youngMs: 5_000, deferralsMax: 3 } } });
+  for (const id of cluster.ids) cluster.node(id).antiEntropy.loadNow();
+  const key = testKey("landing");
+  // The write reached n2 but not n1 yet: n1's segment saw no write, n2's did.
+  await store(cluster, "n2", [[key, written("v", "n2")]]);
+  const tree = cluster.node("n1").antiEntropy.trees.placeOf(key)!;
+  const result = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  assert.ok(result.ok && result.segmentsDeferred === 1 && result.keysRepaired === 0 && !result.complete, JSON.stringify(result));
+  assert.equal(cluster.node("n1").replicas.fetch(key), undefined);
+  await cluster.sim.runUntil(cluster.sim.now() + 5_000);
+  const later = await cluster.sim.settle(cluster.node("n1").antiEntropy.exchange("n2", tree));
+  assert.ok(later.ok && later.complete && later.keysRepaired === 1, JSON.stringify(later));
+});

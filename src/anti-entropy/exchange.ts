@@ -28,6 +28,13 @@ import { VERSION_HASH_BYTES, versionHashesEqual } from "./version-hash.js";
  * not with the number of keys. At most keysPerExchangeMax keys are repaired per exchange; the
  * rest show up in the next one (`complete: false`). `pace` is awaited after each round trip
  * with its bytes, so the scheduler can hold an exchange to a byte rate.
+ *
+ * Under a steady write load most differences are writes still landing on the replicas, which
+ * normal replication settles a moment later. With `young`, a differing leaf segment written
+ * here within `youngMs` is put off to a later exchange (HashTrees.deferYoung: at most
+ * `deferralsMax` times in a row), so the exchange neither lists nor repairs its keys now and
+ * reports `complete: false`. The schedule compares roots of many trees in one round trip
+ * (`compareRoots`) and starts an exchange only for the trees that differ (`rootDiffers`).
  */
 export interface ExchangeContext {
   network: Network;
@@ -36,7 +43,17 @@ export interface ExchangeContext {
   requestTimeoutMs: number;
   bounds: ExchangeBounds;
   pace?: (bytes: number) => Promise<void>;
+  young?: YoungDeferral;
 }
+
+/** Put off differing segments written here within `youngMs`, at most `deferralsMax` exchanges in a row. */
+export interface YoungDeferral {
+  youngMs: number;
+  deferralsMax: number;
+}
+
+/** A write's deadline is a few seconds at most; three rounds at the default interval is 30 s. */
+export const youngDeferralDefaults: Readonly<YoungDeferral> = Object.freeze({ youngMs: 5_000, deferralsMax: 3 });
 
 export interface ExchangeTraffic {
   messages: number;
@@ -44,7 +61,7 @@ export interface ExchangeTraffic {
 }
 
 export type ExchangeResult =
-  | ({ ok: true; agreed: boolean; complete: boolean; keysDiffering: number; keysRepaired: number } & ExchangeTraffic)
+  | ({ ok: true; agreed: boolean; complete: boolean; keysDiffering: number; keysRepaired: number; segmentsDeferred: number } & ExchangeTraffic)
   | ({ ok: false; error: string } & ExchangeTraffic);
 
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
@@ -54,14 +71,41 @@ class ExchangeFailure {
   constructor(readonly error: string) {}
 }
 
-export async function runExchange(context: ExchangeContext, peer: NodeId, tree: TreeId): Promise<ExchangeResult> {
+export async function runExchange(context: ExchangeContext, peer: NodeId, tree: TreeId, options: { rootDiffers?: boolean } = {}): Promise<ExchangeResult> {
   const exchange = new Exchange(context, peer, tree);
   try {
-    return await exchange.run();
+    return await exchange.run(options.rootDiffers === true);
   } catch (thrown) {
     if (!(thrown instanceof ExchangeFailure)) throw thrown;
     return { ok: false, error: thrown.error, messages: exchange.traffic.messages, bytes: exchange.traffic.bytes };
   }
+}
+
+export type RootsResult =
+  | ({ ok: true; differs: boolean[] } & ExchangeTraffic)
+  | ({ ok: false; error: string; unsupported: boolean } & ExchangeTraffic);
+
+/**
+ * Compares the roots of `trees` (at most bounds.rootsPerRequestMax) with one peer in one round
+ * trip; `differs[i]` is true when tree i's roots differ. `unsupported`: the peer does not know
+ * the request (an older node), so the caller compares them one exchange at a time instead.
+ */
+export async function compareRoots(context: ExchangeContext, peer: NodeId, trees: readonly TreeId[]): Promise<RootsResult> {
+  const message = { type: "anti-entropy.roots" as const, trees: [...trees] };
+  const result = await context.network.request<{ ok?: unknown; error?: unknown; roots?: unknown }>(peer, message, { timeoutMs: context.requestTimeoutMs });
+  const bytes = packr.pack(message).length + (result.ok ? packr.pack(result.reply).length : 0);
+  const traffic = { messages: result.ok ? 2 : 1, bytes };
+  if (!result.ok) return { ok: false, error: `anti-entropy.roots: ${result.error}`, unsupported: false, ...traffic };
+  await context.pace?.(bytes);
+  const reply = result.reply;
+  if (reply === null || typeof reply !== "object" || reply.ok !== true) {
+    const error = String((reply as { error?: unknown } | null)?.error ?? "malformed reply");
+    return { ok: false, error: `anti-entropy.roots: ${error}`, unsupported: error.startsWith("unknown anti-entropy message"), ...traffic };
+  }
+  const roots = reply.roots;
+  if (!(roots instanceof Uint8Array) || roots.length !== trees.length * VERSION_HASH_BYTES) return { ok: false, error: "anti-entropy.roots: malformed reply", unsupported: false, ...traffic };
+  const differs = trees.map((tree, i) => !sameHashAt(context.trees.hashedTree(tree)?.root() ?? emptyTree.root(), roots.subarray(i * VERSION_HASH_BYTES), 0));
+  return { ok: true, differs, ...traffic };
 }
 
 class Exchange {
@@ -73,30 +117,46 @@ class Exchange {
     private readonly tree: TreeId,
   ) {}
 
-  async run(): Promise<ExchangeResult> {
-    const root = await this.request<{ root: Uint8Array }>({ type: "anti-entropy.root", tree: this.tree });
-    if (versionHashesEqual(root.root, this.local().root())) return this.done({ agreed: true, complete: true, keysDiffering: 0, keysRepaired: 0 });
-    const tops = await this.differing(1, range(merkleFanOut));
-    const leaves = await this.differing(2, tops.flatMap((top) => range(merkleFanOut).map((i) => top * merkleFanOut + i)));
-    const { keys, complete } = await this.differingKeys(leaves);
+  /** `rootDiffers`: the roots were compared already (compareRoots) and differed. */
+  async run(rootDiffers: boolean): Promise<ExchangeResult> {
+    if (!rootDiffers) {
+      const root = await this.request<{ root: Uint8Array }>({ type: "anti-entropy.root", tree: this.tree });
+      if (versionHashesEqual(root.root, this.local().root())) return this.done({ agreed: true, complete: true, keysDiffering: 0, keysRepaired: 0, segmentsDeferred: 0 });
+    }
+    const young = this.context.young !== undefined && this.context.young.youngMs > 0 ? this.context.young : undefined;
+    const tops = (await this.differing(1, range(merkleFanOut))).indexes;
+    const leaves = await this.differing(2, tops.flatMap((top) => range(merkleFanOut).map((i) => top * merkleFanOut + i)), young?.youngMs);
+    const split = young === undefined ? { compare: leaves.indexes, deferred: 0 } : this.context.trees.deferYoung(this.tree, leaves.indexes, young.youngMs, young.deferralsMax, leaves.youngOnPeer);
+    const { keys, complete } = await this.differingKeys(split.compare);
     let repaired = 0;
     for (let i = 0; i < keys.length; i += this.context.bounds.repairBatchMax) {
       repaired += await this.repair(keys.slice(i, i + this.context.bounds.repairBatchMax));
     }
-    return this.done({ agreed: false, complete, keysDiffering: keys.length, keysRepaired: repaired });
+    return this.done({ agreed: false, complete: complete && split.deferred === 0, keysDiffering: keys.length, keysRepaired: repaired, segmentsDeferred: split.deferred });
   }
 
   private local(): MerkleTree {
     return this.context.trees.hashedTree(this.tree) ?? emptyTree;
   }
 
-  /** The indexes at `level` whose hashes differ between the two trees. */
-  private async differing(level: MerkleLevel, indexes: number[]): Promise<number[]> {
-    if (indexes.length === 0) return [];
-    const remote = (await this.request<{ hashes: Uint8Array }>({ type: "anti-entropy.hashes", tree: this.tree, level, indexes })).hashes;
+  /**
+   * The indexes at `level` whose hashes differ between the two trees; with `youngMs`, also those
+   * of them the peer wrote within youngMs (a peer that does not answer it: none).
+   */
+  private async differing(level: MerkleLevel, indexes: number[], youngMs?: number): Promise<{ indexes: number[]; youngOnPeer: Set<number> }> {
+    const youngOnPeer = new Set<number>();
+    if (indexes.length === 0) return { indexes: [], youngOnPeer };
+    const reply = await this.request<{ hashes: Uint8Array; young?: unknown }>({ type: "anti-entropy.hashes", tree: this.tree, level, indexes, ...(youngMs === undefined ? {} : { youngMs }) });
+    const remote = reply.hashes;
     if (!(remote instanceof Uint8Array) || remote.length !== indexes.length * VERSION_HASH_BYTES) throw new ExchangeFailure("hashes: malformed reply");
+    const young = reply.young instanceof Uint8Array && reply.young.length === indexes.length ? reply.young : undefined;
     const local = this.local().hashes(level, indexes);
-    return indexes.filter((_, i) => !sameHashAt(local, remote, i));
+    const differing = indexes.filter((index, i) => {
+      if (sameHashAt(local, remote, i)) return false;
+      if (young?.[i] === 1) youngOnPeer.add(index);
+      return true;
+    });
+    return { indexes: differing, youngOnPeer };
   }
 
   /** Keys whose version hashes differ in the given leaf segments, at most keysPerExchangeMax. */
@@ -138,7 +198,10 @@ class Exchange {
     for (const [i, key] of keys.entries()) {
       const remote = parseRemoteSet(reply.sets[i]);
       const before = this.context.replica.fetch(key);
-      if (remote !== undefined) await this.context.replica.merge(key, remote);
+      if (remote !== undefined) {
+        await this.context.replica.merge(key, remote);
+        this.context.trees.forgetWrite(this.tree, key);
+      }
       const after = this.context.replica.fetch(key);
       const localChanged = after !== undefined && (before === undefined || !dvvset.equal(before, after));
       const remoteBehind = after !== undefined && (remote === undefined || !dvvset.equal(remote, after));
@@ -161,7 +224,7 @@ class Exchange {
     return reply as T;
   }
 
-  private done(outcome: { agreed: boolean; complete: boolean; keysDiffering: number; keysRepaired: number }): ExchangeResult {
+  private done(outcome: { agreed: boolean; complete: boolean; keysDiffering: number; keysRepaired: number; segmentsDeferred: number }): ExchangeResult {
     return { ok: true, ...outcome, ...this.traffic };
   }
 }

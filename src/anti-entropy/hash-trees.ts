@@ -42,11 +42,13 @@ export interface HashTreesOptions {
   /** The key's tree, or undefined when anti-entropy does not cover it (a strong or unknown table). */
   placeOf: (itemKey: Uint8Array) => TreeId | undefined;
   /**
-   * Trees kept in memory (partitions times distinct n values is enough; about 9.5 kB each). A
+   * Trees kept in memory (partitions times distinct n values is enough; about 19 kB each). A
    * tree beyond it is not kept (counted in `treesRefused`): its keys stay indexed, and its
    * exchanges compare an empty tree, costly but safe, instead of failing committed writes.
    */
   treesMax: number;
+  /** Clock ms, for when each leaf segment was last written (`youngSegments`, `deferYoung`); without it no segment counts as young. */
+  nowMs?: () => number;
 }
 
 interface KeptTree {
@@ -55,6 +57,16 @@ interface KeptTree {
   /** 1 for a leaf segment written since it was last hashed. */
   dirty: Uint8Array;
   dirtyCount: number;
+  /** Per leaf segment: clock ms of its last committed write here (0: none since start). */
+  writtenAtMs: Float64Array;
+  /** Per leaf segment: exchanges in a row that deferred it as young (`deferYoung`). */
+  deferrals: Uint8Array;
+}
+
+/** What `deferYoung` leaves for an exchange to compare now, and how many segments it put off. */
+export interface YoungSplit {
+  compare: number[];
+  deferred: number;
 }
 
 export class HashTrees {
@@ -213,8 +225,66 @@ export class HashTrees {
     return entries;
   }
 
+  /**
+   * Splits an exchange's differing leaf segments: one written here within `youngMs` is put off
+   * (a write still landing on the replicas differs for a moment and normal replication fixes
+   * it; an exchange would only list and "repair" its keys a moment early), unless it was put
+   * off `deferralsMax` exchanges in a row already, so a segment written all the time is still
+   * compared. A segment compared resets its count. A real difference in an idle segment (a
+   * replica that was down or lost its data) is never young here, so it is compared at once.
+   */
+  deferYoung(tree: TreeId, segments: readonly number[], youngMs: number, deferralsMax: number, youngOnPeer: ReadonlySet<number> = new Set()): YoungSplit {
+    // Kept (created empty if need be) so its deferral counts are too, when only the peer wrote it.
+    const kept = this.kept(tree, youngOnPeer.size > 0);
+    const nowMs = this.options.nowMs;
+    if (kept === undefined || nowMs === undefined || youngMs <= 0) return { compare: [...segments], deferred: 0 };
+    const now = nowMs();
+    const compare: number[] = [];
+    let deferred = 0;
+    for (const segment of segments) {
+      const written = kept.writtenAtMs[segment]!;
+      const young = youngOnPeer.has(segment) || (written > 0 && now - written < youngMs);
+      if (young && kept.deferrals[segment]! < deferralsMax) {
+        kept.deferrals[segment]!++;
+        deferred++;
+      } else {
+        kept.deferrals[segment] = 0;
+        compare.push(segment);
+      }
+    }
+    return { compare, deferred };
+  }
+
+  /**
+   * For each of `segments`, 1 when this replica wrote it within `youngMs` (a peer's exchange
+   * asks, so a write that reached this replica but not the initiator yet is put off too).
+   */
+  youngSegments(tree: TreeId, segments: readonly number[], youngMs: number): Uint8Array {
+    const flags = new Uint8Array(segments.length);
+    const kept = this.kept(tree, false);
+    const nowMs = this.options.nowMs;
+    if (kept === undefined || nowMs === undefined || youngMs <= 0) return flags;
+    const now = nowMs();
+    segments.forEach((segment, i) => {
+      const written = kept.writtenAtMs[segment]!;
+      if (written > 0 && now - written < youngMs) flags[i] = 1;
+    });
+    return flags;
+  }
+
+  /**
+   * An exchange's repair wrote this key (merged here): its segment does not count as young
+   * for it, or the next exchange with another replica would put off the very difference it is
+   * spreading (a heal would slow to one segment per deferralsMax rounds).
+   */
+  forgetWrite(tree: TreeId, itemKey: Uint8Array): void {
+    const kept = this.kept(tree, false);
+    if (kept !== undefined) kept.writtenAtMs[segmentOf(itemKey)] = 0;
+  }
+
   private markDirty(tree: TreeId, segment: number): void {
     const kept = this.kept(tree, true);
+    if (kept !== undefined && this.options.nowMs !== undefined) kept.writtenAtMs[segment] = Math.max(1, this.options.nowMs());
     if (kept === undefined || kept.dirty[segment] === 1) return;
     kept.dirty[segment] = 1;
     kept.dirtyCount++;
@@ -236,7 +306,14 @@ export class HashTrees {
       this.treesRefused++;
       return undefined;
     }
-    const created: KeptTree = { id: { partition: tree.partition, n: tree.n }, tree: new MerkleTree(), dirty: new Uint8Array(merkleLeafSegments), dirtyCount: 0 };
+    const created: KeptTree = {
+      id: { partition: tree.partition, n: tree.n },
+      tree: new MerkleTree(),
+      dirty: new Uint8Array(merkleLeafSegments),
+      dirtyCount: 0,
+      writtenAtMs: new Float64Array(merkleLeafSegments),
+      deferrals: new Uint8Array(merkleLeafSegments),
+    };
     this.trees.set(key, created);
     return created;
   }

@@ -43,11 +43,12 @@ test("without faults every write is acknowledged and every read answers", async 
 });
 
 test("hints left held for a replaced node fail the convergence check; re-targeted, the same seed passes", async () => {
-  // Seed 26 replaces n1 while nodes hold hints for it (found by counting such hints: 9 here).
-  const stranded = await eventualScenario(26, { unsafeNoHintRetargeting: true });
+  // Seed 218 replaces n1 while nodes hold hints for it (found by counting such hints: 2 here;
+  // seed 26 did before anti-entropy compared roots in batches, which changed its trajectory).
+  const stranded = await eventualScenario(218, { unsafeNoHintRetargeting: true });
   assert.equal(stranded.ok, false);
   assert.match(stranded.ok ? "" : stranded.reason, /hints for nodes that left or were replaced are still held/);
-  const fixed = await eventualScenario(26);
+  const fixed = await eventualScenario(218);
   assert.equal(fixed.ok, true, fixed.ok ? "" : fixed.reason);
   assert.match(fixed.summary, /replace n1 by n6/);
 });
