@@ -6,6 +6,9 @@ import { assert } from "../assert.js";
  * storage read itself). A hit needs the very same record bytes: the decoded value is a pure
  * function of the bytes and is never mutated (dvvset operations return new sets), so a hit is
  * always what decoding would give; a record rewritten since simply misses and is decoded again.
+ * It keeps a view of the bytes it was given, so they must be the caller's own and never reused:
+ * LmdbStorageEngine.get returns a fresh copy (getBinary); a read through lmdb's getBinaryFast,
+ * whose buffer the next read overwrites, would make every compare succeed against itself.
  *
  * Direct-mapped and bounded: `slots` entries indexed by a hash of the item key, each holding one
  * record of at most `recordBytesMax` bytes (larger records are decoded every time), so it keeps at
