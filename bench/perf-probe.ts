@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { repoRoot } from "./paths.js";
 import type { LoadResult, LoadSpec, LoadTarget } from "./load-spec.js";
+import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeRow } from "./probe-runs.js";
 import type { BenchTableSpec, ShoalCluster } from "./shoal-cluster-system.js";
 
 /**
@@ -48,17 +49,9 @@ interface RootModules {
   runLoadProcess(spec: LoadSpec, options: { durationS: number; warmupS: number; keyCount: number }): Promise<LoadResult>;
 }
 
-interface Row {
-  /** The root, with " ae=on|off" when --anti-entropy chose the mode. */
-  root: string;
-  scenario: string;
-  opsPerSec: number;
-  p50Ms: number;
-  p999Ms: number;
-  cpuUsPerOp: number;
-  /** The servers' context switches (voluntary and not) per operation, warm-up included. */
+/** A probe row (the root with " ae=on|off" when --anti-entropy chose the mode) and the servers' context switches per operation, warm-up included. */
+interface Row extends ProbeRow {
   switchesPerOp: number;
-  errors: number;
 }
 
 const table: BenchTableSpec = { name: "bench_eventual", consistency: "eventual", conflicts: "lww", replication: { n: 3, r: 2, w: 2 } };
@@ -93,76 +86,53 @@ async function main(): Promise<void> {
   const loaded = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
   const roots = loaded.flatMap((modules) => modes.map((mode) => ({ ...modules, root: mode === undefined ? modules.root : `${modules.root} ae=${mode}`, antiEntropy: mode })));
   const rows: Row[] = [];
-  for (let run = 1; run <= runs; run++) {
-    // Odd runs go through the variants in order, even runs backwards, so neither always goes first.
-    for (const modules of run % 2 === 1 ? roots : [...roots].reverse()) {
-      if (values.profile !== undefined) {
-        const dir = join(resolve(values.profile), `run${run}-${roots.indexOf(modules)}`);
-        mkdirSync(dir, { recursive: true });
-        process.env.NODE_OPTIONS = `--import=${new URL("./profile-hook.js", import.meta.url).href}`;
-        process.env.SHOAL_PROFILE_DIR = dir;
-      }
+  const anyStrong = scenarios.some((name) => scenarioTargets[name]!.strong === true);
+  await alternateRuns(runs, roots, async (modules, run, index) => {
+    const cluster = await startProfiled(values.profile, run, index, async () => {
       // The servers inherit the environment when they are spawned.
       if (modules.antiEntropy !== undefined) process.env.SHOAL_ANTI_ENTROPY = modules.antiEntropy;
-      const anyStrong = scenarios.some((name) => scenarioTargets[name]!.strong === true);
-      const cluster = await modules.startShoalCluster({ members, cpu: 0, deadlineMs: 60_000, tables: anyStrong ? [table, strongTable] : [table] });
-      delete process.env.NODE_OPTIONS;
-      delete process.env.SHOAL_PROFILE_DIR;
-      if (modules.antiEntropy !== undefined) delete process.env.SHOAL_ANTI_ENTROPY;
       try {
-        let written = false;
-        for (const scenario of scenarios) {
-          const target = scenarioTargets[scenario]!;
-          const tableName = target.strong === true ? strongTable.name : table.name;
-          const loadTarget: LoadTarget = target.client
-            ? { kind: "shoal-client", seeds: cluster.peers, table: tableName, ...(target.r === undefined ? {} : { r: target.r }) }
-            : { kind: "shoal-cluster", urls: cluster.urls, table: tableName, ...(target.r === undefined ? {} : { r: target.r }) };
-          const spec: LoadSpec = {
-            target: loadTarget,
-            op: target.op,
-            valueBytes: 100,
-            concurrency,
-            keyPrefix: target.strong === true ? "s-" : "e-",
-            keyCount,
-            preload: target.op === "get" && !written,
-            warmupMs: warmupS * 1000,
-            durationMs: durationS * 1000,
-            opsMax: durationS * 1_000_000,
-            serverPids: cluster.pids,
-            seed: run,
-          };
-          if (target.op === "get") written = true;
-          const switchesBefore = contextSwitches(cluster.pids);
-          const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount });
-          // Warm-up included on both sides: the operations are estimated at the measured rate.
-          const switches = contextSwitches(cluster.pids) - switchesBefore;
-          const row: Row = {
-            root: modules.root,
-            scenario,
-            opsPerSec: result.opsPerSec,
-            p50Ms: result.latency.p50Us / 1000,
-            p999Ms: result.latency.p999Us / 1000,
-            cpuUsPerOp: result.serverCpuPct === null ? NaN : ((result.serverCpuPct / 100) * 1e6) / result.opsPerSec,
-            switchesPerOp: switches / (result.opsPerSec * (warmupS + durationS)),
-            errors: result.errors,
-          };
-          rows.push(row);
-          process.stdout.write(`run ${run} ${format(row)} servers ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
-        }
+        return await modules.startShoalCluster({ members, cpu: 0, deadlineMs: 60_000, tables: anyStrong ? [table, strongTable] : [table] });
       } finally {
-        await cluster.stop();
+        if (modules.antiEntropy !== undefined) delete process.env.SHOAL_ANTI_ENTROPY;
       }
+    });
+    try {
+      let written = false;
+      for (const scenario of scenarios) {
+        const target = scenarioTargets[scenario]!;
+        const tableName = target.strong === true ? strongTable.name : table.name;
+        const loadTarget: LoadTarget = target.client
+          ? { kind: "shoal-client", seeds: cluster.peers, table: tableName, ...(target.r === undefined ? {} : { r: target.r }) }
+          : { kind: "shoal-cluster", urls: cluster.urls, table: tableName, ...(target.r === undefined ? {} : { r: target.r }) };
+        const spec: LoadSpec = {
+          target: loadTarget,
+          op: target.op,
+          valueBytes: 100,
+          concurrency,
+          keyPrefix: target.strong === true ? "s-" : "e-",
+          keyCount,
+          preload: target.op === "get" && !written,
+          warmupMs: warmupS * 1000,
+          durationMs: durationS * 1000,
+          opsMax: durationS * 1_000_000,
+          serverPids: cluster.pids,
+          seed: run,
+        };
+        if (target.op === "get") written = true;
+        const switchesBefore = contextSwitches(cluster.pids);
+        const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount });
+        // Warm-up included on both sides: the operations are estimated at the measured rate.
+        const switches = contextSwitches(cluster.pids) - switchesBefore;
+        const row: Row = { ...rowOf(modules.root, scenario, result), switchesPerOp: switches / (result.opsPerSec * (warmupS + durationS)) };
+        rows.push(row);
+        process.stdout.write(`run ${run} ${format(row)} servers ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
+      }
+    } finally {
+      await cluster.stop();
     }
-  }
-  process.stdout.write("medians:\n");
-  for (const modules of roots) {
-    for (const scenario of scenarios) {
-      const group = rows.filter((row) => row.root === modules.root && row.scenario === scenario);
-      process.stdout.write(
-        `  ${format({ root: modules.root, scenario, opsPerSec: median(group.map((r) => r.opsPerSec)), p50Ms: median(group.map((r) => r.p50Ms)), p999Ms: median(group.map((r) => r.p999Ms)), cpuUsPerOp: median(group.map((r) => r.cpuUsPerOp)), switchesPerOp: median(group.map((r) => r.switchesPerOp)), errors: group.reduce((sum, r) => sum + r.errors, 0) })} (${group.length} runs)\n`,
-      );
-    }
-  }
+  });
+  printMedians(rows, roots.map((modules) => modules.root), scenarios, format);
 }
 
 async function loadRoot(root: string): Promise<RootModules> {
@@ -184,18 +154,6 @@ function contextSwitches(pids: readonly number[]): number {
     for (const match of status.matchAll(/^(?:voluntary|nonvoluntary)_ctxt_switches:\s+(\d+)$/gm)) total += Number(match[1]);
   }
   return total;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function bounded(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${flag} must be a number from ${min} to ${max}; got ${JSON.stringify(text)}`);
-  return value;
 }
 
 await main();

@@ -3,8 +3,8 @@ import { join, resolve } from "node:path";
 import type { LoadResult } from "./load-spec.js";
 
 /**
- * The run loop and the reporting the profiling probes share (dynamo-probe.ts; perf-probe.ts
- * repeats it and can move onto it): variants (builds, modes) alternated run by run, odd runs in
+ * The run loop and the reporting the profiling probes share (perf-probe.ts, dynamo-probe.ts,
+ * dynamo-strong-probe.ts): variants (builds, modes) alternated run by run, odd runs in
  * order and even runs reversed, so none always goes first on a machine whose weather changes;
  * V8 profiles of the servers a variant starts; one row per run and scenario; medians per
  * variant and scenario.
