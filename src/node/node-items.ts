@@ -66,6 +66,8 @@ export interface NodeItemsOptions {
    * be a new node, or relearned its keys (acceptor-relearn.ts). Absent: the acceptor is open.
    */
   acceptorDisk?: { fresh: boolean; unfinished: boolean };
+  /** Called once a wiped node's acceptor finished relearning and opened (acceptor-relearn.ts). */
+  onRelearned?: (keysRead: number) => void;
   /** A strong table's n; "skip" for other or dropped tables; undefined while not known here (the relearn waits). */
   strongN?: (tableId: number) => number | "skip" | undefined;
   /**
@@ -195,6 +197,7 @@ export class NodeItems {
         primariesOf: (key, n) => primariesOf(options.membership.ring(), () => n, key),
         read: (key, n) => this.strong.read(key, n),
         requestTimeoutMs: options.requestTimeoutMs,
+        ...(options.onRelearned !== undefined ? { onDone: options.onRelearned } : {}),
       },
       options.acceptorDisk ?? { fresh: false, unfinished: false },
     );

@@ -273,6 +273,7 @@ function wireDataPath(parts: {
     tombstoneIntervalMs: deps.tombstoneIntervalMs ?? Math.max(10, Math.min(tombstoneReaperDefaults.intervalMs, tombstoneGraceMs)),
     nOf: eventualN,
     acceptorDisk,
+    onRelearned: (keysRead) => deps.logger.info({ keysRead }, "the acceptor relearned what it had lost and is open again"),
     strongN: (id) => {
       const table = tableById(id);
       if (table === undefined) return catalog.isDropped(id) ? "skip" : undefined;

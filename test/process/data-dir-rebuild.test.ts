@@ -108,6 +108,11 @@ test("a node whose data directory was deleted is rebuilt from the others under i
     else assert.deepEqual([read.status, read.text], [200, `v${i}`], `k${i}`);
   }
 
+  // p3's acceptor stays shut until it relearned every strong key through the others (all of them
+  // up); only then does a majority without p1 hold "r". Killing p1 before that would make "r"
+  // unreadable (never 404) for good, which is right but not what this test is about.
+  const relearned = third;
+  await eventually("the wiped node's acceptor relearned", () => relearned.logs.some((line) => line.includes("the acceptor relearned")), { deadlineMs, pollMs: 100 });
   // The only other holder of "r" goes: p2 and the wiped p3 must still know it.
   first.child.kill("SIGKILL");
   await first.exited;
