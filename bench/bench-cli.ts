@@ -55,6 +55,9 @@ Options:
   --skip-docs          do not rewrite docs/benchmarks.md
   --cluster            the cluster benchmark instead (see above)
   --members N          cluster size for --cluster and --dynamodb (default 3)
+  --system-warmup-s S  with --cluster: unrecorded seconds of each write scenario on every
+                       freshly started cluster before its first measured row (default 3;
+                       --quick 0), so the rows measure a compiled put path, not V8 compiling it
   --dynamodb           the DynamoDB API benchmark instead (see above)
   --dynalite-store S   with --dynamodb: leveldb (default) or memory
   --driver D           with --dynamodb: undici (default) or raw (a minimal keep-alive HTTP
@@ -74,6 +77,7 @@ const flagSpec = {
   "value-bytes": { type: "string" },
   "duration-s": { type: "string" },
   "warmup-s": { type: "string" },
+  "system-warmup-s": { type: "string" },
   runs: { type: "string" },
   keys: { type: "string" },
   quick: { type: "boolean" },
@@ -168,6 +172,7 @@ async function clusterBenchmark(options: BenchOptions, context: { quick: boolean
     concurrency: stringFlag(context.flags, "concurrency") === undefined ? 64 : options.concurrencies[0]!,
     durationS: options.durationS,
     warmupS: options.warmupS,
+    systemWarmupS: seconds(context.flags, "system-warmup-s", context.quick ? 0 : 3),
     runs: options.runs,
     keyCount: options.keyCount,
     log: options.log,
@@ -176,7 +181,7 @@ async function clusterBenchmark(options: BenchOptions, context: { quick: boolean
   const rows = summarizeCluster(results);
   const command = `npm run bench${context.argv.length > 0 ? ` -- ${context.argv.join(" ")}` : ""}`;
   const section = [
-    `Command: \`${command}\` (${clusterOptions.runs} run${clusterOptions.runs === 1 ? "" : "s"} of ${clusterOptions.durationS} s per scenario after ${clusterOptions.warmupS} s warm-up; ${clusterOptions.valueBytes}-byte values, ${clusterOptions.concurrency} in flight; median run shown)`,
+    `Command: \`${command}\` (${clusterOptions.runs} run${clusterOptions.runs === 1 ? "" : "s"} of ${clusterOptions.durationS} s per scenario after ${clusterOptions.warmupS} s warm-up, each fresh cluster first warmed by ${clusterOptions.systemWarmupS} s of every write scenario, not recorded; ${clusterOptions.valueBytes}-byte values, ${clusterOptions.concurrency} in flight; median run shown)`,
     "",
     formatMachine(machine),
     "",

@@ -36,6 +36,13 @@ export interface ClusterBenchOptions {
   concurrency: number;
   durationS: number;
   warmupS: number;
+  /**
+   * Seconds of unrecorded load on every write path of a freshly started system before its first
+   * measured scenario (0: none). Each run starts a fresh cluster, and V8 is still compiling the
+   * put path in its first seconds: without this the first write rows measure compilation
+   * (docs/benchmarks.md, "Eventual put W=2: where its time and CPU go").
+   */
+  systemWarmupS: number;
   runs: number;
   keyCount: number;
   log: (line: string) => void;
@@ -93,22 +100,16 @@ export async function runClusterBenchmark(options: ClusterBenchOptions): Promise
       options.log(`run ${run}/${options.runs}: ${system} (${options.members} members)`);
       const started = await startSystem(system, options.members);
       try {
+        if (options.systemWarmupS > 0) {
+          for (const scenario of scenarios.filter((s) => s.system === system && s.op !== "get" && s.keyCount > 1)) {
+            const spec = specOf(scenario, started, options, run);
+            const warm: LoadSpec = { ...spec, preload: false, warmupMs: 0, durationMs: options.systemWarmupS * 1000 };
+            const result = await runLoadProcess(warm, options).catch((error: unknown) => failed(error));
+            options.log(`  ${system} warm-up ${scenario.name}: ${Math.round(result.opsPerSec)} ops/s (not recorded)`);
+          }
+        }
         for (const scenario of scenarios.filter((s) => s.system === system)) {
-          const target = targetOf(scenario, started);
-          const spec: LoadSpec = {
-            target,
-            op: scenario.op,
-            valueBytes: options.valueBytes,
-            concurrency: options.concurrency,
-            keyPrefix: scenario.keyPrefix,
-            keyCount: scenario.keyCount,
-            preload: scenario.preload,
-            warmupMs: options.warmupS * 1000,
-            durationMs: options.durationS * 1000,
-            opsMax: Math.ceil(options.durationS * 1_000_000),
-            serverPids: started.pids,
-            seed: 1 + run * 1000,
-          };
+          const spec = specOf(scenario, started, options, run);
           const result = await runLoadProcess(spec, options).catch((error: unknown) => failed(error));
           options.log(`  ${system} ${scenario.name}: ${Math.round(result.opsPerSec)} ops/s, p50 ${result.latency.p50Us} us, p99.9 ${result.latency.p999Us} us${result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : ""}`);
           results.push({ scenario, run, result });
@@ -119,6 +120,23 @@ export async function runClusterBenchmark(options: ClusterBenchOptions): Promise
     }
   }
   return { results, systems };
+}
+
+function specOf(scenario: ClusterScenario, started: { urls: string[]; peers: string[]; pids: number[] }, options: ClusterBenchOptions, run: number): LoadSpec {
+  return {
+    target: targetOf(scenario, started),
+    op: scenario.op,
+    valueBytes: options.valueBytes,
+    concurrency: options.concurrency,
+    keyPrefix: scenario.keyPrefix,
+    keyCount: scenario.keyCount,
+    preload: scenario.preload,
+    warmupMs: options.warmupS * 1000,
+    durationMs: options.durationS * 1000,
+    opsMax: Math.ceil(options.durationS * 1_000_000),
+    serverPids: started.pids,
+    seed: 1 + run * 1000,
+  };
 }
 
 function targetOf(scenario: ClusterScenario, started: { urls: string[]; peers: string[] }): LoadTarget {
