@@ -104,6 +104,78 @@ test("a malformed merge message is refused as a value", async () => {
   assert.equal(reply.ok, false);
 });
 
+test("a merge message carrying the coordinator's record bytes is stored as those bytes when it supersedes the local set", async () => {
+  const coordinator = service("n1");
+  const replica = service("n2");
+  await coordinator.replica.coordinateWrite(key, sibling("old", 1), undefined, { lww: true });
+  await replica.replica.merge(key, coordinator.replica.fetch(key)!, { lww: true });
+  const written = await coordinator.replica.coordinateWrite(key, sibling("new", 2), undefined, { lww: true });
+  assert.ok(written.ok);
+  assert.ok(Buffer.from(written.record).equals(coordinator.storage.get(key)!), "coordinateWrite returns the bytes it stored");
+  const reply = await replica.replica.handle("n1", { type: "replica.merge", key, record: written.record, hintFor: null, lww: true });
+  assert.deepEqual(reply, { ok: true, durable: true });
+  assert.ok(Buffer.from(written.record).equals(replica.storage.get(key)!));
+  assert.deepEqual(texts(replica.replica.fetch(key)), ["new"]);
+  assert.ok(dvvset.equal(replica.replica.fetch(key)!, written.set));
+});
+
+test("a record merged into a set holding a concurrent sibling keeps both, and a record for a down primary becomes a hint", async () => {
+  const { replica, hints } = service("n2");
+  await replica.coordinateWrite(key, sibling("mine"), undefined, siblings);
+  const record = encodeSiblingRecord(dvvset.update(dvvset.newValue(sibling("theirs")), dvvset.empty<Sibling>(), "n1"));
+  assert.deepEqual(await replica.handle("n1", { type: "replica.merge", key, record, hintFor: null, lww: false }), { ok: true, durable: true });
+  assert.deepEqual(texts(replica.fetch(key)), ["mine", "theirs"]);
+  const other = encodeItemKey(7, new TextEncoder().encode("cart:43"));
+  assert.deepEqual(await replica.handle("n1", { type: "replica.merge", key: other, record, hintFor: "n3", lww: false }), { ok: true, durable: true });
+  assert.equal(replica.fetch(other), undefined);
+  assert.equal(hints.count("n3"), 1);
+});
+
+test("a merge record that is not bytes, not MessagePack, another format or not a set is refused as a value and stores nothing", async () => {
+  const { replica, storage } = service();
+  const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
+  const set = dvvset.update(dvvset.newValue(sibling("x")), dvvset.empty<Sibling>(), "n1");
+  const good = encodeSiblingRecord(set);
+  const bad: [unknown, RegExp][] = [
+    ["text", /record is not bytes/],
+    [good.subarray(0, good.length - 3), /record is not MessagePack|record/],
+    [packr.pack([3, set]), /format 3/],
+    [packr.pack([2, { entries: "no", anonymous: [] }]), /record: set lacks entries/],
+    [packr.pack("just a string"), /not a \[format, set\] pair/],
+  ];
+  for (const [record, why] of bad) {
+    const reply = (await replica.handle("n2", { type: "replica.merge", key, record, hintFor: null, lww: false })) as { ok: boolean; error?: string };
+    assert.equal(reply.ok, false, `refused ${String(record)}`);
+    assert.match(reply.error!, why);
+  }
+  assert.equal(storage.get(key), undefined);
+});
+
+test("the replica's record memo pins no socket read: a merged record's and a coordinated value's bytes are held in copies of their own", async () => {
+  const { replica } = service("n2");
+  const set = dvvset.update(dvvset.newValue(sibling("from afar")), dvvset.empty<Sibling>(), "n1");
+  const record = encodeSiblingRecord(set);
+  // As a frame delivers it: a view into one large socket read.
+  const read = new Uint8Array(64 * 1024);
+  read.set(record, 1000);
+  await replica.handle("n1", { type: "replica.merge", key, record: read.subarray(1000, 1000 + record.length), hintFor: null, lww: false });
+  const merged = dvvset.values(replica.fetch(key)!);
+  assert.ok(merged.every((s) => s.value.buffer.byteLength < 4096), "merged values are not views into the socket read");
+  const other = encodeItemKey(7, new TextEncoder().encode("cart:44"));
+  const value = new Uint8Array(64 * 1024).subarray(10, 110);
+  await replica.coordinateWrite(other, { ...sibling("x"), value }, undefined, siblings);
+  assert.ok(dvvset.values(replica.fetch(other)!).every((s) => s.value.buffer.byteLength < 4096), "a coordinated value is copied before it is kept");
+});
+
+test("the replica's record memo never answers for bytes that changed behind it", async () => {
+  const { replica, storage } = service();
+  await replica.coordinateWrite(key, sibling("a"), undefined, siblings);
+  assert.deepEqual(texts(replica.fetch(key)), ["a"]);
+  const elsewhere = dvvset.update(dvvset.newValue(sibling("b")), dvvset.empty<Sibling>(), "n9");
+  await storage.write([{ type: "put", key, value: encodeSiblingRecord(elsewhere) }]);
+  assert.deepEqual(texts(replica.fetch(key)), ["b"]);
+});
+
 test("the sibling record round-trips and refuses another format", () => {
   const set = dvvset.update(dvvset.newValue(sibling("x")), dvvset.empty<Sibling>(), "n1");
   assert.ok(dvvset.equal(decodeSiblingRecord(encodeSiblingRecord(set)), set));
