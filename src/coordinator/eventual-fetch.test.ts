@@ -116,32 +116,3 @@ test("a record that is not a sibling set counts as that replica's failed reply",
   assert.match(errors.find((e) => e.node === "n2")!.error, /not a sibling set/);
   assert.match(errors.find((e) => e.node === "n3")!.error, /not bytes/);
 });
-
-test("a put replicates as the record bytes the coordinator stored, and each replica stores those very bytes", async () => {
-  const { replicas, sent } = cluster();
-  const claimed = claimInitial(["n1", "n2", "n3"].map((id) => ({ id })), { partitionCount: 8 });
-  assert.ok(claimed.ok);
-  const network = {
-    async request<T>(to: NodeId, message: unknown): Promise<RequestResult<T>> {
-      const reply = await replicas.get(to)!.handle("n1", message);
-      sent.push({ to, message: message as Record<string, unknown>, reply });
-      return { ok: true, reply: reply as T };
-    },
-  } as unknown as Network;
-  let hlc = 100;
-  const runtime = { nodeId: "n1", network, clock: { nowMs: () => 1_000 }, hlc: { now: () => ++hlc, peek: () => hlc } } as unknown as Runtime;
-  const coordinator = new EventualCoordinator({ runtime, replicas: replicas.get("n1")!, membership: { ring: () => claimed.ring, isUp: () => true }, requestTimeoutMs: 1000 });
-  for (const text of ["first", "second"]) {
-    sent.length = 0;
-    const written = await coordinator.put({ key, proposal: { value: new TextEncoder().encode(text), contentType: "text/plain", metadata: [], tombstone: false, expiresAtMs: null }, context: undefined, quorum: { ...all, w: 3 }, lww: true });
-    assert.ok(written.ok, JSON.stringify(written));
-    const stored = replicas.get("n1")!.fetchRecord(key)!;
-    const merges = sent.filter((s) => s.message.type === "replica.merge");
-    assert.equal(merges.length, 2);
-    for (const merge of merges) {
-      assert.equal(merge.message.set, undefined, "the set does not travel beside the record");
-      assert.ok(Buffer.from(merge.message.record as Uint8Array).equals(stored));
-      assert.ok(Buffer.from(replicas.get(merge.to)!.fetchRecord(key)!).equals(stored), `${merge.to} stores the coordinator's bytes`);
-    }
-  }
-});
