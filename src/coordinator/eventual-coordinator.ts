@@ -28,9 +28,7 @@ import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "./record
  * that is up, which gets the request as "coordinator.put" (its dot must name a replica that
  * keeps the key, so its counter survives). It adds its event locally (ReplicaService
  * .coordinateWrite, durable), sends the resulting set to the other replicas as "replica.merge"
- * carrying the record bytes it stored (`record`: packed once for all of them; a replica whose
- * merge equals it stores those bytes as they are; a fallback keeps it as a hint for the primary
- * it stands in for), feeds PutCore, and answers
+ * (a fallback keeps it as a hint for the primary it stands in for), feeds PutCore, and answers
  * once PutCore has enough: ok with the dot it assigned, or the quorum failure.
  * get: "replica.fetch" to every replica, GetCore, answer once r replied with the merged set and
  * its context (dvvset.join); then, without delaying the answer, send the merged set to every
