@@ -321,14 +321,14 @@ export class EventualCoordinator {
     let retrying = false;
     const retry = (): Promise<PutResponse | undefined> => {
       retrying = true;
-      return this.retryOnNewerRing(request, local, placed, refusals, lww, deadlineMs);
+      return this.retryOnNewerRing(request, local.set, placed, refusals, lww, deadlineMs);
     };
     // A refusal after the answer (the quorum was met without the refuser): the new owners still
     // get the copy the refuser would have had, in the background.
     const refused = (): void => {
       if (answered && !retrying) void retry().catch(() => undefined);
     };
-    let response = await this.replicate(request, local, placed, lww, this.options.requestTimeoutMs, refusals, refused);
+    let response = await this.replicate(request, local.set, placed, lww, this.options.requestTimeoutMs, refusals, refused);
     if (!response.ok && refusals.length > 0) response = (await retry()) ?? response;
     answered = true;
     if (refusals.length > 0 && !retrying) refused();
@@ -379,12 +379,11 @@ export class EventualCoordinator {
 
   /**
    * Sends the coordinated set to every replica of `placed.list` but this node (whose copy is
-   * already stored and counts when the list names it) and answers once PutCore has enough. The
-   * set leaves as the record bytes this node stored (packed once, not once per replica).
+   * already stored and counts when the list names it) and answers once PutCore has enough.
    * A replica that refuses it for a newer ring is added to `refusals` and `refused` is called
    * (also after the answer, when it replies late).
    */
-  private async replicate(request: EventualWriteRequest, written: Coordinated, placed: Placed, lww: boolean, timeoutMs: number, refusals: Refusal[], refused?: () => void): Promise<PutResponse> {
+  private async replicate(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, lww: boolean, timeoutMs: number, refusals: Refusal[], refused?: () => void): Promise<PutResponse> {
     const { quorum } = request;
     // When a forwarded write reached a node its ring does not place for the key, the local
     // copy counts toward nothing; the list's replicas still get the write.
@@ -398,7 +397,7 @@ export class EventualCoordinator {
         }
         if (!replica.primary) this.stats.hinted++;
         // sendMerge never rejects (a thrown error is a failed reply), so one callback per replica.
-        void this.sendMerge(request.key, written.set, replica, lww, placed, timeoutMs, written.record).then((reply) => {
+        void this.sendMerge(request.key, set, replica, lww, placed, timeoutMs).then((reply) => {
           core.addReply(replica.node, reply);
           if ("ringVersion" in reply) {
             refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
@@ -418,11 +417,11 @@ export class EventualCoordinator {
    * placed on, replicate once more on the key's new preference list before `deadlineMs`.
    * Undefined when there is nothing newer to try (or no time left).
    */
-  private async retryOnNewerRing(request: EventualWriteRequest, written: Coordinated, placed: Placed, refusals: readonly Refusal[], lww: boolean, deadlineMs: number): Promise<PutResponse | undefined> {
+  private async retryOnNewerRing(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, refusals: readonly Refusal[], lww: boolean, deadlineMs: number): Promise<PutResponse | undefined> {
     const again = await this.placeOnNewerRing(request.key, request.quorum.n, placed, refusals, deadlineMs);
     if (again === undefined) return undefined;
     this.stats.ringRetried = (this.stats.ringRetried ?? 0) + 1;
-    return this.replicate(request, written, again.placed, lww, again.remainingMs, []);
+    return this.replicate(request, set, again.placed, lww, again.remainingMs, []);
   }
 
   /**
@@ -457,13 +456,11 @@ export class EventualCoordinator {
   /**
    * One replica's reply to a replicated write; never rejects: a local merge or a send that
    * throws is a failed reply. Chained without an async frame: fewer promises per replica of every put.
-   * `record`: `set` as stored record bytes, sent instead of the set (see ReplicaService.merge).
    */
-  private sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number, record?: Uint8Array): Promise<MergeReply> {
+  private sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {
     try {
-      if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww }, record).then(undefined, thrownReply);
-      const hintFor = replica.standsInFor ?? null;
-      const message = record !== undefined ? { type: "replica.merge", key, record, hintFor, lww, ringVersion: placed.ringVersion, n: placed.n } : { type: "replica.merge", key, set, hintFor, lww, ringVersion: placed.ringVersion, n: placed.n };
+      if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww }).then(undefined, thrownReply);
+      const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
       return this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs }).then(mergeReplyOf, thrownReply);
     } catch (error) {
       return Promise.resolve(thrownReply(error));
@@ -510,12 +507,6 @@ function readResult(core: GetCore<Sibling>, lww: boolean): EventualGetResult {
   const set = lww ? dvvset.lww(merged, compareSiblingsForLww) : merged;
   const siblings = dvvset.values(set).filter((sibling) => !sibling.tombstone);
   return { ok: true, found: siblings.length > 0, siblings, set, context: dvvset.join(set) };
-}
-
-/** What the coordinator stored: its set and the record bytes encoding it. */
-interface Coordinated {
-  set: DottedVersionVectorSet<Sibling>;
-  record: Uint8Array;
 }
 
 interface LocalRecord {

@@ -62,17 +62,6 @@ export class RecordMemo<T> {
     this.slots[index] = { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), decoded };
     return decoded;
   }
-
-  /**
-   * Keeps `decoded` as what `bytes` decode to at `key`, for a writer that has both at hand (the
-   * replica after it stored a set): the next read of that record hits without decoding. The
-   * bytes are copied (a writer's bytes may be a view of a larger buffer that must not be kept
-   * alive); the caller vouches that they decode to `decoded`.
-   */
-  remember(key: Uint8Array, bytes: Uint8Array, decoded: T): void {
-    if (bytes.byteLength > this.recordBytesMax) return;
-    this.slots[keyHash(key) & this.mask] = { bytes: Buffer.from(bytes), decoded };
-  }
 }
 
 /** FNV-1a over the key's bytes (32 bits). */

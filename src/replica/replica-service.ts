@@ -13,8 +13,7 @@ import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
 import { parseScanMessage } from "./replica-messages.js";
 import { ringBehindOf, ringNewerOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
-import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord, parseSiblingRecord } from "./sibling-record.js";
-import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "../coordinator/record-memo.js";
+import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
 import { decodeTombstoneIndexKey, tombstoneIndexBound, tombstoneIndexOps } from "./tombstone-index.js";
 import { scanRecords, scanSets, type ScanPage, type ScanRange } from "./sibling-scan.js";
@@ -48,7 +47,7 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *   { type: "replica.fetch", key, hintFor, ringVersion? } -> { ok: true, set: set | null }
  *   { type: "replica.fetch", key, hintFor: null, record: true, ringVersion? } -> { ok: true, record: bytes | null }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
- *   { type: "replica.merge", key, set | record, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
+ *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
  *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion?, placedRingVersion?, n? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
@@ -79,8 +78,6 @@ export interface ReplicaServiceOptions {
   reapedMemory?: { entriesMax: number; ms: number };
   /** Ring-version fencing of writes and transfer scans (ring-fence.ts); without it nothing is fenced. */
   ringFence?: ReplicaRingFence;
-  /** The memo of decoded local records (see `fetch`); recordMemoDefaults by default. */
-  recordMemo?: RecordMemoOptions;
 }
 
 /**
@@ -95,9 +92,8 @@ export interface ConflictOptions {
   lww: boolean;
 }
 
-/** `record`: the stored record's bytes (encoding `set`), which replication sends on as they are. */
 export type CoordinateWriteResult =
-  | { ok: true; set: DottedVersionVectorSet<Sibling>; record: Uint8Array; dot: Dot; before: DottedVersionVectorSet<Sibling> | undefined }
+  | { ok: true; set: DottedVersionVectorSet<Sibling>; dot: Dot; before: DottedVersionVectorSet<Sibling> | undefined }
   | { ok: false; error: "siblings-full" | "overloaded" | "bad-request"; message: string };
 
 export type MergeResult = { ok: true; durable: true } | { ok: false; error: string };
@@ -117,14 +113,7 @@ export interface FetchMessage {
 export interface MergeMessage {
   type: "replica.merge";
   key: Uint8Array;
-  /** The version as a set (read repair, hints, older senders), or absent when `record` carries it. */
-  set?: DottedVersionVectorSet<Sibling>;
-  /**
-   * The version as the coordinator's stored record (sibling-record.ts, format 2): packed once
-   * for its own write and sent to every replica as bytes, and stored as they are by a replica
-   * whose merge result equals it (the usual replication of a newer version).
-   */
-  record?: Uint8Array;
+  set: DottedVersionVectorSet<Sibling>;
   hintFor: NodeId | null;
   lww: boolean;
   /** The version of the ring the sender placed the key on (ring-fence.ts); absent from older senders. */
@@ -161,22 +150,15 @@ export class ReplicaService {
   private readonly reaped = new Map<string, { set: DottedVersionVectorSet<Sibling>; untilMs: number }>();
   /** Item writes admitted and not finished yet (bounded by the key locks' waiters), for `drainWrites`. */
   private readonly writing = new Set<Promise<unknown>>();
-  /**
-   * Decoded records by their exact bytes (record-memo.ts): every write remembers the set it
-   * stored, so the next write or merge of the key reads its record (storage is still read: the
-   * bytes decide) without unpacking it. A record changed by anything else simply misses.
-   */
-  private readonly records: RecordMemo<DottedVersionVectorSet<Sibling>>;
 
   constructor(private readonly options: ReplicaServiceOptions) {
     this.locks = new KeyLocks(options.locks ?? defaultKeyLocksOptions);
-    this.records = new RecordMemo(options.recordMemo ?? recordMemoDefaults);
   }
 
   /** The key's stored set, or undefined when this node holds nothing for it. */
   fetch(itemKey: Uint8Array): DottedVersionVectorSet<Sibling> | undefined {
     const bytes = this.options.storage.get(itemKey);
-    return bytes === undefined ? undefined : this.records.decode(itemKey, bytes, decodeSiblingRecord);
+    return bytes === undefined ? undefined : decodeSiblingRecord(bytes);
   }
 
   /** The key's stored record as bytes, undecoded (sibling-record.ts decodes it), or undefined. */
@@ -203,20 +185,14 @@ export class ReplicaService {
       if (count > this.options.siblingsMax) {
         return { ok: false, error: "siblings-full", message: `the write would keep ${count} siblings; the limit is ${this.options.siblingsMax}` } as const;
       }
-      const record = encodeSiblingRecord(stored);
-      await this.replace(itemKey, before, stored, { stamped: true }, record);
+      await this.replace(itemKey, before, stored, { stamped: true });
       const counter = updated.entries.find((entry) => entry[0] === nodeId)![1];
-      return { ok: true, set: stored, record, dot: [nodeId, counter] as const, before } as const;
+      return { ok: true, set: stored, dot: [nodeId, counter] as const, before } as const;
     }));
   }
 
-  /**
-   * A version from another node (replication, read repair, handoff): sync it into the local set.
-   * `record`, when given, is `set` as a stored record (the coordinator's bytes); when the merge
-   * comes out equal to `set` (a newer version replacing an older one) those bytes are stored as
-   * they are instead of packing the set again.
-   */
-  async merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions, record?: Uint8Array): Promise<MergeResult> {
+  /** A version from another node (replication, read repair, handoff): sync it into the local set. */
+  async merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions): Promise<MergeResult> {
     // Acknowledged and discarded: the table's items are purged anyway, and a refusal would make
     // a hint for it be handed back again and again.
     if (this.dropped(itemKey)) return { ok: true, durable: true };
@@ -227,9 +203,7 @@ export class ReplicaService {
       const synced = local === undefined ? set : dvvset.sync(local, set);
       const stored = conflicts.lww ? dvvset.lww(synced, compareSiblingsForLww) : synced;
       if (local !== undefined && dvvset.equal(local, stored)) return { ok: true, durable: true } as const;
-      // The usual replication: the merge is the incoming version itself, so its bytes are stored as they came.
-      if (record !== undefined && (stored === set || dvvset.equal(stored, set))) await this.replace(itemKey, local, set, { stamped: false }, record);
-      else await this.replace(itemKey, local, stored, { stamped: false });
+      await this.replace(itemKey, local, stored, { stamped: false });
       return { ok: true, durable: true } as const;
     }));
   }
@@ -419,8 +393,7 @@ export class ReplicaService {
 
   private async handleMerge(message: MergeMessage): Promise<MergeResult | RingRefusal> {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "merge: key is not bytes" };
-    const parsed: { ok: true; set: DottedVersionVectorSet<Sibling>; record?: Uint8Array } | { ok: false; error: string } =
-      message.record !== undefined ? parseSiblingRecord(message.record) : dvvset.parse(message.set, isSibling);
+    const parsed = dvvset.parse(message.set, isSibling);
     if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
     const fence = this.options.ringFence;
     if (fence !== undefined) {
@@ -428,7 +401,7 @@ export class ReplicaService {
       if (refusal !== undefined) return refusal;
     }
     if (message.hintFor === null || message.hintFor === this.options.nodeId) {
-      return this.merge(message.key, parsed.set, { lww: message.lww === true }, parsed.record);
+      return this.merge(message.key, parsed.set, { lww: message.lww === true });
     }
     const hint = { target: message.hintFor, tableId: decodeItemKey(message.key).tableId, key: message.key, set: parsed.set };
     const added = await this.options.hints.add(hint, { durable: true });
@@ -517,12 +490,8 @@ export class ReplicaService {
     return context === undefined ? floor : mergeVersionVectors(context, floor);
   }
 
-  /** Stores `after` (as `record` when given: bytes that encode it) with its index changes; the memo remembers it. */
-  private replace(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>, how: { stamped: boolean }, record?: Uint8Array): Promise<void> {
-    const value = record ?? encodeSiblingRecord(after);
-    // Before the write lands: a hit needs these very bytes read back, so a write that fails is never taken for stored.
-    this.records.remember(itemKey, value, detached(after));
-    const ops: WriteOp[] = [{ type: "put", key: itemKey, value }];
+  private replace(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>, how: { stamped: boolean }): Promise<void> {
+    const ops: WriteOp[] = [{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }];
     const expiry = expiryIndexOps(itemKey, before, after);
     for (let i = 0; i < expiry.length; i++) ops.push(expiry[i]!);
     const tombstones = tombstoneIndexOps(itemKey, before, after);
@@ -579,21 +548,6 @@ export class ReplicaService {
       this.locks.release([name]);
     }
   }
-}
-
-/** Bytes a kept value may pin beyond its own (a value that is a view into a larger buffer, such as a whole socket read, is copied). */
-const pinnedBytesMax = 1024;
-
-/**
- * `set` for keeping (the record memo): values that are views into a much larger buffer (a
- * client's value straight from its request frame) are copied, so a kept set holds no socket
- * read alive. Usually nothing is copied and the set itself is returned.
- */
-function detached(set: DottedVersionVectorSet<Sibling>): DottedVersionVectorSet<Sibling> {
-  const pins = (s: Sibling): boolean => s.value.buffer.byteLength > s.value.byteLength + pinnedBytesMax;
-  if (!dvvset.values(set).some(pins)) return set;
-  const own = (s: Sibling): Sibling => (pins(s) ? { ...s, value: s.value.slice() } : s);
-  return { entries: set.entries.map(([nodeId, counter, values]) => [nodeId, counter, values.map(own)] as const), anonymous: set.anonymous.map(own) };
 }
 
 /** Expiry and tombstone index changes for replacing `before` by `after` (undefined: removed). */

@@ -59,32 +59,6 @@ export function decodeSiblingRecordIfAny(bytes: Uint8Array): DottedVersionVector
   return parseSet(fields[1]);
 }
 
-/**
- * A record that came over the wire ("replica.merge" carries the coordinator's encoded record):
- * its set, checked like any set from the network, or why it is not a format-2 record. Never
- * throws. The bytes are then remembered as encoding that set (as `encodeSiblingRecord` does),
- * so a replica that stores them as they are hashes them for anti-entropy without decoding them
- * again. `record` is those bytes (a copy of `wire`, see below), to store as they are.
- */
-export function parseSiblingRecord(wire: unknown): { ok: true; set: DottedVersionVectorSet<Sibling>; record: Uint8Array } | { ok: false; error: string } {
-  if (!(wire instanceof Uint8Array)) return { ok: false, error: "record is not bytes" };
-  // A copy of its own: the values decode as views into the bytes, and a frame's bytes are a
-  // view into a whole socket read, which a set kept afterwards (the replica's memo) would pin.
-  const bytes = Uint8Array.prototype.slice.call(wire);
-  let fields: unknown;
-  try {
-    fields = packr.unpack(bytes);
-  } catch (error) {
-    return { ok: false, error: `record is not MessagePack: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  if (!Array.isArray(fields) || fields.length !== 2) return { ok: false, error: "record is not a [format, set] pair" };
-  if (fields[0] !== SIBLING_RECORD_FORMAT) return { ok: false, error: `record has format ${String(fields[0])}; this node reads format ${SIBLING_RECORD_FORMAT}` };
-  const parsed = dvvset.parse(fields[1], isSibling);
-  if (!parsed.ok) return { ok: false, error: `record: ${parsed.error}` };
-  encodedSets.set(bytes, parsed.set);
-  return { ok: true, set: parsed.set, record: bytes };
-}
-
 function parseSet(data: unknown): DottedVersionVectorSet<Sibling> {
   const parsed = dvvset.parse(data, isSibling);
   if (!parsed.ok) assert(false, `sibling record: ${parsed.error}`);
