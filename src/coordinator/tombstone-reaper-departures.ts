@@ -23,6 +23,10 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  * ring placing the node again raises `placedUpTo` (while it is a member, GC waits for it as a
  * member), so a report from an earlier departure never clears a later one.
  *
+ * While its own departure is pending, the leaver answers GC's hints check "held" for every key
+ * (ReplicaService `leftUnclean`), so GC waits for it while it is up too: the hints it still holds
+ * and the partition data it has not released yet are both covered.
+ *
  * The leaver itself reports "clean" once its hints drained and it released its partitions
  * (NodeItems.reportLeftClean): it sets `cleanAt` to its current ring version, which is newer than
  * any ring that placed it, and pushes its record to every member of the ring ("replica.departures").

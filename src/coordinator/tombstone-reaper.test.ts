@@ -289,6 +289,10 @@ test("a leaver that went down mid-drain with an older hint holds GC back; return
     const read = ok(await c.sim.settle(c.node(via).items.coordinator.get(table, key, { quorum: { r: 3 } })));
     assert.deepEqual(read.siblings.map((s) => new TextDecoder().decode(s.value)), [], `the deleted value is not read back through ${via}`);
   }
+  // Up but not finished (it has not reported a clean departure): it still holds GC back.
+  await c.sim.runUntil(c.sim.now() + 3_000);
+  for (const id of three) assert.ok(tombstoneOnly(c, id, name), `${id} keeps the tombstone until the leaver reports`);
+  assert.equal(await c.sim.settle(c.node("n4").items.reportLeftClean()), true);
   await goneEverywhere(c, name, 15_000, three);
 });
 

@@ -164,6 +164,8 @@ export class NodeItems {
       // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts).
       ringFence: { ring: () => options.membership.ring(), nOf: (tableId) => options.nOf?.(tableId) },
       departures: { wire: () => this.departures.wire(), merge: (value) => this.departures.merge(value).catch(() => undefined) },
+      // A leaver still handing its hints on or releasing its partitions holds GC back even while up.
+      leftUnclean: () => this.departures.pending(options.membership.ring()).includes(nodeId),
     });
     this.backfill = new TombstoneIndexBackfill({ storage: runtime.storage, timers: runtime.timers, fetch: (key) => this.replicas.fetch(key) });
     this.reaper = new TombstoneReaper({

@@ -84,6 +84,12 @@ export interface ReplicaServiceOptions {
    * the hints check and pushed by a leaver that handed everything on ("replica.departures").
    */
   departures?: { wire(): unknown; merge(value: unknown): unknown };
+  /**
+   * True while this node left the ring and has not handed everything on yet (its own departure
+   * is pending: hints or partition data left): it then answers GC's hints check "held" for
+   * every key, so nothing is collected until it finished (tombstone-reaper-departures.ts).
+   */
+  leftUnclean?: () => boolean;
 }
 
 /**
@@ -320,10 +326,12 @@ export class ReplicaService {
 
   /**
    * Tombstone GC's checks (coordinator/tombstone-reaper.ts), for each key: with "hints",
-   * whether this node holds a hint for it for any target; with "sets", its stored set or null.
+   * whether this node holds a hint for it for any target (every key, while it left unclean:
+   * `leftUnclean`); with "sets", its stored set or null.
    */
   checkTombstones(keys: readonly Uint8Array[], what: "hints" | "sets"): (boolean | DottedVersionVectorSet<Sibling> | null)[] {
     if (what === "sets") return keys.map((key) => this.fetch(key) ?? null);
+    if (this.options.leftUnclean?.() === true) return keys.map(() => true);
     const targets = [...this.options.hints.countByTarget()].filter(([, count]) => count > 0).map(([target]) => target);
     return keys.map((key) => {
       const tableId = decodeItemKey(key).tableId;
