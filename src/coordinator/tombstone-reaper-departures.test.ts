@@ -67,3 +67,12 @@ test("unreadable stored records start empty", () => {
   void storage.write([{ type: "put", key: departuresMetaKey, value: new TextEncoder().encode("{not json") }]);
   assert.deepEqual(Departures.load(storage, 4, undefined).wire(), []);
 });
+
+test("a node's own pending record is kept but never sent; once clean it is", async () => {
+  const d = Departures.load(new MemoryStorageEngine(), 16, ringOf(["a", "b", "c"], 1), "c");
+  await d.observeRing(ringOf(["a", "b"], 2), up);
+  assert.deepEqual(d.pending(ringOf(["a", "b"], 2)), ["c"]);
+  assert.deepEqual(d.wire(), [], "a node replaced while down must not make the others wait for it");
+  await d.markClean("c", 2);
+  assert.deepEqual(d.wire(), [["c", 1, 2]]);
+});

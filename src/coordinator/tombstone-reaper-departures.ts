@@ -69,11 +69,15 @@ export class Departures {
   private constructor(
     private readonly storage: StorageEngine,
     private readonly entriesMax: number,
+    private readonly self: NodeId | undefined,
   ) {}
 
-  /** The persisted records; `ring` is the ring the node starts with (the next ring is compared with it). */
-  static load(storage: StorageEngine, entriesMax: number, ring: RingState | undefined): Departures {
-    const departures = new Departures(storage, entriesMax);
+  /**
+   * The persisted records; `ring` is the ring the node starts with (the next ring is compared
+   * with it); `self` is this node (its own pending record is kept, never sent: see `wire`).
+   */
+  static load(storage: StorageEngine, entriesMax: number, ring: RingState | undefined, self?: NodeId): Departures {
+    const departures = new Departures(storage, entriesMax, self);
     departures.lastRing = ring;
     const bytes = storage.get(departuresMetaKey);
     if (bytes !== undefined) {
@@ -131,7 +135,17 @@ export class Departures {
     return this.absorb(value) ? this.persist() : this.writing;
   }
 
+  /**
+   * The records to send. This node's own record is sent only once clean: a node that was
+   * replaced while it was down sees its own removal only after it restarts, and must not make
+   * the members that declared it gone wait for it. A pending departure is announced by the
+   * members that saw the node leave while up.
+   */
   wire(): DeparturesWire {
+    return this.all().filter(([id, placedUpTo, cleanAt]) => id !== this.self || cleanAt > placedUpTo);
+  }
+
+  private all(): DeparturesWire {
     return [...this.entries].map(([id, entry]) => [id, entry.placedUpTo, entry.cleanAt]);
   }
 
@@ -171,7 +185,7 @@ export class Departures {
   }
 
   private persist(): Promise<void> {
-    const value = encoder.encode(JSON.stringify(this.wire()));
+    const value = encoder.encode(JSON.stringify(this.all()));
     const write = (): Promise<void> => this.storage.write([{ type: "put", key: departuresMetaKey, value }], { durable: true });
     this.writing = this.writing.then(write, write);
     return this.writing;

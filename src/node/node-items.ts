@@ -134,7 +134,7 @@ export class NodeItems {
     this.hlcFloor = new HlcFloor(storage, hlc);
     this.hlcFloor.restore();
     this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: options.limits.hintsPerTargetMax });
-    this.departures = Departures.load(runtime.storage, departuresMax, options.membership.ring());
+    this.departures = Departures.load(runtime.storage, departuresMax, options.membership.ring(), nodeId);
     // Down, or no longer known (forgotten after a long death): a node replaced or removed while
     // dead, which the commit declared gone. A leaver is up and gossiping when its ring is published.
     const heldDown = (id: NodeId): boolean => {
