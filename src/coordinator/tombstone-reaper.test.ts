@@ -5,10 +5,13 @@ import { simItemsCluster, type SimItemsCluster } from "../node/sim-items-cluster
 import type { StoreResult } from "../replica/store-result.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
+import { claimLeave } from "../ring/claim.js";
+import type { RingState } from "../ring/ring-state.js";
 import { backfillMetaKey } from "../replica/tombstone-index-backfill.js";
 import { encodeItemKey } from "../storage/item-key.js";
 import { namespacePrefix, Namespace } from "../storage/keyspace.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
+import type { Sibling } from "../versioning/sibling.js";
 import type { WriteOptions } from "./item-operations.js";
 
 // Tombstone GC on simulated nodes (n=3, grace 1 s, a pass every 200 ms), driven by each
@@ -244,4 +247,121 @@ test("a tombstone written before the tombstone index existed is indexed by the o
   for (const id of ids) await c.sim.restart(id);
   await goneEverywhere(c, "ancient", 10_000);
   assert.ok(ids.some((id) => c.node(id).items.backfill.stats.indexed === 1));
+});
+
+// A node that leaves holds GC back until it handed everything on (tombstone-reaper-departures.ts).
+async function leaveRing(c: SimItemsCluster, leaver: string, on: readonly string[]): Promise<RingState> {
+  const left = claimLeave(c.ring, leaver);
+  assert.ok(left.ok);
+  const ring = left.ring;
+  assert.ok(ring.version > c.ring.version);
+  await c.node(on[0]!).membership.handle(on[0]!, { type: "membership.ring", ring, origin: on[0]! });
+  const result = await c.sim.runUntil(() => on.every((id) => c.node(id).membership.ring()?.version === ring.version), { deadlineMs: c.sim.now() + 10_000 });
+  assert.equal(result.reason, "predicate", "every node up holds the ring without the leaver");
+  return ring;
+}
+
+test("a leaver that went down mid-drain with an older hint holds GC back; returning, it hands the hint on and the delete stays deleted", async () => {
+  const c = await simItemsCluster(42, { ids: four });
+  const name = keysByOutsider(c).get("n4")!; // n4 is no primary of it: the fallback
+  const [first, , third] = preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3) as [string, string, string];
+  const key = { partitionKey: encoder.encode(name) };
+  // A write while the third primary is down: the fallback n4 takes it as a hint for it.
+  c.sim.crash(third);
+  await c.sim.runUntil(() => !c.node(first).membership.isUp(third), { deadlineMs: c.sim.now() + 5_000 });
+  ok(await c.sim.settle(c.node(first).items.coordinator.put(table, key, write("old"), { ...blind, quorum: { w: 3 } })));
+  assert.equal(c.node("n4").items.hints.count(third), 1, "n4 holds the write as a hint");
+  // n4 leaves (a settled ring without it) while up, and goes down before it could hand the hint on.
+  const three = ids;
+  await leaveRing(c, "n4", three.filter((id) => id !== third).concat("n4"));
+  c.sim.crash("n4");
+  await c.sim.restart(third);
+  await c.sim.runUntil(() => three.every((id) => c.node(id).membership.ring()?.members.length === 3) && c.node(first).membership.isUp(third) && !c.node(first).membership.isUp("n4"), { deadlineMs: c.sim.now() + 10_000 });
+  ok(await c.sim.settle(c.node(first).items.coordinator.delete(table, key, { ...blind, quorum: { w: 3 } })));
+  await c.sim.runUntil(c.sim.now() + 5_000); // five graces while the leaver is down
+  for (const id of three) assert.ok(tombstoneOnly(c, id, name), `${id} keeps the tombstone while the leaver n4 is down`);
+  assert.ok(three.some((id) => c.node(id).items.reaper.stats.waiting > 0), "the gauge shows the key waiting for the leaver");
+  // n4 returns and hands its hint on; only then is the tombstone collected, and the value stays gone.
+  await c.sim.restart("n4");
+  await c.sim.runUntil(() => c.node("n4").items.hints.count(third) === 0, { deadlineMs: c.sim.now() + 10_000 });
+  assert.equal(c.node("n4").items.hints.count(third), 0, "the leaver handed its hint on");
+  for (const via of three) {
+    const read = ok(await c.sim.settle(c.node(via).items.coordinator.get(table, key, { quorum: { r: 3 } })));
+    assert.deepEqual(read.siblings.map((s) => new TextDecoder().decode(s.value)), [], `the deleted value is not read back through ${via}`);
+  }
+  // Up but not finished (it has not reported a clean departure): it still holds GC back.
+  await c.sim.runUntil(c.sim.now() + 3_000);
+  for (const id of three) assert.ok(tombstoneOnly(c, id, name), `${id} keeps the tombstone until the leaver reports`);
+  assert.equal(await c.sim.settle(c.node("n4").items.reportLeftClean()), true);
+  await goneEverywhere(c, name, 15_000, three);
+});
+
+test("a leaver that reported a clean departure no longer holds GC back once it is gone, and a member that missed the report learns it from the others", async () => {
+  const c = await simItemsCluster(43, { ids: four });
+  const three = ids;
+  await putEverywhere(c, "after-leave", "x");
+  await leaveRing(c, "n4", four);
+  // n3 misses the report (its requests from n4 are lost): the collector learns it from n1 or n2.
+  c.sim.network.partition(["n4"], ["n3"]);
+  assert.equal(await c.sim.settle(c.node("n4").items.reportLeftClean(1)), true);
+  c.sim.crash("n4");
+  c.sim.network.heal();
+  assert.deepEqual(c.node("n3").items.departures.pending(c.node("n3").membership.ring()), ["n4"], "n3 missed the report");
+  ok(await c.sim.settle(c.node("n1").items.coordinator.delete(table, { partitionKey: encoder.encode("after-leave") }, { ...blind, quorum: { w: 3 } })));
+  await goneEverywhere(c, "after-leave", 15_000, three);
+  assert.deepEqual(c.node("n3").items.departures.pending(c.node("n3").membership.ring()), [], "n3 learned the report through GC's checks");
+});
+
+// Issue 6, item 3 for TTL on simulated nodes (no anti-entropy here): a value that expired while
+// a replica was down does not bring back the value it replaced, through hinted handoff alone or
+// read repair alone (anti-entropy alone: node/shoal-node-tombstones.test.ts).
+
+const live = (c: SimItemsCluster, id: string, name: string) => dvvset.values(stored(c, id, name) ?? dvvset.empty<Sibling>()).filter((s) => !s.tombstone).map((s) => new TextDecoder().decode(s.value));
+
+test("TTL: a value that expired while a primary was down stays gone when it returns, through hinted handoff alone", async () => {
+  const c = await simItemsCluster(44, { ids: four });
+  const name = keysByOutsider(c).get("n4")!; // n4 is the key's fallback
+  const [first, second, third] = preferenceList(c.ring, partitionOf(encoder.encode(name), c.ring.partitionCount), 3) as [string, string, string];
+  const key = { partitionKey: encoder.encode(name) };
+  ok(await c.sim.settle(c.node(first).items.coordinator.put(table, key, write("old"), { ...blind, quorum: { w: 3 } })));
+  c.sim.crash(third);
+  await c.sim.runUntil(() => !c.node(first).membership.isUp(third), { deadlineMs: c.sim.now() + 5_000 });
+  // The value is replaced by one with a short TTL: the fallback n4 holds it as a hint for the third primary.
+  const read = ok(await c.sim.settle(c.node(first).items.coordinator.get(table, key, { quorum: { r: 2 } })));
+  ok(await c.sim.settle(c.node(first).items.coordinator.put(table, key, write("short", c.sim.clock(first).nowMs() + 300), { quorum: { w: 3 }, condition: {}, context: read.context })));
+  assert.equal(c.node("n4").items.hints.count(third), 1);
+  await c.sim.runUntil(c.sim.now() + 1_000);
+  for (const id of [first, second]) assert.equal((await c.sim.settle(c.node(id).items.replicas.sweepExpired(100))).expired, 1, `${id} sweeps`);
+  await c.sim.runUntil(c.sim.now() + 5_000); // five graces while the third primary is down
+  for (const id of [first, second]) assert.ok(tombstoneOnly(c, id, name), `${id} keeps the tombstone while ${third} is down`);
+  await c.sim.restart(third);
+  await c.sim.runUntil(() => c.node("n4").items.hints.count(third) === 0, { deadlineMs: c.sim.now() + 10_000 });
+  assert.deepEqual(live(c, third, name), ["short"], "the hint superseded the old value with the expired one");
+  await c.sim.settle(c.node(third).items.replicas.sweepExpired(100));
+  // Each replica's sweep wrote its own tombstone; the reads find nothing and repair them to one set.
+  for (const via of four) {
+    const again = ok(await c.sim.settle(c.node(via).items.coordinator.get(table, key, { quorum: { r: 3 } })));
+    assert.deepEqual(again.siblings.map((s) => new TextDecoder().decode(s.value)), [], `nothing read back through ${via}`);
+  }
+  await goneEverywhere(c, name, 15_000, four);
+});
+
+test("TTL: a value that expired while a primary was down stays gone when it returns, through read repair alone", async () => {
+  const c = await simItemsCluster(45);
+  const key = { partitionKey: encoder.encode("ttl-read") };
+  await putEverywhere(c, "ttl-read", "old");
+  c.sim.crash("n3");
+  await c.sim.runUntil(() => !c.node("n1").membership.isUp("n3"), { deadlineMs: c.sim.now() + 5_000 });
+  const read = ok(await c.sim.settle(c.node("n1").items.coordinator.get(table, key, { quorum: { r: 2 } })));
+  ok(await c.sim.settle(c.node("n1").items.coordinator.put(table, key, write("short", c.sim.clock("n1").nowMs() + 300), { quorum: { w: 2 }, condition: {}, context: read.context })));
+  await c.sim.runUntil(c.sim.now() + 1_000);
+  for (const id of ["n1", "n2"]) assert.equal((await c.sim.settle(c.node(id).items.replicas.sweepExpired(100))).expired, 1, `${id} sweeps`);
+  await c.sim.runUntil(c.sim.now() + 5_000);
+  for (const id of ["n1", "n2"]) assert.ok(tombstoneOnly(c, id, "ttl-read"), `${id} keeps the tombstone while n3 is down`);
+  await c.sim.restart("n3");
+  await c.sim.runUntil(c.sim.now() + 2_000);
+  assert.deepEqual(live(c, "n3", "ttl-read"), ["old"], "without anti-entropy or hints n3 keeps the old value until a read");
+  const through = ok(await c.sim.settle(c.node("n3").items.coordinator.get(table, key, { quorum: { r: 3 } })));
+  assert.deepEqual(through.siblings.map((s) => new TextDecoder().decode(s.value)), [], "the read through the stale replica");
+  await goneEverywhere(c, "ttl-read", 15_000);
 });

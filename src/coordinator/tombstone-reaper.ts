@@ -57,12 +57,16 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * - A ring in transition leaves every key alone (`primariesOf` is undefined), since old owners
  *   may still be streaming older versions.
  *
- * What remains: a node outside the ring is asked only while it is up. A node the plan replaced
- * or removed while it was down may hold hints GC could not see; members that held it down at
- * the commit refuse its data messages when it returns (node/node-cluster.ts refuseRemoved).
- * A leaver that went down during its hint drain and returns after a collection is not
- * refused. `stats.waiting` and the /metrics gauge show how much waits for a member that is
- * down, so an operator sees what a long outage holds back.
+ * Nodes outside the ring: a node the plan replaced or removed while it was down may hold hints
+ * GC could not see; members that held it down at the commit refuse its data messages when it
+ * returns, also after they restarted (node/node-cluster.ts refuseRemoved, durable). A node that
+ * left while up (a committed leave) holds GC back like a member that is down until it reported
+ * that it handed everything on (`departures`, tombstone-reaper-departures.ts): a leaver that
+ * went down mid-drain and returns hands its hints on before anything it could bring back is
+ * collected. The collector exchanges departure records with every member in the hints check
+ * and looks again before step 2, so one member that knows of a pending departure is enough.
+ * `stats.waiting` and the /metrics gauge show how much waits for a node that is down, so an
+ * operator sees what a long outage holds back.
  *
  * Bounded: one pass step reads at most `batchMax` (<= tombstoneCheckKeysMax) index entries and
  * sends one check per member and phase, and one reap per primary and key.
@@ -83,6 +87,12 @@ export interface TombstoneReaperOptions {
   /** Nodes outside the ring believed up (a leaver draining its hints): asked for hints too. Default none. */
   outsiders?: () => readonly NodeId[];
   isUp: (node: NodeId) => boolean;
+  /**
+   * Nodes that left the ring with data not handed on yet (tombstone-reaper-departures.ts): each
+   * holds collection back while it is not up, and is asked for hints while it is. `wire`/`merge`
+   * carry the records in the hints check. Default none.
+   */
+  departures?: { pending(): readonly NodeId[]; wire(): unknown; merge(value: unknown): void };
   graceMs: number;
   requestTimeoutMs: number;
   /** Pause between passes over the index. */
@@ -170,7 +180,7 @@ export class TombstoneReaper {
     this.cursor = next ?? undefined;
     // A member down may hold a hint with an older version (as a fallback), or a stale replica:
     // nothing is collected until every member is up again.
-    const membersUp = this.allUp(this.options.members());
+    const membersUp = this.allUp(this.options.members()) && this.allUp(this.options.departures?.pending() ?? []);
     const candidates: Candidate[] = [];
     let blocked = 0;
     for (const entry of due) {
@@ -194,7 +204,8 @@ export class TombstoneReaper {
     this.stats.attempted += candidates.length;
     // Every member (step() checked they are all up) and every node outside the ring that is up.
     const ring = this.options.members();
-    const outsiders = (this.options.outsiders?.() ?? []).filter((id) => !ring.includes(id) && this.allUp([id]));
+    const outside = new Set([...(this.options.outsiders?.() ?? []), ...(this.options.departures?.pending() ?? [])]);
+    const outsiders = [...outside].filter((id) => !ring.includes(id) && this.allUp([id]));
     const members = [...ring, ...outsiders];
     // 1. No member that is up holds a hint for the key.
     const hinted = new Set<number>();
@@ -205,6 +216,11 @@ export class TombstoneReaper {
         return;
       }
       reply.forEach((held, i) => held === true && hinted.add(i));
+    }
+    // The replies carried the members' departure records: a pending one for a node not up holds everything back.
+    if (!this.allUp(this.options.departures?.pending() ?? [])) {
+      this.stats.deferred += candidates.length;
+      return;
     }
     const unhinted = candidates.filter((_, i) => !hinted.has(i));
     this.stats.deferred += hinted.size;
@@ -257,8 +273,11 @@ export class TombstoneReaper {
   private async ask(node: NodeId, keys: Bytes[], what: "hints" | "sets"): Promise<(boolean | DottedVersionVectorSet<Sibling> | null)[] | undefined> {
     if (node === this.options.self) return this.options.replicas.checkTombstones(keys, what);
     if (this.options.network === undefined) return undefined;
-    const result = await this.options.network.request<{ ok?: boolean; results?: unknown }>(node, { type: "replica.tombstones", keys, what }, { timeoutMs: this.options.requestTimeoutMs });
+    const departures = what === "hints" ? this.options.departures : undefined;
+    const message = departures === undefined ? { type: "replica.tombstones", keys, what } : { type: "replica.tombstones", keys, what, departures: departures.wire() };
+    const result = await this.options.network.request<{ ok?: boolean; results?: unknown; departures?: unknown }>(node, message, { timeoutMs: this.options.requestTimeoutMs });
     if (!result.ok || isRemoteFailure(result.reply) || result.reply?.ok !== true) return undefined;
+    if (departures !== undefined && result.reply.departures !== undefined) departures.merge(result.reply.departures);
     const raw = result.reply.results;
     if (!Array.isArray(raw) || raw.length !== keys.length) return undefined;
     const parsed: (boolean | DottedVersionVectorSet<Sibling> | null)[] = [];

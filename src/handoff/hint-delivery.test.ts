@@ -338,7 +338,8 @@ test("HintDelivery without a placement leaves a departed target's hints alone (r
 });
 
 test("HintDelivery.drain hands hints for a down member to a stand-in as hints for it, and resolves once empty", async () => {
-  const { scheduler, store, delivery, received } = await setUpPlaced({ p1: 6, p4: 2 }, { up: ["self", "p2", "p3", "s1"] });
+  // Every key lives on [p1, p2, p4], so both down targets are still primaries of their hints' keys.
+  const { scheduler, store, delivery, received } = await setUpPlaced({ p1: 6, p4: 2 }, { up: ["self", "p2", "p3", "s1"], primaries: () => ["p1", "p2", "p4"] });
   delivery.start();
   await scheduler.runUntil(2_000);
   assert.equal(store.count("p1"), 6, "not draining: hints for a down member wait for it");
@@ -347,9 +348,9 @@ test("HintDelivery.drain hands hints for a down member to a stand-in as hints fo
   const run = await scheduler.runUntil(() => result !== undefined, { deadlineMs: 60_000 });
   assert.equal(run.reason, "predicate");
   assert.deepEqual(result, { drained: true, abandoned: new Map() });
-  // The stand-in is the key's first up node after its primaries (here s1; self is excluded).
-  assert.deepEqual(received("s1", "p1"), keysWhere(6, undefined));
-  assert.deepEqual(received("s1", "p4"), keysWhere(2, undefined));
+  // The stand-in is the key's first up node after its primaries (here p3; self is excluded).
+  assert.deepEqual(received("p3", "p1"), keysWhere(6, undefined));
+  assert.deepEqual(received("p3", "p4"), keysWhere(2, undefined));
   assert.equal(store.countByTarget().size, 0);
   assert.equal(delivery.stats().draining, true);
   await delivery.stop();
@@ -385,4 +386,18 @@ test("HintDelivery.drain re-targets a departed target's hints to the up primarie
   assert.deepEqual(received("p1", "p3"), keysWhere(4, false));
   assert.deepEqual(received("self"), []);
   await delivery.stop();
+});
+
+test("HintDelivery hands a hint whose key moved away from its (still member) target to the key's current primaries, the rest to the target", async () => {
+  // Even keys still live on p1; odd keys moved to [p2, p3, p4] after the hints were written: p1,
+  // which released them, would refuse them (replica/ring-fence.ts), and they would never leave.
+  const { scheduler, store, sent, delivery, received } = await setUpPlaced({ p1: 10 });
+  delivery.start();
+  const run = await scheduler.runUntil(() => store.count("p1") === 0, { deadlineMs: 10_000 });
+  assert.equal(run.reason, "predicate");
+  assert.deepEqual(received("p1"), keysWhere(10, true), "p1 gets only the keys it is still a primary of");
+  for (const node of ["p2", "p3", "p4"]) assert.deepEqual(received(node), keysWhere(10, false), `${node} gets the moved keys`);
+  assert.ok(sent.every((s) => s.hintFor === undefined));
+  assert.equal(delivery.stats().retargeted, 5);
+  assert.equal(delivery.stats().delivered, 10);
 });

@@ -34,6 +34,11 @@ import type { Hint, HintCursor, HintStore, ListedHint } from "./hint-store.js";
  * (no ring, a ring in transition, a table not known here) keeps its hint. Re-targeted batches
  * share the throttle, the in-flight bound and the backoff of their old target.
  *
+ * Moved keys (with `placement`): a target that is still a member may no longer be a primary of
+ * a hint's key (a ring change moved the partition after the hint was written; the transfer
+ * never saw the hint). Every batch is placed key by key, so such a hint goes to the key's
+ * current primaries as above, not to the old owner (which would refuse it: replica/ring-fence.ts).
+ *
  * Draining (`drain`, a node that leaves or was replaced): the node is about to exit, so hints
  * that would wait here go to another node instead: a hint whose owner is down is handed to a
  * stand-in (the key's first up node after its primaries on the settled ring, which is the
@@ -258,9 +263,10 @@ export class HintDelivery<T> {
   private async send(target: NodeId, hints: readonly ListedHint<T>[], after: HintCursor | undefined, route: "owner" | "elsewhere"): Promise<void> {
     let result: HintDeliveryResult;
     let moved: readonly ListedHint<T>[] = hints;
+    let rerouted = 0;
     try {
-      if (route === "owner") result = await this.deliverWithDeadline(target, hints);
-      else ({ result, moved } = await this.sendElsewhere(target, hints));
+      if (route === "owner" && this.options.placement === undefined) result = await this.deliverWithDeadline(target, hints);
+      else ({ result, moved, rerouted } = await this.sendElsewhere(target, hints, route));
     } catch (error) {
       if (error instanceof AssertionError) throw error;
       result = { ok: false };
@@ -275,38 +281,45 @@ export class HintDelivery<T> {
     this.failures.delete(target);
     const removed = await this.options.store.remove(moved);
     this.deliveredCount += removed;
-    if (route === "elsewhere") this.retargetedCount += removed;
+    this.retargetedCount += Math.min(removed, rerouted);
   }
 
   /**
-   * A batch of `target`'s hints sent elsewhere: for a departed target, to each key's current
-   * primaries (re-keyed here for a primary that is down, unless draining); for a draining node,
-   * to a stand-in for each owner that is down. Ok once every send and re-key succeeded; `moved`
-   * are the hints fully placed (a hint that cannot be placed now stays for a later tick).
+   * A batch of `target`'s hints placed key by key: a hint whose key the settled ring no longer
+   * places on `target` (the target departed, or the key's partition moved away from it) goes to
+   * the key's current primaries (re-keyed here for a primary that is down, unless draining);
+   * the others go to `target` itself (route "owner": it is up; a key that cannot be placed now
+   * goes to it too, as before re-targeting existed) or, for a draining node, to a stand-in for it
+   * when it is down. The target refuses a hint for a key its ring does not place on it
+   * (replica/ring-fence.ts), so a hint is never left behind on a node that released the key.
+   * Ok once every send and re-key succeeded; `moved` are the hints fully placed (a hint that
+   * cannot be placed now stays for a later tick), `rerouted` how many of them went elsewhere.
    */
-  private async sendElsewhere(target: NodeId, hints: readonly ListedHint<T>[]): Promise<{ result: HintDeliveryResult; moved: ListedHint<T>[] }> {
+  private async sendElsewhere(target: NodeId, hints: readonly ListedHint<T>[], route: "owner" | "elsewhere"): Promise<{ result: HintDeliveryResult; moved: ListedHint<T>[]; rerouted: number }> {
     const placement = this.options.placement!;
-    const departed = placement.departed(target);
+    const departed = route === "elsewhere" && placement.departed(target);
     const sends = new Map<string, { node: NodeId; hintFor: NodeId | undefined; hints: ListedHint<T>[] }>();
     const rekeys: Hint<T>[] = [];
     const moved: ListedHint<T>[] = [];
+    let rerouted = 0;
     const up = (node: NodeId): boolean => node === placement.self || this.options.isUp(node);
     for (const hint of hints) {
       const place = placement.place(hint);
-      if (place === undefined) continue;
-      const owners = departed ? place.primaries : [target];
+      if (place === undefined && route === "elsewhere") continue;
+      const owners = place !== undefined && (departed || !place.primaries.includes(target)) ? place.primaries : [target];
       const steps: { node: NodeId; hintFor?: NodeId }[] = [];
       const hintRekeys: Hint<T>[] = [];
       for (const owner of owners) {
         if (up(owner)) steps.push({ node: owner });
         else if (!this.draining) hintRekeys.push({ target: owner, tableId: hint.tableId, key: hint.key, set: hint.set });
         else {
-          const standIn = [...place.others, ...place.primaries].find((node) => node !== owner && node !== placement.self && this.options.isUp(node));
+          const standIn = place === undefined ? undefined : [...place.others, ...place.primaries].find((node) => node !== owner && node !== placement.self && this.options.isUp(node));
           if (standIn === undefined) break;
           steps.push({ node: standIn, hintFor: owner });
         }
       }
       if (owners.length === 0 || steps.length + hintRekeys.length < owners.length) continue;
+      if (owners.length !== 1 || owners[0] !== target || steps.some((step) => step.node !== target)) rerouted++;
       for (const step of steps) {
         const id = `${step.node}\u0000${step.hintFor ?? ""}`;
         const send = sends.get(id) ?? { node: step.node, hintFor: step.hintFor, hints: [] };
@@ -317,12 +330,12 @@ export class HintDelivery<T> {
       moved.push(hint);
     }
     const results = await Promise.all([...sends.values()].map((send) => this.deliverWithDeadline(send.node, send.hints, send.hintFor)));
-    if (!results.every((result) => result.ok)) return { result: { ok: false }, moved: [] };
+    if (!results.every((result) => result.ok)) return { result: { ok: false }, moved: [], rerouted: 0 };
     for (const hint of rekeys) {
       const added = await this.options.store.add(hint, { durable: true });
-      if (!added.ok) return { result: { ok: false }, moved: [] };
+      if (!added.ok) return { result: { ok: false }, moved: [], rerouted: 0 };
     }
-    return { result: { ok: true }, moved };
+    return { result: { ok: true }, moved, rerouted };
   }
 
   private deliverWithDeadline(target: NodeId, hints: readonly ListedHint<T>[], hintFor?: NodeId): Promise<HintDeliveryResult> {

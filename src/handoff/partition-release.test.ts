@@ -263,3 +263,31 @@ test("a key deleted and reaped while its old owner had lost the partition stays 
   }
   for (const id of four) assert.equal(c.node(id).items.replicas.fetch(key), undefined, `${id} holds nothing of the key`);
 });
+
+test("after the release, a late hint or repair for a partition the node no longer serves is refused and re-routed: no orphan copy stays behind", async () => {
+  const c = await simItemsCluster(62, { ids: four });
+  const r1 = c.ring;
+  const name = Array.from({ length: 500 }, (_, i) => `k${i}`).find((k) => {
+    const list = preferenceList(r1, partitionOf(encoder.encode(k), r1.partitionCount), 3);
+    return list.includes("n1") && !list.includes("n4");
+  })!;
+  const key = encodeItemKey(table.id, encoder.encode(name));
+  ok(await c.sim.settle(c.node("n3").items.coordinator.put(table, { partitionKey: encoder.encode(name) }, { value: encoder.encode("v"), contentType: "text/plain", metadata: {}, expiresAtMs: null }, { ...blind, quorum: { w: 3 } })));
+  const r2 = ringState({ ...r1, version: r1.version + 1, owners: r1.owners.map((o) => (o === "n1" ? "n4" : o === "n4" ? "n1" : o)) });
+  await publish(c, r2);
+  const dropped = await c.sim.runUntil(() => c.node("n1").items.release.stats.passes > 0 && c.node("n1").items.replicas.fetch(key) === undefined, { deadlineMs: c.sim.now() + 10_000 });
+  assert.equal(dropped.reason, "predicate", "n1 released the partition it lost");
+  const late = c.node("n2").items.replicas.fetch(key) ?? c.node("n3").items.replicas.fetch(key)!;
+  // A hint handed back (no ring version) and a repair merged locally: refused with the ring version.
+  const reply = (await c.sim.settle(c.node("n1").items.replicas.handle("n2", { type: "replica.merge", key, set: late, hintFor: null, lww: false }))) as { ok: boolean; error?: string; ringVersion?: number };
+  assert.deepEqual([reply.ok, reply.error, reply.ringVersion], [false, "ring", r2.version]);
+  const repair = await c.sim.settle(c.node("n1").items.replicas.merge(key, late, { lww: false }));
+  assert.equal(repair.ok, false);
+  assert.equal(c.node("n1").items.replicas.fetch(key), undefined, "no orphan copy on the node that released the key");
+  // n2 holds a hint for n1 (still a member) for that key: it goes to the key's current primaries, not to n1.
+  assert.ok((await c.sim.settle(c.node("n2").items.hints.add({ target: "n1", tableId: table.id, key, set: late }, { durable: true }))).ok);
+  const handed = await c.sim.runUntil(() => c.node("n2").items.hints.count("n1") === 0, { deadlineMs: c.sim.now() + 10_000 });
+  assert.equal(handed.reason, "predicate", "the hint left n2");
+  assert.equal(c.node("n1").items.replicas.fetch(key), undefined, "n1 did not take the hint");
+  assert.ok(c.node("n4").items.replicas.fetch(key) !== undefined, "the key's new primary holds it");
+});

@@ -44,10 +44,12 @@ import type { StorageEngine, WriteOp } from "../storage/storage-engine.js";
  * set back, or leave index entries for a key that is gone); a merge that comes after finds
  * nothing and stores only what it carries (see "Not covered").
  *
- * Not covered: a write that reaches this node for a key it no longer serves after its pass
- * went by (a hint handed back to it, an exchange or read repair from a peer on an older ring)
- * is kept until the next ring change starts a new pass; the ring fence (replica/ring-fence.ts)
- * refuses most of them.
+ * After the pass: a write that reaches this node for a key it no longer serves (a hint handed
+ * back to it, an exchange, a read repair from a peer on an older ring) is refused by the ring
+ * fence (replica/ring-fence.ts): a versioned merge when the sender's ring is older, one without
+ * a version whenever this node's ring does not place it, checked under the same key locks; hint
+ * delivery sends such hints to the key's current primaries instead. Still accepted: a write
+ * from a coordinator on a newer ring that places this node (it is gaining the key back).
  *
  * Resumable and idempotent: the pass's ring version and cursor are stored (meta
  * "partition-release") in the same atomic batch as the step's deletes; after a crash the pass

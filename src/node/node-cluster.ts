@@ -20,6 +20,7 @@ import { planMessagePrefix, type PlanMode } from "./cluster-plan-record.js";
 import { clusterStatus } from "./cluster-status.js";
 import { KnownPeers } from "./known-peers.js";
 import { PeerDispatcher } from "./peer-dispatcher.js";
+import { RemovedRefusals } from "./peer-dispatcher-refusals.js";
 import { formatHostPort, type SeedAddress } from "./seed-address.js";
 
 /**
@@ -94,6 +95,12 @@ export class NodeCluster {
     private readonly knownPeers: KnownPeers,
     /** Whether a ring this node held placed it (as owner now or before a transition). */
     private placed: boolean,
+    /**
+     * Nodes a ring removed from the owners while membership had them down (replaced or removed
+     * through a plan while dead), with the ring version: their data messages are refused (see
+     * refuseRemoved). At most membersMax; durable (peer-dispatcher-refusals.ts), so kept across restarts.
+     */
+    private readonly removedWhileDown: RemovedRefusals,
   ) {
     this.left = new Promise((resolve) => (this.resolveLeft = resolve));
   }
@@ -112,12 +119,6 @@ export class NodeCluster {
   private resumeLeave: (() => void) | undefined;
   /** The last ring this node held, to see who a new ring removes. */
   private lastRing: RingState | undefined;
-  /**
-   * Nodes a ring removed from the owners while membership had them down (replaced or removed
-   * through a plan while dead), with the ring version: their data messages are refused (see
-   * refuseRemoved). At most membersMax; lost on restart.
-   */
-  private readonly removedWhileDown = new Map<NodeId, number>();
 
   static async start(options: NodeClusterOptions): Promise<NodeCluster> {
     const { runtime, logger } = options;
@@ -182,7 +183,8 @@ export class NodeCluster {
       late.plan = clusterPlan;
       dispatcher.route(planMessagePrefix, (from, message) => clusterPlan.handle(from, message));
       const placed = (ring !== undefined && placesNode(ring, runtime.nodeId)) || resuming;
-      const cluster = new NodeCluster(network, membership, peerPort, dispatcher, clusterPlan, runtime, knownPeers, placed);
+      const removed = RemovedRefusals.load(runtime.storage, membershipBoundsDefault.membersMax);
+      const cluster = new NodeCluster(network, membership, peerPort, dispatcher, clusterPlan, runtime, knownPeers, placed, removed);
       cluster.lastRing = ring;
       membership.onChange((event) => cluster.onMembershipEvent(event, logger));
       dispatcher.refuseFrom((from, type) => cluster.refuseRemoved(from, type));
@@ -269,13 +271,14 @@ export class NodeCluster {
   private noteRemovals(ring: RingState, logger: Logger): void {
     const before = this.lastRing;
     this.lastRing = ring;
-    for (const member of ring.members) this.removedWhileDown.delete(member.id);
+    const persisted = (error: unknown): void => logger.error({ err: error }, "persisting the nodes whose data is refused failed");
+    // A ring that places a refused node again (it joined again through a plan) ends its refusal.
+    for (const member of ring.members) if (this.removedWhileDown.has(member.id)) this.removedWhileDown.delete(member.id).catch(persisted);
     if (before === undefined) return;
     for (const { id } of before.members) {
       if (id === this.runtime.nodeId || ring.members.some((m) => m.id === id) || this.removedWhileDown.has(id)) continue;
       if (this.membership.member(id)?.state !== "down") continue;
-      if (this.removedWhileDown.size >= membershipBoundsDefault.membersMax) this.removedWhileDown.delete(this.removedWhileDown.keys().next().value!);
-      this.removedWhileDown.set(id, ring.version);
+      this.removedWhileDown.add(id, ring.version).catch(persisted);
       logger.info({ member: id, ringVersion: ring.version }, "a node removed while down: its data messages are refused from now on");
     }
   }

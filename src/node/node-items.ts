@@ -6,6 +6,7 @@ import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
 import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
+import { Departures } from "../coordinator/tombstone-reaper-departures.js";
 import { TombstoneIndexBackfill } from "../replica/tombstone-index-backfill.js";
 import { AcceptorRelearn, gatedAcceptors, refuseAcceptedScans } from "./acceptor-relearn.js";
 import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from "../handoff/hint-delivery.js";
@@ -15,6 +16,7 @@ import type { Limits } from "../limits.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { PartitionRelease, type PartitionReleaseOptions } from "../handoff/partition-release.js";
 import { ReplicaService } from "../replica/replica-service.js";
+import { isRingRefusal } from "../replica/ring-fence.js";
 import type { RingState } from "../ring/ring-state.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
@@ -40,7 +42,13 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *   items.start(); ... context.items = items.coordinator; ... await items.stop();
  */
 export interface NodeItemsOptions {
-  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean; members?(): readonly { id: NodeId; state: string }[] };
+  membership: {
+    ring(): RingState | undefined;
+    isUp(id: NodeId): boolean;
+    members?(): readonly { id: NodeId; state: string }[];
+    /** Ring changes, for tombstone GC's departure records (without it they are taken at each GC step). */
+    onChange?(listener: (event: { kind: string; ring?: RingState }) => void): void;
+  };
   limits: Pick<Limits, "siblingsMax" | "hintsPerTargetMax">;
   requestTimeoutMs: number;
   /** Tombstone GC's grace: how old a tombstone must be before it is collected (default 90 s). */
@@ -95,6 +103,9 @@ function primariesOf(ring: RingState | undefined, nOf: ((tableId: number) => num
  */
 const freshCountersPerMs = 16;
 
+/** Departure records kept (membership's membersMax: at most that many nodes are known). */
+const departuresMax = 256;
+
 export class NodeItems {
   readonly hlcFloor: HlcFloor;
   readonly hints: HintStore<Sibling>;
@@ -111,16 +122,35 @@ export class NodeItems {
   readonly relearn: AcceptorRelearn;
   /** Drops the partitions this node serves no more once the ring settled (no resurrection on a later gain). */
   readonly release: PartitionRelease;
+  /** Nodes that left with data not handed on yet: tombstone GC waits for them (tombstone-reaper-departures.ts). */
+  readonly departures: Departures;
 
   private constructor(
     private readonly runtime: Runtime,
-    options: NodeItemsOptions,
+    private readonly options: NodeItemsOptions,
   ) {
     const { hlc, clock, nodeId } = runtime;
     const storage = options.replicaStorage ?? runtime.storage;
     this.hlcFloor = new HlcFloor(storage, hlc);
     this.hlcFloor.restore();
     this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: options.limits.hintsPerTargetMax });
+    this.departures = Departures.load(runtime.storage, departuresMax, options.membership.ring(), nodeId);
+    // Down, or no longer known (forgotten after a long death): a node replaced or removed while
+    // dead, which the commit declared gone. A leaver is up and gossiping when its ring is published.
+    const heldDown = (id: NodeId): boolean => {
+      const members = options.membership.members?.();
+      if (members === undefined) return false;
+      const state = members.find((member) => member.id === id)?.state;
+      return state === undefined || state === "down";
+    };
+    const observeRing = (): void => {
+      const ring = options.membership.ring();
+      if (ring !== undefined) void this.departures.observeRing(ring, heldDown).catch(() => undefined);
+    };
+    // At the ring change itself: whether membership holds a removed node down is decided then.
+    options.membership.onChange?.((event) => {
+      if (event.kind === "ring") observeRing();
+    });
     this.replicas = new ReplicaService({
       nodeId,
       storage,
@@ -133,6 +163,9 @@ export class NodeItems {
       ...(options.isTableDropped !== undefined ? { isTableDropped: options.isTableDropped } : {}),
       // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts).
       ringFence: { ring: () => options.membership.ring(), nOf: (tableId) => options.nOf?.(tableId) },
+      departures: { wire: () => this.departures.wire(), merge: (value) => this.departures.merge(value).catch(() => undefined) },
+      // A leaver still handing its hints on or releasing its partitions holds GC back even while up.
+      leftUnclean: () => this.departures.pending(options.membership.ring()).includes(nodeId),
     });
     this.backfill = new TombstoneIndexBackfill({ storage: runtime.storage, timers: runtime.timers, fetch: (key) => this.replicas.fetch(key) });
     this.reaper = new TombstoneReaper({
@@ -146,6 +179,14 @@ export class NodeItems {
       // A node outside the ring that is up (a leaver handing its hints on) is asked for hints too.
       outsiders: () => (options.membership.members?.() ?? []).filter((member) => member.state === "up").map((member) => member.id),
       isUp: (id) => options.membership.isUp(id),
+      departures: {
+        pending: () => {
+          observeRing();
+          return this.departures.pending(options.membership.ring()).filter((id) => id !== nodeId);
+        },
+        wire: () => this.departures.wire(),
+        merge: (value) => void this.departures.merge(value).catch(() => undefined),
+      },
       graceMs: options.tombstoneGraceMs ?? tombstoneReaperDefaults.graceMs,
       ...(options.tombstoneIntervalMs !== undefined ? { intervalMs: options.tombstoneIntervalMs } : {}),
       requestTimeoutMs: options.requestTimeoutMs,
@@ -221,6 +262,48 @@ export class NodeItems {
     });
   }
 
+  /**
+   * This node left the ring and handed everything on (its hints drained, its partitions
+   * released): records it as a clean departure and tells every member of its ring, so tombstone
+   * GC stops waiting for it (tombstone-reaper-departures.ts). Each member is tried up to
+   * `attempts` times; true when at least one took the report (the members pass it on in GC's
+   * checks). A node that reports nothing keeps GC waiting until it comes back and reports.
+   */
+  async reportLeftClean(attempts = 3): Promise<boolean> {
+    const ring = this.options.membership.ring();
+    if (ring === undefined) return false;
+    const self = this.runtime.nodeId;
+    await this.departures.markClean(self, ring.version);
+    const network = this.runtime.network!;
+    const members = ring.members.map((member) => member.id).filter((id) => id !== self);
+    const told = await Promise.all(
+      members.map(async (id) => {
+        for (let attempt = 0; attempt < attempts; attempt++) {
+          const result = await network.request<{ ok?: boolean; departures?: unknown }>(id, { type: "replica.departures", departures: this.departures.wire() }, { timeoutMs: this.options.requestTimeoutMs });
+          if (result.ok && result.reply?.ok === true) return true;
+        }
+        return false;
+      }),
+    );
+    return told.some(Boolean);
+  }
+
+  /**
+   * Waits (checking every 100 ms, at most `maxMs`) until the partition release finished a pass
+   * under the current settled ring; true when it did. A leaver reports a clean departure only
+   * then: partition data it kept could come back if a later ring placed it again.
+   */
+  async releaseDone(maxMs = 60_000): Promise<boolean> {
+    const stepMs = 100;
+    for (let waitedMs = 0; ; waitedMs += stepMs) {
+      const ring = this.options.membership.ring();
+      const progress = this.release.progress();
+      if (ring !== undefined && ring.previous === undefined && progress?.done === true && progress.ringVersion === ring.version) return true;
+      if (waitedMs >= maxMs) return false;
+      await new Promise<void>((resolve) => this.runtime.timers.setTimeout(resolve, stepMs));
+    }
+  }
+
   /** Restores the HLC floor and opens the hint store from `runtime.storage` (runtime.network must be set). */
   static open(runtime: Runtime, options: NodeItemsOptions): NodeItems {
     assert(runtime.network !== undefined, "the data path needs the runtime's network");
@@ -263,6 +346,11 @@ export class NodeItems {
     const results = await Promise.all(
       batch.map((hint) => network.request<{ ok?: boolean }>(target, { type: "replica.merge", key: hint.key, set: hint.set, hintFor: hintFor ?? null, lww: false }, { timeoutMs })),
     );
+    // The target's newer ring no longer places it for a key (ring-fence.ts): learn that ring, so
+    // the next attempt places the hint on the key's current primaries (hint-delivery.ts).
+    if (this.options.learnRing !== undefined && results.some((result) => result.ok && isRingRefusal(result.reply) && result.reply.ringVersion > (this.options.membership.ring()?.version ?? -1))) {
+      void this.options.learnRing(target).catch(() => undefined);
+    }
     return results.every((result) => result.ok && result.reply?.ok === true) ? { ok: true } : { ok: false };
   }
 }

@@ -10,7 +10,8 @@ import { startTestNode, type TestNode } from "./test-node.js";
 
 // A node replaced while it was down comes back with an old hint (issue 6, "no resurrection"):
 // tombstone GC does not wait for a node outside the ring, so what it hands back could bring a
-// collected delete back. The current members refuse its data messages; on in-process nodes over
+// collected delete back. The current members refuse its data messages, also after they restarted
+// themselves (the refusal is durable: node/peer-dispatcher-refusals.ts); on in-process nodes over
 // real TCP, its hint never reaches the key's replica.
 
 const group = new TestNodeGroup();
@@ -20,7 +21,7 @@ after(async () => {
   await group.closeAll();
 });
 
-test("a node replaced while down and restarted over its old storage cannot hand an old hint to a current member", async () => {
+test("a node replaced while down and restarted over its old storage cannot hand an old hint to a current member, even one that restarted since", async () => {
   const a = await group.start("a");
   const b = await group.start("b", { seed: a });
   const c = await group.start("c", { seed: a });
@@ -46,10 +47,17 @@ test("a node replaced while down and restarted over its old storage cannot hand 
   await eventually("the ring to settle with d in place of c", () => settled([a, b, d], 3), { deadlineMs: 40_000 });
   assert.deepEqual(ringOf(a).members.map((m) => m.id).sort(), ["a", "b", "d"]);
 
+  // b restarts over its storage: it must still refuse c (it held c down at the commit).
+  const bStorage = b.storage;
+  await group.stop(b);
+  const b2 = await startTestNode({ storage: bStorage, config: { nodeId: "b", join: [`127.0.0.1:${a.node.peerPort}`] } });
+  restarted.push(b2);
+  await eventually("b back on the settled ring", () => settled([a, b2, d], 3) && a.node.cluster.membership.isUp("b"), { deadlineMs: 30_000 });
+
   // c comes back with its old ring, data and hint; its hint delivery runs and reaches b.
   const back = await startTestNode({ storage, config: { nodeId: "c", join: [`127.0.0.1:${a.node.peerPort}`] } });
   restarted.push(back);
-  await eventually("c's hand-back to reach b", () => b.node.cluster.dispatcher.refusedFrom > 0 || b.node.items.replicas.fetch(key) !== undefined, { deadlineMs: 30_000 });
-  assert.equal(b.node.items.replicas.fetch(key), undefined, "b did not take the removed node's old hint");
+  await eventually("c's hand-back to reach b", () => b2.node.cluster.dispatcher.refusedFrom > 0 || b2.node.items.replicas.fetch(key) !== undefined, { deadlineMs: 30_000 });
+  assert.equal(b2.node.items.replicas.fetch(key), undefined, "the restarted b did not take the removed node's old hint");
   assert.equal(back.node.items.hints.count("b"), 1, "the hint stays with c, undelivered");
 });

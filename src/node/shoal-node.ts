@@ -293,6 +293,10 @@ function wireDataPath(parts: {
     if (held > 0) deps.logger.info({ hints: held }, "handing this node's hints on before leaving");
     const drained = await items.delivery.drain();
     if (!drained.drained) deps.logger.error({ abandoned: Object.fromEntries(drained.abandoned) }, "leaving with hints that could not be handed on: these hinted writes are lost unless another replica holds them");
+    // Tombstone GC waits for a leaver until it reports that it handed everything on (coordinator/tombstone-reaper-departures.ts).
+    const released = await items.releaseDone();
+    if (drained.drained && released) deps.logger.info({ membersTold: await items.reportLeftClean() }, "reported a clean departure: tombstone GC no longer waits for this node");
+    else deps.logger.error({ hintsDrained: drained.drained, released }, "leaving without a clean departure: tombstone GC waits for this node until it is started again and finishes its leave");
   });
   for (const [prefix, handler] of items.routes()) cluster.dispatcher.route(prefix, handler);
   cluster.dispatcher.route(antiEntropyMessagePrefix, (from, message) => ae.handle(from, message));

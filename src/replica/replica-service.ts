@@ -12,7 +12,7 @@ import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning
 import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
 import { parseScanMessage } from "./replica-messages.js";
-import { ringBehindOf, ringNewerOf, ringRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
+import { ringBehindOf, ringNewerOf, ringRefusalOf, unplacedRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
 import { expiryIndexOps, isExpiredAt } from "./sibling-expiry.js";
 import { decodeTombstoneIndexKey, tombstoneIndexBound, tombstoneIndexOps } from "./tombstone-index.js";
@@ -54,8 +54,9 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *                                                  | { ok: false, error: "ring-behind", ringVersion, message }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (placedRingVersion; ring-fence.ts)
  *   { type: "replica.reap", key, set }             -> { ok: true, reaped: boolean }
- *   { type: "replica.tombstones", keys, what: "hints" | "sets" }
- *                                                  -> { ok: true, results: (boolean | set | null)[] }
+ *   { type: "replica.tombstones", keys, what: "hints" | "sets", departures? }
+ *                                                  -> { ok: true, results: (boolean | set | null)[], departures? }
+ *   { type: "replica.departures", departures }    -> { ok: true, departures }
  * `hintFor` names the primary a fallback stands in for, or null on a primary.
  */
 export interface ReplicaServiceOptions {
@@ -78,6 +79,17 @@ export interface ReplicaServiceOptions {
   reapedMemory?: { entriesMax: number; ms: number };
   /** Ring-version fencing of writes and transfer scans (ring-fence.ts); without it nothing is fenced. */
   ringFence?: ReplicaRingFence;
+  /**
+   * Tombstone GC's departure records (coordinator/tombstone-reaper-departures.ts), exchanged in
+   * the hints check and pushed by a leaver that handed everything on ("replica.departures").
+   */
+  departures?: { wire(): unknown; merge(value: unknown): unknown };
+  /**
+   * True while this node left the ring and has not handed everything on yet (its own departure
+   * is pending: hints or partition data left): it then answers GC's hints check "held" for
+   * every key, so nothing is collected until it finished (tombstone-reaper-departures.ts).
+   */
+  leftUnclean?: () => boolean;
 }
 
 /**
@@ -133,6 +145,17 @@ export interface TombstoneCheckMessage {
   type: "replica.tombstones";
   keys: Uint8Array[];
   what: "hints" | "sets";
+  /** The collector's departure records (with "hints"); the reply carries the receiver's. */
+  departures?: unknown;
+}
+
+/** Departure records one message may carry (membership's membersMax bounds the nodes a record names). */
+export const departuresMax = 256;
+
+/** A node's departure records (coordinator/tombstone-reaper-departures.ts): merged, and answered with the receiver's. */
+export interface DeparturesMessage {
+  type: "replica.departures";
+  departures: unknown;
 }
 
 /** Keys one "replica.tombstones" message may ask about. */
@@ -191,13 +214,25 @@ export class ReplicaService {
     }));
   }
 
-  /** A version from another node (replication, read repair, handoff): sync it into the local set. */
-  async merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions): Promise<MergeResult> {
+  /**
+   * A version from another node (read repair, handoff, anti-entropy): sync it into the local set.
+   * With a ring fence, refused ("ring") when this node's ring does not place it for the key
+   * (ring-fence.ts unplacedRefusalOf), checked under the key's lock: a partition released after
+   * the ring settled without this node is never written again (handoff/partition-release.ts).
+   */
+  merge(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions): Promise<MergeResult | RingRefusal> {
+    return this.mergeInto(itemKey, set, conflicts, true);
+  }
+
+  private async mergeInto(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions, placementFenced: boolean): Promise<MergeResult | RingRefusal> {
     // Acknowledged and discarded: the table's items are purged anyway, and a refusal would make
     // a hint for it be handed back again and again.
     if (this.dropped(itemKey)) return { ok: true, durable: true };
     this.observeTimestamps(set);
+    const fence = placementFenced ? this.options.ringFence : undefined;
     return this.tracked(this.locked(itemKey, async () => {
+      const refusal = fence === undefined ? undefined : unplacedRefusalOf(fence, itemKey, this.options.nodeId);
+      if (refusal !== undefined) return refusal;
       const local = this.fetch(itemKey);
       if (local === undefined && this.reapedAlready(itemKey, set)) return { ok: true, durable: true } as const;
       const synced = local === undefined ? set : dvvset.sync(local, set);
@@ -291,10 +326,12 @@ export class ReplicaService {
 
   /**
    * Tombstone GC's checks (coordinator/tombstone-reaper.ts), for each key: with "hints",
-   * whether this node holds a hint for it for any target; with "sets", its stored set or null.
+   * whether this node holds a hint for it for any target (every key, while it left unclean:
+   * `leftUnclean`); with "sets", its stored set or null.
    */
   checkTombstones(keys: readonly Uint8Array[], what: "hints" | "sets"): (boolean | DottedVersionVectorSet<Sibling> | null)[] {
     if (what === "sets") return keys.map((key) => this.fetch(key) ?? null);
+    if (this.options.leftUnclean?.() === true) return keys.map(() => true);
     const targets = [...this.options.hints.countByTarget()].filter(([, count]) => count > 0).map(([target]) => target);
     return keys.map((key) => {
       const tableId = decodeItemKey(key).tableId;
@@ -372,6 +409,7 @@ export class ReplicaService {
     if (type === "replica.list" || type === "replica.query") return this.handleScan(message);
     if (type === "replica.reap") return this.handleReap(message as ReapMessage);
     if (type === "replica.tombstones") return this.handleTombstoneCheck(message as TombstoneCheckMessage);
+    if (type === "replica.departures") return this.handleDepartures(message as DeparturesMessage);
     return { ok: false, error: `unknown replica message ${String(type)}` };
   }
 
@@ -391,17 +429,21 @@ export class ReplicaService {
     return { ok: true, set: hint ?? null };
   }
 
-  private async handleMerge(message: MergeMessage): Promise<MergeResult | RingRefusal> {
+  private async handleMerge(message: MergeMessage): Promise<MergeResult | RingRefusal | { ok: false; error: string }> {
     if (!(message.key instanceof Uint8Array)) return { ok: false, error: "merge: key is not bytes" };
     const parsed = dvvset.parse(message.set, isSibling);
     if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
     const fence = this.options.ringFence;
+    // With a version: the coordinator's placement is checked against this node's ring (ring-fence.ts);
+    // without one (a hint handed back, a draining node's hint): placement alone decides.
+    const versioned = typeof message.ringVersion === "number";
     if (fence !== undefined) {
-      const refusal = ringRefusalOf(fence, message.key, message.hintFor ?? this.options.nodeId, message.ringVersion, message.n);
+      const target = message.hintFor ?? this.options.nodeId;
+      const refusal = versioned ? ringRefusalOf(fence, message.key, target, message.ringVersion, message.n) : target === this.options.nodeId ? undefined : unplacedRefusalOf(fence, message.key, target);
       if (refusal !== undefined) return refusal;
     }
     if (message.hintFor === null || message.hintFor === this.options.nodeId) {
-      return this.merge(message.key, parsed.set, { lww: message.lww === true });
+      return this.mergeInto(message.key, parsed.set, { lww: message.lww === true }, !versioned);
     }
     const hint = { target: message.hintFor, tableId: decodeItemKey(message.key).tableId, key: message.key, set: parsed.set };
     const added = await this.options.hints.add(hint, { durable: true });
@@ -449,10 +491,22 @@ export class ReplicaService {
       return { ok: false, error: `tombstones: keys must be at most ${tombstoneCheckKeysMax} non-empty byte strings` };
     }
     try {
-      return { ok: true, results: this.checkTombstones(keys, what) };
+      const departures = this.options.departures;
+      if (departures === undefined) return { ok: true, results: this.checkTombstones(keys, what) };
+      if (message.departures !== undefined) void departures.merge(message.departures);
+      return { ok: true, results: this.checkTombstones(keys, what), departures: departures.wire() };
     } catch (error) {
       return { ok: false, error: `tombstones: ${error instanceof Error ? error.message : String(error)}` };
     }
+  }
+
+  /** A leaver's report that it handed everything on, or a peer's records (tombstone-reaper-departures.ts). */
+  private async handleDepartures(message: DeparturesMessage): Promise<unknown> {
+    const departures = this.options.departures;
+    if (departures === undefined) return { ok: false, error: "departures: not kept on this node" };
+    if (!Array.isArray(message.departures) || message.departures.length > departuresMax) return { ok: false, error: `departures: expected at most ${departuresMax} records` };
+    await departures.merge(message.departures);
+    return { ok: true, departures: departures.wire() };
   }
 
   private async handleReap(message: ReapMessage): Promise<unknown> {

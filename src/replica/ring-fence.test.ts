@@ -71,13 +71,32 @@ test("a replica takes writes for keys its ring places it for, from a newer ring,
   assert.deepEqual(await replica.handle("n3", merge(mine, "a", 4)), { ok: true, durable: true });
   // The sender's ring is newer: this replica's view is behind; the sender's placement decides.
   assert.deepEqual(await replica.handle("n3", merge(notMine, "b", 7)), { ok: true, durable: true });
-  // An older sender that names no version is not fenced.
-  const other = encodeItemKey(tableId, encoder.encode("other"));
-  assert.deepEqual(await replica.handle("n3", merge(other, "c", undefined)), { ok: true, durable: true });
+  // A merge that names no version (a hint handed back, a repair) for a key its ring places it for.
+  assert.deepEqual(await replica.handle("n3", merge(mine, "c", undefined)), { ok: true, durable: true });
   // A table whose n is unknown here is not fenced either.
   const unknownTable = encodeItemKey(8, encoder.encode("x"));
   assert.deepEqual(await replica.handle("n3", merge(unknownTable, "d", 2)), { ok: true, durable: true });
   assert.ok(replica.fetch(mine) !== undefined && replica.fetch(notMine) !== undefined);
+});
+
+test("a merge without a ring version (a late hint, a repair) for a key this node's ring does not place it for is refused with the ring version, under the key's lock, and stores nothing", async () => {
+  const { replica, hints } = replicaOn("n2", () => ringNow);
+  const notMine = keyIn("n1", ringNow);
+  const reply = (await replica.handle("n3", merge(notMine, "late", undefined))) as { ok: boolean; error?: string; ringVersion?: number; message?: string };
+  assert.deepEqual([reply.ok, reply.error, reply.ringVersion], [false, "ring", 6]);
+  assert.match(reply.message!, /ring 6 does not place n2 .*without a ring version/);
+  // The replica's own merge (anti-entropy repair, a re-targeted hint merged locally) is fenced the same way.
+  const local = await replica.merge(notMine, set("repair"), { lww: false });
+  assert.deepEqual([local.ok, (local as { error?: string }).error], [false, "ring"]);
+  assert.equal(replica.fetch(notMine), undefined);
+  // A draining node's hint for a primary this ring does not place is refused too; one for a placed primary is kept.
+  const refused = (await replica.handle("n4", merge(notMine, "h", undefined, "n4"))) as { ok: boolean; error?: string };
+  assert.deepEqual([refused.ok, refused.error], [false, "ring"]);
+  assert.deepEqual(await replica.handle("n4", merge(notMine, "h", undefined, "n1")), { ok: true, durable: true });
+  assert.ok(hints.get({ target: "n1", tableId, key: notMine }) !== undefined);
+  // Without a ring (or for a table not known here) nothing can be said: taken.
+  const { replica: ringless } = replicaOn("n2", () => undefined);
+  assert.deepEqual(await ringless.handle("n3", merge(notMine, "x", undefined)), { ok: true, durable: true });
 });
 
 test("a fallback keeps a hint for a primary its ring still places and refuses one for a node it no longer places", async () => {

@@ -62,10 +62,16 @@ import { decodeItemKey } from "../storage/item-key.js";
  * that out on, and a member on any newer ring refuses it, so the coordinator learns the ring
  * and works it out again.
  *
- * Not fenced: hinted hand-back (a fallback returning a hint to the primary it stood in for)
- * sends no version, so a target that no longer owns the key still takes it. Fencing it needs
- * hint delivery to route a refused hint to the key's current owners instead (a hint kept
- * forever would never let the cluster go quiet); that belongs with hints for departed nodes.
+ * Merges without a version (hinted hand-back, a draining node's hints, an anti-entropy repair,
+ * a re-targeted hint merged locally) are fenced by placement alone (`unplacedRefusalOf`): a
+ * replica whose ring (its new owners during a transition) does not place the node the write is
+ * for refuses it with the same "ring" answer, whatever ring the sender held. The check runs
+ * under the key's write lock (ReplicaService.merge), like the partition release's deletes, so
+ * a key this node released after the ring settled without it can never be written again by a
+ * late hint or repair (issue 6: such a copy was kept until the next ring change, served to no
+ * one, and could be handed back later). Hint delivery sends a hint whose key the settled ring
+ * no longer places on its target to the key's current primaries instead (hint-delivery.ts), so
+ * a refused hint is re-routed, not retried forever.
  */
 export interface ReplicaRingFence {
   /** This node's ring (membership). */
@@ -117,6 +123,22 @@ export function ringRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: 
     ringVersion: ring.version,
     message: `ring ${ring.version} does not place ${target} for partition ${partition} (the ${what} was placed on ring ${senderVersion})`,
   };
+}
+
+/**
+ * The refusal of a merge without a ring version (see the module comment) of `key` for `target`,
+ * or undefined when this node's ring places `target` among the key's n primaries (the new
+ * owners during a transition), or cannot say (no ring, a table not known here).
+ */
+export function unplacedRefusalOf(fence: ReplicaRingFence, key: Uint8Array, target: NodeId): RingRefusal | undefined {
+  const ring = fence.ring();
+  if (ring === undefined || ring.members.length === 0) return undefined;
+  const item = decodeItemKey(key);
+  const n = fence.nOf(item.tableId);
+  if (n === undefined || n < 1) return undefined;
+  const partition = partitionOf(item.partitionKey, ring.partitionCount);
+  if (preferenceList(ring, partition, Math.min(n, ring.members.length)).includes(target)) return undefined;
+  return { ok: false, error: "ring", ringVersion: ring.version, message: `ring ${ring.version} does not place ${target} for partition ${partition} (a merge without a ring version)` };
 }
 
 /** The refusal of a list whose coordinator worked out its coverage on ring `senderVersion`, when this node's ring is newer (ring-fence.ts, reads). */
