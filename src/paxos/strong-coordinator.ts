@@ -134,7 +134,7 @@ export const strongCoordinatorDefaults = Object.freeze({
 export interface ForwardCounts {
   /** Writes sent to another node's coordinator. */
   forwarded: number;
-  /** Forwards that never reached the other node ("overloaded" before it ran them): proposed here instead. */
+  /** Forwards the other node never ran ("overloaded" before it ran them, or a node that does not know forwards): proposed here instead. */
   proposedHere: number;
   /** Forwards with no usable answer (a timeout, a broken connection, garbage): answered "indeterminate". */
   lost: number;
@@ -280,12 +280,13 @@ export class StrongCoordinator {
     for (let attempt = 0; attempt < 2; attempt++) {
       const message = forwardMessage(itemKey, n, write, this.options.requestTimeoutMs, { boot: this.boot, seq: ++this.forwardSeq }, this.knownBoots.get(target));
       const result = await network.request(target, message, { timeoutMs: this.forwardWaitMs });
-      if (!result.ok && result.error === "overloaded") {
-        // Refused before the other node ran it (our queue, or its served bound): nothing happened there.
+      const reply = result.ok && !isRemoteFailure(result.reply) ? parseForwardReply(result.reply) : undefined;
+      if ((!result.ok && result.error === "overloaded") || reply?.kind === "unknown-message") {
+        // Refused before the other node ran it (our queue, or its served bound; or a node of an
+        // older version, which does not know forwards): nothing happened there.
         this.forwardCounts.proposedHere++;
         return this.change(itemKey, n, decideWrite(write));
       }
-      const reply = result.ok && !isRemoteFailure(result.reply) ? parseForwardReply(result.reply) : undefined;
       if (reply === undefined) {
         this.forwardCounts.lost++;
         const why = !result.ok ? result.error : isRemoteFailure(result.reply) ? result.reply.shoalRemoteFailure.message : "an answer that is not a write result";

@@ -37,12 +37,15 @@ interface World {
   sim: Simulation;
   down: Set<NodeId>;
   overloadForwards: Set<NodeId>;
+  /** Nodes that answer forwards as a node of the version before forwarding did (a malformed paxos request). */
+  oldVersion: Set<NodeId>;
 }
 
 async function world(seed: number, coordinator: Partial<StrongCoordinatorOptions> = {}): Promise<World> {
   const ids = ["n1", "n2", "n3"];
   const down = new Set<NodeId>();
   const overloadForwards = new Set<NodeId>();
+  const oldVersion = new Set<NodeId>();
   const sim = new Simulation({ seed });
   for (const id of ids) {
     sim.addNode(id, (runtime): Node => {
@@ -64,12 +67,14 @@ async function world(seed: number, coordinator: Partial<StrongCoordinatorOptions
         forwardWrites: { isUp: (node) => !down.has(node) },
         ...coordinator,
       });
-      real.serve((from, message) => strong.handle(from, message));
+      real.serve((from, message) =>
+        oldVersion.has(id) && (message as { type?: unknown }).type === "paxos.forward" ? { ok: false, refusal: "malformed", message: "unknown paxos message paxos.forward" } : strong.handle(from, message),
+      );
       return { strong, acceptors };
     });
   }
   await sim.bootAll();
-  return { sim, down, overloadForwards };
+  return { sim, down, overloadForwards, oldVersion };
 }
 
 function nodeOf(w: World, id: NodeId): Node {
@@ -232,4 +237,14 @@ test("a forward meant for an incarnation of the primary before its restart is no
   assert.ok(again.ok, JSON.stringify(again));
   assert.equal(nodeOf(w, "n1").strong.forwardCounts.otherBoot, 2, "the stale forward and n2's first try after the restart");
   assert.equal(await readText(w, "n3", "k"), "two");
+});
+
+test("a primary of the version before forwarding (which refuses the message as malformed) gets no forward: the write is proposed where it arrived", async () => {
+  const w = await world(10);
+  w.oldVersion.add("n1");
+  const n2 = nodeOf(w, "n2");
+  const result = await w.sim.settle(n2.strong.write(keyOf("k"), 3, put("rolling")));
+  assert.ok(result.ok, JSON.stringify(result));
+  assert.deepEqual([n2.strong.forwardCounts.proposedHere, n2.strong.forwardCounts.lost], [1, 0]);
+  assert.equal(await readText(w, "n1", "k"), "rolling");
 });

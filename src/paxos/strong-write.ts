@@ -125,12 +125,15 @@ export function forwardReplyToWire(result: StrongResult<StrongChange>): ForwardR
 }
 
 /**
- * The receiver's answer: its result, or "not proposed, I am incarnation `boot`"; undefined when
- * it is neither (a duplicate's answer, garbage: the caller cannot tell what happened).
+ * The receiver's answer: its result, "not proposed, I am incarnation `boot`", or "not proposed:
+ * I do not know forwards" (a node of an older version refuses the message as a malformed paxos
+ * request, before running anything); undefined when it is none of these (a duplicate's answer,
+ * garbage: the caller cannot tell what happened).
  */
-export function parseForwardReply(reply: unknown): { kind: "result"; result: StrongResult<StrongChange> } | { kind: "boot"; boot: number } | undefined {
+export function parseForwardReply(reply: unknown): { kind: "result"; result: StrongResult<StrongChange> } | { kind: "boot"; boot: number } | { kind: "unknown-message" } | undefined {
   const r = reply as Partial<Record<string, unknown>> | null;
   if (r?.ok === false) {
+    if (r.refusal === "malformed" && r.error === undefined) return { kind: "unknown-message" };
     const error = r.error;
     if (error === "boot") return isCount(r.boot) ? { kind: "boot", boot: r.boot } : undefined;
     if ((error !== "unavailable" && error !== "indeterminate" && error !== "overloaded") || typeof r.message !== "string") return undefined;
