@@ -22,6 +22,10 @@ import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeR
  *   node dist/bench/dynamo-probe.js --scenarios put,get --runs 3
  *   node dist/bench/dynamo-probe.js --roots /tmp/base,. --scenarios put,get,cget
  *   node dist/bench/dynamo-probe.js --scenarios put --runs 1 --profile /tmp/prof
+ *   node dist/bench/dynamo-probe.js --members 3 --scenarios put --roots /tmp/base,.
+ *
+ * `--members 3` starts three Shoal nodes (all on core 0; worker i sends to node i mod 3, as the
+ * DynamoDB benchmark's 3-node rows do).
  */
 const scenarioTargets: Record<string, { action: DynamoAction; consistentRead: boolean }> = {
   put: { action: "PutItem", consistentRead: false },
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
       keys: { type: "string", default: "2000" },
       "item-bytes": { type: "string", default: "1024" },
       profile: { type: "string" },
+      members: { type: "string", default: "1" },
     },
   });
   const scenarios = values.scenarios.split(",").filter((name) => name !== "");
@@ -61,10 +66,11 @@ async function main(): Promise<void> {
   const concurrency = bounded(values.concurrency, "--concurrency", 1, 1024);
   const keyCount = bounded(values.keys, "--keys", 1, 1_000_000);
   const itemBytes = bounded(values["item-bytes"], "--item-bytes", 64, 400_000);
+  const members = bounded(values.members, "--members", 1, 7);
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
   const rows: ProbeRow[] = [];
   await alternateRuns(runs, roots, async (modules, run, index) => {
-    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members: 1, dynaliteStore: "leveldb" }));
+    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
     try {
       let kvWritten = false;
       let queryWritten = false;

@@ -31,6 +31,8 @@ import type { BenchTableSpec, ShoalCluster } from "./shoal-cluster-system.js";
  * "strong put"; --keys sets how often a key comes back (the benchmark's default is 10000).
  * csput = the same strong put through the ShoalClient (each key's writes go to its first live
  * primary, so one node proposes for a key and its held promises let most puts skip the prepare).
+ * sget = the strong get through HTTP (the one-round-trip linearizable read; keys written first),
+ * as the cluster benchmark's "strong get"; list it before any other get (one preload per run).
  */
 const scenarioTargets: Record<string, { client: boolean; op: "get" | "put"; r?: number; strong?: boolean }> = {
   hput: { client: false, op: "put" },
@@ -41,6 +43,7 @@ const scenarioTargets: Record<string, { client: boolean; op: "get" | "put"; r?: 
   cget2: { client: true, op: "get", r: 2 },
   sput: { client: false, op: "put", strong: true },
   csput: { client: true, op: "put", strong: true },
+  sget: { client: false, op: "get", strong: true },
 };
 
 interface RootModules {

@@ -26,7 +26,7 @@ import type {
 import { encodedKey, listRange, queryRange } from "./scan-ranges.js";
 import { frontierOf } from "./scan-merge.js";
 import { compareBytes } from "../storage/byte-order.js";
-import { writeConditionRefusal } from "./write-condition-check.js";
+import { strongWriteRefusal, type StrongWrite } from "../paxos/strong-write.js";
 
 /**
  * ItemOperations of strong tables over CASPaxos (DESIGN.md, "The strong path"): a get is the
@@ -47,7 +47,7 @@ import { writeConditionRefusal } from "./write-condition-check.js";
  * (it may have happened), "overloaded" -> Overloaded.
  */
 export interface StrongItemOperationsOptions {
-  strong: Pick<StrongCoordinator, "change" | "read" | "readFast" | "readLocal">;
+  strong: Pick<StrongCoordinator, "change" | "write" | "read" | "readFast" | "readLocal">;
   clock: Clock;
   /** The ring's member count (n is capped at it, like the eventual quorums). */
   members: () => number;
@@ -86,11 +86,10 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     return { ok: true, value: { siblings: this.versions(read.value), context: "" } };
   }
 
+  // Puts and deletes are data (StrongWrite), so a node that is not the key's first live primary
+  // hands them to it (StrongCoordinator.write; paxos/README.md, "Forwarding writes to the first primary").
   async put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>> {
-    const changed = await this.change(table, key, (current) => {
-      const refusal = conditionRefusal(current, options.condition);
-      return refusal !== undefined ? { decision: { type: "keep" }, refusal } : { decision: { type: "set", value: strongValueOf(write) } };
-    });
+    const changed = await this.write(table, key, { type: "set", value: strongValueOf(write), ...conditionOf(options) });
     if (!changed.ok) return changed;
     const item = this.live(changed.value.after);
     if (item === undefined) return storeFailure("Indeterminate", "the write was accepted but its value did not come back");
@@ -98,11 +97,7 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
   }
 
   async delete(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): Promise<StoreResult<DeleteResult>> {
-    const changed = await this.change(table, key, (current) => {
-      const refusal = conditionRefusal(current, options.condition);
-      if (refusal !== undefined) return { decision: { type: "keep" }, refusal };
-      return { decision: current === undefined ? { type: "keep" } : { type: "delete" } };
-    });
+    const changed = await this.write(table, key, { type: "delete", ...conditionOf(options) });
     if (!changed.ok) return changed;
     return { ok: true, value: { existed: this.live(changed.value.before) !== undefined } };
   }
@@ -214,6 +209,15 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     return { ok: true, value: { items, resumeAfter: page.resumeAfter === null ? null : keyPartsOf(page.resumeAfter) } };
   }
 
+  /** A put or delete, proposed at the key's first live primary; a condition's refusal is read from what the change saw. */
+  private async write(table: TableDefinition, key: ItemKeyParts, write: StrongWrite): Promise<{ ok: true; value: StrongChange } | Failure> {
+    const result = await this.options.strong.write(encodedKey(table, key), this.n(table), write);
+    if (!result.ok) return strongFailure(result, "write");
+    const refusal = strongWriteRefusal(write, result.value.before);
+    if (refusal !== undefined) return storeFailure("PreconditionFailed", refusal);
+    return result;
+  }
+
   /** One CASPaxos change whose decision sees the live version (expired reads as absent). */
   private async change(
     table: TableDefinition,
@@ -247,9 +251,9 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
   }
 }
 
-function conditionRefusal(current: ItemVersion | undefined, condition: WriteCondition): Refusal {
-  const refusal = writeConditionRefusal(current === undefined ? [] : [current], condition);
-  return refusal === null ? undefined : { code: "PreconditionFailed", message: refusal };
+function conditionOf(options: WriteOptions): { condition?: WriteCondition } {
+  const { ifMatch, ifNoneMatch } = options.condition;
+  return ifMatch === undefined && ifNoneMatch === undefined ? {} : { condition: options.condition };
 }
 
 function strongValueOf(write: ItemWrite): StrongValue {

@@ -7,7 +7,7 @@ import type { ItemVersion } from "./item-operations.js";
  * If-Match needs a live version and, unless "*", one of them listed; If-None-Match refuses
  * when any live version is listed ("*": when any exists at all).
  */
-export function writeConditionRefusal(current: readonly ItemVersion[], condition: WriteCondition): string | null {
+export function writeConditionRefusal(current: readonly Pick<ItemVersion, "version">[], condition: WriteCondition): string | null {
   const { ifMatch, ifNoneMatch } = condition;
   if (ifMatch !== undefined) {
     if (current.length === 0) return "If-Match needs an existing item and there is none";

@@ -244,7 +244,9 @@ export class NodeItems {
     );
     const placement = ringStrongPlacement(() => options.membership.ring());
     const acceptors = options.acceptorDisk === undefined ? this.acceptors : gatedAcceptors(this.acceptors, () => this.relearn.gated);
-    this.strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
+    // Writes go to each key's first live primary, which proposes them (paxos/README.md, "Forwarding writes to the first primary").
+    const forwardWrites = { isUp: (id: NodeId) => options.membership.isUp(id) };
+    this.strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: options.requestTimeoutMs, forwardWrites });
     const members = (): number => Math.max(1, options.membership.ring()?.members.length ?? 1);
     const upMembers = (): NodeId[] => (options.membership.ring()?.members ?? []).map((member) => member.id).filter((id) => id === nodeId || options.membership.isUp(id));
     this.coordinator = new ClusterCoordinator({

@@ -7,6 +7,8 @@ import { LocalChange } from "./local-change.js";
 import { lockKey } from "./lock-key.js";
 import { acceptReplyToWire, collectReplyToWire, parseRequest, peekReplyToWire, prepareReplyToWire } from "./paxos-messages.js";
 import { Proposer, type BatchResult, type RoundPlacement } from "./proposer.js";
+import { decideWrite, forwardMessage, forwardMessageType, forwardReplyToWire, ForwardsSeen, parseForwardReply, parseForwardRequest, type ForwardReplyWire, type StrongWrite } from "./strong-write.js";
+import { isRemoteFailure } from "../transport/remote-failure.js";
 
 /**
  * The strong path's coordinator (DESIGN.md, "The strong path"; CASPaxos, Rystsov 2018): one
@@ -109,6 +111,12 @@ export interface StrongCoordinatorOptions {
   localChanges?: boolean;
   /** Test only: the local write takes its ballot above the accepted one only (the broken variant). */
   unsafeLocalChangeIgnoresPromises?: boolean;
+  /**
+   * `write` sends a write to the key's first live primary when that is another node (README,
+   * "Forwarding writes to the first primary"), which proposes it there; absent: every write is
+   * proposed where it arrives. `isUp`: membership's belief (not suspect, not down).
+   */
+  forwardWrites?: { isUp(node: NodeId): boolean };
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -122,11 +130,32 @@ export const strongCoordinatorDefaults = Object.freeze({
   fastReadsInFlightMax: 10_000,
 });
 
+/** What `write` did with writes (for tests and metrics). */
+export interface ForwardCounts {
+  /** Writes sent to another node's coordinator. */
+  forwarded: number;
+  /** Forwards the other node never ran ("overloaded" before it ran them, or a node that does not know forwards): proposed here instead. */
+  proposedHere: number;
+  /** Forwards with no usable answer (a timeout, a broken connection, garbage): answered "indeterminate". */
+  lost: number;
+  /** Writes other nodes forwarded here, and of them those that waited past their start deadline ("unavailable"). */
+  served: number;
+  expired: number;
+  /** Forwards not proposed here: repeats of one seen before, and ones meant for another incarnation of this node. */
+  duplicates: number;
+  otherBoot: number;
+}
+
+/** Nodes whose incarnation (boot) a forwarding node remembers; past it the oldest is forgotten (one more "boot" answer). */
+const knownBootsMax = 1024;
+
 export const paxosMessagePrefix = "paxos.";
 
 interface Waiter extends PendingChange {
   resolve(result: StrongResult<StrongChange>): void;
   reject(error: unknown): void;
+  /** A forwarded write: not proposed at all when its round has not started by then (clock ms). */
+  startByMs?: number;
 }
 
 /** The changes waiting on one key (and one N) while its current round runs. */
@@ -147,6 +176,15 @@ export class StrongCoordinator {
   private readonly local: LocalChange | undefined;
   /** Reads answered by one round trip (readFast), and full-round reads (read, and readFast's fallbacks). */
   readonly readCounts = { fast: 0, full: 0 };
+  readonly forwardCounts: ForwardCounts = { forwarded: 0, proposedHere: 0, lost: 0, served: 0, expired: 0, duplicates: 0, otherBoot: 0 };
+  /** How long a forwarding node waits for the answer: every round the receiver may still start, plus the hop. */
+  private readonly forwardWaitMs: number;
+  /** This incarnation, for forwards (strong-write.ts ForwardRequest): random, so a restart is another; drawn when first needed. */
+  private bootValue: number | undefined;
+  private forwardSeq = 0;
+  /** The incarnation of each node a forward went to, as its last "boot" answer said. */
+  private readonly knownBoots = new Map<NodeId, number>();
+  private readonly forwardsSeen = new ForwardsSeen();
 
   constructor(private readonly options: StrongCoordinatorOptions) {
     assert(options.requestTimeoutMs > 0, `requestTimeoutMs must be positive, got ${options.requestTimeoutMs}`);
@@ -176,6 +214,11 @@ export class StrongCoordinator {
     });
     const localChanges = options.localChanges !== false && options.unsafeReadWithoutAccept !== true;
     const unsafeIgnorePromises = options.unsafeLocalChangeIgnoresPromises === true;
+    // A batch starts rounds until roundsDeadlineMs, after a backoff of at most backoffMaxMs;
+    // the last round's prepare and accept take at most a requestTimeoutMs each. A forwarded
+    // write must start within one requestTimeoutMs of arrival, and the hop takes the rest.
+    const roundsDeadlineMs = options.roundsDeadlineMs ?? d.roundsDeadlinePerRequestTimeout * options.requestTimeoutMs;
+    this.forwardWaitMs = roundsDeadlineMs + (options.backoffMaxMs ?? d.backoffMaxMs) + 4 * options.requestTimeoutMs;
     this.local = localChanges ? new LocalChange({ runtime: options.runtime, acceptors: options.acceptors, ringVersion: () => this.ringVersion(), collectTombstones: options.collectTombstones !== false, unsafeIgnorePromises }) : undefined;
   }
 
@@ -216,6 +259,93 @@ export class StrongCoordinator {
    */
   change(itemKey: Uint8Array, n: number, decide: (current: StrongVersioned | undefined) => StrongDecision): Promise<StrongResult<StrongChange>> {
     return this.enqueue(itemKey, n, { decide, read: false });
+  }
+
+  /**
+   * A put or delete (under its condition) as a change, proposed at the key's first live primary
+   * (README, "Forwarding writes to the first primary"): when that is another node, the write
+   * goes there as "paxos.forward" and is proposed there, so one node proposes a key's writes
+   * and its held promise (the piggybacked prepare) saves the next write's prepare. The answer
+   * is that node's: "unavailable" when it proposed nothing, "indeterminate" when it may have.
+   * A forward without a usable answer (timeout, broken connection) is "indeterminate"; one
+   * refused before it ran ("overloaded") is proposed here. A condition's refusal is read from
+   * the answer's `before` (strong-write.ts `strongWriteRefusal`).
+   */
+  async write(itemKey: Uint8Array, n: number, write: StrongWrite): Promise<StrongResult<StrongChange>> {
+    const target = this.forwardTarget(itemKey, n);
+    if (target === undefined) return this.change(itemKey, n, decideWrite(write));
+    const network = this.options.runtime.network!;
+    this.forwardCounts.forwarded++;
+    // At most twice: a "boot" answer (the first forward to that incarnation) proposed nothing.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const message = forwardMessage(itemKey, n, write, this.options.requestTimeoutMs, { boot: this.boot, seq: ++this.forwardSeq }, this.knownBoots.get(target));
+      const result = await network.request(target, message, { timeoutMs: this.forwardWaitMs });
+      const reply = result.ok && !isRemoteFailure(result.reply) ? parseForwardReply(result.reply) : undefined;
+      if ((!result.ok && result.error === "overloaded") || reply?.kind === "unknown-message") {
+        // Refused before the other node ran it (our queue, or its served bound; or a node of an
+        // older version, which does not know forwards): nothing happened there.
+        this.forwardCounts.proposedHere++;
+        return this.change(itemKey, n, decideWrite(write));
+      }
+      if (reply === undefined) {
+        this.forwardCounts.lost++;
+        const why = !result.ok ? result.error : isRemoteFailure(result.reply) ? result.reply.shoalRemoteFailure.message : "an answer that is not a write result";
+        return { ok: false, error: "indeterminate", message: `the write was forwarded to ${target}, the key's first live primary, and no answer came back (${why}): it may have been proposed there` };
+      }
+      if (reply.kind === "boot") {
+        this.knownBoots.delete(target);
+        if (this.knownBoots.size >= knownBootsMax) this.knownBoots.delete(this.knownBoots.keys().next().value!);
+        this.knownBoots.set(target, reply.boot);
+        continue;
+      }
+      if (reply.result.ok) return reply.result;
+      return { ok: false, error: reply.result.error, message: `at ${target}, the key's first live primary: ${reply.result.message}` };
+    }
+    return { ok: false, error: "unavailable", message: `the write was forwarded to ${target}, the key's first live primary, which restarted meanwhile and did not propose it` };
+  }
+
+  /**
+   * The node a write of this key is proposed at: the first of its primaries that is this node or
+   * believed up; undefined for this node (also without a ring or a live primary: proposed here,
+   * which then fails or succeeds on its own).
+   */
+  private forwardTarget(itemKey: Uint8Array, n: number): NodeId | undefined {
+    const forward = this.options.forwardWrites;
+    if (forward === undefined || this.options.runtime.network === undefined) return undefined;
+    const placed = this.options.placement.acceptorsFor(itemKey, n);
+    if (placed === undefined) return undefined;
+    const self = this.options.runtime.nodeId;
+    for (const node of placed.acceptors) {
+      if (node === self) return undefined;
+      if (forward.isUp(node)) return node;
+    }
+    return undefined;
+  }
+
+  /** This incarnation's number for forwards, drawn when first needed (so a node that never forwards draws nothing). */
+  private get boot(): number {
+    return (this.bootValue ??= this.options.runtime.random.int(2 ** 47));
+  }
+
+  /**
+   * Serves "paxos.forward": proposes the write here, whatever this node's ring says (forwarding
+   * again could loop), if it is meant for this incarnation and is not a repeat.
+   */
+  private async serveForward(from: NodeId, message: unknown): Promise<ForwardReplyWire> {
+    const parsed = parseForwardRequest(message);
+    if (!parsed.ok) return forwardReplyToWire({ ok: false, error: "unavailable", message: parsed.message });
+    const { key, n, write, startWithinMs, origin, to } = parsed.request;
+    if (to !== this.boot) {
+      this.forwardCounts.otherBoot++;
+      return { ok: false, error: "boot", boot: this.boot, message: "not proposed: the forward was meant for another incarnation of this node" };
+    }
+    if (!this.forwardsSeen.admit(from, origin.boot, origin.seq)) {
+      this.forwardCounts.duplicates++;
+      return { ok: false, error: "duplicate", message: `not proposed again: forward ${origin.seq} of ${from} arrived before` };
+    }
+    this.forwardCounts.served++;
+    const startByMs = this.options.runtime.clock.nowMs() + startWithinMs;
+    return forwardReplyToWire(await this.enqueue(key, n, { decide: decideWrite(write), read: false }, startByMs));
   }
 
   /**
@@ -267,7 +397,8 @@ export class StrongCoordinator {
   }
 
   /** Serves every "paxos." message addressed to this node's acceptor. */
-  async handle(_from: NodeId, message: unknown): Promise<unknown> {
+  async handle(from: NodeId, message: unknown): Promise<unknown> {
+    if ((message as { type?: unknown } | null)?.type === forwardMessageType) return this.serveForward(from, message);
     const request = parseRequest(message);
     if (!request.ok) return { ok: false, refusal: "malformed", message: request.message };
     const acceptors = this.options.acceptors;
@@ -295,7 +426,7 @@ export class StrongCoordinator {
     return this.queues.size;
   }
 
-  private enqueue(key: Uint8Array, n: number, change: PendingChange): Promise<StrongResult<StrongChange>> {
+  private enqueue(key: Uint8Array, n: number, change: PendingChange, startByMs?: number): Promise<StrongResult<StrongChange>> {
     assert(Number.isSafeInteger(n) && n > 0, `n must be a positive integer, got ${n}`);
     const id = `${n}:${lockKey(key)}`;
     let queue = this.queues.get(id);
@@ -308,7 +439,7 @@ export class StrongCoordinator {
       return Promise.resolve(overloaded(`${queue.waiting.length} changes wait on this key; the bound is ${this.bounds.changesQueuedPerKeyMax}`));
     }
     const waiting = queue.waiting;
-    const result = new Promise<StrongResult<StrongChange>>((resolve, reject) => waiting.push({ ...change, resolve, reject }));
+    const result = new Promise<StrongResult<StrongChange>>((resolve, reject) => waiting.push({ ...change, resolve, reject, ...(startByMs === undefined ? {} : { startByMs }) }));
     if (idle) void this.drain(id, queue);
     return result;
   }
@@ -322,7 +453,9 @@ export class StrongCoordinator {
     }
   }
 
-  private async runRound(queue: KeyQueue, batch: Waiter[]): Promise<void> {
+  private async runRound(queue: KeyQueue, waiters: Waiter[]): Promise<void> {
+    const batch = this.startable(waiters);
+    if (batch.length === 0) return;
     const first = this.place(queue.key, queue.n);
     if (first === undefined) {
       for (const waiter of batch) waiter.resolve({ ok: false, error: "unavailable", message: "this node cannot place the key yet (no ring)" });
@@ -344,6 +477,18 @@ export class StrongCoordinator {
       const outcome = result.outcomes[i]!;
       if (outcome.ok) waiter.resolve({ ok: true, value: outcome.change });
       else waiter.reject(outcome.thrown);
+    });
+  }
+
+  /** The batch without forwarded writes that waited past their start deadline (answered "unavailable": never proposed). */
+  private startable(batch: Waiter[]): Waiter[] {
+    if (batch.every((waiter) => waiter.startByMs === undefined)) return batch;
+    const nowMs = this.options.runtime.clock.nowMs();
+    return batch.filter((waiter) => {
+      if (waiter.startByMs === undefined || nowMs <= waiter.startByMs) return true;
+      this.forwardCounts.expired++;
+      waiter.resolve({ ok: false, error: "unavailable", message: `the forwarded write waited ${nowMs - waiter.startByMs} ms past its start deadline behind other rounds on the key; not proposed` });
+      return false;
     });
   }
 }

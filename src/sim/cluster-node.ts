@@ -173,7 +173,9 @@ export class ClusterNode {
     if (options.strong !== undefined) {
       this.acceptors = new AcceptorService({ runtime });
       const placement = ringStrongPlacement(() => this.membership.ring());
-      this.strong = new StrongCoordinator({ ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
+      // Writes go to each key's first live primary, as on a real node (options.strong may set forwardWrites: undefined to turn it off).
+      const forwardWrites = { isUp: (id: NodeId) => this.membership.isUp(id) };
+      this.strong = new StrongCoordinator({ forwardWrites, ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
     }
     const publishRing = (ring: RingState): void => void this.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId });
     this.transfer = new OwnershipTransfer({

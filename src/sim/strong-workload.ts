@@ -138,7 +138,9 @@ export class StrongWorkload {
   private async put(register: StrongRegister, client: string, key: string): Promise<void> {
     const value = this.uniqueValue();
     const op = this.recorder.invoke({ client, key, kind: "put", input: { value } });
-    const result = await this.withDeadline(register.change(strongItemKeyOf(key), this.options.n, () => setTo(value)));
+    // Through `write` where the register has it: forwarded to the key's first live primary.
+    const change = register.write !== undefined ? register.write(strongItemKeyOf(key), this.options.n, { type: "set", value: storedOf(value) }) : register.change(strongItemKeyOf(key), this.options.n, () => setTo(value));
+    const result = await this.withDeadline(change);
     this.finish(op, result, () => "ok" as const);
   }
 
@@ -162,7 +164,8 @@ export class StrongWorkload {
 
   private async delete(register: StrongRegister, client: string, key: string): Promise<void> {
     const op = this.recorder.invoke({ client, key, kind: "delete", input: null });
-    const result = await this.withDeadline(register.change(strongItemKeyOf(key), this.options.n, () => ({ type: "delete" })));
+    const change = register.write !== undefined ? register.write(strongItemKeyOf(key), this.options.n, { type: "delete" }) : register.change(strongItemKeyOf(key), this.options.n, () => ({ type: "delete" }));
+    const result = await this.withDeadline(change);
     this.finish(op, result, ({ before }) => (before === undefined ? "not-found" : "deleted"));
   }
 
@@ -207,8 +210,11 @@ export class StrongWorkload {
 }
 
 function setTo(value: number): StrongDecision {
-  const stored: StrongValue = { value: encoder.encode(JSON.stringify(value)), contentType: "application/json", metadata: [], expiresAtMs: null };
-  return { type: "set", value: stored };
+  return { type: "set", value: storedOf(value) };
+}
+
+function storedOf(value: number): StrongValue {
+  return { value: encoder.encode(JSON.stringify(value)), contentType: "application/json", metadata: [], expiresAtMs: null };
 }
 
 /** The register value a stored value holds: absent, or the number the workload wrote. */
