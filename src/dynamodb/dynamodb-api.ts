@@ -10,7 +10,7 @@ import type { DynamoContext } from "./dynamo-context.js";
 import { checkDynamoLimits, defaultDynamoLimits, type DynamoLimits } from "./dynamo-limits.js";
 import { dynamoOperations, operationNames } from "./dynamo-operations.js";
 import { DynamoException, serializationException } from "./protocol/dynamo-exception.js";
-import { sendDynamoError, sendDynamoJson, type DynamoResponseHeaders } from "./protocol/dynamo-response.js";
+import { sendDynamoError, sendDynamoJson, type DynamoResponseHeaders, type JsonText } from "./protocol/dynamo-response.js";
 import type { JsonObject } from "./protocol/request-reader.js";
 import { parseContentType, parseTarget } from "./protocol/request-target.js";
 import { TableDirectory, type DynamoCatalog } from "./tables/table-directory.js";
@@ -116,7 +116,7 @@ export class DynamoDbApi {
     }
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, contentType: string | DynamoException): Promise<JsonObject> {
+  private async run(req: IncomingMessage, res: ServerResponse, contentType: string | DynamoException): Promise<JsonObject | JsonText> {
     const body = await readBody(req, res, this.context.limits.requestBodyBytesMax, (bytes) => requestTooLarge(bytes, this.context.limits.requestBodyBytesMax));
     if (this.auth.mode === "sigv4") {
       const refused = verifySignature({ method: req.method ?? "", url: req.url ?? "/", headers: req.headers, body }, this.auth.credentials, {

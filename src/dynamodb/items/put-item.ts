@@ -35,10 +35,10 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   checkOldOnly(returnValues);
   const table = findItemTable(context, tableName);
   const key = itemKey(table, item);
-  checkItemSize(context, item);
+  const size = checkItemSize(context, item);
   let previous: Item | undefined;
   if (condition === undefined && returnValues === "NONE") {
-    const result = await context.items.put(table.definition, key.parts, itemWrite(item), { quorum: {}, condition: {} });
+    const result = await context.items.put(table.definition, key.parts, itemWrite(item, size), { quorum: {}, condition: {} });
     if (!result.ok) throw storeException(result.error);
   } else {
     const outcome = await changeItem(context, table, key, (current) =>
@@ -51,8 +51,11 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(item, previous), "write"));
 }
 
-export function checkItemSize(context: DynamoContext, item: Item): void {
-  if (itemSize(item) > context.limits.itemBytesMax) throw validationException(itemSizeMessage);
+/** The item's DynamoDB size, or DynamoDB's refusal over the limit. */
+export function checkItemSize(context: DynamoContext, item: Item): number {
+  const size = itemSize(item);
+  if (size > context.limits.itemBytesMax) throw validationException(itemSizeMessage);
+  return size;
 }
 
 /** A write costs by the larger of the item before and after (developer guide, "Write capacity"). */
