@@ -12,6 +12,7 @@ import { dynamoOperations, operationNames } from "./dynamo-operations.js";
 import { DynamoException, serializationException } from "./protocol/dynamo-exception.js";
 import { sendDynamoError, sendDynamoJson, type DynamoResponseHeaders, type JsonText } from "./protocol/dynamo-response.js";
 import type { JsonObject } from "./protocol/request-reader.js";
+import { noteEscapeFree } from "./protocol/escape-free.js";
 import { parseContentType, parseTarget } from "./protocol/request-target.js";
 import { TableDirectory, type DynamoCatalog } from "./tables/table-directory.js";
 import { TtlSweeper } from "./items/ttl-sweeper.js";
@@ -169,6 +170,7 @@ export function parseJsonBody(body: Buffer): JsonObject {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw serializationException("Start of structure or map found where not expected: the request body must be a JSON object");
   }
+  noteEscapeFree(parsed, body);
   return parsed as JsonObject;
 }
 

@@ -5,6 +5,7 @@ import type { Item } from "../model/attribute-value.js";
 import { itemToJson, parseItem } from "../model/attribute-value-json.js";
 import { itemSize, itemSizeMessage } from "../model/item-size.js";
 import { validationException } from "../protocol/dynamo-exception.js";
+import { isEscapeFree } from "../protocol/escape-free.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import { changeItem } from "./conditional-change.js";
 import { consumedCapacity, readCapacityReport, withCapacity, writeCapacityUnits } from "./consumed-capacity.js";
@@ -38,7 +39,7 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   const size = checkItemSize(context, item);
   let previous: Item | undefined;
   if (condition === undefined && returnValues === "NONE") {
-    const result = await context.items.put(table.definition, key.parts, itemWrite(item, size), { quorum: {}, condition: {} });
+    const result = await context.items.put(table.definition, key.parts, itemWrite(item, size, isEscapeFree(body)), { quorum: {}, condition: {} });
     if (!result.ok) throw storeException(result.error);
   } else {
     const outcome = await changeItem(context, table, key, (current) =>

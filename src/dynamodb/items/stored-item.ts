@@ -13,9 +13,12 @@ import { isExpired } from "./time-to-live-expiry.js";
  */
 export const dynamoItemContentType = "application/vnd.shoal.dynamodb-item";
 
-/** `size`: the item's DynamoDB size when the caller measured it already (item-codec.ts keeps it). */
-export function itemWrite(item: Item, size?: number): ItemWrite {
-  return { value: encodeItem(item, size), contentType: dynamoItemContentType, metadata: {}, expiresAtMs: null };
+/**
+ * `size`: the item's DynamoDB size when the caller measured it already (item-codec.ts keeps it);
+ * `escapeFree`: the item came from a request body without escapes (protocol/escape-free.ts).
+ */
+export function itemWrite(item: Item, size?: number, escapeFree = false): ItemWrite {
+  return { value: encodeItem(item, size, escapeFree), contentType: dynamoItemContentType, metadata: {}, expiresAtMs: null };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { AttributeValue } from "./attribute-value.js";
 import { defineEntry, itemToJson } from "./attribute-value-json.js";
 import { attributeValuesEqual } from "./attribute-value-order.js";
 import { item as itemArbitrary } from "./attribute-value-arbitrary.js";
-import { decodeItem, encodeItem, encodeItemTagged, itemJsonText, storedItemSize } from "./item-codec.js";
+import { decodeItem, encodeItem, encodeItemTagged, escapeFreeItemJson, itemJsonText, storedItemSize } from "./item-codec.js";
 import { itemSize } from "./item-size.js";
 
 test("law: an item survives encoding for storage", () => {
@@ -33,6 +33,18 @@ test("law: the stored text is the item's DynamoDB JSON and the header its Dynamo
       }
     }),
     { numRuns: 150, seed: 41 },
+  );
+});
+
+test("law: an item without characters JSON escapes is written as JSON.stringify writes it", () => {
+  fc.assert(
+    fc.property(itemArbitrary, (item) => {
+      const json = JSON.stringify(itemToJson(item));
+      fc.pre(!json.includes("\\"));
+      assert.equal(escapeFreeItemJson(item), json);
+      assert.equal(itemJsonText(encodeItem(item, undefined, true)), json);
+    }),
+    { numRuns: 300, seed: 43 },
   );
 });
 
