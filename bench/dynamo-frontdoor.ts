@@ -1,7 +1,12 @@
 import { EventEmitter } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DynamoDbApi } from "../src/dynamodb/dynamodb-api.js";
+import { startTestNode, type TestNode } from "../src/node/test-node.js";
+import { LmdbStorageEngine } from "../src/storage/lmdb-storage-engine.js";
 import { MemoryCatalog } from "../src/dynamodb/testing/memory-catalog.js";
 import { MemoryItemOperations } from "../src/dynamodb/testing/memory-item-operations.js";
 import { headersFor, itemsPerPartitionDefault, prepareRequests, type DynamoAction } from "./dynamodb-requests.js";
@@ -15,7 +20,14 @@ import { headersFor, itemsPerPartitionDefault, prepareRequests, type DynamoActio
  * Steadier than a server probe on a busy machine (no scheduling between processes), but not
  * the whole cost of a request: bench/dynamo-probe.ts measures that.
  *
+ * `--store node` puts a real one-node ShoalNode underneath instead (memory storage: its
+ * catalog, ClusterCoordinator, strong path and acceptor records, so a PutItem is the one local
+ * CASPaxos write and a GetItem the acceptor record read); `--store lmdb` the same on LMDB in a
+ * temporary directory (writes durable; CPU of the commit thread included). Still no sockets
+ * and no node:http: Shoal's own CPU per DynamoDB request after the HTTP layer.
+ *
  *   node dist/bench/dynamo-frontdoor.js --ops put,get,query --requests 200000
+ *   node dist/bench/dynamo-frontdoor.js --store node --ops put,get,cget,query
  */
 const scenarios: Record<string, { action: DynamoAction; consistentRead: boolean }> = {
   put: { action: "PutItem", consistentRead: false },
@@ -31,6 +43,7 @@ async function main(): Promise<void> {
       requests: { type: "string", default: "100000" },
       rounds: { type: "string", default: "5" },
       keys: { type: "string", default: "2000" },
+      store: { type: "string", default: "memory" },
     },
   });
   const requests = Number(values.requests);
@@ -39,8 +52,31 @@ async function main(): Promise<void> {
   if (!(requests >= 1 && requests <= 10_000_000)) throw new Error(`--requests must be from 1 to 10000000; got ${values.requests}`);
   if (!(rounds >= 1 && rounds <= 100)) throw new Error(`--rounds must be from 1 to 100; got ${values.rounds}`);
   if (!(keyCount >= 1 && keyCount <= 1_000_000)) throw new Error(`--keys must be from 1 to 1000000; got ${values.keys}`);
+  if (values.store !== "memory" && values.store !== "node" && values.store !== "lmdb") throw new Error(`--store must be memory, node or lmdb; got ${JSON.stringify(values.store)}`);
   const now = 1_800_000_000_000;
-  const api = new DynamoDbApi({ catalog: new MemoryCatalog(() => now), items: new MemoryItemOperations(), clock: { nowMs: () => now }, timers: noTimers });
+  let node: TestNode | undefined;
+  let lmdbDir: string | undefined;
+  if (values.store !== "memory") {
+    lmdbDir = values.store === "lmdb" ? mkdtempSync(join(tmpdir(), "shoal-frontdoor-")) : undefined;
+    const storage = lmdbDir === undefined ? undefined : await LmdbStorageEngine.open({ path: lmdbDir });
+    node = await startTestNode({ nowMs: now, ...(storage !== undefined ? { storage } : {}) });
+  }
+  const api =
+    node === undefined
+      ? new DynamoDbApi({ catalog: new MemoryCatalog(() => now), items: new MemoryItemOperations(), clock: { nowMs: () => now }, timers: noTimers })
+      : new DynamoDbApi({ catalog: node.node.catalog, items: node.node.items.coordinator, clock: node.clock, timers: noTimers });
+  try {
+    await measure(api, values, requests, rounds, keyCount);
+  } finally {
+    if (node !== undefined) {
+      await node.close();
+      await node.storage.close();
+    }
+    if (lmdbDir !== undefined) rmSync(lmdbDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(api: DynamoDbApi, values: { ops: string }, requests: number, rounds: number, keyCount: number): Promise<void> {
   const shape = { kvTable: "bench_kv", queryTable: "bench_query", keyPrefix: "k", keyCount, itemBytes: 1024, itemsPerPartition: itemsPerPartitionDefault, seed: 1 };
   const prepared = prepareRequests(shape);
   await send(api, "CreateTable", JSON.stringify({ TableName: "bench_kv", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }));

@@ -1,5 +1,6 @@
 import type { DynamoContext } from "./dynamo-context.js";
 import type { JsonObject } from "./protocol/request-reader.js";
+import type { JsonText } from "./protocol/dynamo-response.js";
 import { batchGetItem } from "./items/batch-get-item.js";
 import { batchWriteItem } from "./items/batch-write-item.js";
 import { deleteItem } from "./items/delete-item.js";
@@ -20,7 +21,7 @@ import { updateTable } from "./tables/update-table.js";
  * (UnknownOperationException): TransactWriteItems, TransactGetItems, ExecuteStatement (PartiQL),
  * the index, stream, backup and global-table operations.
  */
-export type DynamoOperation = (context: DynamoContext, body: JsonObject) => Promise<JsonObject>;
+export type DynamoOperation = (context: DynamoContext, body: JsonObject) => Promise<JsonObject | JsonText>;
 
 export const dynamoOperations: Readonly<Record<string, DynamoOperation>> = Object.freeze({
   CreateTable: createTable,

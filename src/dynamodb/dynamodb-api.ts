@@ -10,8 +10,9 @@ import type { DynamoContext } from "./dynamo-context.js";
 import { checkDynamoLimits, defaultDynamoLimits, type DynamoLimits } from "./dynamo-limits.js";
 import { dynamoOperations, operationNames } from "./dynamo-operations.js";
 import { DynamoException, serializationException } from "./protocol/dynamo-exception.js";
-import { sendDynamoError, sendDynamoJson, type DynamoResponseHeaders } from "./protocol/dynamo-response.js";
+import { sendDynamoError, sendDynamoJson, type DynamoResponseHeaders, type JsonText } from "./protocol/dynamo-response.js";
 import type { JsonObject } from "./protocol/request-reader.js";
+import { noteEscapeFree } from "./protocol/escape-free.js";
 import { parseContentType, parseTarget } from "./protocol/request-target.js";
 import { TableDirectory, type DynamoCatalog } from "./tables/table-directory.js";
 import { TtlSweeper } from "./items/ttl-sweeper.js";
@@ -116,7 +117,7 @@ export class DynamoDbApi {
     }
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, contentType: string | DynamoException): Promise<JsonObject> {
+  private async run(req: IncomingMessage, res: ServerResponse, contentType: string | DynamoException): Promise<JsonObject | JsonText> {
     const body = await readBody(req, res, this.context.limits.requestBodyBytesMax, (bytes) => requestTooLarge(bytes, this.context.limits.requestBodyBytesMax));
     if (this.auth.mode === "sigv4") {
       const refused = verifySignature({ method: req.method ?? "", url: req.url ?? "/", headers: req.headers, body }, this.auth.credentials, {
@@ -169,6 +170,7 @@ export function parseJsonBody(body: Buffer): JsonObject {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw serializationException("Start of structure or map found where not expected: the request body must be a JSON object");
   }
+  noteEscapeFree(parsed, body);
   return parsed as JsonObject;
 }
 

@@ -5,7 +5,7 @@ import { Packr } from "msgpackr";
 import { encodeSiblingRecord } from "../replica/sibling-record.js";
 import { encodeRecord } from "../storage/record.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
-import { decodeAcceptedValue, decodeAcceptorRecord, encodeAcceptorRecord, isAcceptorRecord, originsMax, type AcceptorRecord } from "./acceptor-record.js";
+import { decodeAcceptedValue, decodeAcceptorRecord, decodeAcceptorRecordGeneric, encodeAcceptorRecord, readRecord, isAcceptorRecord, originsMax, type AcceptorRecord } from "./acceptor-record.js";
 import type { Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
@@ -44,6 +44,54 @@ test("an acceptor record survives encode and decode", () => {
       assert.deepEqual(decodeAcceptedValue(bytes), record.accepted?.value);
     }),
     { numRuns: 150, seed: 3 },
+  );
+});
+
+// Wider than above: counters and timestamps past 32 bits (MessagePack uint64 or float64),
+// epochs, strings past 31 and 255 bytes and not ASCII, values past 255 bytes.
+const wideBallotArb: fc.Arbitrary<Ballot> = fc.oneof(
+  fc.record({ counter: fc.maxSafeNat(), node: fc.string({ maxLength: 40, unit: "binary" }) }, { noNullPrototype: true }),
+  fc.record({ epoch: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), counter: fc.maxSafeNat(), node: fc.string({ maxLength: 8 }) }, { noNullPrototype: true }),
+);
+const wideValueArb: fc.Arbitrary<StrongVersioned> = fc.record({
+  value: fc.uint8Array({ maxLength: 700 }),
+  contentType: fc.string({ maxLength: 300, unit: "binary" }),
+  metadata: fc.array(fc.tuple(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40, unit: "binary" })), { maxLength: 3 }),
+  expiresAtMs: fc.option(fc.maxSafeNat(), { nil: null }),
+  timestamp: fc.maxSafeNat(),
+  version: fc.string({ maxLength: 40 }),
+}, { noNullPrototype: true });
+const wideRecordArb: fc.Arbitrary<AcceptorRecord> = fc.record({
+  promised: wideBallotArb,
+  accepted: fc.option(
+    fc.record({ ballot: wideBallotArb, value: fc.option(wideValueArb, { nil: undefined }), acceptedAtMs: fc.maxSafeNat(), origins: fc.array(wideBallotArb, { maxLength: originsMax }), originsFloor: wideBallotArb }, { noNullPrototype: true }),
+    { nil: undefined },
+  ),
+}, { noNullPrototype: true });
+
+test("the record reader decodes exactly what msgpackr decodes, and fails where it fails", () => {
+  fc.assert(
+    fc.property(wideRecordArb, fc.nat(), (record, cut) => {
+      const bytes = encodeAcceptorRecord(record);
+      assert.deepEqual(readRecord(bytes), record, "the fast reader takes every record this node writes");
+      assert.deepEqual(decodeAcceptorRecord(bytes), decodeAcceptorRecordGeneric(bytes));
+      // A plain Uint8Array inside a larger buffer reads the same.
+      const padded = new Uint8Array(bytes.length + 8);
+      padded.set(bytes, 4);
+      assert.deepEqual(readRecord(padded.subarray(4, 4 + bytes.length)), record);
+      // Cut short or run on: the same outcome as the generic decoder.
+      for (const damaged of [bytes.subarray(0, cut % bytes.length), Buffer.concat([bytes, Uint8Array.of(0)])]) {
+        const outcome = (decode: (b: Uint8Array) => AcceptorRecord) => {
+          try {
+            return { ok: true, record: decode(damaged) };
+          } catch (error) {
+            return { ok: false, message: (error as Error).message };
+          }
+        };
+        assert.deepEqual(outcome(decodeAcceptorRecord), outcome(decodeAcceptorRecordGeneric));
+      }
+    }),
+    { numRuns: 200, seed: 5 },
   );
 });
 

@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
-import { ballotFromTuple, ballotToTuple, ballotZero, type Ballot } from "./ballot.js";
+import { ballotFromTuple, ballotToTuple, ballotZero, isBallot, type Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
 /**
@@ -72,7 +72,23 @@ export function encodeAcceptorRecord(record: AcceptorRecord): Uint8Array {
   ]);
 }
 
+/**
+ * Every read of a key's record (an eventual GetItem, a local peek, the local write's look at
+ * what was accepted) decodes it: `readRecord` walks the record's own layout without the
+ * general MessagePack decoder; anything it does not expect (a type msgpackr would not write
+ * here, bytes that end early or run on) is decoded by msgpackr instead, which gives the same
+ * record or the same error.
+ */
 export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
+  try {
+    return readRecord(bytes);
+  } catch {
+    return decodeAcceptorRecordGeneric(bytes);
+  }
+}
+
+/** The same decode through msgpackr alone (the fallback; tests compare the two). */
+export function decodeAcceptorRecordGeneric(bytes: Uint8Array): AcceptorRecord {
   const fields: unknown = packr.unpack(bytes);
   assert(Array.isArray(fields) && fields.length === 7, "acceptor record: not a seven-field array");
   assert(fields[0] === ACCEPTOR_RECORD_FORMAT, `acceptor record: format ${String(fields[0])}; this node reads format ${ACCEPTOR_RECORD_FORMAT}`);
@@ -90,6 +106,170 @@ export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord {
   const originsFloor = ballotFromTuple(fields[6]);
   assert(originsFloor !== undefined, "acceptor record: origins floor is malformed");
   return { promised, accepted: { ballot, value, acceptedAtMs, origins: origins as Ballot[], originsFloor } };
+}
+
+/** Thrown inside `readRecord` when the bytes leave its subset of MessagePack. */
+class OutsideSubset extends Error {}
+const outside = new OutsideSubset("acceptor record: outside the fast reader's subset");
+
+/** The record being read and the read position (one record at a time; no await inside). */
+let src: Buffer = Buffer.alloc(0);
+let pos = 0;
+
+/** The fast reader alone (throws outside its subset); exported for tests. */
+export function readRecord(bytes: Uint8Array): AcceptorRecord {
+  src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 0;
+  try {
+    if (readArrayLength() !== 7 || readNumber() !== ACCEPTOR_RECORD_FORMAT) throw outside;
+    const promised = readBallot();
+    if (src[pos] === nil) {
+      pos++;
+      skipRest();
+      return { promised, accepted: undefined };
+    }
+    const ballot = readBallot();
+    const acceptedAtMs = readNumber();
+    if (!Number.isSafeInteger(acceptedAtMs)) throw outside;
+    const value = src[pos] === nil ? (pos++, undefined) : readValue();
+    const count = readArrayLength();
+    if (count > originsMax) throw outside;
+    const origins: Ballot[] = [];
+    for (let i = 0; i < count; i++) origins.push(readBallot());
+    const originsFloor = readBallot();
+    if (pos !== src.length) throw outside;
+    return { promised, accepted: { ballot, value, acceptedAtMs, origins, originsFloor } };
+  } finally {
+    src = emptyBuffer;
+  }
+}
+
+const nil = 0xc0;
+const emptyBuffer = Buffer.alloc(0);
+
+/** Checks that the rest of the record (after a null accepted ballot) is well formed; the generic decoder ignores it too, but only if it decodes. */
+function skipRest(): void {
+  if (readNil() && readNil()) {
+    const count = readArrayLength();
+    for (let i = 0; i < count; i++) readBallot();
+    readBallot();
+  }
+  if (pos !== src.length) throw outside;
+}
+
+function readNil(): boolean {
+  if (src[pos] !== nil) throw outside;
+  pos++;
+  return true;
+}
+
+function readValue(): StrongVersioned {
+  if (readArrayLength() !== 6) throw outside;
+  const bytes = readBin();
+  const contentType = readString();
+  const flat = readArrayLength();
+  if (flat % 2 !== 0) throw outside;
+  const metadata: [string, string][] = [];
+  for (let i = 0; i < flat; i += 2) metadata.push([readString(), readString()]);
+  const expiresAtMs = src[pos] === nil ? (pos++, null) : readNumber();
+  const timestamp = readNumber();
+  const version = readString();
+  const value = { value: bytes, contentType, metadata, expiresAtMs, timestamp, version };
+  assertVersioned(value, "decodeAcceptorRecord");
+  return value;
+}
+
+function readBallot(): Ballot {
+  const length = readArrayLength();
+  if (length !== 2 && length !== 3) throw outside;
+  const counter = readNumber();
+  const node = readString();
+  const ballot: Ballot = length === 2 ? { counter, node } : { epoch: readNumber(), counter, node };
+  if (!isBallot(ballot)) throw outside;
+  return ballot;
+}
+
+function readArrayLength(): number {
+  const byte = src[pos++]!;
+  if (byte >= 0x90 && byte <= 0x9f) return byte & 0x0f;
+  if (byte === 0xdc) return readUint(2);
+  throw outside;
+}
+
+function readUint(width: 1 | 2 | 4): number {
+  if (pos + width > src.length) throw outside;
+  const value = width === 1 ? src[pos]! : width === 2 ? src.readUInt16BE(pos) : src.readUInt32BE(pos);
+  pos += width;
+  return value;
+}
+
+function readNumber(): number {
+  const byte = src[pos++]!;
+  if (byte <= 0x7f) return byte;
+  if (byte >= 0xe0) return byte - 0x100;
+  let value: number;
+  switch (byte) {
+    case 0xcc:
+      return readUint(1);
+    case 0xcd:
+      return readUint(2);
+    case 0xce:
+      return readUint(4);
+    case 0xcf: {
+      const high = readUint(4);
+      value = high * 0x1_0000_0000 + readUint(4);
+      if (!Number.isSafeInteger(value)) throw outside;
+      return value;
+    }
+    case 0xd0:
+      value = pos + 1 <= src.length ? src.readInt8(pos) : Number.NaN;
+      pos += 1;
+      break;
+    case 0xd1:
+      value = pos + 2 <= src.length ? src.readInt16BE(pos) : Number.NaN;
+      pos += 2;
+      break;
+    case 0xd2:
+      value = pos + 4 <= src.length ? src.readInt32BE(pos) : Number.NaN;
+      pos += 4;
+      break;
+    case 0xcb:
+      value = pos + 8 <= src.length ? src.readDoubleBE(pos) : Number.NaN;
+      pos += 8;
+      break;
+    default:
+      throw outside;
+  }
+  if (Number.isNaN(value)) throw outside;
+  return value;
+}
+
+function readString(): string {
+  const byte = src[pos++]!;
+  let length: number;
+  if (byte >= 0xa0 && byte <= 0xbf) length = byte & 0x1f;
+  else if (byte === 0xd9) length = readUint(1);
+  else if (byte === 0xda) length = readUint(2);
+  else if (byte === 0xdb) length = readUint(4);
+  else throw outside;
+  if (pos + length > src.length) throw outside;
+  const text = src.toString("utf8", pos, pos + length);
+  pos += length;
+  return text;
+}
+
+function readBin(): Uint8Array {
+  const byte = src[pos++]!;
+  let length: number;
+  if (byte === 0xc4) length = readUint(1);
+  else if (byte === 0xc5) length = readUint(2);
+  else if (byte === 0xc6) length = readUint(4);
+  else throw outside;
+  if (pos + length > src.length) throw outside;
+  // A plain Uint8Array view of the record's bytes, as the generic decoder gives.
+  const bytes = new Uint8Array(src.buffer, src.byteOffset + pos, length);
+  pos += length;
+  return bytes;
 }
 
 /**

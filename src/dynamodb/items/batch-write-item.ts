@@ -87,8 +87,8 @@ function readWriteRequest(context: DynamoContext, table: DynamoTable, request: J
   if (put !== undefined) {
     const item = orThrow(parseItem(put.Item ?? null));
     const key = itemKey(table, item);
-    checkItemSize(context, item);
-    return { write: { type: "put", key: key.parts, write: itemWrite(item) }, units: writeUnits(item, undefined) };
+    const size = checkItemSize(context, item);
+    return { write: { type: "put", key: key.parts, write: itemWrite(item, size) }, units: writeUnits(item, undefined) };
   }
   const key = readKey(table, del!.Key ?? null);
   return { write: { type: "delete", key: key.parts }, units: 1 };

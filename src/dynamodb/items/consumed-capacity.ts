@@ -12,8 +12,10 @@ export type CapacityReport = "NONE" | "TOTAL" | "INDEXES";
 const readUnitBytes = 4096;
 const writeUnitBytes = 1024;
 
+const capacityReportRule = { oneOf: ["INDEXES", "TOTAL", "NONE"] };
+
 export function readCapacityReport(reader: RequestReader): CapacityReport {
-  return (reader.string("ReturnConsumedCapacity", { oneOf: ["INDEXES", "TOTAL", "NONE"] }) ?? "NONE") as CapacityReport;
+  return (reader.string("ReturnConsumedCapacity", capacityReportRule) ?? "NONE") as CapacityReport;
 }
 
 export function readCapacityUnits(bytes: number, consistent: boolean): number {

@@ -4,9 +4,11 @@ import type { ResolvedCondition, ResolvedProjection } from "../expressions/expre
 import { projectItem } from "../expressions/project-item.js";
 import type { Item } from "../model/attribute-value.js";
 import { itemToJson } from "../model/attribute-value-json.js";
-import { decodeItem } from "../model/item-codec.js";
+import { decodeItem, itemJsonText, storedItemSize } from "../model/item-codec.js";
 import { itemSize } from "../model/item-size.js";
+import { JsonText } from "../protocol/dynamo-response.js";
 import type { JsonObject } from "../protocol/request-reader.js";
+import { withCapacity } from "./consumed-capacity.js";
 import type { DynamoTable } from "../tables/dynamo-table.js";
 import { newestOf } from "./stored-item.js";
 import { keyAttributesOf } from "./table-key.js";
@@ -34,14 +36,21 @@ export interface PageOptions {
 }
 
 export class PageCollector {
-  readonly items: Item[] = [];
   count = 0;
   scannedCount = 0;
   bytesRead = 0;
+  /** The answer's items as the model (pages with a filter, projection or TTL)... */
+  private readonly items: Item[] = [];
+  /** ...or as the stored JSON texts (`plain` pages: whole items, nothing to evaluate). */
+  private readonly texts: string[] = [];
+  private readonly plain: boolean;
   private lastItem: Item | undefined;
+  private lastStored: Uint8Array | undefined;
   private stopped = false;
 
-  constructor(private readonly options: PageOptions) {}
+  constructor(private readonly options: PageOptions) {
+    this.plain = options.filter === undefined && options.projection === undefined && options.table.metadata.timeToLive?.enabled !== true;
+  }
 
   get full(): boolean {
     return this.stopped;
@@ -52,23 +61,48 @@ export class PageCollector {
     if (this.stopped) return false;
     const version = newestOf(listed.siblings);
     if (version === undefined) return true;
-    const item = decodeItem(version.value);
-    if (isExpired(this.options.table, item, this.options.nowMs)) return true;
-    this.scannedCount++;
-    this.bytesRead += itemSize(item);
-    this.lastItem = item;
-    const { filter, projection, select } = this.options;
-    if (filter === undefined || evaluateCondition(filter, item)) {
+    const { select } = this.options;
+    if (this.plain) {
+      // No filter, projection or expiry: the stored text and size are the answer's (item-codec.ts).
+      this.scannedCount++;
+      this.bytesRead += storedItemSize(version.value);
+      this.lastStored = version.value;
       this.count++;
-      if (select !== "COUNT") this.items.push(projection === undefined ? item : projectItem(item, projection));
+      if (select !== "COUNT") this.texts.push(itemJsonText(version.value));
+    } else {
+      const item = decodeItem(version.value);
+      if (isExpired(this.options.table, item, this.options.nowMs)) return true;
+      this.scannedCount++;
+      this.bytesRead += itemSize(item);
+      this.lastItem = item;
+      const { filter, projection } = this.options;
+      if (filter === undefined || evaluateCondition(filter, item)) {
+        this.count++;
+        if (select !== "COUNT") this.items.push(projection === undefined ? item : projectItem(item, projection));
+      }
     }
     const { limit, pageBytesMax, pageItemsMax } = this.options;
-    this.stopped = (limit !== undefined && this.scannedCount >= limit) || this.bytesRead >= pageBytesMax || this.items.length >= pageItemsMax;
+    const answered = this.plain ? this.texts.length : this.items.length;
+    this.stopped = (limit !== undefined && this.scannedCount >= limit) || this.bytesRead >= pageBytesMax || answered >= pageItemsMax;
     return !this.stopped;
   }
 
-  /** The answer's members; `more` says whether items may follow the last one evaluated. */
-  output(more: boolean): JsonObject {
+  /**
+   * The answer: Items, Count, ScannedCount, LastEvaluatedKey, then ConsumedCapacity when given;
+   * `more` says whether items may follow the last one evaluated.
+   */
+  answer(more: boolean, capacity: JsonObject | undefined): JsonObject | JsonText {
+    if (!this.plain) return withCapacity(this.output(more), capacity);
+    let text = this.options.select !== "COUNT" ? `{"Items":[${this.texts.join(",")}],` : "{";
+    text += `"Count":${this.count},"ScannedCount":${this.scannedCount}`;
+    if (this.stopped && more && this.lastStored !== undefined) {
+      text += `,"LastEvaluatedKey":${JSON.stringify(itemToJson(keyAttributesOf(this.options.table, decodeItem(this.lastStored))))}`;
+    }
+    if (capacity !== undefined) text += `,"ConsumedCapacity":${JSON.stringify(capacity)}`;
+    return new JsonText(`${text}}`);
+  }
+
+  private output(more: boolean): JsonObject {
     const output: JsonObject = {};
     if (this.options.select !== "COUNT") output.Items = this.items.map(itemToJson);
     output.Count = this.count;

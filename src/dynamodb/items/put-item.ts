@@ -5,6 +5,7 @@ import type { Item } from "../model/attribute-value.js";
 import { itemToJson, parseItem } from "../model/attribute-value-json.js";
 import { itemSize, itemSizeMessage } from "../model/item-size.js";
 import { validationException } from "../protocol/dynamo-exception.js";
+import { isEscapeFree } from "../protocol/escape-free.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import { changeItem } from "./conditional-change.js";
 import { consumedCapacity, readCapacityReport, withCapacity, writeCapacityUnits } from "./consumed-capacity.js";
@@ -35,10 +36,10 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   checkOldOnly(returnValues);
   const table = findItemTable(context, tableName);
   const key = itemKey(table, item);
-  checkItemSize(context, item);
+  const size = checkItemSize(context, item);
   let previous: Item | undefined;
   if (condition === undefined && returnValues === "NONE") {
-    const result = await context.items.put(table.definition, key.parts, itemWrite(item), { quorum: {}, condition: {} });
+    const result = await context.items.put(table.definition, key.parts, itemWrite(item, size, isEscapeFree(body)), { quorum: {}, condition: {} });
     if (!result.ok) throw storeException(result.error);
   } else {
     const outcome = await changeItem(context, table, key, (current) =>
@@ -51,8 +52,11 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(item, previous), "write"));
 }
 
-export function checkItemSize(context: DynamoContext, item: Item): void {
-  if (itemSize(item) > context.limits.itemBytesMax) throw validationException(itemSizeMessage);
+/** The item's DynamoDB size, or DynamoDB's refusal over the limit. */
+export function checkItemSize(context: DynamoContext, item: Item): number {
+  const size = itemSize(item);
+  if (size > context.limits.itemBytesMax) throw validationException(itemSizeMessage);
+  return size;
 }
 
 /** A write costs by the larger of the item before and after (developer guide, "Write capacity"). */

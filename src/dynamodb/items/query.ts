@@ -9,9 +9,10 @@ import { compareScalars } from "../model/attribute-value-order.js";
 import { keyBytes } from "../model/key-bytes.js";
 import { storagePartitionKey } from "../model/storage-partition-key.js";
 import { validationException } from "../protocol/dynamo-exception.js";
+import type { JsonText } from "../protocol/dynamo-response.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import type { DynamoTable, KeyElement } from "../tables/dynamo-table.js";
-import { consumedCapacity, readCapacityReport, readCapacityUnits, withCapacity } from "./consumed-capacity.js";
+import { consumedCapacity, readCapacityReport, readCapacityUnits } from "./consumed-capacity.js";
 import { compileRequestExpressions, readExpressionMembers } from "./expression-parameters.js";
 import { findItemTable, readItemTableName } from "./item-table.js";
 import { PageCollector, moreAfter } from "./page-collector.js";
@@ -28,7 +29,7 @@ import { readConsistency } from "./read-consistency.js";
  * the store applies as byte bounds (key-bytes.ts keeps DynamoDB's order in bytes). Paging,
  * filter, projection and counts are the page collector's.
  */
-export async function query(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function query(context: DynamoContext, body: JsonObject): Promise<JsonObject | JsonText> {
   const reader = new RequestReader(body);
   const tableName = readItemTableName(reader);
   const indexName = readIndexName(reader);
@@ -70,7 +71,7 @@ export async function query(context: DynamoContext, body: JsonObject): Promise<J
     more = await offerRange(context, table, { ...request, ...(after?.sortKey !== undefined ? { after: after.sortKey } : {}) }, collector);
   }
   const units = readCapacityUnits(collector.bytesRead, consistent);
-  return withCapacity(collector.output(more), consumedCapacity(report, table.definition.name, units, "read"));
+  return collector.answer(more, consumedCapacity(report, table.definition.name, units, "read"));
 }
 
 async function offerRange(context: DynamoContext, table: DynamoTable, request: QueryRequest, collector: PageCollector): Promise<boolean> {

@@ -6,8 +6,10 @@ export type ReturnValues = "NONE" | "ALL_OLD" | "UPDATED_OLD" | "ALL_NEW" | "UPD
 
 export const returnValuesAll: readonly ReturnValues[] = ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"];
 
+const returnValuesRule = { oneOf: returnValuesAll };
+
 export function readReturnValues(reader: RequestReader): ReturnValues {
-  return (reader.string("ReturnValues", { oneOf: returnValuesAll }) ?? "NONE") as ReturnValues;
+  return (reader.string("ReturnValues", returnValuesRule) ?? "NONE") as ReturnValues;
 }
 
 /** PutItem and DeleteItem can only return the old item. */

@@ -2,9 +2,10 @@ import { crc32 } from "node:zlib";
 import type { ItemKeyParts } from "../../coordinator/item-operations.js";
 import type { DynamoContext } from "../dynamo-context.js";
 import { validationException } from "../protocol/dynamo-exception.js";
+import type { JsonText } from "../protocol/dynamo-response.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import type { DynamoTable } from "../tables/dynamo-table.js";
-import { consumedCapacity, readCapacityReport, readCapacityUnits, withCapacity } from "./consumed-capacity.js";
+import { consumedCapacity, readCapacityReport, readCapacityUnits } from "./consumed-capacity.js";
 import { compileRequestExpressions, readExpressionMembers } from "./expression-parameters.js";
 import { findItemTable, readItemTableName } from "./item-table.js";
 import { PageCollector, moreAfter } from "./page-collector.js";
@@ -21,7 +22,7 @@ import { readConsistency } from "./read-consistency.js";
  * true lists with consistency "strong" (each key as a linearizable read would see it, no
  * completed write missed); false reads the acceptors' newest values without a round.
  */
-export async function scan(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function scan(context: DynamoContext, body: JsonObject): Promise<JsonObject | JsonText> {
   const reader = new RequestReader(body);
   const tableName = readItemTableName(reader);
   const indexName = readIndexName(reader);
@@ -51,7 +52,7 @@ export async function scan(context: DynamoContext, body: JsonObject): Promise<Js
   });
   const more = await offerTable(context, table, after, segments, consistent, collector);
   const units = readCapacityUnits(collector.bytesRead, consistent);
-  return withCapacity(collector.output(more), consumedCapacity(report, table.definition.name, units, "read"));
+  return collector.answer(more, consumedCapacity(report, table.definition.name, units, "read"));
 }
 
 interface Segments {

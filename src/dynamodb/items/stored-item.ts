@@ -1,7 +1,7 @@
 import type { ItemRead, ItemVersion } from "../../coordinator/item-operations.js";
 import type { ItemWrite } from "../../replica/item-write.js";
 import type { Item } from "../model/attribute-value.js";
-import { decodeItem, encodeItem } from "../model/item-codec.js";
+import { decodeItem, encodeItem, itemJsonText, storedItemSize } from "../model/item-codec.js";
 import type { DynamoTable } from "../tables/dynamo-table.js";
 import { isExpired } from "./time-to-live-expiry.js";
 
@@ -13,8 +13,12 @@ import { isExpired } from "./time-to-live-expiry.js";
  */
 export const dynamoItemContentType = "application/vnd.shoal.dynamodb-item";
 
-export function itemWrite(item: Item): ItemWrite {
-  return { value: encodeItem(item), contentType: dynamoItemContentType, metadata: {}, expiresAtMs: null };
+/**
+ * `size`: the item's DynamoDB size when the caller measured it already (item-codec.ts keeps it);
+ * `escapeFree`: the item came from a request body without escapes (protocol/escape-free.ts).
+ */
+export function itemWrite(item: Item, size?: number, escapeFree = false): ItemWrite {
+  return { value: encodeItem(item, size, escapeFree), contentType: dynamoItemContentType, metadata: {}, expiresAtMs: null };
 }
 
 /**
@@ -25,6 +29,18 @@ export function liveItem(table: DynamoTable, version: ItemVersion | undefined, n
   if (version === undefined) return undefined;
   const item = decodeItem(version.value);
   return isExpired(table, item, nowMs) ? undefined : item;
+}
+
+/**
+ * The live item a version holds as its DynamoDB JSON text and size, without building the model
+ * when the table has no TTL (the text is what item-codec.ts stored); undefined when there is
+ * none or it has expired. For answers that carry the whole item (GetItem without a
+ * projection, Query and Scan pages without filter or projection).
+ */
+export function liveItemText(table: DynamoTable, version: ItemVersion | undefined, nowMs: number): { text: string; size: number } | undefined {
+  if (version === undefined) return undefined;
+  if (table.metadata.timeToLive?.enabled === true && isExpired(table, decodeItem(version.value), nowMs)) return undefined;
+  return { text: itemJsonText(version.value), size: storedItemSize(version.value) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ItemKeyParts } from "../../coordinator/item-operations.js";
 import type { AttributeValue, Item } from "../model/attribute-value.js";
 import { attributeTypeOf } from "../model/attribute-value.js";
-import { parseItem } from "../model/attribute-value-json.js";
+import { hasLoneSurrogate, parseItem } from "../model/attribute-value-json.js";
 import { checkKeyAttribute, keyMessages } from "../model/key-attribute-check.js";
 import { keyFromBytes } from "../model/key-bytes.js";
 import { isDigestPartitionKey, storagePartitionKey } from "../model/storage-partition-key.js";
@@ -27,6 +27,12 @@ export const keySchemaMismatch = "The provided key element does not match the sc
  * wrong type) with one message; empty values and oversized keys have their own.
  */
 export function readKey(table: DynamoTable, json: unknown): TableKey {
+  const plain = plainStringKey(table, json);
+  return plain !== undefined ? keyOf(table, plain, "key") : readKeyGeneric(table, json);
+}
+
+/** `readKey` through the general parser alone (what the common path must agree with; tests compare them). */
+export function readKeyGeneric(table: DynamoTable, json: unknown): TableKey {
   const key = orThrow(parseItem(json));
   const elements = keyElements(table.metadata.keySchema);
   const names = Object.keys(key);
@@ -35,6 +41,40 @@ export function readKey(table: DynamoTable, json: unknown): TableKey {
     if (attributeTypeOf(key[element.name]!) !== element.type) throw validationException(keySchemaMismatch);
   }
   return keyOf(table, key, "key");
+}
+
+/**
+ * The common `Key`, taken without the general parser: string key attributes, each exactly
+ * `{"S": "<non-empty, well-formed text>"}`, and no other member. The model of such a key is
+ * its JSON as it is (attribute-value-json.ts builds the same objects), so `keyOf` runs its
+ * checks (sizes, storable) on it unchanged. Anything else (other types, extra or missing
+ * members, an empty or malformed string, a "__proto__" name) answers undefined and goes
+ * through `parseItem` and the schema checks, which word every error.
+ */
+function plainStringKey(table: DynamoTable, json: unknown): Item | undefined {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+  const { partitionKey, sortKey } = table.metadata.keySchema;
+  if (partitionKey.type !== "S" || (sortKey !== undefined && sortKey.type !== "S")) return undefined;
+  const members = json as Record<string, unknown>;
+  let count = 0;
+  for (const name in members) {
+    if (!Object.hasOwn(members, name)) return undefined;
+    count++;
+  }
+  if (count !== (sortKey === undefined ? 1 : 2)) return undefined;
+  if (!isPlainString(members[partitionKey.name]) || (sortKey !== undefined && !isPlainString(members[sortKey.name]))) return undefined;
+  return members as Item;
+}
+
+function isPlainString(value: unknown): value is { S: string } {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let count = 0;
+  for (const type in value) {
+    if (type !== "S" || !Object.hasOwn(value, type)) return false;
+    count++;
+  }
+  const text = (value as { S?: unknown }).S;
+  return count === 1 && typeof text === "string" && text.length > 0 && !hasLoneSurrogate(text);
 }
 
 /**

@@ -38,7 +38,7 @@ const loneSurrogate = /[\ud800-\udfff]/u;
 /** String.prototype.isWellFormed (ES2024, Node 20+): native, and at once for one-byte strings. */
 const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
 
-function hasLoneSurrogate(text: string): boolean {
+export function hasLoneSurrogate(text: string): boolean {
   return isWellFormed !== undefined ? !isWellFormed.call(text) : loneSurrogate.test(text);
 }
 

@@ -13,12 +13,20 @@ export interface DynamoResponseHeaders {
 }
 
 /**
+ * An answer already serialised (an operation that spliced stored item JSON into its answer
+ * instead of building objects for JSON.stringify); sent as it is.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
  * The body goes out as a string: node:http then writes the head and the body as one string in
  * one write, where a Buffer body takes a second chunk and the writev path. The CRC32 and the
  * length are of the string's UTF-8 bytes, as sent.
  */
 export function sendDynamoJson(res: ServerResponse, status: number, body: unknown, headers: DynamoResponseHeaders): void {
-  const text = JSON.stringify(body);
+  const text = body instanceof JsonText ? body.text : JSON.stringify(body);
   res.writeHead(status, {
     "content-type": headers.contentType,
     "content-length": String(Buffer.byteLength(text, "utf8")),

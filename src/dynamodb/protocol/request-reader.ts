@@ -32,29 +32,27 @@ export class RequestReader {
 
   string(member: string, options: { required?: boolean; path?: string; lengthMin?: number; lengthMax?: number; pattern?: RegExp; oneOf?: readonly string[] } = {}): string | undefined {
     const value = this.body[member];
-    const path = options.path ?? lowerFirst(member);
     if (value === undefined || value === null) {
-      if (options.required === true) this.violation(null, path, "Member must not be null");
+      if (options.required === true) this.violation(null, options.path ?? lowerFirst(member), "Member must not be null");
       return undefined;
     }
     const text = expectString(value);
-    if (options.lengthMin !== undefined && text.length < options.lengthMin) this.violation(text, path, `Member must have length greater than or equal to ${options.lengthMin}`);
-    if (options.lengthMax !== undefined && text.length > options.lengthMax) this.violation(text, path, `Member must have length less than or equal to ${options.lengthMax}`);
-    if (options.pattern !== undefined && !options.pattern.test(text)) this.violation(text, path, `Member must satisfy regular expression pattern: ${options.pattern.source.replace(/^\^|\$$/g, "")}`);
-    if (options.oneOf !== undefined && !options.oneOf.includes(text)) this.violation(text, path, `Member must satisfy enum value set: [${options.oneOf.join(", ")}]`);
+    if (options.lengthMin !== undefined && text.length < options.lengthMin) this.violation(text, options.path ?? lowerFirst(member), `Member must have length greater than or equal to ${options.lengthMin}`);
+    if (options.lengthMax !== undefined && text.length > options.lengthMax) this.violation(text, options.path ?? lowerFirst(member), `Member must have length less than or equal to ${options.lengthMax}`);
+    if (options.pattern !== undefined && !options.pattern.test(text)) this.violation(text, options.path ?? lowerFirst(member), `Member must satisfy regular expression pattern: ${options.pattern.source.replace(/^\^|\$$/g, "")}`);
+    if (options.oneOf !== undefined && !options.oneOf.includes(text)) this.violation(text, options.path ?? lowerFirst(member), `Member must satisfy enum value set: [${options.oneOf.join(", ")}]`);
     return text;
   }
 
   integer(member: string, options: { required?: boolean; path?: string; min?: number; max?: number } = {}): number | undefined {
     const value = this.body[member];
-    const path = options.path ?? lowerFirst(member);
     if (value === undefined || value === null) {
-      if (options.required === true) this.violation(null, path, "Member must not be null");
+      if (options.required === true) this.violation(null, options.path ?? lowerFirst(member), "Member must not be null");
       return undefined;
     }
     const number = expectInteger(value);
-    if (options.min !== undefined && number < options.min) this.violation(number, path, `Member must have value greater than or equal to ${options.min}`);
-    if (options.max !== undefined && number > options.max) this.violation(number, path, `Member must have value less than or equal to ${options.max}`);
+    if (options.min !== undefined && number < options.min) this.violation(number, options.path ?? lowerFirst(member), `Member must have value greater than or equal to ${options.min}`);
+    if (options.max !== undefined && number > options.max) this.violation(number, options.path ?? lowerFirst(member), `Member must have value less than or equal to ${options.max}`);
     return number;
   }
 
@@ -76,14 +74,13 @@ export class RequestReader {
 
   array(member: string, options: { required?: boolean; path?: string; lengthMin?: number; lengthMax?: number } = {}): unknown[] | undefined {
     const value = this.body[member];
-    const path = options.path ?? lowerFirst(member);
     if (value === undefined || value === null) {
-      if (options.required === true) this.violation(null, path, "Member must not be null");
+      if (options.required === true) this.violation(null, options.path ?? lowerFirst(member), "Member must not be null");
       return undefined;
     }
     if (!Array.isArray(value)) throw serializationException(jsonKind(value) === "START_OBJECT" ? "Start of structure or map found where not expected" : `Unexpected value type in payload: ${jsonKind(value)}`);
-    if (options.lengthMin !== undefined && value.length < options.lengthMin) this.violation(value, path, `Member must have length greater than or equal to ${options.lengthMin}`);
-    if (options.lengthMax !== undefined && value.length > options.lengthMax) this.violation(value, path, `Member must have length less than or equal to ${options.lengthMax}`);
+    if (options.lengthMin !== undefined && value.length < options.lengthMin) this.violation(value, options.path ?? lowerFirst(member), `Member must have length greater than or equal to ${options.lengthMin}`);
+    if (options.lengthMax !== undefined && value.length > options.lengthMax) this.violation(value, options.path ?? lowerFirst(member), `Member must have length less than or equal to ${options.lengthMax}`);
     return value;
   }
 

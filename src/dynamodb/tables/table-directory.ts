@@ -43,6 +43,9 @@ export interface TableDirectoryOptions {
 }
 
 export class TableDirectory {
+  /** The DynamoDB view of each catalog definition seen (definitions are replaced, never changed, on update). */
+  private readonly views = new WeakMap<TableDefinition, DynamoTable | null>();
+
   constructor(
     private readonly catalog: DynamoCatalog,
     private readonly options: TableDirectoryOptions = { consistency: "strong" },
@@ -51,8 +54,13 @@ export class TableDirectory {
   get(name: string): DynamoTable | undefined {
     const definition = this.catalog.get(name);
     if (definition === undefined) return undefined;
-    const metadata = metadataOf(definition);
-    return metadata === undefined ? undefined : { definition, metadata };
+    let view = this.views.get(definition);
+    if (view === undefined) {
+      const metadata = metadataOf(definition);
+      view = metadata === undefined ? null : { definition, metadata };
+      this.views.set(definition, view);
+    }
+    return view ?? undefined;
   }
 
   /** DynamoDB tables in name order (the catalog lists by name). */
