@@ -14,6 +14,8 @@ import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { PartitionRelease, type PartitionReleaseOptions } from "../handoff/partition-release.js";
+import { ringAcknowledgedBy } from "../membership/ring-acknowledgement.js";
+import { ringHash } from "../ring/ring-hash.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import type { RingState } from "../ring/ring-state.js";
 import { partitionOf } from "../ring/partition-hash.js";
@@ -40,7 +42,7 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  *   items.start(); ... context.items = items.coordinator; ... await items.stop();
  */
 export interface NodeItemsOptions {
-  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean; members?(): readonly { id: NodeId; state: string }[] };
+  membership: { ring(): RingState | undefined; isUp(id: NodeId): boolean; members?(): readonly { id: NodeId; state: string }[]; ringStamp?(): { hash?: string } | null };
   limits: Pick<Limits, "siblingsMax" | "hintsPerTargetMax">;
   requestTimeoutMs: number;
   /** Tombstone GC's grace: how old a tombstone must be before it is collected (default 90 s). */
@@ -178,6 +180,8 @@ export class NodeItems {
       locks: this.replicas,
       timers: runtime.timers,
       ring: () => options.membership.ring(),
+      // Every new owner holds the same settled ring, (version, hash) when rings are agreed, before a copy is dropped.
+      acknowledged: (ring, nodes) => ringAcknowledgedBy(runtime.network!, nodes, { version: ring.version, ...(options.membership.ringStamp?.()?.hash !== undefined ? { hash: ringHash(ring) } : {}) }, options.requestTimeoutMs),
       nOf: (tableId) => {
         const eventual = options.nOf?.(tableId);
         if (eventual !== undefined) return eventual;
