@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createTestRuntime } from "../node/test-runtime.js";
 import { claimInitial, reclaim } from "../ring/claim.js";
+import { ringHash } from "../ring/ring-hash.js";
 import { ringTransition, type RingState } from "../ring/ring-state.js";
 import type { Network } from "../runtime/network.js";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
@@ -28,11 +29,11 @@ test("a done report missing one of the leader's tables is not counted; one namin
     tables: () => [table(1), table(2)],
     merge: () => Promise.resolve({ ok: true }),
     strongRead: () => Promise.reject(new Error("no strong tables here")),
-    publishRing: (settled) => published.push(settled),
+    publishRing: (settled) => void published.push(settled),
   });
-  transfer.handle("d", transferDoneMessage(ring.version, [1]));
+  transfer.handle("d", transferDoneMessage(ring.version, [1], ringHash(ring)));
   assert.equal(published.length, 0, "d has not pulled table 2");
-  transfer.handle("d", transferDoneMessage(ring.version, [1, 2, 3]));
+  transfer.handle("d", transferDoneMessage(ring.version, [1, 2, 3], ringHash(ring)));
   assert.equal(published.length, 1);
   assert.equal(published[0]!.previous, undefined);
 });
@@ -42,4 +43,34 @@ test("done reports parse with and without their tables; malformed tables are dro
   assert.deepEqual(parseTransferDone({ type: "handoff.done", ringVersion: 4 }), { type: "handoff.done", ringVersion: 4 });
   assert.equal(parseTransferDone({ type: "handoff.done", ringVersion: 4, tables: ["x"] }), undefined);
   assert.equal(parseTransferDone({ type: "handoff.done", ringVersion: 4, tables: 3 }), undefined);
+});
+
+test("a done report for another ring of the same version, or without a ring hash, is not counted (issue 6: two leaders, one version)", () => {
+  const first = claimInitial([{ id: "a" }, { id: "b" }, { id: "c" }], { partitionCount: 16 });
+  assert.ok(first.ok);
+  // Two leaders built ring 2 on ring 1: one moves c's partitions to d, the other to e.
+  const toD = reclaim(first.ring, [{ id: "a" }, { id: "b" }, { id: "d" }]);
+  const toE = reclaim(first.ring, [{ id: "a" }, { id: "b" }, { id: "d" }, { id: "e" }]);
+  assert.ok(toD.ok && toE.ok);
+  const ring: RingState = ringTransition(first.ring, toD.ring);
+  const other: RingState = ringTransition(first.ring, toE.ring);
+  assert.equal(other.version, ring.version);
+  assert.notEqual(ringHash(other), ringHash(ring));
+  const published: RingState[] = [];
+  const network: Network = { request: () => Promise.resolve({ ok: false, error: "unreachable" }), send: () => undefined, serve: () => undefined };
+  const transfer = new OwnershipTransfer({
+    runtime: { ...createTestRuntime({ storage: new MemoryStorageEngine(), nodeId: "a" }), network },
+    ring: () => ring,
+    leader: () => "a",
+    tables: () => [table(1)],
+    merge: () => Promise.resolve({ ok: true }),
+    strongRead: () => Promise.reject(new Error("no strong tables here")),
+    publishRing: (settled) => void published.push(settled),
+  });
+  // d filled what the OTHER ring gives it: its report must not settle this ring.
+  transfer.handle("d", transferDoneMessage(ring.version, [1], ringHash(other)));
+  transfer.handle("d", transferDoneMessage(ring.version, [1]));
+  assert.equal(published.length, 0, "a report for another ring of version " + ring.version + " settled the ring");
+  transfer.handle("d", transferDoneMessage(ring.version, [1], ringHash(ring)));
+  assert.equal(published.length, 1, "d's report for this very ring settles it");
 });

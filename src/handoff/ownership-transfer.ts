@@ -5,6 +5,7 @@ import type { ScanRange } from "../replica/sibling-scan.js";
 import { scanMessage } from "../replica/replica-messages.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
+import { ringHash } from "../ring/ring-hash.js";
 import { previousRing, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime, TimerHandle } from "../runtime/runtime.js";
@@ -13,7 +14,7 @@ import { decodeItemKey, tableItemsPrefix } from "../storage/item-key.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import { isSibling, type Sibling } from "../versioning/sibling.js";
-import { OwnershipLeader } from "./ownership-leader.js";
+import { OwnershipLeader, type PublishedRing } from "./ownership-leader.js";
 import { parseTransferDone, transferDoneMessage } from "./ownership-messages.js";
 import { incomingPartitions, oldReplicasToRead, type IncomingPartition } from "./ownership-plan.js";
 import { loadProgress, saveProgress, scanId, type TransferProgress } from "./ownership-progress.js";
@@ -94,8 +95,8 @@ export interface OwnershipTransferOptions {
    * dead, only after a forced commit): the ring settles without what only they held.
    */
   onLoss?(message: string): void;
-  /** Publishes a ring this node computed as leader (the settled ring). */
-  publishRing(ring: RingState): void;
+  /** Publishes a ring this node computed as leader (the settled ring): Membership.publish. */
+  publishRing(ring: RingState): void | Promise<PublishedRing>;
   intervalMs?: number;
   requestTimeoutMs?: number;
   /** Entries per page asked of a source (at most replica/sibling-scan scanEntriesMax). */
@@ -187,7 +188,7 @@ export class OwnershipTransfer {
     const tables = this.options.tables();
     // A receiver that does not know one of our tables has not pulled it: not done yet.
     if (done.tables !== undefined && !tables.every((table) => done.tables!.includes(table.id))) return undefined;
-    this.leaderPart.reported(ring, from, done.ringVersion, nMaxOf(tables));
+    this.leaderPart.reported(ring, from, done.ringVersion, done.ringHash, nMaxOf(tables));
     return undefined;
   }
 
@@ -239,8 +240,8 @@ export class OwnershipTransfer {
     const self = this.options.runtime.nodeId;
     const leader = this.options.leader();
     if (leader === undefined) return;
-    if (leader === self) this.leaderPart.reported(ring, self, ring.version, nMax);
-    else this.options.runtime.network!.send(leader, transferDoneMessage(ring.version, tables.map((table) => table.id)));
+    if (leader === self) this.leaderPart.reported(ring, self, ring.version, ringHash(ring), nMax);
+    else this.options.runtime.network!.send(leader, transferDoneMessage(ring.version, tables.map((table) => table.id), ringHash(ring)));
   }
 
   /** Every (table, source) scan not finished yet, in order; a failing source is skipped until next time. */

@@ -101,6 +101,30 @@ test("a settled ring: the keys of partitions this node is no primary of go in ba
   assert.equal(first.stats.released + resumed.stats.released, unowned.length);
 });
 
+test("nothing is dropped until every new primary acknowledged the same settled ring (version and hash); each acknowledgement is asked once per ring", async () => {
+  const ring = fourRing();
+  const { storage, names } = await replicaOfA();
+  const before = count(storage, Namespace.items);
+  const asked: string[][] = [];
+  let holding = new Set(["b", "c"]); // d still holds another ring of this version, or none
+  const acknowledged = (r: RingState, nodes: readonly string[]) => {
+    assert.equal(r, ring);
+    asked.push([...nodes].sort());
+    return Promise.resolve(new Set(nodes.filter((id) => holding.has(id))));
+  };
+  const worker = release(storage, () => ring, { batchMax: 64, acknowledged });
+  assert.equal(await worker.step(), false, "the step waits (idle) for the acknowledgements");
+  assert.equal(count(storage, Namespace.items), before, "nothing dropped while d has not acknowledged");
+  assert.equal(worker.stats.waitedForAcknowledgement, 1);
+  assert.equal(storage.get(releaseProgressKey), undefined, "the cursor did not move");
+  assert.ok(asked[0]!.includes("d") && !asked[0]!.includes("a"), JSON.stringify(asked));
+  holding = new Set(["b", "c", "d"]);
+  while (await worker.step());
+  assert.ok(count(storage, Namespace.items) < before, "released once every new owner acknowledged");
+  assert.deepEqual(asked.slice(1), [["d"]], "b and c were not asked again for the same ring");
+  for (const name of names) assert.equal(storage.get(encodeItemKey(7, encoder.encode(name))) !== undefined, owns(ring, "a", name), name);
+});
+
 test("nothing is released while the ring is in transition or unknown", async () => {
   const ring = fourRing();
   const { storage, names } = await replicaOfA();

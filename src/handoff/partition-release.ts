@@ -6,6 +6,7 @@ import { tombstoneIndexOps } from "../replica/tombstone-index.js";
 import { BackgroundTask } from "../replica/background-task.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
+import { ringHash } from "../ring/ring-hash.js";
 import type { RingState } from "../ring/ring-state.js";
 import { decodeItemKey } from "../storage/item-key.js";
 import { metaKey, Namespace } from "../storage/keyspace.js";
@@ -32,7 +33,9 @@ import type { StorageEngine, WriteOp } from "../storage/storage-engine.js";
  * namespace is never read.
  *
  * Safety: nothing is released while the ring is in transition (the gaining nodes may still
- * pull from this node), and each step re-reads the ring: a pass belongs to one ring version,
+ * pull from this node), nor before every new primary of a partition to drop acknowledged the
+ * same settled ring, (version, content hash) (`acknowledged`; issue 6: a ring some members never
+ * adopted must not let an old owner drop its copy), and each step re-reads the ring: a pass belongs to one ring version,
  * and a new ring starts a new pass from the first key (what the old pass kept may now be
  * unowned, and what it released is owned by the others). The deletes run under the replica's
  * per-key write locks (`locks`, ReplicaService.underKeyLocks: the locks every replica write,
@@ -75,6 +78,15 @@ export interface PartitionReleaseOptions {
    * (tests of a bare storage).
    */
   locks?: { underKeyLocks<R>(keys: readonly Uint8Array[], work: () => Promise<R>): Promise<R | undefined> };
+  /**
+   * Which of `nodes` (the primaries, under the settled `ring`, of partitions a step would drop,
+   * this node excluded) hold that very ring, (version, content hash), or a newer one
+   * (membership/ring-acknowledgement.ts). Nothing is dropped until every one of them did: a new
+   * owner still on another ring of the same version, or on the ring in transition, may not serve
+   * the partition. Each node's acknowledgement is remembered for the ring. Absent: not asked
+   * (unit tests of a bare storage).
+   */
+  acknowledged?(ring: RingState, nodes: readonly NodeId[]): Promise<ReadonlySet<NodeId>>;
   /** Each step that released keys: how many, and the ring version of the pass. */
   onReleased?(count: number, ringVersion: number): void;
   onError(error: unknown): void;
@@ -102,6 +114,8 @@ export interface PartitionReleaseStats {
   partitionsReleased: number;
   /** Steps that found the ring changed once they held the key locks (nothing deleted; the next step starts over). */
   ringChangedUnderLocks: number;
+  /** Steps that deleted nothing because a new owner had not acknowledged the settled ring yet. */
+  waitedForAcknowledgement: number;
   /** Passes completed since start. */
   passes: number;
   /** The ring version of the last completed pass (from storage at start). */
@@ -114,9 +128,11 @@ const itemsEnd = Uint8Array.of(Namespace.items + 1);
 export class PartitionRelease {
   private readonly task: BackgroundTask;
   private readonly batchMax: number;
-  readonly stats: PartitionReleaseStats = { released: 0, partitionsReleased: 0, ringChangedUnderLocks: 0, passes: 0, doneRingVersion: undefined };
+  readonly stats: PartitionReleaseStats = { released: 0, partitionsReleased: 0, ringChangedUnderLocks: 0, waitedForAcknowledgement: 0, passes: 0, doneRingVersion: undefined };
   /** The partitions the pass under way dropped keys of (at most the ring's partition count), and its ring version. */
   private passPartitions = { ringVersion: -1, partitions: new Set<number>() };
+  /** The nodes that acknowledged the ring (at most its members), and that ring's (version, hash). */
+  private acknowledged = { ringVersion: -1, ringHash: "", nodes: new Set<NodeId>() };
 
   constructor(private readonly options: PartitionReleaseOptions) {
     this.batchMax = options.batchMax ?? partitionReleaseDefaults.batchMax;
@@ -161,6 +177,8 @@ export class PartitionRelease {
     const start = progress.after === undefined ? itemsStart : justAfter(progress.after);
     const owned = new Map<string, boolean>();
     const candidates: { key: Uint8Array; partition: number }[] = [];
+    /** The other primaries of the partitions a candidate is dropped from. */
+    const newOwners = new Set<NodeId>();
     let examined = 0;
     let last: Uint8Array | undefined;
     for (const entry of storage.range({ start, end: itemsEnd, limit: this.batchMax })) {
@@ -173,17 +191,23 @@ export class PartitionRelease {
       const placement = `${item.tableId}/${partition}`;
       let mine = owned.get(placement);
       if (mine === undefined) {
-        mine = preferenceList(ring, partition, Math.min(n, ring.members.length)).includes(self);
+        const primaries = preferenceList(ring, partition, Math.min(n, ring.members.length));
+        mine = primaries.includes(self);
         owned.set(placement, mine);
+        if (!mine) for (const id of primaries) newOwners.add(id);
       }
       if (!mine) candidates.push({ key: entry.key, partition });
+    }
+    if (candidates.length > 0 && !(await this.acknowledgedBy(ring, newOwners))) {
+      this.stats.waitedForAcknowledgement++;
+      return false; // the same batch after the idle delay
     }
     const next: ReleaseProgress = { ringVersion: ring.version, after: last ?? progress.after, done: examined < this.batchMax };
     const locks = this.options.locks;
     const work = async (): Promise<number[] | "ring-changed"> => {
       // Under the locks: the ring this batch was judged on must still be the settled ring.
       const now = this.options.ring();
-      if (now === undefined || now.previous !== undefined || now.version !== ring.version) return "ring-changed";
+      if (now === undefined || now.previous !== undefined || now.version !== ring.version || (now !== ring && ringHash(now) !== ringHash(ring))) return "ring-changed";
       const ops: WriteOp[] = [];
       const released: number[] = [];
       for (const candidate of candidates) {
@@ -218,6 +242,21 @@ export class PartitionRelease {
       this.stats.doneRingVersion = ring.version;
     }
     return !next.done;
+  }
+
+  /** Whether every one of `owners` acknowledged `ring` (asking those that have not yet). */
+  private async acknowledgedBy(ring: RingState, owners: ReadonlySet<NodeId>): Promise<boolean> {
+    const ask = this.options.acknowledged;
+    if (ask === undefined) return true;
+    const hash = ringHash(ring);
+    if (this.acknowledged.ringVersion !== ring.version || this.acknowledged.ringHash !== hash) this.acknowledged = { ringVersion: ring.version, ringHash: hash, nodes: new Set() };
+    const known = this.acknowledged;
+    const missing = [...owners].filter((id) => id !== this.options.self && !known.nodes.has(id));
+    if (missing.length === 0) return true;
+    const got = await ask(ring, missing);
+    // Kept only for the ring they were asked about, and only ring members (bounded by ringMembersMax).
+    for (const id of got) if (missing.includes(id) && ring.members.some((m) => m.id === id)) known.nodes.add(id);
+    return missing.every((id) => known.nodes.has(id));
   }
 }
 

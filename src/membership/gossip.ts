@@ -61,6 +61,10 @@ export class Gossip<R extends VersionedRing> {
   /** Merges a peer's digest and answers with ours (and our ring when it is newer). */
   handleSync(message: SyncMessage): SyncReplyMessage {
     this.merge(message.members);
+    // A peer that gossips its digest to us has us in its view: we reached the cluster as surely as
+    // by an exchange of our own (a restarted node whose only seeds are dead learns it this way).
+    if (message.members.some((m) => m.id !== this.parts.view.selfId)) this.contactedValue = true;
+    this.parts.rings.noteStamp(message.ringStamp);
     const ours = this.parts.rings.record;
     const newer = ours !== undefined && compareRingStamps(this.parts.rings.stamp, message.ringStamp) > 0;
     return { type: "membership.sync-reply", members: [...this.parts.view.members()], ringStamp: this.parts.rings.stamp, ring: newer ? ours.ring : null };
@@ -81,6 +85,7 @@ export class Gossip<R extends VersionedRing> {
     if (reply.members.some((m) => m.id !== this.parts.view.selfId)) this.contactedValue = true;
     // The ring first: whether a dead member is news depends on whether the ring places it.
     if (reply.ring !== null && reply.ringStamp !== null) this.adoptRing(reply.ring, reply.ringStamp);
+    else this.parts.rings.noteStamp(reply.ringStamp);
     this.merge(reply.members);
     const ours = this.parts.rings.record;
     if (ours !== undefined && compareRingStamps(this.parts.rings.stamp, reply.ringStamp) > 0) {

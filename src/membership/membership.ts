@@ -8,9 +8,11 @@ import { parseMembershipMessage } from "./membership-messages.js";
 import { resolveMembershipSettings, type MembershipBounds, type MembershipIntervals } from "./membership-options.js";
 import { MembershipView, type MemberChange } from "./membership-view.js";
 import { PiggybackQueue, transmitsFor } from "./piggyback-queue.js";
+import { contentHash } from "../ring/ring-hash.js";
 import { RingKeeper } from "./ring-keeper.js";
 import { ringLeader } from "./ring-leader.js";
-import { parseVersionedRing, type RingRecord, type VersionedRing } from "./ring-record.js";
+import { firstRingVersionMax, parseVersionedRing, type RingRecord, type RingStamp, type VersionedRing } from "./ring-record.js";
+import { RingRegister } from "./ring-register.js";
 import { shuffle } from "./shuffle.js";
 
 /**
@@ -57,7 +59,24 @@ export interface MembershipOptions<R extends VersionedRing> {
   parseRing?: (value: unknown) => R | undefined;
   /** The ring this node persisted before a restart, if any. */
   ring?: R;
+  /**
+   * Agreed rings (ring-register.ts): a ring past the first is published only once a majority of
+   * the current ring's members decided it as the next version, and rings are identified by
+   * (version, content hash). Off: the leader's ring is adopted at once and two rings of one
+   * version resolve by origin (tests of membership alone).
+   */
+  agreedRings?: boolean;
+  /** The content hash of agreed rings; by default ring/ring-hash.ts contentHash. */
+  ringHash?: (ring: R) => string;
+  /** The member ids of a ring (the acceptors of its successor); by default `ring.members` (ids or {id}). */
+  ringMembers?: (ring: R) => readonly NodeId[];
 }
+
+/**
+ * What publishing a ring came to: `ring` is the ring of that version now held (`won`: the one
+ * asked for), or nothing changed (no majority reached, not the next version, a proposal in flight).
+ */
+export type PublishOutcome<R> = { ok: true; ring: R; won: boolean } | { ok: false; reason: string };
 
 export type MembershipEvent<R extends VersionedRing> =
   | { kind: "member"; before: Member | undefined; member: Member }
@@ -71,7 +90,10 @@ const leaveNoticePeersMax = 3;
 
 export class Membership<R extends VersionedRing = VersionedRing> {
   private readonly view: MembershipView;
-  private readonly rings = new RingKeeper<R>();
+  private readonly rings: RingKeeper<R>;
+  private readonly register: RingRegister<R> | undefined;
+  /** A ring proposal of this node is in flight (one at a time). */
+  private proposing = false;
   private readonly piggyback: PiggybackQueue;
   private readonly detector: FailureDetector;
   private readonly gossip: Gossip<R>;
@@ -95,6 +117,24 @@ export class Membership<R extends VersionedRing = VersionedRing> {
     const { bounds } = this.settings;
     assert((options.seeds ?? []).length <= bounds.seedsMax, `${(options.seeds ?? []).length} seeds given; the limit is ${bounds.seedsMax}`);
     this.ringIncludes = options.ringIncludes ?? defaultRingIncludes;
+    const parseRing = options.parseRing ?? ((value: unknown) => parseVersionedRing(value) as R | undefined);
+    const hashOf = options.ringHash ?? contentHash;
+    this.rings = new RingKeeper<R>(options.agreedRings === true ? hashOf : undefined);
+    if (options.agreedRings === true) {
+      this.register = new RingRegister<R>({
+        self: options.self.id,
+        network: this.network,
+        storage: runtime.storage,
+        timers: runtime.timers,
+        random: runtime.random,
+        current: () => this.rings.record?.ring,
+        hashOf,
+        parseRing,
+        membersOf: options.ringMembers ?? defaultRingMembers,
+        requestTimeoutMs: this.settings.intervals.gossipTimeoutMs,
+        backoffMs: this.settings.intervals.gossipIntervalMs / 4,
+      });
+    }
     if (options.ring !== undefined) this.rings.adopt({ ring: options.ring, origin: options.self.id });
     const placed = options.ring !== undefined && this.ringIncludes(options.ring, options.self.id);
     const { id, address, zone } = options.self;
@@ -108,7 +148,7 @@ export class Membership<R extends VersionedRing = VersionedRing> {
       ...this.parts(),
       rings: this.rings,
       seeds: options.seeds ?? [],
-      parseRing: options.parseRing ?? ((value) => parseVersionedRing(value) as R | undefined),
+      parseRing,
       onRound: () => {
         this.maybeComputeRing();
         this.forgetLongDown();
@@ -132,6 +172,8 @@ export class Membership<R extends VersionedRing = VersionedRing> {
   /** Handles a "membership." message from `from`; returns the reply (undefined for one-way). */
   handle(_from: NodeId, message: unknown): unknown {
     if (!this.running) return undefined;
+    if (this.register !== undefined && RingRegister.handles(message)) return this.register.handle(message);
+    if ((message as { type?: unknown } | null)?.type === ringStampType) return { type: "membership.ring-stamp-reply", ringStamp: this.rings.stamp };
     const parsed = parseMembershipMessage(message, this.settings.bounds.membersMax);
     switch (parsed?.type) {
       case "membership.ping": return this.detector.handlePing(parsed);
@@ -163,6 +205,49 @@ export class Membership<R extends VersionedRing = VersionedRing> {
 
   ring(): R | undefined {
     return this.rings.record?.ring;
+  }
+
+  /** The current ring's stamp: version, origin and, with agreed rings, its content hash. */
+  ringStamp(): RingStamp | null {
+    return this.rings.stamp;
+  }
+
+  /** Rings (or peers' stamps) refused because they name another ring of the version held here. */
+  get ringConflicts(): number {
+    return this.rings.conflicts;
+  }
+
+  /**
+   * Publishes a ring this node computed (the leader's claim, a plan's commit, a settled ring).
+   * With agreed rings, `next` must be the held ring's successor (version + 1); it is proposed to
+   * the held ring's members (ring-register.ts) and what they decided is adopted, ours or the
+   * ring another leader got decided first (`won` false: the caller's change is not in it and is
+   * rebuilt at the next version). Without agreement, `next` is adopted when newer. A first ring
+   * (no ring held, or version 1) is adopted as it is.
+   */
+  async publish(next: R): Promise<PublishOutcome<R>> {
+    const self = this.view.selfId;
+    const base = this.rings.record?.ring;
+    if (this.register === undefined || base === undefined || next.version <= firstRingVersionMax) {
+      const adopted = this.rings.adopt({ ring: next, origin: self });
+      return adopted ? { ok: true, ring: next, won: true } : { ok: false, reason: `ring ${next.version} is not newer than the held ring ${base?.version ?? "none"}` };
+    }
+    if (next.version !== base.version + 1) return { ok: false, reason: `ring ${next.version} does not follow the held ring ${base.version}` };
+    if (this.proposing) return { ok: false, reason: "another ring proposal of this node is in flight" };
+    this.proposing = true;
+    try {
+      const outcome = await this.register.propose(base, next);
+      if (outcome.kind === "unavailable") {
+        this.ringDirty = true;
+        return { ok: false, reason: `ring ${next.version} was not decided: ${outcome.reason}` };
+      }
+      this.rings.adopt({ ring: outcome.ring, origin: self });
+      const won = outcome.kind === "decided" && this.rings.hash(outcome.ring) === this.rings.hash(next);
+      if (!won) this.ringDirty = true;
+      return { ok: true, ring: outcome.ring, won };
+    } finally {
+      this.proposing = false;
+    }
   }
 
   /** The node this view expects to compute the next ring. */
@@ -217,7 +302,7 @@ export class Membership<R extends VersionedRing = VersionedRing> {
 
   /** The leader's step: after a membership change, ask the hook for the next ring. */
   private maybeComputeRing(): void {
-    if (!this.ringDirty || this.leader() !== this.view.selfId) return;
+    if (!this.ringDirty || this.proposing || this.leader() !== this.view.selfId) return;
     // A node with seeds has not seen the cluster until one exchange succeeded; leading before
     // that would publish a ring of one.
     if ((this.options.seeds ?? []).some((s) => s !== this.view.selfId) && !this.gossip.contacted) return;
@@ -226,7 +311,13 @@ export class Membership<R extends VersionedRing = VersionedRing> {
     const next = this.options.computeRing(current, this.view.members());
     if (next === undefined) return;
     assert(current === undefined || next.version > current.version, `computeRing must raise the ring version: ${current?.version} -> ${next.version}`);
-    this.rings.adopt({ ring: next, origin: this.view.selfId });
+    if (this.register === undefined) {
+      this.rings.adopt({ ring: next, origin: this.view.selfId });
+      return;
+    }
+    // Decided by the current ring's members; a failure or a lost round leaves the ring dirty,
+    // so the next round computes again on whatever ring is held then.
+    void this.publish(next).catch(() => (this.ringDirty = true));
   }
 
   /** A dead member we do not know is news only while the ring still places it. */
@@ -258,6 +349,15 @@ export class Membership<R extends VersionedRing = VersionedRing> {
   private emit(event: MembershipEvent<R>): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** Asks a peer for its ring stamp: `{ type: "membership.ring-stamp" }`, answered `{ type: "membership.ring-stamp-reply", ringStamp }`. */
+export const ringStampType = "membership.ring-stamp";
+
+function defaultRingMembers(ring: VersionedRing): NodeId[] {
+  const members = (ring as { members?: unknown }).members;
+  if (!Array.isArray(members)) return [];
+  return members.flatMap((m: unknown) => (typeof m === "string" ? [m] : typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string" ? [(m as { id: string }).id] : []));
 }
 
 function defaultRingIncludes(ring: VersionedRing, id: NodeId): boolean {

@@ -1,3 +1,4 @@
+import { contentHash } from "../ring/ring-hash.js";
 import type { NodeId } from "../runtime/network.js";
 import { Simulation, type SimulationOptions } from "../sim/simulation.js";
 import type { SimRuntime } from "../sim/sim-runtime.js";
@@ -54,6 +55,16 @@ export interface SimClusterOptions<R extends VersionedRing = TestRing> {
   bounds?: Partial<MembershipBounds>;
   /** The ring a node persisted, read when it boots (none by default). */
   persistedRing?: (id: NodeId) => R | undefined;
+  /** Membership's agreed rings (ring-register.ts); off by default. */
+  agreedRings?: boolean;
+}
+
+export interface ObservedRing {
+  atMs: number;
+  observer: NodeId;
+  version: number;
+  /** ring/ring-hash.ts contentHash of the ring adopted. */
+  hash: string;
 }
 
 export class SimCluster<R extends VersionedRing = TestRing> {
@@ -61,6 +72,8 @@ export class SimCluster<R extends VersionedRing = TestRing> {
   private readonly hooks: RingHooks<R>;
   /** Every member state change every node saw, in order (bounded by the short runs). */
   readonly events: ObservedEvent[] = [];
+  /** Every ring every node adopted, in order. */
+  readonly rings: ObservedRing[] = [];
 
   constructor(private readonly options: SimClusterOptions<R>) {
     this.hooks = options.ring ?? (testRingHooks as unknown as RingHooks<R>);
@@ -122,8 +135,10 @@ export class SimCluster<R extends VersionedRing = TestRing> {
       ...(this.options.intervals ? { intervals: this.options.intervals } : {}),
       ...(this.options.bounds ? { bounds: this.options.bounds } : {}),
       ...(ring !== undefined ? { ring } : {}),
+      ...(this.options.agreedRings === true ? { agreedRings: true } : {}),
     });
     membership.onChange((event: MembershipEvent<R>) => {
+      if (event.kind === "ring") this.rings.push({ atMs: this.sim.now(), observer: runtime.nodeId, version: event.ring.version, hash: contentHash(event.ring) });
       if (event.kind !== "member") return;
       this.events.push({ atMs: this.sim.now(), observer: runtime.nodeId, member: event.member.id, state: event.member.state });
     });

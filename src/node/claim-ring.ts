@@ -27,9 +27,9 @@ import { ringState, ringTransition, type RingMember, type RingState } from "../r
  *
  * Committed plan changes (`committed`): a commit publishes its ring at the leader that ran it,
  * but two views can each have a leader (membership/ring-leader.ts), and a second leader still on
- * the commit's base ring could publish a different ring of the same version (say, claiming in
- * the replacement node as a plain join, keeping the dead node): gossip keeps one of the two by
- * origin, and the commit's ring could be the one dropped (strong simulator seed 68, eventual
+ * the commit's base ring could propose a different ring of the same version (say, claiming in
+ * the replacement node as a plain join, keeping the dead node): only one of the two is decided
+ * (membership/ring-register.ts), and the commit's ring could be the one that lost (strong simulator seed 68, eventual
  * seed 1709: the replaced node stayed in the ring forever). So the committed changes stay
  * known (the plan record, cluster-plan.ts) until a settled ring reflects them, and every leader's
  * hook builds them first, before any automatic join or leave: from the same base ring every

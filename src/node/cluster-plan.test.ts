@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pack, unpack } from "msgpackr";
 import type { Member, MemberState } from "../membership/member.js";
-import type { Membership } from "../membership/membership.js";
+import type { Membership, PublishOutcome } from "../membership/membership.js";
 import { claimInitial } from "../ring/claim.js";
 import { ringPlanChangesMax } from "../ring/ring-plan.js";
 import { ringSettled, type RingState } from "../ring/ring-state.js";
@@ -100,6 +100,8 @@ function planOn(options: {
   initialMode?: "auto" | "manual";
   forming?: boolean;
   ringWrite?: boolean;
+  publishRing?: (ring: RingState) => Promise<PublishOutcome<RingState>>;
+  onError?: (error: unknown) => void;
 }) {
   const sent: Sent[] = [];
   const storage = options.storage ?? new MemoryStorageEngine();
@@ -115,7 +117,8 @@ function planOn(options: {
   const plan = new ClusterPlan({
     runtime,
     membership: options.membership as unknown as Membership<RingState>,
-    publishRing: (ring) => options.membership.publish(ring),
+    publishRing: options.publishRing ?? ((ring) => options.membership.publish(ring)),
+    ...(options.onError !== undefined ? { onError: options.onError } : {}),
     upPeers: () => options.membership.view.filter((m) => m.id !== runtime.nodeId && m.state === "up").map((m) => m.id),
     forming: options.forming ?? false,
     ...(options.ringWrite === true ? { ringWrite: (ring: RingState) => ({ type: "put" as const, key: testRingKey, value: pack(ring) }) } : {}),
@@ -424,4 +427,23 @@ test("a node named by a committed change can be named by a new stage once the ri
   assert.deepEqual(plan.committedChanges(), [{ join: "c" }], "not dropped yet (the leader does so each sync interval)");
   const staged = await plan.execute({ kind: "stage", change: { leave: "c" } });
   assert.ok(staged.ok, JSON.stringify(staged));
+});
+
+test("a commit whose ring was not decided (no majority, or another leader's ring won) stays committed without a ring version; the claim hook builds it next", async () => {
+  for (const outcome of [{ ok: false as const, reason: "1 of 3 members of ring 1 promised (a majority is 2)" }, { ok: true as const, ring: { ...ringOf("a", "b"), version: 2 }, won: false }]) {
+    const membership = new StubMembership(ringOf("a", "b"), [member("a", "up"), member("b", "up"), member("c", "joining")], "a");
+    const errors: string[] = [];
+    const publishRing = (ring: RingState) => {
+      membership.published.push(ring);
+      return Promise.resolve(outcome);
+    };
+    const { plan } = planOn({ membership, publishRing, onError: (error) => errors.push(error instanceof Error ? error.message : String(error)) });
+    assert.ok((await plan.execute({ kind: "stage", change: { join: "c" } })).ok);
+    const committed = await plan.execute({ kind: "commit" });
+    assert.ok(committed.ok, JSON.stringify(committed));
+    assert.equal(committed.ringVersion, undefined, "no ring version: this commit's ring is not the decided one");
+    assert.deepEqual(plan.current.changes, []);
+    assert.deepEqual(plan.committedChanges(), [{ join: "c" }], "the change stays committed for the claim hook");
+    assert.match(errors.join("\n"), /was not published as planned/);
+  }
 });

@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
-import type { Membership } from "../membership/membership.js";
+import type { Membership, PublishOutcome } from "../membership/membership.js";
 import { lostTablesOfPlan, type PlanTable } from "../handoff/ownership-plan.js";
 import { planRing, ringPlanChangesMax, type RingPlanChange } from "../ring/ring-plan.js";
 import { pendingChanges } from "./claim-ring.js";
@@ -55,8 +55,11 @@ import {
  * leader changes.
  *
  * Two leaders can exist for a moment (two views: membership/ring-leader.ts). Each would then
- * commit its own plan, and gossip keeps the higher ring stamp; this is the same window the
- * automatic claim has, and it closes once the views agree. A commit's ring can lose that way to
+ * commit its own plan; a commit's ring is published only once a majority of the current ring's
+ * members decided it (Membership.publish, membership/ring-register.ts), and only one ring can
+ * be decided per version. The node does not pass `ringWrite`: an undecided ring is never
+ * persisted as the node's ring; the commit is durable as the record's `committed` changes, which
+ * the claim hook builds on whatever ring is decided. A commit's ring can lose that way to
  * a ring the other leader built on the same base (claim-ring.ts, "Committed plan changes"), so
  * the commit keeps its changes in the record (`committed`) until a settled ring shows them: every
  * leader's claim hook builds them first, on whatever ring won, and the leader then drops them.
@@ -67,8 +70,11 @@ export interface ClusterPlanOptions {
   /** Needs `network`, `storage`, `timers`. */
   runtime: Runtime;
   membership: Membership<RingState>;
-  /** Publishes a ring this node computed as leader. */
-  publishRing(ring: RingState): void;
+  /**
+   * Publishes a ring this node computed as leader: Membership.publish, which (agreed rings) has
+   * the current ring's members decide it and resolves what ring that version became.
+   */
+  publishRing(ring: RingState): void | Promise<PublishOutcome<RingState>>;
   /** Members believed up, this node excluded. */
   upPeers(): readonly NodeId[];
   /** `--plan` at start: the mode of a cluster this node forms (no stored plan, no seeds). */
@@ -319,8 +325,16 @@ export class ClusterPlan {
       if (restored.ok) this.push();
       return failure(409, "RingChanged", `the ring changed to version ${now?.version ?? "none"} while the commit was being written; nothing was committed${restored.ok ? " and the changes stay staged" : ""}; commit again`);
     }
-    this.options.publishRing(planned.ring);
+    const published = await Promise.resolve(this.options.publishRing(planned.ring)).catch((error: unknown): PublishOutcome<RingState> => ({ ok: false, reason: error instanceof Error ? error.message : String(error) }));
     this.push();
+    // The commit is durable in the record (`committed`) whatever the ring decision came to: a ring
+    // another leader got decided first, or no majority of the ring's members reached, leaves the
+    // changes to the claim hook, which builds them on the next version (claim-ring.ts). The
+    // answer names a ring version only when this commit's ring is the decided one.
+    if (published !== undefined && !(published.ok && published.won)) {
+      this.options.onError?.(new Error(`commit: ring ${planned.ring.version} was not published as planned (${published.ok ? `another ring of version ${published.ring.version} was decided first` : published.reason}); the committed changes are rebuilt on the next ring`));
+      return { ok: true, record: this.record };
+    }
     return { ok: true, record: this.record, ringVersion: planned.ring.version };
   }
 

@@ -9,6 +9,7 @@ import { Membership, type MembershipEvent } from "../membership/membership.js";
 import { membershipBoundsDefault, type MembershipIntervals } from "../membership/membership-options.js";
 import { claimInitial } from "../ring/claim.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
+import { ringHash } from "../ring/ring-hash.js";
 import { parseRing, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -160,6 +161,9 @@ export class NodeCluster {
           return parsed.ok ? parsed.ring : undefined;
         },
         ...(ring !== undefined ? { ring } : {}),
+        // Ring v+1 is decided by a majority of ring v's members before anyone adopts it (membership/ring-register.ts).
+        agreedRings: true,
+        ringHash,
         ...(resuming ? { ringIncludes: (r: RingState, id: NodeId) => r.members.some((m) => m.id === id) || (id === runtime.nodeId && r.version === stored.version) } : {}),
         ...(options.membershipIntervals !== undefined ? { intervals: options.membershipIntervals } : {}),
       });
@@ -170,9 +174,8 @@ export class NodeCluster {
       const clusterPlan = new ClusterPlan({
         runtime: { ...runtime, network },
         membership,
-        publishRing: (next) => void membership.handle(runtime.nodeId, { type: "membership.ring", ring: next, origin: runtime.nodeId }),
-        // A commit writes its ring with the cleared plan, durably, before publishing it.
-        ringWrite: (next) => ({ type: "put", key: ringMetaKey, value: packr.pack(next) }),
+        // The commit's changes are durable in the plan record; its ring is persisted once decided (onMembershipEvent).
+        publishRing: (next) => membership.publish(next),
         upPeers: () => membership.members().filter((m) => m.id !== runtime.nodeId && m.state === "up").map((m) => m.id),
         forming,
         ...(options.planMode !== undefined ? { initialMode: options.planMode } : {}),

@@ -15,6 +15,8 @@ import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { PartitionRelease, type PartitionReleaseOptions } from "../handoff/partition-release.js";
+import { ringAcknowledgedBy } from "../membership/ring-acknowledgement.js";
+import { ringHash } from "../ring/ring-hash.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import { isRingRefusal } from "../replica/ring-fence.js";
 import type { RingState } from "../ring/ring-state.js";
@@ -48,6 +50,7 @@ export interface NodeItemsOptions {
     members?(): readonly { id: NodeId; state: string }[];
     /** Ring changes, for tombstone GC's departure records (without it they are taken at each GC step). */
     onChange?(listener: (event: { kind: string; ring?: RingState }) => void): void;
+    ringStamp?(): { hash?: string } | null;
   };
   limits: Pick<Limits, "siblingsMax" | "hintsPerTargetMax">;
   requestTimeoutMs: number;
@@ -219,6 +222,8 @@ export class NodeItems {
       locks: this.replicas,
       timers: runtime.timers,
       ring: () => options.membership.ring(),
+      // Every new owner holds the same settled ring, (version, hash) when rings are agreed, before a copy is dropped.
+      acknowledged: (ring, nodes) => ringAcknowledgedBy(runtime.network!, nodes, { version: ring.version, ...(options.membership.ringStamp?.()?.hash !== undefined ? { hash: ringHash(ring) } : {}) }, options.requestTimeoutMs),
       nOf: (tableId) => {
         const eventual = options.nOf?.(tableId);
         if (eventual !== undefined) return eventual;

@@ -342,7 +342,7 @@ function wireDataPath(parts: {
     strongAcceptors: items.acceptors,
     isDown: (id) => cluster.membership.member(id)?.state === "down",
     onLoss: (message) => deps.logger.warn({ loss: message }, "ownership transfer: data only departed nodes held is gone"),
-    publishRing: (ring) => void cluster.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId }),
+    publishRing: (ring) => cluster.membership.publish(ring),
   });
   cluster.dispatcher.route(ownershipMessagePrefix, (from, message) => transfer.handle(from, message));
   items.start();

@@ -21,6 +21,7 @@ import type { RingPlanChange } from "../ring/ring-plan.js";
 import { learnRingFrom } from "../node/learn-ring.js";
 import { noRingRefusal } from "../node/peer-dispatcher.js";
 import { partitionCountDefault } from "../ring/partition-hash.js";
+import { ringHash } from "../ring/ring-hash.js";
 import { parseRing, ringSettled, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -113,6 +114,9 @@ export class ClusterNode {
         return parsed.ok ? parsed.ring : undefined;
       },
       ...ringOption(storedRing(runtime) ?? options.initialRing),
+      // As the real node: ring v+1 is decided by ring v's members (membership/ring-register.ts).
+      agreedRings: true,
+      ringHash,
       ...(options.membershipIntervals ? { intervals: options.membershipIntervals } : {}),
     });
     const tables = options.tables ?? [];
@@ -177,7 +181,7 @@ export class ClusterNode {
       const forwardWrites = { isUp: (id: NodeId) => this.membership.isUp(id) };
       this.strong = new StrongCoordinator({ forwardWrites, ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
     }
-    const publishRing = (ring: RingState): void => void this.membership.handle(runtime.nodeId, { type: "membership.ring", ring, origin: runtime.nodeId });
+    const publishRing = (ring: RingState) => this.membership.publish(ring);
     this.transfer = new OwnershipTransfer({
       runtime,
       ring: () => this.membership.ring(),
@@ -200,7 +204,7 @@ export class ClusterNode {
       void runtime.storage.write([{ type: "put", key: ringKey, value: packr.pack(event.ring) }], { durable: true });
       if (options.unsafeSettleAtOnce === true && event.ring.previous !== undefined && this.membership.leader() === runtime.nodeId) {
         const settled = ringSettled(event.ring);
-        runtime.timers.setTimeout(() => publishRing(settled), 0);
+        runtime.timers.setTimeout(() => void publishRing(settled), 0);
       }
     });
     this.membership.start();

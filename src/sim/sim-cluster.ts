@@ -144,7 +144,8 @@ export class SimCluster {
         if (!planned.ok) return `the plan ${JSON.stringify(change)} failed on ring ${ring.version}: ${planned.error}`;
         const self = leader.membership.self.id;
         this.committed.push(change);
-        leader.membership.handle(self, { type: "membership.ring", ring: planned.ring, origin: self });
+        // Decided by the ring's members first; a lost or failed round leaves it to the claim hook (committed).
+        void leader.membership.publish(planned.ring);
         this.ringChangeStatus = `committed as ring ${planned.ring.version} by ${self}`;
         return undefined;
       }
