@@ -68,9 +68,13 @@ const enum State {
 const crlf = Buffer.from("\r\n");
 const crlfcrlf = Buffer.from("\r\n\r\n");
 const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Control characters are exactly what these patterns look for (RFC 9110 field values, targets).
+// eslint-disable-next-line no-control-regex
 const badValuePattern = /[\x00-\x08\x0a-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
 const badTargetPattern = /[\x00-\x20\x7f]/;
 const digitsPattern = /^[0-9]{1,15}$/;
+// eslint-disable-next-line no-control-regex
 const chunkLinePattern = /^([0-9A-Fa-f]{1,12})[ \t]*(;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
 
 export class RequestParser {
