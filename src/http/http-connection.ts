@@ -12,7 +12,7 @@ import { RequestParser, type HttpParseError, type RequestHead, type RequestParse
  * bodyHeldBytesMax, or while the socket's write buffer is over writeBufferedBytesMax.
  *
  * A response that closes the connection (Connection: close, HTTP/1.0, the handler's
- * shouldKeepAlive = false, the server closing) ends the socket once written. Bad input is
+ * shouldKeepAlive = false) ends the socket once written. Bad input is
  * answered (after the responses before it) with its status and a JSON error, then the socket
  * ends. When the client goes away, a body being read fails with RequestAborted and every
  * unanswered response is closed (its observer told).
@@ -23,7 +23,6 @@ export interface ConnectionHost {
   readonly keepAliveLine: string;
   /** The coarse clock the timeouts use (ms, updated by the server's sweep). */
   readonly coarseNowMs: number;
-  readonly closing: boolean;
   dateLine(): string;
   connectionClosed(connection: HttpConnection): void;
   handlerFailed(error: unknown): void;
@@ -67,10 +66,6 @@ export class HttpConnection implements RequestParserSink, BodySource, ResponseSi
 
   get keepAliveLine(): string {
     return this.host.keepAliveLine;
-  }
-
-  get closing(): boolean {
-    return this.host.closing;
   }
 
   dateLine(): string {

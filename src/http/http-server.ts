@@ -97,7 +97,11 @@ export class ShoalHttpServer extends EventEmitter implements ConnectionHost {
     return this.net.address();
   }
 
-  /** Stops accepting connections; `callback` runs once every connection closed. Idle ones close now, the others after their response. */
+  /**
+   * Stops accepting connections; `callback` runs once every connection closed. Idle ones close
+   * now; the others stay open (as with node:http) until a response closes them (the RestApi
+   * answers 503 with Connection: close while stopping) or closeAllConnections.
+   */
   close(callback?: (error?: Error) => void): this {
     this.closing = true;
     this.net.close((error) => {

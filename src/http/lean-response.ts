@@ -22,8 +22,6 @@ export interface ResponseSink {
   dateLine(): string;
   /** `keep-alive: timeout=<s>\r\n`. */
   readonly keepAliveLine: string;
-  /** True once the server is closing: every response closes its connection. */
-  readonly closing: boolean;
 }
 
 /** Bodies up to this many bytes are copied into the head's buffer: one write, not a writev. */
@@ -101,7 +99,7 @@ export class LeanResponse {
     const status = this.statusCode;
     let line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Unknown"}\r\n`;
     let hasLength = false;
-    let close = !this.shouldKeepAlive || this.sink.closing;
+    let close = !this.shouldKeepAlive;
     const headers = this.headers;
     if (headers !== undefined) {
       for (const name in headers) {
