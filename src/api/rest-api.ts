@@ -59,7 +59,7 @@ export class RestApi {
     return this.inFlight;
   }
 
-  /** The node:http request listener (bound, so it can be passed as is). */
+  /** The request listener of the client port's server, Shoal's own or node:http (bound, so it can be passed as is). */
   readonly handle = (req: ShoalRequest, res: ShoalResponse): void => {
     res.startMs = performance.now();
     res.observer = this;

@@ -284,7 +284,8 @@ export class RequestParser {
     let keepAlive = versionMinor === 1;
     if (connection !== undefined) {
       const tokens = connection.toLowerCase();
-      if (hasToken(tokens, "close")) keepAlive = false;
+      if (tokens === "keep-alive") keepAlive = true;
+      else if (hasToken(tokens, "close")) keepAlive = false;
       else if (versionMinor === 0 && hasToken(tokens, "keep-alive")) keepAlive = true;
     }
     let expectContinue = false;
