@@ -1,7 +1,6 @@
-import type { IncomingMessage } from "node:http";
 import type { ApiContext } from "./api-context.js";
 import { sendJson } from "./respond.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 
 /**
  * `GET /v1/internal/anti-entropy` (issue 6): this node's anti-entropy state for operators and
@@ -35,6 +34,6 @@ export interface AntiEntropyStatus {
   trees: AntiEntropyTreeStatus[];
 }
 
-export function getAntiEntropy(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): void {
+export function getAntiEntropy(context: ApiContext, _req: ShoalRequest, res: ShoalResponse): void {
   sendJson(res, 200, context.antiEntropy());
 }

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { ItemRead } from "../coordinator/item-operations.js";
 import { requireTable, storeError, type ApiContext } from "./api-context.js";
 import { parseBatchRequest } from "./batch-request.js";
@@ -7,7 +6,7 @@ import { readJsonBody } from "./json-body.js";
 import type { RouteMatch } from "./route-match.js";
 import { sendJson } from "./respond.js";
 import { isTextual, siblingJson } from "./sibling-json.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 
 /**
@@ -22,7 +21,7 @@ import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
  *     JSON content types), or
  *   - `{"key", "found": true, "siblings": [SiblingJson, ...], "context"}` for siblings.
  */
-export async function runBatch(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function runBatch(context: ApiContext, req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const request = parseBatchRequest(await readJsonBody(req, res, context.limits), context.limits, context.clock.nowMs());
   const result = await context.items.batch(table, request.gets, request.writes);

@@ -1,11 +1,10 @@
-import type { IncomingMessage } from "node:http";
 import { ShoalError, badRequest, unavailable } from "../errors.js";
 import type { PlanOp, PlanOpResult } from "../node/cluster-plan-record.js";
 import { parsePlanChange } from "../ring/ring-plan.js";
 import type { ApiContext } from "./api-context.js";
 import { readJsonBody, refuseUnknownFields, requireObject } from "./json-body.js";
 import { sendJson } from "./respond.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 
 /**
  * `GET /v1/cluster` (issue 3, item 2): this node's view of the cluster. Any node answers; two
@@ -32,7 +31,7 @@ export interface ClusterStatus {
   pendingTransfers: number;
 }
 
-export function getCluster(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): void {
+export function getCluster(context: ApiContext, _req: ShoalRequest, res: ShoalResponse): void {
   sendJson(res, 200, context.cluster());
 }
 
@@ -51,7 +50,7 @@ export interface ClusterPlanAccess {
 /** The fields a POST /v1/cluster/plan body may carry: exactly one of them. */
 const planBodyFields = ["join", "zone", "leave", "replace", "mode"] as const;
 
-export function getClusterPlan(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): void {
+export function getClusterPlan(context: ApiContext, _req: ShoalRequest, res: ShoalResponse): void {
   sendJson(res, 200, requirePlan(context).view());
 }
 
@@ -60,7 +59,7 @@ export function getClusterPlan(context: ApiContext, _req: IncomingMessage, res: 
  * `{"replace": [old, new]}` stage a change; `{"mode": "auto"|"manual"}` sets the cluster's plan
  * mode. Answers 200 with the plan as it is now.
  */
-export async function postClusterPlan(context: ApiContext, req: IncomingMessage, res: ShoalResponse): Promise<void> {
+export async function postClusterPlan(context: ApiContext, req: ShoalRequest, res: ShoalResponse): Promise<void> {
   const plan = requirePlan(context);
   const body = requireObject(await readJsonBody(req, res, context.limits), "InvalidPlanChange", "a plan change");
   refuseUnknownFields(body, planBodyFields, "InvalidPlanChange", "a plan change");
@@ -81,7 +80,7 @@ export async function postClusterPlan(context: ApiContext, req: IncomingMessage,
 }
 
 /** DELETE /v1/cluster/plan: drops every staged change (the mode stays). */
-export async function deleteClusterPlan(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): Promise<void> {
+export async function deleteClusterPlan(context: ApiContext, _req: ShoalRequest, res: ShoalResponse): Promise<void> {
   const plan = requirePlan(context);
   await answer(res, await plan.execute({ kind: "clear" }), () => plan.view());
 }
@@ -90,7 +89,7 @@ export async function deleteClusterPlan(context: ApiContext, _req: IncomingMessa
  * POST /v1/cluster/commit: applies the staged plan; answers `{"ringVersion"}` of the ring it
  * published. `?force=true` commits a plan that would lose data (409 DataLoss otherwise).
  */
-export async function commitClusterPlan(context: ApiContext, req: IncomingMessage, res: ShoalResponse): Promise<void> {
+export async function commitClusterPlan(context: ApiContext, req: ShoalRequest, res: ShoalResponse): Promise<void> {
   const plan = requirePlan(context);
   const force = new URLSearchParams((req.url ?? "").split("?")[1] ?? "").get("force");
   if (force !== null && force !== "true" && force !== "false") throw badRequest("InvalidForce", `force must be true or false; got ${JSON.stringify(force.slice(0, 64))}`);

@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { assert } from "../assert.js";
@@ -12,7 +11,7 @@ import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import type { ApiContext } from "./api-context.js";
 import { FakeItemOperations } from "./fake-item-operations.js";
 import { RestApi } from "./rest-api.js";
-import { ShoalResponse } from "./shoal-response.js";
+import { createClientServer, type ClientServerKind } from "../http/client-server.js";
 
 /**
  * The REST API on port 0 of loopback over a FakeItemOperations: the front door's tests drive
@@ -29,7 +28,7 @@ export interface FakeApi {
   close(): Promise<void>;
 }
 
-export async function startFakeApi(options: { limits?: Partial<Limits> } = {}): Promise<FakeApi> {
+export async function startFakeApi(options: { limits?: Partial<Limits>; httpServer?: ClientServerKind } = {}): Promise<FakeApi> {
   const limits: Limits = { ...defaultLimits, ...options.limits };
   const storage = new MemoryStorageEngine();
   const runtime = createTestRuntime({ storage });
@@ -52,7 +51,7 @@ export async function startFakeApi(options: { limits?: Partial<Limits> } = {}): 
   const metrics = new NodeMetrics({ nodeId: "fake", storage });
   const api = new RestApi({ context, metrics, logger: pino({ level: "silent" }), nodeId: "fake", httpInFlightMax: limits.httpInFlightMax });
   api.state = "ready";
-  const server: Server<typeof IncomingMessage, typeof ShoalResponse> = createServer({ ServerResponse: ShoalResponse, keepAlive: true }, api.handle);
+  const server = createClientServer(options.httpServer ?? "shoal", api.handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { ItemChange, ItemChangeDecision, ItemKeyParts, ItemVersion } from "../coordinator/item-operations.js";
 import { assert } from "../assert.js";
 import { badRequest, conflict } from "../errors.js";
@@ -8,7 +7,7 @@ import { conditionFromHeaders, parseKeySegment } from "./item-request.js";
 import { lastModified } from "./item-handlers.js";
 import type { RouteMatch } from "./route-match.js";
 import { sendJson } from "./respond.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 
 /**
  * `POST /v1/tables/{t}/items/{key}/increment?by=N`: an atomic read-modify-write (issue 4 item
@@ -32,7 +31,7 @@ import type { ShoalResponse } from "./shoal-response.js";
 const integerText = /^-?[0-9]{1,16}$/;
 const counterContentType = "text/plain; charset=utf-8";
 
-export async function incrementItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function incrementItem(context: ApiContext, req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, context.limits) };
   const by = parseBy(match.query);

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { notFound, payloadTooLarge } from "../errors.js";
 import type { ItemKeyParts, ItemRead, ItemVersion } from "../coordinator/item-operations.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
@@ -10,7 +9,7 @@ import { readBody } from "./read-body.js";
 import { httpDate } from "./http-date.js";
 import { sendError, sendJson } from "./respond.js";
 import { siblingJson } from "./sibling-json.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 
 /**
  * GET, HEAD, PUT and DELETE of one item: the value travels as the raw body, everything else
@@ -38,7 +37,7 @@ import type { ShoalResponse } from "./shoal-response.js";
 const defaultContentType = "application/octet-stream";
 const staleMaxHeader = "x-shoal-stale-max-ms";
 
-export async function getItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function getItem(context: ApiContext, req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, context.limits) };
   const options = readOptionsFromRequest(match.query);
@@ -81,7 +80,7 @@ export function endWithValue(res: Pick<ShoalResponse, "end">, value: Uint8Array,
   else res.end(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1"), "latin1");
 }
 
-export async function putItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function putItem(context: ApiContext, req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const { limits } = context;
   const table = requireTable(context, match.table);
   const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, limits) };
@@ -101,7 +100,7 @@ export async function putItem(context: ApiContext, req: IncomingMessage, res: Sh
   res.end();
 }
 
-export async function deleteItem(context: ApiContext, req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function deleteItem(context: ApiContext, req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, context.limits) };
   const result = await context.items.delete(table, key, writeOptionsFromRequest(req.headers, match.query));

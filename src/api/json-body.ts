@@ -1,13 +1,13 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { ShoalError, badRequest, payloadTooLarge } from "../errors.js";
 import type { Limits } from "../limits.js";
 import { readBody } from "./read-body.js";
+import type { HttpReply, ShoalRequest } from "./shoal-response.js";
 
 /**
  * The body of a JSON endpoint (tables, batch): Content-Type must be application/json (415
  * otherwise), at most limits.jsonBodyBytesMax bytes (413), and well-formed (400 InvalidJson).
  */
-export async function readJsonBody(req: IncomingMessage, res: ServerResponse, limits: Limits): Promise<unknown> {
+export async function readJsonBody(req: ShoalRequest, res: HttpReply, limits: Limits): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !isJson(type)) {
     throw new ShoalError("UnsupportedMediaType", 415, `this endpoint takes application/json, got ${type === undefined ? "no Content-Type" : `"${type.slice(0, 100)}"`}`);

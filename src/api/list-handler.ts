@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { badRequest } from "../errors.js";
 import type { Limits } from "../limits.js";
 import { ITEM_KEY_ENCODED_BYTES_MAX, encodedItemKeyLength } from "../storage/item-key.js";
@@ -7,7 +6,7 @@ import { expiresAt } from "./item-handlers.js";
 import type { RouteMatch } from "./route-match.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { sendJson } from "./respond.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 import { hlcPhysicalMs } from "../versioning/hybrid-logical-clock.js";
 import type { ItemKeyParts, ListedItem } from "../coordinator/item-operations.js";
 import { siblingJson } from "./sibling-json.js";
@@ -29,7 +28,7 @@ export interface ListQuery {
   limit: number;
 }
 
-export async function listItems(context: ApiContext, _req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function listItems(context: ApiContext, _req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const query = parseListQuery(match.query, context.limits);
   const result = await context.items.list(table, query);

@@ -1,29 +1,32 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { badRequest, type ShoalError } from "../errors.js";
+import { LeanRequest } from "../http/lean-request.js";
+import type { HttpReply, ShoalRequest } from "./shoal-response.js";
 
 /**
  * Reads a request body of at most `maxBytes`. A declared Content-Length over the cap is refused
  * before reading a byte (and before a 100 Continue is sent); a chunked body is counted while it streams and reading stops at the
  * first byte past the cap (the rest is never buffered: the caller answers and closes the
- * connection).
+ * connection). On Shoal's own server (LeanRequest) the connection collects the body and hands
+ * it over whole; on node:http it is read from the request stream.
  */
 export class BodyTooLarge {
   constructor(readonly error: ShoalError) {}
 }
 
-export function declaredLength(req: IncomingMessage): number | undefined {
+export function declaredLength(req: ShoalRequest): number | undefined {
   const header = req.headers["content-length"];
   if (header === undefined) return undefined;
   const length = Number(header);
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, tooLarge: (bytes: number, exact: boolean) => ShoalError): Promise<Buffer> {
+export function readBody(req: ShoalRequest, res: HttpReply, maxBytes: number, tooLarge: (bytes: number, exact: boolean) => ShoalError): Promise<Buffer> {
   const declared = declaredLength(req);
   if (declared !== undefined && declared > maxBytes) return Promise.reject(new BodyTooLarge(tooLarge(declared, true)));
   // A client that asked to wait (Expect: 100-continue) sends the body only once told to, so a
   // refused request never uploads it (the node routes checkContinue to the normal handler).
   if (req.headers.expect !== undefined && req.headers.expect.toLowerCase() === "100-continue") res.writeContinue();
+  if (req instanceof LeanRequest) return req.readBody(maxBytes, (bytes) => new BodyTooLarge(tooLarge(bytes, false)));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,11 +1,11 @@
-import type { ServerResponse } from "node:http";
 import type { ShoalError } from "../errors.js";
+import type { HttpReply } from "./shoal-response.js";
 
 /**
  * Writing responses. Errors always have the shape `{"error": {"code", "message"}}` with the
  * ShoalError's status (issue 2, item 5).
  */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+export function sendJson(res: HttpReply, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
@@ -15,7 +15,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: ShoalError, headers?: Record<string, string>): void {
+export function sendError(res: HttpReply, error: ShoalError, headers?: Record<string, string>): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -23,7 +23,7 @@ export function sendError(res: ServerResponse, error: ShoalError, headers?: Reco
   sendJson(res, error.status, error.toJSON(), headers);
 }
 
-export function sendEmpty(res: ServerResponse, status: number, headers?: Record<string, string>): void {
+export function sendEmpty(res: HttpReply, status: number, headers?: Record<string, string>): void {
   res.writeHead(status, headers);
   res.end();
 }

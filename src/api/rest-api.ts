@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { ShoalError, notFound, unavailable } from "../errors.js";
@@ -13,7 +12,7 @@ import { getAntiEntropy } from "./anti-entropy-handler.js";
 import { BodyTooLarge } from "./read-body.js";
 import { sendError, sendJson } from "./respond.js";
 import { Route, matchRoute, routeMethods, routePatterns, type RouteMatch } from "./route-match.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 import { createTable, dropTable, getTable, listTables } from "./table-handlers.js";
 
 /**
@@ -27,9 +26,9 @@ export type NodeState = "starting" | "ready" | "stopping";
 /** A second front door on the same port (the DynamoDB API on `POST /` with X-Amz-Target). */
 export interface MountedApi {
   /** Whether this request is for the mounted API (checked before route matching). */
-  accepts(req: IncomingMessage): boolean;
+  accepts(req: ShoalRequest): boolean;
   /** Answers the request completely, errors included. */
-  handle(req: IncomingMessage, res: ShoalResponse): Promise<void>;
+  handle(req: ShoalRequest, res: ShoalResponse): Promise<void>;
   /** The route label its requests carry in metrics. */
   readonly route: string;
 }
@@ -60,8 +59,8 @@ export class RestApi {
     return this.inFlight;
   }
 
-  /** The node:http request listener (bound, so it can be passed as is). */
-  readonly handle = (req: IncomingMessage, res: ShoalResponse): void => {
+  /** The request listener of the client port's server, Shoal's own or node:http (bound, so it can be passed as is). */
+  readonly handle = (req: ShoalRequest, res: ShoalResponse): void => {
     res.startMs = performance.now();
     res.observer = this;
     if (this.mounted?.accepts(req) === true) {
@@ -89,7 +88,7 @@ export class RestApi {
   };
 
   /** The mounted API shares the node's state, in-flight bound, drain and metrics. */
-  private handleMounted(mounted: MountedApi, req: IncomingMessage, res: ShoalResponse): void {
+  private handleMounted(mounted: MountedApi, req: ShoalRequest, res: ShoalResponse): void {
     res.route = mounted.route;
     if (!this.admit(res)) return;
     mounted.handle(req, res).catch((error: unknown) => {
@@ -142,7 +141,7 @@ export class RestApi {
     sendJson(res, this.state === "ready" ? 200 : 503, { status, nodeId: this.options.nodeId });
   }
 
-  private async run(req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+  private async run(req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
     const context = this.context;
     const method = req.method;
     try {

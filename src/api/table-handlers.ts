@@ -1,11 +1,10 @@
-import type { IncomingMessage } from "node:http";
 import { ShoalError, badRequest, conflict, notFound } from "../errors.js";
 import type { CatalogFailure } from "../catalog/table-catalog.js";
 import { requireTable, type ApiContext } from "./api-context.js";
 import { readJsonBody } from "./json-body.js";
 import type { RouteMatch } from "./route-match.js";
 import { sendEmpty, sendJson } from "./respond.js";
-import type { ShoalResponse } from "./shoal-response.js";
+import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 import { describeTable, parseTableSpec } from "./table-request.js";
 
 /**
@@ -15,25 +14,25 @@ import { describeTable, parseTableSpec } from "./table-request.js";
  *   curl localhost:8000/v1/tables/cart      -> the description
  *   curl -XDELETE localhost:8000/v1/tables/cart   (204; items are removed in the background)
  */
-export async function createTable(context: ApiContext, req: IncomingMessage, res: ShoalResponse): Promise<void> {
+export async function createTable(context: ApiContext, req: ShoalRequest, res: ShoalResponse): Promise<void> {
   const spec = parseTableSpec(await readJsonBody(req, res, context.limits), context.limits);
   const result = await context.tables.create(spec);
   if (!result.ok) throw catalogError(result.error);
   sendJson(res, 201, describeTable(result.value, context.clusterSize()), { location: `/v1/tables/${result.value.name}` });
 }
 
-export function listTables(context: ApiContext, _req: IncomingMessage, res: ShoalResponse): Promise<void> {
+export function listTables(context: ApiContext, _req: ShoalRequest, res: ShoalResponse): Promise<void> {
   const size = context.clusterSize();
   sendJson(res, 200, { tables: context.tables.list().map((t) => describeTable(t, size)) });
   return Promise.resolve();
 }
 
-export function getTable(context: ApiContext, _req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export function getTable(context: ApiContext, _req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   sendJson(res, 200, describeTable(requireTable(context, match.table), context.clusterSize()));
   return Promise.resolve();
 }
 
-export async function dropTable(context: ApiContext, _req: IncomingMessage, res: ShoalResponse, match: RouteMatch): Promise<void> {
+export async function dropTable(context: ApiContext, _req: ShoalRequest, res: ShoalResponse, match: RouteMatch): Promise<void> {
   const table = requireTable(context, match.table);
   const result = await context.tables.drop(table.name);
   if (!result.ok) throw catalogError(result.error);

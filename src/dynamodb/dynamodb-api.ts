@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomFillSync } from "node:crypto";
 import type { Logger } from "pino";
 import type { ItemOperations } from "../coordinator/item-operations.js";
 import type { Clock, Timers } from "../runtime/runtime.js";
 import { BodyTooLarge, readBody } from "../api/read-body.js";
+import type { HttpReply, ShoalRequest } from "../api/shoal-response.js";
 import { ShoalError } from "../errors.js";
 import { verifySignature, type Credentials } from "./auth/sigv4-verifier.js";
 import type { DynamoContext } from "./dynamo-context.js";
@@ -96,7 +96,7 @@ export class DynamoDbApi {
     return this.sweeper;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: ShoalRequest, res: HttpReply): Promise<void> {
     const contentType = parseContentType(req.headers["content-type"]);
     const headers: DynamoResponseHeaders = { requestId: newRequestId(), contentType: typeof contentType === "string" ? contentType : "application/x-amz-json-1.0" };
     if (this.inFlight >= this.context.limits.requestsInFlightMax) {
@@ -117,7 +117,7 @@ export class DynamoDbApi {
     }
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, contentType: string | DynamoException): Promise<JsonObject | JsonText> {
+  private async run(req: ShoalRequest, res: HttpReply, contentType: string | DynamoException): Promise<JsonObject | JsonText> {
     const body = await readBody(req, res, this.context.limits.requestBodyBytesMax, (bytes) => requestTooLarge(bytes, this.context.limits.requestBodyBytesMax));
     if (this.auth.mode === "sigv4") {
       const refused = verifySignature({ method: req.method ?? "", url: req.url ?? "/", headers: req.headers, body }, this.auth.credentials, {
@@ -146,7 +146,7 @@ export class DynamoDbApi {
  * Whether a request is for this front door: DynamoDB clients always POST to "/" and name the
  * operation in X-Amz-Target, which the native API never sends.
  */
-export function isDynamoDbRequest(req: IncomingMessage): boolean {
+export function isDynamoDbRequest(req: ShoalRequest): boolean {
   return req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true) && req.headers["x-amz-target"] !== undefined;
 }
 

@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { checkLimits } from "../limits.js";
@@ -13,7 +12,7 @@ import { ClientProtocolHandler } from "../client-protocol/client-protocol-handle
 import type { ItemOperations } from "../coordinator/item-operations.js";
 import { NodeMetrics } from "../observability/node-metrics.js";
 import { RestApi } from "../api/rest-api.js";
-import { ShoalResponse } from "../api/shoal-response.js";
+import { clientServerKindOf, createClientServer, type ClientServer, type ClientServerKind } from "../http/client-server.js";
 import { ShoalError } from "../errors.js";
 import type { ApiContext } from "../api/api-context.js";
 import type { NodeConfig } from "./node-config.js";
@@ -63,6 +62,8 @@ export interface ShoalNodeDeps {
   antiEntropyIntervalMs?: number;
   /** The DynamoDB API's credentials; default from the environment (local mode when none are set). */
   dynamoAuth?: DynamoAuth;
+  /** The client port's HTTP server; default from SHOAL_HTTP_SERVER (Shoal's own unless "node"). */
+  httpServer?: ClientServerKind;
 }
 
 /** How often the purger looks for dropped tables when it was not kicked. */
@@ -79,7 +80,7 @@ export class ShoalNode {
     private readonly parts: {
       config: NodeConfig;
       runtime: Runtime;
-      server: Server<typeof IncomingMessage, typeof ShoalResponse>;
+      server: ClientServer;
       api: RestApi;
       sweeper: ExpirySweeper;
       purger: TablePurger;
@@ -163,9 +164,8 @@ export class ShoalNode {
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
     metrics.setInFlightSource(() => api.inFlightCount);
-    const server = createServer({ ServerResponse: ShoalResponse, keepAlive: true }, api.handle);
-    // Handlers decide on Expect: 100-continue themselves (after checking the declared length).
-    server.on("checkContinue", api.handle);
+    const onHandlerError = (error: unknown): void => logger.error({ err: error }, "request handler threw");
+    const server = createClientServer(deps.httpServer ?? clientServerKindOf(process.env), api.handle, { onHandlerError });
     const { url, port } = await listen(server, config);
     try {
       cluster = await NodeCluster.start({
@@ -395,7 +395,7 @@ function seedsOf(config: NodeConfig): SeedAddress[] {
   });
 }
 
-function listen(server: Server<typeof IncomingMessage, typeof ShoalResponse>, config: NodeConfig): Promise<{ url: string; port: number }> {
+function listen(server: ClientServer, config: NodeConfig): Promise<{ url: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {

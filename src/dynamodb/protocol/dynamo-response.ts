@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { HttpReply } from "../../api/shoal-response.js";
 import { crc32 } from "node:zlib";
 import type { DynamoException } from "./dynamo-exception.js";
 
@@ -25,7 +25,7 @@ export class JsonText {
  * one write, where a Buffer body takes a second chunk and the writev path. The CRC32 and the
  * length are of the string's UTF-8 bytes, as sent.
  */
-export function sendDynamoJson(res: ServerResponse, status: number, body: unknown, headers: DynamoResponseHeaders): void {
+export function sendDynamoJson(res: HttpReply, status: number, body: unknown, headers: DynamoResponseHeaders): void {
   const text = body instanceof JsonText ? body.text : JSON.stringify(body);
   res.writeHead(status, {
     "content-type": headers.contentType,
@@ -36,7 +36,7 @@ export function sendDynamoJson(res: ServerResponse, status: number, body: unknow
   res.end(text, "utf8");
 }
 
-export function sendDynamoError(res: ServerResponse, error: DynamoException, headers: DynamoResponseHeaders): void {
+export function sendDynamoError(res: HttpReply, error: DynamoException, headers: DynamoResponseHeaders): void {
   if (res.headersSent) {
     res.destroy();
     return;
