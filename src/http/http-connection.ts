@@ -126,16 +126,8 @@ export class HttpConnection implements RequestParserSink, BodySource, ResponseSi
   onError(error: HttpParseError): void {
     this.stopReadingRequests();
     const shoalError = new ShoalError(error.code, error.status, error.message);
-    const req = this.current;
-    if (req !== undefined) {
-      // The framing of this request's body was bad: its handler answers with the error.
-      this.current = undefined;
-      req.fail(shoalError);
-      const res = this.queue.find((r) => r.req === req);
-      if (res !== undefined) res.shouldKeepAlive = false;
-      this.endIfAnswered();
-      return;
-    }
+    // The framing of this request's body was bad: its handler answers with the error.
+    if (this.failCurrent(shoalError)) return;
     const res = new LeanResponse(new LeanRequest(errorHead, this), this, false);
     this.queue.push(res);
     writeError(res, shoalError);
@@ -162,14 +154,9 @@ export class HttpConnection implements RequestParserSink, BodySource, ResponseSi
   /** Answers a request whose head or body is too slow (408) and closes; a fresh idle connection just closes. */
   timeOut(what: "headers" | "request", limitMs: number): void {
     const error = new ShoalError("RequestTimeout", 408, `the request's ${what === "headers" ? "head" : "body"} did not arrive within ${limitMs} ms`);
-    const req = this.current;
-    if (req !== undefined) {
+    if (this.current !== undefined) {
       this.stopReadingRequests();
-      this.current = undefined;
-      req.fail(error);
-      const res = this.queue.find((r) => r.req === req);
-      if (res !== undefined) res.shouldKeepAlive = false;
-      this.endIfAnswered();
+      this.failCurrent(error);
       return;
     }
     if (!this.parser.inHead && this.queue.length === 0) {
@@ -184,6 +171,22 @@ export class HttpConnection implements RequestParserSink, BodySource, ResponseSi
     if (this.destroyed) return;
     this.socket.destroy();
     this.onClose();
+  }
+
+  /**
+   * Fails the request whose body is still arriving with `error` (its handler answers with it),
+   * closes the connection after its response, and ends it if that was answered already. False
+   * when no body is arriving.
+   */
+  private failCurrent(error: ShoalError): boolean {
+    const req = this.current;
+    if (req === undefined) return false;
+    this.current = undefined;
+    req.fail(error);
+    const res = this.queue.find((r) => r.req === req);
+    if (res !== undefined) res.shouldKeepAlive = false;
+    this.endIfAnswered();
+    return true;
   }
 
   /** Reading stopped and everything read was answered: end the connection. */
