@@ -14,14 +14,18 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  *
  * The record: per node id, `placedUpTo` (the version of the last ring this node saw placing it)
  * and `cleanAt` (the ring version at which the node reported that it finished handing its data
- * on, -1 when it never did). A departure is pending while `cleanAt <= placedUpTo`. Each node
- * records a departure when a ring takes a node out of the owners (members and, in transition,
- * previous owners) while membership holds it up (a leaver gossips until it announces that it
- * left); a node removed while membership holds it down, or no longer knows it (forgotten after a
- * long death), was replaced through a plan while dead, which is the operator's declaration that
- * it is gone: its data messages are refused instead (node/peer-dispatcher-refusals.ts). A
- * ring placing the node again raises `placedUpTo` (while it is a member, GC waits for it as a
- * member), so a report from an earlier departure never clears a later one.
+ * on, -1 when it never did). A departure is pending while `cleanAt <= placedUpTo`. Which nodes
+ * depart is decided once, by the committed plan, and carried in the ring: a ring lists in
+ * `departing` (ring/ring-state.ts) the nodes a committed `leave` takes out while the committing
+ * leader held them not down; every node that sees such a ring records them (placedUpTo: the
+ * ring's version while it still places them, in transition; the version before, once settled).
+ * A node a `replace` takes out, or a leave of a node the leader held down (a removal), is not
+ * listed: its data is rebuilt from the survivors and its data messages are refused if it returns
+ * (node/peer-dispatcher-refusals.ts). (Each member used to decide from its own failure detector
+ * when a ring dropped a node; a member that still believed a replaced dead node up recorded a
+ * departure nobody would ever clear, and it spread: GC stalled cluster-wide.) A ring placing
+ * the node again raises `placedUpTo` (while it is a member, GC waits for it as a member), so a
+ * report from an earlier departure never clears a later one.
  *
  * While its own departure is pending, the leaver answers GC's hints check "held" for every key
  * (ReplicaService `leftUnclean`), so GC waits for it while it is up too: the hints it still holds
@@ -36,10 +40,12 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  * departure before it collects. The merge takes the maximum of each field per node: commutative,
  * associative and idempotent, so every node that saw the same records agrees.
  *
- * Liveness: a leaver that never reports (its disk was lost) holds GC back until it is placed
- * again (start a node with its id and let it join, then leave it again). So does a dead node
- * that a member still believed up when a replace removed it (a member that had not yet heard
- * of the death); replacing a node only once every member sees it down avoids that.
+ * Liveness: a leaver that never reports (it died mid-drain, its disk was lost) holds GC back
+ * until an operator forgets it (`forget`, POST /v1/cluster/forget): the forget is a clean
+ * report made by the operator, `cleanAt` set to the forgetting node's ring version (which no
+ * longer places the node, so it is above every `placedUpTo` of this departure), and spreads
+ * and wins like one (merge by maximum). Its risk: values deleted while the leaver held older
+ * versions of them may come back if it ever returns with its data.
  *
  * Bounded: at most `entriesMax` nodes (membership's membersMax); beyond it the oldest clean
  * record is forgotten first, then the oldest pending one (counted in `evictedPending`). Durable in
@@ -63,21 +69,27 @@ export class Departures {
   private readonly entries = new Map<NodeId, Departure>();
   private writing: Promise<void> = Promise.resolve();
   private lastRing: RingState | undefined;
+  /** When this node first saw each pending record pending (memory only; for the /metrics age). */
+  private readonly pendingSinceMs = new Map<NodeId, number>();
   /** Pending records forgotten because the bound was reached (a sign of a bound too small). */
   evictedPending = 0;
+  /** Operator forgets taken on this node since start. */
+  forgotten = 0;
 
   private constructor(
     private readonly storage: StorageEngine,
     private readonly entriesMax: number,
     private readonly self: NodeId | undefined,
+    private readonly nowMs: (() => number) | undefined,
   ) {}
 
   /**
    * The persisted records; `ring` is the ring the node starts with (the next ring is compared
-   * with it); `self` is this node (its own pending record is kept, never sent: see `wire`).
+   * with it); `self` is this node (its own pending record is kept, never sent: see `wire`);
+   * `nowMs` (the runtime's clock) dates pending records for `oldestPendingAgeMs`.
    */
-  static load(storage: StorageEngine, entriesMax: number, ring: RingState | undefined, self?: NodeId): Departures {
-    const departures = new Departures(storage, entriesMax, self);
+  static load(storage: StorageEngine, entriesMax: number, ring: RingState | undefined, self?: NodeId, nowMs?: () => number): Departures {
+    const departures = new Departures(storage, entriesMax, self, nowMs);
     departures.lastRing = ring;
     const bytes = storage.get(departuresMetaKey);
     if (bytes !== undefined) {
@@ -87,6 +99,7 @@ export class Departures {
         // unreadable: start empty (the other members still hold their records)
       }
     }
+    departures.notePending();
     return departures;
   }
 
@@ -102,10 +115,11 @@ export class Departures {
   }
 
   /**
-   * A ring this node adopted: nodes it takes out of the owners that membership does not hold
-   * down get a pending record; nodes it places have theirs raised. Resolves once durable.
+   * A ring this node adopted: the nodes it lists as departing get a pending record (unless a
+   * report newer than the ring that last placed them is in); nodes it places have theirs
+   * raised. Resolves once durable.
    */
-  observeRing(ring: RingState, heldDown: (id: NodeId) => boolean): Promise<void> {
+  observeRing(ring: RingState): Promise<void> {
     const before = this.lastRing;
     if (before !== undefined && before.version >= ring.version) return this.writing;
     this.lastRing = ring;
@@ -116,13 +130,42 @@ export class Departures {
         changed = true;
       }
     }
-    if (before !== undefined) {
-      for (const id of placedIds(before)) {
-        if (placesNode(ring, id) || heldDown(id)) continue;
-        changed = this.put(id, { placedUpTo: before.version, cleanAt: -1 }) || changed;
-      }
-    }
+    // In transition the leaver is still placed (previous owners); the settled ring is one version up.
+    for (const id of ring.departing ?? []) changed = this.put(id, { placedUpTo: placesNode(ring, id) ? ring.version : ring.version - 1, cleanAt: -1 }) || changed;
+    this.notePending();
     return changed ? this.persist() : this.writing;
+  }
+
+  /**
+   * An operator's forget of `id` (POST /v1/cluster/forget): its pending departure counts as
+   * clean as of ring `ringVersion` (this node's, which must not place `id`), so it spreads and
+   * wins like the leaver's own report. Resolves once durable.
+   */
+  forget(id: NodeId, ringVersion: number): Promise<void> {
+    const entry = this.entries.get(id);
+    const cleanAt = Math.max(ringVersion, (entry?.placedUpTo ?? -1) + 1);
+    this.forgotten++;
+    return this.put(id, { placedUpTo: -1, cleanAt }) ? this.persist() : this.writing;
+  }
+
+  /** Records kept, and how many of them are pending (clean or not, placed or not). */
+  counts(): { records: number; pending: number } {
+    let pending = 0;
+    for (const entry of this.entries.values()) if (entry.cleanAt <= entry.placedUpTo) pending++;
+    return { records: this.entries.size, pending };
+  }
+
+  /**
+   * Age of the oldest departure pending that `ring` does not place, in ms since this node first
+   * saw it pending (since its start, for one it knew before: the age is not persisted); 0 when none.
+   */
+  oldestPendingAgeMs(ring: RingState | undefined): number {
+    if (this.nowMs === undefined) return 0;
+    this.notePending();
+    const now = this.nowMs();
+    let oldest = 0;
+    for (const id of this.pending(ring)) oldest = Math.max(oldest, now - (this.pendingSinceMs.get(id) ?? now));
+    return oldest;
   }
 
   /** `id` finished handing its data on, as of ring `ringVersion` (its own report). Resolves once durable. */
@@ -133,6 +176,18 @@ export class Departures {
   /** Merges records from a peer (malformed ones are dropped). Resolves once durable. */
   merge(value: unknown): Promise<void> {
     return this.absorb(value) ? this.persist() : this.writing;
+  }
+
+  /** Dates records newly pending, forgets the dates of those no longer pending (bounded like the records). */
+  private notePending(): void {
+    if (this.nowMs === undefined) return;
+    const now = this.nowMs();
+    for (const [id, entry] of this.entries) {
+      const pending = entry.cleanAt <= entry.placedUpTo;
+      if (pending && !this.pendingSinceMs.has(id)) this.pendingSinceMs.set(id, now);
+      else if (!pending) this.pendingSinceMs.delete(id);
+    }
+    for (const id of this.pendingSinceMs.keys()) if (!this.entries.has(id)) this.pendingSinceMs.delete(id);
   }
 
   /**
@@ -185,17 +240,12 @@ export class Departures {
   }
 
   private persist(): Promise<void> {
+    this.notePending();
     const value = encoder.encode(JSON.stringify(this.all()));
     const write = (): Promise<void> => this.storage.write([{ type: "put", key: departuresMetaKey, value }], { durable: true });
     this.writing = this.writing.then(write, write);
     return this.writing;
   }
-}
-
-function placedIds(ring: RingState): NodeId[] {
-  const ids = ring.members.map((m) => m.id);
-  for (const m of ring.previous?.members ?? []) if (!ids.includes(m.id)) ids.push(m.id);
-  return ids;
 }
 
 function placesNode(ring: RingState, id: NodeId): boolean {

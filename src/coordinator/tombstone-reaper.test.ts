@@ -6,7 +6,7 @@ import type { StoreResult } from "../replica/store-result.js";
 import { partitionOf } from "../ring/partition-hash.js";
 import { preferenceList } from "../ring/preference-list.js";
 import { claimLeave } from "../ring/claim.js";
-import type { RingState } from "../ring/ring-state.js";
+import { ringState, type RingState } from "../ring/ring-state.js";
 import { backfillMetaKey } from "../replica/tombstone-index-backfill.js";
 import { encodeItemKey } from "../storage/item-key.js";
 import { namespacePrefix, Namespace } from "../storage/keyspace.js";
@@ -250,10 +250,11 @@ test("a tombstone written before the tombstone index existed is indexed by the o
 });
 
 // A node that leaves holds GC back until it handed everything on (tombstone-reaper-departures.ts).
-async function leaveRing(c: SimItemsCluster, leaver: string, on: readonly string[]): Promise<RingState> {
+// `departing`: the ring a committed leave gives lists the leaver (ring-state.ts); a replace's or a removal's does not.
+async function leaveRing(c: SimItemsCluster, leaver: string, on: readonly string[], departing = true): Promise<RingState> {
   const left = claimLeave(c.ring, leaver);
   assert.ok(left.ok);
-  const ring = left.ring;
+  const ring = departing ? ringState({ ...left.ring, departing: [leaver] }) : left.ring;
   assert.ok(ring.version > c.ring.version);
   await c.node(on[0]!).membership.handle(on[0]!, { type: "membership.ring", ring, origin: on[0]! });
   const result = await c.sim.runUntil(() => on.every((id) => c.node(id).membership.ring()?.version === ring.version), { deadlineMs: c.sim.now() + 10_000 });
@@ -310,6 +311,45 @@ test("a leaver that reported a clean departure no longer holds GC back once it i
   ok(await c.sim.settle(c.node("n1").items.coordinator.delete(table, { partitionKey: encoder.encode("after-leave") }, { ...blind, quorum: { w: 3 } })));
   await goneEverywhere(c, "after-leave", 15_000, three);
   assert.deepEqual(c.node("n3").items.departures.pending(c.node("n3").membership.ring()), [], "n3 learned the report through GC's checks");
+});
+
+test("a dead node that a ring drops unlisted (replaced, or removed) while the members still believe it up does not hold GC back", async () => {
+  const c = await simItemsCluster(44, { ids: four });
+  const three = ids;
+  await putEverywhere(c, "after-replace", "x");
+  // n4 dies; before any member notices, the ring without it reaches every member. Each member
+  // used to record a departure for a node it held up when a ring dropped it: n4 never reports,
+  // and GC stalled on every member forever.
+  c.sim.crash("n4");
+  await leaveRing(c, "n4", three, false);
+  assert.ok(three.some((id) => c.node(id).membership.isUp("n4")), "a member still believed n4 up when it adopted the ring");
+  ok(await c.sim.settle(c.node("n1").items.coordinator.delete(table, { partitionKey: encoder.encode("after-replace") }, { ...blind, quorum: { w: 3 } })));
+  await goneEverywhere(c, "after-replace", 15_000, three);
+  for (const id of three) assert.deepEqual(c.node(id).items.departures.pending(c.node(id).membership.ring()), [], `${id} waits for no departure`);
+});
+
+test("an operator's forget of a leaver that died mid-drain lets GC complete; the forget reaches the members that were down", async () => {
+  const c = await simItemsCluster(45, { ids: four });
+  const three = ids;
+  await putEverywhere(c, "dead-leaver", "x");
+  await leaveRing(c, "n4", four);
+  c.sim.crash("n4"); // died mid-drain: it never reports
+  ok(await c.sim.settle(c.node("n1").items.coordinator.delete(table, { partitionKey: encoder.encode("dead-leaver") }, { ...blind, quorum: { w: 3 } })));
+  await c.sim.runUntil(c.sim.now() + 3_000); // three graces
+  for (const id of three) assert.ok(tombstoneOnly(c, id, "dead-leaver"), `${id} keeps the tombstone while the leaver's departure is pending`);
+  // Refused while placed, or for a node with no record; then forgotten through n2 while n3 is down.
+  const stillMember = await c.sim.settle(c.node("n2").items.forgetDeparture("n1"));
+  assert.deepEqual(stillMember.ok ? undefined : [stillMember.status, stillMember.code], [409, "StillMember"]);
+  const unknown = await c.sim.settle(c.node("n2").items.forgetDeparture("n9"));
+  assert.deepEqual(unknown.ok ? undefined : [unknown.status, unknown.code], [404, "NoDeparture"]);
+  c.sim.crash("n3");
+  const forgotten = await c.sim.settle(c.node("n2").items.forgetDeparture("n4", 1));
+  assert.ok(forgotten.ok && forgotten.membersTold === 1, `only n1 was told: ${JSON.stringify(forgotten)}`);
+  const again = await c.sim.settle(c.node("n2").items.forgetDeparture("n4"));
+  assert.deepEqual(again.ok ? undefined : [again.status, again.code], [409, "DepartureClean"]);
+  await c.sim.restart("n3"); // it still holds the pending record on disk
+  await goneEverywhere(c, "dead-leaver", 15_000, three);
+  assert.deepEqual(c.node("n3").items.departures.pending(c.node("n3").membership.ring()), [], "n3 learned the forget through GC's checks");
 });
 
 // Issue 6, item 3 for TTL on simulated nodes (no anti-entropy here): a value that expired while

@@ -59,6 +59,15 @@ export function changeIds(change: RingPlanChange): NodeId[] {
   return [...change.replace];
 }
 
+/**
+ * Whether a committed leave of a node in `state` at the leader (undefined: no longer known) is a
+ * departure (the leaver hands its data on and reports clean; tombstone GC waits for it) rather
+ * than a removal of a dead node (ring-state.ts `departing`).
+ */
+export function departsFrom(state: string | undefined): boolean {
+  return state !== undefined && state !== "down";
+}
+
 /** A record from a peer or from disk, checked; undefined when malformed. */
 export function parsePlanRecord(value: unknown): PlanRecord | undefined {
   if (typeof value !== "object" || value === null) return undefined;

@@ -447,3 +447,18 @@ test("a commit whose ring was not decided (no majority, or another leader's ring
     assert.match(errors.join("\n"), /was not published as planned/);
   }
 });
+
+test("a committed leave of a node the leader holds up lists it as departing (GC waits for its report); a replace, or a leave of a node held down, does not", async () => {
+  const committedRing = async (view: Member[], change: { leave: string } | { replace: readonly [string, string] }): Promise<RingState> => {
+    const membership = new StubMembership(ringOf("a", "b", "c", "d"), view, "a");
+    const { plan } = planOn({ membership });
+    assert.ok((await plan.execute({ kind: "stage", change })).ok);
+    assert.ok((await plan.execute({ kind: "commit", force: true })).ok);
+    return membership.published[0]!;
+  };
+  const view = (dState: MemberState) => [member("a", "up"), member("b", "up"), member("c", "up"), member("d", dState), member("e", "joining")];
+  assert.deepEqual((await committedRing(view("up"), { leave: "d" })).departing, ["d"]);
+  assert.deepEqual(ringSettled(await committedRing(view("suspect"), { leave: "d" })).departing, ["d"], "suspect is not down; the settled ring carries it too");
+  assert.equal((await committedRing(view("down"), { leave: "d" })).departing, undefined, "a removal of a dead node");
+  assert.equal((await committedRing(view("up"), { replace: ["d", "e"] })).departing, undefined, "a replace, even of a node the leader still holds up");
+});

@@ -13,6 +13,7 @@ import type { WriteOp } from "../storage/storage-engine.js";
 import {
   changeIds,
   defaultPlanRecord,
+  departsFrom,
   isNewerPlan,
   parsePlanOp,
   parsePlanOpResult,
@@ -311,7 +312,8 @@ export class ClusterPlan {
         return failure(409, "NodeNotLive", `${incoming} is ${membership.member(incoming)?.state ?? "unknown"}; a node that receives partitions must be running`);
       }
     }
-    const planned = planRing(ring, changes);
+    // A leaver this leader holds down is removed, not departing: GC does not wait for its report (ring-state.ts `departing`).
+    const planned = planRing(ring, changes, { departs: (id) => departsFrom(membership.member(id)?.state) });
     if (!planned.ok) return failure(409, "PlanUnplaceable", planned.error);
     const lost = force ? [] : lostTablesOfPlan(ring, planned.ring, this.options.tables?.() ?? [], (id) => membership.isUp(id));
     if (lost.length > 0) return failure(409, "DataLoss", dataLossMessage(ring, planned.ring, lost, (id) => membership.isUp(id)));

@@ -106,6 +106,9 @@ function primariesOf(ring: RingState | undefined, nOf: ((tableId: number) => num
  */
 const freshCountersPerMs = 16;
 
+/** What POST /v1/cluster/forget answers (NodeItems.forgetDeparture). */
+export type ForgetResult = { ok: true; node: NodeId; ringVersion: number; membersTold: number } | { ok: false; status: number; code: string; message: string };
+
 /** Departure records kept (membership's membersMax: at most that many nodes are known). */
 const departuresMax = 256;
 
@@ -137,18 +140,11 @@ export class NodeItems {
     this.hlcFloor = new HlcFloor(storage, hlc);
     this.hlcFloor.restore();
     this.hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: options.limits.hintsPerTargetMax });
-    this.departures = Departures.load(runtime.storage, departuresMax, options.membership.ring(), nodeId);
-    // Down, or no longer known (forgotten after a long death): a node replaced or removed while
-    // dead, which the commit declared gone. A leaver is up and gossiping when its ring is published.
-    const heldDown = (id: NodeId): boolean => {
-      const members = options.membership.members?.();
-      if (members === undefined) return false;
-      const state = members.find((member) => member.id === id)?.state;
-      return state === undefined || state === "down";
-    };
+    this.departures = Departures.load(runtime.storage, departuresMax, options.membership.ring(), nodeId, () => clock.nowMs());
+    // Who departs is decided by the committed plan and carried in the ring (`departing`), not by this node's failure detector.
     const observeRing = (): void => {
       const ring = options.membership.ring();
-      if (ring !== undefined) void this.departures.observeRing(ring, heldDown).catch(() => undefined);
+      if (ring !== undefined) void this.departures.observeRing(ring).catch(() => undefined);
     };
     // At the ring change itself: whether membership holds a removed node down is decided then.
     options.membership.onChange?.((event) => {
@@ -279,8 +275,34 @@ export class NodeItems {
   async reportLeftClean(attempts = 3): Promise<boolean> {
     const ring = this.options.membership.ring();
     if (ring === undefined) return false;
+    await this.departures.markClean(this.runtime.nodeId, ring.version);
+    return (await this.pushDepartures(ring, attempts)) > 0;
+  }
+
+  /**
+   * An operator's forget of a dead leaver (POST /v1/cluster/forget): its pending departure no
+   * longer holds tombstone GC back (tombstone-reaper-departures.ts `forget`). Refused (nothing
+   * changes) while this node's ring places `id` or when this node holds no pending departure
+   * of it. Tells every member of the ring (each tried up to `attempts` times); the others learn
+   * it from GC's checks.
+   */
+  async forgetDeparture(id: NodeId, attempts = 3): Promise<ForgetResult> {
+    const ring = this.options.membership.ring();
+    if (ring === undefined) return { ok: false, status: 409, code: "NoRing", message: "this node holds no ring yet; try again once the cluster formed" };
+    if (ring.members.some((m) => m.id === id) || ring.previous?.members.some((m) => m.id === id) === true) {
+      return { ok: false, status: 409, code: "StillMember", message: `${id} is still placed by ring ${ring.version}; forget applies to a node that left the ring (stage {"leave": "${id}"} or a replace first)` };
+    }
+    const entry = this.departures.get(id);
+    if (entry === undefined) return { ok: false, status: 404, code: "NoDeparture", message: `this node holds no departure record of ${id}: nothing waits for it here` };
+    if (entry.cleanAt > entry.placedUpTo) return { ok: false, status: 409, code: "DepartureClean", message: `the departure of ${id} is already clean (reported at ring ${entry.cleanAt}); nothing to forget` };
+    await this.departures.forget(id, ring.version);
+    const told = await this.pushDepartures(ring, attempts);
+    return { ok: true, node: id, ringVersion: ring.version, membersTold: told };
+  }
+
+  /** Sends this node's departure records to every other member of `ring`; how many took them. */
+  private async pushDepartures(ring: RingState, attempts: number): Promise<number> {
     const self = this.runtime.nodeId;
-    await this.departures.markClean(self, ring.version);
     const network = this.runtime.network!;
     const members = ring.members.map((member) => member.id).filter((id) => id !== self);
     const told = await Promise.all(
@@ -292,7 +314,7 @@ export class NodeItems {
         return false;
       }),
     );
-    return told.some(Boolean);
+    return told.filter(Boolean).length;
   }
 
   /**

@@ -19,8 +19,16 @@ export const ringPlanChangesMax = 64;
 
 export type RingPlanResult = { ok: true; ring: RingState; transfers: PartitionTransfer[] } | { ok: false; error: string };
 
+/**
+ * Which leavers a plan's ring lists as `departing` (ring-state.ts): by default every node a
+ * `leave` takes out; the committing leader leaves out a leaver it holds down (a removal).
+ */
+export interface RingPlanOptions extends ClaimOptions {
+  departs?: (id: NodeId) => boolean;
+}
+
 /** The ring in transition `changes` would give from `ring` (settled), with the owner moves. */
-export function planRing(ring: RingState, changes: readonly RingPlanChange[], options: ClaimOptions = {}): RingPlanResult {
+export function planRing(ring: RingState, changes: readonly RingPlanChange[], options: RingPlanOptions = {}): RingPlanResult {
   if (ring.previous !== undefined) return { ok: false, error: `ring ${ring.version} is still in transition; plan again once it settles` };
   if (changes.length > ringPlanChangesMax) return { ok: false, error: `${changes.length} staged changes exceed the limit of ${ringPlanChangesMax}` };
   if (changes.length === 0) return { ok: false, error: "no changes are staged" };
@@ -36,9 +44,12 @@ export function planRing(ring: RingState, changes: readonly RingPlanChange[], op
     if (problem !== undefined) return { ok: false, error: problem };
   }
   const base = ringState({ version: ring.version, partitionCount: ring.partitionCount, owners, members: renamed.filter((m) => owners.includes(m.id)) });
-  const next = reclaim(base, members, options);
+  const { departs, ...claimOptions } = options;
+  const next = reclaim(base, members, claimOptions);
   if (!next.ok) return { ok: false, error: `the plan cannot be placed: ${next.error.code}` };
-  const transition = ringTransition(ring, next.ring);
+  const leavers = changes.flatMap((change) => ("leave" in change && (departs?.(change.leave) ?? true) ? [change.leave] : []));
+  const moved = ringTransition(ring, next.ring);
+  const transition = leavers.length === 0 ? moved : ringState({ ...moved, departing: leavers });
   return { ok: true, ring: transition, transfers: ringDiff(ring, transition) };
 }
 

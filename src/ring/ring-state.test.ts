@@ -168,3 +168,15 @@ test("a transition from any claimed ring to a re-claim keeps the old owners exac
     { numRuns: 60, seed: 4 },
   );
 });
+
+test("departing: kept sorted through parse and settling, compared by ringsEqual, and refused when malformed or naming a member", () => {
+  const ring = ringState({ ...sample(), departing: ["z", "y"] });
+  assert.deepEqual(ring.departing, ["y", "z"]);
+  const parsed = parseRing(JSON.parse(JSON.stringify(ring)));
+  assert.ok(parsed.ok && ringsEqual(parsed.ring, ring));
+  assert.ok(!ringsEqual(ring, ringState(sample())), "a ring that lists a departure differs from one that does not");
+  assert.equal(ringState({ ...sample(), departing: [] }).departing, undefined, "an empty list is absent");
+  assert.match(ringProblem({ ...sample(), departing: ["a"] }) ?? "", /departing a is still a member/);
+  assert.match(ringProblem({ ...sample(), departing: ["y", "y"] }) ?? "", /appears twice/);
+  assert.match(ringProblem({ ...sample(), departing: [7] }) ?? "", /departing id must be a string/);
+});

@@ -39,6 +39,15 @@ export interface RingState {
   readonly members: readonly RingMember[];
   /** Present while partitions move from these owners to `owners`. */
   readonly previous?: RingTransition;
+  /**
+   * Nodes this ring's change takes out through a committed leave (issue 6): each hands its data
+   * on and reports a clean departure, and tombstone GC waits for it until then
+   * (coordinator/tombstone-reaper-departures.ts). A node a replace (or a leave of a node the
+   * leader held down: a removal) takes out is not listed: its data is rebuilt from the survivors.
+   * Set on the ring in transition a plan gives (ring-plan.ts), carried to its settled ring
+   * (ringSettled), absent on any other ring. Sorted, none of them a member.
+   */
+  readonly departing?: readonly NodeId[];
 }
 
 /**
@@ -76,6 +85,8 @@ export function ringProblem(value: unknown): string | undefined {
   if (membersProblem !== undefined) return membersProblem;
   const ownersProblem = ownersProblemOf(ring.owners, ring.partitionCount, ring.members as RingMember[]);
   if (ownersProblem !== undefined) return ownersProblem;
+  const departingProblem = departingProblemOf(ring.departing, ring.members as RingMember[]);
+  if (departingProblem !== undefined) return departingProblem;
   return ring.previous === undefined ? undefined : transitionProblemOf(ring.previous, ring.partitionCount);
 }
 
@@ -85,6 +96,20 @@ function transitionProblemOf(previous: unknown, partitionCount: number): string 
   const { owners, members } = previous as { owners?: unknown; members?: unknown };
   const problem = membersProblemOf(members, partitionCount) ?? ownersProblemOf(owners, partitionCount, members as RingMember[]);
   return problem === undefined ? undefined : `previous: ${problem}`;
+}
+
+/** `departing`: absent, or at most ringMembersMax distinct ids (1-256 characters), none a member. */
+function departingProblemOf(departing: unknown, members: readonly RingMember[]): string | undefined {
+  if (departing === undefined) return undefined;
+  if (!Array.isArray(departing) || departing.length > ringMembersMax) return `departing must be a list of at most ${ringMembersMax} node ids`;
+  const seen = new Set<string>();
+  for (const id of departing as unknown[]) {
+    if (typeof id !== "string" || id.length === 0 || id.length > 256) return "a departing id must be a string of 1-256 characters";
+    if (seen.has(id)) return `departing ${id} appears twice`;
+    if (members.some((m) => m.id === id)) return `departing ${id} is still a member`;
+    seen.add(id);
+  }
+  return undefined;
 }
 
 function membersProblemOf(members: unknown, partitionCount: number): string | undefined {
@@ -120,9 +145,10 @@ function canonical(ring: RingState): RingState {
     owners: Object.freeze([...ring.owners]),
     members: canonicalMembers(ring.members),
   };
-  if (ring.previous === undefined) return Object.freeze(fields);
+  const departing = ring.departing !== undefined && ring.departing.length > 0 ? { departing: Object.freeze([...ring.departing].sort(compareNodeIds)) } : {};
+  if (ring.previous === undefined) return Object.freeze({ ...fields, ...departing });
   const previous = Object.freeze({ owners: Object.freeze([...ring.previous.owners]), members: canonicalMembers(ring.previous.members) });
-  return Object.freeze({ ...fields, previous });
+  return Object.freeze({ ...fields, previous, ...departing });
 }
 
 function canonicalMembers(members: readonly RingMember[]): readonly RingMember[] {
@@ -141,6 +167,7 @@ export function ringsEqual(a: RingState, b: RingState): boolean {
   if (a === b) return true;
   if (a.version !== b.version || a.partitionCount !== b.partitionCount) return false;
   if (!assignmentsEqual(a, b)) return false;
+  if ((a.departing ?? []).join("\n") !== (b.departing ?? []).join("\n")) return false;
   if (a.previous === undefined || b.previous === undefined) return a.previous === b.previous;
   return assignmentsEqual(a.previous, b.previous);
 }
@@ -170,10 +197,11 @@ export function ringTransition(current: RingState, next: RingState): RingState {
   return ringState({ ...next, previous: { owners: current.owners, members: current.members } });
 }
 
-/** The ring after its transition finished: the same owners without `previous`, one version up. */
+/** The ring after its transition finished: the same owners without `previous`, one version up (and the same `departing`). */
 export function ringSettled(ring: RingState): RingState {
   assert(ring.previous !== undefined, `ring ${ring.version} is not in transition`);
-  return ringState({ version: ring.version + 1, partitionCount: ring.partitionCount, owners: ring.owners, members: ring.members });
+  const departing = ring.departing !== undefined ? { departing: ring.departing } : {};
+  return ringState({ version: ring.version + 1, partitionCount: ring.partitionCount, owners: ring.owners, members: ring.members, ...departing });
 }
 
 /** The previous assignment of a ring in transition, as a ring of its own (to place keys on it). */
