@@ -6,7 +6,7 @@ import type { Clock } from "../runtime/runtime.js";
 import { ShoalError, badRequest, conflict, notFound, preconditionFailed, unavailable } from "../errors.js";
 import type { StoreFailure } from "../replica/store-result.js";
 import type { AntiEntropyStatus } from "./anti-entropy-handler.js";
-import type { ClusterPlanAccess, ClusterStatus } from "./cluster-handler.js";
+import type { ClusterForgetResult, ClusterPlanAccess, ClusterStatus } from "./cluster-handler.js";
 
 /**
  * What the REST handlers need from the node: the catalog, the item operations (an interface:
@@ -23,6 +23,8 @@ export interface ApiContext {
   cluster(): ClusterStatus;
   /** The staged membership plan (GET/POST/DELETE /v1/cluster/plan, POST /v1/cluster/commit); absent: 503. */
   readonly clusterPlan?: ClusterPlanAccess;
+  /** POST /v1/cluster/forget: drops a dead leaver's pending departure cluster-wide; absent: 503. */
+  clusterForget?(node: string): Promise<ClusterForgetResult>;
   /** This node's anti-entropy trees (roots) and counters, for GET /v1/internal/anti-entropy. */
   antiEntropy(): AntiEntropyStatus;
   /** A table was dropped: remove its items in the background. */

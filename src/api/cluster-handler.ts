@@ -97,6 +97,29 @@ export async function commitClusterPlan(context: ApiContext, req: ShoalRequest, 
   await answer(res, result, () => ({ committed: true, ringVersion: result.ok ? result.ringVersion : undefined }));
 }
 
+/** What the node answers a forget (node/node-items.ts forgetDeparture). */
+export type ClusterForgetResult = { ok: true; node: string; ringVersion: number; membersTold: number } | { ok: false; status: number; code: string; message: string };
+
+/**
+ * POST /v1/cluster/forget `{"node": id}`: an operator declares a leaver that died mid-drain gone
+ * for good, so tombstone GC stops waiting for its clean departure report
+ * (coordinator/tombstone-reaper-departures.ts). 404 NoDeparture when this node holds no record
+ * of it, 409 StillMember while the ring places it, 409 DepartureClean when it already reported.
+ * Answers `{"node", "forgotten": true, "ringVersion", "membersTold"}`.
+ */
+export async function forgetClusterNode(context: ApiContext, req: ShoalRequest, res: ShoalResponse): Promise<void> {
+  if (context.clusterForget === undefined) throw unavailable("ForgetUnavailable", "this node keeps no departure records");
+  const body = requireObject(await readJsonBody(req, res, context.limits), "InvalidForget", "a forget request");
+  refuseUnknownFields(body, ["node"], "InvalidForget", "a forget request");
+  const node = body.node;
+  if (typeof node !== "string" || node.length === 0 || node.length > 256) {
+    throw badRequest("InvalidForget", `node must be a node id of 1-256 characters; got ${node === undefined ? "none" : JSON.stringify(node)?.slice(0, 64)}`);
+  }
+  const result = await context.clusterForget(node);
+  if (!result.ok) throw new ShoalError(result.code, result.status, result.message);
+  sendJson(res, 200, { node: result.node, forgotten: true, ringVersion: result.ringVersion, membersTold: result.membersTold });
+}
+
 async function answer(res: ShoalResponse, result: PlanOpResult, body: () => unknown): Promise<void> {
   if (!result.ok) throw new ShoalError(result.code, result.status, result.message);
   sendJson(res, 200, body());

@@ -7,7 +7,7 @@ import { deleteItem, getItem, putItem } from "./item-handlers.js";
 import { incrementItem } from "./increment-handler.js";
 import { listItems } from "./list-handler.js";
 import { runBatch } from "./batch-handler.js";
-import { commitClusterPlan, deleteClusterPlan, getCluster, getClusterPlan, postClusterPlan } from "./cluster-handler.js";
+import { commitClusterPlan, deleteClusterPlan, forgetClusterNode, getCluster, getClusterPlan, postClusterPlan } from "./cluster-handler.js";
 import { getAntiEntropy } from "./anti-entropy-handler.js";
 import { BodyTooLarge } from "./read-body.js";
 import { sendError, sendJson } from "./respond.js";
@@ -170,6 +170,8 @@ export class RestApi {
           return await (method === "DELETE" ? deleteClusterPlan(context, req, res) : getClusterPlan(context, req, res));
         case Route.clusterCommit:
           return await commitClusterPlan(context, req, res);
+        case Route.clusterForget:
+          return await forgetClusterNode(context, req, res);
         case Route.antiEntropy:
           return getAntiEntropy(context, req, res);
       }

@@ -16,6 +16,7 @@ export const Route = Object.freeze({
   antiEntropy: 9,
   clusterPlan: 10,
   clusterCommit: 11,
+  clusterForget: 12,
 } as const);
 
 export type RouteId = (typeof Route)[keyof typeof Route];
@@ -33,6 +34,7 @@ export const routePatterns: Readonly<Record<RouteId, string>> = Object.freeze({
   [Route.antiEntropy]: "/v1/internal/anti-entropy",
   [Route.clusterPlan]: "/v1/cluster/plan",
   [Route.clusterCommit]: "/v1/cluster/commit",
+  [Route.clusterForget]: "/v1/cluster/forget",
 });
 
 export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object.freeze({
@@ -48,6 +50,7 @@ export const routeMethods: Readonly<Record<RouteId, readonly string[]>> = Object
   [Route.antiEntropy]: ["GET", "HEAD"],
   [Route.clusterPlan]: ["GET", "HEAD", "POST", "DELETE"],
   [Route.clusterCommit]: ["POST"],
+  [Route.clusterForget]: ["POST"],
 });
 
 export interface RouteMatch {
@@ -75,6 +78,7 @@ export function matchRoute(url: string): RouteMatch | undefined {
     if (path === "/v1/cluster") return { route: Route.cluster, table: "", key: "", query };
     if (path === "/v1/cluster/plan") return { route: Route.clusterPlan, table: "", key: "", query };
     if (path === "/v1/cluster/commit") return { route: Route.clusterCommit, table: "", key: "", query };
+    if (path === "/v1/cluster/forget") return { route: Route.clusterForget, table: "", key: "", query };
     if (path === "/v1/internal/anti-entropy") return { route: Route.antiEntropy, table: "", key: "", query };
     return undefined;
   }

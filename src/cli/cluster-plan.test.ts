@@ -101,3 +101,23 @@ test("formatPlan shows the staged changes, the per-node moves and why a plan can
   assert.match(text, /NODE +GAINS +LOSES +OWNS AFTER/);
   assert.match(text, /cannot commit: ring 4 is still in transition/);
 });
+
+test("shoal cluster forget ID drops a pending departure (exit 0); unknown, member and usage errors exit 1 or 2", async () => {
+  assert.deepEqual(parsePlanCall("forget", ["n9", "--url", "http://127.0.0.1:8001"]), { kind: "forget", url: "http://127.0.0.1:8001", id: "n9" });
+  for (const argv of [["cluster", "forget"], ["cluster", "forget", "a", "b"], ["cluster", "forget", ""]]) assert.equal((await run(argv)).code, 2, argv.join(" "));
+  const node = await startTestNode({ config: { nodeId: "keeper" } });
+  started.push(node);
+  const unknown = await run(["cluster", "forget", "--url", node.url, "gone"]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^error NoDeparture: this node holds no departure record of gone/);
+  const member = await run(["cluster", "forget", "--url", node.url, "keeper"]);
+  assert.equal(member.code, 1);
+  assert.match(member.stderr, /^error StillMember/);
+  await node.node.items.departures.merge([["gone", 1, -1]]);
+  const forgot = await run(["cluster", "forget", "--url", node.url, "gone"]);
+  assert.equal(forgot.code, 0, forgot.stderr);
+  assert.match(forgot.stdout, /^forgot gone's departure at ring version 1 \(0 other members told/);
+  assert.deepEqual(node.node.items.departures.pending(node.node.cluster.membership.ring()), []);
+  const help = await run(["cluster", "plan", "--help"]);
+  assert.match(help.stdout, /forget ID {9}declares ID/);
+});

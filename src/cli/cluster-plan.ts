@@ -11,7 +11,7 @@ import { defaultNodeUrl, urlFlag, urlHelp, writeLine } from "./with-client.js";
  * the shell, over the node's REST API (GET/POST/DELETE /v1/cluster/plan, POST /v1/cluster/commit).
  * Exit codes as everywhere: 0 done, 1 the node refused or could not be reached, 2 bad usage.
  */
-export const planSubcommands: readonly string[] = ["plan", "commit", "leave", "replace"];
+export const planSubcommands: readonly string[] = ["plan", "commit", "leave", "replace", "forget"];
 
 export const planUsage = `Usage: shoal cluster plan [--url URL]
        shoal cluster plan [--url URL] --join ID [--zone Z] | --leave ID | --replace OLD,NEW
@@ -19,6 +19,7 @@ export const planUsage = `Usage: shoal cluster plan [--url URL]
        shoal cluster commit [--url URL] [--force]
        shoal cluster leave [--url URL] [ID]
        shoal cluster replace [--url URL] OLD NEW
+       shoal cluster forget [--url URL] ID
 
 Membership changes go through a plan (as in Riak): stage changes, look at what would move,
 commit. Any node takes the request; the ring leader applies it.
@@ -37,6 +38,9 @@ commit. Any node takes the request; the ring leader applies it.
                     table): --force commits anyway and that data is lost
   leave [ID]        stages and commits a leave of ID (default: the node at --url)
   replace OLD NEW   stages and commits a replacement of OLD by NEW
+  forget ID         declares ID, a node that left the ring but died before it handed
+                    everything on, gone for good: deletes stop waiting for it (tombstone GC).
+                    Risk: values deleted meanwhile may come back if ID ever returns with its data
 
 Options:
 ${urlHelp}
@@ -70,11 +74,12 @@ export type PlanCall =
   | { kind: "clear"; url: string }
   | { kind: "commit"; url: string; force?: boolean }
   | { kind: "leave"; url: string; id: string | undefined }
-  | { kind: "replace"; url: string; old: string; now: string };
+  | { kind: "replace"; url: string; old: string; now: string }
+  | { kind: "forget"; url: string; id: string };
 
 /** Parses `shoal cluster <sub> ...` for the plan subcommands; UsageError on anything wrong. */
 export function parsePlanCall(sub: string, argv: string[]): PlanCall | "help" {
-  const bounds = sub === "leave" ? { min: 0, max: 1 } : sub === "replace" ? { min: 2, max: 2 } : { min: 0, max: 0 };
+  const bounds = sub === "leave" ? { min: 0, max: 1 } : sub === "replace" ? { min: 2, max: 2 } : sub === "forget" ? { min: 1, max: 1 } : { min: 0, max: 0 };
   const spec = sub === "plan" ? planFlags : sub === "commit" ? commitFlags : urlFlag;
   const args = parseCommandArgs("cluster", argv, spec, bounds);
   if (args.help) return "help";
@@ -84,6 +89,8 @@ export function parsePlanCall(sub: string, argv: string[]): PlanCall | "help" {
       return booleanFlag(args.flags, "force") ? { kind: "commit", url, force: true } : { kind: "commit", url };
     case "leave":
       return { kind: "leave", url, id: nodeIdArg(args.positionals[0]) };
+    case "forget":
+      return { kind: "forget", url, id: nodeIdArg(args.positionals[0])! };
     case "replace": {
       const [old, now] = args.positionals.map((p) => nodeIdArg(p)!);
       if (old === now) throw new UsageError(`cannot replace ${old} by itself`, "cluster");
@@ -169,6 +176,11 @@ export async function runPlanSubcommand(sub: string, argv: string[], io: CliIo):
       await stageAndCommit(call.url, { replace: [call.old, call.now] }, io);
       await writeLine(io.stdout, `${call.now} is filled with ${call.old}'s partitions from the other replicas; ${call.old} is removed (and stops, if it is running)`);
       return 0;
+    case "forget": {
+      const answer = (await request("POST", call.url, "/v1/cluster/forget", { node: call.id })) as { ringVersion?: unknown; membersTold?: unknown } | undefined;
+      await writeLine(io.stdout, `forgot ${call.id}'s departure at ring version ${String(answer?.ringVersion)} (${String(answer?.membersTold)} other members told; the rest learn it from tombstone GC's checks)`);
+      return 0;
+    }
   }
 }
 

@@ -14,7 +14,7 @@ const nodesMax = 7;
 
 const usage = `Usage: shoal cluster [--nodes N] [--port P] [--peer-port Q] [--data-dir D] [--log-level L]
        shoal cluster status [--url URL]
-       shoal cluster plan|commit|leave|replace ...   (membership plans: "shoal cluster plan --help")
+       shoal cluster plan|commit|leave|replace|forget ...   (membership plans: "shoal cluster plan --help")
 
 "shoal cluster" starts a local cluster of N separate "shoal start" processes on loopback:
 client ports from --port upward, peer ports from --peer-port upward, data directories

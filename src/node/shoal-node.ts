@@ -161,6 +161,7 @@ export class ShoalNode {
         view: () => cluster!.plan.view(nMaxOf(ownershipTables(catalog))),
         execute: (op) => cluster!.plan.execute(op),
       },
+      clusterForget: (node) => late.items!.forgetDeparture(node),
     };
     const api = new RestApi({ context, metrics, logger, nodeId: config.nodeId, httpInFlightMax: limits.httpInFlightMax });
     metrics.setInFlightSource(() => api.inFlightCount);
@@ -286,6 +287,10 @@ function wireDataPath(parts: {
     release: { onError, onReleased: (count, ringVersion) => deps.logger.info({ released: count, ringVersion }, "released keys of partitions this node no longer serves") },
   });
   metrics.setCollectionSource(() => ({ tombstonesWaiting: items.reaper.stats.waiting, tombstonesHeldBack: items.reaper.stats.blockedKeys, releasedKeys: items.release.stats.released, releasedPartitions: items.release.stats.partitionsReleased }));
+  metrics.setRingSource(() => {
+    const ring = cluster.membership.ring();
+    return { ringConflicts: cluster.membership.ringConflicts, departureRecords: items.departures.counts().records, departuresPending: items.departures.pending(ring).length, oldestPendingDepartureAgeMs: items.departures.oldestPendingAgeMs(ring) };
+  });
   metrics.setHintSource(() => ({ delivered: items.delivery.stats().delivered, pending: [...items.hints.countByTarget().values()].reduce((sum, count) => sum + count, 0), abandoned: items.delivery.stats().abandoned }));
   // A node that leaves (or was replaced while running) hands its hints on before it exits.
   cluster.setBeforeLeave(async () => {
