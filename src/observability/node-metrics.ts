@@ -160,6 +160,32 @@ export class NodeMetrics {
     gauge("shoal_partition_release_partitions", "Partitions this node dropped keys of since start (once per ring change)", (s) => s.releasedPartitions);
   }
 
+  /**
+   * Ring agreement and departures, read at scrape time: rings (or peers' ring stamps) membership
+   * refused because they name another ring of a version it holds (membership.ts ringConflicts;
+   * more than a few means two leaders keep racing), and tombstone GC's departure records
+   * (coordinator/tombstone-reaper-departures.ts): how many are kept, how many are pending (a node
+   * that left and has not reported that it handed everything on: GC waits for it), and the age
+   * of the oldest pending one (since this node saw it pending) to tell a dead leaver an operator
+   * should forget (POST /v1/cluster/forget) from one still draining.
+   */
+  setRingSource(source: () => { ringConflicts: number; departureRecords: number; departuresPending: number; oldestPendingDepartureAgeMs: number }): void {
+    const gauge = (name: string, help: string, pick: (stats: ReturnType<typeof source>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(source()));
+        },
+      });
+    };
+    gauge("shoal_ring_conflicts", "Rings or ring stamps refused since start because they name another ring of a version this node holds", (s) => s.ringConflicts);
+    gauge("shoal_departure_records", "Departure records tombstone GC keeps (nodes that left the ring, clean or not)", (s) => s.departureRecords);
+    gauge("shoal_departures_pending", "Nodes that left the ring and have not reported a clean departure: tombstone GC waits for each", (s) => s.departuresPending);
+    gauge("shoal_departure_oldest_pending_age_seconds", "Seconds since this node saw the oldest pending departure pending (0 when none)", (s) => s.oldestPendingDepartureAgeMs / 1000);
+  }
+
   recordExpired(count: number): void {
     this.itemsExpired.inc(count);
   }
