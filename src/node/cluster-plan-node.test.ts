@@ -160,6 +160,10 @@ test("leave: the committed ring drops the leaver, which serves until the ring se
   assert.equal(ring(c).previous, undefined, "the leaver left only once the ring settled");
   assert.ok(!ring(c).members.some((m) => m.id === "c"));
   assert.equal(c.node.cluster.membership.self.state, "leaving");
+  // The commit listed c as departing (ring-state.ts): a and b recorded it, and c reported a clean departure before it left.
+  assert.deepEqual(ring(c).departing, ["c"]);
+  const cleanOf = (t: TestNode) => t.node.items.departures.get("c") ?? { placedUpTo: 0, cleanAt: -1 };
+  await eventually("a and b to hold c's departure as clean", () => [a, b].every((t) => cleanOf(t).cleanAt > cleanOf(t).placedUpTo));
   await stop(c);
   await eventually("a and b to agree on a settled ring of two", () => settled([a, b], 2));
   assert.deepEqual(await readAll(a, "tab", acked), [], "every acknowledged write is readable at R=2");
@@ -200,6 +204,8 @@ test("replace of a killed node: the new node takes exactly its partitions, fille
   assert.deepEqual(await readAll(d, "tab", acked), []);
   assert.ok(storedKeys(d, "two") > 0, "d pulled the n=2 keys of c's partitions from their one live old replica");
   assert.deepEqual(await readAll(d, "two", acked), [], "n=2 at R=2: every key is on its two new replicas");
+  assert.equal(after.departing, undefined, "a replace lists no departure");
+  for (const t of [a, b, d]) assert.equal(t.node.items.departures.get("c"), undefined, `${t.node.nodeId} waits for no report from the replaced c`);
 });
 
 test("a new node started with --join and --plan manual switches the cluster to manual before it is seen, and stays joining", async () => {
