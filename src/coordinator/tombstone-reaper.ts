@@ -60,8 +60,9 @@ import { isSibling, type Sibling } from "../versioning/sibling.js";
  * Nodes outside the ring: a node the plan replaced or removed while it was down may hold hints
  * GC could not see; members that held it down at the commit refuse its data messages when it
  * returns, also after they restarted (node/node-cluster.ts refuseRemoved, durable). A node that
- * left while up (a committed leave) holds GC back like a member that is down until it reported
- * that it handed everything on (`departures`, tombstone-reaper-departures.ts): a leaver that
+ * left while up (a committed leave: the ring lists it as `departing`) holds GC back like a member
+ * that is down until it reported that it handed everything on, or an operator forgot it
+ * (`departures`, tombstone-reaper-departures.ts): a leaver that
  * went down mid-drain and returns hands its hints on before anything it could bring back is
  * collected. The collector exchanges departure records with every member in the hints check
  * and looks again before step 2, so one member that knows of a pending departure is enough.
