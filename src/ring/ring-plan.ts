@@ -47,8 +47,9 @@ export function planRing(ring: RingState, changes: readonly RingPlanChange[], op
   const { departs, ...claimOptions } = options;
   const next = reclaim(base, members, claimOptions);
   if (!next.ok) return { ok: false, error: `the plan cannot be placed: ${next.error.code}` };
-  const leavers = changes.flatMap((change) => ("leave" in change && (departs?.(change.leave) ?? true) ? [change.leave] : []));
   const moved = ringTransition(ring, next.ring);
+  const placed = new Set(moved.members.map((m) => m.id));
+  const leavers = [...new Set(changes.flatMap((change) => ("leave" in change && !placed.has(change.leave) && (departs?.(change.leave) ?? true) ? [change.leave] : [])))];
   const transition = leavers.length === 0 ? moved : ringState({ ...moved, departing: leavers });
   return { ok: true, ring: transition, transfers: ringDiff(ring, transition) };
 }
