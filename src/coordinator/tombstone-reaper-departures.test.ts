@@ -128,3 +128,18 @@ test("counts and the oldest pending departure's age (since this node saw it pend
   assert.equal(d.oldestPendingAgeMs(ringOf(["a", "b"], 4)), 0);
   assert.deepEqual(d.counts(), { records: 2, pending: 0 });
 });
+
+test("the age of a pending departure counts from the ring that no longer places the leaver, not from its transition", async () => {
+  let now = 0;
+  const base = ringOf(["a", "b", "c"], 3);
+  const planned = planRing(base, [{ leave: "c" }]);
+  assert.ok(planned.ok);
+  const d = Departures.load(new MemoryStorageEngine(), 16, base, "a", () => now);
+  await d.observeRing(planned.ring);
+  now = 60_000; // partitions moved for a minute
+  assert.equal(d.oldestPendingAgeMs(planned.ring), 0, "still placed: GC waits for it as a member");
+  const settled = ringSettled(planned.ring);
+  await d.observeRing(settled);
+  now = 61_000;
+  assert.equal(d.oldestPendingAgeMs(settled), 1_000);
+});

@@ -73,8 +73,6 @@ export class Departures {
   private readonly pendingSinceMs = new Map<NodeId, number>();
   /** Pending records forgotten because the bound was reached (a sign of a bound too small). */
   evictedPending = 0;
-  /** Operator forgets taken on this node since start. */
-  forgotten = 0;
 
   private constructor(
     private readonly storage: StorageEngine,
@@ -144,7 +142,6 @@ export class Departures {
   forget(id: NodeId, ringVersion: number): Promise<void> {
     const entry = this.entries.get(id);
     const cleanAt = Math.max(ringVersion, (entry?.placedUpTo ?? -1) + 1);
-    this.forgotten++;
     return this.put(id, { placedUpTo: -1, cleanAt }) ? this.persist() : this.writing;
   }
 
@@ -178,12 +175,13 @@ export class Departures {
     return this.absorb(value) ? this.persist() : this.writing;
   }
 
-  /** Dates records newly pending, forgets the dates of those no longer pending (bounded like the records). */
+  /** Dates records newly pending (and not placed by the last ring), forgets the other dates (bounded like the records). */
   private notePending(): void {
     if (this.nowMs === undefined) return;
     const now = this.nowMs();
+    const ring = this.lastRing;
     for (const [id, entry] of this.entries) {
-      const pending = entry.cleanAt <= entry.placedUpTo;
+      const pending = entry.cleanAt <= entry.placedUpTo && (ring === undefined || !placesNode(ring, id));
       if (pending && !this.pendingSinceMs.has(id)) this.pendingSinceMs.set(id, now);
       else if (!pending) this.pendingSinceMs.delete(id);
     }
