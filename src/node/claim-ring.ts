@@ -92,7 +92,7 @@ function committedRing(current: RingState, members: readonly Member[], pending: 
   const live = (id: string) => members.some((m) => m.id === id && (m.state === "joining" || m.state === "up"));
   const incoming = pending.flatMap((change) => ("join" in change ? [change.join] : "replace" in change ? [change.replace[1]] : []));
   if (!incoming.every(live)) return undefined;
-  // Departing: a committed leave of a node this leader does not hold down (cluster-plan.ts departsFrom), never a replace turned into a leave.
+  // Departing: a committed leave of a node this leader does not hold down (cluster-plan-record.ts departsFrom), never a replace turned into a leave.
   const leaves = new Set(committed.flatMap((change) => ("leave" in change ? [change.leave] : [])));
   const planned = planRing(current, pending, { departs: (id) => leaves.has(id) && departsFrom(members.find((m) => m.id === id)?.state) });
   if (!planned.ok) return undefined;
