@@ -81,7 +81,7 @@ test("the leave's ring in transition records the leaver (placed until it settles
   const base = ringOf(["a", "b", "c"], 3);
   const planned = planRing(base, [{ leave: "c" }, { replace: ["b", "e"] }]);
   assert.ok(planned.ok);
-  assert.deepEqual(planned.ring.departing, ["c"], "the leave departs, the replaced node does not");
+  assert.deepEqual(planned.ring.departing, ["c"], "by default the leave departs, the replaced node does not");
   const settled = ringSettled(planned.ring);
   assert.deepEqual(settled.departing, ["c"]);
   const sawBoth = Departures.load(new MemoryStorageEngine(), 16, base);

@@ -16,12 +16,13 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  * and `cleanAt` (the ring version at which the node reported that it finished handing its data
  * on, -1 when it never did). A departure is pending while `cleanAt <= placedUpTo`. Which nodes
  * depart is decided once, by the committed plan, and carried in the ring: a ring lists in
- * `departing` (ring/ring-state.ts) the nodes a committed `leave` takes out while the committing
- * leader held them not down; every node that sees such a ring records them (placedUpTo: the
- * ring's version while it still places them, in transition; the version before, once settled).
- * A node a `replace` takes out, or a leave of a node the leader held down (a removal), is not
- * listed: its data is rebuilt from the survivors and its data messages are refused if it returns
- * (node/peer-dispatcher-refusals.ts). (Each member used to decide from its own failure detector
+ * `departing` (ring/ring-state.ts) the nodes a committed `leave` or `replace` takes out while the
+ * committing leader believed them running ("up" or "leaving": node/cluster-plan-record.ts
+ * departsFrom); every node that sees such a ring records them (placedUpTo: the ring's version
+ * while it still places them, in transition; the version before, once settled). A node taken
+ * out while the leader held it suspect or down (a removal of a dead node) is not listed: its
+ * data is rebuilt from the survivors and the members that hold it down refuse its data
+ * messages if it returns (node/peer-dispatcher-refusals.ts). (Each member used to decide from its own failure detector
  * when a ring dropped a node; a member that still believed a replaced dead node up recorded a
  * departure nobody would ever clear, and it spread: GC stalled cluster-wide.) A ring placing
  * the node again raises `placedUpTo` (while it is a member, GC waits for it as a member), so a

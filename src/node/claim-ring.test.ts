@@ -106,13 +106,13 @@ test("pendingChanges restates what a settled ring does not show yet", () => {
   assert.deepEqual(pendingChanges(ring, [{ replace: ["n9", "n3"] }]), []);
 });
 
-test("the claim hook rebuilding a commit lists a committed leave as departing, never a replace restated as a leave", () => {
+test("the claim hook rebuilding a commit lists as departing the nodes it takes out that this leader believes running", () => {
   const base = ringOf("n1", "n2", "n3", "n4", "n5");
-  const members = [member("n1", "up"), member("n2", "up"), member("n3", "up"), member("n4", "up"), member("n5", "up")];
+  const members = [member("n1", "down"), member("n2", "up"), member("n3", "up"), member("n4", "up"), member("n5", "up")];
   const withCommit = claimRingHook({ partitionCount: 64, transitions: true, committed: () => [{ replace: ["n1", "n5"] }, { leave: "n4" }] });
   const next = withCommit(base, members);
   assert.deepEqual(next?.members.map((m) => m.id), ["n2", "n3", "n5"]);
-  assert.deepEqual(next?.departing, ["n4"], "n1 (replaced, its replacement already placed) is no departure");
-  const leaverDown = withCommit(base, members.map((m) => (m.id === "n4" ? member("n4", "down") : m)));
-  assert.equal(leaverDown?.departing, undefined, "a leave of a node held down is a removal");
+  assert.deepEqual(next?.departing, ["n4"], "n1 (dead, its replace restated as a leave) is no departure");
+  const leaverSuspect = withCommit(base, members.map((m) => (m.id === "n4" ? member("n4", "suspect") : m)));
+  assert.equal(leaverSuspect?.departing, undefined, "a leave of a node suspect is a removal");
 });

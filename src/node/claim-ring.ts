@@ -55,7 +55,7 @@ export function claimRingHook(options: ClaimRingOptions): ComputeRing<RingState>
     const committed = options.committed?.() ?? [];
     if (committed.length > 0 && current.previous === undefined) {
       const pending = pendingChanges(current, committed);
-      if (pending.length > 0) return committedRing(current, members, pending, transitions, committed);
+      if (pending.length > 0) return committedRing(current, members, pending, transitions);
     }
     const autoJoin = options.autoJoin?.() ?? true;
     const held = options.held?.() ?? new Set<string>();
@@ -88,13 +88,12 @@ export function pendingChanges(ring: RingState, committed: readonly RingPlanChan
 }
 
 /** The committed changes on `current`; undefined while a node they bring in is not live (or they cannot be placed). */
-function committedRing(current: RingState, members: readonly Member[], pending: readonly RingPlanChange[], transitions: boolean, committed: readonly RingPlanChange[]): RingState | undefined {
+function committedRing(current: RingState, members: readonly Member[], pending: readonly RingPlanChange[], transitions: boolean): RingState | undefined {
   const live = (id: string) => members.some((m) => m.id === id && (m.state === "joining" || m.state === "up"));
   const incoming = pending.flatMap((change) => ("join" in change ? [change.join] : "replace" in change ? [change.replace[1]] : []));
   if (!incoming.every(live)) return undefined;
-  // Departing: a committed leave of a node this leader does not hold down (cluster-plan-record.ts departsFrom), never a replace turned into a leave.
-  const leaves = new Set(committed.flatMap((change) => ("leave" in change ? [change.leave] : [])));
-  const planned = planRing(current, pending, { departs: (id) => leaves.has(id) && departsFrom(members.find((m) => m.id === id)?.state) });
+  // Departing: a node taken out that this leader believes running (cluster-plan-record.ts departsFrom), as at the commit.
+  const planned = planRing(current, pending, { departs: (id) => departsFrom(members.find((m) => m.id === id)?.state) });
   if (!planned.ok) return undefined;
   if (transitions) return planned.ring;
   const { previous: _previous, ...at } = planned.ring;

@@ -60,12 +60,15 @@ export function changeIds(change: RingPlanChange): NodeId[] {
 }
 
 /**
- * Whether a committed leave of a node in `state` at the leader (undefined: no longer known) is a
- * departure (the leaver hands its data on and reports clean; tombstone GC waits for it) rather
- * than a removal of a dead node (ring-state.ts `departing`).
+ * Whether a node a committed leave or replace takes out, in `state` at the leader (undefined: no
+ * longer known), is a departure (ring-state.ts `departing`: it is running, hands its data on and
+ * reports clean; tombstone GC waits for it) rather than the removal of a node believed dead or
+ * failing (suspect or down: its data is rebuilt from the survivors). One view, the leader's,
+ * decides for every member: each member deciding from its own failure detector let a member that
+ * had not yet noticed a death wait forever for a report that never came.
  */
 export function departsFrom(state: string | undefined): boolean {
-  return state !== undefined && state !== "down";
+  return state === "up" || state === "leaving";
 }
 
 /** A record from a peer or from disk, checked; undefined when malformed. */

@@ -448,7 +448,7 @@ test("a commit whose ring was not decided (no majority, or another leader's ring
   }
 });
 
-test("a committed leave of a node the leader holds up lists it as departing (GC waits for its report); a replace, or a leave of a node held down, does not", async () => {
+test("a commit lists as departing a node it takes out that the leader believes running (leave or replace); one suspect or down is a removal", async () => {
   const committedRing = async (view: Member[], change: { leave: string } | { replace: readonly [string, string] }): Promise<RingState> => {
     const membership = new StubMembership(ringOf("a", "b", "c", "d"), view, "a");
     const { plan } = planOn({ membership });
@@ -458,7 +458,10 @@ test("a committed leave of a node the leader holds up lists it as departing (GC 
   };
   const view = (dState: MemberState) => [member("a", "up"), member("b", "up"), member("c", "up"), member("d", dState), member("e", "joining")];
   assert.deepEqual((await committedRing(view("up"), { leave: "d" })).departing, ["d"]);
-  assert.deepEqual(ringSettled(await committedRing(view("suspect"), { leave: "d" })).departing, ["d"], "suspect is not down; the settled ring carries it too");
-  assert.equal((await committedRing(view("down"), { leave: "d" })).departing, undefined, "a removal of a dead node");
-  assert.equal((await committedRing(view("up"), { replace: ["d", "e"] })).departing, undefined, "a replace, even of a node the leader still holds up");
+  assert.deepEqual(ringSettled(await committedRing(view("up"), { leave: "d" })).departing, ["d"], "the settled ring carries it too");
+  assert.deepEqual((await committedRing(view("up"), { replace: ["d", "e"] })).departing, ["d"], "a running node replaced hands its hints on and reports like a leaver");
+  for (const state of ["suspect", "down"] as const) {
+    assert.equal((await committedRing(view(state), { leave: "d" })).departing, undefined, `a leave of a node ${state} is a removal`);
+    assert.equal((await committedRing(view(state), { replace: ["d", "e"] })).departing, undefined, `a replace of a node ${state}`);
+  }
 });

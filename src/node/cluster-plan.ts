@@ -312,7 +312,7 @@ export class ClusterPlan {
         return failure(409, "NodeNotLive", `${incoming} is ${membership.member(incoming)?.state ?? "unknown"}; a node that receives partitions must be running`);
       }
     }
-    // A leaver this leader holds down is removed, not departing: GC does not wait for its report (ring-state.ts `departing`).
+    // A node taken out that this leader believes running departs (GC waits for its report); one suspect or down is removed (ring-state.ts `departing`).
     const planned = planRing(ring, changes, { departs: (id) => departsFrom(membership.member(id)?.state) });
     if (!planned.ok) return failure(409, "PlanUnplaceable", planned.error);
     const lost = force ? [] : lostTablesOfPlan(ring, planned.ring, this.options.tables?.() ?? [], (id) => membership.isUp(id));

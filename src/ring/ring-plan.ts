@@ -20,11 +20,12 @@ export const ringPlanChangesMax = 64;
 export type RingPlanResult = { ok: true; ring: RingState; transfers: PartitionTransfer[] } | { ok: false; error: string };
 
 /**
- * Which leavers a plan's ring lists as `departing` (ring-state.ts): by default every node a
- * `leave` takes out; the committing leader leaves out a leaver it holds down (a removal).
+ * Which nodes a plan's ring lists as `departing` (ring-state.ts): of the nodes a `leave` or a
+ * `replace` takes out, those `departs` names (the committing leader: those it believes running,
+ * which hand their data on and report). By default every leaver and no replaced node.
  */
 export interface RingPlanOptions extends ClaimOptions {
-  departs?: (id: NodeId) => boolean;
+  departs?: (id: NodeId, op: "leave" | "replace") => boolean;
 }
 
 /** The ring in transition `changes` would give from `ring` (settled), with the owner moves. */
@@ -49,7 +50,8 @@ export function planRing(ring: RingState, changes: readonly RingPlanChange[], op
   if (!next.ok) return { ok: false, error: `the plan cannot be placed: ${next.error.code}` };
   const moved = ringTransition(ring, next.ring);
   const placed = new Set(moved.members.map((m) => m.id));
-  const leavers = [...new Set(changes.flatMap((change) => ("leave" in change && !placed.has(change.leave) && (departs?.(change.leave) ?? true) ? [change.leave] : [])))];
+  const departing = (id: NodeId, op: "leave" | "replace"): NodeId[] => (!placed.has(id) && (departs?.(id, op) ?? op === "leave") ? [id] : []);
+  const leavers = [...new Set(changes.flatMap((change) => ("leave" in change ? departing(change.leave, "leave") : "replace" in change ? departing(change.replace[0], "replace") : [])))];
   const transition = leavers.length === 0 ? moved : ringState({ ...moved, departing: leavers });
   return { ok: true, ring: transition, transfers: ringDiff(ring, transition) };
 }

@@ -40,12 +40,12 @@ export interface RingState {
   /** Present while partitions move from these owners to `owners`. */
   readonly previous?: RingTransition;
   /**
-   * Nodes this ring's change takes out through a committed leave (issue 6): each hands its data
-   * on and reports a clean departure, and tombstone GC waits for it until then
-   * (coordinator/tombstone-reaper-departures.ts). A node a replace (or a leave of a node the
-   * leader held down: a removal) takes out is not listed: its data is rebuilt from the survivors.
-   * Set on the ring in transition a plan gives (ring-plan.ts), carried to its settled ring
-   * (ringSettled), absent on any other ring. Sorted, none of them a member.
+   * Nodes this ring's change (a committed leave or replace) takes out while the committing leader
+   * believed them running (issue 6): each hands its data on and reports a clean departure, and
+   * tombstone GC waits for it until then (coordinator/tombstone-reaper-departures.ts). A node
+   * taken out while the leader held it suspect or down is not listed (a removal: its data is
+   * rebuilt from the survivors). Set on the ring in transition a plan gives (ring-plan.ts),
+   * carried to its settled ring (ringSettled), absent on any other ring. Sorted, none a member.
    */
   readonly departing?: readonly NodeId[];
 }
