@@ -233,6 +233,10 @@ test("replace of a running node: the new node takes its partitions and the old o
   assert.equal((await commit(c)).status, 200);
   await b.node.left;
   assert.deepEqual(partitionsOwnedBy(ring(b), "c"), partitionsOwnedBy(before, "b"));
+  // Running when replaced, b departs like a leaver (GC waits for it) and reported clean before it left.
+  assert.deepEqual(ring(b).departing, ["b"]);
+  const cleanOf = (t: TestNode) => t.node.items.departures.get("b") ?? { placedUpTo: 0, cleanAt: -1 };
+  await eventually("a and c to hold b's departure as clean", () => [a, c].every((t) => cleanOf(t).cleanAt > cleanOf(t).placedUpTo));
   await stop(b);
   await eventually("a and c on the settled ring", () => settled([a, c], 2));
   assert.deepEqual(ring(a).members.map((m) => m.id), ["a", "c"]);
