@@ -143,3 +143,9 @@ test("the age of a pending departure counts from the ring that no longer places 
   now = 61_000;
   assert.equal(d.oldestPendingAgeMs(settled), 1_000);
 });
+
+test("a node that restarts on a ring listing a departure it had not recorded yet (a crash between the two writes) records it", () => {
+  const d = Departures.load(new MemoryStorageEngine(), 16, ringOf(["a", "b"], 4, ["c"]));
+  assert.deepEqual(d.pending(ringOf(["a", "b"], 4)), ["c"]);
+  assert.deepEqual(d.get("c"), { placedUpTo: 3, cleanAt: -1 });
+});

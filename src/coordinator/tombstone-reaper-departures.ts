@@ -98,6 +98,8 @@ export class Departures {
         // unreadable: start empty (the other members still hold their records)
       }
     }
+    // The ring it starts with may list departures a crash kept it from recording (the ring is persisted apart).
+    if (ring !== undefined && departures.recordDeparting(ring)) void departures.persist().catch(() => undefined);
     departures.notePending();
     return departures;
   }
@@ -129,10 +131,17 @@ export class Departures {
         changed = true;
       }
     }
-    // In transition the leaver is still placed (previous owners); the settled ring is one version up.
-    for (const id of ring.departing ?? []) changed = this.put(id, { placedUpTo: placesNode(ring, id) ? ring.version : ring.version - 1, cleanAt: -1 }) || changed;
+    changed = this.recordDeparting(ring) || changed;
     this.notePending();
     return changed ? this.persist() : this.writing;
+  }
+
+  /** Pending records for the nodes `ring` lists as departing; true when one changed. */
+  private recordDeparting(ring: RingState): boolean {
+    let changed = false;
+    // In transition the leaver is still placed (previous owners); the settled ring is one version up.
+    for (const id of ring.departing ?? []) changed = this.put(id, { placedUpTo: placesNode(ring, id) ? ring.version : ring.version - 1, cleanAt: -1 }) || changed;
+    return changed;
   }
 
   /**
