@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,7 +18,8 @@ import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeR
  * built, each holding dist/) it alternates them run by run (odd runs in order, even runs
  * reversed: probe-runs.ts), so an A/B comparison shares the machine's weather; on a shared
  * machine compare CPU per operation more than ops/s.
- * `--profile DIR` writes a V8 CPU profile of the server (profile-hook.ts).
+ * `--profile DIR` writes a V8 CPU profile of the server (profile-hook.ts); `--loop-stats DIR`
+ * its event-loop delay and GC pauses (loop-stats-hook.ts), DIR/run<run>-<index>/<pid>.json.
  *
  *   node dist/bench/dynamo-probe.js --scenarios put,get --runs 3
  *   node dist/bench/dynamo-probe.js --roots /tmp/base,. --scenarios put,get,cget
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       keys: { type: "string", default: "2000" },
       "item-bytes": { type: "string", default: "1024" },
       profile: { type: "string" },
+      "loop-stats": { type: "string" },
       members: { type: "string", default: "1" },
     },
   });
@@ -70,7 +73,8 @@ async function main(): Promise<void> {
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
   const rows: ProbeRow[] = [];
   await alternateRuns(runs, roots, async (modules, run, index) => {
-    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
+    const start = () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" });
+    const started = await startProfiled(values.profile, run, index, () => startWithLoopStats(values["loop-stats"], run, index, start));
     try {
       let kvWritten = false;
       let queryWritten = false;
@@ -94,6 +98,8 @@ async function main(): Promise<void> {
           serverPids: started.pids,
           seed: run,
         };
+        // A new segment of the servers' loop statistics (loop-stats-hook.ts) per scenario.
+        if (values["loop-stats"] !== undefined && system === "shoal") for (const pid of started.pids) process.kill(pid, "SIGUSR2");
         const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount: keyCount * 10 });
         const row = rowOf(modules.root, scenario, result);
         rows.push(row);
@@ -104,6 +110,24 @@ async function main(): Promise<void> {
     }
   });
   printMedians(rows, roots.map((modules) => modules.root), scenarios, format);
+}
+
+/** Starts servers that record their event-loop delay and GC pauses (loop-stats-hook.ts) when `dir` is given. */
+async function startWithLoopStats<T>(dir: string | undefined, run: number, index: number, start: () => Promise<T>): Promise<T> {
+  if (dir === undefined) return start();
+  const runDir = join(resolve(dir), `run${run}-${index}`);
+  mkdirSync(runDir, { recursive: true });
+  const saved = { options: process.env.NODE_OPTIONS, dir: process.env.SHOAL_LOOP_STATS_DIR };
+  process.env.NODE_OPTIONS = `${saved.options ?? ""} --import=${new URL("./loop-stats-hook.js", import.meta.url).href}`.trim();
+  process.env.SHOAL_LOOP_STATS_DIR = runDir;
+  try {
+    return await start();
+  } finally {
+    if (saved.options === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved.options;
+    if (saved.dir === undefined) delete process.env.SHOAL_LOOP_STATS_DIR;
+    else process.env.SHOAL_LOOP_STATS_DIR = saved.dir;
+  }
 }
 
 async function loadRoot(root: string): Promise<RootModules> {
