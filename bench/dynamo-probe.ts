@@ -26,6 +26,9 @@ import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeR
  *   node dist/bench/dynamo-probe.js --scenarios put --runs 1 --profile /tmp/prof
  *   node dist/bench/dynamo-probe.js --members 3 --scenarios put --roots /tmp/base,.
  *
+ * `--server-node-options "A;B"` alternates the servers' NODE_OPTIONS run by run like roots
+ * (each root with each; "" for none), e.g. `";--max-semi-space-size=32"` for a GC setting's A/B.
+ *
  * `--members 3` starts three Shoal nodes (all on core 0; worker i sends to node i mod 3, as the
  * DynamoDB benchmark's 3-node rows do).
  */
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
       "item-bytes": { type: "string", default: "1024" },
       profile: { type: "string" },
       "loop-stats": { type: "string" },
+      "server-node-options": { type: "string" },
       members: { type: "string", default: "1" },
     },
   });
@@ -71,9 +75,11 @@ async function main(): Promise<void> {
   const itemBytes = bounded(values["item-bytes"], "--item-bytes", 64, 400_000);
   const members = bounded(values.members, "--members", 1, 7);
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
+  const nodeOptions = values["server-node-options"]?.split(";").map((text) => text.trim()) ?? [undefined];
+  const variants = roots.flatMap((modules) => nodeOptions.map((options) => ({ modules, options, label: options === undefined ? modules.root : `${modules.root} [${options === "" ? "no options" : options}]` })));
   const rows: ProbeRow[] = [];
-  await alternateRuns(runs, roots, async (modules, run, index) => {
-    const start = () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" });
+  await alternateRuns(runs, variants, async ({ modules, options, label }, run, index) => {
+    const start = () => withNodeOptions(options, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
     const started = await startProfiled(values.profile, run, index, () => startWithLoopStats(values["loop-stats"], run, index, start));
     try {
       let kvWritten = false;
@@ -101,7 +107,7 @@ async function main(): Promise<void> {
         // A new segment of the servers' loop statistics (loop-stats-hook.ts) per scenario.
         if (values["loop-stats"] !== undefined && system === "shoal") for (const pid of started.pids) process.kill(pid, "SIGUSR2");
         const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount: keyCount * 10 });
-        const row = rowOf(modules.root, scenario, result);
+        const row = rowOf(label, scenario, result);
         rows.push(row);
         process.stdout.write(`run ${run} ${format(row)} server ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
       }
@@ -109,7 +115,20 @@ async function main(): Promise<void> {
       await started.stop();
     }
   });
-  printMedians(rows, roots.map((modules) => modules.root), scenarios, format);
+  printMedians(rows, variants.map((variant) => variant.label), scenarios, format);
+}
+
+/** Starts servers with `options` added to NODE_OPTIONS (the servers inherit the environment when spawned). */
+async function withNodeOptions<T>(options: string | undefined, start: () => Promise<T>): Promise<T> {
+  if (options === undefined || options === "") return start();
+  const saved = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${saved ?? ""} ${options}`.trim();
+  try {
+    return await start();
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  }
 }
 
 /** Starts servers that record their event-loop delay and GC pauses (loop-stats-hook.ts) when `dir` is given. */
