@@ -5,6 +5,7 @@ import type { Clock, Timers } from "../runtime/runtime.js";
 import { BodyTooLarge, readBody } from "../api/read-body.js";
 import type { HttpReply, ShoalRequest } from "../api/shoal-response.js";
 import { ShoalError } from "../errors.js";
+import { requestHeader } from "../http/lean-request.js";
 import { verifySignature, type Credentials } from "./auth/sigv4-verifier.js";
 import type { DynamoContext } from "./dynamo-context.js";
 import { checkDynamoLimits, defaultDynamoLimits, type DynamoLimits } from "./dynamo-limits.js";
@@ -97,7 +98,7 @@ export class DynamoDbApi {
   }
 
   async handle(req: ShoalRequest, res: HttpReply): Promise<void> {
-    const contentType = parseContentType(req.headers["content-type"]);
+    const contentType = parseContentType(requestHeader(req, "content-type"));
     const headers: DynamoResponseHeaders = { requestId: newRequestId(), contentType: typeof contentType === "string" ? contentType : "application/x-amz-json-1.0" };
     if (this.inFlight >= this.context.limits.requestsInFlightMax) {
       res.shouldKeepAlive = false;
@@ -128,7 +129,7 @@ export class DynamoDbApi {
     }
     if (req.method !== "POST") throw new DynamoException("UnknownOperationException", `${req.method} is not a DynamoDB operation; send POST /`);
     if (typeof contentType !== "string") throw contentType;
-    const operation = parseTarget(headerText(req.headers["x-amz-target"]), operationNames);
+    const operation = parseTarget(requestHeader(req, "x-amz-target"), operationNames);
     if (typeof operation !== "string") throw operation;
     return dynamoOperations[operation]!(this.context, parseJsonBody(body));
   }
@@ -147,15 +148,11 @@ export class DynamoDbApi {
  * operation in X-Amz-Target, which the native API never sends.
  */
 export function isDynamoDbRequest(req: ShoalRequest): boolean {
-  return req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true) && req.headers["x-amz-target"] !== undefined;
+  return req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true) && requestHeader(req, "x-amz-target") !== undefined;
 }
 
 function requestTooLarge(bytes: number, limit: number): ShoalError {
   return new ShoalError("RequestEntityTooLarge", 413, `Request size ${bytes} bytes exceeds the limit of ${limit} bytes`);
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The body of every operation is one JSON object; anything else is a SerializationException. */
