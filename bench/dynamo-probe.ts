@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -114,8 +114,33 @@ async function main(): Promise<void> {
     } finally {
       await started.stop();
     }
+    if (values["loop-stats"] !== undefined && system === "shoal") printLoopStats(join(resolve(values["loop-stats"]), `run${run}-${index}`), ["startup", ...scenarios]);
   });
   printMedians(rows, variants.map((variant) => variant.label), scenarios, format);
+}
+
+/** One line per server and segment (loop-stats-hook.ts): loop delay percentiles and GC pauses. */
+function printLoopStats(dir: string, segmentNames: readonly string[]): void {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((name) => name.endsWith(".json"));
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    let segments: { loopDelayMs: Record<string, number>; gc: Record<string, { count: number; totalMs: number; maxMs: number }> }[];
+    try {
+      segments = JSON.parse(readFileSync(join(dir, file), "utf8")) as typeof segments;
+    } catch {
+      process.stdout.write(`  loop stats ${file}: unreadable (did the server exit cleanly?)\n`);
+      continue;
+    }
+    segments.forEach((segment, i) => {
+      const delay = segment.loopDelayMs;
+      const gc = Object.entries(segment.gc).map(([kind, g]) => `${kind} ${g.count}x ${g.totalMs} ms (max ${g.maxMs})`).join(", ");
+      process.stdout.write(`  loop ${file.replace(".json", "")} ${segmentNames[i] ?? `segment ${i}`}: delay p50 ${delay.p50} p99 ${delay.p99} p99.9 ${delay.p999} max ${delay.max} ms; gc ${gc || "none"}\n`);
+    });
+  }
 }
 
 /** Starts servers with `options` added to NODE_OPTIONS (the servers inherit the environment when spawned). */
