@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,12 +18,16 @@ import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeR
  * built, each holding dist/) it alternates them run by run (odd runs in order, even runs
  * reversed: probe-runs.ts), so an A/B comparison shares the machine's weather; on a shared
  * machine compare CPU per operation more than ops/s.
- * `--profile DIR` writes a V8 CPU profile of the server (profile-hook.ts).
+ * `--profile DIR` writes a V8 CPU profile of the server (profile-hook.ts); `--loop-stats DIR`
+ * its event-loop delay and GC pauses (loop-stats-hook.ts), DIR/run<run>-<index>/<pid>.json.
  *
  *   node dist/bench/dynamo-probe.js --scenarios put,get --runs 3
  *   node dist/bench/dynamo-probe.js --roots /tmp/base,. --scenarios put,get,cget
  *   node dist/bench/dynamo-probe.js --scenarios put --runs 1 --profile /tmp/prof
  *   node dist/bench/dynamo-probe.js --members 3 --scenarios put --roots /tmp/base,.
+ *
+ * `--server-node-options "A;B"` alternates the servers' NODE_OPTIONS run by run like roots
+ * (each root with each; "" for none), e.g. `";--max-semi-space-size=32"` for a GC setting's A/B.
  *
  * `--members 3` starts three Shoal nodes (all on core 0; worker i sends to node i mod 3, as the
  * DynamoDB benchmark's 3-node rows do).
@@ -53,6 +58,8 @@ async function main(): Promise<void> {
       keys: { type: "string", default: "2000" },
       "item-bytes": { type: "string", default: "1024" },
       profile: { type: "string" },
+      "loop-stats": { type: "string" },
+      "server-node-options": { type: "string" },
       members: { type: "string", default: "1" },
     },
   });
@@ -68,9 +75,12 @@ async function main(): Promise<void> {
   const itemBytes = bounded(values["item-bytes"], "--item-bytes", 64, 400_000);
   const members = bounded(values.members, "--members", 1, 7);
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
+  const nodeOptions = values["server-node-options"]?.split(";").map((text) => text.trim()) ?? [undefined];
+  const variants = roots.flatMap((modules) => nodeOptions.map((options) => ({ modules, options, label: options === undefined ? modules.root : `${modules.root} [${options === "" ? "no options" : options}]` })));
   const rows: ProbeRow[] = [];
-  await alternateRuns(runs, roots, async (modules, run, index) => {
-    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
+  await alternateRuns(runs, variants, async ({ modules, options, label }, run, index) => {
+    const start = () => withNodeOptions(options, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
+    const started = await startProfiled(values.profile, run, index, () => startWithLoopStats(values["loop-stats"], run, index, start));
     try {
       let kvWritten = false;
       let queryWritten = false;
@@ -94,16 +104,74 @@ async function main(): Promise<void> {
           serverPids: started.pids,
           seed: run,
         };
+        // A new segment of the servers' loop statistics (loop-stats-hook.ts) per scenario.
+        if (values["loop-stats"] !== undefined && system === "shoal") for (const pid of started.pids) process.kill(pid, "SIGUSR2");
         const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount: keyCount * 10 });
-        const row = rowOf(modules.root, scenario, result);
+        const row = rowOf(label, scenario, result);
         rows.push(row);
         process.stdout.write(`run ${run} ${format(row)} server ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
       }
     } finally {
       await started.stop();
     }
+    if (values["loop-stats"] !== undefined && system === "shoal") printLoopStats(join(resolve(values["loop-stats"]), `run${run}-${index}`), ["startup", ...scenarios]);
   });
-  printMedians(rows, roots.map((modules) => modules.root), scenarios, format);
+  printMedians(rows, variants.map((variant) => variant.label), scenarios, format);
+}
+
+/** One line per server and segment (loop-stats-hook.ts): loop delay percentiles and GC pauses. */
+function printLoopStats(dir: string, segmentNames: readonly string[]): void {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((name) => name.endsWith(".json"));
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    let segments: { loopDelayMs: Record<string, number>; gc: Record<string, { count: number; totalMs: number; maxMs: number }> }[];
+    try {
+      segments = JSON.parse(readFileSync(join(dir, file), "utf8")) as typeof segments;
+    } catch {
+      process.stdout.write(`  loop stats ${file}: unreadable (did the server exit cleanly?)\n`);
+      continue;
+    }
+    segments.forEach((segment, i) => {
+      const delay = segment.loopDelayMs;
+      const gc = Object.entries(segment.gc).map(([kind, g]) => `${kind} ${g.count}x ${g.totalMs} ms (max ${g.maxMs})`).join(", ");
+      process.stdout.write(`  loop ${file.replace(".json", "")} ${segmentNames[i] ?? `segment ${i}`}: delay p50 ${delay.p50} p99 ${delay.p99} p99.9 ${delay.p999} max ${delay.max} ms; gc ${gc || "none"}\n`);
+    });
+  }
+}
+
+/** Starts servers with `options` added to NODE_OPTIONS (the servers inherit the environment when spawned). */
+async function withNodeOptions<T>(options: string | undefined, start: () => Promise<T>): Promise<T> {
+  if (options === undefined || options === "") return start();
+  const saved = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${saved ?? ""} ${options}`.trim();
+  try {
+    return await start();
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  }
+}
+
+/** Starts servers that record their event-loop delay and GC pauses (loop-stats-hook.ts) when `dir` is given. */
+async function startWithLoopStats<T>(dir: string | undefined, run: number, index: number, start: () => Promise<T>): Promise<T> {
+  if (dir === undefined) return start();
+  const runDir = join(resolve(dir), `run${run}-${index}`);
+  mkdirSync(runDir, { recursive: true });
+  const saved = { options: process.env.NODE_OPTIONS, dir: process.env.SHOAL_LOOP_STATS_DIR };
+  process.env.NODE_OPTIONS = `${saved.options ?? ""} --import=${new URL("./loop-stats-hook.js", import.meta.url).href}`.trim();
+  process.env.SHOAL_LOOP_STATS_DIR = runDir;
+  try {
+    return await start();
+  } finally {
+    if (saved.options === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved.options;
+    if (saved.dir === undefined) delete process.env.SHOAL_LOOP_STATS_DIR;
+    else process.env.SHOAL_LOOP_STATS_DIR = saved.dir;
+  }
 }
 
 async function loadRoot(root: string): Promise<RootModules> {

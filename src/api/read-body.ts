@@ -1,5 +1,5 @@
 import { badRequest, type ShoalError } from "../errors.js";
-import { LeanRequest } from "../http/lean-request.js";
+import { LeanRequest, requestHeader } from "../http/lean-request.js";
 import type { HttpReply, ShoalRequest } from "./shoal-response.js";
 
 /**
@@ -14,7 +14,7 @@ export class BodyTooLarge {
 }
 
 export function declaredLength(req: ShoalRequest): number | undefined {
-  const header = req.headers["content-length"];
+  const header = requestHeader(req, "content-length");
   if (header === undefined) return undefined;
   const length = Number(header);
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
@@ -25,7 +25,8 @@ export function readBody(req: ShoalRequest, res: HttpReply, maxBytes: number, to
   if (declared !== undefined && declared > maxBytes) return Promise.reject(new BodyTooLarge(tooLarge(declared, true)));
   // A client that asked to wait (Expect: 100-continue) sends the body only once told to, so a
   // refused request never uploads it (the node routes checkContinue to the normal handler).
-  if (req.headers.expect !== undefined && req.headers.expect.toLowerCase() === "100-continue") res.writeContinue();
+  const expect = requestHeader(req, "expect");
+  if (expect !== undefined && expect.toLowerCase() === "100-continue") res.writeContinue();
   if (req instanceof LeanRequest) return req.readBody(maxBytes, (bytes) => new BodyTooLarge(tooLarge(bytes, false)));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -5,6 +5,7 @@ import type { Clock, Timers } from "../runtime/runtime.js";
 import { BodyTooLarge, readBody } from "../api/read-body.js";
 import type { HttpReply, ShoalRequest } from "../api/shoal-response.js";
 import { ShoalError } from "../errors.js";
+import { requestHeader } from "../http/lean-request.js";
 import { verifySignature, type Credentials } from "./auth/sigv4-verifier.js";
 import type { DynamoContext } from "./dynamo-context.js";
 import { checkDynamoLimits, defaultDynamoLimits, type DynamoLimits } from "./dynamo-limits.js";
@@ -97,7 +98,7 @@ export class DynamoDbApi {
   }
 
   async handle(req: ShoalRequest, res: HttpReply): Promise<void> {
-    const contentType = parseContentType(req.headers["content-type"]);
+    const contentType = parseContentType(requestHeader(req, "content-type"));
     const headers: DynamoResponseHeaders = { requestId: newRequestId(), contentType: typeof contentType === "string" ? contentType : "application/x-amz-json-1.0" };
     if (this.inFlight >= this.context.limits.requestsInFlightMax) {
       res.shouldKeepAlive = false;
@@ -128,9 +129,9 @@ export class DynamoDbApi {
     }
     if (req.method !== "POST") throw new DynamoException("UnknownOperationException", `${req.method} is not a DynamoDB operation; send POST /`);
     if (typeof contentType !== "string") throw contentType;
-    const operation = parseTarget(headerText(req.headers["x-amz-target"]), operationNames);
+    const operation = parseTarget(requestHeader(req, "x-amz-target"), operationNames);
     if (typeof operation !== "string") throw operation;
-    return dynamoOperations[operation]!(this.context, parseJsonBody(body));
+    return dynamoOperations[operation]!(this.context, parseJsonBody(body, escapeFreeReaders.has(operation)));
   }
 
   private toDynamoException(error: unknown): DynamoException {
@@ -147,19 +148,24 @@ export class DynamoDbApi {
  * operation in X-Amz-Target, which the native API never sends.
  */
 export function isDynamoDbRequest(req: ShoalRequest): boolean {
-  return req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true) && req.headers["x-amz-target"] !== undefined;
+  return req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?") === true) && requestHeader(req, "x-amz-target") !== undefined;
 }
 
 function requestTooLarge(bytes: number, limit: number): ShoalError {
   return new ShoalError("RequestEntityTooLarge", 413, `Request size ${bytes} bytes exceeds the limit of ${limit} bytes`);
 }
 
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
+/**
+ * The operations that ask whether their body was escape-free (protocol/escape-free.ts); the
+ * others skip the scan for a backslash and the note (reads: a few hundred ns per request).
+ */
+const escapeFreeReaders: ReadonlySet<string> = new Set(["PutItem"]);
 
-/** The body of every operation is one JSON object; anything else is a SerializationException. */
-export function parseJsonBody(body: Buffer): JsonObject {
+/**
+ * The body of every operation is one JSON object; anything else is a SerializationException.
+ * `noteEscapes`: remember whether the text held no backslash (escape-free.ts).
+ */
+export function parseJsonBody(body: Buffer, noteEscapes = true): JsonObject {
   if (body.length === 0) return {};
   let parsed: unknown;
   try {
@@ -170,7 +176,7 @@ export function parseJsonBody(body: Buffer): JsonObject {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw serializationException("Start of structure or map found where not expected: the request body must be a JSON object");
   }
-  noteEscapeFree(parsed, body);
+  if (noteEscapes) noteEscapeFree(parsed, body);
   return parsed as JsonObject;
 }
 

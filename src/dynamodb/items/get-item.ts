@@ -9,7 +9,7 @@ import { consumedCapacity, readCapacityReport, readCapacityUnits, withCapacity }
 import { compileRequestExpressions, readExpressionMembers } from "./expression-parameters.js";
 import { findItemTable, readItemTableName } from "./item-table.js";
 import { storeException } from "./store-failure.js";
-import { liveItem, liveItemText, newestVersion } from "./stored-item.js";
+import { liveItem, liveItemJson, newestVersion } from "./stored-item.js";
 import { readKey } from "./table-key.js";
 import { readConsistency } from "./read-consistency.js";
 
@@ -34,11 +34,11 @@ export async function getItem(context: DynamoContext, body: JsonObject): Promise
   const result = await context.items.get(table.definition, key.parts, { quorum: {}, consistency: readConsistency(table, consistent) });
   if (!result.ok) throw storeException(result.error);
   if (projection === undefined) {
-    const stored = liveItemText(table, newestVersion(result.value), context.clock.nowMs());
+    const stored = liveItemJson(table, newestVersion(result.value), context.clock.nowMs());
     const capacity = consumedCapacity(report, table.definition.name, () => readCapacityUnits(stored === undefined ? 0 : stored.size, consistent), "read");
-    const itemMember = stored === undefined ? "" : `"Item":${stored.text}`;
     const capacityMember = capacity === undefined ? "" : `"ConsumedCapacity":${JSON.stringify(capacity)}`;
-    return new JsonText(`{${itemMember}${itemMember !== "" && capacityMember !== "" ? "," : ""}${capacityMember}}`);
+    if (stored === undefined) return new JsonText(`{${capacityMember}}`);
+    return new JsonText(['{"Item":', stored.json, capacityMember === "" ? "}" : `,${capacityMember}}`]);
   }
   const item = liveItem(table, newestVersion(result.value), context.clock.nowMs());
   const output: JsonObject = {};

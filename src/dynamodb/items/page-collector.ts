@@ -4,7 +4,7 @@ import type { ResolvedCondition, ResolvedProjection } from "../expressions/expre
 import { projectItem } from "../expressions/project-item.js";
 import type { Item } from "../model/attribute-value.js";
 import { itemToJson } from "../model/attribute-value-json.js";
-import { decodeItem, itemJsonText, storedItemSize } from "../model/item-codec.js";
+import { decodeItem, itemJsonBytes, storedItemSize } from "../model/item-codec.js";
 import { itemSize } from "../model/item-size.js";
 import { JsonText } from "../protocol/dynamo-response.js";
 import type { JsonObject } from "../protocol/request-reader.js";
@@ -41,8 +41,8 @@ export class PageCollector {
   bytesRead = 0;
   /** The answer's items as the model (pages with a filter, projection or TTL)... */
   private readonly items: Item[] = [];
-  /** ...or as the stored JSON texts (`plain` pages: whole items, nothing to evaluate). */
-  private readonly texts: string[] = [];
+  /** ...or as the stored JSON, UTF-8 bytes (`plain` pages: whole items, nothing to evaluate). */
+  private readonly texts: Uint8Array[] = [];
   private readonly plain: boolean;
   private lastItem: Item | undefined;
   private lastStored: Uint8Array | undefined;
@@ -68,7 +68,7 @@ export class PageCollector {
       this.bytesRead += storedItemSize(version.value);
       this.lastStored = version.value;
       this.count++;
-      if (select !== "COUNT") this.texts.push(itemJsonText(version.value));
+      if (select !== "COUNT") this.texts.push(itemJsonBytes(version.value));
     } else {
       const item = decodeItem(version.value);
       if (isExpired(this.options.table, item, this.options.nowMs)) return true;
@@ -93,13 +93,22 @@ export class PageCollector {
    */
   answer(more: boolean, capacity: JsonObject | undefined): JsonObject | JsonText {
     if (!this.plain) return withCapacity(this.output(more), capacity);
-    let text = this.options.select !== "COUNT" ? `{"Items":[${this.texts.join(",")}],` : "{";
+    const parts: (string | Uint8Array)[] = [];
+    if (this.options.select !== "COUNT") {
+      parts.push('{"Items":[');
+      this.texts.forEach((json, index) => {
+        if (index > 0) parts.push(",");
+        parts.push(json);
+      });
+    }
+    let text = this.options.select !== "COUNT" ? "]," : "{";
     text += `"Count":${this.count},"ScannedCount":${this.scannedCount}`;
     if (this.stopped && more && this.lastStored !== undefined) {
       text += `,"LastEvaluatedKey":${JSON.stringify(itemToJson(keyAttributesOf(this.options.table, decodeItem(this.lastStored))))}`;
     }
     if (capacity !== undefined) text += `,"ConsumedCapacity":${JSON.stringify(capacity)}`;
-    return new JsonText(`${text}}`);
+    parts.push(`${text}}`);
+    return new JsonText(parts);
   }
 
   private output(more: boolean): JsonObject {

@@ -1,7 +1,7 @@
 import type { ItemRead, ItemVersion } from "../../coordinator/item-operations.js";
 import type { ItemWrite } from "../../replica/item-write.js";
 import type { Item } from "../model/attribute-value.js";
-import { decodeItem, encodeItem, itemJsonText, storedItemSize } from "../model/item-codec.js";
+import { decodeItem, encodeItem, itemJsonBytes, storedItemSize } from "../model/item-codec.js";
 import type { DynamoTable } from "../tables/dynamo-table.js";
 import { isExpired } from "./time-to-live-expiry.js";
 
@@ -32,15 +32,15 @@ export function liveItem(table: DynamoTable, version: ItemVersion | undefined, n
 }
 
 /**
- * The live item a version holds as its DynamoDB JSON text and size, without building the model
- * when the table has no TTL (the text is what item-codec.ts stored); undefined when there is
- * none or it has expired. For answers that carry the whole item (GetItem without a
+ * The live item a version holds as its DynamoDB JSON (UTF-8 bytes) and size, without building
+ * the model when the table has no TTL (the bytes are what item-codec.ts stored); undefined when
+ * there is none or it has expired. For answers that carry the whole item (GetItem without a
  * projection, Query and Scan pages without filter or projection).
  */
-export function liveItemText(table: DynamoTable, version: ItemVersion | undefined, nowMs: number): { text: string; size: number } | undefined {
+export function liveItemJson(table: DynamoTable, version: ItemVersion | undefined, nowMs: number): { json: Uint8Array; size: number } | undefined {
   if (version === undefined) return undefined;
   if (table.metadata.timeToLive?.enabled === true && isExpired(table, decodeItem(version.value), nowMs)) return undefined;
-  return { text: itemJsonText(version.value), size: storedItemSize(version.value) };
+  return { json: itemJsonBytes(version.value), size: storedItemSize(version.value) };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { AttributeValue } from "./attribute-value.js";
 import { defineEntry, itemToJson } from "./attribute-value-json.js";
 import { attributeValuesEqual } from "./attribute-value-order.js";
 import { item as itemArbitrary } from "./attribute-value-arbitrary.js";
-import { decodeItem, encodeItem, encodeItemTagged, escapeFreeItemJson, itemJsonText, storedItemSize } from "./item-codec.js";
+import { decodeItem, encodeItem, encodeItemTagged, escapeFreeItemJson, itemJsonBytes, itemJsonText, storedItemSize } from "./item-codec.js";
 import { itemSize } from "./item-size.js";
 
 test("law: an item survives encoding for storage", () => {
@@ -29,6 +29,7 @@ test("law: the stored text is the item's DynamoDB JSON and the header its Dynamo
       const json = JSON.stringify(itemToJson(item));
       for (const bytes of [encodeItem(item), encodeItemTagged(item)]) {
         assert.equal(itemJsonText(bytes), json);
+        assert.equal(Buffer.from(itemJsonBytes(bytes)).toString("utf8"), json);
         assert.equal(storedItemSize(bytes), itemSize(item));
       }
     }),
@@ -57,6 +58,7 @@ test("format 3 is a 0xC1 marker, the size as 4 bytes big-endian, then the JSON t
   // A plain Uint8Array view (as the acceptor record hands values back) reads the same.
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   assert.equal(itemJsonText(view), text);
+  assert.deepEqual(Buffer.from(itemJsonBytes(view)), Buffer.from(text, "utf8"));
   assert.equal(storedItemSize(view), 7);
 });
 

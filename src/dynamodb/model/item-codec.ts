@@ -111,6 +111,16 @@ export function itemJsonText(bytes: Uint8Array): string {
   return bufferOf(bytes).toString("utf8", jsonHeaderBytes);
 }
 
+/**
+ * The item's DynamoDB JSON as UTF-8 bytes (the same text as `itemJsonText`): for format 3 a
+ * view of the stored bytes after the header (no copy, no decoding), built for older formats.
+ */
+export function itemJsonBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes[0] !== jsonMarker) return Buffer.from(itemJsonText(bytes), "utf8");
+  assert(bytes.length >= jsonHeaderBytes, "decodeItem: a format 3 item shorter than its header");
+  return bytes.subarray(jsonHeaderBytes);
+}
+
 /** The item's DynamoDB size (item-size.ts): from the header for format 3, measured for older formats. */
 export function storedItemSize(bytes: Uint8Array): number {
   if (bytes[0] !== jsonMarker) return itemSize(decodeItem(bytes));
