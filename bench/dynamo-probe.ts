@@ -67,10 +67,12 @@ async function main(): Promise<void> {
   const keyCount = bounded(values.keys, "--keys", 1, 1_000_000);
   const itemBytes = bounded(values["item-bytes"], "--item-bytes", 64, 400_000);
   const members = bounded(values.members, "--members", 1, 7);
+  // startDynamoSystem("shoal") is one node whatever `members` says: a cluster is "shoal-cluster".
+  const systemStarted: DynamoSystemName = system === "shoal" && members > 1 ? "shoal-cluster" : system;
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
   const rows: ProbeRow[] = [];
   await alternateRuns(runs, roots, async (modules, run, index) => {
-    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
+    const started = await startProfiled(values.profile, run, index, () => modules.startDynamoSystem(systemStarted, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
     try {
       let kvWritten = false;
       let queryWritten = false;
