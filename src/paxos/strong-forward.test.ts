@@ -9,7 +9,7 @@ import { AcceptorService, type AcceptReply } from "./acceptor-service.js";
 import type { Ballot } from "./ballot.js";
 import { StrongCoordinator, type StrongCoordinatorOptions, type StrongValue } from "./strong-coordinator.js";
 import type { WriteCondition } from "../replica/item-write.js";
-import { forwardMessage, strongWriteRefusal, type ChangeKinds, type StrongWrite } from "./strong-write.js";
+import { forwardMessage, parseForwardReply, strongWriteRefusal, type ChangeKinds, type StrongWrite } from "./strong-write.js";
 
 // Forwarding strong writes to the key's first live primary (README, "Forwarding writes to the
 // first primary"), on a simulated three-node cluster whose every key has the acceptors n1, n2,
@@ -325,4 +325,19 @@ test("a named change the first primary cannot build is not proposed there but wh
   assert.ok(result.ok, JSON.stringify(result));
   assert.deepEqual([n2.strong.forwardCounts.proposedHere, n1.strong.forwardCounts.unknownChange, n1.strong.forwardCounts.served], [1, 2, 0]);
   assert.equal(await readText(w, "n3", "c"), "7");
+});
+
+test("a named change with a malformed kind is refused as unavailable, and a reply with a malformed refusal is no answer", async () => {
+  const w = await world(15, { changeKinds: counterKinds });
+  const n1 = nodeOf(w, "n1");
+  const long = forwardMessage(keyOf("c"), 3, { type: "change", kind: "k".repeat(65), args: { by: 1 } }, 10, { boot: 1, seq: 1 }, undefined);
+  assert.match(((await n1.strong.handle("n2", long)) as { message: string }).message, /write is malformed/);
+  const noArgs = { ...forwardMessage(keyOf("c"), 3, add(1), 10, { boot: 1, seq: 2 }, undefined), write: { type: "change", kind: "add" } };
+  assert.match(((await n1.strong.handle("n2", noArgs)) as { message: string }).message, /write is malformed/);
+  assert.equal(parseForwardReply({ ok: true, before: null, after: null, refusal: { code: 7 } }), undefined);
+  assert.deepEqual(parseForwardReply({ ok: true, before: null, after: null, refusal: { code: "BadRequest", message: "m" } }), {
+    kind: "result",
+    result: { ok: true, value: { before: undefined, after: undefined, refusal: { code: "BadRequest", message: "m" } } },
+  });
+  assert.equal(await readText(w, "n2", "c"), undefined);
 });
