@@ -74,12 +74,14 @@ async function main(): Promise<void> {
   const keyCount = bounded(values.keys, "--keys", 1, 1_000_000);
   const itemBytes = bounded(values["item-bytes"], "--item-bytes", 64, 400_000);
   const members = bounded(values.members, "--members", 1, 7);
+  // startDynamoSystem("shoal") is one node whatever `members` says: a cluster is "shoal-cluster".
+  const systemStarted: DynamoSystemName = system === "shoal" && members > 1 ? "shoal-cluster" : system;
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
   const nodeOptions = values["server-node-options"]?.split(";").map((text) => text.trim()) ?? [undefined];
   const variants = roots.flatMap((modules) => nodeOptions.map((options) => ({ modules, options, label: options === undefined ? modules.root : `${modules.root} [${options === "" ? "no options" : options}]` })));
   const rows: ProbeRow[] = [];
   await alternateRuns(runs, variants, async ({ modules, options, label }, run, index) => {
-    const start = () => withNodeOptions(options, () => modules.startDynamoSystem(system, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
+    const start = () => withNodeOptions(options, () => modules.startDynamoSystem(systemStarted, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
     const started = await startProfiled(values.profile, run, index, () => startWithLoopStats(values["loop-stats"], run, index, start));
     try {
       let kvWritten = false;

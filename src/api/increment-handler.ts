@@ -7,6 +7,7 @@ import { conditionFromHeaders, parseKeySegment } from "./item-request.js";
 import { lastModified } from "./item-handlers.js";
 import type { RouteMatch } from "./route-match.js";
 import { sendJson } from "./respond.js";
+import { parseCondition } from "../paxos/strong-write.js";
 import type { ShoalRequest, ShoalResponse } from "./shoal-response.js";
 
 /**
@@ -35,8 +36,10 @@ export async function incrementItem(context: ApiContext, req: ShoalRequest, res:
   const table = requireTable(context, match.table);
   const key: ItemKeyParts = { partitionKey: parseKeySegment(match.key, context.limits) };
   const by = parseBy(match.query);
-  const change = incrementChange(by, conditionFromHeaders(req.headers));
-  const result = await context.items.modify(table, key, change.run);
+  const condition = conditionFromHeaders(req.headers);
+  const change = incrementChange(by, condition);
+  // Named, so the key's first live primary proposes it (paxos/README.md, "Forwarding read-modify-writes").
+  const result = await context.items.modify(table, key, change.run, { kind: incrementChangeKind, args: { by, condition } });
   const action = `cannot increment ${describeKey(table, key)}`;
   if (!result.ok) {
     const refusal = result.error.code === "BadRequest" ? change.refusal : undefined;
@@ -58,6 +61,18 @@ export function parseBy(query: string): number {
 }
 
 type Refusal = "NotAnInteger" | "IncrementOverflow";
+
+/** The named item change of an increment (NamedItemChange): args {by, condition}. */
+export const incrementChangeKind = "increment";
+
+/** The increment another node named (args {by: a safe integer, condition}), or why its args are refused. */
+export function incrementOfArgs(args: unknown): ItemChange | string {
+  const a = args as { by?: unknown; condition?: unknown } | null;
+  if (a === null || typeof a !== "object" || typeof a.by !== "number" || !Number.isSafeInteger(a.by)) return "by is not a safe integer";
+  const condition = parseCondition(a.condition);
+  if (condition === null) return "the condition is malformed";
+  return incrementChange(a.by, condition ?? {}).run;
+}
 
 /**
  * The change CASPaxos applies. It may run more than once (after a lost race), so it is a pure

@@ -21,6 +21,7 @@ import type {
   BatchResult,
   DeleteResult,
   ItemChange,
+  NamedItemChange,
   ItemKeyParts,
   ItemOperations,
   ItemRead,
@@ -153,8 +154,8 @@ export class ClusterCoordinator implements ItemOperations {
     return { ok: true, value: { existed: prepared.read !== undefined || result.existed === true } };
   }
 
-  modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange): Promise<StoreResult<ModifyResult>> {
-    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.modify(table, key, change));
+  modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange, named?: NamedItemChange): Promise<StoreResult<ModifyResult>> {
+    if (table.consistency === "strong") return this.strongOr(table, (strong) => strong.modify(table, key, change, named));
     return Promise.resolve(storeFailure("BadRequest", `a read-modify-write needs a strong table; table "${table.name}" is eventual`));
   }
 

@@ -96,6 +96,17 @@ export interface DeleteResult {
  */
 export type ItemChange = (current: ItemVersion | undefined) => ItemChangeDecision;
 
+/**
+ * A read-modify-write named as data, so the node that proposes the key's changes (its first live
+ * primary) can build the same ItemChange (paxos/README.md, "Forwarding read-modify-writes"):
+ * `kind` is registered on every node (StrongItemOperationsOptions.itemChangeKinds) with a
+ * builder that turns `args` back into the change. Without it a change is proposed where it arrives.
+ */
+export interface NamedItemChange {
+  kind: string;
+  args: unknown;
+}
+
 export type ItemChangeDecision =
   | { type: "put"; write: ItemWrite }
   | { type: "delete" }
@@ -178,7 +189,7 @@ export interface ItemOperations {
   put(table: TableDefinition, key: ItemKeyParts, write: ItemWrite, options: WriteOptions): Promise<StoreResult<PutResult>>;
   delete(table: TableDefinition, key: ItemKeyParts, options: WriteOptions): Promise<StoreResult<DeleteResult>>;
   /** Strong tables only; an eventual table answers BadRequest naming the table's consistency. */
-  modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange): Promise<StoreResult<ModifyResult>>;
+  modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange, named?: NamedItemChange): Promise<StoreResult<ModifyResult>>;
   list(table: TableDefinition, request: ListRequest): Promise<StoreResult<ListPage>>;
   query(table: TableDefinition, request: QueryRequest): Promise<StoreResult<ListPage>>;
   /**

@@ -4,6 +4,7 @@ import type { TableDefinition } from "../catalog/table-definition.js";
 import { simItemsCluster, type SimItemsCluster } from "../node/sim-items-cluster.test-support.js";
 import type { StoreResult } from "../replica/store-result.js";
 import type { ItemKeyParts, ItemRead, WriteOptions } from "./item-operations.js";
+import { incrementChange, incrementChangeKind } from "../api/increment-handler.js";
 
 // Strong tables through the ClusterCoordinator on three simulated nodes (CASPaxos over each
 // key's primaries): conditions and modify inside the round, and query over acceptor records.
@@ -122,4 +123,30 @@ test("an eventual list does not show an item whose delete this node's acceptor m
   assert.deepEqual(texts(stale), ["a1"], "n3's acceptor still holds the deleted item");
   const listed = ok(await c.sim.settle(items(c, "n3").list(table, { prefix: new Uint8Array(0), limit: 10, consistency: "eventual" })));
   assert.deepEqual(listed.items.map((item) => `${decoder.decode(item.key.partitionKey)}=${decoder.decode(item.siblings[0]!.value)}`), ["b=b2"]);
+});
+
+test("a named increment through any node is proposed at the key's first primary; the increment's own refusal comes back to the caller", async () => {
+  const c = await simItemsCluster(43);
+  const ids = ["n1", "n2", "n3"];
+  await c.sim.runUntil(() => ids.every((a) => ids.every((b) => a === b || c.node(a).membership.isUp(b))));
+  const counter = key("hits");
+  for (const [i, id] of ["n1", "n2", "n3", "n2"].entries()) {
+    const change = incrementChange(i + 1, {});
+    ok(await c.sim.settle(items(c, id).modify(table, counter, change.run, { kind: incrementChangeKind, args: { by: i + 1, condition: {} } })));
+  }
+  assert.deepEqual(texts(ok(await c.sim.settle(items(c, "n3").get(table, counter, { quorum: {} })))), ["10"]);
+  const served = ["n1", "n2", "n3"].map((id) => c.node(id).items.strong.forwardCounts.served);
+  const forwarded = ["n1", "n2", "n3"].map((id) => c.node(id).items.strong.forwardCounts.forwarded);
+  assert.equal(served.reduce((a, b) => a + b), forwarded.reduce((a, b) => a + b));
+  assert.equal(served.filter((count) => count > 0).length, 1, `one node (the first primary) served every forward: ${served}`);
+  assert.equal(forwarded.reduce((a, b) => a + b), 3, "the three increments that arrived elsewhere were forwarded");
+  // A refusal decided at the primary: the caller's change still learns why (409 NotAnInteger at the API).
+  ok(await c.sim.settle(items(c, "n1").put(table, counter, write("ten"), blind)));
+  for (const id of ["n1", "n2", "n3"]) {
+    const change = incrementChange(1, {});
+    const refused = await c.sim.settle(items(c, id).modify(table, counter, change.run, { kind: incrementChangeKind, args: { by: 1, condition: {} } }));
+    assert.ok(!refused.ok && refused.error.code === "BadRequest", JSON.stringify(refused));
+    assert.equal(change.refusal, "NotAnInteger", `through ${id}`);
+  }
+  assert.deepEqual(texts(ok(await c.sim.settle(items(c, "n2").get(table, counter, { quorum: {} })))), ["ten"]);
 });

@@ -18,6 +18,7 @@ import type {
   ListPage,
   ListRequest,
   ModifyResult,
+  NamedItemChange,
   PutResult,
   QueryRequest,
   ReadOptions,
@@ -26,7 +27,7 @@ import type {
 import { encodedKey, listRange, queryRange } from "./scan-ranges.js";
 import { frontierOf } from "./scan-merge.js";
 import { compareBytes } from "../storage/byte-order.js";
-import { strongWriteRefusal, type StrongWrite } from "../paxos/strong-write.js";
+import { strongWriteRefusal, type ChangeRefusal, type ForwardableChange, type StrongWrite } from "../paxos/strong-write.js";
 
 /**
  * ItemOperations of strong tables over CASPaxos (DESIGN.md, "The strong path"): a get is the
@@ -51,6 +52,13 @@ export interface StrongItemOperationsOptions {
   clock: Clock;
   /** The ring's member count (n is capped at it, like the eventual quorums). */
   members: () => number;
+  /**
+   * The named read-modify-writes this node builds (NamedItemChange: an increment, ...), by kind;
+   * a `modify` named so is proposed at the key's first live primary, which builds the same
+   * change from its args (paxos/README.md, "Forwarding read-modify-writes"). A builder returns
+   * the change, or why the args are refused.
+   */
+  itemChangeKinds?: Readonly<Record<string, (args: unknown) => ItemChange | string>>;
   /** For query: where a key's acceptors are, who is up, and how to scan one. */
   scan?: AcceptedScanOptions & {
     placement: StrongPlacement;
@@ -63,6 +71,9 @@ export interface StrongItemOperationsOptions {
     coverage?: (n: number) => readonly (readonly NodeId[])[];
   };
 }
+
+/** The paxos change kind of named item changes (NamedItemChange): args {kind, args}. */
+export const itemChangeKind = "item";
 
 /** Keys of one strong query page re-read through the protocol at once. */
 const strongRereadsConcurrencyMax = 16;
@@ -102,7 +113,8 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     return { ok: true, value: { existed: this.live(changed.value.before) !== undefined } };
   }
 
-  async modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange): Promise<StoreResult<ModifyResult>> {
+  async modify(table: TableDefinition, key: ItemKeyParts, change: ItemChange, named?: NamedItemChange): Promise<StoreResult<ModifyResult>> {
+    if (named !== undefined && Object.hasOwn(this.options.itemChangeKinds ?? {}, named.kind)) return this.modifyNamed(table, key, change, named);
     const changed = await this.change(table, key, (current) => {
       const decided = change(current);
       if (decided.type === "abort") return { decision: { type: "keep" }, refusal: { code: decided.code, message: decided.message } };
@@ -110,6 +122,57 @@ export class StrongItemOperations implements Pick<ItemOperations, "get" | "put" 
     });
     if (!changed.ok) return changed;
     return { ok: true, value: { item: this.live(changed.value.after), previous: this.live(changed.value.before) } };
+  }
+
+  /**
+   * A named read-modify-write, proposed at the key's first live primary (StrongCoordinator.write
+   * with `{type: "change"}`), or here with `change` itself when this node proposes. A refusal
+   * comes back as the deciding node's {code, message}; `change` is run once more on the value
+   * that run saw so that what the caller's change records about its refusal (e.g. the
+   * increment's reason) is set here too (it is pure: the same value, the same decision).
+   */
+  private async modifyNamed(table: TableDefinition, key: ItemKeyParts, change: ItemChange, named: NamedItemChange): Promise<StoreResult<ModifyResult>> {
+    const write: StrongWrite = { type: "change", kind: itemChangeKind, args: { kind: named.kind, args: named.args } };
+    const result = await this.options.strong.write(encodedKey(table, key), this.n(table), write, this.forwardable(change));
+    if (!result.ok) return strongFailure(result, "write");
+    const { before, after, refusal } = result.value;
+    if (refusal !== undefined) {
+      const again = change(this.live(before));
+      if (again.type === "abort") return storeFailure(again.code, again.message);
+      return storeFailure(refusal.code === "PreconditionFailed" ? "PreconditionFailed" : "BadRequest", refusal.message);
+    }
+    return { ok: true, value: { item: this.live(after), previous: this.live(before) } };
+  }
+
+  /**
+   * Builds a named change another node sent here to propose (StrongCoordinatorOptions.changeKinds),
+   * or says why it cannot: an unknown kind or args its builder refuses (the sender then proposes it).
+   */
+  changeKind(kind: string, args: unknown): ForwardableChange | string {
+    if (kind !== itemChangeKind) return `unknown change kind "${kind.slice(0, 64)}"`;
+    const item = args as { kind?: unknown; args?: unknown } | null;
+    if (item === null || typeof item !== "object" || typeof item.kind !== "string") return "an item change without a kind";
+    const kinds = this.options.itemChangeKinds ?? {};
+    if (!Object.hasOwn(kinds, item.kind)) return `unknown item change "${item.kind.slice(0, 64)}"`;
+    const change = kinds[item.kind]!(item.args);
+    return typeof change === "string" ? `item change "${item.kind}": ${change}` : this.forwardable(change);
+  }
+
+  /** An ItemChange as the paxos layer's change: the decision on the live version, and why its last run aborted. */
+  private forwardable(change: ItemChange): ForwardableChange {
+    let refusal: ChangeRefusal | undefined;
+    return {
+      decide: (current) => {
+        refusal = undefined;
+        const decided = change(this.live(current));
+        if (decided.type === "abort") {
+          refusal = { code: decided.code, message: decided.message };
+          return { type: "keep" };
+        }
+        return decided.type === "put" ? { type: "set", value: strongValueOf(decided.write) } : { type: "delete" };
+      },
+      refusal: () => refusal,
+    };
   }
 
   /**

@@ -4,6 +4,7 @@ import { StrongItemOperations } from "../coordinator/strong-item-operations.js";
 import { ringStrongPlacement, strongAcceptors } from "../coordinator/strong-placement.js";
 import { AcceptorService } from "../paxos/acceptor-service.js";
 import { paxosMessagePrefix, StrongCoordinator } from "../paxos/strong-coordinator.js";
+import { incrementChangeKind, incrementOfArgs } from "../api/increment-handler.js";
 import { EventualCoordinator } from "../coordinator/eventual-coordinator.js";
 import { TombstoneReaper, tombstoneReaperDefaults } from "../coordinator/tombstone-reaper.js";
 import { Departures } from "../coordinator/tombstone-reaper-departures.js";
@@ -247,7 +248,10 @@ export class NodeItems {
     const acceptors = options.acceptorDisk === undefined ? this.acceptors : gatedAcceptors(this.acceptors, () => this.relearn.gated);
     // Writes go to each key's first live primary, which proposes them (paxos/README.md, "Forwarding writes to the first primary").
     const forwardWrites = { isUp: (id: NodeId) => options.membership.isUp(id) };
-    this.strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: options.requestTimeoutMs, forwardWrites });
+    // Named read-modify-writes (increments) other nodes forward here are built by the strong item operations below.
+    let strongItems: StrongItemOperations | undefined;
+    const changeKinds = (kind: string, args: unknown) => strongItems?.changeKind(kind, args) ?? "the node is starting";
+    this.strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: options.requestTimeoutMs, forwardWrites, changeKinds });
     const members = (): number => Math.max(1, options.membership.ring()?.members.length ?? 1);
     const upMembers = (): NodeId[] => (options.membership.ring()?.members ?? []).map((member) => member.id).filter((id) => id === nodeId || options.membership.isUp(id));
     this.coordinator = new ClusterCoordinator({
@@ -256,12 +260,13 @@ export class NodeItems {
       replicas: this.replicas,
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
-      strong: new StrongItemOperations({
+      strong: (strongItems = new StrongItemOperations({
         strong: this.strong,
         clock,
         members,
+        itemChangeKinds: { [incrementChangeKind]: incrementOfArgs },
         scan: { self: nodeId, network: runtime.network, replicas: this.replicas, timeoutMs: options.requestTimeoutMs, relearning: () => this.relearn.gated, placement, isUp: (id) => options.membership.isUp(id), upMembers, coverage: (n) => acceptorSets(options.membership.ring(), n) },
-      }),
+      })),
     });
   }
 

@@ -69,7 +69,21 @@ test("a malformed message is refused as a value and changes nothing", async () =
   assert.equal(parseAcceptReply("yes").kind, "malformed");
 });
 
-test("with no ring yet a change is unavailable at once", async () => {
-  const result = await node().change(key, 3, () => ({ type: "keep" }));
-  assert.ok(!result.ok && result.error === "unavailable");
+test("with no ring yet a change waits a bounded while and is unavailable; one whose ring comes meanwhile runs", async () => {
+  // The node's timers are unreferenced (background steps): keep the test's event loop alive.
+  const keepAlive = setInterval(() => undefined, 5);
+  try {
+    const result = await node().change(key, 3, () => ({ type: "keep" }));
+    assert.ok(!result.ok && result.error === "unavailable", JSON.stringify(result));
+    assert.match(result.message, /no ring/);
+    const runtime = createTestRuntime({ storage: new MemoryStorageEngine() });
+    const ring: { acceptors?: string[] } = {};
+    const joining = new StrongCoordinator({ runtime, acceptors: new AcceptorService({ runtime }), placement: { acceptorsFor: () => (ring.acceptors === undefined ? undefined : { acceptors: ring.acceptors }) }, requestTimeoutMs: 100 });
+    const pending = joining.change(key, 1, () => ({ type: "set", value: { value: new Uint8Array([1]), contentType: "x", metadata: [], expiresAtMs: null } }));
+    ring.acceptors = [runtime.nodeId];
+    const changed = await pending;
+    assert.ok(changed.ok && changed.value.after !== undefined, JSON.stringify(changed));
+  } finally {
+    clearInterval(keepAlive);
+  }
 });

@@ -118,6 +118,11 @@ export class Proposer {
   private lastCounter = 0;
   /** Rounds that skipped the prepare (a held promise), and rounds that prepared (for tests and metrics). */
   readonly roundCounts = { oneTrip: 0, twoTrips: 0 };
+  /**
+   * Why rounds did not end their batch (for metrics and the profiling probes): a phase that
+   * failed (refused by a higher promise or ring, or short of a majority) and the backoffs taken.
+   */
+  readonly retryCounts = { prepareFailed: 0, acceptFailed: 0, backoffs: 0 };
 
   constructor(private readonly options: ProposerOptions) {
     this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs, ringVersion: options.ringVersion });
@@ -217,6 +222,7 @@ export class Proposer {
       promised = await this.prepare(key, sets, ballot);
     }
     if (!promised.ok) {
+      this.retryCounts.prepareFailed++;
       state.above = maxBallot(state.above, promised.above);
       state.ringAbove = Math.max(state.ringAbove, promised.ringAbove);
       state.problem = promised.message;
@@ -234,6 +240,7 @@ export class Proposer {
       if (next !== undefined && accepted.nextPromised) this.hold(key, { next, sets: setsText(sets), highest: { ballot, acceptedAtMs: 0, ...proposal }, bytes: key.byteLength + (proposal.value?.value.byteLength ?? 0) });
       return { ok: true, outcomes: plan.applied.outcomes };
     }
+    this.retryCounts.acceptFailed++;
     if (accepted.maybeStored && plan.applied.changed) state.sent.push({ origin: ballot, outcomes: plan.applied.outcomes });
     state.above = maxBallot(state.above, accepted.above);
     state.ringAbove = Math.max(state.ringAbove, accepted.ringAbove);
@@ -395,6 +402,7 @@ export class Proposer {
   }
 
   private backoff(attempt: number): Promise<void> {
+    this.retryCounts.backoffs++;
     const { backoffBaseMs, backoffMaxMs } = this.options;
     const spanMs = Math.max(1, Math.min(backoffMaxMs, backoffBaseMs * 2 ** attempt));
     const delayMs = 1 + this.options.runtime.random.int(spanMs);

@@ -7,7 +7,20 @@ import { LocalChange } from "./local-change.js";
 import { lockKey } from "./lock-key.js";
 import { acceptReplyToWire, collectReplyToWire, parseRequest, peekReplyToWire, prepareReplyToWire } from "./paxos-messages.js";
 import { Proposer, type BatchResult, type RoundPlacement } from "./proposer.js";
-import { decideWrite, forwardMessage, forwardMessageType, forwardReplyToWire, ForwardsSeen, parseForwardReply, parseForwardRequest, type ForwardReplyWire, type StrongWrite } from "./strong-write.js";
+import {
+  changeOfWrite,
+  forwardMessage,
+  forwardMessageType,
+  forwardReplyToWire,
+  ForwardsSeen,
+  parseForwardReply,
+  parseForwardRequest,
+  type ChangeKinds,
+  type ForwardableChange,
+  type ForwardReplyWire,
+  type StrongWrite,
+  type StrongWriteOutcome,
+} from "./strong-write.js";
 import { isRemoteFailure } from "../transport/remote-failure.js";
 
 /**
@@ -117,6 +130,12 @@ export interface StrongCoordinatorOptions {
    * proposed where it arrives. `isUp`: membership's belief (not suspect, not down).
    */
   forwardWrites?: { isUp(node: NodeId): boolean };
+  /**
+   * Builds the named changes (`{type: "change", kind, args}` writes: increments, conditional
+   * updates) this node proposes for others (README, "Forwarding read-modify-writes"); absent:
+   * it proposes none, and a forward of one is answered "unknown-change" (its sender proposes it).
+   */
+  changeKinds?: ChangeKinds;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -144,6 +163,8 @@ export interface ForwardCounts {
   /** Forwards not proposed here: repeats of one seen before, and ones meant for another incarnation of this node. */
   duplicates: number;
   otherBoot: number;
+  /** Forwards of a named change this node cannot build (unknown kind, refused args): not proposed, the sender proposes it. */
+  unknownChange: number;
 }
 
 /** Nodes whose incarnation (boot) a forwarding node remembers; past it the oldest is forgotten (one more "boot" answer). */
@@ -176,7 +197,7 @@ export class StrongCoordinator {
   private readonly local: LocalChange | undefined;
   /** Reads answered by one round trip (readFast), and full-round reads (read, and readFast's fallbacks). */
   readonly readCounts = { fast: 0, full: 0 };
-  readonly forwardCounts: ForwardCounts = { forwarded: 0, proposedHere: 0, lost: 0, served: 0, expired: 0, duplicates: 0, otherBoot: 0 };
+  readonly forwardCounts: ForwardCounts = { forwarded: 0, proposedHere: 0, lost: 0, served: 0, expired: 0, duplicates: 0, otherBoot: 0, unknownChange: 0 };
   /** How long a forwarding node waits for the answer: every round the receiver may still start, plus the hop. */
   private readonly forwardWaitMs: number;
   /** This incarnation, for forwards (strong-write.ts ForwardRequest): random, so a restart is another; drawn when first needed. */
@@ -232,6 +253,11 @@ export class StrongCoordinator {
     return this.proposer.roundCounts;
   }
 
+  /** Failed phases and backoffs of this node's proposer (proposer.ts `retryCounts`). */
+  get retryCounts(): { readonly prepareFailed: number; readonly acceptFailed: number; readonly backoffs: number } {
+    return this.proposer.retryCounts;
+  }
+
   /** Keys whose piggybacked promise the proposer holds, and the value bytes it keeps for them. */
   get heldPromises(): { keys: number; bytes: number } {
     return this.proposer.heldSize;
@@ -271,9 +297,9 @@ export class StrongCoordinator {
    * refused before it ran ("overloaded") is proposed here. A condition's refusal is read from
    * the answer's `before` (strong-write.ts `strongWriteRefusal`).
    */
-  async write(itemKey: Uint8Array, n: number, write: StrongWrite): Promise<StrongResult<StrongChange>> {
+  async write(itemKey: Uint8Array, n: number, write: StrongWrite, local?: ForwardableChange): Promise<StrongResult<StrongWriteOutcome>> {
     const target = this.forwardTarget(itemKey, n);
-    if (target === undefined) return this.change(itemKey, n, decideWrite(write));
+    if (target === undefined) return this.proposeHere(itemKey, n, write, local);
     const network = this.options.runtime.network!;
     this.forwardCounts.forwarded++;
     // At most twice: a "boot" answer (the first forward to that incarnation) proposed nothing.
@@ -282,10 +308,11 @@ export class StrongCoordinator {
       const result = await network.request(target, message, { timeoutMs: this.forwardWaitMs });
       const reply = result.ok && !isRemoteFailure(result.reply) ? parseForwardReply(result.reply) : undefined;
       if ((!result.ok && result.error === "overloaded") || reply?.kind === "unknown-message") {
-        // Refused before the other node ran it (our queue, or its served bound; or a node of an
-        // older version, which does not know forwards): nothing happened there.
+        // Refused before the other node ran it (our queue, or its served bound; a node of an
+        // older version, which does not know forwards; or one that cannot build this named
+        // change): nothing happened there.
         this.forwardCounts.proposedHere++;
-        return this.change(itemKey, n, decideWrite(write));
+        return this.proposeHere(itemKey, n, write, local);
       }
       if (reply === undefined) {
         this.forwardCounts.lost++;
@@ -302,6 +329,13 @@ export class StrongCoordinator {
       return { ok: false, error: reply.result.error, message: `at ${target}, the key's first live primary: ${reply.result.message}` };
     }
     return { ok: false, error: "unavailable", message: `the write was forwarded to ${target}, the key's first live primary, which restarted meanwhile and did not propose it` };
+  }
+
+  /** `write` proposed on this node: `local` when the caller built the change, else built from the write. */
+  private async proposeHere(itemKey: Uint8Array, n: number, write: StrongWrite, local: ForwardableChange | undefined): Promise<StrongResult<StrongWriteOutcome>> {
+    const change = local ?? changeOfWrite(write, this.options.changeKinds);
+    if (typeof change === "string") return { ok: false, error: "unavailable", message: `cannot propose the change: ${change}` };
+    return withRefusal(await this.change(itemKey, n, (current) => change.decide(current)), change);
   }
 
   /**
@@ -335,6 +369,11 @@ export class StrongCoordinator {
     const parsed = parseForwardRequest(message);
     if (!parsed.ok) return forwardReplyToWire({ ok: false, error: "unavailable", message: parsed.message });
     const { key, n, write, startWithinMs, origin, to } = parsed.request;
+    const change = changeOfWrite(write, this.options.changeKinds);
+    if (typeof change === "string") {
+      this.forwardCounts.unknownChange++;
+      return { ok: false, error: "unknown-change", message: `not proposed: ${change}` };
+    }
     if (to !== this.boot) {
       this.forwardCounts.otherBoot++;
       return { ok: false, error: "boot", boot: this.boot, message: "not proposed: the forward was meant for another incarnation of this node" };
@@ -345,7 +384,8 @@ export class StrongCoordinator {
     }
     this.forwardCounts.served++;
     const startByMs = this.options.runtime.clock.nowMs() + startWithinMs;
-    return forwardReplyToWire(await this.enqueue(key, n, { decide: decideWrite(write), read: false }, startByMs));
+    const result = await this.enqueue(key, n, { decide: (current) => change.decide(current), read: false }, startByMs);
+    return forwardReplyToWire(withRefusal(result, change));
   }
 
   /**
@@ -454,9 +494,15 @@ export class StrongCoordinator {
   }
 
   private async runRound(queue: KeyQueue, waiters: Waiter[]): Promise<void> {
-    const batch = this.startable(waiters);
+    let batch = this.startable(waiters);
     if (batch.length === 0) return;
-    const first = this.place(queue.key, queue.n);
+    let first = this.place(queue.key, queue.n);
+    if (first === undefined) {
+      // No ring yet (a node that is joining): wait for one a bounded while before answering.
+      first = await this.placeOnceRing(queue.key, queue.n);
+      batch = this.startable(batch);
+      if (batch.length === 0) return;
+    }
     if (first === undefined) {
       for (const waiter of batch) waiter.resolve({ ok: false, error: "unavailable", message: "this node cannot place the key yet (no ring)" });
       return;
@@ -480,6 +526,25 @@ export class StrongCoordinator {
     });
   }
 
+  /**
+   * The key's placement once this node has a ring, polled with growing pauses (from
+   * backoffBaseMs) for at most requestTimeoutMs; undefined if none came. A joining node gets its
+   * ring from gossip within moments, and a change that arrives first then runs instead of
+   * failing; nothing was sent meanwhile, so giving up is still "unavailable".
+   */
+  private async placeOnceRing(key: Uint8Array, n: number): Promise<RoundPlacement | undefined> {
+    const timers = this.options.runtime.timers;
+    let waitedMs = 0;
+    for (let pauseMs = Math.max(1, this.options.backoffBaseMs ?? strongCoordinatorDefaults.backoffBaseMs); waitedMs < this.options.requestTimeoutMs; pauseMs *= 2) {
+      const stepMs = Math.min(pauseMs, this.options.requestTimeoutMs - waitedMs);
+      await new Promise<void>((resolve) => timers.setTimeout(resolve, stepMs));
+      waitedMs += stepMs;
+      const placed = this.place(key, n);
+      if (placed !== undefined) return placed;
+    }
+    return undefined;
+  }
+
   /** The batch without forwarded writes that waited past their start deadline (answered "unavailable": never proposed). */
   private startable(batch: Waiter[]): Waiter[] {
     if (batch.every((waiter) => waiter.startByMs === undefined)) return batch;
@@ -491,6 +556,13 @@ export class StrongCoordinator {
       return false;
     });
   }
+}
+
+/** A change's result with why its last run refused, if it did (a named change's `refusal`). */
+function withRefusal(result: StrongResult<StrongChange>, change: ForwardableChange): StrongResult<StrongWriteOutcome> {
+  if (!result.ok) return result;
+  const refusal = change.refusal?.();
+  return refusal === undefined ? result : { ok: true, value: { ...result.value, refusal } };
 }
 
 function placeOf(placed: ReturnType<StrongPlacement["acceptorsFor"]>): RoundPlacement | undefined {

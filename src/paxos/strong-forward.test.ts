@@ -8,7 +8,8 @@ import type { Proposal } from "./acceptor-record.js";
 import { AcceptorService, type AcceptReply } from "./acceptor-service.js";
 import type { Ballot } from "./ballot.js";
 import { StrongCoordinator, type StrongCoordinatorOptions, type StrongValue } from "./strong-coordinator.js";
-import { forwardMessage, strongWriteRefusal, type StrongWrite } from "./strong-write.js";
+import type { WriteCondition } from "../replica/item-write.js";
+import { forwardMessage, parseForwardReply, strongWriteRefusal, type ChangeKinds, type StrongWrite } from "./strong-write.js";
 
 // Forwarding strong writes to the key's first live primary (README, "Forwarding writes to the
 // first primary"), on a simulated three-node cluster whose every key has the acceptors n1, n2,
@@ -85,7 +86,7 @@ function nodeOf(w: World, id: NodeId): Node {
 
 const keyOf = (name: string): Uint8Array => encodeItemKey(1, encoder.encode(name));
 const valueOf = (text: string): StrongValue => ({ value: encoder.encode(text), contentType: "text/plain", metadata: [], expiresAtMs: null });
-const put = (text: string, condition?: StrongWrite["condition"]): StrongWrite => ({ type: "set", value: valueOf(text), ...(condition === undefined ? {} : { condition }) });
+const put = (text: string, condition?: WriteCondition): StrongWrite => ({ type: "set", value: valueOf(text), ...(condition === undefined ? {} : { condition }) });
 
 async function readText(w: World, id: NodeId, name: string): Promise<string | undefined> {
   const read = await w.sim.settle(nodeOf(w, id).strong.read(keyOf(name), 3));
@@ -247,4 +248,96 @@ test("a primary of the version before forwarding (which refuses the message as m
   assert.ok(result.ok, JSON.stringify(result));
   assert.deepEqual([n2.strong.forwardCounts.proposedHere, n2.strong.forwardCounts.lost], [1, 0]);
   assert.equal(await readText(w, "n1", "k"), "rolling");
+});
+
+// Named changes (README, "Forwarding read-modify-writes"): an increment as data, built on every node.
+const counterKinds: ChangeKinds = (kind, args) => {
+  const a = args as { by?: unknown; max?: unknown } | null;
+  if (kind !== "add" || typeof a?.by !== "number") return `unknown change ${kind}`;
+  const by = a.by;
+  const max = typeof a.max === "number" ? a.max : Infinity;
+  let refusal: { code: string; message: string } | undefined;
+  return {
+    decide: (current) => {
+      refusal = undefined;
+      const next = (current === undefined ? 0 : Number(decoder.decode(current.value))) + by;
+      if (next > max) {
+        refusal = { code: "BadRequest", message: `${next} is above ${max}` };
+        return { type: "keep" };
+      }
+      return { type: "set", value: valueOf(String(next)) };
+    },
+    refusal: () => refusal,
+  };
+};
+const add = (by: number, max?: number): StrongWrite => ({ type: "change", kind: "add", args: max === undefined ? { by } : { by, max } });
+
+test("a read-modify-write named as data is proposed at the first primary, with one round trip for the next, and its refusal comes back", async () => {
+  const w = await world(11, { changeKinds: counterKinds });
+  const [n1, n2, n3] = [nodeOf(w, "n1"), nodeOf(w, "n2"), nodeOf(w, "n3")];
+  for (const [node, by] of [[n2, 2], [n3, 3], [n2, 4]] as const) assert.ok((await w.sim.settle(node.strong.write(keyOf("c"), 3, add(by)))).ok);
+  assert.deepEqual([n2.strong.forwardCounts.forwarded, n3.strong.forwardCounts.forwarded, n1.strong.forwardCounts.served], [2, 1, 3]);
+  assert.deepEqual([n2.strong.roundCounts, n3.strong.roundCounts], [{ oneTrip: 0, twoTrips: 0 }, { oneTrip: 0, twoTrips: 0 }], "no round where they arrived");
+  assert.deepEqual(n1.strong.roundCounts, { oneTrip: 2, twoTrips: 1 }, "the first primary's held promise served the later increments");
+  assert.equal(await readText(w, "n3", "c"), "9");
+  const refused = await w.sim.settle(n3.strong.write(keyOf("c"), 3, add(5, 10)));
+  assert.ok(refused.ok, JSON.stringify(refused));
+  assert.deepEqual(refused.value.refusal, { code: "BadRequest", message: "14 is above 10" }, "the deciding node's refusal travels back");
+  assert.equal(decoder.decode(refused.value.after!.value), "9", "a refusal keeps the value");
+  assert.equal(await readText(w, "n1", "c"), "9");
+});
+
+test("a named change whose first primary dies mid-forward answers indeterminate (504)", async () => {
+  const w = await world(12, { changeKinds: counterKinds });
+  const [n1, n2] = [nodeOf(w, "n1"), nodeOf(w, "n2")];
+  n1.acceptors.holdAcceptReplies = true;
+  nodeOf(w, "n3").acceptors.holdAcceptReplies = true;
+  const pending = n2.strong.write(keyOf("c"), 3, add(1));
+  await w.sim.runUntil(() => n1.strong.forwardCounts.served === 1);
+  await w.sim.runUntil(w.sim.now() + 1);
+  w.sim.crash("n1");
+  const result = await w.sim.settle(pending);
+  assert.ok(!result.ok && result.error === "indeterminate", JSON.stringify(result));
+  assert.match(result.message, /forwarded to n1/);
+  assert.deepEqual([n2.strong.forwardCounts.lost, n2.strong.roundCounts.twoTrips + n2.strong.roundCounts.oneTrip], [1, 0], "not proposed again where it arrived");
+});
+
+test("an increment forward delivered twice adds once", async () => {
+  const w = await world(13, { changeKinds: counterKinds });
+  const n1 = nodeOf(w, "n1");
+  const message = forwardMessage(keyOf("c"), 3, add(5), requestTimeoutMs, { boot: 3, seq: 1 }, await bootOf(w, "n1"));
+  const first = (await w.sim.settle(n1.strong.handle("n2", message) as Promise<unknown>)) as { ok: boolean };
+  assert.equal(first.ok, true, JSON.stringify(first));
+  const repeat = (await w.sim.settle(n1.strong.handle("n2", message) as Promise<unknown>)) as { ok: boolean; error?: string };
+  assert.deepEqual([repeat.ok, repeat.error], [false, "duplicate"]);
+  assert.equal(await readText(w, "n3", "c"), "5", "the repeat did not add again");
+});
+
+test("a named change the first primary cannot build is not proposed there but where it arrived", async () => {
+  const w = await world(14, { changeKinds: counterKinds });
+  const [n1, n2] = [nodeOf(w, "n1"), nodeOf(w, "n2")];
+  const unknown = (await n1.strong.handle("n2", forwardMessage(keyOf("c"), 3, { type: "change", kind: "nope", args: null }, 10, { boot: 1, seq: 1 }, undefined))) as { error?: string };
+  assert.equal(unknown.error, "unknown-change");
+  // n2 builds the change itself (the caller's own builder), n1 does not know the kind.
+  const local = counterKinds("add", { by: 7 });
+  assert.ok(typeof local !== "string");
+  const result = await w.sim.settle(n2.strong.write(keyOf("c"), 3, { type: "change", kind: "add-v2", args: { by: 7 } }, local));
+  assert.ok(result.ok, JSON.stringify(result));
+  assert.deepEqual([n2.strong.forwardCounts.proposedHere, n1.strong.forwardCounts.unknownChange, n1.strong.forwardCounts.served], [1, 2, 0]);
+  assert.equal(await readText(w, "n3", "c"), "7");
+});
+
+test("a named change with a malformed kind is refused as unavailable, and a reply with a malformed refusal is no answer", async () => {
+  const w = await world(15, { changeKinds: counterKinds });
+  const n1 = nodeOf(w, "n1");
+  const long = forwardMessage(keyOf("c"), 3, { type: "change", kind: "k".repeat(65), args: { by: 1 } }, 10, { boot: 1, seq: 1 }, undefined);
+  assert.match(((await n1.strong.handle("n2", long)) as { message: string }).message, /write is malformed/);
+  const noArgs = { ...forwardMessage(keyOf("c"), 3, add(1), 10, { boot: 1, seq: 2 }, undefined), write: { type: "change", kind: "add" } };
+  assert.match(((await n1.strong.handle("n2", noArgs)) as { message: string }).message, /write is malformed/);
+  assert.equal(parseForwardReply({ ok: true, before: null, after: null, refusal: { code: 7 } }), undefined);
+  assert.deepEqual(parseForwardReply({ ok: true, before: null, after: null, refusal: { code: "BadRequest", message: "m" } }), {
+    kind: "result",
+    result: { ok: true, value: { before: undefined, after: undefined, refusal: { code: "BadRequest", message: "m" } } },
+  });
+  assert.equal(await readText(w, "n2", "c"), undefined);
 });

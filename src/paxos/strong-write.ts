@@ -10,11 +10,47 @@ import type { StrongChange, StrongDecision, StrongResult, StrongValue, StrongVer
  * so a node that is not the key's first live primary can hand it to that primary, which
  * proposes it. Its decision is a pure function of the current value, the same on every node.
  */
-export type StrongWrite = { type: "set"; value: StrongValue; condition?: WriteCondition } | { type: "delete"; condition?: WriteCondition };
+export type StrongWrite =
+  | { type: "set"; value: StrongValue; condition?: WriteCondition }
+  | { type: "delete"; condition?: WriteCondition }
+  /**
+   * A read-modify-write (an increment, a conditional update) as data (README, "Forwarding
+   * read-modify-writes"): `kind` names a change the receiving node knows how to build from
+   * `args` (StrongCoordinatorOptions.changeKinds), so it can be proposed at the first primary too.
+   */
+  | { type: "change"; kind: string; args: unknown };
+
+/** Why a change left the value as it was, as the node that ran it says (e.g. a failed condition). */
+export interface ChangeRefusal {
+  code: string;
+  message: string;
+}
+
+/**
+ * A change built from a `change` write: `decide` may run more than once (a refused round retries),
+ * and `refusal` says why its last run kept the value, if it refused.
+ */
+export interface ForwardableChange {
+  decide(current: StrongVersioned | undefined): StrongDecision;
+  refusal?(): ChangeRefusal | undefined;
+}
+
+/** Builds the change a `change` write names, or says why it cannot (an unknown kind, malformed args). */
+export type ChangeKinds = (kind: string, args: unknown) => ForwardableChange | string;
+
+/** A change's kind is a short name. */
+export const changeKindBytesMax = 64;
+
+/** The change `write` makes on this node: a put or delete as data, or a named change built by `kinds`; a string says why not. */
+export function changeOfWrite(write: StrongWrite, kinds: ChangeKinds | undefined): ForwardableChange | string {
+  if (write.type !== "change") return { decide: decideWrite(write) };
+  if (kinds === undefined) return `this node builds no named changes (kind "${write.kind}")`;
+  return kinds(write.kind, write.args);
+}
 
 /** Why the write's condition refuses `current` (the live value the change saw), or undefined when it holds. */
 export function strongWriteRefusal(write: StrongWrite, current: StrongVersioned | undefined): string | undefined {
-  if (write.condition === undefined) return undefined;
+  if (write.type === "change" || write.condition === undefined) return undefined;
   return writeConditionRefusal(current === undefined ? [] : [current], write.condition) ?? undefined;
 }
 
@@ -22,7 +58,7 @@ export function strongWriteRefusal(write: StrongWrite, current: StrongVersioned 
  * The change a write makes: keep when its condition refuses (the caller then reads the refusal
  * from `before` with strongWriteRefusal), a delete of nothing keeps, else set or delete.
  */
-export function decideWrite(write: StrongWrite): (current: StrongVersioned | undefined) => StrongDecision {
+export function decideWrite(write: Exclude<StrongWrite, { type: "change" }>): (current: StrongVersioned | undefined) => StrongDecision {
   return (current) => {
     if (strongWriteRefusal(write, current) !== undefined) return { type: "keep" };
     if (write.type === "set") return { type: "set", value: write.value };
@@ -56,12 +92,15 @@ export interface ForwardRequest {
 }
 
 export type ForwardReplyWire =
-  | { ok: true; before: StrongVersioned | null; after: StrongVersioned | null }
+  /** `refusal`: why a named change kept the value (null: it did not refuse, or a put or delete). */
+  | { ok: true; before: StrongVersioned | null; after: StrongVersioned | null; refusal?: ChangeRefusal | null }
   | { ok: false; error: "unavailable" | "indeterminate" | "overloaded"; message: string }
   /** Not proposed: the forward was meant for another incarnation of this node (or none); `boot` is this one. */
   | { ok: false; error: "boot"; boot: number; message: string }
   /** A repeat of a forward seen before (or too old to tell): its first copy's answer is the one that counts. */
-  | { ok: false; error: "duplicate"; message: string };
+  | { ok: false; error: "duplicate"; message: string }
+  /** Not proposed: this node cannot build the named change (an unknown kind, args it refuses); the sender proposes it. */
+  | { ok: false; error: "unknown-change"; message: string };
 
 /** The forward of `write` on `key` (n acceptors); its size is bounded by the transport's frame limit. */
 export function forwardMessage(key: Uint8Array, n: number, write: StrongWrite, startWithinMs: number, origin: { boot: number; seq: number }, to: number | undefined): ForwardRequest {
@@ -119,10 +158,14 @@ export function parseForwardRequest(message: unknown): { ok: true; request: Forw
   return { ok: true, request: { type: forwardMessageType, key: m.key, n: m.n, write, startWithinMs: m.startWithinMs, origin: { boot: origin!.boot as number, seq: origin!.seq as number }, to: m.to as number | null } };
 }
 
-export function forwardReplyToWire(result: StrongResult<StrongChange>): ForwardReplyWire {
+export function forwardReplyToWire(result: StrongResult<StrongWriteOutcome>): ForwardReplyWire {
   if (!result.ok) return { ok: false, error: result.error, message: result.message };
-  return { ok: true, before: result.value.before ?? null, after: result.value.after ?? null };
+  const { before, after, refusal } = result.value;
+  return { ok: true, before: before ?? null, after: after ?? null, ...(refusal === undefined ? {} : { refusal }) };
 }
+
+/** What a write answers: the change, and for a named change that refused, why. */
+export type StrongWriteOutcome = StrongChange & { refusal?: ChangeRefusal };
 
 /**
  * The receiver's answer: its result, "not proposed, I am incarnation `boot`", or "not proposed:
@@ -130,10 +173,11 @@ export function forwardReplyToWire(result: StrongResult<StrongChange>): ForwardR
  * request, before running anything); undefined when it is none of these (a duplicate's answer,
  * garbage: the caller cannot tell what happened).
  */
-export function parseForwardReply(reply: unknown): { kind: "result"; result: StrongResult<StrongChange> } | { kind: "boot"; boot: number } | { kind: "unknown-message" } | undefined {
+export function parseForwardReply(reply: unknown): { kind: "result"; result: StrongResult<StrongWriteOutcome> } | { kind: "boot"; boot: number } | { kind: "unknown-message" } | undefined {
   const r = reply as Partial<Record<string, unknown>> | null;
   if (r?.ok === false) {
     if (r.refusal === "malformed" && r.error === undefined) return { kind: "unknown-message" };
+    if (r.error === "unknown-change") return typeof r.message === "string" ? { kind: "unknown-message" } : undefined;
     const error = r.error;
     if (error === "boot") return isCount(r.boot) ? { kind: "boot", boot: r.boot } : undefined;
     if ((error !== "unavailable" && error !== "indeterminate" && error !== "overloaded") || typeof r.message !== "string") return undefined;
@@ -142,7 +186,14 @@ export function parseForwardReply(reply: unknown): { kind: "result"; result: Str
   if (r?.ok !== true) return undefined;
   const { before, after } = r;
   if ((before !== null && !isStrongVersioned(before)) || (after !== null && !isStrongVersioned(after))) return undefined;
-  return { kind: "result", result: { ok: true, value: { before: before ?? undefined, after: after ?? undefined } } };
+  const refusal = r.refusal ?? null;
+  if (refusal !== null && !isRefusal(refusal)) return undefined;
+  return { kind: "result", result: { ok: true, value: { before: before ?? undefined, after: after ?? undefined, ...(refusal === null ? {} : { refusal }) } } };
+}
+
+function isRefusal(value: unknown): value is ChangeRefusal {
+  const r = value as Partial<Record<string, unknown>> | null;
+  return r !== null && typeof r === "object" && typeof r.code === "string" && typeof r.message === "string";
 }
 
 function isCount(value: unknown): value is number {
@@ -156,12 +207,16 @@ function parseWrite(value: unknown): StrongWrite | undefined {
   if (condition === null) return undefined;
   const withCondition = condition === undefined ? {} : { condition };
   if (w.type === "delete") return { type: "delete", ...withCondition };
+  if (w.type === "change") {
+    if (typeof w.kind !== "string" || w.kind.length === 0 || w.kind.length > changeKindBytesMax || !("args" in w)) return undefined;
+    return { type: "change", kind: w.kind, args: w.args };
+  }
   if (w.type !== "set" || !isStrongValue(w.value)) return undefined;
   return { type: "set", value: w.value, ...withCondition };
 }
 
 /** undefined: no condition; null: malformed. */
-function parseCondition(value: unknown): WriteCondition | undefined | null {
+export function parseCondition(value: unknown): WriteCondition | undefined | null {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "object") return null;
   const c = value as Partial<Record<string, unknown>>;

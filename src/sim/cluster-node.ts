@@ -13,6 +13,7 @@ import { defaultLimits } from "../limits.js";
 import { Membership } from "../membership/membership.js";
 import type { MembershipIntervals } from "../membership/membership-options.js";
 import { AcceptorService } from "../paxos/acceptor-service.js";
+import { strongWorkloadChangeKinds } from "./strong-workload.js";
 import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } from "../paxos/strong-coordinator.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { ReplicaService } from "../replica/replica-service.js";
@@ -179,7 +180,8 @@ export class ClusterNode {
       const placement = ringStrongPlacement(() => this.membership.ring());
       // Writes go to each key's first live primary, as on a real node (options.strong may set forwardWrites: undefined to turn it off).
       const forwardWrites = { isUp: (id: NodeId) => this.membership.isUp(id) };
-      this.strong = new StrongCoordinator({ forwardWrites, ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
+      // The strong workload's increments and compare-and-sets travel as named changes (strong-workload.ts).
+      this.strong = new StrongCoordinator({ forwardWrites, changeKinds: strongWorkloadChangeKinds, ...options.strong, runtime, acceptors: this.acceptors, placement, requestTimeoutMs: options.requestTimeoutMs });
     }
     const publishRing = (ring: RingState) => this.membership.publish(ring);
     this.transfer = new OwnershipTransfer({

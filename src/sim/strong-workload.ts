@@ -5,6 +5,7 @@ import type { NodeId } from "../runtime/network.js";
 import type { Random } from "../runtime/runtime.js";
 import { encodeItemKey } from "../storage/item-key.js";
 import type { Simulation } from "./simulation.js";
+import type { ChangeKinds } from "../paxos/strong-write.js";
 import type { StrongDecision, StrongRegister, StrongRegisterOf, StrongResult, StrongValue, StrongVersioned } from "./strong-register.js";
 
 /**
@@ -150,15 +151,21 @@ export class StrongWorkload {
     if (expected === undefined) return;
     const value = this.uniqueValue();
     const op = this.recorder.invoke({ client, key, kind: "cas", input: { expected, value } });
-    const decide = (current: StrongVersioned | undefined): StrongDecision => (decodeRegister(current) === expected ? setTo(value) : { type: "keep" });
-    const result = await this.withDeadline(register.change(strongItemKeyOf(key), this.options.n, decide));
+    const change =
+      this.namesChanges(register, client)
+        ? register.write!(strongItemKeyOf(key), this.options.n, { type: "change", kind: casKind, args: { expected, value } }, { decide: compareAndSet(expected, value) })
+        : register.change(strongItemKeyOf(key), this.options.n, compareAndSet(expected, value));
+    const result = await this.withDeadline(change);
     this.finish(op, result, ({ before }) => (decodeRegister(before) === expected ? "ok" : "fail"));
   }
 
   private async increment(register: StrongRegister, client: string, key: string, by: number): Promise<number | undefined> {
     const op = this.recorder.invoke({ client, key, kind: "increment", input: { by } });
-    const decide = (current: StrongVersioned | undefined): StrongDecision => setTo(numberOrZero(decodeRegister(current)) + by);
-    const result = await this.withDeadline(register.change(strongItemKeyOf(key), this.options.n, decide));
+    const change =
+      this.namesChanges(register, client)
+        ? register.write!(strongItemKeyOf(key), this.options.n, { type: "change", kind: incrementKind, args: { by } }, { decide: incrementBy(by) })
+        : register.change(strongItemKeyOf(key), this.options.n, incrementBy(by));
+    const result = await this.withDeadline(change);
     return this.finish(op, result, ({ after }) => numberOrZero(decodeRegister(after)));
   }
 
@@ -188,6 +195,16 @@ export class StrongWorkload {
     return value;
   }
 
+  /**
+   * Whether `client`'s increments and compare-and-sets go through `write` as named changes
+   * (forwarded to the key's first live primary, like REST increments) or through `change` as
+   * functions (proposed where they arrive, like DynamoDB's conditional writes): odd clients
+   * name them, even ones do not, so every seed runs both paths against each other.
+   */
+  private namesChanges(register: StrongRegister, client: string): boolean {
+    return register.write !== undefined && Number(client.slice(1)) % 2 === 1;
+  }
+
   private uniqueValue(): number {
     return ++this.sequence * uniqueValueStep;
   }
@@ -208,6 +225,29 @@ export class StrongWorkload {
     });
   }
 }
+
+const incrementKind = "sim.increment";
+const casKind = "sim.cas";
+
+function incrementBy(by: number): (current: StrongVersioned | undefined) => StrongDecision {
+  return (current) => setTo(numberOrZero(decodeRegister(current)) + by);
+}
+
+function compareAndSet(expected: RegisterValue | Absent, value: number): (current: StrongVersioned | undefined) => StrongDecision {
+  return (current) => (decodeRegister(current) === expected ? setTo(value) : { type: "keep" });
+}
+
+/**
+ * The workload's increments and compare-and-sets as named changes (StrongCoordinatorOptions.changeKinds;
+ * paxos/README.md, "Forwarding read-modify-writes"), so `write` sends them to the key's first live
+ * primary as it does puts and deletes; what the coordinator answers for them is unchanged.
+ */
+export const strongWorkloadChangeKinds: ChangeKinds = (kind, args) => {
+  const a = args as { by?: unknown; expected?: unknown; value?: unknown } | null;
+  if (kind === incrementKind && typeof a?.by === "number") return { decide: incrementBy(a.by) };
+  if (kind === casKind && typeof a?.value === "number" && (typeof a.expected === "number" || a.expected === absent)) return { decide: compareAndSet(a.expected, a.value) };
+  return `not a change of the strong workload: ${kind}`;
+};
 
 function setTo(value: number): StrongDecision {
   return { type: "set", value: storedOf(value) };
