@@ -128,6 +128,13 @@ export function nMaxOf(tables: readonly OwnershipTable[]): number {
 /** Loss messages kept (OwnershipTransfer.losses). */
 export const lossesMax = 64;
 
+/** A gained partition of a table whose values only departed nodes may have held. */
+interface LostPartition {
+  table: OwnershipTable;
+  partition: number;
+  departed: NodeId[];
+}
+
 type Settings = Required<Pick<OwnershipTransferOptions, "intervalMs" | "requestTimeoutMs" | "pageEntriesMax" | "strongAttemptsMax">>;
 
 export class OwnershipTransfer {
@@ -223,9 +230,14 @@ export class OwnershipTransfer {
     const incoming = incomingPartitions(ring, self, nMax);
     if (incoming.length === 0) return;
     const progress = loadProgress(this.options.runtime.storage, ring.version);
-    // Once done, only a table this node learned since (its catalog caught up) is scanned; a
-    // source that failed for a table already filled is not asked again.
-    const pending = progress.done ? tables.filter((table) => !progress.completed.some((id) => id.startsWith(`${table.id}:`))) : tables;
+    // Once done, only a table that is not filled is scanned again: one this node learned since
+    // (its catalog caught up), including one whose first scans a failing source cut short; a
+    // source that failed for a table already filled is not asked again. (Judging by "some scan of
+    // the table completed" instead stranded a table learned after `done` whose first pass missed
+    // a source, say one still on the older ring answering "ring-behind": the node never asked
+    // that source again, never reported, and the ring never settled; issue 6, the leave plus
+    // replace hang.)
+    const pending = progress.done ? tables.filter((table) => !this.tableFilled(ring, incoming, table, progress, [])) : tables;
     if (pending.length > 0) await this.transfer(ring, incoming, pending, progress);
     if (!this.filled(ring, incoming, tables, progress)) return;
     if (!progress.done) {
@@ -335,20 +347,24 @@ export class OwnershipTransfer {
    * (oldReplicasToRead, the same rule for eventual and strong tables).
    */
   private filled(ring: RingState, incoming: readonly IncomingPartition[], tables: readonly OwnershipTable[], progress: TransferProgress): boolean {
-    const self = this.options.runtime.nodeId;
-    const lost: Array<{ table: OwnershipTable; partition: number; departed: NodeId[] }> = [];
-    for (const table of tables) {
-      for (const [partition, sources] of this.gainedOf(ring, incoming, table)) {
-        const old = oldReplicasToRead(sources, (id) => this.departed(id, ring));
-        const scanned = old.live.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
-        if (scanned < old.needed) return false;
-        if (!old.lost) continue;
-        const gone = sources.filter((id) => !old.live.includes(id));
-        if (this.options.isDown !== undefined && !gone.every((id) => this.options.isDown!(id))) return false;
-        lost.push({ table, partition, departed: gone });
-      }
-    }
+    const lost: LostPartition[] = [];
+    for (const table of tables) if (!this.tableFilled(ring, incoming, table, progress, lost)) return false;
     for (const { table, partition, departed } of lost) this.reportLoss(ring, table, partition, departed);
+    return true;
+  }
+
+  /** `filled` for one table; the partitions it gives up on (only departed nodes held them) are added to `lost`. */
+  private tableFilled(ring: RingState, incoming: readonly IncomingPartition[], table: OwnershipTable, progress: TransferProgress, lost: LostPartition[]): boolean {
+    const self = this.options.runtime.nodeId;
+    for (const [partition, sources] of this.gainedOf(ring, incoming, table)) {
+      const old = oldReplicasToRead(sources, (id) => this.departed(id, ring));
+      const scanned = old.live.filter((id) => id === self || progress.completed.includes(scanId(table.id, id))).length;
+      if (scanned < old.needed) return false;
+      if (!old.lost) continue;
+      const gone = sources.filter((id) => !old.live.includes(id));
+      if (this.options.isDown !== undefined && !gone.every((id) => this.options.isDown!(id))) return false;
+      lost.push({ table, partition, departed: gone });
+    }
     return true;
   }
 

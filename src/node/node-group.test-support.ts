@@ -44,3 +44,41 @@ export async function send(method: string, url: string, body?: unknown): Promise
   const res = await fetch(url, { method, ...(body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}) });
   return { status: res.status, body: await res.json().catch(() => undefined) };
 }
+
+/**
+ * `promise`, or a failure naming `what` and whatever `state()` says once `deadlineMs` passed (a
+ * test never awaits a node's promise without a bound, e.g. `NodeCluster.left`).
+ */
+export async function within<T>(what: string, promise: Promise<T>, deadlineMs: number, state: () => string = () => ""): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${deadlineMs} ms${describe(state)}`)), deadlineMs);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describe(state: () => string): string {
+  try {
+    const text = state();
+    return text === "" ? "" : `: ${text}`;
+  } catch (error) {
+    return `: (state unavailable: ${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** One line per node for a failure message: its ring (version, moving or settled, members) and who it holds down. */
+export function ringStates(nodes: readonly TestNode[]): string {
+  return nodes
+    .map((t) => {
+      const m = t.node.cluster.membership;
+      const r = m.ring();
+      const ring = r === undefined ? "no ring" : `ring ${r.version} ${r.previous === undefined ? "settled" : "in transition"} [${r.members.map((x) => x.id).join(",")}]`;
+      const notUp = m.members().filter((x) => x.state !== "up").map((x) => `${x.id}:${x.state}`);
+      return `${m.self.id}: ${ring}, not up [${notUp.join(",")}], pendingTransfers ${t.node.cluster.status().pendingTransfers}`;
+    })
+    .join("; ");
+}
