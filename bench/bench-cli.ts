@@ -55,9 +55,9 @@ Options:
   --skip-docs          do not rewrite docs/benchmarks.md
   --cluster            the cluster benchmark instead (see above)
   --members N          cluster size for --cluster and --dynamodb (default 3)
-  --system-warmup-s S  with --cluster: unrecorded seconds of each write scenario on every
-                       freshly started cluster before its first measured row (default 3;
-                       --quick 0), so the rows measure a compiled put path, not V8 compiling it
+  --system-warmup-s S  with --cluster or --dynamodb: unrecorded seconds of each write scenario
+                       on every freshly started system before its first measured row (default
+                       3; --quick 0), so the rows measure a compiled put path, not V8 compiling it
   --dynamodb           the DynamoDB API benchmark instead (see above)
   --dynalite-store S   with --dynamodb: leveldb (default) or memory
   --driver D           with --dynamodb: undici (default) or raw (a minimal keep-alive HTTP
@@ -220,6 +220,7 @@ async function dynamoBenchmark(options: BenchOptions, context: { quick: boolean;
     sdkConcurrency: 1,
     durationS: options.durationS,
     warmupS: options.warmupS,
+    systemWarmupS: seconds(context.flags, "system-warmup-s", context.quick ? 0 : 3),
     runs: options.runs,
     keyCount: options.keyCount,
     dynaliteStore: oneOf(stringFlag(context.flags, "dynalite-store") ?? "leveldb", ["leveldb", "memory"] as const, "--dynalite-store"),
@@ -232,7 +233,7 @@ async function dynamoBenchmark(options: BenchOptions, context: { quick: boolean;
   const checks = dynamoTargetChecks(rows);
   const command = `npm run bench${context.argv.length > 0 ? ` -- ${context.argv.join(" ")}` : ""}`;
   const section = [
-    `Command: \`${command}\` (${dynamoOptions.runs} run${dynamoOptions.runs === 1 ? "" : "s"} of ${dynamoOptions.durationS} s per scenario after ${dynamoOptions.warmupS} s warm-up; ` +
+    `Command: \`${command}\` (${dynamoOptions.runs} run${dynamoOptions.runs === 1 ? "" : "s"} of ${dynamoOptions.durationS} s per scenario after ${dynamoOptions.warmupS} s warm-up, each fresh system first warmed by ${dynamoOptions.systemWarmupS} s of PutItem, not recorded; ` +
       `${dynamoOptions.itemBytes}-byte items, ${dynamoOptions.keyCount} keys, ${dynamoOptions.concurrency} in flight, SDK rows ${dynamoOptions.sdkConcurrency}; median run shown, spread = min/max ops/s across runs)`,
     "",
     formatMachine(machine),

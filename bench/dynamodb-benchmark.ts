@@ -36,6 +36,13 @@ export interface DynamoBenchOptions {
   sdkConcurrency: number;
   durationS: number;
   warmupS: number;
+  /**
+   * Unrecorded seconds of the write scenarios on each freshly started system before its first
+   * recorded scenario: a fresh Shoal process runs its first thousand strong writes at a fraction
+   * of its warm speed (V8 still compiling the path; three nodes on one core take several
+   * seconds), and the first recorded scenario is PutItem.
+   */
+  systemWarmupS: number;
   runs: number;
   keyCount: number;
   dynaliteStore: DynaliteStore;
@@ -146,6 +153,14 @@ export async function runDynamoBenchmark(options: DynamoBenchOptions): Promise<{
         continue;
       }
       try {
+        if (options.systemWarmupS > 0) {
+          for (const scenario of scenarios.filter((s) => s.action === "PutItem" && !s.sdk)) {
+            const spec = loadSpecOf(scenario, started, { concurrency: concurrencyOf(scenario, options), run, options });
+            const warm: LoadSpec = { ...spec, preload: false, warmupMs: 0, durationMs: options.systemWarmupS * 1000, opsMax: Math.ceil(options.systemWarmupS * opsPerSecondCeiling) };
+            const result = await runLoadProcess(warm, options).catch((error: unknown) => failed(error));
+            options.log(`  warm-up ${scenario.name}: ${Math.round(result.opsPerSec)} ops/s (not recorded)`);
+          }
+        }
         for (const scenario of scenarios) {
           const concurrency = concurrencyOf(scenario, options);
           const spec = loadSpecOf(scenario, started, { concurrency, run, options });
