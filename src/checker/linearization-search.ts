@@ -60,11 +60,20 @@ interface Entry {
   next: Entry | null;
 }
 
+/**
+ * The order the candidates of one configuration are tried in: determinate read-only operations
+ * first (forced, see `run`), then the other determinate ones, then the indeterminate ones. A
+ * linearizable history rarely needs an indeterminate operation to explain it, so trying those
+ * last finds a linearization before wandering through their subsets.
+ */
+const Pass = Object.freeze({ Reads: 0, Writes: 1, Unknowns: 2 } as const);
+type Pass = (typeof Pass)[keyof typeof Pass];
+
 interface Frame<State> {
   readonly entry: Entry;
   readonly stateBefore: State;
-  /** A read-only operation linearized as soon as it could be; see `run`. */
-  readonly forced: boolean;
+  /** The pass that linearized it; a read-only operation (Pass.Reads) is forced: no alternative. */
+  readonly pass: Pass;
 }
 
 export function searchLinearization<State, Op extends HistoryOperation>(
@@ -81,12 +90,19 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
   readonly #model: Model<State, Op>;
   readonly #limits: SearchLimits;
   readonly #head: Entry;
-  /** Per operation: determinate and read-only, so linearized as soon as the state allows. */
-  readonly #readOnly: boolean[];
+  /** Per operation: the pass that tries it. */
+  readonly #pass: Pass[];
+  /**
+   * Per indeterminate operation: the previous indeterminate operation (by call) with the same
+   * kind and input, or -1. See `#interchangeableWaiting`.
+   */
+  readonly #previousTwin: number[];
   readonly #linearized: LinearizedSet;
   readonly #memo: Map<number, Array<{ readonly bits: Uint32Array; readonly state: State }>> = new Map();
   readonly #stack: Array<Frame<State>> = [];
   #memoSize = 0;
+  /** Model steps taken outside the walk (`#neededAfter`), counted into the budget. */
+  #work = 0;
   #state: State;
   #determinateLeft = 0;
   #deadEnd: SearchDeadEnd<State> | null = null;
@@ -96,7 +112,8 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     this.#model = model;
     this.#limits = limits;
     this.#head = buildEntryList(ops);
-    this.#readOnly = ops.map((op) => !isUnknownOutput(op.output) && model.isReadOnly(op));
+    this.#pass = ops.map((op) => (isUnknownOutput(op.output) ? Pass.Unknowns : model.isReadOnly(op) ? Pass.Reads : Pass.Writes));
+    this.#previousTwin = previousTwins(ops);
     this.#linearized = new LinearizedSet(ops.length);
     this.#state = model.init();
     for (const op of ops) if (!isUnknownOutput(op.output)) this.#determinateLeft += 1;
@@ -104,14 +121,16 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
 
   run(): SearchResult<State> {
     let entry = this.#head.next;
-    let readPass = true;
+    let pass: Pass = Pass.Reads;
     let steps = 0;
     while (this.#determinateLeft > 0) {
-      if (steps >= this.#limits.stepsMax) return { ok: "unknown", steps };
-      steps += 1;
+      steps += 1 + this.#work;
+      this.#work = 0;
+      if (steps > this.#limits.stepsMax) return { ok: "unknown", steps: this.#limits.stepsMax };
       if (entry === null || !entry.isCall) {
-        if (readPass) {
-          readPass = false;
+        // Calls after the first pending return cannot go next; the next pass starts over.
+        if (pass !== Pass.Unknowns) {
+          pass = pass === Pass.Reads ? Pass.Writes : Pass.Unknowns;
           entry = this.#head.next;
           continue;
         }
@@ -119,37 +138,88 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
         // the walk meets one before it can run off the end.
         assert(entry !== null, "linearization search ran past the last entry with determinate operations left");
         this.#noteDeadEnd(entry);
-        const resumeAfter = this.#backtrack();
-        if (resumeAfter === null) return { ok: false, steps, deadEnd: this.#deadEnd! };
-        entry = resumeAfter.next;
+        const resume = this.#backtrack();
+        if (resume === null) return { ok: false, steps, deadEnd: this.#deadEnd! };
+        entry = resume.entry.next;
+        pass = resume.pass;
         continue;
       }
-      const readOnly = this.#readOnly[entry.index]!;
-      if (readOnly !== readPass) {
+      if (this.#pass[entry.index] !== pass || (pass === Pass.Unknowns && this.#interchangeableWaiting(entry.index))) {
         entry = entry.next;
         continue;
       }
-      const outcome = this.#tryLinearize(entry, readOnly);
+      const outcome = pass === Pass.Unknowns ? this.#tryUnknown(entry) : this.#tryLinearize(entry, pass);
       if (outcome === "linearized") {
         entry = this.#head.next;
-        readPass = true;
-      } else if (outcome === "seen" && readOnly) {
+        pass = Pass.Reads;
+      } else if (outcome === "seen" && pass === Pass.Reads) {
         // The configuration after the forced read was explored and failed, so this one fails.
-        const resumeAfter = this.#backtrack();
-        if (resumeAfter === null) return { ok: false, steps, deadEnd: this.#deadEnd! };
-        entry = resumeAfter.next;
+        const resume = this.#backtrack();
+        if (resume === null) return { ok: false, steps, deadEnd: this.#deadEnd! };
+        entry = resume.entry.next;
+        pass = resume.pass;
       } else {
         entry = entry.next;
       }
     }
-    return { ok: true, steps };
+    return { ok: true, steps: steps + this.#work };
+  }
+
+  /**
+   * Normal form for indeterminate operations: the search places one (u, in state s) only when
+   * some operation x that could go right after it needs it: x is rejected in s, or x leaves a
+   * different state after u than without u, and x is not a determinate read-only operation.
+   *
+   * Complete: take any linearization from this configuration whose first operation is u, and x
+   * the operation after it. If x, applied in s, leaves the state it leaves after u, u can be
+   * left out (it is optional). If x is a determinate read-only operation accepted in s, x then
+   * u is as good as u then x (u returns at infinity, so x may precede it; the state after both
+   * is u(s)). Repeating this only removes indeterminate operations or moves them later, so it
+   * ends, with a linearization that starts with a determinate operation or with an indeterminate
+   * one that the next operation needs, which this search tries. The test depends only on the
+   * configuration (linearized set and state), so the memo stays sound.
+   */
+  #tryUnknown(call: Entry): "linearized" | "rejected" | "seen" {
+    const state = this.#state;
+    const step = this.#model.step(state, this.#ops[call.index]!);
+    if (!step.ok || !this.#neededAfter(call, state, step.next)) return "rejected";
+    return this.#tryLinearize(call, Pass.Unknowns);
+  }
+
+  #neededAfter(call: Entry, before: State, after: State): boolean {
+    const model = this.#model;
+    for (let x = this.#head.next; x !== null && x.isCall; x = x.next) {
+      if (x === call) continue;
+      if (x.match === null && this.#interchangeableWaiting(x.index)) continue;
+      const op = this.#ops[x.index]!;
+      this.#work += 2;
+      const withU = model.step(after, op);
+      if (!withU.ok) continue;
+      const withoutU = model.step(before, op);
+      if (!withoutU.ok) return true;
+      if (x.match !== null && this.#pass[x.index] === Pass.Reads) continue;
+      if (!model.equal(withU.next, withoutU.next)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Symmetry: indeterminate operations with the same kind and input step alike from every state
+   * and, once called, may go at any later point. So from any configuration, a linearization
+   * that places one while an earlier-called twin is unplaced can place that twin there instead
+   * (and the later one where the twin was, or nowhere). The search only tries the earliest
+   * unplaced twin; the placed twins of each group stay a prefix by call order.
+   */
+  #interchangeableWaiting(index: number): boolean {
+    const twin = this.#previousTwin[index]!;
+    return twin >= 0 && !this.#linearized.has(twin);
   }
 
   /**
    * Linearizes `call`'s operation now if the model accepts it and the (linearized set, state)
    * pair is new; "seen" when the memo already holds it (Lowe: that subtree failed before).
    */
-  #tryLinearize(call: Entry, forced: boolean): "linearized" | "rejected" | "seen" {
+  #tryLinearize(call: Entry, pass: Pass): "linearized" | "rejected" | "seen" {
     const step = this.#model.step(this.#state, this.#ops[call.index]!);
     if (!step.ok) return "rejected";
     this.#linearized.add(call.index);
@@ -157,7 +227,7 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
       this.#linearized.remove(call.index);
       return "seen";
     }
-    this.#stack.push({ entry: call, stateBefore: this.#state, forced });
+    this.#stack.push({ entry: call, stateBefore: this.#state, pass });
     this.#state = step.next;
     if (call.match !== null) this.#determinateLeft -= 1;
     lift(call);
@@ -169,12 +239,12 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
    * which the walk resumes, or null when nothing is left to try. A forced read has no
    * alternative: if nothing worked after it, nothing works without it either.
    */
-  #backtrack(): Entry | null {
+  #backtrack(): { readonly entry: Entry; readonly pass: Pass } | null {
     for (;;) {
       const frame = this.#stack.pop();
       if (frame === undefined) return null;
-      const call = this.#undo(frame);
-      if (!frame.forced) return call;
+      const entry = this.#undo(frame);
+      if (frame.pass !== Pass.Reads) return { entry, pass: frame.pass };
     }
   }
 
@@ -219,6 +289,21 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     }));
     this.#deadEnd = { prefix, stuckIndex: returnEntry.index };
   }
+}
+
+/** Per indeterminate operation, the previous one by call with the same kind and input; else -1. */
+function previousTwins(ops: readonly HistoryOperation[]): number[] {
+  const last = new Map<string, number>();
+  const order = ops.map((_, index) => index).sort((a, b) => ops[a]!.callAt - ops[b]!.callAt || a - b);
+  const previous = ops.map(() => -1);
+  for (const index of order) {
+    const op = ops[index]!;
+    if (!isUnknownOutput(op.output)) continue;
+    const group = `${op.kind}\u0000${JSON.stringify(op.input)}`;
+    previous[index] = last.get(group) ?? -1;
+    last.set(group, index);
+  }
+  return previous;
 }
 
 /**
@@ -293,6 +378,10 @@ class LinearizedSet {
     assert((this.#words[index >>> 5]! & bit) !== 0, `operation ${index} removed but not linearized`);
     this.#words[index >>> 5]! &= ~bit;
     this.#hash ^= mixIndex(index);
+  }
+
+  has(index: number): boolean {
+    return (this.#words[index >>> 5]! & (1 << (index & 31))) !== 0;
   }
 
   equals(other: Uint32Array): boolean {
