@@ -163,6 +163,20 @@ test("must still place unknown operations in chains: a delete that lets a create
   `, false);
 });
 
+test("must still place twin unknown operations one after the other when the second needs the first", () => {
+  // Two unknown increment(1): the second only changes what is read if the first went before it.
+  assertVerdict(`
+    c1 increment(1) -> ? [0, inf)
+    c2 increment(1) -> ? [0, inf)
+    c3 get() -> 2 [10, 20]
+  `, true);
+  assertVerdict(`
+    c1 increment(1) -> ? [0, inf)
+    c2 increment(1) -> ? [0, inf)
+    c3 get() -> 3 [10, 20]
+  `, false);
+});
+
 test("many interchangeable unknown deletes and unread writes are decided in few steps, either way", () => {
   // 40 unknown deletes and 40 unknown writes nobody read, called early; later determinate
   // operations need some of them (deleted deletes and failed cas). Trying every subset of

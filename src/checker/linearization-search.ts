@@ -190,7 +190,8 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     const model = this.#model;
     for (let x = this.#head.next; x !== null && x.isCall; x = x.next) {
       if (x === call) continue;
-      if (x.match === null && this.#interchangeableWaiting(x.index)) continue;
+      // An indeterminate x waiting for an earlier twin cannot go next, unless that twin is u.
+      if (x.match === null && this.#previousTwin[x.index] !== call.index && this.#interchangeableWaiting(x.index)) continue;
       const op = this.#ops[x.index]!;
       this.#work += 2;
       const withU = model.step(after, op);
