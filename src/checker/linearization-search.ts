@@ -28,6 +28,11 @@ import type { Model } from "./model.js";
  * Indeterminate operations have no return entry: they may be linearized at any point after their
  * call, or never. Once every determinate operation is linearized the search succeeds; the
  * indeterminate ones left over never happened (or happened last, which nobody observed).
+ * Three rules keep them from multiplying the search (each proven where it is applied): they
+ * are tried after the determinate candidates (`Pass`); of several with the same kind and input
+ * only the earliest-called unplaced one is tried (`#interchangeableWaiting`); and one is placed
+ * only when an operation that could go right after it needs it (`#tryUnknown`). Budgets count
+ * the walk's iterations plus the model steps that last rule takes.
  */
 
 export interface SearchLimits {
