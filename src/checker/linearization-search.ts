@@ -31,8 +31,10 @@ import type { Model } from "./model.js";
  * Three rules keep them from multiplying the search (each proven where it is applied): they
  * are tried after the determinate candidates (`Pass`); of several with the same kind and input
  * only the earliest-called unplaced one is tried (`#interchangeableWaiting`); and one is placed
- * only when an operation that could go right after it needs it (`#tryUnknown`). Budgets count
- * the walk's iterations plus the model steps that last rule takes.
+ * only when an operation that could go right after it needs it (`#tryUnknown`). And the memo
+ * compares the indeterminate part of the linearized set by inclusion (`#remember`): a failed
+ * configuration rules out every one that differs only by more indeterminate operations placed.
+ * Budgets count the walk's iterations plus the model steps and memo comparisons those take.
  */
 
 export interface SearchLimits {
@@ -74,9 +76,18 @@ interface Entry {
 const Pass = Object.freeze({ Reads: 0, Writes: 1, Unknowns: 2 } as const);
 type Pass = (typeof Pass)[keyof typeof Pass];
 
+/** A memo entry: a configuration the search visited; closed once its subtree failed. */
+interface MemoEntry<State> {
+  readonly bits: Uint32Array;
+  readonly state: State;
+  open: boolean;
+}
+
 interface Frame<State> {
   readonly entry: Entry;
   readonly stateBefore: State;
+  /** The memo entry of the configuration this linearization reached (null when the memo was full). */
+  readonly memo: MemoEntry<State> | null;
   /** The pass that linearized it; a read-only operation (Pass.Reads) is forced: no alternative. */
   readonly pass: Pass;
 }
@@ -103,7 +114,7 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
    */
   readonly #previousTwin: number[];
   readonly #linearized: LinearizedSet;
-  readonly #memo: Map<number, Array<{ readonly bits: Uint32Array; readonly state: State }>> = new Map();
+  readonly #memo: Map<number, Array<MemoEntry<State>>> = new Map();
   readonly #stack: Array<Frame<State>> = [];
   #memoSize = 0;
   /** Model steps taken outside the walk (`#neededAfter`), counted into the budget. */
@@ -119,7 +130,7 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     this.#head = buildEntryList(ops);
     this.#pass = ops.map((op) => (isUnknownOutput(op.output) ? Pass.Unknowns : model.isReadOnly(op) ? Pass.Reads : Pass.Writes));
     this.#previousTwin = previousTwins(ops);
-    this.#linearized = new LinearizedSet(ops.length);
+    this.#linearized = new LinearizedSet(ops.map((op) => isUnknownOutput(op.output)));
     this.#state = model.init();
     for (const op of ops) if (!isUnknownOutput(op.output)) this.#determinateLeft += 1;
   }
@@ -229,11 +240,12 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     const step = this.#model.step(this.#state, this.#ops[call.index]!);
     if (!step.ok) return "rejected";
     this.#linearized.add(call.index);
-    if (!this.#remember(step.next)) {
+    const memo = this.#remember(step.next);
+    if (memo === "seen") {
       this.#linearized.remove(call.index);
       return "seen";
     }
-    this.#stack.push({ entry: call, stateBefore: this.#state, pass });
+    this.#stack.push({ entry: call, stateBefore: this.#state, memo, pass });
     this.#state = step.next;
     if (call.match !== null) this.#determinateLeft -= 1;
     lift(call);
@@ -256,6 +268,8 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
 
   #undo(frame: Frame<State>): Entry {
     const call = frame.entry;
+    // Everything after this configuration was tried and failed.
+    if (frame.memo !== null) frame.memo.open = false;
     unlift(call);
     this.#linearized.remove(call.index);
     this.#state = frame.stateBefore;
@@ -263,23 +277,34 @@ class LinearizationSearch<State, Op extends HistoryOperation> {
     return call;
   }
 
-  /** Adds (linearized set, state) to the memo; false when it was there already (Lowe). */
-  #remember(state: State): boolean {
-    const key = (this.#linearized.hash ^ Math.imul(this.#model.hash(state), 0x9e3779b1)) >>> 0;
+  /**
+   * Lowe's memo, with subsumption for indeterminate operations: "seen" when a configuration
+   * with the same determinate operations linearized, the same state, and a subset of the
+   * indeterminate ones linearized already failed (a closed entry). The current configuration
+   * can do nothing that one could not: the same determinate operations are left, under the
+   * same real-time constraints, and every indeterminate operation it may still place, that one
+   * could too (they never return, so nothing else constrains them). An open entry is an
+   * ancestor still being searched and proves nothing. Otherwise the configuration is added
+   * (open) and returned, or null when the memo is full.
+   */
+  #remember(state: State): MemoEntry<State> | "seen" | null {
+    const key = (this.#linearized.determinateHash ^ Math.imul(this.#model.hash(state), 0x9e3779b1)) >>> 0;
     let bucket = this.#memo.get(key);
     if (bucket !== undefined) {
+      this.#work += bucket.length;
       for (const seen of bucket) {
-        if (this.#linearized.equals(seen.bits) && this.#model.equal(seen.state, state)) return false;
+        if (!seen.open && this.#linearized.subsumedBy(seen.bits) && this.#model.equal(seen.state, state)) return "seen";
       }
     }
-    if (this.#memoSize >= this.#limits.cacheEntriesMax) return true;
+    if (this.#memoSize >= this.#limits.cacheEntriesMax) return null;
     if (bucket === undefined) {
       bucket = [];
       this.#memo.set(key, bucket);
     }
-    bucket.push({ bits: this.#linearized.snapshot(), state });
+    const entry = { bits: this.#linearized.snapshot(), state, open: true };
+    bucket.push(entry);
     this.#memoSize += 1;
-    return true;
+    return entry;
   }
 
   /**
@@ -359,40 +384,57 @@ function relink(entry: Entry): void {
   if (entry.next !== null) entry.next.prev = entry;
 }
 
-/** The set of linearized operations as a bitset, with an order-free hash kept incrementally. */
+/**
+ * The set of linearized operations as a bitset, with an order-free hash of its determinate
+ * members kept incrementally (the memo compares indeterminate members by inclusion).
+ */
 class LinearizedSet {
   readonly #words: Uint32Array;
-  #hash = 0;
+  /** Per word, the bits of indeterminate operations. */
+  readonly #indeterminate: Uint32Array;
+  readonly #isIndeterminate: readonly boolean[];
+  #determinateHash = 0;
 
-  constructor(size: number) {
-    this.#words = new Uint32Array(Math.ceil(size / 32));
+  constructor(indeterminate: readonly boolean[]) {
+    this.#words = new Uint32Array(Math.ceil(indeterminate.length / 32));
+    this.#indeterminate = new Uint32Array(this.#words.length);
+    indeterminate.forEach((unknown, index) => {
+      if (unknown) this.#indeterminate[index >>> 5]! |= 1 << (index & 31);
+    });
+    this.#isIndeterminate = indeterminate;
   }
 
-  get hash(): number {
-    return this.#hash;
+  get determinateHash(): number {
+    return this.#determinateHash;
   }
 
   add(index: number): void {
     const bit = 1 << (index & 31);
     assert((this.#words[index >>> 5]! & bit) === 0, `operation ${index} linearized twice`);
     this.#words[index >>> 5]! |= bit;
-    this.#hash ^= mixIndex(index);
+    if (!this.#isIndeterminate[index]) this.#determinateHash ^= mixIndex(index);
   }
 
   remove(index: number): void {
     const bit = 1 << (index & 31);
     assert((this.#words[index >>> 5]! & bit) !== 0, `operation ${index} removed but not linearized`);
     this.#words[index >>> 5]! &= ~bit;
-    this.#hash ^= mixIndex(index);
+    if (!this.#isIndeterminate[index]) this.#determinateHash ^= mixIndex(index);
   }
 
   has(index: number): boolean {
     return (this.#words[index >>> 5]! & (1 << (index & 31))) !== 0;
   }
 
-  equals(other: Uint32Array): boolean {
+  /** Same determinate members as `other`, and every indeterminate member of `other`. */
+  subsumedBy(other: Uint32Array): boolean {
     const words = this.#words;
-    for (let i = 0; i < words.length; i++) if (words[i] !== other[i]) return false;
+    const indeterminate = this.#indeterminate;
+    for (let i = 0; i < words.length; i++) {
+      const mine = words[i]!;
+      const theirs = other[i]!;
+      if (((mine ^ theirs) & ~indeterminate[i]!) !== 0 || (theirs & ~mine & indeterminate[i]!) !== 0) return false;
+    }
     return true;
   }
 
