@@ -309,14 +309,16 @@ test("the counterexample shows the longest prefix, the stuck operation and what 
     c3 put(c) -> ? [35, inf)
     c2 get() -> a [40, 50]
   `);
-  assert.deepEqual(counterexample.prefix.map((item) => item.text), ['put("a") -> ok', 'put("b") -> ok', 'put("c") -> unknown']);
+  // The unknown put("c") is read by nobody, so nothing needs it: the search never places it,
+  // but the counterexample still lists it among the overlapping operations.
+  assert.deepEqual(counterexample.prefix.map((item) => item.text), ['put("a") -> ok', 'put("b") -> ok']);
   assert.equal(counterexample.stuck.op.id, 3);
-  assert.deepEqual(counterexample.concurrent.map((item) => [item.op.id, item.inPrefix]), [[2, true], [3, false]]);
+  assert.deepEqual(counterexample.concurrent.map((item) => [item.op.id, item.inPrefix]), [[2, false], [3, false]]);
   const text = formatCounterexample(counterexample);
   assert.match(text, /key "k", 4 operations/);
   assert.match(text, /#0 client c1 {2}put\("a"\) -> ok {3}\[0, 10\] {3}=> "a"/);
-  assert.match(text, /no order works once #3 returns \(state after the prefix: "c"\): get\(\) -> "a" {3}\[40, 50\]/);
-  assert.match(text, /#2 client c3 {2}put\("c"\) -> unknown {3}\[35, ∞\) {3}\(in the prefix\)/);
+  assert.match(text, /no order works once #3 returns \(state after the prefix: "b"\): get\(\) -> "a" {3}\[40, 50\]/);
+  assert.match(text, /#2 client c3 {2}put\("c"\) -> unknown {3}\[35, ∞\)$/m);
 });
 
 test("formatCounterexample bounds the lines it prints", () => {

@@ -10,9 +10,12 @@ import type { Model } from "./model.js";
  * sub-history is, and splitting turns one exponential search into many small ones.
  *
  * Before searching, failed operations are dropped (they did not happen) and so are
- * indeterminate read-only ones (they cannot explain anything). Keys are searched in sorted order
- * against one shared step budget, so a result is reproducible and bounded; a key whose search
- * exhausts the budget makes the answer "unknown", unless an earlier key already failed.
+ * indeterminate read-only ones (they cannot explain anything); then the model may reduce each
+ * key's operations to an equivalent, smaller history (register-model.ts: values nobody read
+ * merge, unknown writes nothing could depend on go). Keys are searched in sorted order, each
+ * with its own step budget, so a result is reproducible and bounded; a key that fails ends the
+ * check with a counterexample, and keys whose search spent its budget make the answer "unknown"
+ * (listed) unless a later key fails.
  *
  * Cost: the search is exponential in the worst case (the problem is NP-complete). What grows it
  * is concurrency per key and, to reject a history, indeterminate operations per key (each may
@@ -22,7 +25,10 @@ import type { Model } from "./model.js";
  */
 
 export interface LinearizabilityOptions {
-  /** Search steps (loop iterations, not time) for the whole history. */
+  /**
+   * Search steps (loop iterations, not time) per key: every key gets its own budget, so one hard
+   * key cannot starve the others, and the whole check takes at most keys x stepsMax steps.
+   */
   readonly stepsMax?: number;
   /** Memo entries per key; each holds a bitset of that key's operations and a state. */
   readonly cacheEntriesMax?: number;
@@ -33,17 +39,38 @@ export const linearizabilityDefaults = Object.freeze({
   cacheEntriesMax: 1_000_000,
 });
 
+export interface KeyStats {
+  readonly key: string;
+  /** Operations searched on this key, after dropping and the model's reduction. */
+  readonly operations: number;
+  /** Operations the model's reduction removed (indeterminate writes nothing could depend on). */
+  readonly reduced: number;
+  readonly steps: number;
+  readonly ok: boolean | "unknown";
+}
+
 export interface LinearizabilityStats {
   readonly keys: number;
-  /** Operations searched, after dropping failed and indeterminate read-only ones. */
+  /** Operations searched, after dropping failed and indeterminate read-only ones and reducing. */
   readonly operations: number;
+  /** Steps over all keys searched. */
   readonly steps: number;
+  /** Per key searched, in key order (a failed key ends the check: later keys are not listed). */
+  readonly perKey: readonly KeyStats[];
 }
 
 export type LinearizabilityResult<Op extends HistoryOperation> =
   | { readonly ok: true; readonly stats: LinearizabilityStats }
   | { readonly ok: false; readonly counterexample: Counterexample<Op>; readonly stats: LinearizabilityStats }
-  | { readonly ok: "unknown"; readonly reason: "budget"; readonly key: string; readonly stats: LinearizabilityStats };
+  | {
+      readonly ok: "unknown";
+      readonly reason: "budget";
+      /** The first key whose search spent its budget. */
+      readonly key: string;
+      /** Every such key, in key order; every other key was decided linearizable. */
+      readonly keys: readonly string[];
+      readonly stats: LinearizabilityStats;
+    };
 
 /**
  * @example
@@ -62,24 +89,27 @@ export function checkLinearizability<State, Op extends HistoryOperation>(
   validateHistory(history);
 
   const byKey = splitByKey(history.filter((op) => isRelevant(op, model)));
-  let steps = 0;
-  let operations = 0;
-  let exhaustedKey: string | null = null;
-  for (const [key, ops] of byKey) {
-    operations += ops.length;
-    const result = searchLinearization(ops, model, { stepsMax: stepsMax - steps, cacheEntriesMax });
-    steps += result.steps;
+  const perKey: KeyStats[] = [];
+  const stats = () => ({ keys: byKey.size, operations: sum(perKey, "operations"), steps: sum(perKey, "steps"), perKey });
+  const unknownKeys: string[] = [];
+  for (const [key, relevant] of byKey) {
+    const ops = model.reduce === undefined ? relevant : model.reduce(relevant);
+    const result = searchLinearization(ops, model, { stepsMax, cacheEntriesMax });
+    perKey.push({ key, operations: ops.length, reduced: relevant.length - ops.length, steps: result.steps, ok: result.ok });
     if (result.ok === false) {
-      const counterexample = buildCounterexample(key, ops, model, result.deadEnd);
-      return { ok: false, counterexample, stats: { keys: byKey.size, operations, steps } };
+      const counterexample = buildCounterexample(key, ops, relevant, model, result.deadEnd);
+      return { ok: false, counterexample, stats: stats() };
     }
-    if (result.ok === "unknown") {
-      exhaustedKey = key;
-      break;
-    }
+    if (result.ok === "unknown") unknownKeys.push(key);
   }
-  const stats = { keys: byKey.size, operations, steps };
-  return exhaustedKey === null ? { ok: true, stats } : { ok: "unknown", reason: "budget", key: exhaustedKey, stats };
+  if (unknownKeys.length === 0) return { ok: true, stats: stats() };
+  return { ok: "unknown", reason: "budget", key: unknownKeys[0]!, keys: unknownKeys, stats: stats() };
+}
+
+function sum(perKey: readonly KeyStats[], field: "operations" | "steps"): number {
+  let total = 0;
+  for (const key of perKey) total += key[field];
+  return total;
 }
 
 function isRelevant<State, Op extends HistoryOperation>(op: Op, model: Model<State, Op>): boolean {
@@ -105,22 +135,50 @@ function splitByKey<Op extends HistoryOperation>(history: readonly Op[]): Map<st
 function buildCounterexample<State, Op extends HistoryOperation>(
   key: string,
   ops: readonly Op[],
+  recorded: readonly Op[],
   model: Model<State, Op>,
   deadEnd: SearchDeadEnd<State>,
 ): Counterexample<Op> {
-  const describe = (op: Op) => ({ op, text: model.describeOperation(op) });
-  const inPrefix = new Set(deadEnd.prefix.map((item) => item.index));
+  // The searched operations may be rewritten or removed by the model's reduction; show what
+  // was recorded, including what the reduction removed.
+  const originals = new Map(recorded.map((op) => [op.id, op]));
+  const describe = (searched: Op) => {
+    const op = originals.get(searched.id) ?? searched;
+    return { op, text: model.describeOperation(op) };
+  };
+  const inPrefix = new Set(deadEnd.prefix.map((item) => ops[item.index]!.id));
   const stuck = ops[deadEnd.stuckIndex]!;
-  const concurrent = ops
-    .map((op, index) => ({ ...describe(op), inPrefix: inPrefix.has(index) }))
+  const concurrent = recorded
+    .map((op) => ({ ...describe(op), inPrefix: inPrefix.has(op.id) }))
     .filter(({ op }) => op.callAt <= stuck.returnAt && op.returnAt >= stuck.callAt);
   return {
     model: model.name,
     key,
-    operations: ops.length,
+    operations: recorded.length,
     initialState: model.describeState(model.init()),
-    prefix: deadEnd.prefix.map((item) => ({ ...describe(ops[item.index]!), stateAfter: model.describeState(item.stateAfter) })),
+    prefix: recordedStates(deadEnd, ops, describe, model),
     stuck: describe(stuck),
     concurrent,
   };
+}
+
+/**
+ * The prefix with the states the recorded operations lead to: the reduction's states are
+ * equivalent (values nobody read merged into one), and the recorded ones read better.
+ */
+function recordedStates<State, Op extends HistoryOperation>(
+  deadEnd: SearchDeadEnd<State>,
+  ops: readonly Op[],
+  describe: (op: Op) => { op: Op; text: string },
+  model: Model<State, Op>,
+): Array<{ op: Op; text: string; stateAfter: string }> {
+  let state = model.init();
+  let replayed = true;
+  return deadEnd.prefix.map((item) => {
+    const described = describe(ops[item.index]!);
+    const step = replayed ? model.step(state, described.op) : undefined;
+    replayed = step?.ok === true;
+    if (step?.ok === true) state = step.next;
+    return { ...described, stateAfter: model.describeState(replayed ? state : item.stateAfter) };
+  });
 }

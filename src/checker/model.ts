@@ -11,7 +11,9 @@ export type ModelStep<State> = { readonly ok: true; readonly next: State } | { r
  * `op.output`, and if so the state after it. When the output is unknown (`unknownOutput`),
  * `step` must accept and return the state the operation would leave; the checker itself
  * decides whether the operation took effect at all (it may stay unlinearized). Failed
- * operations never reach `step`.
+ * operations never reach `step`. `step` must depend only on the operation's kind, input and
+ * output (not its id, client or times): the search treats indeterminate operations with the
+ * same kind and input as interchangeable.
  */
 export interface Model<State, Op extends HistoryOperation> {
   readonly name: string;
@@ -29,5 +31,12 @@ export interface Model<State, Op extends HistoryOperation> {
   isReadOnly(op: Op): boolean;
   /** One operation as the counterexample prints it, e.g. `put("v1") -> ok`. */
   describeOperation(op: Op): string;
+  /**
+   * Optional: one key's operations (call order, failed and indeterminate read-only ones already
+   * removed) rewritten into a history with the same verdict that is cheaper to search, e.g. with
+   * values nobody observed merged and operations nothing can depend on removed. Rewritten
+   * operations keep their ids; the counterexample shows the originals.
+   */
+  reduce?(ops: readonly Op[]): Op[];
   describeState(state: State): string;
 }

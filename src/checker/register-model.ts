@@ -31,7 +31,8 @@ export const registerModel: Model<RegisterState, RegisterOperation> = {
   hash: hashRegisterState,
   isReadOnly: isReadOnlyRegisterOperation,
   describeOperation: describeRegisterOperation,
-  describeState: formatRegisterValue,
+  describeState: describeRegisterState,
+  reduce: reduceRegisterHistory,
 };
 
 export function stepRegister(state: RegisterState, op: RegisterOperation): ModelStep<RegisterState> {
@@ -81,6 +82,70 @@ function stepIncrement(state: RegisterState, op: Extract<RegisterOperation, { ki
  */
 export function isReadOnlyRegisterOperation(op: RegisterOperation): boolean {
   return op.kind === "get" || (op.kind === "cas" && op.output === "fail") || (op.kind === "delete" && op.output === "not-found");
+}
+
+/**
+ * The state the reduction below gives every string value that no operation observes. It starts
+ * with this prefix; `reduceRegisterHistory` makes it longer when a history already holds it.
+ */
+export const unreadValuePrefix = "\u0000unread";
+
+export function describeRegisterState(state: RegisterState): string {
+  return typeof state === "string" && state.startsWith(unreadValuePrefix) ? "(a value no operation read)" : formatRegisterValue(state);
+}
+
+/**
+ * Rewrites one key's operations (failed ones already removed) into a history that is
+ * linearizable exactly when the original is, and is cheaper to search. Two steps:
+ *
+ * 1. Unread values merge. A string value is observed when a determinate get returns it or a
+ *    compare-and-set (any outcome) expects it. Every other string is written but never
+ *    observed, and no operation of the history can tell two such strings apart: a get's output
+ *    and a cas's expected value equal neither; both are present for delete; an increment
+ *    rejects (or, unknown, ignores) every string alike. So replacing each of them by one fresh
+ *    token U is a bisimulation of the register's states: the verdict cannot change. Numbers are
+ *    left alone (increments read them).
+ *
+ * 2. Unknown writes of U that nothing could depend on are dropped. Let w be an indeterminate
+ *    put(U) or cas(e, U). If a linearization L places w, remove w from L: until the next write,
+ *    the state is the one before w (s) instead of U (or e instead of U). Every operation L applied
+ *    in state U is then still explained, or may be left out: puts and deletes answering "ok"
+ *    ignore the state; no determinate get returns U and no cas expects it; a determinate
+ *    increment rejects U, so none was there; indeterminate cas and increments left U unchanged,
+ *    so L' leaves them out. The exceptions are the determinate operations U satisfies that s
+ *    might not: a delete answering "deleted" (needs something present) and a cas answering
+ *    "fail" (needs the state to differ from its expected value). Those are the operations w
+ *    could have helped; when every one of them returned before w was called, they precede w in
+ *    every linearization, and w is dropped: "it may have happened and been overwritten, or never
+ *    happened" is then the same history.
+ *
+ * Indeterminate deletes are not dropped: "absent" is observed by gets, not-found deletes,
+ * create-only cas and increments (absent counts as 0).
+ */
+export function reduceRegisterHistory(ops: readonly RegisterOperation[]): RegisterOperation[] {
+  const observed = new Set<RegisterValue>();
+  const written = new Set<string>();
+  let helpersReturnedBy = -Infinity;
+  for (const op of ops) {
+    const unknown = isUnknownOutput(op.output);
+    if (op.kind === "get" && !unknown && typeof op.output === "string") observed.add(op.output);
+    if (op.kind === "cas" && op.input.expected !== absent) observed.add(op.input.expected);
+    if ((op.kind === "put" || op.kind === "cas") && typeof op.input.value === "string") written.add(op.input.value);
+    const helper = (op.kind === "delete" && op.output === "deleted") || (op.kind === "cas" && op.output === "fail");
+    if (helper) helpersReturnedBy = Math.max(helpersReturnedBy, op.returnAt);
+  }
+  let unread = unreadValuePrefix;
+  while (written.has(unread) || observed.has(unread)) unread += "\u0000";
+  const reduced: RegisterOperation[] = [];
+  for (const op of ops) {
+    if ((op.kind !== "put" && op.kind !== "cas") || typeof op.input.value !== "string" || observed.has(op.input.value)) {
+      reduced.push(op);
+      continue;
+    }
+    if (isUnknownOutput(op.output) && op.callAt > helpersReturnedBy) continue;
+    reduced.push({ ...op, input: { ...op.input, value: unread } } as RegisterOperation);
+  }
+  return reduced;
 }
 
 /** FNV-1a over the value's type tag and text; absent hashes to its own constant. */

@@ -142,7 +142,10 @@ export async function strongScenario(seed: number, options: StrongScenarioOption
   const checked = checkLinearizability(workload.recorder.history(), registerModel, { stepsMax: settings.checkStepsMax });
   steps = checked.stats.steps;
   if (checked.ok === false) return fail(formatCounterexample(checked.counterexample));
-  if (checked.ok === "unknown") return fail(`the checker ran out of its ${settings.checkStepsMax} steps on key ${checked.key}: the history is unchecked`);
+  if (checked.ok === "unknown") {
+    const more = checked.keys.length > 1 ? ` (and on ${checked.keys.length - 1} more keys; the budget is per key)` : "";
+    return fail(`the checker ran out of its ${settings.checkStepsMax} steps on key ${checked.key}: the history is unchecked${more}`);
+  }
   return { ok: true, traceHash: sim.traceHash(), summary: summary() };
 }
 

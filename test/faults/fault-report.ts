@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FaultRunResult } from "./fault-run.js";
+import { planVerdict, type FaultRunResult } from "./fault-run.js";
 
 /**
  * The written report of a fault run (issue 6, item 4): per plan, the timeline, the operations
@@ -12,7 +12,7 @@ import type { FaultRunResult } from "./fault-run.js";
 export function formatReport(results: readonly FaultRunResult[], skipped: readonly string[]): string {
   const lines: string[] = ["Shoal fault run report", ""];
   for (const r of results) {
-    lines.push(`== plan ${r.plan}: ${r.nodes} nodes, faults ${r.faults.join(", ")}, seed ${r.seed}: ${r.passed ? "PASS" : "FAIL"} (${(r.durationMs / 1000).toFixed(1)} s)`);
+    lines.push(`== plan ${r.plan}: ${r.nodes} nodes, faults ${r.faults.join(", ")}, seed ${r.seed}: ${planVerdict(r)} (${(r.durationMs / 1000).toFixed(1)} s)`);
     lines.push(...r.timeline.map((line) => `   ${line}`));
     const e = r.eventual;
     if (e !== undefined) {
@@ -38,7 +38,9 @@ export function formatReport(results: readonly FaultRunResult[], skipped: readon
   }
   for (const line of skipped) lines.push(line);
   const passed = results.filter((r) => r.passed).length;
-  lines.push(`${passed} of ${results.length} plans passed`);
+  const unknown = results.filter((r) => planVerdict(r) === "UNKNOWN").length;
+  const undecided = unknown === 0 ? "" : ` (${unknown} UNKNOWN: a strong history the checker could not decide, which fails the run)`;
+  lines.push(`${passed} of ${results.length} plans passed${undecided}`);
   return lines.join("\n");
 }
 

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { formatCounterexample } from "../../src/checker/counterexample.js";
 import { isFailedOutput, isUnknownOutput, type RegisterOperation } from "../../src/checker/history.js";
@@ -155,17 +156,40 @@ function checkStrong(history: readonly RegisterOperation[]): StrongSummary {
     failed: history.filter((op) => isFailedOutput(op.output)).length,
     unknown: history.filter((op) => isUnknownOutput(op.output)).length,
   };
-  const check = checkLinearizability(history, registerModel, { stepsMax: 20_000_000 });
-  if (check.ok === true) return { ...counts, linearizable: true, detail: `${check.stats.operations} operations over ${check.stats.keys} keys in ${check.stats.steps} steps` };
-  if (check.ok === "unknown") return { ...counts, linearizable: "unknown", detail: `search budget spent on key ${check.key}` };
+  const started = performance.now();
+  const check = checkLinearizability(history, registerModel, { stepsMax: strongCheckStepsMax });
+  const searched = `${check.stats.operations} operations over ${check.stats.keys} keys in ${check.stats.steps} steps, ${Math.round(performance.now() - started)} ms`;
+  if (check.ok === true) return { ...counts, linearizable: true, detail: searched };
+  if (check.ok === "unknown") return { ...counts, linearizable: "unknown", detail: `search budget (${strongCheckStepsMax} steps per key) spent on key${check.keys.length > 1 ? "s" : ""} ${check.keys.join(", ")}; ${searched}` };
   return { ...counts, linearizable: false, detail: formatCounterexample(check.counterexample) };
 }
 
+/**
+ * Steps per key for the strong history's search. Since session 7 the recorded histories (about
+ * 200 to 700 operations per key, up to 160 of them indeterminate) take under 50,000 steps per key, so
+ * this budget is a bound, not a setting the verdict depends on.
+ */
+export const strongCheckStepsMax = 20_000_000;
+
+/**
+ * A plan passes only when every check passed: an "unknown" linearizability verdict (the search
+ * spent its budget) is not a pass. It is reported as UNKNOWN and fails the run (exit code 1),
+ * CI's short run included: an unchecked history proves nothing.
+ */
 function checksPassed(result: FaultRunResult): boolean {
   const e = result.eventual;
   const s = result.strong;
   const teethBite = result.teeth === undefined || result.teeth.lost > 0;
-  return e !== undefined && s !== undefined && e.lost === 0 && e.resurrected === 0 && e.phantoms === 0 && s.linearizable !== false && teethBite;
+  return e !== undefined && s !== undefined && e.lost === 0 && e.resurrected === 0 && e.phantoms === 0 && s.linearizable === true && teethBite;
+}
+
+/** PASS, FAIL, or UNKNOWN when nothing failed but the strong history could not be decided. */
+export function planVerdict(result: FaultRunResult): "PASS" | "FAIL" | "UNKNOWN" {
+  if (result.passed) return "PASS";
+  const s = result.strong;
+  const e = result.eventual;
+  const otherwiseClean = result.errors.length === 0 && e !== undefined && e.lost === 0 && e.resurrected === 0 && e.phantoms === 0 && (result.teeth === undefined || result.teeth.lost > 0);
+  return otherwiseClean && s?.linearizable === "unknown" ? "UNKNOWN" : "FAIL";
 }
 
 function unknownFault(name: string): never {
