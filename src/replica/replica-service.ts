@@ -29,9 +29,10 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *
  * Every read-modify-write of one key runs under that key's lock (storage reads are synchronous
  * but writes commit later, so two unlocked updates could both start from the old set and the
- * second would drop the first's dot). Writes are durable before they are acknowledged: the
- * coordinator's counter must survive a crash (dvvset.update may never reuse a dot), and a
- * replica's acknowledgement counts toward w and dw. Every replacement of a set keeps the
+ * second would drop the first's dot). Writes are durable before they are acknowledged (a
+ * replica's acknowledgement counts toward w and dw); the coordinator's own write may answer
+ * once issued (`early`, with a per-incarnation actor, actor-epoch.ts: dvvset.update may never
+ * reuse a dot, and a crash that loses the write also retires the actor that issued it). Every replacement of a set keeps the
  * expiry index (sibling-expiry.ts) in the same atomic write, and a write stamped by this
  * node's clock carries the HLC floor (hlc-floor.ts) when one is given.
  *

@@ -96,7 +96,10 @@ const nodeOptions = (settings: NodeSettings, joining: boolean): Omit<ClusterNode
 
 export async function eventualScenario(seed: number, options: EventualScenarioOptions = {}): Promise<ScenarioResult> {
   const settings = { ...eventualScenarioDefaults, ...options };
-  const sim = new Simulation({ seed });
+  // A crash loses a durable write whose fsync had not returned yet (sim-storage.ts lateDurability),
+  // though other nodes may hold what it wrote: the window in which a coordinator could reuse a dot.
+  // Fsyncs of uneven length (syncJitterMs): a coordinator's own may end after the replicas' did.
+  const sim = new Simulation({ seed, storage: { lateDurability: true, syncJitterMs: 8 } });
   options.inspect?.(sim);
   const shape = sim.fork("eventual shape");
   const nodeIds = Array.from({ length: 3 + shape.int(3) }, (_, i) => `n${i + 1}`);
