@@ -76,6 +76,15 @@ class HeldDisk implements StorageEngine {
   }
 }
 
+/** This incarnation's epoch, written and landed. */
+async function openReady(disk: HeldDisk): Promise<ActorEpoch> {
+  const epoch = ActorEpoch.open(disk, "n1");
+  const ready = epoch.ready();
+  await disk.release();
+  await ready;
+  return epoch;
+}
+
 function replicaOn(storage: StorageEngine, nodeId: string, epoch?: ActorEpoch): ReplicaService {
   const hints = HintStore.open({ storage, isValue: isSibling, hintsPerTargetMax: 10 });
   return new ReplicaService({ nodeId, storage, hints, siblingsMax: 100, ...(epoch !== undefined ? { actorEpoch: epoch } : {}) });
@@ -91,12 +100,15 @@ test("an epoch starts at 0 (the plain node id) on a new disk and rises by one pe
   const first = ActorEpoch.open(disk, "n1");
   assert.equal(first.epoch, 0);
   assert.equal(first.actorId, "n1");
+  assert.equal(disk.get(actorEpochKey), undefined, "nothing is written before the first dot asks");
   await first.ready();
   assert.equal(first.ready(), undefined);
   const second = ActorEpoch.open(disk, "n1");
   assert.equal(second.epoch, 1);
   assert.equal(second.actorId, "n1:1");
   await second.ready();
+  // An epoch nobody made ready issued no dot: the next start may take it again.
+  assert.equal(ActorEpoch.open(disk, "n1").actorId, actorIdOf("n1", 2));
   assert.equal(ActorEpoch.open(disk, "n1").actorId, actorIdOf("n1", 2));
   assert.equal(actorIdOf("n1", 36), "n1:10");
 });
@@ -109,8 +121,7 @@ test("a stored epoch that is not one refuses to open, naming the key and what it
 
 test("an early write answers before its own copy is durable, and the key's next write waits for it", async () => {
   const disk = new HeldDisk();
-  const epoch = ActorEpoch.open(disk, "n1");
-  await disk.release();
+  const epoch = await openReady(disk);
   const replica = replicaOn(disk, "n1", epoch);
   const first = await replica.coordinateWrite(key, sibling("a"), undefined, siblings, { early: true });
   assert.ok(first.ok);
@@ -138,8 +149,7 @@ test("a crash between an early write's replication and its own durability never 
   const disk = new HeldDisk();
   const n2 = otherReplica();
   // Incarnation 1: its epoch lands, then a write is issued and replicated, but its own copy is lost.
-  const epoch1 = ActorEpoch.open(disk, "n1");
-  await disk.release();
+  const epoch1 = await openReady(disk);
   const before = await replicaOn(disk, "n1", epoch1).coordinateWrite(key, sibling("acknowledged"), undefined, siblings, { early: true });
   assert.ok(before.ok);
   assert.deepEqual(await n2.merge(key, before.set, siblings), { ok: true, durable: true });
@@ -159,8 +169,7 @@ test("a crash between an early write's replication and its own durability never 
 
 test("an early write whose own copy fails moves the node to a new epoch before the key's next write", async () => {
   const disk = new HeldDisk();
-  const epoch = ActorEpoch.open(disk, "n1");
-  await disk.release();
+  const epoch = await openReady(disk);
   const replica = replicaOn(disk, "n1", epoch);
   const n2 = otherReplica();
   const first = await replica.coordinateWrite(key, sibling("left"), undefined, siblings, { early: true });
@@ -200,8 +209,7 @@ test("without an epoch a write is durable before it answers, even when asked ear
 
 test("a write whose timestamp no durable HLC floor covers yet is durable before it answers; later ones answer early", async () => {
   const disk = new HeldDisk();
-  const epoch = ActorEpoch.open(disk, "n1");
-  await disk.release();
+  const epoch = await openReady(disk);
   const hlc = new HybridLogicalClock(new ManualClock(1_000_000), 60_000);
   const hints = HintStore.open({ storage: disk, isValue: isSibling, hintsPerTargetMax: 10 });
   const replica = new ReplicaService({ nodeId: "n1", storage: disk, hints, siblingsMax: 100, hlc, hlcFloor: new HlcFloor(disk, hlc), actorEpoch: epoch });

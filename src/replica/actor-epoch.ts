@@ -20,7 +20,9 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  *
  * Epoch 0 is the plain node id: a data directory without the record (a new node, or one
  * written by a build that made the coordinator's write durable first, so the plain id never
- * lost a dot) starts there, and the record is written (durably) before the first dot is issued.
+ * lost a dot) starts there. The record is written (durably) on the first `ready()`, which every
+ * dot waits for: a node that never coordinates an eventual write writes nothing, and since no
+ * dot was issued under an epoch never written, the next start may take the same one again.
  *
  * Cost: each epoch is one more entry in the version vector of every key the node coordinates a
  * write for after that start; the entry stays (a superseded entry cannot be dropped without
@@ -42,9 +44,9 @@ export function actorIdOf(nodeId: string, epoch: number): string {
 
 export class ActorEpoch {
   private current: number;
-  /** Pending until the current epoch's record is durable; undefined once it is. */
+  /** Whether the current epoch's record is unwritten, being written, durable, or its write failed (written again on the next `ready()`). */
+  private state: "unwritten" | "writing" | "durable" | "failed" = "unwritten";
   private pending: Promise<void> | undefined;
-  private failure: Error | undefined;
 
   private constructor(
     private readonly storage: StorageEngine,
@@ -52,10 +54,9 @@ export class ActorEpoch {
     stored: number | undefined,
   ) {
     this.current = stored === undefined ? 0 : stored + 1;
-    this.pending = this.persist(this.current);
   }
 
-  /** Reads the last epoch and starts this incarnation's (one more), writing it durably; `ready` tells when that landed. */
+  /** Reads the last epoch; this incarnation's is one more, written durably on the first `ready()`. */
   static open(storage: StorageEngine, nodeId: string): ActorEpoch {
     const bytes = storage.get(actorEpochKey);
     const stored = bytes === undefined ? undefined : (unpack(bytes) as unknown);
@@ -74,12 +75,10 @@ export class ActorEpoch {
     return actorIdOf(this.nodeId, this.current);
   }
 
-  /** Undefined when the current epoch is durable; else a promise that resolves when it is (or rejects if its write failed; the next call writes it again). */
+  /** Undefined when the current epoch is durable; else a promise that resolves when it is (writing it first when nobody did, or again after a failed write; rejects if the write fails). */
   ready(): Promise<void> | undefined {
-    if (this.failure !== undefined) {
-      this.failure = undefined;
-      this.pending = this.persist(this.current);
-    }
+    if (this.state === "durable") return undefined;
+    if (this.state !== "writing") this.pending = this.persist(this.current);
     return this.pending;
   }
 
@@ -90,17 +89,23 @@ export class ActorEpoch {
    */
   renew(): void {
     this.current++;
-    this.failure = undefined;
     this.pending = this.persist(this.current);
   }
 
   private persist(epoch: number): Promise<void> {
-    const written = this.storage.write([{ type: "put", key: actorEpochKey, value: pack(epoch) }], { durable: true }).then(
+    this.state = "writing";
+    let written: Promise<void>;
+    try {
+      written = this.storage.write([{ type: "put", key: actorEpochKey, value: pack(epoch) }], { durable: true });
+    } catch (error) {
+      written = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    written = written.then(
       () => {
-        if (this.current === epoch) this.pending = undefined;
+        if (this.current === epoch) this.state = "durable";
       },
       (error: unknown) => {
-        if (this.current === epoch) this.failure = error instanceof Error ? error : new Error(String(error));
+        if (this.current === epoch) this.state = "failed";
         throw error;
       },
     );
