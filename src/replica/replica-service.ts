@@ -436,7 +436,7 @@ export class ReplicaService {
     const { clock, hlc, storage } = this.options;
     if (clock === undefined || hlc === undefined) throw new Error("the expiry sweep needs the replica's clock and hlc");
     // Its tombstones get dots of this node's actor: only once the actor's epoch is durable.
-    if (this.options.actorEpoch?.ready() !== undefined) return { processed: 0, expired: 0 };
+    if ((await this.epochReady(this.options.actorEpoch)) !== undefined) return { processed: 0, expired: 0 };
     const actor = this.options.actorEpoch?.actorId ?? this.options.nodeId;
     const nowMs = clock.nowMs();
     const due = [...storage.range({ start: expiryIndexBound(0), end: expiryIndexBound(nowMs + 1), limit })].map((entry) => ({ indexKey: entry.key, ...decodeExpiryIndexKey(entry.key) }));
