@@ -42,11 +42,12 @@ export function versionHash(set: DottedVersionVectorSet<Sibling>): Uint8Array {
  * equal packr's (version-hash.test.ts compares them); anything else returns -1 and goes
  * through packr.
  */
-const scratch = new Uint8Array(512);
+const scratch = new Uint8Array(1024);
+const scratchView = new DataView(scratch.buffer);
 const fixStrMax = 31;
 const fixArrayMax = 15;
 /** Bytes one entry can take here: fixarray, fixstr header and 31 bytes, two uint32. */
-const entryBytesMax = 1 + 1 + fixStrMax + 5 + 5;
+const entryBytesMax = 1 + 1 + fixStrMax + 9 + 5;
 
 function packEntriesOnly(entries: DottedVersionVectorSet<Sibling>["entries"]): number {
   if (entries.length > fixArrayMax || 3 + entries.length * entryBytesMax > scratch.length) return -1;
@@ -71,9 +72,18 @@ function packEntriesOnly(entries: DottedVersionVectorSet<Sibling>["entries"]): n
   return at;
 }
 
-/** A non-negative integer below 2^32 as MessagePack's shortest uint form (as packr writes it); -1 otherwise. */
+/**
+ * A non-negative safe integer as packr writes it: MessagePack's shortest uint form below 2^32,
+ * a float64 (0xcb) from there (counters of keys first written above the fresh-counter base,
+ * node-items.ts, are ~2^44); -1 otherwise.
+ */
 function packUint(value: number, at: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) return -1;
+  if (!Number.isSafeInteger(value) || value < 0) return -1;
+  if (value > 0xffff_ffff) {
+    scratch[at] = 0xcb;
+    scratchView.setFloat64(at + 1, value);
+    return at + 9;
+  }
   if (value < 0x80) {
     scratch[at] = value;
     return at + 1;

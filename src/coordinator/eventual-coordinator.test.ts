@@ -7,6 +7,7 @@ import type { RingState } from "../ring/ring-state.js";
 import { ClusterNode } from "../sim/cluster-node.js";
 import { itemKeyOf } from "../sim/eventual-workload.js";
 import { Simulation } from "../sim/simulation.js";
+import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { Quorum } from "./quorum-options.js";
 import type { EventualCoordinator, EventualGetResult, EventualPutResult, SiblingProposal } from "./eventual-coordinator.js";
 
@@ -21,8 +22,8 @@ function proposal(text: string): SiblingProposal {
   return { value: encoder.encode(text), contentType: "text/plain", metadata: [], tombstone: false, expiresAtMs: null };
 }
 
-async function cluster(seed: number, ids = ["n1", "n2", "n3"]): Promise<{ sim: Simulation; ring: RingState }> {
-  const sim = new Simulation({ seed });
+async function cluster(seed: number, ids = ["n1", "n2", "n3"], storage?: { syncDelayMs: number; lateDurability: boolean }): Promise<{ sim: Simulation; ring: RingState }> {
+  const sim = new Simulation({ seed, ...(storage !== undefined ? { storage } : {}) });
   const claimed = claimInitial(ids.map((id) => ({ id })), { partitionCount: 64 });
   assert.ok(claimed.ok);
   const ring = claimed.ring;
@@ -165,3 +166,32 @@ test("on a one-member ring a local record that does not decode fails the read's 
   assert.deepEqual(read.got, { r: 0, pr: 0 });
   assert.match(read.errors[0]!.error, /sibling record/);
 });
+
+test("a coordinator that crashed after replicating a write but before its own copy was durable never issues that dot again", async () => {
+  // Slow fsyncs: a replica commits the coordinator's write well before the coordinator's own copy is durable.
+  const { sim, ring } = await cluster(11, ["n1", "n2", "n3"], { syncDelayMs: 20, lateDurability: true });
+  const key = "crash-window";
+  const primaries = preferenceList(ring, partitionOf(encoder.encode(key), ring.partitionCount), 3);
+  const [coordinator, other] = primaries as [string, string, string];
+  const first = await put(sim, coordinator, key, "v0");
+  assert.ok(first.ok, JSON.stringify(first));
+  // The next write's replicas store it (committed at the other primary) while its own copy is still syncing: crash then.
+  void coordinatorOf(sim, coordinator).put({ key: itemKeyOf(key), proposal: proposal("v1"), context: undefined, quorum, lww: false });
+  const replicaOf = (id: string) => sim.node<ClusterNode>(id).instance!.replicas;
+  const stored = await sim.runUntil(() => (replicaOf(other).fetch(itemKeyOf(key)) === undefined ? false : texts2(replicaOf(other).fetch(itemKeyOf(key))!).includes("v1")), { deadlineMs: sim.now() + 1_000 });
+  assert.equal(stored.reason, "predicate");
+  sim.crash(coordinator);
+  await sim.restart(coordinator);
+  assert.deepEqual(texts2(replicaOf(coordinator).fetch(itemKeyOf(key))!), ["v0"], "the crash lost the coordinator's own copy of v1");
+  await sim.runUntil(sim.now() + 1_000);
+  const lostDot = dvvset.join(replicaOf(other).fetch(itemKeyOf(key))!).find((entry) => entry[0] === first.dot[0]);
+  const again = await put(sim, coordinator, key, "v2");
+  assert.ok(again.ok, JSON.stringify(again));
+  assert.notDeepEqual(again.dot, lostDot, `dot ${String(again.dot)} was issued twice`);
+  await sim.runUntil(sim.now() + 3_000);
+  for (const id of primaries) assert.deepEqual(texts(await get(sim, id, key)), ["v0", "v1", "v2"]);
+});
+
+function texts2(set: dvvset.DottedVersionVectorSet<{ value: Uint8Array }>): string[] {
+  return dvvset.values(set).map((s) => decoder.decode(s.value)).sort();
+}

@@ -27,9 +27,12 @@ import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "./record
  * put: the coordinator is this node when it is a primary of the key, else the first primary
  * that is up, which gets the request as "coordinator.put" (its dot must name a replica that
  * keeps the key, so its counter survives). It adds its event locally (ReplicaService
- * .coordinateWrite, durable), sends the resulting set to the other replicas as "replica.merge"
- * (a fallback keeps it as a hint for the primary it stands in for), feeds PutCore, and answers
- * once PutCore has enough: ok with the dot it assigned, or the quorum failure.
+ * .coordinateWrite, early: issued, not yet durable), sends the resulting set to the other
+ * replicas as "replica.merge" at once (a fallback keeps it as a hint for the primary it stands
+ * in for), so its own commit and theirs overlap; its own copy counts toward w and dw once
+ * durable. No dot reuse after a crash: the node coordinates under a per-incarnation actor
+ * (replica/actor-epoch.ts). It feeds PutCore and answers once PutCore has enough: ok with the
+ * dot it assigned, or the quorum failure.
  * get: "replica.fetch" to every replica, GetCore, answer once r replied with the merged set and
  * its context (dvvset.join); then, without delaying the answer, send the merged set to every
  * replica whose reply differed (read repair). A read this node's own reply decides (r=1, this
@@ -314,21 +317,23 @@ export class EventualCoordinator {
   private async coordinatePut(request: EventualWriteRequest, placed: Placed, deadlineMs: number): Promise<EventualPutResult> {
     const lww = request.lww || this.options.unsafeKeepNewestOnly === true;
     const sibling: Sibling = { ...request.proposal, timestamp: this.options.runtime.hlc.now() };
-    const local = await this.options.replicas.coordinateWrite(request.key, sibling, request.context, { lww });
+    // Early: replicate while the local write commits (one durable write on the put's path, not two in series; ReplicaService.coordinateWrite).
+    const local = await this.options.replicas.coordinateWrite(request.key, sibling, request.context, { lww }, { early: true });
     if (!local.ok) return local;
+    const localReply: Promise<MergeReply> = local.durable.then(() => localDurable, thrownReply);
     const refusals: Refusal[] = [];
     let answered = false;
     let retrying = false;
     const retry = (): Promise<PutResponse | undefined> => {
       retrying = true;
-      return this.retryOnNewerRing(request, local.set, placed, refusals, lww, deadlineMs);
+      return this.retryOnNewerRing(request, local.set, placed, refusals, lww, deadlineMs, localReply);
     };
     // A refusal after the answer (the quorum was met without the refuser): the new owners still
     // get the copy the refuser would have had, in the background.
     const refused = (): void => {
       if (answered && !retrying) void retry().catch(() => undefined);
     };
-    let response = await this.replicate(request, local.set, placed, lww, this.options.requestTimeoutMs, refusals, refused);
+    let response = await this.replicate(request, local.set, placed, lww, this.options.requestTimeoutMs, refusals, localReply, refused);
     if (!response.ok && refusals.length > 0) response = (await retry()) ?? response;
     answered = true;
     if (refusals.length > 0 && !retrying) refused();
@@ -383,16 +388,26 @@ export class EventualCoordinator {
    * A replica that refuses it for a newer ring is added to `refusals` and `refused` is called
    * (also after the answer, when it replies late).
    */
-  private async replicate(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, lww: boolean, timeoutMs: number, refusals: Refusal[], refused?: () => void): Promise<PutResponse> {
+  private async replicate(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, lww: boolean, timeoutMs: number, refusals: Refusal[], localReply: Promise<MergeReply>, refused?: () => void): Promise<PutResponse> {
     const { quorum } = request;
     // When a forwarded write reached a node its ring does not place for the key, the local
     // copy counts toward nothing; the list's replicas still get the write.
     const replicas = placed.list;
     const core = new PutCore({ n: quorum.n, w: Math.min(quorum.w, quorum.n), dw: quorum.dw, pw: quorum.pw, preferenceList: replicas });
+    // A failure is answered once this node's own copy counted too, so it names everything it got.
+    let localPending = replicas.some((replica) => replica.node === this.self);
     await new Promise<void>((resolve) => {
+      const settle = (): void => {
+        if (core.enough() && (!localPending || core.response().ok)) resolve();
+      };
       for (const replica of replicas) {
         if (replica.node === this.self) {
-          core.addReply(this.self, { ok: true, durable: true });
+          // This node's copy counts once it is durable (it commits alongside the others).
+          void localReply.then((reply) => {
+            core.addReply(this.self, reply);
+            localPending = false;
+            settle();
+          });
           continue;
         }
         if (!replica.primary) this.stats.hinted++;
@@ -403,10 +418,10 @@ export class EventualCoordinator {
             refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
             refused?.();
           }
-          if (core.enough()) resolve();
+          settle();
         });
       }
-      if (core.enough()) resolve();
+      settle();
     });
     return core.response();
   }
@@ -417,11 +432,11 @@ export class EventualCoordinator {
    * placed on, replicate once more on the key's new preference list before `deadlineMs`.
    * Undefined when there is nothing newer to try (or no time left).
    */
-  private async retryOnNewerRing(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, refusals: readonly Refusal[], lww: boolean, deadlineMs: number): Promise<PutResponse | undefined> {
+  private async retryOnNewerRing(request: EventualWriteRequest, set: DottedVersionVectorSet<Sibling>, placed: Placed, refusals: readonly Refusal[], lww: boolean, deadlineMs: number, localReply: Promise<MergeReply>): Promise<PutResponse | undefined> {
     const again = await this.placeOnNewerRing(request.key, request.quorum.n, placed, refusals, deadlineMs);
     if (again === undefined) return undefined;
     this.stats.ringRetried = (this.stats.ringRetried ?? 0) + 1;
-    return this.replicate(request, set, again.placed, lww, again.remainingMs, []);
+    return this.replicate(request, set, again.placed, lww, again.remainingMs, [], localReply);
   }
 
   /**
@@ -543,6 +558,8 @@ function holdsLive(set: DottedVersionVectorSet<Sibling>, nowMs: number): boolean
   for (let i = 0; i < set.anonymous.length; i++) if (live(set.anonymous[i]!)) return true;
   return false;
 }
+
+const localDurable: MergeReply = Object.freeze({ ok: true, durable: true });
 
 /** What a replica answered to "replica.merge", as a MergeReply. */
 function mergeReplyOf(result: RequestResult<{ ok: boolean; durable?: boolean }>): MergeReply {

@@ -14,6 +14,7 @@ import { HintDelivery, type HintDeliveryOptions, type HintDeliveryResult } from 
 import { ringHintPlacement } from "../handoff/hint-placement.js";
 import { HintStore, type ListedHint } from "../handoff/hint-store.js";
 import type { Limits } from "../limits.js";
+import { ActorEpoch } from "../replica/actor-epoch.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { PartitionRelease, type PartitionReleaseOptions } from "../handoff/partition-release.js";
 import { ringAcknowledgedBy } from "../membership/ring-acknowledgement.js";
@@ -159,6 +160,8 @@ export class NodeItems {
       hlcFloor: this.hlcFloor,
       clock,
       hlc,
+      // Per-incarnation actor (replica/actor-epoch.ts): the coordinator's write commits alongside the replicas'.
+      actorEpoch: ActorEpoch.open(storage, nodeId),
       freshCounterBase: () => hlcPhysicalMs(hlc.peek()) * freshCountersPerMs,
       ...(options.isTableDropped !== undefined ? { isTableDropped: options.isTableDropped } : {}),
       // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts).

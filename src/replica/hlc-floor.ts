@@ -22,6 +22,8 @@ export const hlcFloorLeaseMsDefault = 1000;
 export class HlcFloor {
   /** The highest floor written or being written. */
   private floor = 0;
+  /** The highest floor known durable (restored, or its batch's write resolved). */
+  private durableFloor = 0;
 
   constructor(
     private readonly storage: StorageEngine,
@@ -36,14 +38,30 @@ export class HlcFloor {
     const floor = unpack(bytes) as number;
     this.hlc.advanceTo(floor);
     this.floor = floor;
+    this.durableFloor = floor;
   }
 
-  /** Adds the floor's new lease to `ops` when the clock reached the current one. */
-  carry(ops: WriteOp[]): void {
+  /**
+   * Whether a durable floor is above `timestamp`: a record stamped with it may then reach
+   * another node before this node's own write of it is durable (a crash cannot make this node
+   * stamp below it again). False while the floor that covers it is still being written.
+   */
+  covers(timestamp: number): boolean {
+    return timestamp < this.durableFloor;
+  }
+
+  /** Adds the floor's new lease to `ops` when the clock reached the current one; returns the floor carried (pass it to `landed` once the batch is durable). */
+  carry(ops: WriteOp[]): number | undefined {
     const newest = this.hlc.peek();
-    if (newest < this.floor) return;
+    if (newest < this.floor) return undefined;
     this.floor = hlcFrom(hlcPhysicalMs(newest) + this.leaseMs, 0);
     ops.push({ type: "put", key: hlcFloorKey, value: pack(this.floor) });
+    return this.floor;
+  }
+
+  /** A durable batch that carried `floor` resolved. */
+  landed(floor: number): void {
+    if (floor > this.durableFloor) this.durableFloor = floor;
   }
 
   /** A batch that carried a floor may not have landed: make the next write carry one. */

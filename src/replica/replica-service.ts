@@ -9,6 +9,7 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import type { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
 import { compareSiblingsForLww, isSibling, type Sibling } from "../versioning/sibling.js";
 import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning/version-vector.js";
+import type { ActorEpoch } from "./actor-epoch.js";
 import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
 import { parseScanMessage } from "./replica-messages.js";
@@ -28,9 +29,10 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *
  * Every read-modify-write of one key runs under that key's lock (storage reads are synchronous
  * but writes commit later, so two unlocked updates could both start from the old set and the
- * second would drop the first's dot). Writes are durable before they are acknowledged: the
- * coordinator's counter must survive a crash (dvvset.update may never reuse a dot), and a
- * replica's acknowledgement counts toward w and dw. Every replacement of a set keeps the
+ * second would drop the first's dot). Writes are durable before they are acknowledged (a
+ * replica's acknowledgement counts toward w and dw); the coordinator's own write may answer
+ * once issued (`early`, with a per-incarnation actor, actor-epoch.ts: dvvset.update may never
+ * reuse a dot, and a crash that loses the write also retires the actor that issued it). Every replacement of a set keeps the
  * expiry index (sibling-expiry.ts) in the same atomic write, and a write stamped by this
  * node's clock carries the HLC floor (hlc-floor.ts) when one is given.
  *
@@ -73,6 +75,12 @@ export interface ReplicaServiceOptions {
   hlc?: HybridLogicalClock;
   /** The least counter of the first dot for a key this node holds nothing of (see above). */
   freshCounterBase?: () => number;
+  /**
+   * The per-incarnation actor this node coordinates under (actor-epoch.ts). Without it the
+   * actor is `nodeId` and a coordinated write is always durable here before it is answered;
+   * with it, `coordinateWrite(..., { early: true })` may answer once the write is issued.
+   */
+  actorEpoch?: ActorEpoch;
   /** Whether a table id was dropped: writes to it are refused so nothing lands after its purge. */
   isTableDropped?: (tableId: number) => boolean;
   /** Reaped tombstones remembered (see `reap`); default reapedMemoryDefaults. */
@@ -105,7 +113,14 @@ export interface ConflictOptions {
 }
 
 export type CoordinateWriteResult =
-  | { ok: true; set: DottedVersionVectorSet<Sibling>; dot: Dot; before: DottedVersionVectorSet<Sibling> | undefined }
+  | {
+      ok: true;
+      set: DottedVersionVectorSet<Sibling>;
+      dot: Dot;
+      before: DottedVersionVectorSet<Sibling> | undefined;
+      /** Resolves once this replica's write is durable (already, unless answered `early`); rejects if it failed. */
+      durable: Promise<void>;
+    }
   | { ok: false; error: "siblings-full" | "overloaded" | "bad-request"; message: string };
 
 export type MergeResult = { ok: true; durable: true } | { ok: false; error: string };
@@ -165,6 +180,8 @@ export const replicaMessagePrefix = "replica.";
 
 const durably: WriteOptions = Object.freeze({ durable: true });
 
+const alreadyDurable: Promise<void> = Promise.resolve();
+
 const tombstoneContentType = "application/octet-stream";
 
 export class ReplicaService {
@@ -192,26 +209,84 @@ export class ReplicaService {
   /**
    * The coordinator's local event (paper, section 4.4): the proposal `sibling` with the causal
    * `context` of the client's read (undefined: a blind write, concurrent with everything) gets
-   * the next dot of `nodeId`, supersedes exactly what the context saw, and is stored durably.
-   * `before` is what this replica held before the write.
+   * the next dot of this node's actor, supersedes exactly what the context saw, and is stored
+   * durably. `before` is what this replica held before the write.
+   *
+   * `early` (with an `actorEpoch`): answer once the write is issued, before it is durable, so
+   * the coordinator replicates in parallel with its own commit (`durable` tells when that
+   * landed). Safe against dot reuse because a crash moves the node to a new actor
+   * (actor-epoch.ts) and, within an incarnation, the key's lock is held until the write is
+   * durable (the next write of the key reads the stored dot); a write that fails after
+   * answering renews the epoch before releasing the lock. Not early while the HLC floor that
+   * covers `sibling.timestamp` is not durable yet (hlc-floor.ts: a copy elsewhere must never
+   * carry a timestamp this node could issue again after a crash): about once per floor lease.
    */
-  async coordinateWrite(itemKey: Uint8Array, sibling: Sibling, context: VersionVector | undefined, conflicts: ConflictOptions): Promise<CoordinateWriteResult> {
-    const nodeId = this.options.nodeId;
+  async coordinateWrite(itemKey: Uint8Array, sibling: Sibling, context: VersionVector | undefined, conflicts: ConflictOptions, how?: { early?: boolean }): Promise<CoordinateWriteResult> {
     if (this.dropped(itemKey)) return { ok: false, error: "bad-request", message: "the table was dropped" };
-    return this.tracked(this.locked(itemKey, async () => {
+    const epoch = this.options.actorEpoch;
+    const epochProblem = await this.epochReady(epoch);
+    if (epochProblem !== undefined) return epochProblem;
+    const name = lockName(itemKey);
+    // A free key is taken at once; only a held one waits (a promise and a turn of the microtask queue less per write).
+    if (!this.locks.tryAcquireOne(name) && !(await this.locks.acquire([name]))) return { ok: false, error: "overloaded", message: "too many writes waiting on one key" };
+    let held = true;
+    const release = (): void => {
+      if (held) this.locks.release([name]);
+      held = false;
+    };
+    try {
+      // A write of this key that failed after answering may have renewed the epoch meanwhile.
+      const renewed = await this.epochReady(epoch);
+      if (renewed !== undefined) {
+        release();
+        return renewed;
+      }
+      const actor = epoch?.actorId ?? this.options.nodeId;
       const before = this.fetch(itemKey);
-      const seen = this.contextFor(before, context);
+      const seen = this.contextFor(before, context, actor);
       const proposal = seen === undefined ? dvvset.newValue(sibling) : dvvset.newWithContext(seen, sibling);
-      const updated = dvvset.update(proposal, before ?? dvvset.empty<Sibling>(), nodeId);
+      const updated = dvvset.update(proposal, before ?? dvvset.empty<Sibling>(), actor);
       const stored = conflicts.lww ? dvvset.lww(updated, compareSiblingsForLww) : updated;
       const count = dvvset.size(stored);
       if (count > this.options.siblingsMax) {
-        return { ok: false, error: "siblings-full", message: `the write would keep ${count} siblings; the limit is ${this.options.siblingsMax}` } as const;
+        release();
+        return { ok: false, error: "siblings-full", message: `the write would keep ${count} siblings; the limit is ${this.options.siblingsMax}` };
       }
-      await this.replace(itemKey, before, stored, { stamped: true });
-      const counter = updated.entries.find((entry) => entry[0] === nodeId)![1];
-      return { ok: true, set: stored, dot: [nodeId, counter] as const, before } as const;
-    }));
+      const counter = updated.entries.find((entry) => entry[0] === actor)![1];
+      const early = how?.early === true && epoch !== undefined;
+      const written = this.replace(itemKey, before, stored, { stamped: true });
+      const floor = this.options.hlcFloor;
+      // Decided after `replace`: the floor it carried (when the clock reached the old one) is not durable yet.
+      const answerEarly = early && (floor === undefined || floor.covers(sibling.timestamp));
+      const durable = written.then(release, (error: unknown) => {
+        // The dot may have reached other replicas without this node's copy: never issue it again.
+        if (answerEarly) epoch.renew();
+        release();
+        throw error;
+      });
+      void this.tracked(durable);
+      if (!answerEarly) {
+        await durable;
+        return { ok: true, set: stored, dot: [actor, counter] as const, before, durable: alreadyDurable };
+      }
+      durable.catch(() => undefined); // the caller reads the outcome from `durable`
+      return { ok: true, set: stored, dot: [actor, counter] as const, before, durable };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Undefined when the actor epoch is durable (or there is none); else waits for it, or the refusal when its write failed. */
+  private async epochReady(epoch: ActorEpoch | undefined): Promise<{ ok: false; error: "overloaded"; message: string } | undefined> {
+    const pending = epoch?.ready();
+    if (pending === undefined) return undefined;
+    try {
+      await pending;
+      return undefined;
+    } catch (error) {
+      return { ok: false, error: "overloaded", message: `this node's actor epoch is not durable yet (${error instanceof Error ? error.message : String(error)}); try again` };
+    }
   }
 
   /**
@@ -360,6 +435,9 @@ export class ReplicaService {
   async sweepExpired(limit: number): Promise<{ processed: number; expired: number }> {
     const { clock, hlc, storage } = this.options;
     if (clock === undefined || hlc === undefined) throw new Error("the expiry sweep needs the replica's clock and hlc");
+    // Its tombstones get dots of this node's actor: only once the actor's epoch is durable.
+    if ((await this.epochReady(this.options.actorEpoch)) !== undefined) return { processed: 0, expired: 0 };
+    const actor = this.options.actorEpoch?.actorId ?? this.options.nodeId;
     const nowMs = clock.nowMs();
     const due = [...storage.range({ start: expiryIndexBound(0), end: expiryIndexBound(nowMs + 1), limit })].map((entry) => ({ indexKey: entry.key, ...decodeExpiryIndexKey(entry.key) }));
     if (due.length === 0) return { processed: 0, expired: 0 };
@@ -374,7 +452,7 @@ export class ReplicaService {
         const set = replaced.get(name) ?? this.fetch(d.itemKey);
         if (set === undefined || replaced.has(name) || !allLiveExpired(set, nowMs)) continue;
         const tombstone: Sibling = { value: new Uint8Array(0), contentType: tombstoneContentType, metadata: [], timestamp: hlc.now(), tombstone: true, expiresAtMs: null };
-        const stored = dvvset.update(dvvset.newWithContext(dvvset.join(set), tombstone), set, this.options.nodeId);
+        const stored = dvvset.update(dvvset.newWithContext(dvvset.join(set), tombstone), set, actor);
         replaced.set(name, stored);
         ops.push({ type: "put", key: d.itemKey, value: encodeSiblingRecord(stored) }, ...indexOps(d.itemKey, set, stored));
       }
@@ -537,10 +615,10 @@ export class ReplicaService {
   }
 
   /** The context of a coordinated write: the client's, raised above the fresh-counter base when this node holds nothing. */
-  private contextFor(before: DottedVersionVectorSet<Sibling> | undefined, context: VersionVector | undefined): VersionVector | undefined {
+  private contextFor(before: DottedVersionVectorSet<Sibling> | undefined, context: VersionVector | undefined, actor: string): VersionVector | undefined {
     const base = this.options.freshCounterBase;
     if (before !== undefined || base === undefined) return context;
-    const floor: VersionVector = [[this.options.nodeId, base()]];
+    const floor: VersionVector = [[actor, base()]];
     return context === undefined ? floor : mergeVersionVectors(context, floor);
   }
 
@@ -556,7 +634,7 @@ export class ReplicaService {
   /** Writes `ops` durably; a batch that carried the HLC floor and failed makes the next write carry it again. */
   private commit(ops: WriteOp[], how: { stamped: boolean }): Promise<void> {
     const floor = how.stamped ? this.options.hlcFloor : undefined;
-    floor?.carry(ops);
+    const carried = floor?.carry(ops);
     // Chained, not async: every item write passes here.
     let written: Promise<void>;
     try {
@@ -566,10 +644,15 @@ export class ReplicaService {
       return Promise.reject(error as Error);
     }
     if (floor === undefined) return written;
-    return written.then(undefined, (error: unknown) => {
-      floor.failed();
-      throw error;
-    });
+    return written.then(
+      () => {
+        if (carried !== undefined) floor.landed(carried);
+      },
+      (error: unknown) => {
+        floor.failed();
+        throw error;
+      },
+    );
   }
 
   private dropped(itemKey: Uint8Array): boolean {

@@ -15,6 +15,7 @@ import type { MembershipIntervals } from "../membership/membership-options.js";
 import { AcceptorService } from "../paxos/acceptor-service.js";
 import { strongWorkloadChangeKinds } from "./strong-workload.js";
 import { paxosMessagePrefix, StrongCoordinator, type StrongCoordinatorOptions } from "../paxos/strong-coordinator.js";
+import { ActorEpoch } from "../replica/actor-epoch.js";
 import { HlcFloor } from "../replica/hlc-floor.js";
 import { ReplicaService } from "../replica/replica-service.js";
 import { claimRingHook } from "../node/claim-ring.js";
@@ -152,6 +153,8 @@ export class ClusterNode {
       hlcFloor,
       clock: runtime.clock,
       hlc: runtime.hlc,
+      // Per-incarnation actor (replica/actor-epoch.ts): the coordinator's write commits alongside the replicas'.
+      actorEpoch: ActorEpoch.open(storage, runtime.nodeId),
       freshCounterBase: () => hlcPhysicalMs(runtime.hlc.peek()) * freshCountersPerMs,
       // Ring-version fencing of replica writes and transfer scans (replica/ring-fence.ts), as NodeItems.
       ringFence: { ring: () => this.membership.ring(), nOf: (id) => (tableOf(id)?.strong === false ? tableOf(id)!.n : undefined) },

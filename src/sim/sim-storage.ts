@@ -19,6 +19,14 @@ export interface SimStorageOptions {
   writeDelayMaxMs?: number;
   /** Extra latency of a durable write or a sync (the fsync). */
   syncDelayMs?: number;
+  /**
+   * A durable write is durable only when its latency ends (the fsync returned), not as soon as
+   * it commits: a crash in between loses it though other nodes may already have read it (its
+   * data, or a copy the node sent out). Off by default: the engine then makes it durable at once.
+   */
+  lateDurability?: boolean;
+  /** Up to this much more per fsync, uniform (a disk's queue: one node's fsync may take longer than another's); 0 by default. */
+  syncJitterMs?: number;
   random: Random;
   nodeId: string;
 }
@@ -48,6 +56,11 @@ export class SimStorage implements StorageEngine {
 
   write(ops: readonly WriteOp[], options?: WriteOptions): Promise<void> {
     if (this.fenced) return never();
+    if (options?.durable === true && this.options.lateDurability === true) {
+      // Committed now, made durable (with everything committed before it) when the fsync's time is up.
+      const committed = this.engine.write(ops);
+      return this.afterDelay(committed, true, "write").then(() => (this.fenced ? never() : this.engine.sync()));
+    }
     return this.afterDelay(this.engine.write(ops, options), options?.durable === true, "write");
   }
 
@@ -73,7 +86,8 @@ export class SimStorage implements StorageEngine {
   private afterDelay(done: Promise<void>, durable: boolean, what: string): Promise<void> {
     const min = this.options.writeDelayMinMs ?? simStorageDefaults.writeDelayMinMs;
     const max = this.options.writeDelayMaxMs ?? simStorageDefaults.writeDelayMaxMs;
-    const delayMs = min + this.options.random.next() * (max - min) + (durable ? (this.options.syncDelayMs ?? simStorageDefaults.syncDelayMs) : 0);
+    const jitterMs = durable && this.options.syncJitterMs !== undefined ? this.options.random.next() * this.options.syncJitterMs : 0;
+    const delayMs = min + this.options.random.next() * (max - min) + (durable ? (this.options.syncDelayMs ?? simStorageDefaults.syncDelayMs) + jitterMs : 0);
     const elapsed = new Promise<void>((resolve) => this.scheduler.after(delayMs, resolve, `disk ${what} ${this.options.nodeId}`));
     return Promise.all([done, elapsed]).then(() => (this.fenced ? never() : undefined));
   }
