@@ -144,16 +144,7 @@ export class NodeMetrics {
    * node dropped because it no longer serves them.
    */
   setCollectionSource(source: () => { tombstonesWaiting: number; tombstonesHeldBack: number; releasedKeys: number; releasedPartitions: number }): void {
-    const gauge = (name: string, help: string, pick: (stats: ReturnType<typeof source>) => number): void => {
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(pick(source()));
-        },
-      });
-    };
+    const gauge = (name: string, help: string, pick: (stats: ReturnType<typeof source>) => number): void => this.scrapedGauge(name, help, () => pick(source()));
     gauge("shoal_tombstones_waiting_member_down", "Due tombstones the last GC pass left because a member of the ring was down", (s) => s.tombstonesWaiting);
     gauge("shoal_tombstone_gc_held_back", "Due tombstones left by a GC pass because a member of the ring was down, summed over passes since start", (s) => s.tombstonesHeldBack);
     gauge("shoal_partition_release_keys", "Keys this node dropped since start because the settled ring no longer places it for them", (s) => s.releasedKeys);
@@ -170,20 +161,23 @@ export class NodeMetrics {
    * should forget (POST /v1/cluster/forget) from one still draining.
    */
   setRingSource(source: () => { ringConflicts: number; departureRecords: number; departuresPending: number; oldestPendingDepartureAgeMs: number }): void {
-    const gauge = (name: string, help: string, pick: (stats: ReturnType<typeof source>) => number): void => {
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(pick(source()));
-        },
-      });
-    };
+    const gauge = (name: string, help: string, pick: (stats: ReturnType<typeof source>) => number): void => this.scrapedGauge(name, help, () => pick(source()));
     gauge("shoal_ring_conflicts", "Rings or ring stamps refused since start because they name another ring of a version this node holds", (s) => s.ringConflicts);
     gauge("shoal_departure_records", "Departure records tombstone GC keeps (nodes that left the ring, clean or not)", (s) => s.departureRecords);
     gauge("shoal_departures_pending", "Nodes that left the ring and have not reported a clean departure: tombstone GC waits for each", (s) => s.departuresPending);
     gauge("shoal_departure_oldest_pending_age_seconds", "Seconds since this node saw the oldest pending departure pending (0 when none)", (s) => s.oldestPendingDepartureAgeMs / 1000);
+  }
+
+  /** A gauge whose value `read` gives at every scrape. */
+  private scrapedGauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   recordExpired(count: number): void {
