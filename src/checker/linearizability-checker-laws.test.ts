@@ -166,6 +166,24 @@ function linearizableByDefinition(ops: readonly RegisterOperation[]): boolean {
   return place(relevant, absent);
 }
 
+/**
+ * The checker's verdict equals the brute-force definition's on every generated history, and
+ * both verdicts occur often enough (more than `linearizableMin`, fewer than `linearizableMax`
+ * linearizable), or the comparison proves little.
+ */
+function agreesWithDefinition(historyArb: fc.Arbitrary<RegisterOperation[]>, options: { numRuns: number; seed: number; linearizableMin: number; linearizableMax: number }): void {
+  let linearizable = 0;
+  fc.assert(
+    fc.property(historyArb, (history) => {
+      const expected = linearizableByDefinition(history);
+      if (expected) linearizable += 1;
+      assert.equal(checkLinearizability(history, registerModel).ok, expected, JSON.stringify(history));
+    }),
+    { numRuns: options.numRuns, seed: options.seed },
+  );
+  assert(linearizable > options.linearizableMin && linearizable < options.linearizableMax, `${linearizable} of ${options.numRuns} generated histories were linearizable`);
+}
+
 test("on small random histories the checker agrees with the definition", () => {
   const outputFor = (call: Call): fc.Arbitrary<unknown> => {
     switch (call.kind) {
@@ -192,17 +210,7 @@ test("on small random histories the checker agrees with the definition", () => {
       return { id, client: `c${id}`, key: "k", ...p.call, output, callAt: p.callAt, returnAt } as RegisterOperation;
     }),
   );
-  let linearizable = 0;
-  fc.assert(
-    fc.property(smallHistoryArb, (history) => {
-      const expected = linearizableByDefinition(history);
-      if (expected) linearizable += 1;
-      assert.equal(checkLinearizability(history, registerModel).ok, expected, JSON.stringify(history));
-    }),
-    { numRuns: 300, seed: 0x5eed04 },
-  );
-  // Both verdicts must occur, or the comparison proves little.
-  assert(linearizable > 30 && linearizable < 270, `${linearizable} of 300 generated histories were linearizable`);
+  agreesWithDefinition(smallHistoryArb, { numRuns: 300, seed: 0x5eed04, linearizableMin: 30, linearizableMax: 270 });
 });
 
 test("on small random histories of string values, many unknown and many never read, the checker agrees with the definition", () => {
@@ -242,16 +250,7 @@ test("on small random histories of string values, many unknown and many never re
       return { id, client: `c${id}`, key: "k", ...p.call, output, callAt: p.callAt, returnAt } as RegisterOperation;
     }),
   );
-  let linearizable = 0;
-  fc.assert(
-    fc.property(smallHistoryArb, (history) => {
-      const expected = linearizableByDefinition(history);
-      if (expected) linearizable += 1;
-      assert.equal(checkLinearizability(history, registerModel).ok, expected, JSON.stringify(history));
-    }),
-    { numRuns: 1000, seed: 0x5eed05 },
-  );
-  assert(linearizable > 100 && linearizable < 900, `${linearizable} of 1000 generated histories were linearizable`);
+  agreesWithDefinition(smallHistoryArb, { numRuns: 1000, seed: 0x5eed05, linearizableMin: 100, linearizableMax: 900 });
 });
 
 test("on small random counter histories, half the increments unknown, the checker agrees with the definition", () => {
@@ -281,14 +280,5 @@ test("on small random counter histories, half the increments unknown, the checke
       return { id, client: `c${id}`, key: "k", ...p.call, output, callAt: p.callAt, returnAt } as RegisterOperation;
     }),
   );
-  let linearizable = 0;
-  fc.assert(
-    fc.property(smallHistoryArb, (history) => {
-      const expected = linearizableByDefinition(history);
-      if (expected) linearizable += 1;
-      assert.equal(checkLinearizability(history, registerModel).ok, expected, JSON.stringify(history));
-    }),
-    { numRuns: 1000, seed: 0x5eed06 },
-  );
-  assert(linearizable > 100 && linearizable < 900, `${linearizable} of 1000 generated histories were linearizable`);
+  agreesWithDefinition(smallHistoryArb, { numRuns: 1000, seed: 0x5eed06, linearizableMin: 100, linearizableMax: 900 });
 });
