@@ -146,17 +146,25 @@ test("when the first primary is believed down, the next live primary proposes", 
   assert.equal(await readText(w, "n3", "k"), "w");
 });
 
-test("the first primary dying after the forward reached it answers indeterminate (504), and the write may have happened", async () => {
-  const w = await world(4);
-  const [n1, n2] = [nodeOf(w, "n1"), nodeOf(w, "n2")];
-  // n1's own acceptor stores the accept but never answers, so n1's round is in flight when it dies.
+/**
+ * Sends `write` from n2 to the key's first primary n1, whose own acceptor and n3's store accepts
+ * but never answer, so n1's round is in flight when n1 crashes right after serving the forward.
+ */
+async function firstPrimaryDiesMidForward<T>(w: Awaited<ReturnType<typeof world>>, write: () => Promise<T>): Promise<T> {
+  const n1 = nodeOf(w, "n1");
   n1.acceptors.holdAcceptReplies = true;
   nodeOf(w, "n3").acceptors.holdAcceptReplies = true;
-  const pending = n2.strong.write(keyOf("k"), 3, put("maybe"));
+  const pending = write();
   await w.sim.runUntil(() => n1.strong.forwardCounts.served === 1);
   await w.sim.runUntil(w.sim.now() + 1);
   w.sim.crash("n1");
-  const result = await w.sim.settle(pending);
+  return w.sim.settle(pending);
+}
+
+test("the first primary dying after the forward reached it answers indeterminate (504), and the write may have happened", async () => {
+  const w = await world(4);
+  const n2 = nodeOf(w, "n2");
+  const result = await firstPrimaryDiesMidForward(w, () => n2.strong.write(keyOf("k"), 3, put("maybe")));
   assert.ok(!result.ok && result.error === "indeterminate", JSON.stringify(result));
   assert.match(result.message, /forwarded to n1/);
   assert.equal(n2.strong.forwardCounts.lost, 1);
@@ -289,14 +297,8 @@ test("a read-modify-write named as data is proposed at the first primary, with o
 
 test("a named change whose first primary dies mid-forward answers indeterminate (504)", async () => {
   const w = await world(12, { changeKinds: counterKinds });
-  const [n1, n2] = [nodeOf(w, "n1"), nodeOf(w, "n2")];
-  n1.acceptors.holdAcceptReplies = true;
-  nodeOf(w, "n3").acceptors.holdAcceptReplies = true;
-  const pending = n2.strong.write(keyOf("c"), 3, add(1));
-  await w.sim.runUntil(() => n1.strong.forwardCounts.served === 1);
-  await w.sim.runUntil(w.sim.now() + 1);
-  w.sim.crash("n1");
-  const result = await w.sim.settle(pending);
+  const n2 = nodeOf(w, "n2");
+  const result = await firstPrimaryDiesMidForward(w, () => n2.strong.write(keyOf("c"), 3, add(1)));
   assert.ok(!result.ok && result.error === "indeterminate", JSON.stringify(result));
   assert.match(result.message, /forwarded to n1/);
   assert.deepEqual([n2.strong.forwardCounts.lost, n2.strong.roundCounts.twoTrips + n2.strong.roundCounts.oneTrip], [1, 0], "not proposed again where it arrived");
