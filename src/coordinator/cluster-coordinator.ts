@@ -6,8 +6,8 @@ import type { ScanPlacement } from "../replica/replica-messages.js";
 import { scanEntriesMax, type ScanRange } from "../replica/sibling-scan.js";
 import { storeFailure, type StoreFailure, type StoreResult } from "../replica/store-result.js";
 import { partitionOf } from "../ring/partition-hash.js";
-import { preferenceList } from "../ring/preference-list.js";
-import type { RingState } from "../ring/ring-state.js";
+import { movingFrom, preferenceList } from "../ring/preference-list.js";
+import { previousRing, type RingState } from "../ring/ring-state.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { decodeItemKey } from "../storage/item-key.js";
@@ -184,10 +184,16 @@ export class ClusterCoordinator implements ItemOperations {
     const width = Math.min(n, ring.members.length);
     const nodes = ring.members.map((member) => member.id).filter((id) => this.isUp(id));
     const owners = new Map<string, NodeId[]>();
-    for (let partition = 0; partition < ring.partitionCount; partition++) {
-      const list = preferenceList(ring, partition, width);
-      owners.set(list.join("\u0000"), list);
+    // While partitions move (a ring in transition), a gaining node is still filling them: a
+    // partition's old list needs an answer too (as a read's joint quorum, joint-get-core.ts).
+    const old = previousRing(ring);
+    for (const [assignment, wide] of old === undefined ? [[ring, width] as const] : [[ring, width] as const, [old, Math.min(n, old.members.length)] as const]) {
+      for (let partition = 0; partition < ring.partitionCount; partition++) {
+        const list = preferenceList(assignment, partition, wide);
+        owners.set(list.join("\u0000"), list);
+      }
     }
+    if (old !== undefined) for (const member of old.members) if (!nodes.includes(member.id) && this.isUp(member.id)) nodes.push(member.id);
     const sets = [...owners.values()];
     return { nodes, placed: { ringVersion: ring.version, n: width }, complete: (answered) => sets.every((list) => list.some((id) => answered.has(id))) };
   }
@@ -200,17 +206,28 @@ export class ClusterCoordinator implements ItemOperations {
     const ring = this.options.membership.ring();
     if (ring === undefined) return storeFailure("Unavailable", "cannot query: this node has no ring yet");
     const first = queryRange(table, request, clampLimit(request.limit));
-    return this.scanPages(table, "replica.query", this.queryTargets(request.partitionKey, quorum.quorum.n, ring), quorum.quorum.r, first, request.reverse, () => {
+    return this.scanPages(table, "replica.query", this.queryTargets(request.partitionKey, quorum.quorum.n, quorum.quorum.r, ring), quorum.quorum.r, first, request.reverse, () => {
       const now = this.options.membership.ring();
-      return now === undefined ? undefined : this.queryTargets(request.partitionKey, quorum.quorum.n, now);
+      return now === undefined ? undefined : this.queryTargets(request.partitionKey, quorum.quorum.n, quorum.quorum.r, now);
     });
   }
 
-  /** A query's replicas on `ring`: the partition key's up primaries, and the placement its scans carry (ring-fence.ts). */
-  private queryTargets(partitionKey: Uint8Array, n: number, ring: RingState): ScanTargets {
+  /**
+   * A query's replicas on `ring`: the partition key's up primaries, and the placement its scans
+   * carry (ring-fence.ts). While the partition moves (a ring in transition), its old primaries
+   * too, and the page is complete only with r answers from each list (a gaining node is still
+   * filling the partition; joint-get-core.ts says why both).
+   */
+  private queryTargets(partitionKey: Uint8Array, n: number, r: number, ring: RingState): ScanTargets {
     const width = Math.min(n, ring.members.length);
-    const nodes = preferenceList(ring, partitionOf(partitionKey, ring.partitionCount), width).filter((id) => this.isUp(id));
-    return { nodes, placed: { ringVersion: ring.version, n: width } };
+    const partition = partitionOf(partitionKey, ring.partitionCount);
+    const primaries = preferenceList(ring, partition, width);
+    const placed = { ringVersion: ring.version, n: width };
+    const oldPrimaries = movingFrom(ring, partition, n)?.primaries;
+    if (oldPrimaries === undefined) return { nodes: primaries.filter((id) => this.isUp(id)), placed };
+    const nodes = [...primaries, ...oldPrimaries.filter((id) => !primaries.includes(id))].filter((id) => this.isUp(id));
+    const enough = (list: readonly NodeId[], answered: ReadonlySet<NodeId>) => list.filter((id) => answered.has(id)).length >= Math.min(r, list.length);
+    return { nodes, placed, complete: (answered) => enough(primaries, answered) && enough(oldPrimaries, answered) };
   }
 
   async batch(table: TableDefinition, gets: readonly ItemKeyParts[], writes: readonly BatchItemWrite[]): Promise<StoreResult<BatchResult>> {

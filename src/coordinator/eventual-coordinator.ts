@@ -3,7 +3,7 @@ import type { ReplicaService } from "../replica/replica-service.js";
 import { isRingRefusal } from "../replica/ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny } from "../replica/sibling-record.js";
 import { partitionOf } from "../ring/partition-hash.js";
-import { preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "../ring/preference-list.js";
+import { movingFrom, preferenceList, preferenceListWithFallbacks, type PreferenceListEntry } from "../ring/preference-list.js";
 import type { RingState } from "../ring/ring-state.js";
 import type { Network, NodeId, RequestResult } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -14,6 +14,7 @@ import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector
 import { compareSiblingsForLww, isSibling, type Sibling } from "../versioning/sibling.js";
 import { versionVectorError, type Dot, type VersionVector } from "../versioning/version-vector.js";
 import { GetCore, type GetReply } from "./get-core.js";
+import { JointGetCore, type ReadCore } from "./joint-get-core.js";
 import { PutCore, type PutReply, type PutResponse } from "./put-core.js";
 import type { QuorumFailure } from "./quorum-failure.js";
 import type { Quorum } from "./quorum-options.js";
@@ -35,7 +36,9 @@ import { RecordMemo, recordMemoDefaults, type RecordMemoOptions } from "./record
  * dot it assigned, or the quorum failure.
  * get: "replica.fetch" to every replica, GetCore, answer once r replied with the merged set and
  * its context (dvvset.join); then, without delaying the answer, send the merged set to every
- * replica whose reply differed (read repair). A read this node's own reply decides (r=1, this
+ * replica whose reply differed (read repair). While the key's partition moves (a ring in
+ * transition), r of the old list and r of the new (JointGetCore: a gaining node is still
+ * filling the partition). A read this node's own reply decides (r=1, this
  * node a primary) is answered from the local record without the fan-out, except one in
  * `soleReadRepairEvery`, which still asks everyone for read repair.
  * delete: a tombstone sibling written like a put.
@@ -168,6 +171,12 @@ interface Placed {
   ringVersion: number;
   /** The width placed with: the quorum's n capped at the ring's member count. */
   n: number;
+  /**
+   * While the ring is in transition and the key's partition moves: its preference list on the
+   * previous assignment (and that width). Reads need a quorum of both lists (joint-get-core.ts);
+   * writes go to `list` only (ring-fence.ts says why that suffices).
+   */
+  before?: { list: PreferenceListEntry[]; n: number };
 }
 
 /** A replica that refused a write for a newer ring, and that ring's version. */
@@ -237,9 +246,9 @@ export class EventualCoordinator {
   async get(key: Uint8Array, quorum: Quorum, lww: boolean, partitionKey?: Uint8Array): Promise<EventualGetResult> {
     const placed = this.place(key, quorum.n, partitionKey);
     if (!placed.ok) return placed;
-    const core = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list });
-    const local = placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
-    if (placed.list.length === 1 && placed.list[0]!.node === this.self) {
+    const core = readCore(placed, quorum);
+    const local = core.targets.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
+    if (core.targets.length === 1 && core.targets[0]!.node === this.self) {
       // The only replica is this node (n=1, or a one-member ring): its reply is at hand, so
       // the quorum is decided now, without a promise per replica; a lone replica's reply is
       // the merge, so there is nothing to repair. No ring fence to check: the replica is this
@@ -248,9 +257,10 @@ export class EventualCoordinator {
       return readResult(core, lww);
     }
     if (local !== undefined && local.error === undefined && this.decidesAlone(placed, quorum)) {
-      // r=1 and this node is a primary: its own reply meets the quorum and is the answer
-      // whatever the others say (a fan-out would answer with it too, as it arrives first), so
-      // the others are asked only by one read in soleReadRepairEvery, for read repair.
+      // r=1 and this node is a primary (on the old list too while the partition moves): its own
+      // reply meets the quorum and is the answer whatever the others say (a fan-out would answer
+      // with it too, as it arrives first), so the others are asked only by one read in
+      // soleReadRepairEvery, for read repair.
       const alone = new GetCore<Sibling>({ n: quorum.n, r: 1, pr: quorum.pr, preferenceList: [{ node: this.self, primary: true }] });
       alone.addReply(this.self, { ok: true, set: local.set });
       return readResult(alone, lww);
@@ -266,7 +276,7 @@ export class EventualCoordinator {
    * that ring and read once more on the key's new preference list (undefined when there is no
    * newer ring to read on, or no time left); when it met it, learn the ring in the background.
    */
-  private async readOnNewerRing(key: Uint8Array, quorum: Quorum, lww: boolean, core: GetCore<Sibling>, placed: Placed, refusals: readonly Refusal[]): Promise<EventualGetResult | undefined> {
+  private async readOnNewerRing(key: Uint8Array, quorum: Quorum, lww: boolean, core: ReadCore<Sibling>, placed: Placed, refusals: readonly Refusal[]): Promise<EventualGetResult | undefined> {
     const deadlineMs = this.options.runtime.clock.nowMs() + this.options.requestTimeoutMs;
     if (core.response().ok) {
       void this.learnNewerRing(refusals, placed.ringVersion, deadlineMs).catch(() => undefined);
@@ -275,17 +285,18 @@ export class EventualCoordinator {
     const again = await this.placeOnNewerRing(key, quorum.n, placed, refusals, deadlineMs);
     if (again === undefined) return undefined;
     this.stats.readRingRetried = (this.stats.readRingRetried ?? 0) + 1;
-    const retry = new GetCore<Sibling>({ n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: again.placed.list });
-    const local = again.placed.list.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
+    const retry = readCore(again.placed, quorum);
+    const local = retry.targets.some((replica) => replica.node === this.self) ? this.localRecord(key) : undefined;
     await this.gather(key, retry, again.placed, local, lww, [], again.remainingMs);
     return readResult(retry, lww);
   }
 
-  /** Asks every replica of `placed.list` for the key and feeds `core`; resolves once it has enough (read repair follows once all answered). */
-  private gather(key: Uint8Array, core: GetCore<Sibling>, placed: Placed, local: LocalRecord | undefined, lww: boolean, refusals: Refusal[], timeoutMs: number): Promise<void> {
+  /** Asks every replica of `core.targets` for the key and feeds `core`; resolves once it has enough (read repair follows once all answered). */
+  private gather(key: Uint8Array, core: ReadCore<Sibling>, placed: Placed, local: LocalRecord | undefined, lww: boolean, refusals: Refusal[], timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      let pending = placed.list.length;
-      for (const replica of placed.list) {
+      const targets = core.targets;
+      let pending = targets.length;
+      for (const replica of targets) {
         void asReply(this.fetchFrom(key, replica, local, placed, timeoutMs)).then((reply) => {
           if (!reply.ok && "ringVersion" in reply) refusals.push({ node: replica.node, ringVersion: reply.ringVersion });
           core.addReply(replica.node, reply);
@@ -297,7 +308,7 @@ export class EventualCoordinator {
           }
         });
       }
-      if (placed.list.length === 0) resolve();
+      if (targets.length === 0) resolve();
     });
   }
 
@@ -483,7 +494,7 @@ export class EventualCoordinator {
   }
 
   /** Read repair (paper, section 5): the merged set to every replica whose reply differed. */
-  private async repair(key: Uint8Array, core: GetCore<Sibling>, lww: boolean, placed: { ringVersion: number; n: number }): Promise<void> {
+  private async repair(key: Uint8Array, core: ReadCore<Sibling>, lww: boolean, placed: { ringVersion: number; n: number }): Promise<void> {
     const merged = core.mergedSet();
     if (merged === undefined) return;
     const stale = core.repairs();
@@ -496,6 +507,7 @@ export class EventualCoordinator {
   private decidesAlone(placed: Placed, quorum: Quorum): boolean {
     if (Math.min(quorum.r, quorum.n) !== 1 || quorum.pr > 1) return false;
     if (!placed.list.some((replica) => replica.node === this.self && replica.primary)) return false;
+    if (placed.before !== undefined && !placed.before.list.some((replica) => replica.node === this.self && replica.primary)) return false;
     this.soleReads++;
     return this.soleReads % this.soleReadRepairEvery !== 0;
   }
@@ -506,7 +518,11 @@ export class EventualCoordinator {
     const partition = partitionOf(partitionKey ?? itemPartitionKey(key), ring.partitionCount);
     const width = Math.min(n, ring.members.length);
     const list = preferenceListWithFallbacks(ring, partition, width, (id) => this.isUp(id));
-    return { ok: true, list, primaries: preferenceList(ring, partition, width), ringVersion: ring.version, n: width };
+    const primaries = preferenceList(ring, partition, width);
+    const moving = movingFrom(ring, partition, n);
+    if (moving === undefined) return { ok: true, list, primaries, ringVersion: ring.version, n: width };
+    const before = { list: preferenceListWithFallbacks(moving.ring, partition, moving.n, (id) => this.isUp(id)), n: moving.n };
+    return { ok: true, list, primaries, ringVersion: ring.version, n: width, before };
   }
 
   private isUp(id: NodeId): boolean {
@@ -514,8 +530,18 @@ export class EventualCoordinator {
   }
 }
 
+/** The read's quorum arithmetic: a quorum of the preference list, or of the old and the new list while the key's partition moves. */
+function readCore(placed: Placed, quorum: Quorum): ReadCore<Sibling> {
+  const after = { n: quorum.n, r: Math.min(quorum.r, quorum.n), pr: quorum.pr, preferenceList: placed.list };
+  if (placed.before === undefined) return new GetCore<Sibling>(after);
+  // The old list's quorums are capped at its width, as the new list's are at the ring's (a
+  // transition from a one-member ring has a one-replica old list).
+  const n = placed.before.n;
+  return new JointGetCore<Sibling>({ before: { n, r: Math.min(quorum.r, n), pr: Math.min(quorum.pr, n), preferenceList: placed.before.list }, after });
+}
+
 /** What a read answers once its GetCore has enough: the merged set (kept by last-writer-wins on lww tables), its live siblings and its context. */
-function readResult(core: GetCore<Sibling>, lww: boolean): EventualGetResult {
+function readResult(core: ReadCore<Sibling>, lww: boolean): EventualGetResult {
   const response = core.response();
   if (!response.ok) return response;
   const merged = response.found ? response.set : dvvset.empty<Sibling>();

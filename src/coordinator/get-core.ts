@@ -44,8 +44,9 @@ export interface GetCoreOptions {
 }
 
 export class GetCore<T> {
+  /** The replicas to ask, in preference order (the read's whole list). */
+  readonly targets: readonly QuorumReplica[];
   private readonly replicas: ReadonlyMap<NodeId, QuorumReplica>;
-  private readonly order: readonly QuorumReplica[];
   /** Each ok reply's set (undefined: not found), by replica. */
   private readonly sets = new Map<NodeId, DottedVersionVectorSet<T> | undefined>();
   private readonly failed = new Map<NodeId, string>();
@@ -63,7 +64,7 @@ export class GetCore<T> {
     if (!(preferenceList.length <= n)) assert(false, `GetCore: ${preferenceList.length} replicas for n=${n}`);
     this.replicas = new Map(preferenceList.map((replica) => [replica.node, replica]));
     assert(this.replicas.size === preferenceList.length, "GetCore: the preference list names a node twice");
-    this.order = preferenceList;
+    this.targets = preferenceList;
     this.needed = { r, pr };
     this.pending = preferenceList.length;
     this.pendingPrimaries = preferenceList.filter((replica) => replica.primary).length;
@@ -81,7 +82,7 @@ export class GetCore<T> {
       return true;
     }
     // A set with no history and no values is what a key nobody wrote has: not found.
-    const set = reply.set === undefined || isEmpty(reply.set) ? undefined : reply.set;
+    const set = reply.set === undefined || isEmptySet(reply.set) ? undefined : reply.set;
     this.sets.set(node, set);
     this.got.r++;
     if (replica.primary) this.got.pr++;
@@ -122,21 +123,24 @@ export class GetCore<T> {
    */
   repairs(): QuorumReplica[] {
     const merged = this.merged ?? dvvset.empty<T>();
-    return this.order.filter((replica) => {
+    return this.targets.filter((replica) => {
       if (!this.sets.has(replica.node)) return false;
       return !dvvset.equal(this.sets.get(replica.node) ?? dvvset.empty<T>(), merged);
     });
   }
 
-  private succeeded(): boolean {
+  /** r and pr met. */
+  succeeded(): boolean {
     return this.got.r >= this.needed.r && this.got.pr >= this.needed.pr;
   }
 
-  private impossible(): boolean {
+  /** r or pr out of reach with the replicas still to answer. */
+  impossible(): boolean {
     return this.got.r + this.pending < this.needed.r || this.got.pr + this.pendingPrimaries < this.needed.pr;
   }
 }
 
-function isEmpty<T>(set: DottedVersionVectorSet<T>): boolean {
+/** A set with no history and no values: what a key nobody wrote has (a not-found reply). */
+export function isEmptySet<T>(set: DottedVersionVectorSet<T>): boolean {
   return set.entries.length === 0 && set.anonymous.length === 0;
 }

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AssertionError } from "../assert.js";
 import { claimInitial } from "./claim.js";
-import { preferenceList, preferenceListWithFallbacks } from "./preference-list.js";
+import { movingFrom, preferenceList, preferenceListWithFallbacks } from "./preference-list.js";
+import { planRing } from "./ring-plan.js";
 import { ringState, type RingMember, type RingState } from "./ring-state.js";
 
 /** A ring from a string of one-letter owners, e.g. "abac" (members are the letters used). */
@@ -167,4 +168,26 @@ test("law: fallbacks are never down, never duplicate a node, and stand in for di
     }),
     { seed: 0xfa11, numRuns: 200 },
   );
+});
+
+test("movingFrom names a partition's old primaries only while a ring in transition moves it", () => {
+  const first = claimInitial(["a", "b", "c"].map((id) => ({ id })), { partitionCount: 16 });
+  assert.ok(first.ok);
+  assert.equal(movingFrom(first.ring, 0, 3), undefined, "a settled ring moves nothing");
+  const planned = planRing(first.ring, [{ join: "d" }]);
+  assert.ok(planned.ok);
+  let moving = 0;
+  for (let partition = 0; partition < 16; partition++) {
+    const from = movingFrom(planned.ring, partition, 3);
+    const now = preferenceList(planned.ring, partition, 3);
+    if (from === undefined) {
+      assert.ok(!now.includes("d"), `partition ${partition} moves to d but movingFrom says it does not`);
+      continue;
+    }
+    moving++;
+    assert.ok(now.includes("d"));
+    assert.deepEqual([...from.primaries].sort(), ["a", "b", "c"]);
+    assert.equal(from.n, 3);
+  }
+  assert.ok(moving > 0 && moving < 16, `${moving} of 16 partitions move`);
 });

@@ -1,6 +1,6 @@
 import { assert } from "../assert.js";
 import type { NodeId } from "../runtime/network.js";
-import type { RingState } from "./ring-state.js";
+import { previousRing, type RingState } from "./ring-state.js";
 
 /**
  * The preference list (Dynamo paper, section 4.3): the nodes responsible for a partition's
@@ -57,6 +57,22 @@ export function preferenceListWithFallbacks(ring: RingState, partition: number, 
     next++;
   }
   return entries;
+}
+
+/**
+ * While `ring` is in transition (ring-state.ts `previous`): the partition's primaries on the
+ * previous assignment (at n capped by that assignment's member count) when they are not the
+ * current primaries, i.e. when the partition moves; undefined otherwise. Reads of a moving
+ * partition need a quorum of both lists (coordinator/joint-get-core.ts).
+ */
+export function movingFrom(ring: RingState, partition: number, n: number): { primaries: NodeId[]; ring: RingState; n: number } | undefined {
+  const old = previousRing(ring);
+  if (old === undefined) return undefined;
+  const width = Math.min(n, old.members.length);
+  const before = preferenceList(old, partition, width);
+  const now = preferenceList(ring, partition, Math.min(n, ring.members.length));
+  if (before.length === now.length && before.every((node) => now.includes(node))) return undefined;
+  return { primaries: before, ring: old, n: width };
 }
 
 /** On every request's path, so messages are only built on failure. */
