@@ -369,6 +369,11 @@ export class NodeItems {
     await Promise.all([this.reaper.stop(), this.backfill.stop(), this.delivery.stop(), this.relearn.stop(), this.release.stop()]);
   }
 
+  /** Once nothing can reach the replica (API and network closed): drain its writes and keep the actor epoch for the next start (replica/actor-epoch.ts). */
+  stopCoordinating(): Promise<void> {
+    return this.replicas.stopCoordinating();
+  }
+
   /**
    * Hinted handoff: each hint's set goes to `target` as a plain merge (merged here when this node
    * is the target: a re-targeted hint whose key this node is now a primary of), or with `hintFor`

@@ -195,6 +195,35 @@ test("against LMDB: items, metadata, expiry and tables survive closing and reope
   }
 });
 
+test("against LMDB: a clean close keeps the node's actor, so a key written before and after the restart has one vector entry", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "shoal-node-"));
+  try {
+    const actors = async (storage: StorageEngine, t: TestNode) => {
+      const [entry] = [...storage.range({ prefix: tableItemsPrefix(tableId(t, "epochs")), limit: 10 })];
+      return decodeSiblingRecord(entry!.value).entries.map(([actor]) => actor);
+    };
+    const storage = await LmdbStorageEngine.open({ path: join(dir, "lmdb") });
+    const first = await startTestNode({ storage });
+    await createTable(first.url, "epochs");
+    assert.equal((await put(itemUrl(first.url, "epochs", "k"), "one")).status, 201);
+    const before = await actors(storage, first);
+    await first.close();
+    await storage.close();
+    const reopened = await LmdbStorageEngine.open({ path: join(dir, "lmdb") });
+    const second = await startTestNode({ storage: reopened });
+    try {
+      const context = (await fetch(itemUrl(second.url, "epochs", "k"))).headers.get("x-shoal-context")!;
+      assert.equal((await put(itemUrl(second.url, "epochs", "k"), "two", { "x-shoal-context": context })).status, 200);
+      assert.deepEqual(await actors(reopened, second), before, "the restart after a clean close coordinated under a new actor");
+    } finally {
+      await second.close();
+      await reopened.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("while shutting down, requests on an open connection get 503 (health says stopping) and the connection closes", async () => {
   const t = await startTestNode();
   await createTable(t.url, "stop");

@@ -216,6 +216,8 @@ export class ShoalNode {
     ae.stop();
     await Promise.all([sweeper.stop(), purger.stop(), items.stop(), catalogSync.stop(), dynamo.stop()]);
     await cluster.close();
+    // A clean stop keeps the actor epoch: version vectors grow one entry per crash, not per restart.
+    await items.stopCoordinating();
     if (runtime.timers instanceof NodeTimers) runtime.timers.clearAll();
   }
 }

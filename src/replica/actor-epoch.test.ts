@@ -229,3 +229,64 @@ test("a write whose timestamp no durable HLC floor covers yet is durable before 
   await disk.release();
   await second.durable;
 });
+
+test("a clean stop keeps the epoch for the next start, which marks it in use again before its first dot; a crash after that moves on", async () => {
+  const disk = new HeldDisk();
+  const epoch1 = await openReady(disk);
+  const replica1 = replicaOn(disk, "n1", epoch1);
+  const first = await replica1.coordinateWrite(key, sibling("a"), undefined, siblings, { early: true });
+  assert.ok(first.ok);
+  const stopped = replica1.stopCoordinating();
+  assert.equal(disk.pending, 1, "the stop waits for the write in flight before it marks the epoch clean");
+  await disk.release(); // the write
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(disk.pending, 1, "then the clean mark");
+  await disk.release();
+  await stopped;
+  const refused = await replica1.coordinateWrite(key, sibling("late"), undefined, siblings, { early: true });
+  assert.ok(!refused.ok && refused.error === "overloaded", "a stopped replica issues no dot");
+  // The next start coordinates under the same actor, after writing the epoch back unmarked.
+  const epoch2 = ActorEpoch.open(disk, "n1");
+  assert.equal(epoch2.actorId, "n1");
+  const replica2 = replicaOn(disk, "n1", epoch2);
+  const pending = replica2.coordinateWrite(key, sibling("b"), first.set.entries.length > 0 ? dvvset.join(first.set) : undefined, siblings, { early: true });
+  await disk.release(); // the unmarked epoch
+  const second = await pending;
+  assert.ok(second.ok);
+  assert.deepEqual(second.dot, ["n1", 2], "counters go on from the stored set under the kept actor");
+  assert.equal(second.set.entries.length, 1, "the vector did not grow");
+  // A crash now (no clean stop) moves the next start past the epoch.
+  disk.crash();
+  assert.equal(ActorEpoch.open(disk, "n1").actorId, "n1:1");
+});
+
+test("a stop while a write fails leaves the epoch unmarked, so the next start moves past it", async () => {
+  const disk = new HeldDisk();
+  const epoch = await openReady(disk);
+  const replica = replicaOn(disk, "n1", epoch);
+  const n2 = otherReplica();
+  const first = await replica.coordinateWrite(key, sibling("left"), undefined, siblings, { early: true });
+  assert.ok(first.ok);
+  await n2.merge(key, first.set, siblings);
+  disk.failNext = true;
+  const stopped = replica.stopCoordinating();
+  await disk.release(); // the write fails: the dot may be on n2 only
+  await assert.rejects(first.durable, /disk full/);
+  await new Promise((resolve) => setImmediate(resolve));
+  await disk.release(); // the renewed epoch's record
+  await stopped;
+  assert.equal(disk.pending, 0, "no clean mark was written");
+  const next = ActorEpoch.open(disk, "n1");
+  assert.ok(next.epoch >= 2, `epoch ${next.epoch} may reissue the lost write's dot`);
+});
+
+test("a stop of an epoch never made ready writes nothing; a clean record that is not one refuses to open", async () => {
+  const disk = new MemoryStorageEngine();
+  const unused = ActorEpoch.open(disk, "n1");
+  await unused.stop(() => Promise.resolve());
+  assert.equal(disk.get(actorEpochKey), undefined);
+  await disk.write([{ type: "put", key: actorEpochKey, value: pack({ epoch: 3, clean: "yes" }) }], { durable: true });
+  assert.throws(() => ActorEpoch.open(disk, "n1"), /replica\.actorEpoch holds \{"epoch":3,"clean":"yes"\}, not an epoch/);
+  await disk.write([{ type: "put", key: actorEpochKey, value: pack({ epoch: 3, clean: true }) }], { durable: true });
+  assert.equal(ActorEpoch.open(disk, "n1").actorId, "n1:3");
+});

@@ -29,8 +29,14 @@ import type { StorageEngine } from "../storage/storage-engine.js";
  * every replica agreeing). So vectors grow by one entry per start of a coordinator that then
  * writes the key: a node started a thousand times would reach dvvset's parse bound of 1024
  * entries on a key it writes after every start. Compacting old epochs' entries (folding them
- * once every replica holds the same entry, as tombstone GC does for keys) is open work; so is
- * keeping the epoch across a clean stop.
+ * once every replica holds the same entry, as tombstone GC does for keys) is open work.
+ *
+ * A clean stop keeps the epoch (`stop`): once every write the node issued is durable here, it
+ * stores the epoch marked clean, and the next start takes the same epoch again (a dot issued
+ * under it is in the node's own sets, so counters go on from there), writing it back unmarked,
+ * durably, before its first dot. So vectors grow by one entry per crash (kill -9, power loss,
+ * a failed local write), not per restart. A crash during the stop leaves the unmarked record:
+ * the next start moves on, as after any crash.
  */
 export const actorEpochKey = metaKey("replica.actorEpoch");
 
@@ -42,28 +48,32 @@ export function actorIdOf(nodeId: string, epoch: number): string {
   return epoch === 0 ? nodeId : `${nodeId}:${epoch.toString(36)}`;
 }
 
+/** What the record holds: the epoch in use (a bare integer), or one a clean stop left (`{ epoch, clean: true }`). */
+type StoredEpoch = { epoch: number; clean: boolean };
+
 export class ActorEpoch {
   private current: number;
-  /** Whether the current epoch's record is unwritten, being written, durable, or its write failed (written again on the next `ready()`). */
-  private state: "unwritten" | "writing" | "durable" | "failed" = "unwritten";
+  /** Whether the current epoch's record is unwritten, being written, durable, or its write failed (written again on the next `ready()`); stopped after `stop`. */
+  private state: "unwritten" | "writing" | "durable" | "failed" | "stopped" = "unwritten";
   private pending: Promise<void> | undefined;
 
   private constructor(
     private readonly storage: StorageEngine,
     readonly nodeId: string,
-    stored: number | undefined,
+    stored: StoredEpoch | undefined,
   ) {
-    this.current = stored === undefined ? 0 : stored + 1;
+    this.current = stored === undefined ? 0 : stored.clean ? stored.epoch : stored.epoch + 1;
   }
 
-  /** Reads the last epoch; this incarnation's is one more, written durably on the first `ready()`. */
+  /** Reads the last epoch; this incarnation's is one more (the same after a clean stop), written durably on the first `ready()`. */
   static open(storage: StorageEngine, nodeId: string): ActorEpoch {
     const bytes = storage.get(actorEpochKey);
-    const stored = bytes === undefined ? undefined : (unpack(bytes) as unknown);
-    if (stored !== undefined && !(Number.isSafeInteger(stored) && (stored as number) >= 0 && (stored as number) < actorEpochMax)) {
-      throw new Error(`replica.actorEpoch holds ${String(stored)}, not an epoch (a safe integer from 0)`);
-    }
-    return new ActorEpoch(storage, nodeId, stored as number | undefined);
+    return new ActorEpoch(storage, nodeId, bytes === undefined ? undefined : parseStored(unpack(bytes) as unknown));
+  }
+
+  /** True once `stop` was called: no dot may be issued under this instance any more. */
+  get stopped(): boolean {
+    return this.state === "stopped";
   }
 
   get epoch(): number {
@@ -78,6 +88,7 @@ export class ActorEpoch {
   /** Undefined when the current epoch is durable; else a promise that resolves when it is (writing it first when nobody did, or again after a failed write; rejects if the write fails). */
   ready(): Promise<void> | undefined {
     if (this.state === "durable") return undefined;
+    if (this.state === "stopped") return Promise.reject(new Error("the node is stopping"));
     if (this.state !== "writing") this.pending = this.persist(this.current);
     return this.pending;
   }
@@ -89,7 +100,26 @@ export class ActorEpoch {
    */
   renew(): void {
     this.current++;
+    const stopped = this.state === "stopped";
     this.pending = this.persist(this.current);
+    if (stopped) this.state = "stopped"; // the record moves on (no clean mark), and no dot is issued here any more
+  }
+
+  /**
+   * A clean stop: from now on `ready()` refuses (no dot is issued here any more); `drained`
+   * must resolve once every write issued before is durable or failed. Then, when the epoch was
+   * in use (durable) and no failed write moved it on meanwhile (`renew`), stores it marked
+   * clean, so the next start takes it again. Otherwise the record is left as it is (an epoch
+   * never made ready issued nothing; one being written, or renewed, is moved past on the next
+   * start, as after a crash).
+   */
+  async stop(drained: () => Promise<void>): Promise<void> {
+    const inUse = this.state === "durable";
+    const epoch = this.current;
+    this.state = "stopped";
+    await drained();
+    if (!inUse || this.current !== epoch) return;
+    await this.storage.write([{ type: "put", key: actorEpochKey, value: pack({ epoch, clean: true }) }], { durable: true });
   }
 
   private persist(epoch: number): Promise<void> {
@@ -102,10 +132,10 @@ export class ActorEpoch {
     }
     written = written.then(
       () => {
-        if (this.current === epoch) this.state = "durable";
+        if (this.current === epoch && this.state === "writing") this.state = "durable";
       },
       (error: unknown) => {
-        if (this.current === epoch) this.state = "failed";
+        if (this.current === epoch && this.state === "writing") this.state = "failed";
         throw error;
       },
     );
@@ -113,4 +143,11 @@ export class ActorEpoch {
     written.catch(() => undefined);
     return written;
   }
+}
+
+function parseStored(stored: unknown): StoredEpoch {
+  const isEpoch = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) < actorEpochMax;
+  if (isEpoch(stored)) return { epoch: stored, clean: false };
+  if (typeof stored === "object" && stored !== null && isEpoch((stored as { epoch?: unknown }).epoch) && (stored as { clean?: unknown }).clean === true) return { epoch: (stored as { epoch: number }).epoch, clean: true };
+  throw new Error(`replica.actorEpoch holds ${JSON.stringify(stored) ?? String(stored)}, not an epoch (a safe integer from 0, or { epoch, clean: true })`);
 }

@@ -241,6 +241,11 @@ export class ReplicaService {
         release();
         return renewed;
       }
+      // From here to `tracked` nothing awaits: a write past this check is one `stopCoordinating` drains.
+      if (epoch?.stopped === true) {
+        release();
+        return { ok: false, error: "overloaded", message: "this node is stopping; try another node" };
+      }
       const actor = epoch?.actorId ?? this.options.nodeId;
       const before = this.fetch(itemKey);
       const seen = this.contextFor(before, context, actor);
@@ -325,6 +330,17 @@ export class ReplicaService {
    */
   async drainWrites(): Promise<void> {
     if (this.writing.size > 0) await Promise.allSettled([...this.writing]);
+  }
+
+  /**
+   * A clean stop of the coordinator side (actor-epoch.ts `stop`): refuses new coordinated writes,
+   * waits for every write in flight to finish, then keeps the actor epoch for the next start.
+   * Call once no request can reach this replica any more (the node's network and API closed).
+   */
+  async stopCoordinating(): Promise<void> {
+    const epoch = this.options.actorEpoch;
+    if (epoch === undefined || epoch.stopped) return;
+    await epoch.stop(() => this.drainWrites());
   }
 
   private tracked<R>(work: Promise<R>): Promise<R> {
@@ -444,6 +460,8 @@ export class ReplicaService {
     const lockNames = due.map((d) => lockName(d.itemKey));
     if (!(await this.locks.acquire(lockNames))) return { processed: 0, expired: 0 };
     try {
+      // Dots are issued below and committed as a tracked write, so a clean stop drains them.
+      if (this.options.actorEpoch?.stopped === true) return { processed: 0, expired: 0 };
       const ops: WriteOp[] = [];
       const replaced = new Map<string, DottedVersionVectorSet<Sibling>>();
       for (const d of due) {
@@ -456,7 +474,7 @@ export class ReplicaService {
         replaced.set(name, stored);
         ops.push({ type: "put", key: d.itemKey, value: encodeSiblingRecord(stored) }, ...indexOps(d.itemKey, set, stored));
       }
-      await this.commit(ops, { stamped: replaced.size > 0 });
+      await this.tracked(this.commit(ops, { stamped: replaced.size > 0 }));
       return { processed: due.length, expired: replaced.size };
     } finally {
       this.locks.release(lockNames);
