@@ -1,5 +1,6 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
+import { writeAcceptorRecord } from "./acceptor-record-writer.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, isBallot, type Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
@@ -60,6 +61,11 @@ export const ACCEPTOR_RECORD_FORMAT = 3;
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
 
 export function encodeAcceptorRecord(record: AcceptorRecord): Uint8Array {
+  return writeAcceptorRecord(record) ?? encodeAcceptorRecordGeneric(record);
+}
+
+/** The same bytes through msgpackr alone (for what the hand writer, acceptor-record-writer.ts, does not cover; tests compare the two). */
+export function encodeAcceptorRecordGeneric(record: AcceptorRecord): Uint8Array {
   const accepted = record.accepted;
   return packr.pack([
     ACCEPTOR_RECORD_FORMAT,

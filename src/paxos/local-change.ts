@@ -73,7 +73,9 @@ export class LocalChange {
         if (ballot === undefined) return { answer: undefined };
         const nowMs = runtime.clock.nowMs();
         const applied = applyChanges({ highest: accepted, collectedFloor: seen.collectedFloor, changes, ballot, nowMs, stamp: (after) => Math.max(runtime.hlc.now(), after + 1) });
-        const state: AcceptedState = { ...applied.proposal, ballot, acceptedAtMs: Math.floor(nowMs) };
+        const { value, origins, originsFloor } = applied.proposal;
+        // One literal of the record's final shape (a spread plus two members is two hidden-class steps).
+        const state: AcceptedState = { ballot, value, acceptedAtMs: Math.floor(nowMs), origins, originsFloor };
         return { store: { promised: ballot, accepted: state }, answer: { ballot, applied } };
       });
     } catch (error) {

@@ -5,7 +5,7 @@ import { compareBytes } from "../../storage/byte-order.js";
 import { compareStrings } from "./attribute-value-order.js";
 import { compareNumbers, normalizeNumber } from "./dynamo-number.js";
 import { dynamoNumberText } from "./dynamo-number-arbitrary.js";
-import { keyBytes, keyFromBytes, numberFromKeyBytes, numberKeyBytes, numberKeyBytesMax } from "./key-bytes.js";
+import { keyBytes, keyFromBytes, numberFromKeyBytes, numberKeyBytes, numberKeyBytesMax, stringKeyBytes } from "./key-bytes.js";
 
 const sign = (x: number) => (x < 0 ? -1 : x > 0 ? 1 : 0);
 
@@ -70,4 +70,17 @@ test("binary keys are their bytes and round-trip", () => {
   assert.deepEqual(keyBytes({ B: bytes }), bytes);
   assert.deepEqual(keyFromBytes("B", bytes), { B: bytes });
   assert.deepEqual(keyFromBytes("N", keyBytes({ N: "-12.5" })), { N: "-12.5" });
+});
+
+test("a string key's bytes are its UTF-8 bytes, ASCII or not, short or long", () => {
+  const encoder = new TextEncoder();
+  const samples = ["", "k", "k0123", "a".repeat(64), "b".repeat(65), "é", "ke\u007f", "ke\u0080y", "日本", "\ud83d\ude00", "lone \ud800", `${"x".repeat(63)}é`, "x".repeat(2048)];
+  for (const text of samples) assert.deepEqual(stringKeyBytes(text), encoder.encode(text), JSON.stringify(text.slice(0, 20)));
+  fc.assert(
+    fc.property(fc.string({ maxLength: 80, unit: "binary" }), (text) => {
+      assert.deepEqual(stringKeyBytes(text), encoder.encode(text));
+      assert.deepEqual(keyBytes({ S: text }), encoder.encode(text));
+    }),
+    { numRuns: 500, seed: 11 },
+  );
 });
