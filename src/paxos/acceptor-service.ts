@@ -120,6 +120,11 @@ export class AcceptorService {
   private readonly reservationCounter: number;
   /** The reservation stored when this incarnation started: refused at or below (covers forgotten promises). */
   private readonly restartFloor: Ballot;
+  /** Records to store in the next storage write, and that write (see `store`). */
+  private storesPending: WriteOp[] = [];
+  private storesWrite: Promise<void> | undefined;
+  /** Storage writes of records, and the records they held (for tests and metrics). */
+  readonly storeCounts = { writes: 0, records: 0 };
   /** Test only (unsafeKeepPiggybackedPromises): the piggybacked promise per key, honoured whatever came after. */
   private readonly unsafePiggybacked: Map<string, Ballot> | undefined;
 
@@ -382,8 +387,26 @@ export class AcceptorService {
     return bytes === undefined ? undefined : decodeAcceptorRecord(bytes);
   }
 
+  /**
+   * Stores `record` durably. Every record stored while the current microtasks run (the items
+   * of one "paxos.batch", which all start at once; accepts of one incoming frame batch) goes
+   * into ONE storage write: one commit and one durable flush for all of them, and each caller
+   * is answered only once that write is durable (a crash before it answers none of them and
+   * keeps none). A key is stored at most once per write: its lock is held until its write is durable.
+   */
   private store(key: Uint8Array, record: AcceptorRecord): Promise<void> {
-    return this.runtime.storage.write([{ type: "put", key, value: encodeAcceptorRecord(record) }], { durable: true });
+    this.storesPending.push({ type: "put", key, value: encodeAcceptorRecord(record) });
+    if (this.storesWrite === undefined) {
+      this.storesWrite = Promise.resolve().then(() => {
+        const ops = this.storesPending;
+        this.storesPending = [];
+        this.storesWrite = undefined;
+        this.storeCounts.writes++;
+        this.storeCounts.records += ops.length;
+        return this.runtime.storage.write(ops, { durable: true });
+      });
+    }
+    return this.storesWrite;
   }
 
   private floorsOfBucket(bucket: number): Floors {
@@ -402,7 +425,8 @@ export class AcceptorService {
   }
 
   private async underLocks<R>(keys: string[], work: () => Promise<R>): Promise<R | { ok: false; refusal: "overloaded" }> {
-    if (!(await this.locks.acquire(keys))) return { ok: false, refusal: "overloaded" };
+    // A free single key is taken at once (no promise): the common case of prepare and accept.
+    if (!(keys.length === 1 && this.locks.tryAcquireOne(keys[0]!)) && !(await this.locks.acquire(keys))) return { ok: false, refusal: "overloaded" };
     try {
       return await work();
     } finally {
