@@ -3,7 +3,7 @@ import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import type { WriteOp } from "../storage/storage-engine.js";
-import { decodeAcceptorRecord, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
+import { decodeAcceptorRecord, decodeAcceptorRecordHead, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, epochOf, maxBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
@@ -120,6 +120,8 @@ export class AcceptorService {
   private readonly reservationCounter: number;
   /** The reservation stored when this incarnation started: refused at or below (covers forgotten promises). */
   private readonly restartFloor: Ballot;
+  /** Each bucket's floors once read (at most `floorBuckets` entries; see `floorsOfBucket`). */
+  private readonly floorsCache: (Floors | undefined)[] = [];
   /** Records to store in the next storage write, and that write (see `store`). */
   private storesPending: WriteOp[] = [];
   private storesWrite: Promise<void> | undefined;
@@ -195,14 +197,17 @@ export class AcceptorService {
     assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
     const stale = this.staleEpoch(ballot, ringVersion);
     if (stale !== undefined) return Promise.resolve(stale);
-    return this.tracked(this.underLocks<AcceptReply>([lockKey(key)], async () => {
+    const id = lockKey(key);
+    return this.tracked(this.underLocks<AcceptReply>([id], async () => {
       const again = this.staleEpoch(ballot, ringVersion);
       if (again !== undefined) return again;
-      const record = this.load(key);
+      // The two ballots only: the value and lineage it would replace are not needed to decide.
+      const bytes = this.runtime.storage.get(key);
+      const record = bytes === undefined ? undefined : decodeAcceptorRecordHead(bytes);
       const floor = maxBallot(this.floor(key), this.restartFloor);
-      const own = this.promiseOf(key, record);
+      const own = maxBallot(record?.promised ?? ballotZero, this.promises.get(id) ?? this.evictedFloor);
       const promised = maxBallot(own, floor);
-      const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(lockKey(key)) ?? ballotZero, ballot) === 0;
+      const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(id) ?? ballotZero, ballot) === 0;
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected, or from before a restart.
       if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) {
@@ -210,19 +215,19 @@ export class AcceptorService {
         // did accept that round (a ballot names one value), so it answers as it did the first
         // time. Its own piggybacked promise of `next` would otherwise refuse the copy, and a
         // proposer that saw that refusal first would take the stored accept for one never made.
-        if (record?.accepted !== undefined && compareBallots(record.accepted.ballot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
-          const nextHeld = next !== undefined && compareBallots(this.promises.get(lockKey(key)) ?? ballotZero, next) === 0;
+        if (record?.acceptedBallot !== undefined && compareBallots(record.acceptedBallot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
+          const nextHeld = next !== undefined && compareBallots(this.promises.get(id) ?? ballotZero, next) === 0;
           return nextHeld ? { ok: true, next: true } : { ok: true };
         }
         return { ok: false, refusal: "ballot", promised };
       }
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
-      this.promises.delete(lockKey(key));
-      this.unsafePiggybacked?.delete(lockKey(key));
+      this.promises.delete(id);
+      this.unsafePiggybacked?.delete(id);
       if (next === undefined || !isNextOf(next, ballot)) return { ok: true };
       await this.reserve(next);
       this.remember(key, next);
-      this.unsafePiggybacked?.set(lockKey(key), next);
+      this.unsafePiggybacked?.set(id, next);
       return { ok: true, next: true };
     }));
   }
@@ -268,7 +273,15 @@ export class AcceptorService {
         { type: "delete", key },
         { type: "put", key: floorKey(bucket), value: floorPackr.pack([ballotToTuple(raised.floor), ballotToTuple(raised.collectedFloor)]) },
       ];
-      await this.runtime.storage.write(ops, { durable: true });
+      // The copy moves with the write (the storage shows it from its commit on); a failed write
+      // leaves the copy to be read again from storage.
+      this.floorsCache[bucket] = raised;
+      try {
+        await this.runtime.storage.write(ops, { durable: true });
+      } catch (error) {
+        this.floorsCache[bucket] = undefined;
+        throw error;
+      }
       this.promises.delete(lockKey(key));
       return { ok: true, dropped: true };
     });
@@ -409,7 +422,19 @@ export class AcceptorService {
     return this.storesWrite;
   }
 
+  /**
+   * A bucket's floors: read from storage once, then kept (this service is the only writer of
+   * floor entries, and `collect` updates the copy under the bucket's lock when it writes them).
+   */
   private floorsOfBucket(bucket: number): Floors {
+    const cached = this.floorsCache[bucket];
+    if (cached !== undefined) return cached;
+    const floors = this.readFloors(bucket);
+    this.floorsCache[bucket] = floors;
+    return floors;
+  }
+
+  private readFloors(bucket: number): Floors {
     const bytes = this.runtime.storage.get(floorKey(bucket));
     if (bytes === undefined) return { floor: ballotZero, collectedFloor: ballotZero };
     const fields: unknown = floorPackr.unpack(bytes);
@@ -443,9 +468,20 @@ function isNextOf(next: Ballot, ballot: Ballot): boolean {
 const fenceKey = metaKey("paxos.fence");
 const reservationKey = metaKey("paxos.reserved");
 
+/** Floor entries' keys, built once per bucket (every prepare and accept reads one). */
+const floorKeys = new Map<number, Uint8Array>();
+
 function floorKey(bucket: number): Uint8Array {
-  return metaKey(`paxos.floor.${bucket}`);
+  let key = floorKeys.get(bucket);
+  if (key === undefined) {
+    key = metaKey(`paxos.floor.${bucket}`);
+    if (floorKeys.size < floorKeysMax) floorKeys.set(bucket, key);
+  }
+  return key;
 }
+
+/** Bounds the shared key cache (the default is 1024 buckets). */
+const floorKeysMax = 4096;
 
 /** FNV-1a, 32 bits: spreads item keys over the floor buckets. */
 function fnv1a32(bytes: Uint8Array): number {
