@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { gatedAcceptors } from "../node/acceptor-relearn.js";
 import { createTestRuntime } from "../node/test-runtime.js";
 import type { Network, NodeId, RequestHandler, RequestResult } from "../runtime/network.js";
 import { Simulation } from "../sim/simulation.js";
@@ -115,6 +116,16 @@ test("a batch over the bounds, empty, or holding another kind of message is refu
   assert.equal(acceptors.record(keyOf("a")), undefined);
   assert.equal(acceptors.ringFence, 0);
   assert.match(((await strong.handle("n1", batch(tooMany))) as { message: string }).message, new RegExp(`${batchItemsMaxAccepted + 1} items; a batch holds 1 to ${batchItemsMaxAccepted}`));
+});
+
+test("a relearning acceptor's gate refuses every item of a batch, as it refuses them alone", async () => {
+  const engine = new MemoryStorageEngine();
+  const runtime = createTestRuntime({ storage: engine, nodeId: "n2" });
+  const acceptors = gatedAcceptors(new AcceptorService({ runtime }), () => true);
+  const strong = new StrongCoordinator({ runtime, acceptors, placement: { acceptorsFor: () => ({ acceptors: ["n1", "n2"] }) }, requestTimeoutMs: 100 });
+  const reply = (await strong.handle("n1", batch([acceptMessage(keyOf("a"), b(5), proposal("A", b(5))), prepareMessage(keyOf("c"), b(7)), peekMessage(keyOf("a"), 0)]))) as { replies: unknown[] };
+  assert.deepEqual(reply.replies, [0, 1, 2].map(() => ({ ok: false, refusal: "overloaded" })));
+  assert.equal(engine.get(keyOf("a")), undefined);
 });
 
 /** A network whose requests the test answers by hand. */
