@@ -3,6 +3,7 @@ import type { NodeId, RequestResult } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { describeThrown, isRemoteFailure } from "../transport/remote-failure.js";
 import type { Proposal } from "./acceptor-record.js";
+import { AcceptorBatcher, type AcceptorBatchOptions } from "./acceptor-batch.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import type { Ballot } from "./ballot.js";
 import {
@@ -34,23 +35,29 @@ import {
 export type AcceptorAnswer<T> = ParsedReply<T> | { kind: "failed"; message: string };
 
 export class AcceptorClient {
-  /** `ringVersion`: this node's ring version, which its own acceptor fences with. */
-  constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number; ringVersion: () => number }) {}
+  /** Prepares, accepts and peeks to other nodes, gathered per node (acceptor-batch.ts); undefined without a network. */
+  readonly batcher: AcceptorBatcher | undefined;
+
+  /** `ringVersion`: this node's ring version, which its own acceptor fences with. `batch`: acceptor-batch.ts options. */
+  constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number; ringVersion: () => number; batch?: AcceptorBatchOptions }) {
+    const network = options.runtime.network;
+    this.batcher = network === undefined ? undefined : new AcceptorBatcher(network, options.requestTimeoutMs, options.batch);
+  }
 
   async prepare(node: NodeId, key: Uint8Array, ballot: Ballot): Promise<AcceptorAnswer<Promised>> {
     if (node === this.options.runtime.nodeId) return local(async () => parsePrepareReply(prepareReplyToWire(await this.options.acceptors.prepare(key, ballot, this.options.ringVersion()))));
-    return failedIfMalformed(parsed(await this.request(node, prepareMessage(key, ballot)), parsePrepareReply));
+    return failedIfMalformed(parsed(await this.batched(node, prepareMessage(key, ballot)), parsePrepareReply));
   }
 
   /** `next`: ask the acceptor to promise this later ballot of ours with the accept (the piggybacked prepare). */
   async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal, next?: Ballot): Promise<AcceptorAnswer<Accepted>> {
     if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion(), next))));
-    return failedIfMalformed(parsed(await this.request(node, acceptMessage(key, ballot, proposal, next)), parseAcceptReply));
+    return failedIfMalformed(parsed(await this.batched(node, acceptMessage(key, ballot, proposal, next)), parseAcceptReply));
   }
 
   async peek(node: NodeId, key: Uint8Array, epoch: number): Promise<AcceptorAnswer<Peeked>> {
     if (node === this.options.runtime.nodeId) return local(async () => parsePeekReply(peekReplyToWire(await this.options.acceptors.peek(key, epoch, this.options.ringVersion()))));
-    return failedIfMalformed(parsed(await this.request(node, peekMessage(key, epoch)), parsePeekReply));
+    return failedIfMalformed(parsed(await this.batched(node, peekMessage(key, epoch)), parsePeekReply));
   }
 
   /** The GC step; its answer does not matter (a tombstone not collected stays, and is retried). */
@@ -69,6 +76,10 @@ export class AcceptorClient {
     if (!result.ok || isRemoteFailure(result.reply)) return false;
     const reply = result.reply as { ok?: unknown; fence?: unknown } | null;
     return reply?.ok === true && typeof reply.fence === "number" && reply.fence >= ringVersion;
+  }
+
+  private batched(node: NodeId, message: PaxosRequest): Promise<RequestResult> {
+    return this.batcher === undefined ? Promise.resolve({ ok: false, error: "unreachable" }) : this.batcher.request(node, message);
   }
 
   private request(node: NodeId, message: PaxosRequest): Promise<RequestResult> {

@@ -5,7 +5,7 @@ import { Packr } from "msgpackr";
 import { encodeSiblingRecord } from "../replica/sibling-record.js";
 import { encodeRecord } from "../storage/record.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
-import { decodeAcceptedValue, decodeAcceptorRecord, decodeAcceptorRecordGeneric, encodeAcceptorRecord, readRecord, isAcceptorRecord, originsMax, type AcceptorRecord } from "./acceptor-record.js";
+import { decodeAcceptedValue, decodeAcceptorRecord, decodeAcceptorRecordGeneric, decodeAcceptorRecordHead, encodeAcceptorRecord, readRecord, isAcceptorRecord, originsMax, type AcceptorRecord } from "./acceptor-record.js";
 import type { Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
@@ -93,6 +93,22 @@ test("the record reader decodes exactly what msgpackr decodes, and fails where i
     }),
     { numRuns: 200, seed: 5 },
   );
+});
+
+test("the head reader gives the record's two ballots for every record this node writes, and refuses what a full decode refuses", () => {
+  const headOf = (record: AcceptorRecord) => ({ promised: record.promised, acceptedBallot: record.accepted?.ballot });
+  fc.assert(
+    fc.property(wideRecordArb, (record) => {
+      const bytes = encodeAcceptorRecord(record);
+      assert.deepEqual(decodeAcceptorRecordHead(bytes), headOf(record));
+      const padded = new Uint8Array(bytes.length + 8);
+      padded.set(bytes, 4);
+      assert.deepEqual(decodeAcceptorRecordHead(padded.subarray(4, 4 + bytes.length)), headOf(record));
+    }),
+    { numRuns: 200, seed: 7 },
+  );
+  // Bytes the fast reader does not take are decoded whole: the same error as a full decode.
+  assert.throws(() => decodeAcceptorRecordHead(Uint8Array.of(0x92, 1, 2)), /seven-field/);
 });
 
 test("a tombstone and a bare promise hold no accepted value", () => {

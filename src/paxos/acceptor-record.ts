@@ -150,6 +150,33 @@ export function readRecord(bytes: Uint8Array): AcceptorRecord {
   }
 }
 
+/** The two ballots of a record (the promise, and the accepted ballot if any): what an accept decides on. */
+export interface AcceptorRecordHead {
+  promised: Ballot;
+  acceptedBallot: Ballot | undefined;
+}
+
+/**
+ * The record's promise and accepted ballot only, without decoding the value or the lineage
+ * (an accept needs nothing else). Bytes the fast reader does not take are decoded whole, which
+ * gives the same ballots or the same error; the rest is checked when the record is decoded whole.
+ */
+export function decodeAcceptorRecordHead(bytes: Uint8Array): AcceptorRecordHead {
+  src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 0;
+  try {
+    if (readArrayLength() !== 7 || readNumber() !== ACCEPTOR_RECORD_FORMAT) throw outside;
+    const promised = readBallot();
+    const acceptedBallot = src[pos] === nil ? undefined : readBallot();
+    return { promised, acceptedBallot };
+  } catch {
+    const record = decodeAcceptorRecordGeneric(bytes);
+    return { promised: record.promised, acceptedBallot: record.accepted?.ballot };
+  } finally {
+    src = emptyBuffer;
+  }
+}
+
 const nil = 0xc0;
 const emptyBuffer = Buffer.alloc(0);
 

@@ -318,3 +318,18 @@ test("a second delivery of a stored accept that piggybacked a promise answers as
   assert.deepEqual(await acceptor.accept(key, first, proposal, 0, next), { ok: true }, "still accepted, but the promise of next is gone");
   assert.deepEqual(await acceptor.accept(key, b(9, "n2"), proposal), { ok: false, refusal: "ballot", promised: b(20, "n3") }, "a round it never accepted is refused");
 });
+
+test("a collect whose write fails leaves the floors as storage holds them (the kept copy is dropped)", async () => {
+  const { engine, acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(3))).ok);
+  assert.ok((await acceptor.accept(key, b(3), { value: undefined, origins: [b(3)], originsFloor: ballotZero })).ok);
+  assert.deepEqual(acceptor.floor(key), ballotZero, "the floor is read (and kept) before the collect");
+  const write = engine.write.bind(engine);
+  engine.write = () => Promise.reject(new Error("disk full"));
+  await assert.rejects(acceptor.collect(key, b(3)), /disk full/);
+  engine.write = write;
+  assert.deepEqual(acceptor.floor(key), ballotZero, "nothing was written, so no floor was raised");
+  assert.deepEqual(acceptor.record(key)?.accepted?.ballot, b(3), "the tombstone is still there");
+  assert.deepEqual(await acceptor.collect(key, b(3)), { ok: true, dropped: true });
+  assert.deepEqual(acceptor.floor(key), b(3));
+});

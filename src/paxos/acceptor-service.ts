@@ -3,7 +3,7 @@ import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import type { WriteOp } from "../storage/storage-engine.js";
-import { decodeAcceptorRecord, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
+import { decodeAcceptorRecord, decodeAcceptorRecordHead, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, epochOf, maxBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
@@ -120,6 +120,13 @@ export class AcceptorService {
   private readonly reservationCounter: number;
   /** The reservation stored when this incarnation started: refused at or below (covers forgotten promises). */
   private readonly restartFloor: Ballot;
+  /** Each bucket's floors once read (at most `floorBuckets` entries; see `floorsOfBucket`). */
+  private readonly floorsCache: (Floors | undefined)[] = [];
+  /** Records to store in the next storage write, and that write (see `store`). */
+  private storesPending: WriteOp[] = [];
+  private storesWrite: Promise<void> | undefined;
+  /** Storage writes of records, and the records they held (for tests and metrics). */
+  readonly storeCounts = { writes: 0, records: 0 };
   /** Test only (unsafeKeepPiggybackedPromises): the piggybacked promise per key, honoured whatever came after. */
   private readonly unsafePiggybacked: Map<string, Ballot> | undefined;
 
@@ -190,14 +197,17 @@ export class AcceptorService {
     assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
     const stale = this.staleEpoch(ballot, ringVersion);
     if (stale !== undefined) return Promise.resolve(stale);
-    return this.tracked(this.underLocks<AcceptReply>([lockKey(key)], async () => {
+    const id = lockKey(key);
+    return this.tracked(this.underLocks<AcceptReply>([id], async () => {
       const again = this.staleEpoch(ballot, ringVersion);
       if (again !== undefined) return again;
-      const record = this.load(key);
+      // The two ballots only: the value and lineage it would replace are not needed to decide.
+      const bytes = this.runtime.storage.get(key);
+      const record = bytes === undefined ? undefined : decodeAcceptorRecordHead(bytes);
       const floor = maxBallot(this.floor(key), this.restartFloor);
-      const own = this.promiseOf(key, record);
+      const own = maxBallot(record?.promised ?? ballotZero, this.promises.get(id) ?? this.evictedFloor);
       const promised = maxBallot(own, floor);
-      const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(lockKey(key)) ?? ballotZero, ballot) === 0;
+      const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(id) ?? ballotZero, ballot) === 0;
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
       // floor is a round from before the key's records were collected, or from before a restart.
       if ((compareBallots(ballot, own) < 0 && !unsafeHonoured) || compareBallots(ballot, floor) <= 0) {
@@ -205,19 +215,19 @@ export class AcceptorService {
         // did accept that round (a ballot names one value), so it answers as it did the first
         // time. Its own piggybacked promise of `next` would otherwise refuse the copy, and a
         // proposer that saw that refusal first would take the stored accept for one never made.
-        if (record?.accepted !== undefined && compareBallots(record.accepted.ballot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
-          const nextHeld = next !== undefined && compareBallots(this.promises.get(lockKey(key)) ?? ballotZero, next) === 0;
+        if (record?.acceptedBallot !== undefined && compareBallots(record.acceptedBallot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
+          const nextHeld = next !== undefined && compareBallots(this.promises.get(id) ?? ballotZero, next) === 0;
           return nextHeld ? { ok: true, next: true } : { ok: true };
         }
         return { ok: false, refusal: "ballot", promised };
       }
       await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
-      this.promises.delete(lockKey(key));
-      this.unsafePiggybacked?.delete(lockKey(key));
+      this.promises.delete(id);
+      this.unsafePiggybacked?.delete(id);
       if (next === undefined || !isNextOf(next, ballot)) return { ok: true };
       await this.reserve(next);
       this.remember(key, next);
-      this.unsafePiggybacked?.set(lockKey(key), next);
+      this.unsafePiggybacked?.set(id, next);
       return { ok: true, next: true };
     }));
   }
@@ -263,7 +273,15 @@ export class AcceptorService {
         { type: "delete", key },
         { type: "put", key: floorKey(bucket), value: floorPackr.pack([ballotToTuple(raised.floor), ballotToTuple(raised.collectedFloor)]) },
       ];
-      await this.runtime.storage.write(ops, { durable: true });
+      // The copy moves with the write (the storage shows it from its commit on); a failed write
+      // leaves the copy to be read again from storage.
+      this.floorsCache[bucket] = raised;
+      try {
+        await this.runtime.storage.write(ops, { durable: true });
+      } catch (error) {
+        this.floorsCache[bucket] = undefined;
+        throw error;
+      }
       this.promises.delete(lockKey(key));
       return { ok: true, dropped: true };
     });
@@ -382,11 +400,41 @@ export class AcceptorService {
     return bytes === undefined ? undefined : decodeAcceptorRecord(bytes);
   }
 
+  /**
+   * Stores `record` durably. Every record stored while the current microtasks run (the items
+   * of one "paxos.batch", which all start at once; accepts of one incoming frame batch) goes
+   * into ONE storage write: one commit and one durable flush for all of them, and each caller
+   * is answered only once that write is durable (a crash before it answers none of them and
+   * keeps none). A key is stored at most once per write: its lock is held until its write is durable.
+   */
   private store(key: Uint8Array, record: AcceptorRecord): Promise<void> {
-    return this.runtime.storage.write([{ type: "put", key, value: encodeAcceptorRecord(record) }], { durable: true });
+    this.storesPending.push({ type: "put", key, value: encodeAcceptorRecord(record) });
+    if (this.storesWrite === undefined) {
+      this.storesWrite = Promise.resolve().then(() => {
+        const ops = this.storesPending;
+        this.storesPending = [];
+        this.storesWrite = undefined;
+        this.storeCounts.writes++;
+        this.storeCounts.records += ops.length;
+        return this.runtime.storage.write(ops, { durable: true });
+      });
+    }
+    return this.storesWrite;
   }
 
+  /**
+   * A bucket's floors: read from storage once, then kept (this service is the only writer of
+   * floor entries, and `collect` updates the copy under the bucket's lock when it writes them).
+   */
   private floorsOfBucket(bucket: number): Floors {
+    const cached = this.floorsCache[bucket];
+    if (cached !== undefined) return cached;
+    const floors = this.readFloors(bucket);
+    this.floorsCache[bucket] = floors;
+    return floors;
+  }
+
+  private readFloors(bucket: number): Floors {
     const bytes = this.runtime.storage.get(floorKey(bucket));
     if (bytes === undefined) return { floor: ballotZero, collectedFloor: ballotZero };
     const fields: unknown = floorPackr.unpack(bytes);
@@ -402,7 +450,8 @@ export class AcceptorService {
   }
 
   private async underLocks<R>(keys: string[], work: () => Promise<R>): Promise<R | { ok: false; refusal: "overloaded" }> {
-    if (!(await this.locks.acquire(keys))) return { ok: false, refusal: "overloaded" };
+    // A free single key is taken at once (no promise): the common case of prepare and accept.
+    if (!(keys.length === 1 && this.locks.tryAcquireOne(keys[0]!)) && !(await this.locks.acquire(keys))) return { ok: false, refusal: "overloaded" };
     try {
       return await work();
     } finally {
@@ -419,9 +468,20 @@ function isNextOf(next: Ballot, ballot: Ballot): boolean {
 const fenceKey = metaKey("paxos.fence");
 const reservationKey = metaKey("paxos.reserved");
 
+/** Floor entries' keys, built once per bucket (every prepare and accept reads one). */
+const floorKeys = new Map<number, Uint8Array>();
+
 function floorKey(bucket: number): Uint8Array {
-  return metaKey(`paxos.floor.${bucket}`);
+  let key = floorKeys.get(bucket);
+  if (key === undefined) {
+    key = metaKey(`paxos.floor.${bucket}`);
+    if (floorKeys.size < floorKeysMax) floorKeys.set(bucket, key);
+  }
+  return key;
 }
+
+/** Bounds the shared key cache (the default is 1024 buckets). */
+const floorKeysMax = 4096;
 
 /** FNV-1a, 32 bits: spreads item keys over the floor buckets. */
 function fnv1a32(bytes: Uint8Array): number {

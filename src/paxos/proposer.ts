@@ -6,6 +6,7 @@ import { assert } from "../assert.js";
 import { ballotZero, compareBallots, epochOf, maxBallot, nextBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
 import { applyChanges, isLive, lineageOf, type AppliedBatch, type ChangeOutcome, type PendingChange } from "./change-batch.js";
+import type { AcceptorBatchOptions } from "./acceptor-batch.js";
 import { AcceptorClient } from "./acceptor-client.js";
 import { PhaseQuorum } from "./phase-quorum.js";
 import { PeekQuorum } from "./peek-quorum.js";
@@ -54,6 +55,8 @@ export interface ProposerOptions {
   heldPromisesMax?: number;
   /** Bytes of values the held promises may keep (values up to 25 MiB exist); past it the oldest is forgotten. */
   heldBytesMax?: number;
+  /** Prepares, accepts and peeks to one node gathered into one message (acceptor-batch.ts). */
+  acceptorBatch?: AcceptorBatchOptions;
 }
 
 export const proposerDefaults = Object.freeze({ heldPromisesMax: 10_000, heldBytesMax: 32 * 1024 * 1024 });
@@ -124,8 +127,19 @@ export class Proposer {
    */
   readonly retryCounts = { prepareFailed: 0, acceptFailed: 0, backoffs: 0 };
 
+  /** Acceptor messages sent as batches (how many, with how many items) and alone (acceptor-batch.ts). */
+  get batchCounts(): { readonly batches: number; readonly batchedItems: number; readonly single: number } {
+    return this.client.batcher?.counts ?? { batches: 0, batchedItems: 0, single: 0 };
+  }
+
   constructor(private readonly options: ProposerOptions) {
-    this.client = new AcceptorClient({ runtime: options.runtime, acceptors: options.acceptors, requestTimeoutMs: options.requestTimeoutMs, ringVersion: options.ringVersion });
+    this.client = new AcceptorClient({
+      runtime: options.runtime,
+      acceptors: options.acceptors,
+      requestTimeoutMs: options.requestTimeoutMs,
+      ringVersion: options.ringVersion,
+      ...(options.acceptorBatch === undefined ? {} : { batch: options.acceptorBatch }),
+    });
     this.heldMax = options.heldPromisesMax ?? proposerDefaults.heldPromisesMax;
     assert(Number.isSafeInteger(this.heldMax) && this.heldMax >= 0, `heldPromisesMax must be a non-negative integer, got ${this.heldMax}`);
     this.heldBytesMax = options.heldBytesMax ?? proposerDefaults.heldBytesMax;

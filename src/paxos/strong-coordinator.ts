@@ -1,6 +1,7 @@
-import { assert } from "../assert.js";
+import { assert, AssertionError } from "../assert.js";
 import type { NodeId } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { batchItemsMaxAccepted, batchMessageType, type AcceptorBatchOptions } from "./acceptor-batch.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import { isLive, type PendingChange } from "./change-batch.js";
 import { LocalChange } from "./local-change.js";
@@ -21,7 +22,7 @@ import {
   type StrongWrite,
   type StrongWriteOutcome,
 } from "./strong-write.js";
-import { isRemoteFailure } from "../transport/remote-failure.js";
+import { describeThrown, isRemoteFailure, remoteFailure } from "../transport/remote-failure.js";
 
 /**
  * The strong path's coordinator (DESIGN.md, "The strong path"; CASPaxos, Rystsov 2018): one
@@ -136,6 +137,11 @@ export interface StrongCoordinatorOptions {
    * it proposes none, and a forward of one is answered "unknown-change" (its sender proposes it).
    */
   changeKinds?: ChangeKinds;
+  /**
+   * Prepares, accepts and peeks bound for one acceptor node gathered into one "paxos.batch"
+   * message (acceptor-batch.ts; README, "Batched acceptor messages"); `{ itemsMax: 1 }` turns it off.
+   */
+  acceptorBatch?: AcceptorBatchOptions;
 }
 
 export const strongCoordinatorDefaults = Object.freeze({
@@ -232,6 +238,7 @@ export class StrongCoordinator {
       collectTombstones: options.collectTombstones !== false,
       ...(options.heldPromisesMax === undefined ? {} : { heldPromisesMax: options.heldPromisesMax }),
       ...(options.heldBytesMax === undefined ? {} : { heldBytesMax: options.heldBytesMax }),
+      ...(options.acceptorBatch === undefined ? {} : { acceptorBatch: options.acceptorBatch }),
     });
     const localChanges = options.localChanges !== false && options.unsafeReadWithoutAccept !== true;
     const unsafeIgnorePromises = options.unsafeLocalChangeIgnoresPromises === true;
@@ -436,9 +443,52 @@ export class StrongCoordinator {
     return { value, acceptedAtMs: accepted.acceptedAtMs };
   }
 
+  /** Acceptor messages this node's proposer sent as batches and alone (acceptor-batch.ts). */
+  get batchCounts(): { readonly batches: number; readonly batchedItems: number; readonly single: number } {
+    return this.proposer.batchCounts;
+  }
+
   /** Serves every "paxos." message addressed to this node's acceptor. */
   async handle(from: NodeId, message: unknown): Promise<unknown> {
-    if ((message as { type?: unknown } | null)?.type === forwardMessageType) return this.serveForward(from, message);
+    const type = (message as { type?: unknown } | null)?.type;
+    if (type === forwardMessageType) return this.serveForward(from, message);
+    if (type === batchMessageType) return this.serveBatch(message);
+    return this.serveOne(message);
+  }
+
+  /**
+   * "paxos.batch" (acceptor-batch.ts): every item runs as it would alone, all started at once
+   * (each under its own key's lock, with its own refusals), so their durable writes share the
+   * acceptor's one storage write (AcceptorService, "one write per turn"), and each is answered
+   * in its place once its own write is durable, never before. An item that threw answers a
+   * remote failure in its place (its outcome unknown, as alone); the others are unaffected. A
+   * batch that is not a bounded list of prepares, accepts and peeks is refused as a whole and
+   * runs nothing.
+   */
+  private async serveBatch(message: unknown): Promise<unknown> {
+    const items = (message as { items?: unknown }).items;
+    if (!Array.isArray(items) || items.length === 0 || items.length > batchItemsMaxAccepted) {
+      const count = Array.isArray(items) ? `${items.length} items` : "no item list";
+      return { ok: false, refusal: "malformed", message: `${batchMessageType}: ${count}; a batch holds 1 to ${batchItemsMaxAccepted} prepares, accepts or peeks` };
+    }
+    for (const item of items) {
+      const itemType = (item as { type?: unknown } | null)?.type;
+      if (itemType !== "paxos.prepare" && itemType !== "paxos.accept" && itemType !== "paxos.peek") {
+        return { ok: false, refusal: "malformed", message: `${batchMessageType}: an item of type ${String(itemType)}; a batch holds only prepares, accepts and peeks` };
+      }
+    }
+    const replies = await Promise.all(
+      items.map((item) =>
+        this.serveOne(item).catch((error: unknown) => {
+          if (error instanceof AssertionError) throw error;
+          return remoteFailure(describeThrown(error));
+        }),
+      ),
+    );
+    return { ok: true, replies };
+  }
+
+  private async serveOne(message: unknown): Promise<unknown> {
     const request = parseRequest(message);
     if (!request.ok) return { ok: false, refusal: "malformed", message: request.message };
     const acceptors = this.options.acceptors;
