@@ -200,6 +200,8 @@ export class NodeItems {
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.learnRing !== undefined ? { learnRing: options.learnRing } : {}),
+      // Replica merges to one peer are sent at the end of this event-loop iteration, so the puts of every socket read in it share one message (replica/merge-batch.ts).
+      mergeBatch: { defer: (flush) => void setImmediate(flush) },
     });
     this.delivery = new HintDelivery<Sibling>({
       ...options.hintDelivery,
