@@ -1,4 +1,5 @@
 import { assert } from "../assert.js";
+import { MergeBatcher, type MergeBatcherOptions } from "../replica/merge-batch.js";
 import type { ReplicaService } from "../replica/replica-service.js";
 import { isRingRefusal } from "../replica/ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny } from "../replica/sibling-record.js";
@@ -96,6 +97,8 @@ export interface EventualCoordinatorOptions {
   soleReadRepairEvery?: number;
   /** The bounds of the decoded-record memo of local reads (record-memo.ts); recordMemoDefaults by default. */
   recordMemo?: RecordMemoOptions;
+  /** How replica merges to one peer are batched (replica/merge-batch.ts); mergeBatchDefaults by default. */
+  mergeBatch?: MergeBatcherOptions;
 }
 
 /** One in this many reads decided by the local replica alone still asks every replica (read repair). */
@@ -200,6 +203,8 @@ export class EventualCoordinator {
   private soleReads = 0;
   /** Decoded local records by their bytes: a read of an unchanged key skips the decode. */
   private readonly records: RecordMemo<DottedVersionVectorSet<Sibling>>;
+  /** Replica merges bound for one peer in one turn, sent as one message (replica/merge-batch.ts). */
+  readonly merges: MergeBatcher;
 
   constructor(private readonly options: EventualCoordinatorOptions) {
     assert(options.runtime.network !== undefined, "the eventual coordinator needs the runtime's network");
@@ -207,6 +212,7 @@ export class EventualCoordinator {
     this.self = options.runtime.nodeId;
     this.stats = options.stats ?? { forwarded: 0, hinted: 0, repaired: 0 };
     this.records = new RecordMemo(options.recordMemo ?? recordMemoDefaults);
+    this.merges = new MergeBatcher(this.network, options.mergeBatch);
     this.soleReadRepairEvery = options.soleReadRepairEvery ?? soleReadRepairEveryDefault;
     assert(Number.isSafeInteger(this.soleReadRepairEvery) && this.soleReadRepairEvery >= 1, `soleReadRepairEvery must be a positive integer, got ${this.soleReadRepairEvery}`);
   }
@@ -486,8 +492,9 @@ export class EventualCoordinator {
   private sendMerge(key: Uint8Array, set: DottedVersionVectorSet<Sibling>, replica: PreferenceListEntry, lww: boolean, placed: { ringVersion: number; n: number }, timeoutMs: number): Promise<MergeReply> {
     try {
       if (replica.node === this.self) return this.options.replicas.merge(key, set, { lww }).then(undefined, thrownReply);
-      const message = { type: "replica.merge", key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
-      return this.network.request<{ ok: boolean; durable?: boolean }>(replica.node, message, { timeoutMs }).then(mergeReplyOf, thrownReply);
+      // Batched per peer and turn (replica/merge-batch.ts): one "replica.merges" for all of them, one reply each.
+      const item = { key, set, hintFor: replica.standsInFor ?? null, lww, ringVersion: placed.ringVersion, n: placed.n };
+      return this.merges.send<{ ok: boolean; durable?: boolean }>(replica.node, item, timeoutMs).then(mergeReplyOf, thrownReply);
     } catch (error) {
       return Promise.resolve(thrownReply(error));
     }

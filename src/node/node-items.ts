@@ -74,6 +74,12 @@ export interface NodeItemsOptions {
   /** Whether a table id was dropped (the catalog's drop list): writes to it are refused. */
   isTableDropped?: (tableId: number) => boolean;
   /**
+   * When the coordinator's batched replica merges are sent (replica/merge-batch.ts): the real
+   * node passes setImmediate (the end of the event-loop iteration); default, after the
+   * microtasks already queued (a simulator's virtual clock never runs a real macrotask in time).
+   */
+  mergeBatchDefer?: (flush: () => void) => void;
+  /**
    * What the node's disk held at start (AcceptorRelearn.diskState, read before the cluster
    * persists a ring): a new data directory keeps this node's acceptor shut until it is known to
    * be a new node, or relearned its keys (acceptor-relearn.ts). Absent: the acceptor is open.
@@ -200,6 +206,7 @@ export class NodeItems {
       membership: options.membership,
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.learnRing !== undefined ? { learnRing: options.learnRing } : {}),
+      ...(options.mergeBatchDefer !== undefined ? { mergeBatch: { defer: options.mergeBatchDefer } } : {}),
     });
     this.delivery = new HintDelivery<Sibling>({
       ...options.hintDelivery,

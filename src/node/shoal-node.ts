@@ -283,6 +283,8 @@ function wireDataPath(parts: {
       return table.consistency === "strong" ? table.replication.n : "skip";
     },
     isTableDropped: (tableId) => catalog.isDropped(tableId),
+    // Replica merges to one peer leave at the end of this event-loop iteration: the puts of every socket read in it share one message (replica/merge-batch.ts).
+    mergeBatchDefer: (flush) => void setImmediate(flush),
     // A replica refused a write for a newer ring: ask it for that ring before the retry (replica/ring-fence.ts).
     learnRing: learnRingFrom(cluster.network, cluster.membership, deps.peerRequestTimeoutMs ?? peerRequestTimeoutMsDefault),
     // Partitions this node serves no more are dropped once the ring settles (handoff/partition-release.ts).

@@ -4,6 +4,7 @@ import type { Clock } from "../runtime/runtime.js";
 import { decodeExpiryIndexKey, expiryIndexBound } from "../storage/keyspace.js";
 import type { Bytes, StorageEngine, WriteOp, WriteOptions } from "../storage/storage-engine.js";
 import { decodeItemKey, itemKeyTableId } from "../storage/item-key.js";
+import { STORAGE_KEY_BYTES_MAX } from "../storage/write-ops.js";
 import * as dvvset from "../versioning/dotted-version-vector-set.js";
 import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import type { HybridLogicalClock } from "../versioning/hybrid-logical-clock.js";
@@ -12,6 +13,7 @@ import { mergeVersionVectors, type Dot, type VersionVector } from "../versioning
 import type { ActorEpoch } from "./actor-epoch.js";
 import type { HlcFloor } from "./hlc-floor.js";
 import { defaultKeyLocksOptions, KeyLocks, type KeyLocksOptions } from "./key-locks.js";
+import { mergeBatchItemsMax } from "./merge-batch.js";
 import { parseScanMessage } from "./replica-messages.js";
 import { ringBehindOf, ringNewerOf, ringRefusalOf, unplacedRefusalOf, type ReplicaRingFence, type RingBehind, type RingRefusal } from "./ring-fence.js";
 import { decodeSiblingRecord, decodeSiblingRecordIfAny, encodeSiblingRecord } from "./sibling-record.js";
@@ -51,6 +53,8 @@ import type { StrongVersioned } from "../paxos/strong-coordinator.js";
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
  *   { type: "replica.merge", key, set, hintFor, lww, ringVersion?, n? } -> { ok: true, durable: true } | { ok: false, error }
  *                                                  | { ok: false, error: "ring", ringVersion, message } (ring-fence.ts)
+ *   { type: "replica.merges", merges: [{ key, set, hintFor, lww, ringVersion?, n? }] (1..mergeBatchItemsMax)
+ *                                                  -> { ok: true, replies: [what each "replica.merge" answers] } (merge-batch.ts)
  *   { type: "replica.list" | "replica.query", prefix, low, high, reverse, limit, ringVersion?, placedRingVersion?, n? }
  *                                                  -> { ok: true, entries: [key, set][], exhausted }
  *                                                  | { ok: false, error: "ring-behind", ringVersion, message }
@@ -149,6 +153,18 @@ export interface MergeMessage {
   n?: number;
 }
 
+/** One merge of a "replica.merges" message (merge-batch.ts): a "replica.merge" without its type. */
+export type MergeItem = Omit<MergeMessage, "type">;
+
+/** Several merges from one sender, answered { ok: true, replies } with one reply per merge, in order. */
+export interface MergeBatchMessage {
+  type: "replica.merges";
+  merges: MergeItem[];
+}
+
+/** What one merge is answered. */
+export type MergeAnswer = MergeResult | RingRefusal | { ok: false; error: string };
+
 export interface ReapMessage {
   type: "replica.reap";
   key: Uint8Array;
@@ -181,6 +197,8 @@ export const replicaMessagePrefix = "replica.";
 const durably: WriteOptions = Object.freeze({ durable: true });
 
 const alreadyDurable: Promise<void> = Promise.resolve();
+
+const mergedDurably: MergeResult = Object.freeze({ ok: true, durable: true });
 
 const tombstoneContentType = "application/octet-stream";
 
@@ -311,16 +329,26 @@ export class ReplicaService {
     this.observeTimestamps(set);
     const fence = placementFenced ? this.options.ringFence : undefined;
     return this.tracked(this.locked(itemKey, async () => {
-      const refusal = fence === undefined ? undefined : unplacedRefusalOf(fence, itemKey, this.options.nodeId);
-      if (refusal !== undefined) return refusal;
-      const local = this.fetch(itemKey);
-      if (local === undefined && this.reapedAlready(itemKey, set)) return { ok: true, durable: true } as const;
-      const synced = local === undefined ? set : dvvset.sync(local, set);
-      const stored = conflicts.lww ? dvvset.lww(synced, compareSiblingsForLww) : synced;
-      if (local !== undefined && dvvset.equal(local, stored)) return { ok: true, durable: true } as const;
-      await this.replace(itemKey, local, stored, { stamped: false });
-      return { ok: true, durable: true } as const;
+      const plan = this.mergePlan(itemKey, set, conflicts, fence);
+      if (!Array.isArray(plan)) return plan;
+      await this.commit(plan, { stamped: false });
+      return mergedDurably;
     }));
+  }
+
+  /**
+   * Under the key's lock: what syncing `set` into the stored set takes: an answer at once (a
+   * refusal, or nothing to write) or the ops that replace the stored set (with its index entries).
+   */
+  private mergePlan(itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>, conflicts: ConflictOptions, fence: ReplicaRingFence | undefined): MergeResult | RingRefusal | WriteOp[] {
+    const refusal = fence === undefined ? undefined : unplacedRefusalOf(fence, itemKey, this.options.nodeId);
+    if (refusal !== undefined) return refusal;
+    const local = this.fetch(itemKey);
+    if (local === undefined && this.reapedAlready(itemKey, set)) return mergedDurably;
+    const synced = local === undefined ? set : dvvset.sync(local, set);
+    const stored = conflicts.lww ? dvvset.lww(synced, compareSiblingsForLww) : synced;
+    if (local !== undefined && dvvset.equal(local, stored)) return mergedDurably;
+    return replaceOps(itemKey, local, stored);
   }
 
   /**
@@ -502,6 +530,7 @@ export class ReplicaService {
     const type = (message as { type?: unknown } | null)?.type;
     if (type === "replica.fetch") return this.handleFetch(message as FetchMessage);
     if (type === "replica.merge") return this.handleMerge(message as MergeMessage);
+    if (type === "replica.merges") return this.handleMergeBatch(message as MergeBatchMessage);
     if (type === "replica.list" || type === "replica.query") return this.handleScan(message);
     if (type === "replica.reap") return this.handleReap(message as ReapMessage);
     if (type === "replica.tombstones") return this.handleTombstoneCheck(message as TombstoneCheckMessage);
@@ -525,10 +554,22 @@ export class ReplicaService {
     return { ok: true, set: hint ?? null };
   }
 
-  private async handleMerge(message: MergeMessage): Promise<MergeResult | RingRefusal | { ok: false; error: string }> {
-    if (!(message.key instanceof Uint8Array)) return { ok: false, error: "merge: key is not bytes" };
+  private handleMerge(message: MergeMessage): Promise<MergeAnswer> | MergeAnswer {
+    const admitted = this.admitMerge(message, "merge");
+    if ("ok" in admitted) return admitted;
+    if (admitted.hintFor !== undefined) return this.addHint(admitted.hintFor, message.key, admitted.set);
+    return this.mergeInto(message.key, admitted.set, { lww: message.lww === true }, admitted.placementFenced);
+  }
+
+  /**
+   * A merge from the wire, checked: an answer at once (malformed, or refused by the ring fence)
+   * or what to do with its set: keep it as a hint for `hintFor`, or sync it into this node's
+   * copy (`placementFenced`: check placement under the key's lock, for a merge without a ring version).
+   */
+  private admitMerge(message: MergeItem, what: string): MergeAnswer | { set: DottedVersionVectorSet<Sibling>; hintFor?: NodeId; placementFenced: boolean } {
+    if (!(message.key instanceof Uint8Array)) return { ok: false, error: `${what}: key is not bytes` };
     const parsed = dvvset.parse(message.set, isSibling);
-    if (!parsed.ok) return { ok: false, error: `merge: ${parsed.error}` };
+    if (!parsed.ok) return { ok: false, error: `${what}: ${parsed.error}` };
     const fence = this.options.ringFence;
     // With a version: the coordinator's placement is checked against this node's ring (ring-fence.ts);
     // without one (a hint handed back, a draining node's hint): placement alone decides.
@@ -538,12 +579,84 @@ export class ReplicaService {
       const refusal = versioned ? ringRefusalOf(fence, message.key, target, message.ringVersion, message.n) : target === this.options.nodeId ? undefined : unplacedRefusalOf(fence, message.key, target);
       if (refusal !== undefined) return refusal;
     }
-    if (message.hintFor === null || message.hintFor === this.options.nodeId) {
-      return this.mergeInto(message.key, parsed.set, { lww: message.lww === true }, !versioned);
+    if (message.hintFor === null || message.hintFor === this.options.nodeId) return { set: parsed.set, placementFenced: !versioned };
+    return { set: parsed.set, hintFor: message.hintFor, placementFenced: false };
+  }
+
+  private async addHint(target: NodeId, itemKey: Uint8Array, set: DottedVersionVectorSet<Sibling>): Promise<MergeAnswer> {
+    const added = await this.options.hints.add({ target, tableId: decodeItemKey(itemKey).tableId, key: itemKey, set }, { durable: true });
+    return added.ok ? mergedDurably : { ok: false, error: added.error };
+  }
+
+  /**
+   * "replica.merges": several merges from one coordinator (merge-batch.ts), answered one reply
+   * per merge in order, each what "replica.merge" would have answered. Every merge whose key's
+   * lock is free is planned at once and all of them are written as ONE storage batch (one
+   * transaction, one durable commit, one anti-entropy plan); a merge whose key is held (a write
+   * of it in flight, or the same key earlier in the batch) or that is kept as a hint takes the
+   * single path. A merge that fails its checks or its plan fails alone; a failed batch write
+   * fails the merges it carried; nothing is answered before the batch is durable.
+   */
+  async mergeMany(merges: readonly MergeItem[]): Promise<MergeAnswer[]> {
+    const replies: MergeAnswer[] = new Array<MergeAnswer>(merges.length);
+    const single: Promise<void>[] = [];
+    const ops: WriteOp[] = [];
+    const held: string[] = [];
+    const inBatch: number[] = [];
+    for (let i = 0; i < merges.length; i++) {
+      const merge = merges[i]!;
+      const admitted = this.admitMerge(merge, "merge");
+      if ("ok" in admitted) {
+        replies[i] = admitted;
+        continue;
+      }
+      const conflicts = { lww: merge.lww === true };
+      const name = lockName(merge.key);
+      if (admitted.hintFor !== undefined || this.dropped(merge.key) || !this.locks.tryAcquireOne(name)) {
+        const work = admitted.hintFor !== undefined ? this.addHint(admitted.hintFor, merge.key, admitted.set) : this.mergeInto(merge.key, admitted.set, conflicts, admitted.placementFenced);
+        single.push(work.then((reply) => void (replies[i] = reply), (error: unknown) => void (replies[i] = failedMerge(error))));
+        continue;
+      }
+      try {
+        this.observeTimestamps(admitted.set);
+        const plan = this.mergePlan(merge.key, admitted.set, conflicts, admitted.placementFenced ? this.options.ringFence : undefined);
+        if (!Array.isArray(plan)) {
+          replies[i] = plan;
+          this.locks.release([name]);
+          continue;
+        }
+        const badKey = plan.find((op) => op.key.length === 0 || op.key.length > STORAGE_KEY_BYTES_MAX);
+        if (badKey !== undefined) throw new Error(`a storage key of ${badKey.key.length} bytes; keys are 1 to ${STORAGE_KEY_BYTES_MAX} bytes`);
+        for (let j = 0; j < plan.length; j++) ops.push(plan[j]!);
+        held.push(name);
+        inBatch.push(i);
+      } catch (error) {
+        this.locks.release([name]);
+        replies[i] = failedMerge(error);
+      }
     }
-    const hint = { target: message.hintFor, tableId: decodeItemKey(message.key).tableId, key: message.key, set: parsed.set };
-    const added = await this.options.hints.add(hint, { durable: true });
-    return added.ok ? { ok: true, durable: true } : { ok: false, error: added.error };
+    if (ops.length > 0) {
+      const written = this.tracked(this.commit(ops, { stamped: false }));
+      try {
+        await written;
+        for (const i of inBatch) replies[i] = mergedDurably;
+      } catch (error) {
+        for (const i of inBatch) replies[i] = failedMerge(error);
+      } finally {
+        this.locks.release(held);
+      }
+    }
+    await Promise.all(single);
+    return replies;
+  }
+
+  private async handleMergeBatch(message: MergeBatchMessage): Promise<unknown> {
+    const merges = message.merges;
+    if (!Array.isArray(merges) || merges.length === 0 || merges.length > mergeBatchItemsMax) {
+      return { ok: false, error: `merges: expected 1 to ${mergeBatchItemsMax} merges, got ${Array.isArray(merges) ? merges.length : typeof merges}` };
+    }
+    if (!merges.every((merge) => merge !== null && typeof merge === "object")) return { ok: false, error: "merges: a merge is not an object" };
+    return { ok: true, replies: await this.mergeMany(merges) };
   }
 
   private handleScan(message: unknown): unknown {
@@ -641,12 +754,7 @@ export class ReplicaService {
   }
 
   private replace(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>, how: { stamped: boolean }): Promise<void> {
-    const ops: WriteOp[] = [{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }];
-    const expiry = expiryIndexOps(itemKey, before, after);
-    for (let i = 0; i < expiry.length; i++) ops.push(expiry[i]!);
-    const tombstones = tombstoneIndexOps(itemKey, before, after);
-    for (let i = 0; i < tombstones.length; i++) ops.push(tombstones[i]!);
-    return this.commit(ops, how);
+    return this.commit(replaceOps(itemKey, before, after), how);
   }
 
   /** Writes `ops` durably; a batch that carried the HLC floor and failed makes the next write carry it again. */
@@ -703,6 +811,20 @@ export class ReplicaService {
       this.locks.release([name]);
     }
   }
+}
+
+function failedMerge(error: unknown): { ok: false; error: string } {
+  return { ok: false, error: `merge: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/** The ops that replace a key's stored set `before` by `after`: the record and its expiry and tombstone index entries. */
+function replaceOps(itemKey: Bytes, before: DottedVersionVectorSet<Sibling> | undefined, after: DottedVersionVectorSet<Sibling>): WriteOp[] {
+  const ops: WriteOp[] = [{ type: "put", key: itemKey, value: encodeSiblingRecord(after) }];
+  const expiry = expiryIndexOps(itemKey, before, after);
+  for (let i = 0; i < expiry.length; i++) ops.push(expiry[i]!);
+  const tombstones = tombstoneIndexOps(itemKey, before, after);
+  for (let i = 0; i < tombstones.length; i++) ops.push(tombstones[i]!);
+  return ops;
 }
 
 /** Expiry and tombstone index changes for replacing `before` by `after` (undefined: removed). */

@@ -165,6 +165,9 @@ export class ClusterNode {
       membership: this.membership,
       requestTimeoutMs: options.requestTimeoutMs,
       learnRing: learnRingFrom(network, this.membership, options.requestTimeoutMs),
+      // Merges to one peer within 5 ms of virtual time go as one "replica.merges" (replica/merge-batch.ts):
+      // each simulated put runs in its own event, so a flush after the turn would never batch here.
+      mergeBatch: { defer: (flush) => void runtime.timers.setTimeout(flush, 5) },
       ...(options.stats ? { stats: options.stats } : {}),
       ...(options.unsafeKeepNewestOnly === true ? { unsafeKeepNewestOnly: true } : {}),
     });
