@@ -9,7 +9,7 @@ import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
 import type { WriteOp, WriteOptions } from "../storage/storage-engine.js";
 import { isRemoteFailure } from "../transport/remote-failure.js";
 import type { Proposal } from "./acceptor-record.js";
-import { AcceptorBatcher, batchItemsMaxAccepted, batchMessageType } from "./acceptor-batch.js";
+import { AcceptorBatcher, acceptorBatchDefaults, batchItemsMaxAccepted, batchMessageType } from "./acceptor-batch.js";
 import { AcceptorService, type AcceptReply } from "./acceptor-service.js";
 import { ballotToTuple, ballotZero, type Ballot } from "./ballot.js";
 import { acceptMessage, peekMessage, prepareMessage, type PaxosRequest } from "./paxos-messages.js";
@@ -208,7 +208,7 @@ test("concurrent changes of many keys through one proposer travel in batches and
   for (const id of ids) {
     sim.addNode(id, (runtime) => {
       const acceptors = new AcceptorService({ runtime });
-      const strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: 200 });
+      const strong = new StrongCoordinator({ runtime, acceptors, placement, requestTimeoutMs: 200, acceptorBatch: acceptorBatchDefaults });
       runtime.network.serve((from, message) => strong.handle(from, message));
       return { strong, acceptors };
     });
