@@ -167,7 +167,8 @@ test("a crash between an early write's replication and its own durability never 
   assert.deepEqual(texts(n2.fetch(key)), ["acknowledged", "later"]);
 });
 
-test("an early write whose own copy fails moves the node to a new epoch before the key's next write", async () => {
+/** An early write that reached n2, whose own copy the disk will fail on its next release. */
+async function replicatedWriteAboutToFail() {
   const disk = new HeldDisk();
   const epoch = await openReady(disk);
   const replica = replicaOn(disk, "n1", epoch);
@@ -176,6 +177,11 @@ test("an early write whose own copy fails moves the node to a new epoch before t
   assert.ok(first.ok);
   await n2.merge(key, first.set, siblings);
   disk.failNext = true;
+  return { disk, epoch, replica, n2, first };
+}
+
+test("an early write whose own copy fails moves the node to a new epoch before the key's next write", async () => {
+  const { disk, epoch, replica, n2, first } = await replicatedWriteAboutToFail();
   const next = replica.coordinateWrite(key, sibling("again"), undefined, siblings, { early: true });
   await disk.release(); // the first write fails
   await assert.rejects(first.durable, /disk full/);
@@ -261,14 +267,7 @@ test("a clean stop keeps the epoch for the next start, which marks it in use aga
 });
 
 test("a stop while a write fails leaves the epoch unmarked, so the next start moves past it", async () => {
-  const disk = new HeldDisk();
-  const epoch = await openReady(disk);
-  const replica = replicaOn(disk, "n1", epoch);
-  const n2 = otherReplica();
-  const first = await replica.coordinateWrite(key, sibling("left"), undefined, siblings, { early: true });
-  assert.ok(first.ok);
-  await n2.merge(key, first.set, siblings);
-  disk.failNext = true;
+  const { disk, replica, first } = await replicatedWriteAboutToFail();
   const stopped = replica.stopCoordinating();
   await disk.release(); // the write fails: the dot may be on n2 only
   await assert.rejects(first.durable, /disk full/);

@@ -1,6 +1,6 @@
+import type { MergeMessage } from "./replica-service.js";
 import type { Network, NodeId, RequestResult } from "../runtime/network.js";
 import { isRemoteFailure } from "../transport/remote-failure.js";
-import type { DottedVersionVectorSet } from "../versioning/dotted-version-vector-set.js";
 import type { Sibling } from "../versioning/sibling.js";
 
 /**
@@ -20,14 +20,8 @@ import type { Sibling } from "../versioning/sibling.js";
  * `legacyPeersMax` of them) and gets one "replica.merge" per merge from then on; the batch it
  * refused is sent again that way.
  */
-export interface MergeItemWire {
-  key: Uint8Array;
-  set: DottedVersionVectorSet<Sibling>;
-  hintFor: NodeId | null;
-  lww: boolean;
-  ringVersion?: number;
-  n?: number;
-}
+/** One merge of a batch: a "replica.merge" message without its type. */
+export type MergeItemWire = Omit<MergeMessage, "type">;
 
 export interface MergeBatcherOptions {
   /** Merges one message carries at most (the receiver refuses more than mergeBatchItemsMax). */
