@@ -129,7 +129,12 @@ test("the queue is bounded: past queuedMax a write is refused with the limit and
   void disk.gate.write("a", true);
   disk.endTurn();
   const queued = ["b", "c", "d"].map((name) => disk.gate.write(name, true));
-  await assert.rejects(disk.gate.write("e", true), /3 writes wait for the disk; the limit is 3/);
+  await assert.rejects(disk.gate.write("e", true), (error: { code?: string; status?: number; message: string }) => {
+    assert.equal(error.code, "StorageBusy");
+    assert.equal(error.status, 503);
+    assert.match(error.message, /cannot write: 3 writes wait for the disk; the limit is 3/);
+    return true;
+  });
   await disk.commitAndFlush(disk.txns[0]!);
   disk.endTurn();
   await disk.commitAndFlush(disk.txns[1]!);

@@ -1,3 +1,5 @@
+import { unavailable } from "../errors.js";
+
 /**
  * Group commit across fsyncs for LmdbStorageEngine: at most one write transaction is committed
  * and not yet flushed at a time; writes that arrive meanwhile wait and then go together as the
@@ -71,7 +73,7 @@ export class CommitGate<W> {
       const issued = this.issueNow(write);
       return durable ? issued.committed.then(() => issued.flushed).then(ignore) : issued.committed.then(ignore);
     }
-    if (this.waiting.length >= this.options.queuedMax) return Promise.reject(new Error(`storage: ${this.waiting.length} writes wait for the disk; the limit is ${this.options.queuedMax}`));
+    if (this.waiting.length >= this.options.queuedMax) return Promise.reject(unavailable("StorageBusy", `cannot write: ${this.waiting.length} writes wait for the disk; the limit is ${this.options.queuedMax}`));
     this.stats.waited++;
     return new Promise<void>((resolve, reject) => this.waiting.push({ write, durable, resolve, reject }));
   }
