@@ -173,15 +173,16 @@ export class AcceptorService {
   prepare(key: Uint8Array, ballot: Ballot, ringVersion = 0): Promise<PrepareReply> {
     const stale = this.staleEpoch(ballot, ringVersion);
     if (stale !== undefined) return Promise.resolve(stale);
-    return this.tracked(this.underLocks<PrepareReply>([lockKey(key)], async () => {
+    const id = lockKey(key);
+    return this.tracked(this.underLocks<PrepareReply>([id], async () => {
       const again = this.staleEpoch(ballot, ringVersion);
       if (again !== undefined) return again;
       const record = this.load(key);
       const floors = this.floorsOfBucket(this.bucketOf(key));
-      const promised = maxBallot(this.promiseOf(key, record), maxBallot(floors.floor, this.restartFloor));
+      const promised = maxBallot(this.promiseOf(id, record), maxBallot(floors.floor, this.restartFloor));
       if (compareBallots(ballot, promised) <= 0) return { ok: false, refusal: "ballot", promised };
-      await this.reserve(ballot);
-      this.remember(key, ballot);
+      if (compareBallots(ballot, this.reserved) > 0) await this.reserve(ballot);
+      this.remember(id, ballot);
       return { ok: true, accepted: record?.accepted, collectedFloor: floors.collectedFloor };
     }));
   }
@@ -221,12 +222,15 @@ export class AcceptorService {
         }
         return { ok: false, refusal: "ballot", promised };
       }
-      await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
+      // Built field by field (one shape; a spread of the wire's object costs more).
+      const accepted: AcceptedState = { ballot, value: proposal.value, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()), origins: proposal.origins, originsFloor: proposal.originsFloor };
+      await this.store(key, { promised: ballot, accepted });
       this.promises.delete(id);
       this.unsafePiggybacked?.delete(id);
       if (next === undefined || !isNextOf(next, ballot)) return { ok: true };
-      await this.reserve(next);
-      this.remember(key, next);
+      // Within the reservation (the common case) nothing is written and nothing awaited.
+      if (compareBallots(next, this.reserved) > 0) await this.reserve(next);
+      this.remember(id, next);
       this.unsafePiggybacked?.set(id, next);
       return { ok: true, next: true };
     }));
@@ -239,6 +243,11 @@ export class AcceptorService {
    */
   promiseInMemory(key: Uint8Array): Ballot | undefined {
     return this.promises.get(lockKey(key));
+  }
+
+  /** `promiseInMemory` by the key's lockKey (a caller that has it already). */
+  promiseInMemoryOf(id: string): Ballot | undefined {
+    return this.promises.get(id);
   }
 
   /**
@@ -266,7 +275,7 @@ export class AcceptorService {
       if (record === undefined || accepted === undefined || accepted.value !== undefined || compareBallots(accepted.ballot, ballot) !== 0) return { ok: true, dropped: false };
       const floors = this.floorsOfBucket(bucket);
       const raised: Floors = {
-        floor: maxBallot(floors.floor, maxBallot(this.promiseOf(key, record), accepted.ballot)),
+        floor: maxBallot(floors.floor, maxBallot(this.promiseOf(lockKey(key), record), accepted.ballot)),
         collectedFloor: maxBallot(floors.collectedFloor, accepted.ballot),
       };
       const ops: WriteOp[] = [
@@ -314,7 +323,7 @@ export class AcceptorService {
       if (again !== undefined) return again;
       const record = this.load(key);
       const floors = this.floorsOfBucket(this.bucketOf(key));
-      const promised = maxBallot(this.promiseOf(key, record), maxBallot(floors.floor, this.restartFloor));
+      const promised = maxBallot(this.promiseOf(lockKey(key), record), maxBallot(floors.floor, this.restartFloor));
       const { store, answer } = step({ record, promised, collectedFloor: floors.collectedFloor });
       if (store === undefined) return answer;
       await this.store(key, store);
@@ -327,14 +336,13 @@ export class AcceptorService {
   }
 
   /** The key's promise: on disk, in memory, or (evicted from memory) at most `evictedFloor`. */
-  private promiseOf(key: Uint8Array, record: AcceptorRecord | undefined): Ballot {
+  private promiseOf(id: string, record: AcceptorRecord | undefined): Ballot {
     const onDisk = record?.promised ?? ballotZero;
-    const inMemory = this.promises.get(lockKey(key));
+    const inMemory = this.promises.get(id);
     return maxBallot(onDisk, inMemory ?? this.evictedFloor);
   }
 
-  private remember(key: Uint8Array, ballot: Ballot): void {
-    const id = lockKey(key);
+  private remember(id: string, ballot: Ballot): void {
     this.promises.delete(id);
     this.promises.set(id, ballot);
     while (this.promises.size > this.promisesMax) {
@@ -383,7 +391,9 @@ export class AcceptorService {
 
   private tracked<R>(work: Promise<R>): Promise<R> {
     this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    // One reaction for both outcomes (this runs for every prepare and accept).
+    const done = (): void => void this.inFlight.delete(work);
+    void work.then(done, done);
     return work;
   }
 
