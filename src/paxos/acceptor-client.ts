@@ -37,6 +37,8 @@ export type AcceptorAnswer<T> = ParsedReply<T> | { kind: "failed"; message: stri
 export class AcceptorClient {
   /** Prepares, accepts and peeks to other nodes, gathered per node (acceptor-batch.ts); undefined without a network. */
   readonly batcher: AcceptorBatcher | undefined;
+  /** The last accept message built, with what it was built from (see acceptMessageOf). */
+  private lastAccept: { key: Uint8Array; ballot: Ballot; proposal: Proposal; next: Ballot | undefined; message: PaxosRequest } | undefined;
 
   /** `ringVersion`: this node's ring version, which its own acceptor fences with. `batch`: acceptor-batch.ts options. */
   constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number; ringVersion: () => number; batch?: AcceptorBatchOptions }) {
@@ -52,7 +54,20 @@ export class AcceptorClient {
   /** `next`: ask the acceptor to promise this later ballot of ours with the accept (the piggybacked prepare). */
   async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal, next?: Ballot): Promise<AcceptorAnswer<Accepted>> {
     if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion(), next))));
-    return failedIfMalformed(parsed(await this.batched(node, acceptMessage(key, ballot, proposal, next)), parseAcceptReply));
+    return failedIfMalformed(parsed(await this.batched(node, this.acceptMessageOf(key, ballot, proposal, next)), parseAcceptReply));
+  }
+
+  /**
+   * The accept's message, built once per round: a proposer sends the same accept to every
+   * remote acceptor of the key in one synchronous loop, so the last one built is reused when
+   * all four arguments are the very same objects. Messages are never mutated once built.
+   */
+  private acceptMessageOf(key: Uint8Array, ballot: Ballot, proposal: Proposal, next: Ballot | undefined): PaxosRequest {
+    const last = this.lastAccept;
+    if (last !== undefined && last.key === key && last.ballot === ballot && last.proposal === proposal && last.next === next) return last.message;
+    const message = acceptMessage(key, ballot, proposal, next);
+    this.lastAccept = { key, ballot, proposal, next, message };
+    return message;
   }
 
   async peek(node: NodeId, key: Uint8Array, epoch: number): Promise<AcceptorAnswer<Peeked>> {

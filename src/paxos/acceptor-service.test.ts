@@ -333,3 +333,42 @@ test("a collect whose write fails leaves the floors as storage holds them (the k
   assert.deepEqual(await acceptor.collect(key, b(3)), { ok: true, dropped: true });
   assert.deepEqual(acceptor.floor(key), b(3));
 });
+
+test("a write that failed after storing still binds: a later accept below its ballot is refused without reading the record", async () => {
+  // An accept that finds the key's promise in memory trusts it over the record (it skips the
+  // read); a failed write may still have stored its record, so the promise in memory must rise
+  // to the record's before the failure is reported. Checked for accept and for the local round.
+  for (const via of ["accept", "alone"] as const) {
+    const { engine, acceptor } = setup();
+    assert.ok((await acceptor.prepare(key, b(5))).ok, "a promise in memory at 5");
+    const write = engine.write.bind(engine);
+    engine.write = async (...args: Parameters<MemoryStorageEngine["write"]>) => {
+      await write(...args);
+      throw new Error("the disk answered an error after the write landed");
+    };
+    const proposal = { value: value("v10", "10.n1"), origins: [b(10)], originsFloor: ballotZero };
+    if (via === "accept") await assert.rejects(acceptor.accept(key, b(10), proposal), /after the write landed/);
+    else await assert.rejects(acceptor.alone(key, 0, 0, () => ({ store: { promised: b(10), accepted: { ...proposal, ballot: b(10), acceptedAtMs: 0 } }, answer: true })), /after the write landed/);
+    engine.write = write;
+    assert.deepEqual(acceptor.record(key)?.promised, b(10), `${via}: the record was stored with promise 10`);
+    const older = { value: value("v7", "7.n2"), origins: [b(7, "n2")], originsFloor: ballotZero };
+    assert.deepEqual(await acceptor.accept(key, b(7, "n2"), older), { ok: false, refusal: "ballot", promised: b(10) }, `${via}: an accept below the stored promise is refused`);
+    assert.equal(new TextDecoder().decode(acceptor.record(key)?.accepted?.value?.value), "v10");
+  }
+});
+
+test("an accept with a promise in memory does not read the key's record", async () => {
+  const { engine, acceptor } = setup();
+  assert.ok((await acceptor.prepare(key, b(5))).ok);
+  let reads = 0;
+  const get = engine.get.bind(engine);
+  engine.get = (k) => {
+    if (Buffer.from(k).equals(Buffer.from(key))) reads++;
+    return get(k);
+  };
+  const proposal = { value: value("v", "5.n1"), origins: [b(5)], originsFloor: ballotZero };
+  assert.deepEqual(await acceptor.accept(key, b(5), proposal, 0, b(6)), { ok: true, next: true });
+  assert.deepEqual(await acceptor.accept(key, b(6), proposal, 0, b(7)), { ok: true, next: true });
+  assert.equal(reads, 0, "both accepts found the promise in memory");
+  engine.get = get;
+});

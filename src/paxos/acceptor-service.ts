@@ -109,7 +109,14 @@ export class AcceptorService {
   private fenceVersion: number;
   /** Prepares and accepts past the fence check and not finished (what `fence` waits for). */
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Promises not on disk, by lock key (insertion order: oldest first, for eviction). */
+  /**
+   * Promises not on disk, by lock key (insertion order: oldest first, for eviction). An entry is
+   * always at or above the promise of the key's stored record: a prepare's is above every
+   * promise, an accept replaces it with its next ballot or drops it once its record (promise =
+   * its ballot) is stored, a failed store raises it (`storeKeepingPromises`), and only this
+   * service writes records (others only delete them). So an accept that finds an entry needs
+   * not read the record to know the key's promise.
+   */
   private readonly promises = new Map<string, Ballot>();
   private readonly promisesMax: number;
   /** The highest promise evicted from `promises`: a key without an entry may have promised up to it. */
@@ -173,15 +180,16 @@ export class AcceptorService {
   prepare(key: Uint8Array, ballot: Ballot, ringVersion = 0): Promise<PrepareReply> {
     const stale = this.staleEpoch(ballot, ringVersion);
     if (stale !== undefined) return Promise.resolve(stale);
-    return this.tracked(this.underLocks<PrepareReply>([lockKey(key)], async () => {
+    const id = lockKey(key);
+    return this.tracked(this.underLocks<PrepareReply>([id], async () => {
       const again = this.staleEpoch(ballot, ringVersion);
       if (again !== undefined) return again;
       const record = this.load(key);
       const floors = this.floorsOfBucket(this.bucketOf(key));
-      const promised = maxBallot(this.promiseOf(key, record), maxBallot(floors.floor, this.restartFloor));
+      const promised = maxBallot(this.promiseOf(id, record), maxBallot(floors.floor, this.restartFloor));
       if (compareBallots(ballot, promised) <= 0) return { ok: false, refusal: "ballot", promised };
-      await this.reserve(ballot);
-      this.remember(key, ballot);
+      if (compareBallots(ballot, this.reserved) > 0) await this.reserve(ballot);
+      this.remember(id, ballot);
       return { ok: true, accepted: record?.accepted, collectedFloor: floors.collectedFloor };
     }));
   }
@@ -201,11 +209,13 @@ export class AcceptorService {
     return this.tracked(this.underLocks<AcceptReply>([id], async () => {
       const again = this.staleEpoch(ballot, ringVersion);
       if (again !== undefined) return again;
-      // The two ballots only: the value and lineage it would replace are not needed to decide.
-      const bytes = this.runtime.storage.get(key);
-      const record = bytes === undefined ? undefined : decodeAcceptorRecordHead(bytes);
+      // A promise in memory is at least the stored record's (see `promises`), so the record is
+      // read only without one (its two ballots, not the value and lineage it would replace), or
+      // below to answer a refusal.
+      const inMemory = this.promises.get(id);
+      let record = inMemory === undefined ? this.loadHead(key) : undefined;
       const floor = maxBallot(this.floor(key), this.restartFloor);
-      const own = maxBallot(record?.promised ?? ballotZero, this.promises.get(id) ?? this.evictedFloor);
+      const own = inMemory ?? maxBallot(record?.promised ?? ballotZero, this.evictedFloor);
       const promised = maxBallot(own, floor);
       const unsafeHonoured = this.unsafePiggybacked !== undefined && compareBallots(this.unsafePiggybacked.get(id) ?? ballotZero, ballot) === 0;
       // Equal to the promise is the normal case (the proposer's own prepare); at or below the
@@ -215,18 +225,22 @@ export class AcceptorService {
         // did accept that round (a ballot names one value), so it answers as it did the first
         // time. Its own piggybacked promise of `next` would otherwise refuse the copy, and a
         // proposer that saw that refusal first would take the stored accept for one never made.
+        record ??= this.loadHead(key);
         if (record?.acceptedBallot !== undefined && compareBallots(record.acceptedBallot, ballot) === 0 && compareBallots(ballot, floor) > 0) {
           const nextHeld = next !== undefined && compareBallots(this.promises.get(id) ?? ballotZero, next) === 0;
           return nextHeld ? { ok: true, next: true } : { ok: true };
         }
         return { ok: false, refusal: "ballot", promised };
       }
-      await this.store(key, { promised: ballot, accepted: { ...proposal, ballot, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()) } });
+      // Built field by field (one shape; a spread of the wire's object costs more).
+      const accepted: AcceptedState = { ballot, value: proposal.value, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()), origins: proposal.origins, originsFloor: proposal.originsFloor };
+      await this.storeKeepingPromises(key, id, { promised: ballot, accepted });
       this.promises.delete(id);
       this.unsafePiggybacked?.delete(id);
       if (next === undefined || !isNextOf(next, ballot)) return { ok: true };
-      await this.reserve(next);
-      this.remember(key, next);
+      // Within the reservation (the common case) nothing is written and nothing awaited.
+      if (compareBallots(next, this.reserved) > 0) await this.reserve(next);
+      this.remember(id, next);
       this.unsafePiggybacked?.set(id, next);
       return { ok: true, next: true };
     }));
@@ -239,6 +253,11 @@ export class AcceptorService {
    */
   promiseInMemory(key: Uint8Array): Ballot | undefined {
     return this.promises.get(lockKey(key));
+  }
+
+  /** `promiseInMemory` by the key's lockKey (a caller that has it already). */
+  promiseInMemoryOf(id: string): Ballot | undefined {
+    return this.promises.get(id);
   }
 
   /**
@@ -266,7 +285,7 @@ export class AcceptorService {
       if (record === undefined || accepted === undefined || accepted.value !== undefined || compareBallots(accepted.ballot, ballot) !== 0) return { ok: true, dropped: false };
       const floors = this.floorsOfBucket(bucket);
       const raised: Floors = {
-        floor: maxBallot(floors.floor, maxBallot(this.promiseOf(key, record), accepted.ballot)),
+        floor: maxBallot(floors.floor, maxBallot(this.promiseOf(lockKey(key), record), accepted.ballot)),
         collectedFloor: maxBallot(floors.collectedFloor, accepted.ballot),
       };
       const ops: WriteOp[] = [
@@ -314,11 +333,11 @@ export class AcceptorService {
       if (again !== undefined) return again;
       const record = this.load(key);
       const floors = this.floorsOfBucket(this.bucketOf(key));
-      const promised = maxBallot(this.promiseOf(key, record), maxBallot(floors.floor, this.restartFloor));
+      const promised = maxBallot(this.promiseOf(lockKey(key), record), maxBallot(floors.floor, this.restartFloor));
       const { store, answer } = step({ record, promised, collectedFloor: floors.collectedFloor });
       if (store === undefined) return answer;
-      await this.store(key, store);
       const id = lockKey(key);
+      await this.storeKeepingPromises(key, id, store);
       const inMemory = this.promises.get(id);
       if (inMemory !== undefined && compareBallots(store.promised, inMemory) >= 0) this.promises.delete(id);
       this.unsafePiggybacked?.delete(id);
@@ -327,14 +346,13 @@ export class AcceptorService {
   }
 
   /** The key's promise: on disk, in memory, or (evicted from memory) at most `evictedFloor`. */
-  private promiseOf(key: Uint8Array, record: AcceptorRecord | undefined): Ballot {
+  private promiseOf(id: string, record: AcceptorRecord | undefined): Ballot {
     const onDisk = record?.promised ?? ballotZero;
-    const inMemory = this.promises.get(lockKey(key));
+    const inMemory = this.promises.get(id);
     return maxBallot(onDisk, inMemory ?? this.evictedFloor);
   }
 
-  private remember(key: Uint8Array, ballot: Ballot): void {
-    const id = lockKey(key);
+  private remember(id: string, ballot: Ballot): void {
     this.promises.delete(id);
     this.promises.set(id, ballot);
     while (this.promises.size > this.promisesMax) {
@@ -383,7 +401,9 @@ export class AcceptorService {
 
   private tracked<R>(work: Promise<R>): Promise<R> {
     this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    // One reaction for both outcomes (this runs for every prepare and accept).
+    const done = (): void => void this.inFlight.delete(work);
+    void work.then(done, done);
     return work;
   }
 
@@ -420,6 +440,28 @@ export class AcceptorService {
       });
     }
     return this.storesWrite;
+  }
+
+  /** The stored record's two ballots (prepare's and accept's question), or undefined. */
+  private loadHead(key: Uint8Array): { promised: Ballot; acceptedBallot: Ballot | undefined } | undefined {
+    const bytes = this.runtime.storage.get(key);
+    return bytes === undefined ? undefined : decodeAcceptorRecordHead(bytes);
+  }
+
+  /**
+   * `store`, keeping the rule that a key's promise in memory is at least its stored record's
+   * (what lets an accept skip reading the record): a failed write may still have been stored,
+   * so the entry is raised to the record's promise before the failure goes on. The key's lock
+   * is held, and the raised promise was answered to nobody (a raise only refuses more).
+   */
+  private async storeKeepingPromises(key: Uint8Array, id: string, record: AcceptorRecord): Promise<void> {
+    try {
+      await this.store(key, record);
+    } catch (error) {
+      const inMemory = this.promises.get(id);
+      if (inMemory !== undefined && compareBallots(inMemory, record.promised) < 0) this.promises.set(id, record.promised);
+      throw error;
+    }
   }
 
   /**

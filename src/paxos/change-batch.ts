@@ -58,14 +58,15 @@ export function applyChanges(options: ApplyChangesOptions): AppliedBatch {
     } catch (thrown) {
       return { ok: false, thrown };
     }
-    value = afterDecision(decision, before, { ...options, index });
+    value = afterDecision(decision, before, options, index);
     if (value !== before) changed = true;
     return { ok: true, change: { before, after: value } };
   });
   const lineage = lineageOf(options.highest, options.collectedFloor);
   // An expired value kept as it is reads as absent: it is accepted as a tombstone, which the
   // GC step can then collect. Neither is a change of state, so the lineage stays as it was.
-  const proposal: Proposal = changed ? { value, ...extendLineage(lineage, options.ballot) } : { value: start, ...lineage };
+  const next = changed ? extendLineage(lineage, options.ballot) : lineage;
+  const proposal: Proposal = { value: changed ? value : start, origins: next.origins, originsFloor: next.originsFloor };
   return { proposal, outcomes, changed };
 }
 
@@ -84,7 +85,7 @@ function extendLineage(lineage: Lineage, ballot: Ballot): Lineage {
   return { origins, originsFloor };
 }
 
-function afterDecision(decision: StrongDecision, before: StrongVersioned | undefined, context: ApplyChangesOptions & { index: number }): StrongVersioned | undefined {
+function afterDecision(decision: StrongDecision, before: StrongVersioned | undefined, context: ApplyChangesOptions, index: number): StrongVersioned | undefined {
   switch (decision.type) {
     case "keep":
       return before;
@@ -96,7 +97,7 @@ function afterDecision(decision: StrongDecision, before: StrongVersioned | undef
       const base = ballotText(context.ballot);
       // Every value a round produces gets its own version: the first "counter.node", combined
       // later ones "counter.node#i", so an If-Match on one never matches another.
-      const version = context.index === 0 ? base : `${base}#${context.index}`;
+      const version = index === 0 ? base : `${base}#${index}`;
       return { value, contentType, metadata, expiresAtMs, timestamp: context.stamp(before?.timestamp ?? 0), version };
     }
   }

@@ -12,29 +12,49 @@ import type { NodeId } from "../runtime/network.js";
 export class PhaseQuorum {
   private readonly sets: ReadonlyArray<ReadonlySet<NodeId>>;
   private readonly replied = new Map<NodeId, boolean>();
+  /** Per set, the ok and the other answers so far (kept as answers come: a phase asks after each). */
+  private readonly oks: number[];
+  private readonly nos: number[];
+  private okTotal = 0;
   /** Every distinct acceptor of the phase, in first-seen order. */
   readonly nodes: readonly NodeId[];
 
   constructor(sets: ReadonlyArray<readonly NodeId[]>) {
     assert(sets.length > 0 && sets.every((set) => set.length > 0), "a phase needs at least one non-empty acceptor set");
-    this.sets = sets.map((set) => new Set(set));
-    this.nodes = [...new Set(sets.flat())];
+    if (sets.length === 1) {
+      // The common case (a key whose partition is not moving), without the flattening copies.
+      const only = sets[0]!;
+      const set = new Set(only);
+      this.sets = [set];
+      this.nodes = set.size === only.length ? only : [...set];
+    } else {
+      this.sets = sets.map((set) => new Set(set));
+      this.nodes = [...new Set(sets.flat())];
+    }
+    this.oks = this.sets.map(() => 0);
+    this.nos = this.sets.map(() => 0);
   }
 
   /** Records `node`'s answer; a repeated answer from one node is ignored (duplicated messages). */
   add(node: NodeId, ok: boolean): void {
     assert(this.nodes.includes(node), `reply from ${node}, which is not an acceptor of this phase`);
-    if (!this.replied.has(node)) this.replied.set(node, ok);
+    if (this.replied.has(node)) return;
+    this.replied.set(node, ok);
+    if (ok) this.okTotal++;
+    const counts = ok ? this.oks : this.nos;
+    for (let i = 0; i < this.sets.length; i++) if (this.sets[i]!.has(node)) counts[i]!++;
   }
 
   /** A strict majority of every set answered ok. */
   get reached(): boolean {
-    return this.sets.every((set) => this.count(set, true) > set.size / 2);
+    for (let i = 0; i < this.sets.length; i++) if (!(this.oks[i]! > this.sets[i]!.size / 2)) return false;
+    return true;
   }
 
   /** Some set can no longer reach a strict majority, whatever the rest answer. */
   get failed(): boolean {
-    return this.sets.some((set) => set.size - this.count(set, false) <= set.size / 2);
+    for (let i = 0; i < this.sets.length; i++) if (this.sets[i]!.size - this.nos[i]! <= this.sets[i]!.size / 2) return true;
+    return false;
   }
 
   /** Every acceptor answered. */
@@ -44,17 +64,11 @@ export class PhaseQuorum {
 
   /** Every acceptor answered ok (the condition for collecting a tombstone). */
   get unanimous(): boolean {
-    return this.complete && [...this.replied.values()].every((ok) => ok);
+    return this.complete && this.okTotal === this.nodes.length;
   }
 
   /** "2 of 3" per set, for messages. */
   describe(): string {
-    return this.sets.map((set) => `${this.count(set, true)} of ${set.size}`).join(" and ");
-  }
-
-  private count(set: ReadonlySet<NodeId>, ok: boolean): number {
-    let count = 0;
-    for (const [node, answer] of this.replied) if (answer === ok && set.has(node)) count++;
-    return count;
+    return this.sets.map((set, i) => `${this.oks[i]!} of ${set.size}`).join(" and ");
   }
 }

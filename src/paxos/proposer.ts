@@ -67,8 +67,8 @@ export const proposerDefaults = Object.freeze({ heldPromisesMax: 10_000, heldByt
  */
 interface HeldPromise {
   next: Ballot;
-  /** The sets the promise came from ("a,b|c,d"): used only for a round on exactly these sets. */
-  sets: string;
+  /** The sets the promise came from: used only for a round on exactly these sets. */
+  sets: NodeId[][];
   highest: AcceptedState;
   /** What it keeps in memory (the value's bytes), for `heldBytesMax`. */
   bytes: number;
@@ -191,14 +191,15 @@ export class Proposer {
     });
   }
 
-  async run(key: Uint8Array, place: () => RoundPlacement, changes: readonly PendingChange[]): Promise<BatchResult> {
+  /** `keyId`: lockKey(key), when the caller has it already. */
+  async run(key: Uint8Array, place: () => RoundPlacement, changes: readonly PendingChange[], keyId = lockKey(key)): Promise<BatchResult> {
     const state: BatchState = { sent: [], above: ballotZero, ringAbove: 0, problem: "no round ran", rounds: 0 };
     let late = false;
     const deadline = this.options.runtime.timers.setTimeout(() => (late = true), this.options.roundsDeadlineMs);
     try {
       for (let attempt = 0; attempt < this.options.attemptsMax && !late; attempt++) {
         if (attempt > 0) await this.backoff(attempt);
-        const result = await this.round(key, place(), changes, state);
+        const result = await this.round(key, keyId, place(), changes, state);
         if (result !== undefined) return result;
       }
     } finally {
@@ -214,10 +215,10 @@ export class Proposer {
    * batch's first round skips the prepare when this proposer holds a piggybacked promise for
    * the key on these sets (README, "One round trip for a proposer's next change").
    */
-  private async round(key: Uint8Array, placed: RoundPlacement, changes: readonly PendingChange[], state: BatchState): Promise<BatchResult | undefined> {
+  private async round(key: Uint8Array, keyId: string, placed: RoundPlacement, changes: readonly PendingChange[], state: BatchState): Promise<BatchResult | undefined> {
     state.rounds++;
     const { sets, epoch } = placed;
-    const held = state.rounds === 1 ? this.takeHeld(key, placed) : undefined;
+    const held = state.rounds === 1 ? this.takeHeld(key, keyId, placed) : undefined;
     const ballot = held?.next ?? (epoch < state.ringAbove ? undefined : this.issue(state.above, epoch));
     if (ballot === undefined) {
       // An acceptor is on a newer ring than this node: wait (backoff) for membership to
@@ -251,7 +252,10 @@ export class Proposer {
     const accepted = await this.accept(key, sets, ballot, proposal, next);
     if (accepted.ok) {
       if (proposal.value === undefined && this.options.collectTombstones !== false) this.collectWhen(accepted.unanimous, key, sets, ballot);
-      if (next !== undefined && accepted.nextPromised) this.hold(key, { next, sets: setsText(sets), highest: { ballot, acceptedAtMs: 0, ...proposal }, bytes: key.byteLength + (proposal.value?.value.byteLength ?? 0) });
+      if (next !== undefined && accepted.nextPromised) {
+        const highest: AcceptedState = { ballot, value: proposal.value, acceptedAtMs: 0, origins: proposal.origins, originsFloor: proposal.originsFloor };
+        this.hold(keyId, { next, sets, highest, bytes: key.byteLength + (proposal.value?.value.byteLength ?? 0) });
+      }
       return { ok: true, outcomes: plan.applied.outcomes };
     }
     this.retryCounts.acceptFailed++;
@@ -279,22 +283,20 @@ export class Proposer {
    * these sets and, if this node is one of the acceptors, its own acceptor still holds exactly
    * that promise (another proposer's prepare or accept replaced it: the round would be refused).
    */
-  private takeHeld(key: Uint8Array, placed: RoundPlacement): HeldPromise | undefined {
+  private takeHeld(key: Uint8Array, id: string, placed: RoundPlacement): HeldPromise | undefined {
     if (this.held.size === 0) return undefined;
-    const id = lockKey(key);
     const held = this.held.get(id);
     if (held === undefined) return undefined;
     this.forget(id, held);
-    if (epochOf(held.next) !== placed.epoch || held.sets !== setsText(placed.sets)) return undefined;
+    if (epochOf(held.next) !== placed.epoch || !sameSets(held.sets, placed.sets)) return undefined;
     if (placed.sets.some((set) => set.includes(this.options.runtime.nodeId))) {
-      const local = this.options.acceptors.promiseInMemory(key);
+      const local = this.options.acceptors.promiseInMemoryOf(id);
       if (local === undefined || compareBallots(local, held.next) !== 0) return undefined;
     }
     return held;
   }
 
-  private hold(key: Uint8Array, held: HeldPromise): void {
-    const id = lockKey(key);
+  private hold(id: string, held: HeldPromise): void {
     const before = this.held.get(id);
     if (before !== undefined) this.forget(id, before);
     if (held.bytes > this.heldBytesMax) return;
@@ -376,7 +378,8 @@ export class Proposer {
 
   private accept(key: Uint8Array, sets: NodeId[][], ballot: Ballot, proposal: Proposal, next: Ballot | undefined): Promise<PhaseTwo> {
     const quorum = new PhaseQuorum(sets);
-    const nextQuorum = new PhaseQuorum(sets);
+    // Counted only when the accept asks for the next ballot's promise.
+    const nextQuorum = next === undefined ? undefined : new PhaseQuorum(sets);
     let above = ballotZero;
     let ringAbove = 0;
     let refused = 0;
@@ -385,7 +388,7 @@ export class Proposer {
     return new Promise<PhaseTwo>((resolve) => {
       const settle = (): void => {
         if (quorum.complete) resolveUnanimous(quorum.unanimous);
-        if (quorum.reached) resolve({ ok: true, unanimous, nextPromised: nextQuorum.reached });
+        if (quorum.reached) resolve({ ok: true, unanimous, nextPromised: nextQuorum?.reached === true });
         else if (quorum.failed || quorum.complete) {
           // Only an explicit refusal proves an acceptor did not store the value.
           const maybeStored = refused < quorum.nodes.length;
@@ -394,7 +397,7 @@ export class Proposer {
       };
       for (const node of quorum.nodes) {
         void this.client.accept(node, key, ballot, proposal, next).then((answer) => {
-          nextQuorum.add(node, answer.kind === "ok" && answer.reply.next);
+          nextQuorum?.add(node, answer.kind === "ok" && answer.reply.next);
           if (answer.kind === "refused") {
             refused++;
             if (answer.promised !== undefined) above = maxBallot(above, answer.promised);
@@ -424,8 +427,17 @@ export class Proposer {
   }
 }
 
-function setsText(sets: readonly (readonly NodeId[])[]): string {
-  return sets.map((set) => set.join(",")).join("|");
+/** The same sets, each in the same order (what a held promise's placement must match). */
+function sameSets(a: readonly (readonly NodeId[])[], b: readonly (readonly NodeId[])[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
 }
 
 function ringNote(ringAbove: number): string {

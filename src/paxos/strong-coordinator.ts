@@ -184,12 +184,14 @@ interface Waiter extends PendingChange {
   resolve(result: StrongResult<StrongChange>): void;
   reject(error: unknown): void;
   /** A forwarded write: not proposed at all when its round has not started by then (clock ms). */
-  startByMs?: number;
+  startByMs: number | undefined;
 }
 
 /** The changes waiting on one key (and one N) while its current round runs. */
 interface KeyQueue {
   key: Uint8Array;
+  /** lockKey(key), computed once for the queue and the proposer's maps. */
+  keyId: string;
   n: number;
   waiting: Waiter[];
 }
@@ -296,7 +298,7 @@ export class StrongCoordinator {
    * returned promise rejects with what it threw.
    */
   change(itemKey: Uint8Array, n: number, decide: (current: StrongVersioned | undefined) => StrongDecision): Promise<StrongResult<StrongChange>> {
-    return this.enqueue(itemKey, n, { decide, read: false });
+    return this.enqueue(itemKey, n, decide, false);
   }
 
   /**
@@ -310,8 +312,10 @@ export class StrongCoordinator {
    * the answer's `before` (strong-write.ts `strongWriteRefusal`).
    */
   async write(itemKey: Uint8Array, n: number, write: StrongWrite, local?: ForwardableChange): Promise<StrongResult<StrongWriteOutcome>> {
-    const target = this.forwardTarget(itemKey, n);
-    if (target === undefined) return this.proposeHere(itemKey, n, write, local);
+    // The placement is computed once per write: the first round of an idle key takes it too.
+    const placed = this.options.forwardWrites === undefined ? undefined : this.place(itemKey, n);
+    const target = this.forwardTarget(placed);
+    if (target === undefined) return this.proposeHere(itemKey, n, write, local, placed);
     const network = this.options.runtime.network!;
     this.forwardCounts.forwarded++;
     // At most twice: a "boot" answer (the first forward to that incarnation) proposed nothing.
@@ -344,10 +348,10 @@ export class StrongCoordinator {
   }
 
   /** `write` proposed on this node: `local` when the caller built the change, else built from the write. */
-  private async proposeHere(itemKey: Uint8Array, n: number, write: StrongWrite, local: ForwardableChange | undefined): Promise<StrongResult<StrongWriteOutcome>> {
+  private async proposeHere(itemKey: Uint8Array, n: number, write: StrongWrite, local: ForwardableChange | undefined, placed?: RoundPlacement): Promise<StrongResult<StrongWriteOutcome>> {
     const change = local ?? changeOfWrite(write, this.options.changeKinds);
     if (typeof change === "string") return { ok: false, error: "unavailable", message: `cannot propose the change: ${change}` };
-    return withRefusal(await this.change(itemKey, n, (current) => change.decide(current)), change);
+    return withRefusal(await this.enqueue(itemKey, n, (current) => change.decide(current), false, undefined, placed), change);
   }
 
   /**
@@ -355,13 +359,12 @@ export class StrongCoordinator {
    * believed up; undefined for this node (also without a ring or a live primary: proposed here,
    * which then fails or succeeds on its own).
    */
-  private forwardTarget(itemKey: Uint8Array, n: number): NodeId | undefined {
+  private forwardTarget(placed: RoundPlacement | undefined): NodeId | undefined {
     const forward = this.options.forwardWrites;
-    if (forward === undefined || this.options.runtime.network === undefined) return undefined;
-    const placed = this.options.placement.acceptorsFor(itemKey, n);
-    if (placed === undefined) return undefined;
+    if (forward === undefined || this.options.runtime.network === undefined || placed === undefined) return undefined;
     const self = this.options.runtime.nodeId;
-    for (const node of placed.acceptors) {
+    // sets[0] is the current ring's acceptors, in preference order (placeOf).
+    for (const node of placed.sets[0]!) {
       if (node === self) return undefined;
       if (forward.isUp(node)) return node;
     }
@@ -396,7 +399,7 @@ export class StrongCoordinator {
     }
     this.forwardCounts.served++;
     const startByMs = this.options.runtime.clock.nowMs() + startWithinMs;
-    const result = await this.enqueue(key, n, { decide: (current) => change.decide(current), read: false }, startByMs);
+    const result = await this.enqueue(key, n, (current) => change.decide(current), false, startByMs);
     return forwardReplyToWire(withRefusal(result, change));
   }
 
@@ -436,7 +439,7 @@ export class StrongCoordinator {
    */
   async read(itemKey: Uint8Array, n: number): Promise<StrongResult<StrongVersioned | undefined>> {
     this.readCounts.full++;
-    const changed = await this.enqueue(itemKey, n, { decide: keep, read: true });
+    const changed = await this.enqueue(itemKey, n, keep, true);
     return changed.ok ? { ok: true, value: changed.value.after } : changed;
   }
 
@@ -521,39 +524,55 @@ export class StrongCoordinator {
     return this.queues.size;
   }
 
-  private enqueue(key: Uint8Array, n: number, change: PendingChange, startByMs?: number): Promise<StrongResult<StrongChange>> {
+  /**
+   * Queues a change on the key; an idle key starts its round at once. `placed`: the key's
+   * placement computed in this same synchronous step (`write`), which the first round then uses
+   * instead of computing it again (nothing can change the ring in between).
+   */
+  private enqueue(key: Uint8Array, n: number, decide: PendingChange["decide"], read: boolean, startByMs?: number, placed?: RoundPlacement): Promise<StrongResult<StrongChange>> {
     assert(Number.isSafeInteger(n) && n > 0, `n must be a positive integer, got ${n}`);
-    const id = `${n}:${lockKey(key)}`;
+    const keyId = lockKey(key);
+    const id = `${n}:${keyId}`;
     let queue = this.queues.get(id);
     const idle = queue === undefined;
     if (queue === undefined) {
       if (this.queues.size >= this.bounds.keysActiveMax) return Promise.resolve(overloaded(`${this.queues.size} keys have rounds running; the bound is ${this.bounds.keysActiveMax}`));
-      queue = { key, n, waiting: [] };
+      queue = { key, keyId, n, waiting: [] };
       this.queues.set(id, queue);
     } else if (queue.waiting.length >= this.bounds.changesQueuedPerKeyMax) {
       return Promise.resolve(overloaded(`${queue.waiting.length} changes wait on this key; the bound is ${this.bounds.changesQueuedPerKeyMax}`));
     }
     const waiting = queue.waiting;
-    const result = new Promise<StrongResult<StrongChange>>((resolve, reject) => waiting.push({ ...change, resolve, reject, ...(startByMs === undefined ? {} : { startByMs }) }));
-    if (idle) void this.drain(id, queue);
+    // One shape for every waiter (no spreads): this runs once per change.
+    const result = new Promise<StrongResult<StrongChange>>((resolve, reject) => waiting.push({ decide, read, resolve, reject, startByMs }));
+    if (idle) void this.drain(id, queue, placed);
     return result;
   }
 
   /** One round at a time per key; whatever queued meanwhile goes into the next round together. */
-  private async drain(id: string, queue: KeyQueue): Promise<void> {
+  private async drain(id: string, queue: KeyQueue, placed: RoundPlacement | undefined): Promise<void> {
     try {
-      while (queue.waiting.length > 0) await this.runRound(queue, queue.waiting.splice(0, this.bounds.changesPerRoundMax));
+      // `placed` is for the first round only, which starts before this function first awaits.
+      let fresh = placed;
+      while (queue.waiting.length > 0) {
+        const waiters = queue.waiting.splice(0, this.bounds.changesPerRoundMax);
+        const first = fresh;
+        fresh = undefined;
+        await this.runRound(queue, waiters, first);
+      }
     } finally {
       this.queues.delete(id);
     }
   }
 
-  private async runRound(queue: KeyQueue, waiters: Waiter[]): Promise<void> {
+  private async runRound(queue: KeyQueue, waiters: Waiter[], placed: RoundPlacement | undefined): Promise<void> {
     let batch = this.startable(waiters);
     if (batch.length === 0) return;
-    let first = this.place(queue.key, queue.n);
+    let first = placed ?? this.place(queue.key, queue.n);
+    let waited = false;
     if (first === undefined) {
       // No ring yet (a node that is joining): wait for one a bounded while before answering.
+      waited = true;
       first = await this.placeOnceRing(queue.key, queue.n);
       batch = this.startable(batch);
       if (batch.length === 0) return;
@@ -563,12 +582,23 @@ export class StrongCoordinator {
       return;
     }
     // Placed again before every later round: a ring refusal waits for the newer ring. The
-    // ring never goes away once a node has one, so only the first placement can fail.
-    const place = (): RoundPlacement => this.place(queue.key, queue.n) ?? first;
+    // ring never goes away once a node has one, so only the first placement can fail. The
+    // proposer's first round takes `first` when nothing was awaited since it was computed (the
+    // common case: one placement per change, not three).
+    let fresh: RoundPlacement | undefined = waited ? undefined : first;
+    const place = (): RoundPlacement => {
+      const now = fresh ?? this.place(queue.key, queue.n) ?? first;
+      fresh = undefined;
+      return now;
+    };
     let result: BatchResult;
     try {
-      const local = this.local?.applies(first) === true ? await this.local.run(queue.key, first, batch) : undefined;
-      result = local ?? (await this.proposer.run(queue.key, place, batch));
+      let local: BatchResult | undefined;
+      if (this.local?.applies(first) === true) {
+        fresh = undefined;
+        local = await this.local.run(queue.key, first, batch);
+      }
+      result = local ?? (await this.proposer.run(queue.key, place, batch, queue.keyId));
     } catch (error) {
       for (const waiter of batch) waiter.reject(error);
       return;

@@ -343,3 +343,27 @@ test("a named change with a malformed kind is refused as unavailable, and a repl
   });
   assert.equal(await readText(w, "n2", "c"), undefined);
 });
+
+test("a write places its key once where it is proposed, and once more only where it is forwarded from", async () => {
+  // CPU per put (docs/benchmarks.md, session 9): the forward check, the round's start and the
+  // proposer's first round used to compute the placement three times on the proposing node.
+  const ids = ["n1", "n2", "n3"];
+  let calls = 0;
+  const w = await world(11, {
+    placement: {
+      acceptorsFor: (_key, n) => {
+        calls++;
+        return { acceptors: ids.slice(0, n) };
+      },
+    },
+  });
+  const placements = async (via: NodeId, text: string): Promise<number> => {
+    calls = 0;
+    assert.ok((await w.sim.settle(nodeOf(w, via).strong.write(keyOf("k"), 3, put(text)))).ok);
+    return calls;
+  };
+  assert.equal(await placements("n1", "one"), 1, "at the first primary, two round trips (a prepare): one placement");
+  assert.equal(await placements("n1", "two"), 1, "at the first primary, one round trip (the held promise): one placement");
+  assert.equal(await placements("n2", "three"), 2, "forwarded: one placement at the sender, one at the first primary");
+  assert.equal(await readText(w, "n3", "k"), "three");
+});
