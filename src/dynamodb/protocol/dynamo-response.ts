@@ -19,8 +19,22 @@ export interface DynamoResponseHeaders {
  */
 export class JsonText {
   readonly parts: readonly (string | Uint8Array)[];
+  /** The bytes as sent, with their length and CRC32 as the headers carry them (wire()). */
+  private sent: { bytes: Buffer; length: string; crc32: string } | undefined;
   constructor(parts: string | readonly (string | Uint8Array)[]) {
     this.parts = typeof parts === "string" ? [parts] : parts;
+  }
+
+  /**
+   * The answer's bytes, their length and CRC32 (decimal strings), worked out on the first call
+   * and kept: a constant answer (`emptyAnswer`) costs its encoding and CRC once per process.
+   * The parts are not to change after that (they are readonly; stored bytes are not written).
+   */
+  wire(): { bytes: Buffer; length: string; crc32: string } {
+    if (this.sent !== undefined) return this.sent;
+    const bytes = this.bytes();
+    this.sent = { bytes, length: String(bytes.length), crc32: String(crc32(bytes)) };
+    return this.sent;
   }
 
   /** The answer as one string (tests; the response is written from `bytes()`). */
@@ -47,6 +61,12 @@ export class JsonText {
 }
 
 /**
+ * `{}`: what a PutItem, DeleteItem or UpdateItem answers when it returns no attributes and no
+ * consumed capacity (the common write), sent without JSON.stringify or a CRC32 per request.
+ */
+export const emptyAnswer = new JsonText("{}");
+
+/**
  * A JSON.stringify answer goes out as a string: both servers then write the head and the body
  * as one string in one write. A spliced answer (JsonText) goes out as its bytes: the stored item
  * JSON is copied once into them, never decoded to a string and encoded again (for the CRC32,
@@ -56,12 +76,12 @@ export class JsonText {
  */
 export function sendDynamoJson(res: HttpReply, status: number, body: unknown, headers: DynamoResponseHeaders): void {
   if (body instanceof JsonText) {
-    const bytes = body.bytes();
+    const { bytes, length, crc32: crc } = body.wire();
     res.writeHead(status, {
       "content-type": headers.contentType,
-      "content-length": String(bytes.length),
+      "content-length": length,
       "x-amzn-requestid": headers.requestId,
-      "x-amz-crc32": String(crc32(bytes)),
+      "x-amz-crc32": crc,
     });
     res.end(bytes);
     return;
