@@ -21,7 +21,8 @@ import { updateTable } from "./tables/update-table.js";
  * (UnknownOperationException): TransactWriteItems, TransactGetItems, ExecuteStatement (PartiQL),
  * the index, stream, backup and global-table operations.
  */
-export type DynamoOperation = (context: DynamoContext, body: JsonObject) => Promise<JsonObject | JsonText>;
+/** `escapeFree`: the body's JSON text held no backslash (protocol/escape-free.ts); told to PutItem only. */
+export type DynamoOperation = (context: DynamoContext, body: JsonObject, escapeFree: boolean) => Promise<JsonObject | JsonText>;
 
 export const dynamoOperations: Readonly<Record<string, DynamoOperation>> = Object.freeze({
   CreateTable: createTable,

@@ -13,7 +13,7 @@ import { dynamoOperations, operationNames } from "./dynamo-operations.js";
 import { DynamoException, serializationException } from "./protocol/dynamo-exception.js";
 import { sendDynamoError, sendDynamoJson, type DynamoResponseHeaders, type JsonText } from "./protocol/dynamo-response.js";
 import type { JsonObject } from "./protocol/request-reader.js";
-import { noteEscapeFree } from "./protocol/escape-free.js";
+import { isEscapeFreeText } from "./protocol/escape-free.js";
 import { parseContentType, parseTarget } from "./protocol/request-target.js";
 import { TableDirectory, type DynamoCatalog } from "./tables/table-directory.js";
 import { TtlSweeper } from "./items/ttl-sweeper.js";
@@ -131,7 +131,7 @@ export class DynamoDbApi {
     if (typeof contentType !== "string") throw contentType;
     const operation = parseTarget(requestHeader(req, "x-amz-target"), operationNames);
     if (typeof operation !== "string") throw operation;
-    return dynamoOperations[operation]!(this.context, parseJsonBody(body, escapeFreeReaders.has(operation)));
+    return dynamoOperations[operation]!(this.context, parseJsonBody(body), escapeFreeReaders.has(operation) && isEscapeFreeText(body));
   }
 
   private toDynamoException(error: unknown): DynamoException {
@@ -157,15 +157,12 @@ function requestTooLarge(bytes: number, limit: number): ShoalError {
 
 /**
  * The operations that ask whether their body was escape-free (protocol/escape-free.ts); the
- * others skip the scan for a backslash and the note (reads: a few hundred ns per request).
+ * others skip the scan for a backslash (reads: a few hundred ns per request).
  */
 const escapeFreeReaders: ReadonlySet<string> = new Set(["PutItem"]);
 
-/**
- * The body of every operation is one JSON object; anything else is a SerializationException.
- * `noteEscapes`: remember whether the text held no backslash (escape-free.ts).
- */
-export function parseJsonBody(body: Buffer, noteEscapes = true): JsonObject {
+/** The body of every operation is one JSON object; anything else is a SerializationException. */
+export function parseJsonBody(body: Buffer): JsonObject {
   if (body.length === 0) return {};
   let parsed: unknown;
   try {
@@ -176,7 +173,6 @@ export function parseJsonBody(body: Buffer, noteEscapes = true): JsonObject {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw serializationException("Start of structure or map found where not expected: the request body must be a JSON object");
   }
-  if (noteEscapes) noteEscapeFree(parsed, body);
   return parsed as JsonObject;
 }
 

@@ -3,6 +3,7 @@ import type { DynamoContext } from "../dynamo-context.js";
 import { evaluateCondition } from "../expressions/evaluate-condition.js";
 import type { Item } from "../model/attribute-value.js";
 import { itemToJson } from "../model/attribute-value-json.js";
+import { emptyAnswer, type JsonText } from "../protocol/dynamo-response.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import { changeItem } from "./conditional-change.js";
 import { consumedCapacity, readCapacityReport, withCapacity } from "./consumed-capacity.js";
@@ -17,7 +18,7 @@ import { readKey } from "./table-key.js";
  * DeleteItem (API reference, "DeleteItem"). Deleting an item that does not exist succeeds
  * (unless a condition says otherwise). Conditional deletes and ALL_OLD are read-modify-writes.
  */
-export async function deleteItem(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function deleteItem(context: DynamoContext, body: JsonObject): Promise<JsonObject | JsonText> {
   const reader = new RequestReader(body);
   const tableName = readItemTableName(reader);
   const rawKey = reader.object("Key", { required: true });
@@ -40,7 +41,9 @@ export async function deleteItem(context: DynamoContext, body: JsonObject): Prom
     );
     previous = outcome.previous;
   }
+  const returnsOld = returnValues === "ALL_OLD" && previous !== undefined;
+  if (!returnsOld && report === "NONE") return emptyAnswer;
   const output: JsonObject = {};
-  if (returnValues === "ALL_OLD" && previous !== undefined) output.Attributes = itemToJson(previous);
+  if (returnsOld) output.Attributes = itemToJson(previous!);
   return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(undefined, previous), "write"));
 }

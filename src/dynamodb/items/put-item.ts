@@ -5,7 +5,7 @@ import type { Item } from "../model/attribute-value.js";
 import { itemToJson, parseItem } from "../model/attribute-value-json.js";
 import { itemSize, itemSizeMessage } from "../model/item-size.js";
 import { validationException } from "../protocol/dynamo-exception.js";
-import { isEscapeFree } from "../protocol/escape-free.js";
+import { emptyAnswer, type JsonText } from "../protocol/dynamo-response.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import { changeItem } from "./conditional-change.js";
 import { consumedCapacity, readCapacityReport, withCapacity, writeCapacityUnits } from "./consumed-capacity.js";
@@ -20,9 +20,10 @@ import { itemKey } from "./table-key.js";
 /**
  * PutItem (API reference, "PutItem"): replaces the whole item. With a ConditionExpression or
  * ReturnValues ALL_OLD it is a read-modify-write (atomic on the strong path); otherwise a blind
- * put, which is one protocol round cheaper.
+ * put, which is one protocol round cheaper. `escapeFree`: the body's JSON text held no backslash
+ * (the front door checked; protocol/escape-free.ts), so the item is written without escaping.
  */
-export async function putItem(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function putItem(context: DynamoContext, body: JsonObject, escapeFree = false): Promise<JsonObject | JsonText> {
   const reader = new RequestReader(body);
   const tableName = readItemTableName(reader);
   const rawItem = reader.object("Item", { required: true });
@@ -39,7 +40,7 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
   const size = checkItemSize(context, item);
   let previous: Item | undefined;
   if (condition === undefined && returnValues === "NONE") {
-    const result = await context.items.put(table.definition, key.parts, itemWrite(item, size, isEscapeFree(body)), { quorum: {}, condition: {} });
+    const result = await context.items.put(table.definition, key.parts, itemWrite(item, size, escapeFree), { quorum: {}, condition: {} });
     if (!result.ok) throw storeException(result.error);
   } else {
     const outcome = await changeItem(context, table, key, (current) =>
@@ -47,8 +48,10 @@ export async function putItem(context: DynamoContext, body: JsonObject): Promise
     );
     previous = outcome.previous;
   }
+  const returnsOld = returnValues === "ALL_OLD" && previous !== undefined;
+  if (!returnsOld && report === "NONE") return emptyAnswer;
   const output: JsonObject = {};
-  if (returnValues === "ALL_OLD" && previous !== undefined) output.Attributes = itemToJson(previous);
+  if (returnsOld) output.Attributes = itemToJson(previous!);
   return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(item, previous), "write"));
 }
 

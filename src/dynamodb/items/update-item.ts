@@ -7,6 +7,7 @@ import type { Item } from "../model/attribute-value.js";
 import { itemToJson } from "../model/attribute-value-json.js";
 import { itemSize } from "../model/item-size.js";
 import { validationException } from "../protocol/dynamo-exception.js";
+import { emptyAnswer, type JsonText } from "../protocol/dynamo-response.js";
 import { RequestReader, type JsonObject } from "../protocol/request-reader.js";
 import { keyElements, type DynamoTable } from "../tables/dynamo-table.js";
 import { changeItem, type ItemDecision } from "./conditional-change.js";
@@ -23,7 +24,7 @@ import { readKey, type TableKey } from "./table-key.js";
  * conditional updates never lose an increment. An item that does not exist starts as its key
  * attributes. Key attributes cannot be updated; the updated item must stay within 400 KB.
  */
-export async function updateItem(context: DynamoContext, body: JsonObject): Promise<JsonObject> {
+export async function updateItem(context: DynamoContext, body: JsonObject): Promise<JsonObject | JsonText> {
   const reader = new RequestReader(body);
   const tableName = readItemTableName(reader);
   const rawKey = reader.object("Key", { required: true });
@@ -44,9 +45,11 @@ export async function updateItem(context: DynamoContext, body: JsonObject): Prom
     if (itemSize(updated.value.item) > itemBytesMax) return { type: "fail", reason: "invalid", message: "Item size to update has exceeded the maximum allowed size" };
     return { type: "put", item: updated.value.item };
   });
-  const output: JsonObject = {};
   const attributes = returnedAttributes(returnValues, update, outcome.previous, outcome.item, key);
-  if (attributes !== undefined && Object.keys(attributes).length > 0) output.Attributes = itemToJson(attributes);
+  const returnsAttributes = attributes !== undefined && Object.keys(attributes).length > 0;
+  if (!returnsAttributes && report === "NONE") return emptyAnswer;
+  const output: JsonObject = {};
+  if (returnsAttributes) output.Attributes = itemToJson(attributes);
   return withCapacity(output, consumedCapacity(report, table.definition.name, () => writeUnits(outcome.item, outcome.previous), "write"));
 }
 

@@ -100,3 +100,38 @@ test("law: an item survives JSON serialisation and parsing", () => {
     { numRuns: 150, seed: 21 },
   );
 });
+
+test("a request's S, N and BOOL objects with one member are the model as they are; anything else is built anew", () => {
+  const text = { S: "x" };
+  const number = { N: "1.5" };
+  const flag = { BOOL: true };
+  for (const json of [text, number, flag]) {
+    const parsed = parseAttributeValue(json);
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value, json, JSON.stringify(json));
+  }
+  // Not the model's shape: a number to normalise, another member beside the type.
+  const unnormalised = { N: "01.50" };
+  const withExtra = { S: "x", extra: 1 };
+  assert.deepEqual(parseAttributeValue(unnormalised), { ok: true, value: { N: "1.5" } });
+  const extra = parseAttributeValue(withExtra);
+  assert.ok(extra.ok);
+  assert.notEqual(extra.value, withExtra);
+  assert.deepEqual(extra.value, { S: "x" });
+  // The checks still run on the object kept as it is.
+  assert.equal(refusal({ S: "a\ud800" }).message, attributeValueMessages.loneSurrogate);
+  assert.equal(refusal({ N: "1e400" }).type, "ValidationException");
+});
+
+test("an item's attributes are its own members only, \"__proto__\" included", () => {
+  const json = JSON.parse('{"__proto__":{"S":"p"},"a":{"N":"2"}}') as unknown;
+  const parsed = parseItem(json);
+  assert.ok(parsed.ok);
+  assert.deepEqual(Object.keys(parsed.value), ["__proto__", "a"]);
+  assert.deepEqual(parsed.value.__proto__, { S: "p" });
+  const inherited = Object.create({ inherited: { S: "no" } }) as Record<string, unknown>;
+  inherited.own = { S: "yes" };
+  const own = parseItem(inherited);
+  assert.ok(own.ok);
+  assert.deepEqual(Object.keys(own.value), ["own"]);
+});

@@ -61,13 +61,27 @@ export function parseAttributeValue(json: Json, depth = 1): Result<AttributeValu
   if (depth > nestingDepthMax) return validationError(attributeValueMessages.nesting);
   // One pass over the object's own keys (usually exactly one) instead of probing all ten types.
   let type: string | undefined;
+  let keys = 0;
   for (const key in json) {
+    keys++;
     if (!typeNames.has(key) || !Object.hasOwn(json, key) || json[key] === null || json[key] === undefined) continue;
     if (type !== undefined) return validationError(attributeValueMessages.severalTypes);
     type = key;
   }
   if (type === undefined) return validationError(attributeValueMessages.empty);
-  return parseTyped(type, json[type], depth);
+  const member = json[type];
+  // Built once: a request's {"S": ...}, {"N": ...} (already normalised) or {"BOOL": ...} object
+  // with no other key already has the model's shape, so it is the model (no copy); the model is
+  // read-only, and the parsed request is this request's alone.
+  if (keys === 1) {
+    if (type === "S" && typeof member === "string") return hasLoneSurrogate(member) ? serializationError(attributeValueMessages.loneSurrogate) : ok(json as AttributeValue);
+    if (type === "BOOL" && typeof member === "boolean") return ok(json as AttributeValue);
+    if (type === "N" && typeof member === "string") {
+      const number = normalizeNumber(member);
+      if (number.ok && number.value === member) return ok(json as AttributeValue);
+    }
+  }
+  return parseTyped(type, member, depth);
 }
 
 function parseTyped(type: string, json: Json, depth: number): Result<AttributeValue> {
@@ -117,9 +131,11 @@ function parseBase64(type: string, json: Json): Result<Uint8Array> {
 function parseMap(json: Json, depth: number): Result<Record<string, AttributeValue>> {
   if (!isPlainObject(json)) return serializationError(attributeValueMessages.wrongJsonType("M", "an object"));
   const out: Record<string, AttributeValue> = {};
-  for (const [name, member] of Object.entries(json)) {
+  // for-in over own keys: Object.entries would build an array per attribute.
+  for (const name in json) {
+    if (!Object.hasOwn(json, name)) continue;
     if (hasLoneSurrogate(name)) return serializationError(attributeValueMessages.loneSurrogate);
-    const value = parseAttributeValue(member, depth + 1);
+    const value = parseAttributeValue(json[name], depth + 1);
     if (!value.ok) return value;
     defineEntry(out, name, value.value);
   }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 import type { HttpReply } from "../../api/shoal-response.js";
 import { encodeItem, itemJsonBytes } from "../model/item-codec.js";
-import { JsonText, sendDynamoJson } from "./dynamo-response.js";
+import { emptyAnswer, JsonText, sendDynamoJson } from "./dynamo-response.js";
 
 /** A stand-in response that keeps what was written. */
 function recorder(): HttpReply & { status: number; headers: Record<string, string>; body: Buffer | undefined } {
@@ -52,4 +52,16 @@ test("an answer built as an object is sent as JSON text with its UTF-8 length an
   assert.equal(res.headers["content-length"], String(expected.length));
   assert.equal(res.headers["x-amz-crc32"], String(crc32(expected)));
   assert.equal(res.headers["content-type"], "application/x-amz-json-1.1");
+});
+
+test("the constant empty answer is {} with its length and CRC32, each response with its own request id", () => {
+  for (const requestId of ["A", "B"]) {
+    const res = recorder();
+    sendDynamoJson(res, 200, emptyAnswer, { requestId, contentType: "application/x-amz-json-1.0" });
+    assert.deepEqual(res.body, Buffer.from("{}"));
+    assert.equal(res.headers["content-length"], "2");
+    assert.equal(res.headers["x-amz-crc32"], String(crc32(Buffer.from("{}"))));
+    assert.equal(res.headers["x-amzn-requestid"], requestId);
+  }
+  assert.equal(emptyAnswer.text, "{}");
 });

@@ -19,8 +19,29 @@ export interface DynamoResponseHeaders {
  */
 export class JsonText {
   readonly parts: readonly (string | Uint8Array)[];
+  /** What is sent, with its length and CRC32 as the headers carry them (wire()). */
+  private sent: Wire | undefined;
   constructor(parts: string | readonly (string | Uint8Array)[]) {
     this.parts = typeof parts === "string" ? [parts] : parts;
+  }
+
+  /**
+   * The answer as sent (one ASCII string stays a string: it then joins the response head as
+   * one string, as a JSON.stringify answer does; anything else is its UTF-8 bytes), its length
+   * and CRC32 (decimal strings), worked out on the first call and kept: a constant answer
+   * (`emptyAnswer`) costs its encoding and CRC once per process. The parts are not to change
+   * after that (they are readonly; stored bytes are not written).
+   */
+  wire(): Wire {
+    if (this.sent !== undefined) return this.sent;
+    const only = this.parts.length === 1 ? this.parts[0] : undefined;
+    if (typeof only === "string" && Buffer.byteLength(only, "utf8") === only.length) {
+      this.sent = { body: only, length: String(only.length), crc32: String(crc32(only)) };
+    } else {
+      const bytes = this.bytes();
+      this.sent = { body: bytes, length: String(bytes.length), crc32: String(crc32(bytes)) };
+    }
+    return this.sent;
   }
 
   /** The answer as one string (tests; the response is written from `bytes()`). */
@@ -46,9 +67,22 @@ export class JsonText {
   }
 }
 
+interface Wire {
+  body: string | Buffer;
+  length: string;
+  crc32: string;
+}
+
+/**
+ * `{}`: what a PutItem, DeleteItem or UpdateItem answers when it returns no attributes and no
+ * consumed capacity (the common write), sent without JSON.stringify or a CRC32 per request.
+ */
+export const emptyAnswer = new JsonText("{}");
+
 /**
  * A JSON.stringify answer goes out as a string: both servers then write the head and the body
- * as one string in one write. A spliced answer (JsonText) goes out as its bytes: the stored item
+ * as one string in one write, and so does a JsonText of one ASCII string (`emptyAnswer`, the
+ * not-found GetItem). A spliced answer (JsonText) goes out as its bytes: the stored item
  * JSON is copied once into them, never decoded to a string and encoded again (for the CRC32,
  * the length and the socket write: three passes over the item). Shoal's own server copies a
  * body up to 16 KB into the head's buffer (one write); node:http writes it as a second chunk.
@@ -56,14 +90,15 @@ export class JsonText {
  */
 export function sendDynamoJson(res: HttpReply, status: number, body: unknown, headers: DynamoResponseHeaders): void {
   if (body instanceof JsonText) {
-    const bytes = body.bytes();
+    const wire = body.wire();
     res.writeHead(status, {
       "content-type": headers.contentType,
-      "content-length": String(bytes.length),
+      "content-length": wire.length,
       "x-amzn-requestid": headers.requestId,
-      "x-amz-crc32": String(crc32(bytes)),
+      "x-amz-crc32": wire.crc32,
     });
-    res.end(bytes);
+    if (typeof wire.body === "string") res.end(wire.body, "utf8");
+    else res.end(wire.body);
     return;
   }
   const text = JSON.stringify(body);

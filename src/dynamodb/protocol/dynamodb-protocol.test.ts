@@ -116,3 +116,22 @@ test("an answer with non-ASCII text has the length and CRC32 of its UTF-8 bytes"
   assert.equal(read.headers.get("content-length"), String(bytes.length));
   assert.equal(read.headers.get("x-amz-crc32"), String(crc32(bytes)));
 });
+
+test("PutItem answers {} with its CRC32, and an item whose body held escapes or none reads back the same", async () => {
+  const created = await post("DynamoDB_20120810.CreateTable", JSON.stringify({ TableName: "escapes", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }], AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST" }));
+  assert.equal(created.status, 200);
+  const values = ["plain é 😀", 'a "quoted" \\ back\nslash', "\u0001\u001f"];
+  for (const [i, v] of values.entries()) {
+    // JSON.stringify escapes the second and third; the first is sent with no backslash at all.
+    const body = JSON.stringify({ TableName: "escapes", Item: { pk: { S: `k${i}` }, v: { S: v }, n: { N: "01.50" } } });
+    assert.equal(body.includes("\\"), i > 0);
+    const put = await post("DynamoDB_20120810.PutItem", body);
+    assert.equal(put.status, 200);
+    assert.equal(put.text, "{}");
+    assert.equal(put.headers.get("x-amz-crc32"), String(crc32(Buffer.from("{}"))));
+    const read = await post("DynamoDB_20120810.GetItem", JSON.stringify({ TableName: "escapes", Key: { pk: { S: `k${i}` } } }));
+    assert.deepEqual(read.json, { Item: { pk: { S: `k${i}` }, v: { S: v }, n: { N: "1.5" } } });
+  }
+  const withCapacity = await post("DynamoDB_20120810.PutItem", JSON.stringify({ TableName: "escapes", Item: { pk: { S: "c" } }, ReturnConsumedCapacity: "TOTAL" }));
+  assert.deepEqual(withCapacity.json, { ConsumedCapacity: { TableName: "escapes", CapacityUnits: 1, WriteCapacityUnits: 1 } });
+});
