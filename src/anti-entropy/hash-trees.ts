@@ -24,6 +24,7 @@ import { versionHash } from "./version-hash.js";
  * replica write (session 9), so the delta is the cheaper way for the common case. Applying
  * after the commit keeps it exact: a rehash sees only committed entries, and a write that
  * commits after a rehash of its segment marks it dirty again. A failed write changes nothing.
+ *
  * The trees themselves live only in memory and are rebuilt from the index at start, one leaf
  * segment at a time (TreeRebuild): a segment's hash is the XOR of one contiguous index range.
  */
