@@ -74,6 +74,10 @@ export interface AntiEntropyReport {
   keysDiffering: number;
   keysRepaired: number;
   bytes: number;
+  /** Rounds run, anti-entropy messages sent (requests and replies) and leaf segments rehashed since start: what the rounds cost. */
+  rounds: number;
+  messages: number;
+  segmentsRehashed: number;
   trees: TreeReport[];
 }
 
@@ -214,8 +218,9 @@ export class AntiEntropy {
         lastCompleteAgeMs: completeAt === undefined ? null : Math.max(0, nowMs - completeAt),
       };
     });
-    const { exchanges, exchangesAgreed, exchangesFailed, segmentsDeferred, keysDiffering, keysRepaired, bytes } = stats;
-    return { loaded: this.loaded, schedule: { ...this.schedule }, exchanges, exchangesAgreed, exchangesFailed, segmentsDeferred, keysDiffering, keysRepaired, bytes, trees };
+    const { exchanges, exchangesAgreed, exchangesFailed, segmentsDeferred, keysDiffering, keysRepaired, bytes, rounds, messages } = stats;
+    const segmentsRehashed = this.trees.segmentsRehashed;
+    return { loaded: this.loaded, schedule: { ...this.schedule }, exchanges, exchangesAgreed, exchangesFailed, segmentsDeferred, keysDiffering, keysRepaired, bytes, rounds, messages, segmentsRehashed, trees };
   }
 
   /** Serves "anti-entropy." messages. */

@@ -4,8 +4,9 @@ import type { HashTrees, WritePlan } from "./hash-trees.js";
 /**
  * The StorageEngine the replica writes through when anti-entropy runs: every write that
  * touches an item key also writes that key's version-hash index entry, atomically in the same
- * batch, and marks its Merkle leaf segment dirty once it has committed (hash-trees.ts: the
- * segment is rehashed when the tree is next read). This is how the trees follow every write without the replica knowing about them: coordinated writes,
+ * batch, and updates its Merkle leaf once it has committed (hash-trees.ts: by the entry's
+ * old and new hash, or by marking the segment dirty to rehash it when the tree is next read).
+ * This is how the trees follow every write without the replica knowing about them: coordinated writes,
  * merges, read repair, handed-back hints, the expiry sweep, tombstone reaps and table purges
  * all write items through here. Reads, sync, stats and close pass straight through.
  */

@@ -32,19 +32,29 @@ export function segmentOf(itemKey: Uint8Array): number {
 
 /** A key's contribution to its segment: 64 bits of (item key, version hash). */
 export function contributionOf(itemKey: Uint8Array, versionHash: Uint8Array): [high: number, low: number] {
-  assert(versionHash.length === VERSION_HASH_BYTES, "contributionOf: a version hash is 8 bytes");
-  const bytes = new Uint8Array(itemKey.length + VERSION_HASH_BYTES);
-  bytes.set(itemKey, 0);
-  bytes.set(versionHash, itemKey.length);
+  if (versionHash.length !== VERSION_HASH_BYTES) assert(false, "contributionOf: a version hash is 8 bytes");
+  // Called twice per replica write (hash-trees.ts applies each write as a delta): one scratch
+  // buffer, grown when a longer key comes, instead of an allocation per call.
+  const length = itemKey.length + VERSION_HASH_BYTES;
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 2 * scratch.length));
+  scratch.set(itemKey, 0);
+  scratch.set(versionHash, itemKey.length);
+  const bytes = scratch.subarray(0, length);
   return [murmurHash3(bytes, contributionSeeds[0]), murmurHash3(bytes, contributionSeeds[1])];
 }
+
+let scratch = new Uint8Array(256);
 
 export class MerkleTree {
   private readonly words = new Uint32Array(2 * (1 + merkleFanOut + merkleLeafSegments));
 
   /** A key's version changed from `before` to `after` (undefined: the key is absent). */
   update(itemKey: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined): void {
-    const segment = segmentOf(itemKey);
+    this.updateIn(segmentOf(itemKey), itemKey, before, after);
+  }
+
+  /** `update` when the caller has the key's segment already (segmentOf(itemKey)). */
+  updateIn(segment: number, itemKey: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined): void {
     if (before !== undefined) this.toggle(segment, ...contributionOf(itemKey, before));
     if (after !== undefined) this.toggle(segment, ...contributionOf(itemKey, after));
   }

@@ -10,8 +10,8 @@ import { afterTree, decodeIndexKey, segmentPrefix, type TreeId } from "./segment
  * bounded: each step (one timer callback) recomputes whole leaf segments until about
  * `entriesPerStep` index entries were read, then yields for `stepIntervalMs`. A segment is
  * one contiguous index range, so recomputing it is exact. A write waiting to commit needs no
- * care: the trees take no delta from it, it only marks its segment dirty once committed
- * (hash-trees.ts), so a segment read before or after its commit ends right either way.
+ * care here: a segment set while a write to it is pending makes that write mark the segment
+ * dirty instead of applying its delta (hash-trees.ts), so it ends right either way.
  *
  * The first pass after start builds the trees (they are not persisted: the index is, in the
  * same atomic writes as the items, so rebuilding from it is cheap, 8 bytes a key, and never
