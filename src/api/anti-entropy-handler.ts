@@ -31,6 +31,12 @@ export interface AntiEntropyStatus {
   keysDiffering: number;
   keysRepaired: number;
   bytes: number;
+  /** Leaf segments an exchange put off because they were written within the last few seconds. */
+  segmentsDeferred: number;
+  /** Rounds run, anti-entropy messages sent (requests and replies), leaf segments rehashed from the index: what the rounds cost. */
+  rounds: number;
+  messages: number;
+  segmentsRehashed: number;
   trees: AntiEntropyTreeStatus[];
 }
 
