@@ -2,12 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeSiblingRecord } from "../replica/sibling-record.js";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
-import type { Timers } from "../runtime/runtime.js";
 import { testKey, written } from "./anti-entropy-cluster.test-support.js";
-import { HashTrees } from "./hash-trees.js";
 import { IndexedStorage } from "./indexed-storage.js";
-import { TreeRebuild } from "./tree-rebuild.js";
-import type { TreeId } from "./segment-index.js";
+import { replicaOn, roots } from "./hash-trees.test-support.js";
 
 // A committed write updates its Merkle leaf in place from the entry's old and new version hash
 // (one point read at plan time), so readers of the trees rarely rescan a segment: a range scan
@@ -15,19 +12,6 @@ import type { TreeId } from "./segment-index.js";
 // old hash is not known for sure (another write to the segment pending, the segment dirty, a
 // scan while pending) the segment is marked dirty and rescanned as before. Either way a tree's
 // hashes must equal a rebuild from the index.
-
-const partitions = 4;
-const placeOf = (key: Uint8Array): TreeId => ({ partition: key[key.length - 3]! % partitions, n: 3 });
-const noTimers: Timers = { setTimeout: () => assert.fail("the test drives steps itself"), clearTimeout: () => {} };
-
-function replicaOn(engine: MemoryStorageEngine) {
-  const trees = new HashTrees({ storage: engine, placeOf, treesMax: partitions });
-  return { trees, storage: new IndexedStorage(engine, trees), rebuild: new TreeRebuild(engine, trees, noTimers, { entriesPerStep: 50, stepIntervalMs: 1, passIntervalMs: 1_000 }) };
-}
-
-function roots(trees: HashTrees): string[] {
-  return Array.from({ length: partitions }, (_, partition) => Buffer.from(trees.hashedTree({ partition, n: 3 })?.root() ?? new Uint8Array(8)).toString("hex"));
-}
 
 function rebuiltRoots(engine: MemoryStorageEngine): string[] {
   const reference = replicaOn(engine);
@@ -50,6 +34,15 @@ class GatedEngine extends MemoryStorageEngine {
     await this.gate;
     return super.write(...args);
   }
+}
+
+/** Writes k1 twice, both planned before either committed (the second one's index read still sees the old entry). */
+async function twoPendingWrites(engine: GatedEngine, storage: IndexedStorage): Promise<void> {
+  engine.hold();
+  const first = put(storage, "k1", "v2", "n2");
+  const second = put(storage, "k1", "v3", "n3");
+  engine.release();
+  await Promise.all([first, second]);
 }
 
 test("a settled write updates its leaf in place: nothing is left to rescan and the roots equal a rebuild's", async () => {
@@ -77,12 +70,7 @@ test("a write planned while another write to its segment is pending is rescanned
   const { storage, trees, rebuild } = replicaOn(engine);
   await put(storage, "k1", "v1", "n1");
   while (!rebuild.step());
-  engine.hold();
-  // Both planned before either committed: the second one's index read still sees v1.
-  const first = put(storage, "k1", "v2", "n2");
-  const second = put(storage, "k1", "v3", "n3");
-  engine.release();
-  await Promise.all([first, second]);
+  await twoPendingWrites(engine, storage);
   assert.equal(trees.dirtySegments, 1);
   assert.deepEqual(roots(trees), rebuiltRoots(engine));
   assert.equal(trees.dirtySegments, 0);
@@ -107,11 +95,7 @@ test("a write to a dirty segment is not applied as a delta (the segment is resca
   const { storage, trees, rebuild } = replicaOn(engine);
   await put(storage, "k1", "v1", "n1");
   while (!rebuild.step());
-  engine.hold();
-  const first = put(storage, "k1", "v2", "n2");
-  const second = put(storage, "k1", "v3", "n3");
-  engine.release();
-  await Promise.all([first, second]);
+  await twoPendingWrites(engine, storage);
   const deltas = trees.deltasApplied;
   await put(storage, "k1", "v4", "n1");
   assert.equal(trees.deltasApplied, deltas);

@@ -3,30 +3,15 @@ import assert from "node:assert/strict";
 import { encodeSiblingRecord } from "../replica/sibling-record.js";
 import { Namespace } from "../storage/keyspace.js";
 import { MemoryStorageEngine } from "../storage/memory-storage-engine.js";
-import type { Timers } from "../runtime/runtime.js";
 import { testKey, written } from "./anti-entropy-cluster.test-support.js";
 import { HashTrees } from "./hash-trees.js";
 import { IndexedStorage } from "./indexed-storage.js";
-import { TreeRebuild } from "./tree-rebuild.js";
-import type { TreeId } from "./segment-index.js";
+import { placeOf, replicaOn, roots } from "./hash-trees.test-support.js";
 
 // The trees are kept only in memory; the version-hash index is written with the items. These
 // tests check that a rebuild from the index gives exactly the trees the writes kept, in bounded
 // steps, and never counts a write that is still on its way to the disk twice; and that writes
 // after the load reach the trees (hash-trees.test.ts: as deltas, or through dirty segments).
-
-const partitions = 4;
-const placeOf = (key: Uint8Array): TreeId => ({ partition: key[key.length - 3]! % partitions, n: 3 });
-const noTimers: Timers = { setTimeout: () => assert.fail("the test drives steps itself"), clearTimeout: () => {} };
-
-function replicaOn(engine: MemoryStorageEngine) {
-  const trees = new HashTrees({ storage: engine, placeOf, treesMax: partitions });
-  return { trees, storage: new IndexedStorage(engine, trees), rebuild: new TreeRebuild(engine, trees, noTimers, { entriesPerStep: 50, stepIntervalMs: 1, passIntervalMs: 1_000 }) };
-}
-
-function roots(trees: HashTrees): string[] {
-  return Array.from({ length: partitions }, (_, partition) => Buffer.from(trees.hashedTree({ partition, n: 3 })?.root() ?? new Uint8Array(8)).toString("hex"));
-}
 
 /** Writes k0..k(count-1), each as coordinated by `coordinator` (another coordinator: another version). */
 async function writeKeys(storage: IndexedStorage, count: number, coordinator: string): Promise<void> {
