@@ -8,6 +8,7 @@ import type { DynamoAction } from "./dynamodb-requests.js";
 import type { DynaliteStore, DynamoSystemName, StartedDynamoSystem } from "./dynamodb-systems.js";
 import type { LoadResult, LoadSpec } from "./load-spec.js";
 import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeRow } from "./probe-runs.js";
+import { formatBreakdown, perfBreakdown, recordPerf } from "./perf-breakdown.js";
 
 /**
  * A profiling aid for the DynamoDB front door, not a benchmark of record (it writes no table):
@@ -28,6 +29,13 @@ import { alternateRuns, bounded, printMedians, rowOf, startProfiled, type ProbeR
  *
  * `--server-node-options "A;B"` alternates the servers' NODE_OPTIONS run by run like roots
  * (each root with each; "" for none), e.g. `";--max-semi-space-size=32"` for a GC setting's A/B.
+ *
+ * `--perf DIR` records the (first) server with `perf record -g` through each scenario's measured
+ * seconds (the servers then run with --perf-basic-prof, so JavaScript frames have names) and
+ * prints where its CPU went: per thread role (main, libuv pool: lmdb's commits and fsyncs, V8's
+ * helpers: GC) and the main thread by category, each also in us per operation
+ * (perf-breakdown.ts); DIR keeps perf.data per run and scenario. Needs perf and the right to
+ * attach to the server.
  *
  * `--members 3` starts three Shoal nodes (all on core 0; worker i sends to node i mod 3, as the
  * DynamoDB benchmark's 3-node rows do).
@@ -59,6 +67,7 @@ async function main(): Promise<void> {
       "item-bytes": { type: "string", default: "1024" },
       profile: { type: "string" },
       "loop-stats": { type: "string" },
+      perf: { type: "string" },
       "server-node-options": { type: "string" },
       members: { type: "string", default: "1" },
     },
@@ -78,10 +87,13 @@ async function main(): Promise<void> {
   const systemStarted: DynamoSystemName = system === "shoal" && members > 1 ? "shoal-cluster" : system;
   const roots = await Promise.all(values.roots.split(",").map((root) => loadRoot(resolve(root))));
   const nodeOptions = values["server-node-options"]?.split(";").map((text) => text.trim()) ?? [undefined];
+  const perfDir = values.perf === undefined ? undefined : resolve(values.perf);
+  if (perfDir !== undefined) mkdirSync(perfDir, { recursive: true });
   const variants = roots.flatMap((modules) => nodeOptions.map((options) => ({ modules, options, label: options === undefined ? modules.root : `${modules.root} [${options === "" ? "no options" : options}]` })));
   const rows: ProbeRow[] = [];
   await alternateRuns(runs, variants, async ({ modules, options, label }, run, index) => {
-    const start = () => withNodeOptions(options, () => modules.startDynamoSystem(systemStarted, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
+    const serverOptions = perfDir === undefined ? options : `${options ?? ""} --perf-basic-prof`.trim();
+    const start = () => withNodeOptions(serverOptions, () => modules.startDynamoSystem(systemStarted, { cpu: 0, deadlineMs: 60_000, members, dynaliteStore: "leveldb" }));
     const started = await startProfiled(values.profile, run, index, () => startWithLoopStats(values["loop-stats"], run, index, start));
     try {
       let kvWritten = false;
@@ -108,10 +120,20 @@ async function main(): Promise<void> {
         };
         // A new segment of the servers' loop statistics (loop-stats-hook.ts) per scenario.
         if (values["loop-stats"] !== undefined && system === "shoal") for (const pid of started.pids) process.kill(pid, "SIGUSR2");
+        if (perfDir !== undefined && spec.preload) {
+          // perf's window is timed from the load's start, so the preload runs first on its own.
+          await modules.runLoadProcess({ ...spec, warmupMs: 0, durationMs: 1000, opsMax: 1_000_000 }, { durationS: 1, warmupS: 0, keyCount: keyCount * 10 });
+          spec.preload = false;
+        }
+        const perf = perfDir === undefined ? undefined : recordMeasured(started.pids[0]!, join(perfDir, `run${run}-${index}-${scenario}.data`), warmupS, durationS);
         const result = await modules.runLoadProcess(spec, { durationS, warmupS, keyCount: keyCount * 10 });
         const row = rowOf(label, scenario, result);
         rows.push(row);
         process.stdout.write(`run ${run} ${format(row)} server ${result.serverCpuPct?.toFixed(0) ?? "?"}% load ${result.loadCpuPct.toFixed(0)}% loadavg ${loadavg()[0]!.toFixed(1)}${result.firstError === null ? "" : ` first error: ${result.firstError}`}\n`);
+        if (perf !== undefined) {
+          const recorded = await perf;
+          process.stdout.write(typeof recorded === "string" ? `  perf failed: ${recorded}\n` : formatBreakdown(recorded, Number.isFinite(row.cpuUsPerOp) ? row.cpuUsPerOp : undefined));
+        }
       }
     } finally {
       await started.stop();
@@ -119,6 +141,20 @@ async function main(): Promise<void> {
     if (values["loop-stats"] !== undefined && system === "shoal") printLoopStats(join(resolve(values["loop-stats"]), `run${run}-${index}`), ["startup", ...scenarios]);
   });
   printMedians(rows, variants.map((variant) => variant.label), scenarios, format);
+}
+
+/**
+ * perf of `pid` over the measured seconds of a load run that starts now (after `warmupS`, for
+ * `durationS` less one second, so it ends inside the measurement even when the load process
+ * starts late): the breakdown, or why perf failed (the probe goes on without it).
+ */
+async function recordMeasured(pid: number, dataPath: string, warmupS: number, durationS: number): Promise<ReturnType<typeof perfBreakdown> | string> {
+  await new Promise((resolveWait) => setTimeout(resolveWait, warmupS * 1000 + 500));
+  try {
+    return perfBreakdown(await recordPerf(pid, { seconds: Math.max(1, durationS - 1), dataPath }), pid);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** One line per server and segment (loop-stats-hook.ts): loop delay percentiles and GC pauses. */
