@@ -86,6 +86,11 @@ export class AcceptorBatcher {
     this.schedule = options.schedule ?? afterMicrotasks;
   }
 
+  /** Whether messages may travel in batches (itemsMax above 1). */
+  get batching(): boolean {
+    return this.itemsMax > 1;
+  }
+
   /** Sends `message` to `node`, in the node's current batch; resolves with its own answer. */
   request(node: NodeId, message: PaxosRequest): Promise<RequestResult> {
     if (this.itemsMax === 1 || this.unbatched.has(node)) return this.sendAlone(node, message);
@@ -169,6 +174,7 @@ function isUnknownBatch(reply: unknown): boolean {
 function sizeOf(message: PaxosRequest): number {
   const base = 64;
   if (message.type === "paxos.fence") return base;
+  if (message.type === "paxos.accept.bytes") return base + message.body.length;
   const key = message.key.length;
   if (message.type !== "paxos.accept" || message.value === null) return base + key;
   const value = message.value;

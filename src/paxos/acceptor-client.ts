@@ -2,15 +2,17 @@ import { AssertionError } from "../assert.js";
 import type { NodeId, RequestResult } from "../runtime/network.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { describeThrown, isRemoteFailure } from "../transport/remote-failure.js";
-import type { Proposal } from "./acceptor-record.js";
+import { encodeProposal, type EncodedProposal, type Proposal } from "./acceptor-record.js";
 import { AcceptorBatcher, type AcceptorBatchOptions } from "./acceptor-batch.js";
 import type { AcceptorService } from "./acceptor-service.js";
 import type { Ballot } from "./ballot.js";
 import {
+  acceptBytesMessage,
   acceptMessage,
   acceptReplyToWire,
   collectMessage,
   fenceMessage,
+  isUnknownAcceptBytes,
   parseAcceptReply,
   parsePeekReply,
   peekMessage,
@@ -37,8 +39,10 @@ export type AcceptorAnswer<T> = ParsedReply<T> | { kind: "failed"; message: stri
 export class AcceptorClient {
   /** Prepares, accepts and peeks to other nodes, gathered per node (acceptor-batch.ts); undefined without a network. */
   readonly batcher: AcceptorBatcher | undefined;
-  /** The last accept message built, with what it was built from (see acceptMessageOf). */
-  private lastAccept: { key: Uint8Array; ballot: Ballot; proposal: Proposal; next: Ballot | undefined; message: PaxosRequest } | undefined;
+  /** The last accept built, with what it was built from (see acceptOf). */
+  private lastAccept: BuiltAccept | undefined;
+  /** Nodes that answered a "paxos.accept.bytes" as an unknown message (an older version): they get the plain accept. */
+  private readonly plainAcceptNodes = new Set<NodeId>();
 
   /** `ringVersion`: this node's ring version, which its own acceptor fences with. `batch`: acceptor-batch.ts options. */
   constructor(private readonly options: { runtime: Runtime; acceptors: AcceptorService; requestTimeoutMs: number; ringVersion: () => number; batch?: AcceptorBatchOptions }) {
@@ -53,21 +57,33 @@ export class AcceptorClient {
 
   /** `next`: ask the acceptor to promise this later ballot of ours with the accept (the piggybacked prepare). */
   async accept(node: NodeId, key: Uint8Array, ballot: Ballot, proposal: Proposal, next?: Ballot): Promise<AcceptorAnswer<Accepted>> {
-    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, proposal, this.options.ringVersion(), next))));
-    return failedIfMalformed(parsed(await this.batched(node, this.acceptMessageOf(key, ballot, proposal, next)), parseAcceptReply));
+    const built = this.acceptOf(key, ballot, proposal, next);
+    if (node === this.options.runtime.nodeId) return local(async () => parseAcceptReply(acceptReplyToWire(await this.options.acceptors.accept(key, ballot, built.encoded, this.options.ringVersion(), next))));
+    // Batches carry plain accepts (a receiver of the version before batches and accept bytes
+    // refuses a batch holding an item it does not know as a whole, which would hide the reason).
+    if (this.batcher?.batching === true || this.plainAcceptNodes.has(node)) return failedIfMalformed(parsed(await this.batched(node, plainAccept(built)), parseAcceptReply));
+    let result = await this.batched(node, built.bytes);
+    if (result.ok && isUnknownAcceptBytes(result.reply)) {
+      // It ran nothing (README, "Accepts as bytes"): the plain accept, to this node from now on.
+      if (this.plainAcceptNodes.size >= plainAcceptNodesMax) this.plainAcceptNodes.clear();
+      this.plainAcceptNodes.add(node);
+      result = await this.batched(node, plainAccept(built));
+    }
+    return failedIfMalformed(parsed(result, parseAcceptReply));
   }
 
   /**
-   * The accept's message, built once per round: a proposer sends the same accept to every
-   * remote acceptor of the key in one synchronous loop, so the last one built is reused when
-   * all four arguments are the very same objects. Messages are never mutated once built.
+   * The accept's proposal bytes and message, built once per round: a proposer sends the same
+   * accept to every acceptor of the key in one synchronous loop, so the last one built is reused
+   * when all four arguments are the very same objects. Nothing built is mutated afterwards.
    */
-  private acceptMessageOf(key: Uint8Array, ballot: Ballot, proposal: Proposal, next: Ballot | undefined): PaxosRequest {
+  private acceptOf(key: Uint8Array, ballot: Ballot, proposal: Proposal, next: Ballot | undefined): BuiltAccept {
     const last = this.lastAccept;
-    if (last !== undefined && last.key === key && last.ballot === ballot && last.proposal === proposal && last.next === next) return last.message;
-    const message = acceptMessage(key, ballot, proposal, next);
-    this.lastAccept = { key, ballot, proposal, next, message };
-    return message;
+    if (last !== undefined && last.key === key && last.ballot === ballot && last.proposal === proposal && last.next === next) return last;
+    const encoded = encodeProposal(proposal);
+    const built: BuiltAccept = { key, ballot, proposal, next, encoded, bytes: acceptBytesMessage(key, ballot, encoded, next), plain: undefined };
+    this.lastAccept = built;
+    return built;
   }
 
   async peek(node: NodeId, key: Uint8Array, epoch: number): Promise<AcceptorAnswer<Peeked>> {
@@ -103,6 +119,24 @@ export class AcceptorClient {
     return network.request(node, message, { timeoutMs: this.options.requestTimeoutMs });
   }
 }
+
+/** One round's accept: the proposal's record bytes, the "paxos.accept.bytes" message, and the plain message once one is needed. */
+interface BuiltAccept {
+  key: Uint8Array;
+  ballot: Ballot;
+  proposal: Proposal;
+  next: Ballot | undefined;
+  encoded: EncodedProposal;
+  bytes: PaxosRequest;
+  plain: PaxosRequest | undefined;
+}
+
+function plainAccept(built: BuiltAccept): PaxosRequest {
+  return (built.plain ??= acceptMessage(built.key, built.ballot, built.proposal, built.next));
+}
+
+/** Nodes remembered as not knowing accept bytes; past it the set starts over (one more refused accept each). */
+const plainAcceptNodesMax = 1024;
 
 function parsed<T>(result: RequestResult, parse: (reply: unknown) => ParsedReply<T>): AcceptorAnswer<T> {
   if (!result.ok) return { kind: "failed", message: result.error };

@@ -1,5 +1,5 @@
-import type { AcceptorRecord } from "./acceptor-record.js";
-import { ACCEPTOR_RECORD_FORMAT, assertVersioned } from "./acceptor-record.js";
+import type { AcceptorRecord, Proposal } from "./acceptor-record.js";
+import { ACCEPTOR_RECORD_FORMAT, assertVersioned, originsMax } from "./acceptor-record.js";
 import type { Ballot } from "./ballot.js";
 
 /**
@@ -35,26 +35,104 @@ export function writeAcceptorRecord(record: AcceptorRecord): Uint8Array | undefi
   } else {
     at = writeBallot(out, at, accepted.ballot);
     at = writeUint(out, at, accepted.acceptedAtMs);
-    if (value === undefined) out[at++] = nil;
-    else {
-      out[at++] = 0x96;
-      at = writeBin(out, at, value.value);
-      at = writeAscii(out, at, value.contentType);
-      at = writeArrayHeader(out, at, value.metadata.length * 2);
-      for (const [name, text] of value.metadata) {
-        at = writeAscii(out, at, name);
-        at = writeAscii(out, at, text);
-      }
-      at = value.expiresAtMs === null ? ((out[at] = nil), at + 1) : writeUint(out, at, value.expiresAtMs);
-      at = writeUint(out, at, value.timestamp);
-      at = writeAscii(out, at, value.version);
-    }
-    at = writeArrayHeader(out, at, accepted.origins.length);
-    for (const origin of accepted.origins) at = writeBallot(out, at, origin);
-    at = writeBallot(out, at, accepted.originsFloor);
+    at = writeTail(out, at, accepted);
   }
   if (at !== size) throw new Error(`writeAcceptorRecord: wrote ${at} bytes of ${size}`);
   return out;
+}
+
+/**
+ * A proposal as the last three fields of the record an acceptor stores for it (value or nil,
+ * origins, origins floor), in the record's own bytes: the proposer writes them once per round,
+ * and every acceptor stores them after its own head (`writeAcceptedRecord`) without encoding
+ * the value again (README, "Accepts as bytes"). Undefined outside the writer's subset.
+ */
+export function writeProposalTail(proposal: Proposal): Uint8Array | undefined {
+  const value = proposal.value;
+  if (value !== undefined) assertVersioned(value, "encodeProposal");
+  if (proposal.origins.length > originsMax) throw new Error(`encodeProposal: ${proposal.origins.length} origins; the bound is ${originsMax}`);
+  const size = tailSize(proposal);
+  // NaN (a part outside the subset) fails this test too.
+  if (!(size >= 0 && size < Number.MAX_SAFE_INTEGER)) return undefined;
+  const out = Buffer.allocUnsafe(size);
+  const at = writeTail(out, 0, proposal);
+  if (at !== size) throw new Error(`writeProposalTail: wrote ${at} bytes of ${size}`);
+  return out;
+}
+
+/**
+ * The record of an accept at `ballot` (promised and accepted at it) whose last three fields are
+ * `tail` (a proposal's bytes, checked by whoever took them from the wire): the same bytes
+ * `writeAcceptorRecord` gives for the decoded record. Undefined outside the writer's subset.
+ */
+export function writeAcceptedRecord(ballot: Ballot, acceptedAtMs: number, tail: Uint8Array): Uint8Array | undefined {
+  const head = 2 + 2 * ballotSize(ballot) + uintSize(acceptedAtMs);
+  if (!(head >= 0)) return undefined;
+  const out = Buffer.allocUnsafe(head + tail.length);
+  let at = 0;
+  out[at++] = 0x97;
+  out[at++] = ACCEPTOR_RECORD_FORMAT;
+  at = writeBallot(out, at, ballot);
+  at = writeBallot(out, at, ballot);
+  at = writeUint(out, at, acceptedAtMs);
+  out.set(tail, at);
+  return out;
+}
+
+/**
+ * The body of a "paxos.accept.bytes" message: MessagePack [key, ballot, next or nil, value or
+ * nil, origins, originsFloor], whose last three elements are `tail` as it is. Undefined
+ * outside the writer's subset.
+ */
+export function writeAcceptBody(key: Uint8Array, ballot: Ballot, next: Ballot | undefined, tail: Uint8Array): Uint8Array | undefined {
+  const head = 1 + binSize(key.length) + ballotSize(ballot) + (next === undefined ? 1 : ballotSize(next));
+  if (!(head >= 0)) return undefined;
+  const out = Buffer.allocUnsafe(head + tail.length);
+  let at = 0;
+  out[at++] = 0x96;
+  at = writeBin(out, at, key);
+  at = writeBallot(out, at, ballot);
+  if (next === undefined) out[at++] = nil;
+  else at = writeBallot(out, at, next);
+  out.set(tail, at);
+  return out;
+}
+
+/** Writes the accepted value (or nil), the origins and the origins floor. */
+function writeTail(out: Buffer, at: number, tail: Proposal): number {
+  const value = tail.value;
+  if (value === undefined) out[at++] = nil;
+  else {
+    out[at++] = 0x96;
+    at = writeBin(out, at, value.value);
+    at = writeAscii(out, at, value.contentType);
+    at = writeArrayHeader(out, at, value.metadata.length * 2);
+    for (const [name, text] of value.metadata) {
+      at = writeAscii(out, at, name);
+      at = writeAscii(out, at, text);
+    }
+    at = value.expiresAtMs === null ? ((out[at] = nil), at + 1) : writeUint(out, at, value.expiresAtMs);
+    at = writeUint(out, at, value.timestamp);
+    at = writeAscii(out, at, value.version);
+  }
+  at = writeArrayHeader(out, at, tail.origins.length);
+  for (const origin of tail.origins) at = writeBallot(out, at, origin);
+  return writeBallot(out, at, tail.originsFloor);
+}
+
+/** Bytes of `writeTail`; NaN when a part is outside the subset. */
+function tailSize(tail: Proposal): number {
+  const value = tail.value;
+  let size = 0;
+  if (value === undefined) size += 1;
+  else {
+    size += 1 + binSize(value.value.length) + asciiSize(value.contentType) + arrayHeaderSize(value.metadata.length * 2);
+    for (const [name, text] of value.metadata) size += asciiSize(name) + asciiSize(text);
+    size += (value.expiresAtMs === null ? 1 : uintSize(value.expiresAtMs)) + uintSize(value.timestamp) + asciiSize(value.version);
+  }
+  size += arrayHeaderSize(tail.origins.length);
+  for (const origin of tail.origins) size += ballotSize(origin);
+  return size + ballotSize(tail.originsFloor);
 }
 
 const nil = 0xc0;
@@ -65,19 +143,7 @@ function recordSize(record: AcceptorRecord): number {
   const accepted = record.accepted;
   let size = 2 + ballotSize(record.promised);
   if (accepted === undefined) size += 4 + ballotSize(zero);
-  else {
-    size += ballotSize(accepted.ballot) + uintSize(accepted.acceptedAtMs);
-    const value = accepted.value;
-    if (value === undefined) size += 1;
-    else {
-      size += 1 + binSize(value.value.length) + asciiSize(value.contentType) + arrayHeaderSize(value.metadata.length * 2);
-      for (const [name, text] of value.metadata) size += asciiSize(name) + asciiSize(text);
-      size += (value.expiresAtMs === null ? 1 : uintSize(value.expiresAtMs)) + uintSize(value.timestamp) + asciiSize(value.version);
-    }
-    size += arrayHeaderSize(accepted.origins.length);
-    for (const origin of accepted.origins) size += ballotSize(origin);
-    size += ballotSize(accepted.originsFloor);
-  }
+  else size += ballotSize(accepted.ballot) + uintSize(accepted.acceptedAtMs) + tailSize(accepted);
   // NaN (a size of a value outside the subset) fails this test too.
   return size >= 0 && size < Number.MAX_SAFE_INTEGER ? size : -1;
 }

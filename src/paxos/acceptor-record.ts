@@ -1,6 +1,6 @@
 import { Packr } from "msgpackr";
 import { assert } from "../assert.js";
-import { writeAcceptorRecord } from "./acceptor-record-writer.js";
+import { writeAcceptBody, writeAcceptedRecord, writeAcceptorRecord, writeProposalTail } from "./acceptor-record-writer.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, isBallot, type Ballot } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
 
@@ -147,6 +147,108 @@ export function readRecord(bytes: Uint8Array): AcceptorRecord {
     return { promised, accepted: { ballot, value, acceptedAtMs, origins, originsFloor } };
   } finally {
     src = emptyBuffer;
+  }
+}
+
+/**
+ * A proposal already in the bytes its acceptor record ends with (value or nil, origins, origins
+ * floor; README, "Accepts as bytes"): what a proposer encodes once per round for all of its
+ * acceptors, and what an acceptor stores after its own head without encoding the value again.
+ * Whoever builds one from bytes that crossed the wire checks them first (`readAcceptBody`).
+ */
+export interface EncodedProposal {
+  readonly encoded: Uint8Array;
+}
+
+/** The proposal's record tail (the hand writer's bytes, or msgpackr's for what it does not cover). */
+export function encodeProposal(proposal: Proposal): EncodedProposal {
+  const written = writeProposalTail(proposal);
+  if (written !== undefined) return { encoded: written };
+  assert(proposal.origins.length <= originsMax, `encodeProposal: ${proposal.origins.length} origins; the bound is ${originsMax}`);
+  // msgpackr writes each element of an array as it would alone: a three-element array's bytes
+  // are its one-byte header (0x93) and then exactly the three fields as the record holds them.
+  const packed = packr.pack([proposal.value === undefined ? null : valueToFields(proposal.value), proposal.origins.map(ballotToTuple), ballotToTuple(proposal.originsFloor)]);
+  return { encoded: Buffer.from(packed.subarray(1)) };
+}
+
+/** The record an accept at `ballot` stores: promised and accepted at it, `acceptedAtMs`, then the proposal's bytes. */
+export function encodeAcceptedRecord(ballot: Ballot, acceptedAtMs: number, proposal: EncodedProposal): Uint8Array {
+  const written = writeAcceptedRecord(ballot, acceptedAtMs, proposal.encoded);
+  if (written !== undefined) return written;
+  const head = packr.pack([ACCEPTOR_RECORD_FORMAT, ballotToTuple(ballot), ballotToTuple(ballot), acceptedAtMs]);
+  return Buffer.concat([Uint8Array.of(0x97), head.subarray(1), proposal.encoded]);
+}
+
+/**
+ * The body of a "paxos.accept.bytes" message (paxos-messages.ts): MessagePack [key, ballot,
+ * next or nil, value or nil, origins, originsFloor], whose last three elements are the
+ * proposal's bytes as they are.
+ */
+export function encodeAcceptBody(key: Uint8Array, ballot: Ballot, next: Ballot | undefined, proposal: EncodedProposal): Uint8Array {
+  const written = writeAcceptBody(key, ballot, next, proposal.encoded);
+  if (written !== undefined) return written;
+  const head = packr.pack([key, ballotToTuple(ballot), next === undefined ? null : ballotToTuple(next)]);
+  return Buffer.concat([Uint8Array.of(0x96), head.subarray(1), proposal.encoded]);
+}
+
+/** An accept as `readAcceptBody` found it: the proposal as checked bytes, or decoded when msgpackr had to read it. */
+export interface AcceptBody {
+  key: Uint8Array;
+  ballot: Ballot;
+  next: Ballot | undefined;
+  proposal: EncodedProposal | Proposal;
+}
+
+/**
+ * Reads and checks an accept body (`encodeAcceptBody`), or undefined when it is malformed. The
+ * fast reader walks it with the record reader's own steps, so a tail it takes is bytes that
+ * `readRecord` reads back (the value's shape, at most `originsMax` origins, well-formed ballots,
+ * nothing after the floor). Bytes outside its subset are decoded by msgpackr and checked field by
+ * field; the proposal then comes back decoded, and the acceptor encodes its record itself.
+ */
+export function readAcceptBody(bytes: Uint8Array): AcceptBody | undefined {
+  src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 0;
+  try {
+    if (readArrayLength() !== 6) throw outside;
+    const key = readBin();
+    const ballot = readBallot();
+    const next = src[pos] === nil ? (pos++, undefined) : readBallot();
+    const tailStart = pos;
+    if (src[pos] === nil) pos++;
+    else readValue();
+    const count = readArrayLength();
+    if (count > originsMax) throw outside;
+    for (let i = 0; i < count; i++) readBallot();
+    readBallot();
+    if (pos !== src.length || key.length === 0) throw outside;
+    return { key, ballot, next, proposal: { encoded: src.subarray(tailStart) } };
+  } catch {
+    return readAcceptBodyGeneric(bytes);
+  } finally {
+    src = emptyBuffer;
+  }
+}
+
+/** `readAcceptBody` through msgpackr (its fallback; tests compare the two). */
+export function readAcceptBodyGeneric(bytes: Uint8Array): AcceptBody | undefined {
+  try {
+    const fields: unknown = packr.unpack(bytes);
+    if (!Array.isArray(fields) || fields.length !== 6) return undefined;
+    const [key, ballotTuple, nextTuple, valueFields, originTuples, floorTuple] = fields as unknown[];
+    if (!(key instanceof Uint8Array) || key.length === 0) return undefined;
+    const ballot = ballotFromTuple(ballotTuple);
+    const next = nextTuple === null ? undefined : ballotFromTuple(nextTuple);
+    const originsFloor = ballotFromTuple(floorTuple);
+    if (ballot === undefined || (nextTuple !== null && next === undefined) || originsFloor === undefined) return undefined;
+    if (!Array.isArray(originTuples) || originTuples.length > originsMax) return undefined;
+    const origins = originTuples.map(ballotFromTuple);
+    if (!origins.every((origin) => origin !== undefined)) return undefined;
+    const value = valueFields === null ? undefined : valueFromFields(valueFields);
+    return { key: new Uint8Array(key.buffer, key.byteOffset, key.byteLength), ballot, next, proposal: { value, origins: origins as Ballot[], originsFloor } };
+  } catch {
+    // Not MessagePack, or a value of the wrong shape (valueFromFields asserts): malformed.
+    return undefined;
   }
 }
 

@@ -3,7 +3,7 @@ import { KeyLocks, type KeyLocksOptions } from "../replica/key-locks.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { metaKey } from "../storage/keyspace.js";
 import type { WriteOp } from "../storage/storage-engine.js";
-import { decodeAcceptorRecord, decodeAcceptorRecordHead, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type Proposal } from "./acceptor-record.js";
+import { decodeAcceptorRecord, decodeAcceptorRecordHead, encodeAcceptedRecord, encodeAcceptorRecord, originsMax, type AcceptedState, type AcceptorRecord, type EncodedProposal, type Proposal } from "./acceptor-record.js";
 import { ballotFromTuple, ballotToTuple, ballotZero, compareBallots, epochOf, maxBallot, type Ballot } from "./ballot.js";
 import { lockKey } from "./lock-key.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
@@ -201,8 +201,10 @@ export class AcceptorService {
    * piggybacked prepare (README, "One round trip for a proposer's next change"). What it
    * reports with that promise is what it just accepted. A malformed `next` is not promised.
    */
-  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal, ringVersion = 0, next?: Ballot): Promise<AcceptReply> {
-    assert(proposal.origins.length <= originsMax, `accept: ${proposal.origins.length} origins; the bound is ${originsMax}`);
+  accept(key: Uint8Array, ballot: Ballot, proposal: Proposal | EncodedProposal, ringVersion = 0, next?: Ballot): Promise<AcceptReply> {
+    // An encoded proposal was checked where it was built (encodeProposal, readAcceptBody).
+    const encoded = "encoded" in proposal ? proposal : undefined;
+    if (encoded === undefined) assert((proposal as Proposal).origins.length <= originsMax, `accept: ${(proposal as Proposal).origins.length} origins; the bound is ${originsMax}`);
     const stale = this.staleEpoch(ballot, ringVersion);
     if (stale !== undefined) return Promise.resolve(stale);
     const id = lockKey(key);
@@ -232,9 +234,16 @@ export class AcceptorService {
         }
         return { ok: false, refusal: "ballot", promised };
       }
-      // Built field by field (one shape; a spread of the wire's object costs more).
-      const accepted: AcceptedState = { ballot, value: proposal.value, acceptedAtMs: Math.floor(this.runtime.clock.nowMs()), origins: proposal.origins, originsFloor: proposal.originsFloor };
-      await this.storeKeepingPromises(key, id, { promised: ballot, accepted });
+      const acceptedAtMs = Math.floor(this.runtime.clock.nowMs());
+      let bytes: Uint8Array;
+      if (encoded !== undefined) bytes = encodeAcceptedRecord(ballot, acceptedAtMs, encoded);
+      else {
+        // Built field by field (one shape; a spread of the wire's object costs more).
+        const plain = proposal as Proposal;
+        const accepted: AcceptedState = { ballot, value: plain.value, acceptedAtMs, origins: plain.origins, originsFloor: plain.originsFloor };
+        bytes = encodeAcceptorRecord({ promised: ballot, accepted });
+      }
+      await this.storeKeepingPromises(key, id, ballot, bytes);
       this.promises.delete(id);
       this.unsafePiggybacked?.delete(id);
       if (next === undefined || !isNextOf(next, ballot)) return { ok: true };
@@ -337,7 +346,7 @@ export class AcceptorService {
       const { store, answer } = step({ record, promised, collectedFloor: floors.collectedFloor });
       if (store === undefined) return answer;
       const id = lockKey(key);
-      await this.storeKeepingPromises(key, id, store);
+      await this.storeKeepingPromises(key, id, store.promised, encodeAcceptorRecord(store));
       const inMemory = this.promises.get(id);
       if (inMemory !== undefined && compareBallots(store.promised, inMemory) >= 0) this.promises.delete(id);
       this.unsafePiggybacked?.delete(id);
@@ -427,8 +436,8 @@ export class AcceptorService {
    * is answered only once that write is durable (a crash before it answers none of them and
    * keeps none). A key is stored at most once per write: its lock is held until its write is durable.
    */
-  private store(key: Uint8Array, record: AcceptorRecord): Promise<void> {
-    this.storesPending.push({ type: "put", key, value: encodeAcceptorRecord(record) });
+  private store(key: Uint8Array, record: Uint8Array): Promise<void> {
+    this.storesPending.push({ type: "put", key, value: record });
     if (this.storesWrite === undefined) {
       this.storesWrite = Promise.resolve().then(() => {
         const ops = this.storesPending;
@@ -454,12 +463,12 @@ export class AcceptorService {
    * so the entry is raised to the record's promise before the failure goes on. The key's lock
    * is held, and the raised promise was answered to nobody (a raise only refuses more).
    */
-  private async storeKeepingPromises(key: Uint8Array, id: string, record: AcceptorRecord): Promise<void> {
+  private async storeKeepingPromises(key: Uint8Array, id: string, promised: Ballot, record: Uint8Array): Promise<void> {
     try {
       await this.store(key, record);
     } catch (error) {
       const inMemory = this.promises.get(id);
-      if (inMemory !== undefined && compareBallots(inMemory, record.promised) < 0) this.promises.set(id, record.promised);
+      if (inMemory !== undefined && compareBallots(inMemory, promised) < 0) this.promises.set(id, promised);
       throw error;
     }
   }

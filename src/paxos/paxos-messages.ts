@@ -1,5 +1,5 @@
-import type { AcceptedState, Proposal } from "./acceptor-record.js";
-import { originsMax } from "./acceptor-record.js";
+import type { AcceptedState, EncodedProposal, Proposal } from "./acceptor-record.js";
+import { encodeAcceptBody, originsMax, readAcceptBody } from "./acceptor-record.js";
 import type { AcceptorRefusal, AcceptReply, CollectReply, PeekReply, PrepareReply } from "./acceptor-service.js";
 import { ballotFromTuple, ballotToTuple, type Ballot, type BallotTuple } from "./ballot.js";
 import type { StrongVersioned } from "./strong-coordinator.js";
@@ -12,6 +12,7 @@ import type { StrongVersioned } from "./strong-coordinator.js";
 export type PaxosRequest =
   | { type: "paxos.prepare"; key: Uint8Array; ballot: BallotTuple }
   | { type: "paxos.accept"; key: Uint8Array; ballot: BallotTuple; value: StrongVersioned | null; origins: BallotTuple[]; originsFloor: BallotTuple; next?: BallotTuple }
+  | { type: typeof acceptBytesType; body: Uint8Array }
   | { type: "paxos.collect"; key: Uint8Array; ballot: BallotTuple }
   | { type: "paxos.fence"; ringVersion: number }
   | { type: "paxos.peek"; key: Uint8Array; epoch: number };
@@ -40,6 +41,26 @@ export function acceptMessage(key: Uint8Array, ballot: Ballot, proposal: Proposa
   };
 }
 
+/**
+ * The accept as one byte string (README, "Accepts as bytes"): `body` is MessagePack [key,
+ * ballot, next or nil, value or nil, origins, originsFloor] (acceptor-record.ts
+ * `encodeAcceptBody`), whose last three elements are the bytes the acceptor's record ends with.
+ * The proposer writes them once per round; the acceptor checks them (`readAcceptBody`) and
+ * stores them without decoding the value into objects and encoding it again. A node of the
+ * version before answers "unknown paxos message paxos.accept.bytes" and runs nothing.
+ */
+export const acceptBytesType = "paxos.accept.bytes";
+
+export function acceptBytesMessage(key: Uint8Array, ballot: Ballot, proposal: EncodedProposal, next?: Ballot): PaxosRequest {
+  return { type: acceptBytesType, body: encodeAcceptBody(key, ballot, next, proposal) };
+}
+
+/** The refusal a node that does not know "paxos.accept.bytes" answers: it ran nothing. */
+export function isUnknownAcceptBytes(reply: unknown): boolean {
+  const r = reply as { ok?: unknown; refusal?: unknown; message?: unknown } | null;
+  return r?.ok === false && r.refusal === "malformed" && r.message === `unknown paxos message ${acceptBytesType}`;
+}
+
 export function collectMessage(key: Uint8Array, ballot: Ballot): PaxosRequest {
   return { type: "paxos.collect", key, ballot: ballotToTuple(ballot) };
 }
@@ -57,7 +78,7 @@ export function fenceMessage(ringVersion: number): PaxosRequest {
 /** A request as the acceptor will run it, or why it cannot. */
 export type ParsedRequest =
   | { ok: true; type: "paxos.prepare" | "paxos.collect"; key: Uint8Array; ballot: Ballot }
-  | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal; next?: Ballot }
+  | { ok: true; type: "paxos.accept"; key: Uint8Array; ballot: Ballot; proposal: Proposal | EncodedProposal; next?: Ballot }
   | { ok: true; type: "paxos.fence"; ringVersion: number }
   | { ok: true; type: "paxos.peek"; key: Uint8Array; epoch: number }
   | { ok: false; message: string };
@@ -75,6 +96,14 @@ export function parseRequest(message: unknown): ParsedRequest {
     if (!(m!.key instanceof Uint8Array) || m!.key.length === 0) return { ok: false, message: `${type}: key is not bytes` };
     if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) return { ok: false, message: `${type}: epoch ${String(epoch)} is not a non-negative integer` };
     return { ok: true, type, key: m!.key, epoch };
+  }
+  if (type === acceptBytesType) {
+    const body = m!.body;
+    if (!(body instanceof Uint8Array)) return { ok: false, message: `${type}: body is not bytes` };
+    const read = readAcceptBody(body);
+    if (read === undefined) return { ok: false, message: `${type}: key, ballots, value or origins are malformed` };
+    const { key, ballot, next, proposal } = read;
+    return next === undefined ? { ok: true, type: "paxos.accept", key, ballot, proposal } : { ok: true, type: "paxos.accept", key, ballot, proposal, next };
   }
   if (type !== "paxos.prepare" && type !== "paxos.accept" && type !== "paxos.collect") return { ok: false, message: `unknown paxos message ${String(type)}` };
   if (!(m!.key instanceof Uint8Array) || m!.key.length === 0) return { ok: false, message: `${type}: key is not bytes` };

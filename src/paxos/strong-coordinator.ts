@@ -6,7 +6,7 @@ import type { AcceptorService } from "./acceptor-service.js";
 import { isLive, type PendingChange } from "./change-batch.js";
 import { LocalChange } from "./local-change.js";
 import { lockKey } from "./lock-key.js";
-import { acceptReplyToWire, collectReplyToWire, parseRequest, peekReplyToWire, prepareReplyToWire } from "./paxos-messages.js";
+import { acceptBytesType, acceptReplyToWire, collectReplyToWire, parseRequest, peekReplyToWire, prepareReplyToWire } from "./paxos-messages.js";
 import { Proposer, type BatchResult, type RoundPlacement } from "./proposer.js";
 import {
   changeOfWrite,
@@ -481,7 +481,7 @@ export class StrongCoordinator {
     }
     for (const item of items) {
       const itemType = (item as { type?: unknown } | null)?.type;
-      if (itemType !== "paxos.prepare" && itemType !== "paxos.accept" && itemType !== "paxos.peek") {
+      if (itemType !== "paxos.prepare" && itemType !== "paxos.accept" && itemType !== acceptBytesType && itemType !== "paxos.peek") {
         return { ok: false, refusal: "malformed", message: `${batchMessageType}: an item of type ${String(itemType)}; a batch holds only prepares, accepts and peeks` };
       }
     }
