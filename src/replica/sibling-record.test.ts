@@ -110,3 +110,13 @@ test("a format-4 record that does not parse is an assertion on both paths", () =
     assert.throws(() => decodeSiblingRecord(broken), /sibling record/);
   }
 });
+
+test("records share chunks as views, and a record's bytes never change when later records are written", () => {
+  const first = encodeSiblingRecord(set);
+  const kept = first.slice();
+  const big: Sibling = { ...sibling("y"), value: new Uint8Array(20_000).fill(9) };
+  const later = [dvvset.update(dvvset.newValue(big), dvvset.empty<Sibling>(), "n2"), ...Array.from({ length: 500 }, (_, i) => dvvset.update(dvvset.newValue(sibling(`v${i}`)), dvvset.empty<Sibling>(), "n3"))];
+  const records = later.map((each) => encodeSiblingRecord(each));
+  assert.deepEqual(first, kept);
+  records.forEach((bytes, i) => same(decodeSiblingRecord(bytes.slice()), later[i]));
+});
