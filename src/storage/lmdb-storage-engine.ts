@@ -122,10 +122,12 @@ export class LmdbStorageEngine implements StorageEngine {
     if (this.closed) return Promise.reject(storageClosedError(this.kind, "write"));
     assertWriteOps(ops);
     // lmdb-js reads values at commit time, and the gate may hold a write for a while: copy now.
+    // Uint8Array's own slice, not the argument's: on a Node Buffer (msgpackr's output, a view of
+    // a received frame) `slice` is a view, which would keep the caller's bytes, not a copy.
     const copied: WriteOp[] = new Array<WriteOp>(ops.length);
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
-      copied[i] = op.type === "put" ? { type: "put", key: op.key, value: op.value.slice() } : op;
+      copied[i] = op.type === "put" ? { type: "put", key: op.key, value: Uint8Array.prototype.slice.call(op.value) } : op;
     }
     return this.gate.write(copied, options.durable === true);
   }

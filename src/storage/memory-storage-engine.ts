@@ -14,6 +14,16 @@ export interface MemoryStorageEngineOptions {
 
 const UNSYNCED_OPS_MAX_DEFAULT = 1_000_000;
 
+/**
+ * A plain Uint8Array copy of `bytes`, whatever its class: `slice` on a Node Buffer (msgpackr's
+ * output, the transport's payloads, records cut from a shared block) is a view, so storing the
+ * result would keep the caller's bytes (and the whole block behind them) and see later changes
+ * to them. LMDB copies what it stores; this engine must behave the same.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 interface QueuedWrite {
   ops: readonly WriteOp[];
   durable: boolean;
@@ -57,7 +67,8 @@ export class MemoryStorageEngine implements StorageEngine {
   get(key: Bytes): Bytes | undefined {
     this.checkOpen("get");
     assertStorageKey(key, "get");
-    return this.map.get(key)?.slice();
+    const value = this.map.get(key);
+    return value === undefined ? undefined : copyOf(value);
   }
 
   range(options: RangeOptions): Iterable<Entry> {
@@ -68,7 +79,7 @@ export class MemoryStorageEngine implements StorageEngine {
   write(ops: readonly WriteOp[], options: WriteOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(storageClosedError(this.kind, "write"));
     assertWriteOps(ops);
-    const copies = ops.map((op): WriteOp => (op.type === "put" ? { type: "put", key: op.key.slice(), value: op.value.slice() } : { type: "delete", key: op.key.slice() }));
+    const copies = ops.map((op): WriteOp => (op.type === "put" ? { type: "put", key: copyOf(op.key), value: copyOf(op.value) } : { type: "delete", key: copyOf(op.key) }));
     return this.enqueue(copies, options.durable === true);
   }
 
@@ -158,7 +169,7 @@ export class MemoryStorageEngine implements StorageEngine {
     let count = 0;
     for (const entry of this.map.scan(bounds, bounds.reverse)) {
       this.checkOpen("range");
-      yield { key: entry.key.slice(), value: entry.value.slice() };
+      yield { key: copyOf(entry.key), value: copyOf(entry.value) };
       if (++count >= bounds.limit) return;
     }
   }

@@ -99,6 +99,22 @@ function basicContract(open: OpenStorageEngine): void {
       for (const entry of engine.range({})) entry.value[1] = 0x21;
       assert.deepEqual(engine.get(text("k")), text("value"));
     }));
+
+  test("a Node Buffer written, or a view into a larger buffer, is copied too (Buffer#slice is a view)", () =>
+    withEngine(open, async (engine) => {
+      // msgpackr's output and records cut from a shared block are Buffers and views of one.
+      const block = Buffer.from("kkvalueXX");
+      const key = block.subarray(0, 2);
+      const value = block.subarray(2, 7);
+      const pending = engine.write([{ type: "put", key, value }]);
+      block.fill(0x21);
+      await pending;
+      const read = engine.get(text("kk"))!;
+      assert.deepEqual([...read], [...text("value")]);
+      Buffer.from(read.buffer, read.byteOffset, read.byteLength).fill(0x22);
+      for (const entry of engine.range({})) Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength).fill(0x23);
+      assert.deepEqual([...engine.get(text("kk"))!], [...text("value")]);
+    }));
 }
 
 function rangeContract(open: OpenStorageEngine): void {
